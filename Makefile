@@ -1,0 +1,63 @@
+# hanoi247 — the two commands of the quick start are `make demo` and `make test`.
+# Both work on a fresh Debian machine that has only Python: they create .venv, install the
+# package and its dependencies, and install the system packages they need with apt.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+DEMO_DIR ?= .demo
+
+# System packages: PostgreSQL (tests run a throwaway cluster), age (tests open evidence
+# packages with the real CLI), poppler-utils (pdftotext for PDF tests), fonts and Chromium
+# for the browser tests and PDFs.
+APT_PACKAGES := postgresql age poppler-utils
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: demo test bench lint typecheck format sysdeps venv unit clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+# Installs with apt only what is missing; `apt-get update` once, only when needed.
+sysdeps:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing system packages:$$missing"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing >/dev/null || \
+	  { echo "error: could not install$$missing with apt-get; install them and run again" >&2; exit 1; }; \
+	fi
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+typecheck: $(STAMP)
+	$(BIN)/mypy --strict src/hanoi247
+
+format: $(STAMP)
+	$(BIN)/ruff format src tests benchmarks
+	$(BIN)/ruff check --fix src tests benchmarks
+
+test: sysdeps $(STAMP) lint typecheck
+	$(BIN)/pytest -q -p no:cacheprovider
+
+unit: $(STAMP)
+	$(BIN)/pytest -q tests/unit
+
+bench: sysdeps $(STAMP)
+	$(BIN)/python -m benchmarks
+
+demo: sysdeps $(STAMP)
+	$(BIN)/hanoi247 demo --state-dir $(DEMO_DIR)
+
+clean:
+	rm -rf $(VENV) $(DEMO_DIR) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,3 @@
+from hanoi247.entrypoints.cli import main
+
+main()

@@ -1,0 +1,91 @@
+"""Engines for the two supported databases: SQLite (embedded default) and PostgreSQL.
+
+SQLite connections get WAL, foreign keys, ``busy_timeout=5000`` and
+``synchronous=NORMAL``. SQLAlchemy, not the ``sqlite3`` driver, emits ``BEGIN``
+(the documented event-hook recipe), so every transaction is a real one and, by default,
+a ``BEGIN IMMEDIATE``: it takes the write lock up front and waits (up to the busy
+timeout) instead of failing half-way when two writers meet. A read-only connection can
+ask for a deferred transaction with ``execution_options(hanoi247_sqlite_begin="DEFERRED")``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.exc import ArgumentError
+
+from hanoi247.domain.errors import ConfigurationError
+
+SQLITE_FILE_NAME = "hanoi247.sqlite3"
+SQLITE_BEGIN_OPTION = "hanoi247_sqlite_begin"
+_BEGIN_MODES = frozenset({"DEFERRED", "IMMEDIATE", "EXCLUSIVE"})
+_SQLITE_DRIVERS = frozenset({"sqlite", "sqlite+pysqlite"})
+_POSTGRESQL_DRIVERS = frozenset({"postgresql", "postgresql+psycopg"})
+
+
+def database_url_for(data_dir: Path) -> str:
+    """The default database of a node: ``sqlite:///<data_dir>/hanoi247.sqlite3``."""
+    path = str(Path(data_dir).resolve() / SQLITE_FILE_NAME)
+    url = URL.create("sqlite", database=path).render_as_string(hide_password=False)
+    if make_url(url).database != path:
+        raise ConfigurationError(f"the data directory {data_dir} cannot be written as a URL")
+    return url
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``sqlite:///path`` or ``postgresql+psycopg://...``.
+
+    ``postgresql://`` is taken as ``postgresql+psycopg://`` (psycopg 3 is the driver we
+    ship). Anything else, and in-memory SQLite (each connection would see its own empty
+    database), raises ``ConfigurationError``; messages never include the password.
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ConfigurationError("the database URL cannot be parsed") from None
+    shown = parsed.render_as_string(hide_password=True)
+    if parsed.drivername in _SQLITE_DRIVERS:
+        if parsed.database in (None, "", ":memory:") or parsed.query.get("mode") == "memory":
+            raise ConfigurationError(f"{shown}: an in-memory SQLite database is not supported")
+        return _sqlite_engine(parsed)
+    if parsed.drivername in _POSTGRESQL_DRIVERS:
+        return _postgresql_engine(parsed.set(drivername="postgresql+psycopg"))
+    raise ConfigurationError(
+        f"{shown}: unsupported database; use sqlite:///<path> or postgresql+psycopg://..."
+    )
+
+
+def _sqlite_engine(url: URL) -> Engine:
+    engine = create_engine(url)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take BEGIN away from the driver (it skips it for SELECT and DDL); see below.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=5000")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        mode = connection.get_execution_options().get(SQLITE_BEGIN_OPTION, "IMMEDIATE")
+        if mode not in _BEGIN_MODES:
+            raise ConfigurationError(f"{SQLITE_BEGIN_OPTION} must be one of {sorted(_BEGIN_MODES)}")
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine
+
+
+def _postgresql_engine(url: URL) -> Engine:
+    # Sessions in UTC, so that values read back need no conversion (UTCDateTime converts
+    # anyway). Operators who pass their own ``options`` in the URL keep them.
+    connect_args = {} if "options" in url.query else {"options": "-c timezone=UTC"}
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args)

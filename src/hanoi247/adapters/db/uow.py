@@ -1,0 +1,117 @@
+"""The SQL unit of work: one ``Session``, one transaction, every repository on it.
+
+Composition root::
+
+    engine = make_engine(url)            # adapters.db.engine
+    upgrade(url)                         # adapters.db.migrate, once at start-up
+    uow_factory = make_uow_factory(engine)
+    with uow_factory() as uow:
+        uow.treaty_actions.replace_all(...)
+        uow.audit.append(...)
+        uow.commit()
+    engine.dispose()                     # at shutdown
+
+Adding a repository is one line in ``SqlUnitOfWork``: ``peers = repository(SqlPeerRepository)``
+(any callable taking the ``Session``). It is built on first use inside the ``with`` block
+and shares the transaction.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any, Generic, Self, TypeVar, cast, overload
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from hanoi247.adapters.db.repositories import SqlAuditLog, SqlTreatyActionRepository
+
+R = TypeVar("R")
+
+
+class repository(Generic[R]):  # lower case: it is used like ``property``
+    """Declares a repository of a unit of work, built from its session on first access."""
+
+    def __init__(self, factory: Callable[[Session], R]) -> None:
+        self._factory = factory
+        self._name = ""
+
+    def __set_name__(self, owner: type[Any], name: str) -> None:
+        self._name = name
+
+    @overload
+    def __get__(self, uow: None, owner: type[Any]) -> Self: ...
+
+    @overload
+    def __get__(self, uow: SqlUnitOfWork, owner: type[Any]) -> R: ...
+
+    def __get__(self, uow: SqlUnitOfWork | None, owner: type[Any]) -> Self | R:
+        if uow is None:
+            return self
+        built = uow._repositories.get(self._name)
+        if built is None:
+            built = self._factory(uow.session)
+            uow._repositories[self._name] = built
+        return cast(R, built)  # stored under this descriptor's name by this descriptor
+
+
+class SqlUnitOfWork:
+    """A ``UnitOfWork`` over SQLAlchemy sessions; reusable for one ``with`` at a time.
+
+    Leaving the ``with`` block rolls back whatever was not committed, and closes the
+    session. On SQLite the transaction starts with ``BEGIN IMMEDIATE`` (see
+    ``engine.py``), so writers queue up instead of failing half-way.
+    """
+
+    treaty_actions = repository(SqlTreatyActionRepository)
+    audit = repository(SqlAuditLog)
+
+    def __init__(self, session_factory: Callable[[], Session]) -> None:
+        self._session_factory = session_factory
+        self._session: Session | None = None
+        self._repositories: dict[str, object] = {}
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            raise RuntimeError("use the unit of work inside a 'with' block")
+        return self._session
+
+    def __enter__(self) -> Self:
+        if self._session is not None:
+            raise RuntimeError("this unit of work is already in use")
+        self._session = self._session_factory()
+        self._repositories = {}
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        session, self._session = self._session, None
+        self._repositories = {}
+        if session is None:
+            return
+        try:
+            session.rollback()
+        finally:
+            session.close()
+
+    def commit(self) -> None:
+        self.session.commit()
+
+    def rollback(self) -> None:
+        self.session.rollback()
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
+
+
+def make_uow_factory(engine: Engine) -> Callable[[], SqlUnitOfWork]:
+    """What the composition root hands to the services: a new unit of work per call."""
+    return functools.partial(SqlUnitOfWork, make_session_factory(engine))

@@ -1,0 +1,625 @@
+"""The federation wire format: how one node's message reaches another, and nothing more.
+
+What a message *means* lives in the handlers; this module only seals and opens envelopes.
+``docs/protocol.md`` is the normative description; this docstring is the summary.
+
+Envelope (outside in)::
+
+    JWE compact  alg ECDH-ES+A256KW, enc A256GCM, kid = recipient's encryption key,
+                 cty "hanoi247+jws", from / to = node ids  (protected, visible to transport)
+      └─ JWS compact  alg Ed25519 (RFC 9864), kid = sender's signing key, typ "hanoi247+jws"
+           └─ canonical JSON  {"body": {...}, "header": {...}}
+
+``from`` and ``to`` sit in the JWE protected header so a receiver can choose keys and refuse
+misdirected mail before decrypting; they are therefore visible to anyone who sees the
+envelope (proxies, the receiver's web server logs). They are authenticated by AES-GCM and
+must equal the signed inner ``from_node`` / ``to_node``.
+
+:func:`open_envelope` raises only :class:`EnvelopeRejected` for anything wrong with the
+envelope; its message never contains envelope content.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import json
+import math
+import os
+import re
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any, Final, NoReturn
+
+from joserfc import jwe, jws
+from joserfc.jwk import OKPKey
+from joserfc.registry import HeaderParameter
+from joserfc.util import json_b64decode  # strict: rejects non-canonical base64url
+
+from hanoi247.domain.errors import AdapterError, IntegrityError, SignatureInvalid
+
+PROTOCOL: Final = "hanoi247/1"
+JWS_ALG: Final = "Ed25519"
+JWE_ALG: Final = "ECDH-ES+A256KW"
+JWE_ENC: Final = "A256GCM"
+MESSAGE_TYP: Final = "hanoi247+jws"
+RECEIPT_TYP: Final = "hanoi247-receipt+jws"
+KEYS_TYP: Final = "hanoi247-keys+jws"
+
+_NODE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}")
+_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z")
+_SAFE_INT: Final = 2**53 - 1  # I-JSON (RFC 7493): integers every peer parses exactly
+_JWE_HEADER_KEYS: Final = frozenset({"alg", "enc", "kid", "cty", "from", "to", "epk"})
+
+
+class RejectionCode(enum.StrEnum):
+    """Why an inbound envelope was refused; the inbox maps each to an HTTP status."""
+
+    BAD_SIGNATURE = "bad_signature"  # 401
+    UNKNOWN_SENDER = "unknown_sender"  # 403
+    WRONG_RECIPIENT = "wrong_recipient"  # 421
+    STALE = "stale"  # 401
+    MALFORMED = "malformed"  # 400
+    TOO_LARGE = "too_large"  # 413
+
+
+_MESSAGES: Final = {
+    RejectionCode.BAD_SIGNATURE: "the message is not signed by a key pinned for its sender",
+    RejectionCode.UNKNOWN_SENDER: "the sending node is not known to this node",
+    RejectionCode.WRONG_RECIPIENT: "the envelope is addressed to another node",
+    RejectionCode.STALE: "the message was sent outside the accepted time window",
+    RejectionCode.MALFORMED: "the envelope is not a well-formed hanoi247 message",
+    RejectionCode.TOO_LARGE: "the envelope exceeds the size this node accepts",
+}
+
+
+class EnvelopeRejected(AdapterError):
+    """An inbound envelope refused, with a machine code and a message safe to send back.
+
+    ``cause`` names the class of the underlying library error (for logs), never its text.
+    """
+
+    def __init__(self, code: RejectionCode, cause: str | None = None) -> None:
+        self.code = code
+        self.cause = cause
+        super().__init__(_MESSAGES[code])
+
+
+def _reject(code: RejectionCode) -> NoReturn:
+    raise EnvelopeRejected(code)
+
+
+@contextmanager
+def _rejecting(code: RejectionCode) -> Iterator[None]:
+    """Turn every failure inside the block (library or parsing) into ``EnvelopeRejected``."""
+    try:
+        yield
+    except EnvelopeRejected:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the contract: nothing else escapes
+        raise EnvelopeRejected(code, cause=type(exc).__name__) from None
+
+
+# --- canonical JSON (RFC 8785 style) ----------------------------------------------------
+
+
+def canonical_json(obj: Any) -> bytes:
+    """Serialize ``obj`` as RFC 8785 (JCS) canonical JSON, UTF-8, no whitespace.
+
+    Object members are sorted by UTF-16 code units; strings escape only ``"``, ``\\`` and
+    control characters; finite floats use the ECMAScript shortest form (``1.0`` → ``1``).
+    Raises ``ValueError`` for NaN/Infinity, integers beyond ±(2**53-1), lone surrogates,
+    and ``TypeError`` for non-JSON types or non-string keys.
+    """
+    parts: list[str] = []
+    _encode(obj, parts)
+    try:
+        return "".join(parts).encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("strings must not contain lone surrogates") from None
+
+
+def _encode(obj: Any, out: list[str]) -> None:
+    if obj is None or obj is True or obj is False:
+        out.append({None: "null", True: "true", False: "false"}[obj])
+    elif isinstance(obj, str):
+        out.append(_json_string(obj))
+    elif isinstance(obj, int):
+        if abs(obj) > _SAFE_INT:
+            raise ValueError("integers must lie within ±(2**53-1); send larger ones as strings")
+        out.append(str(int(obj)))
+    elif isinstance(obj, float):
+        out.append(_json_number(obj))
+    elif isinstance(obj, Mapping):
+        if not all(isinstance(k, str) for k in obj):
+            raise TypeError("JSON object keys must be strings")
+        items = sorted(obj.items(), key=lambda kv: kv[0].encode("utf-16-be", "surrogatepass"))
+        out.append("{")
+        for i, (key, value) in enumerate(items):
+            out.append("," if i else "")
+            out.append(_json_string(key) + ":")
+            _encode(value, out)
+        out.append("}")
+    elif isinstance(obj, list | tuple):
+        out.append("[")
+        for i, value in enumerate(obj):
+            out.append("," if i else "")
+            _encode(value, out)
+        out.append("]")
+    else:
+        raise TypeError(f"{type(obj).__name__} is not a JSON type")
+
+
+def _json_string(value: str) -> str:
+    # Python's escaping with ensure_ascii=False is exactly JCS: " \\ \b \f \n \r \t, \u00xx.
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _json_number(value: float) -> str:
+    if not math.isfinite(value):
+        raise ValueError("NaN and Infinity are not JSON")
+    if value == 0:
+        return "0"
+    if value.is_integer() and abs(value) < 1e21:
+        return str(int(value))
+    sign, digit_tuple, exponent = Decimal(repr(value)).as_tuple()
+    digits = "".join(map(str, digit_tuple)).rstrip("0")
+    assert isinstance(exponent, int)
+    point = exponent + len("".join(map(str, digit_tuple)))  # value = 0.DIGITS × 10**point
+    k, prefix = len(digits), "-" if sign else ""
+    if k <= point <= 21:
+        return prefix + digits + "0" * (point - k)
+    if 0 < point <= 21:
+        return prefix + digits[:point] + "." + digits[point:]
+    if -6 < point <= 0:
+        return prefix + "0." + "0" * -point + digits
+    e = point - 1
+    mantissa = digits if k == 1 else digits[0] + "." + digits[1:]
+    return f"{prefix}{mantissa}e{'+' if e >= 0 else '-'}{abs(e)}"
+
+
+def _loads(data: bytes) -> Any:
+    """Strict JSON parse: UTF-8, no NaN/Infinity, no duplicate member names."""
+
+    def no_constants(name: str) -> NoReturn:
+        raise ValueError("non-finite number")
+
+    def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        result = dict(pairs)
+        if len(result) != len(pairs):
+            raise ValueError("duplicate member name")
+        return result
+
+    return json.loads(
+        data.decode("utf-8"), parse_constant=no_constants, object_pairs_hook=no_duplicates
+    )
+
+
+# --- header, ids, times -----------------------------------------------------------------
+
+
+def format_time(moment: datetime) -> str:
+    """RFC 3339 in UTC with ``Z``; microseconds only when non-zero."""
+    _require_aware(moment, "time")
+    utc = moment.astimezone(UTC)
+    spec = "microseconds" if utc.microsecond else "seconds"
+    return utc.replace(tzinfo=None).isoformat(timespec=spec) + "Z"
+
+
+def parse_time(text: str) -> datetime:
+    """Inverse of :func:`format_time`; only the ``…Z`` form is accepted (``ValueError``)."""
+    if not isinstance(text, str) or not _TIMESTAMP.fullmatch(text):
+        raise ValueError("timestamps must be RFC 3339 UTC with 'Z'")
+    return datetime.fromisoformat(text[:-1]).replace(tzinfo=UTC)
+
+
+def _require_aware(moment: datetime, name: str) -> None:
+    if not isinstance(moment, datetime) or moment.utcoffset() is None:
+        raise ValueError(f"{name} must be a timezone-aware datetime")
+
+
+def new_message_id(now: datetime) -> str:
+    """A UUIDv7 (RFC 9562 §5.7): 48-bit Unix milliseconds of ``now``, then 74 random bits."""
+    _require_aware(now, "now")
+    millis = (now - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(milliseconds=1)
+    if not 0 <= millis < 2**48:
+        raise ValueError("now is outside the UUIDv7 time range")
+    rand = int.from_bytes(os.urandom(10), "big")  # 80 bits, 74 used
+    rand_a = rand >> 68  # 12 bits
+    rand_b = rand & (2**62 - 1)  # 62 bits
+    value = (millis << 80) | (0x7 << 76) | (rand_a << 64) | (0b10 << 62) | rand_b
+    return str(uuid.UUID(int=value))
+
+
+def _check_uuid7(value: object, name: str) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"{name} must be a string")
+    parsed = uuid.UUID(value)
+    if str(parsed) != value or parsed.version != 7 or parsed.variant != uuid.RFC_4122:
+        raise ValueError(f"{name} must be a lowercase UUIDv7")
+    return value
+
+
+def _check_node(value: object, name: str) -> str:
+    if not isinstance(value, str) or not _NODE_ID.fullmatch(value):
+        raise ValueError(f"{name} must be a node id ([A-Za-z0-9._:@-], at most 128)")
+    return value
+
+
+def _check_text(value: object, name: str, *, optional: bool = False) -> str | None:
+    if value is None and optional:
+        return None
+    if not isinstance(value, str) or not 0 < len(value) <= 256:
+        raise ValueError(f"{name} must be a non-empty string of at most 256 characters")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class MessageHeader:
+    """The signed routing facts of one message; the body carries its meaning."""
+
+    message_id: str
+    type: str
+    from_node: str
+    to_node: str
+    sent_at: datetime
+    case_id: str | None = None
+    in_reply_to: str | None = None
+    protocol: str = PROTOCOL
+
+    def __post_init__(self) -> None:
+        if self.protocol != PROTOCOL:
+            raise ValueError(f"protocol must be {PROTOCOL!r}")
+        _check_uuid7(self.message_id, "message_id")
+        _check_text(self.type, "type")
+        _check_node(self.from_node, "from_node")
+        _check_node(self.to_node, "to_node")
+        _require_aware(self.sent_at, "sent_at")
+        _check_text(self.case_id, "case_id", optional=True)
+        _check_text(self.in_reply_to, "in_reply_to", optional=True)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "protocol": self.protocol,
+            "message_id": self.message_id,
+            "type": self.type,
+            "from_node": self.from_node,
+            "to_node": self.to_node,
+            "sent_at": format_time(self.sent_at),
+            "case_id": self.case_id,
+            "in_reply_to": self.in_reply_to,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> MessageHeader:
+        """Parse a header; ``ValueError`` on missing, unknown or ill-typed fields."""
+        expected = set(cls.__dataclass_fields__)
+        if not isinstance(data, Mapping) or set(data) != expected:
+            raise ValueError("header fields are missing or unknown")
+        return cls(**{**data, "sent_at": parse_time(data["sent_at"])})
+
+
+@dataclass(frozen=True, slots=True)
+class OpenedMessage:
+    header: MessageHeader
+    body: dict[str, Any]
+    envelope_sha256: str  # lowercase hex of the envelope bytes as received
+
+
+# --- sealing and opening ----------------------------------------------------------------
+
+
+def _jwe_registry(max_bytes: int = 1 << 20) -> jwe.JWERegistry:
+    registry = jwe.JWERegistry(
+        header_registry={
+            "from": HeaderParameter("Sending node id", "str", required=True),
+            "to": HeaderParameter("Receiving node id", "str", required=True),
+        },
+        algorithms=[JWE_ALG, JWE_ENC],
+    )
+    registry.max_ciphertext_length = max_bytes
+    return registry
+
+
+def _jws_registry(max_bytes: int = 1 << 20) -> jws.JWSRegistry:
+    registry = jws.JWSRegistry(algorithms=[JWS_ALG])
+    registry.max_payload_length = max_bytes
+    return registry
+
+
+def _kid(key: OKPKey) -> str:
+    return key.thumbprint()
+
+
+def _sign(payload: bytes, *, typ: str, key: OKPKey) -> str:
+    if not isinstance(key, OKPKey) or key.curve_name != "Ed25519" or not key.is_private:
+        raise ValueError("signing needs a private Ed25519 key")
+    header = {"alg": JWS_ALG, "kid": _kid(key), "typ": typ}
+    return jws.serialize_compact(header, payload, key, registry=_jws_registry(len(payload)))
+
+
+def seal(
+    header: MessageHeader,
+    body: Mapping[str, Any],
+    *,
+    sender_signing_key: OKPKey,
+    recipient_encryption_public_key: OKPKey,
+) -> bytes:
+    """Sign ``{"header", "body"}`` as JWS, then encrypt the JWS as JWE to the recipient."""
+    token = sign_message(header, body, sender_signing_key=sender_signing_key)
+    return encrypt_message(
+        token,
+        from_node=header.from_node,
+        to_node=header.to_node,
+        recipient_encryption_public_key=recipient_encryption_public_key,
+    )
+
+
+def sign_message(
+    header: MessageHeader, body: Mapping[str, Any], *, sender_signing_key: OKPKey
+) -> str:
+    """The inner layer of :func:`seal`: a JWS over ``canonical_json({"header", "body"})``."""
+    if not isinstance(body, Mapping):
+        raise TypeError("body must be a JSON object")
+    payload = canonical_json({"header": header.to_dict(), "body": body})
+    return _sign(payload, typ=MESSAGE_TYP, key=sender_signing_key)
+
+
+def encrypt_message(
+    token: str, *, from_node: str, to_node: str, recipient_encryption_public_key: OKPKey
+) -> bytes:
+    """The outer layer of :func:`seal`: a JWE around a message JWS, naming both nodes."""
+    recipient = recipient_encryption_public_key
+    if not isinstance(recipient, OKPKey) or recipient.curve_name != "X25519":
+        raise ValueError("the recipient key must be an X25519 key")
+    protected = {
+        "alg": JWE_ALG,
+        "enc": JWE_ENC,
+        "kid": _kid(recipient),
+        "cty": MESSAGE_TYP,
+        "from": _check_node(from_node, "from_node"),
+        "to": _check_node(to_node, "to_node"),
+    }
+    public = OKPKey.import_key(recipient.public_key)  # never hand a private key to encrypt
+    registry = _jwe_registry(len(token) + 1024)
+    return jwe.encrypt_compact(protected, token, public, registry=registry).encode("ascii")
+
+
+def open_envelope(
+    envelope: bytes,
+    *,
+    my_node_id: str,
+    my_encryption_keys: Sequence[OKPKey],
+    resolve_sender: Callable[[str], Sequence[OKPKey] | None],
+    now: datetime,
+    replay_window: timedelta,
+    max_bytes: int,
+) -> OpenedMessage:
+    """Decrypt, verify and parse one envelope, or raise :class:`EnvelopeRejected`.
+
+    Checks, in this order: size (``too_large``); JWE structure and algorithms
+    (``malformed``); outer ``to`` (``wrong_recipient``); outer ``from`` known to
+    ``resolve_sender`` (``unknown_sender``); decryption with any of ``my_encryption_keys``
+    (``malformed``); signature by any of the sender's keys (``bad_signature``); inner
+    ``from_node``/``to_node`` equal the outer ones (``bad_signature``/``wrong_recipient``);
+    header and body schema (``malformed``); ``sent_at`` within ``now ± replay_window``
+    (``stale``). Exceptions raised by ``resolve_sender`` itself (e.g. a database outage)
+    propagate unchanged; a naive ``now`` is a ``ValueError`` (a bug in the caller).
+    """
+    _require_aware(now, "now")
+    if not isinstance(envelope, bytes):
+        raise TypeError("envelope must be bytes")
+    if len(envelope) > max_bytes:
+        _reject(RejectionCode.TOO_LARGE)
+    digest = hashlib.sha256(envelope).hexdigest()
+    with _rejecting(RejectionCode.MALFORMED):
+        outer = _outer_header(envelope)
+    if outer["to"] != my_node_id:
+        _reject(RejectionCode.WRONG_RECIPIENT)
+    sender_keys = list(resolve_sender(outer["from"]) or [])
+    if not sender_keys:
+        _reject(RejectionCode.UNKNOWN_SENDER)
+    token = _decrypt(envelope, outer, my_encryption_keys, max_bytes)
+    payload = _verify(token, sender_keys, typ=MESSAGE_TYP, max_bytes=max_bytes)
+    if payload is None:
+        _reject(RejectionCode.BAD_SIGNATURE)
+    with _rejecting(RejectionCode.MALFORMED):
+        document = _loads(payload)
+        if not isinstance(document, dict) or set(document) != {"header", "body"}:
+            raise ValueError("payload must hold exactly header and body")
+        inner = document["header"]
+        if not isinstance(inner, dict):
+            raise ValueError("header must be an object")
+    if isinstance(inner.get("from_node"), str) and inner["from_node"] != outer["from"]:
+        _reject(RejectionCode.BAD_SIGNATURE)
+    if isinstance(inner.get("to_node"), str) and inner["to_node"] != outer["to"]:
+        _reject(RejectionCode.WRONG_RECIPIENT)
+    with _rejecting(RejectionCode.MALFORMED):
+        header = MessageHeader.from_dict(inner)
+        body = document["body"]
+        if not isinstance(body, dict):
+            raise ValueError("body must be an object")
+        if header.from_node != outer["from"] or header.to_node != outer["to"]:
+            raise ValueError("inner and outer node ids differ")
+    if abs(now - header.sent_at) > replay_window:
+        _reject(RejectionCode.STALE)
+    return OpenedMessage(header=header, body=body, envelope_sha256=digest)
+
+
+def _outer_header(envelope: bytes) -> dict[str, Any]:
+    parts = envelope.split(b".")
+    if len(parts) != 5:
+        raise ValueError("not a JWE compact serialization")
+    header = json_b64decode(parts[0])
+    if not isinstance(header, dict) or not set(header) <= _JWE_HEADER_KEYS:
+        raise ValueError("unexpected JWE header members")
+    if (header.get("alg"), header.get("enc"), header.get("cty")) != (JWE_ALG, JWE_ENC, MESSAGE_TYP):
+        raise ValueError("unsupported JWE algorithms or content type")
+    _check_node(header.get("from"), "from")
+    _check_node(header.get("to"), "to")
+    return header
+
+
+def _decrypt(
+    envelope: bytes, outer: Mapping[str, Any], keys: Sequence[OKPKey], limit: int
+) -> bytes:
+    ordered = sorted(keys, key=lambda k: _kid(k) != outer.get("kid"))  # kid match first
+    for key in ordered:
+        try:
+            plaintext = jwe.decrypt_compact(envelope, key, registry=_jwe_registry(limit)).plaintext
+        except Exception:  # noqa: BLE001, S112 - a wrong key and a forged envelope look alike
+            continue
+        if plaintext is not None:
+            return plaintext
+    _reject(RejectionCode.MALFORMED)
+
+
+def _verify(token: bytes, keys: Sequence[OKPKey], *, typ: str, max_bytes: int) -> bytes | None:
+    """The payload if ``token`` is a JWS of type ``typ`` signed by one of ``keys``.
+
+    Structural problems raise ``EnvelopeRejected(malformed)``; a well-formed JWS that no key
+    verifies returns ``None``.
+    """
+    registry = _jws_registry(max_bytes)
+    with _rejecting(RejectionCode.MALFORMED):
+        obj = jws.extract_compact(token, registry=registry)
+        headers = obj.headers()
+        if headers.get("alg") != JWS_ALG or headers.get("typ") != typ:
+            raise ValueError("unexpected JWS algorithm or type")
+        if not set(headers) <= {"alg", "kid", "typ"}:
+            raise ValueError("unexpected JWS header members")
+    ordered = sorted(keys, key=lambda k: _kid(k) != headers.get("kid"))
+    for key in ordered:
+        try:
+            if jws.validate_compact(obj, key, registry=registry):
+                return obj.payload
+        except Exception:  # noqa: BLE001, S112 - an unusable pinned key simply does not verify
+            continue
+    return None
+
+
+# --- receipts ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    message_id: str
+    envelope_sha256: str
+    received_at: datetime
+    receiver_node: str
+
+    def confirms(self, *, message_id: str, envelope_sha256: str) -> bool:
+        """True when this receipt is for exactly the envelope the caller sent."""
+        return (self.message_id, self.envelope_sha256) == (message_id, envelope_sha256)
+
+
+def sign_receipt(
+    *,
+    message_id: str,
+    envelope_sha256: str,
+    received_at: datetime,
+    receiver_node: str,
+    signing_key: OKPKey,
+) -> str:
+    """A JWS (typ ``hanoi247-receipt+jws``) saying which envelope arrived, and when."""
+    _check_uuid7(message_id, "message_id")
+    _check_sha256(envelope_sha256)
+    _check_node(receiver_node, "receiver_node")
+    claims = {
+        "protocol": PROTOCOL,
+        "message_id": message_id,
+        "envelope_sha256": envelope_sha256,
+        "received_at": format_time(received_at),
+        "receiver_node": receiver_node,
+    }
+    return _sign(canonical_json(claims), typ=RECEIPT_TYP, key=signing_key)
+
+
+def verify_receipt(receipt: str, *, sender_keys: Sequence[OKPKey]) -> Receipt:
+    """Check a receipt against the receiving node's pinned signing keys.
+
+    ``SignatureInvalid`` if no key verifies it (or it is not a receipt JWS at all);
+    ``IntegrityError`` if it is validly signed but its content is not a receipt.
+    Compare the result with what was sent: :meth:`Receipt.confirms`.
+    """
+    payload = _verify_token(receipt, sender_keys, typ=RECEIPT_TYP, what="receipt")
+    try:
+        claims = _loads(payload)
+        if not isinstance(claims, dict) or claims.get("protocol") != PROTOCOL:
+            raise ValueError("not a receipt")
+        return Receipt(
+            message_id=_check_uuid7(claims["message_id"], "message_id"),
+            envelope_sha256=_check_sha256(claims["envelope_sha256"]),
+            received_at=parse_time(claims["received_at"]),
+            receiver_node=_check_node(claims["receiver_node"], "receiver_node"),
+        )
+    except Exception:  # noqa: BLE001 - any content problem is the same integrity failure
+        raise IntegrityError("the receipt is signed but its content is not valid") from None
+
+
+def _check_sha256(value: object) -> str:
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9a-f]{64}", value):
+        raise ValueError("envelope_sha256 must be 64 lowercase hex digits")
+    return value
+
+
+def _verify_token(token: str, keys: Sequence[OKPKey], *, typ: str, what: str) -> bytes:
+    failure = SignatureInvalid(f"the {what} does not verify with the pinned key(s)")
+    try:
+        payload = _verify(token.encode("ascii"), keys, typ=typ, max_bytes=1 << 20)
+    except Exception:  # noqa: BLE001 - unparseable is as bad as unsigned
+        raise failure from None
+    if payload is None:
+        raise failure
+    return payload
+
+
+# --- key rotation -----------------------------------------------------------------------
+
+
+def sign_key_announcement(new_public_jwks: Mapping[str, Any], *, old_signing_key: OKPKey) -> str:
+    """Announce a node's new public keys, signed with its current (old) signing key.
+
+    ``new_public_jwks`` is :func:`hanoi247.adapters.crypto.keys.public_jwks` of the new keys.
+    """
+    jwks = _check_jwks(new_public_jwks)
+    claims = {"protocol": PROTOCOL, "jwks": jwks}
+    return _sign(canonical_json(claims), typ=KEYS_TYP, key=old_signing_key)
+
+
+def verify_key_announcement(token: str, *, old_public_signing_key: OKPKey) -> dict[str, Any]:
+    """The announced JWK Set, if ``old_public_signing_key`` (the pinned one) signed it.
+
+    ``SignatureInvalid`` for a bad signature; ``IntegrityError`` if the content is not a
+    set of one Ed25519 "sig" and one X25519 "enc" public key with thumbprint ``kid``s.
+    """
+    payload = _verify_token(token, [old_public_signing_key], typ=KEYS_TYP, what="announcement")
+    try:
+        claims = _loads(payload)
+        if not isinstance(claims, dict) or claims.get("protocol") != PROTOCOL:
+            raise ValueError("not a key announcement")
+        return _check_jwks(claims["jwks"])
+    except Exception:  # noqa: BLE001 - any content problem is the same integrity failure
+        raise IntegrityError("the key announcement is signed but its keys are not valid") from None
+
+
+def _check_jwks(jwks: Mapping[str, Any]) -> dict[str, Any]:
+    """Validate a public node JWK Set; ``ValueError`` otherwise. Returns a plain copy."""
+    keys = jwks.get("keys") if isinstance(jwks, Mapping) else None
+    if not isinstance(keys, list) or len(keys) != 2:
+        raise ValueError("a node JWK Set has exactly two keys")
+    uses = {}
+    for jwk in keys:
+        if not isinstance(jwk, dict) or "d" in jwk:
+            raise ValueError("only public keys may be announced")
+        key = OKPKey.import_key(jwk)
+        if jwk.get("kid") != key.thumbprint():
+            raise ValueError("kid must be the RFC 7638 thumbprint")
+        uses[jwk.get("use")] = (key.curve_name, jwk.get("alg"))
+    if uses != {"sig": ("Ed25519", JWS_ALG), "enc": ("X25519", JWE_ALG)}:
+        raise ValueError("expected one Ed25519 signing key and one X25519 encryption key")
+    return {"keys": [dict(jwk) for jwk in keys]}

@@ -1,0 +1,198 @@
+"""The ``hanoi247`` command line.
+
+Every error reaches the person as one line on stderr (``hanoi247: error: ...``) with a
+non-zero exit code, never a traceback. JSON goes to stdout, nothing else does.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+
+from hanoi247.domain.errors import Hanoi247Error, Severity, StatusDataError
+from hanoi247.services.treaty import TreatyCatalogue, between_report, status_report
+
+app = typer.Typer(
+    name="hanoi247",
+    help="A node of the 24/7 network of the UN Convention against Cybercrime.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+treaty_app = typer.Typer(
+    help="Treaty status: who is bound, and the legal bases between two States.",
+    no_args_is_help=True,
+)
+request_app = typer.Typer(
+    help="Cooperation requests: check them before sending.", no_args_is_help=True
+)
+app.add_typer(treaty_app, name="treaty")
+app.add_typer(request_app, name="request")
+
+DataDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir",
+        help="The node's data directory (default: $HANOI247_DATA_DIR or ~/.hanoi247).",
+        show_default=False,
+    ),
+]
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    typer.echo(f"hanoi247: error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def emit(document: Any) -> None:
+    typer.echo(json.dumps(document, ensure_ascii=False, indent=2))
+
+
+def parse_day(value: str | None, option: str = "--on") -> date:
+    if value is None:
+        return datetime.now(UTC).date()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        fail(f"{option} {value!r} is not a date; use YYYY-MM-DD")
+
+
+def _actions_for(
+    catalogue: TreatyCatalogue, status_file: Path | None, data_dir: Path | None
+) -> list[Any]:
+    """--status FILE, else the node's imported status, else the packaged snapshot."""
+    if status_file is not None:
+        return list(catalogue.read_status_file(status_file).actions)
+    from hanoi247.bootstrap import imported_treaty_actions
+
+    stored = imported_treaty_actions(data_dir)
+    if stored is not None:
+        return stored
+    return list(catalogue.packaged_status().actions)
+
+
+@treaty_app.command("status")
+def treaty_status(
+    instrument: Annotated[str, typer.Option(help="Rule file id: uncc or budapest.")] = "uncc",
+    on: Annotated[
+        str | None, typer.Option(help="Date to answer for, YYYY-MM-DD (default: today, UTC).")
+    ] = None,
+    status: Annotated[
+        Path | None,
+        typer.Option("--status", help="A depositary-status CSV to use instead of the node's."),
+    ] = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Counted instruments, entry into force, and the parties bound on a date."""
+    catalogue = TreatyCatalogue.packaged()
+    day = parse_day(on)
+    emit(status_report(catalogue, instrument, _actions_for(catalogue, status, data_dir), on=day))
+
+
+@treaty_app.command("between")
+def treaty_between(
+    a: Annotated[str, typer.Argument(help="ISO 3166 alpha-2 code, e.g. VN")],
+    b: Annotated[str, typer.Argument(help="ISO 3166 alpha-2 code, e.g. FR")],
+    on: Annotated[str | None, typer.Option(help="Date, YYYY-MM-DD (default: today, UTC).")] = None,
+    status: Annotated[
+        Path | None,
+        typer.Option("--status", help="A depositary-status CSV to use instead of the node's."),
+    ] = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Every instrument in force between two participants on a date (empty list: none)."""
+    catalogue = TreatyCatalogue.packaged()
+    day = parse_day(on)
+    emit(between_report(catalogue, a, b, _actions_for(catalogue, status, data_dir), on=day))
+
+
+@treaty_app.command("import")
+def treaty_import(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="Depositary-status CSV: participant_iso2,instrument,action,date[,source][,note]"
+        ),
+    ],
+    data_dir: DataDirOption = None,
+    by: Annotated[
+        str, typer.Option("--by", help="Who imports (for the audit trail).")
+    ] = "operator",
+) -> None:
+    """Store a depositary-status file in the node, replacing the previous one: all rows or none."""
+    from hanoi247.bootstrap import import_treaty_status
+
+    catalogue = TreatyCatalogue.packaged()
+    parsed = catalogue.read_status_file(file)
+    count = import_treaty_status(data_dir, parsed, imported_by=by)
+    emit(
+        {
+            "imported": count,
+            "source": str(file),
+            "as_of": parsed.as_of.isoformat() if parsed.as_of else None,
+        }
+    )
+
+
+@request_app.command("validate")
+def request_validate(
+    file: Annotated[Path, typer.Argument(help="A request as JSON (see docs/requests.md).")],
+    instrument: Annotated[
+        str, typer.Option(help="Rule file whose required elements apply.")
+    ] = "uncc",
+) -> None:
+    """Exit 0 when complete (warnings listed); 1 with the list of problems; 2 when unreadable."""
+    from hanoi247.domain.requests import validate
+
+    try:
+        raw = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        fail(f"{file}: no such file")
+    except (OSError, UnicodeDecodeError) as exc:
+        fail(f"{file}: cannot be read as UTF-8 text ({exc.__class__.__name__})")
+    try:
+        payload = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        fail(f"{file}:{exc.lineno}: column {exc.colno}: not valid JSON ({exc.msg})")
+    if not isinstance(payload, dict):
+        fail(f"{file}:1: the request must be a JSON object, not {type(payload).__name__}")
+    catalogue = TreatyCatalogue.packaged()
+    problems = validate(
+        payload,
+        instrument=catalogue.instrument(instrument),
+        states=set(catalogue.states),
+        now=datetime.now(UTC),
+    )
+    emit(
+        [
+            {
+                "element": p.element,
+                "article": p.article,
+                "code": p.code.value,
+                "severity": p.severity.value,
+                "message": p.detail,
+            }
+            for p in problems
+        ]
+    )
+    if any(p.severity is Severity.ERROR for p in problems):
+        raise typer.Exit(1)
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        app(args=argv, prog_name="hanoi247", standalone_mode=True)
+    except Hanoi247Error as exc:
+        typer.echo(f"hanoi247: error: {_one_line(exc)}", err=True)
+        sys.exit(2)
+
+
+def _one_line(exc: Hanoi247Error) -> str:
+    if isinstance(exc, StatusDataError) and exc.line == 0:
+        return f"{exc.source}: {exc.reason}"
+    return " ".join(str(exc).split())

@@ -1,0 +1,115 @@
+"""Engines: SQLite pragmas and transactions, URL handling, aware UTC round trips."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from hanoi247.adapters.db.engine import database_url_for, make_engine
+from hanoi247.adapters.db.tables import status_imports
+from hanoi247.domain.errors import ConfigurationError
+
+
+def test_the_default_database_is_a_sqlite_file_in_the_data_directory(tmp_path: Path) -> None:
+    url = database_url_for(tmp_path)
+    assert url == f"sqlite:///{tmp_path.resolve()}/hanoi247.sqlite3"
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            connection.exec_driver_sql("CREATE TABLE t (x INTEGER)")
+            connection.commit()
+    finally:
+        engine.dispose()
+    assert (tmp_path / "hanoi247.sqlite3").exists()
+
+
+def test_sqlite_connections_use_wal_foreign_keys_busy_timeout_and_normal_sync(
+    tmp_path: Path,
+) -> None:
+    engine = make_engine(database_url_for(tmp_path))
+    try:
+        with engine.connect() as connection:
+            pragmas = {
+                name: connection.exec_driver_sql(f"PRAGMA {name}").scalar()
+                for name in ("journal_mode", "foreign_keys", "busy_timeout", "synchronous")
+            }
+    finally:
+        engine.dispose()
+    assert pragmas == {
+        "journal_mode": "wal",
+        "foreign_keys": 1,
+        "busy_timeout": 5000,
+        "synchronous": 1,
+    }
+
+
+def test_sqlite_transactions_take_the_write_lock_at_begin(tmp_path: Path) -> None:
+    engine = make_engine(database_url_for(tmp_path))
+    try:
+        with engine.begin() as connection:
+            connection.exec_driver_sql("CREATE TABLE t (x INTEGER)")
+        with engine.connect() as holder:
+            holder.exec_driver_sql("SELECT 1")  # only reads, yet BEGIN IMMEDIATE took the lock
+            other = sqlite3.connect(tmp_path / "hanoi247.sqlite3", timeout=0, isolation_level=None)
+            try:
+                with pytest.raises(sqlite3.OperationalError, match="locked"):
+                    other.execute("BEGIN IMMEDIATE")
+            finally:
+                other.close()
+            deferred = engine.execution_options(hanoi247_sqlite_begin="DEFERRED")
+            with deferred.connect() as reader:  # a read-only connection may opt out
+                assert reader.exec_driver_sql("SELECT count(*) FROM t").scalar() == 0
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "sqlite://",
+        "sqlite:///:memory:",
+        "mysql://u:secret@db/x",
+        "postgresql+asyncpg://u:secret@h/x",
+    ],
+)
+def test_unsupported_urls_are_refused_without_showing_the_password(url: str) -> None:
+    with pytest.raises(ConfigurationError) as refused:
+        make_engine(url)
+    assert "secret" not in str(refused.value)
+
+
+def test_a_plain_postgresql_url_uses_psycopg_3() -> None:
+    engine = make_engine("postgresql://u:secret@localhost/x")
+    try:
+        assert engine.dialect.driver == "psycopg"
+    finally:
+        engine.dispose()
+
+
+def test_times_round_trip_as_aware_utc_and_naive_ones_are_refused(db_url: str) -> None:
+    hanoi = datetime(2026, 3, 2, 15, 30, 0, 123456, tzinfo=timezone(timedelta(hours=7)))
+    engine = make_engine(db_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                status_imports.insert().values(
+                    source="s", rows=0, imported_by="x", imported_at=hanoi
+                )
+            )
+            with pytest.raises(sa.exc.StatementError, match="naive"):
+                connection.execute(
+                    status_imports.insert().values(
+                        source="s", rows=0, imported_by="x", imported_at=datetime(2026, 3, 2)
+                    )
+                )
+        with engine.connect() as connection:
+            stored = connection.execute(sa.select(status_imports.c.imported_at)).scalar_one()
+    finally:
+        engine.dispose()
+    assert stored == hanoi
+    assert stored.tzinfo is UTC
+    assert stored.hour == 8

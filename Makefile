@@ -14,7 +14,7 @@ DEMO_DIR ?= .demo
 APT_PACKAGES := postgresql age poppler-utils
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test bench lint typecheck format sysdeps venv unit clean
+.PHONY: demo test bench lint typecheck format sysdeps venv unit clean messages
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,15 +37,22 @@ sysdeps:
 	fi
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/ruff format --check src tests benchmarks scripts
+	$(BIN)/python scripts/extract_messages.py --check
+	$(BIN)/python scripts/compile_messages.py --check
 
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict src/hanoi247
 
 format: $(STAMP)
-	$(BIN)/ruff format src tests benchmarks
-	$(BIN)/ruff check --fix src tests benchmarks
+	$(BIN)/ruff format src tests benchmarks scripts
+	$(BIN)/ruff check --fix src tests benchmarks scripts
+
+# Translations: after changing rule data or UI strings, update the catalogues and translate.
+messages: $(STAMP)
+	$(BIN)/python scripts/extract_messages.py --update
+	$(BIN)/python scripts/compile_messages.py
 
 test: sysdeps $(STAMP) lint typecheck
 	$(BIN)/pytest -q -p no:cacheprovider

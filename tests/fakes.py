@@ -14,6 +14,15 @@ from datetime import UTC, date, datetime, timedelta
 from types import TracebackType
 from typing import Self
 
+from fakes_accounts import FakeApiTokenRepository, FakeOnCallRepository, FakeUserRepository
+from fakes_federation import FakeInbox, FakeOutbox, FakePeerRepository
+from fakes_web import FakeWebSessionRepository
+from fakes_workflow import (
+    FakeDeadlineRepository,
+    FakeNationalProvisionRepository,
+    FakeReferenceCounter,
+    FakeRequestRepository,
+)
 from hanoi247.domain.audit import AuditEntry, DetailValue, chain_entry, require_utc, verify_chain
 from hanoi247.domain.errors import IntegrityError
 from hanoi247.domain.treaty import ActionKind, TreatyAction
@@ -50,6 +59,7 @@ class FakeTreatyActionRepository:
         as_of: date | None,
         imported_by: str,
         at: datetime,
+        hypothetical: bool = False,
     ) -> int:
         at = require_utc(at, "at")
         if not source or not imported_by:
@@ -66,6 +76,7 @@ class FakeTreatyActionRepository:
                 rows=len(self.actions),
                 imported_by=imported_by,
                 imported_at=at,
+                hypothetical=hypothetical,
             )
         )
         return len(self.actions)
@@ -108,11 +119,36 @@ class FakeUnitOfWork:
     ``__enter__``/``rollback`` snapshot and restore every attribute in ``_repositories``.
     """
 
-    _repositories = ("treaty_actions", "audit")
+    _repositories = (
+        "treaty_actions",
+        "audit",
+        "peers",
+        "outbox",
+        "inbox",
+        "users",
+        "api_tokens",
+        "on_call",
+        "requests",
+        "deadlines",
+        "national_provisions",
+        "references",
+        "web_sessions",
+    )
 
     def __init__(self) -> None:
         self.treaty_actions = FakeTreatyActionRepository()
         self.audit = FakeAuditLog()
+        self.peers = FakePeerRepository()
+        self.outbox = FakeOutbox()
+        self.inbox = FakeInbox()
+        self.users = FakeUserRepository()
+        self.api_tokens = FakeApiTokenRepository(self)
+        self.on_call = FakeOnCallRepository(self)
+        self.requests = FakeRequestRepository()
+        self.deadlines = FakeDeadlineRepository()
+        self.national_provisions = FakeNationalProvisionRepository()
+        self.references = FakeReferenceCounter()
+        self.web_sessions = FakeWebSessionRepository(self)
         self.committed = 0
         self._snapshot: dict[str, object] | None = None
 

@@ -9,17 +9,34 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Protocol
 
+from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine
 
+from hanoi247.adapters.auth import Authenticator as Argon2Authenticator
+from hanoi247.adapters.auth import argon2_parameters
 from hanoi247.adapters.clock import SystemClock
 from hanoi247.adapters.db.engine import make_engine
 from hanoi247.adapters.db.migrate import upgrade
 from hanoi247.adapters.db.uow import SqlUnitOfWork, make_uow_factory
+from hanoi247.adapters.federation.node import LocalNode, load_local_node
+from hanoi247.adapters.federation.receiver import InboxReceiver
+from hanoi247.adapters.federation.rotation import register_rotation_handler
+from hanoi247.adapters.federation.sender import OutboxSender
+from hanoi247.domain.commands import Command
+from hanoi247.domain.deadlines import load_clocks
+from hanoi247.domain.errors import ConfigurationError
+from hanoi247.domain.federation import MessageType, OutboxEntry
 from hanoi247.domain.status import StatusFile
 from hanoi247.domain.treaty import TreatyAction
-from hanoi247.ports import Clock
+from hanoi247.ports import Authenticator, Clock, UnitOfWork
+from hanoi247.services.context import Context, Outcome
+from hanoi247.services.federation import IncomingDispatcher, default_dispatcher
+from hanoi247.services.incoming import apply_receipt, register_incoming
+from hanoi247.services.messagebus import MessageBus
 from hanoi247.services.treaty import TreatyCatalogue
 from hanoi247.settings import Settings
 
@@ -88,6 +105,7 @@ def import_treaty_status(
                 as_of=parsed.as_of,
                 imported_by=imported_by,
                 at=now,
+                hypothetical=parsed.hypothetical,
             )
             uow.audit.append(
                 at=now,
@@ -102,3 +120,124 @@ def import_treaty_status(
 
 def packaged_catalogue() -> TreatyCatalogue:
     return TreatyCatalogue.packaged()
+
+
+class Worker(Protocol):
+    """A background task that starts and stops with the node (outbox, deadline clocks)."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+@dataclass
+class NodeRuntime:
+    """Everything a running node is made of, built once by ``build_runtime``."""
+
+    settings: Settings
+    local: LocalNode
+    database: Database
+    clock: Clock
+    catalogue: TreatyCatalogue
+    dispatcher: IncomingDispatcher
+    receiver: InboxReceiver
+    metrics: CollectorRegistry
+    workers: list[Worker]
+    sender: OutboxSender | None = None  # handlers call sender.notify() after enqueueing
+    bus: MessageBus | None = None  # the request workflow's commands
+    context: Context | None = None
+
+    def handle(self, command: Command) -> Outcome:
+        """Run a workflow command in its unit of work; wake the sender if it queued a message."""
+        if self.bus is None:
+            raise ConfigurationError("this runtime was built without the request workflow")
+        outcome = self.bus.handle(command)
+        if outcome.message_id is not None:
+            self.notify_outbox()
+        return outcome
+
+    @property
+    def uow_factory(self) -> Callable[[], SqlUnitOfWork]:
+        return self.database.uow_factory
+
+    def notify_outbox(self) -> None:
+        """Wake the sender now: something was just queued (safe from any thread)."""
+        if self.sender is not None:
+            self.sender.notify()
+
+    async def start_workers(self) -> None:
+        for worker in self.workers:
+            await worker.start()
+
+    async def stop_workers(self) -> None:
+        for worker in reversed(self.workers):
+            await worker.stop()
+
+    def close(self) -> None:
+        self.database.close()
+
+
+def build_runtime(settings: Settings, *, clock: Clock | None = None) -> NodeRuntime:
+    """Wire a node from its data directory: identity, keys, database, dispatcher, workers."""
+    local = load_local_node(settings.data_dir)
+    db = open_database(settings, create=False)
+    if db is None:
+        raise ConfigurationError(
+            f"{settings.data_dir} has a node identity but no database; run `hanoi247 init` again "
+            "in an empty directory or restore the database from backup"
+        )
+    real_clock = clock or SystemClock()
+    dispatcher = default_dispatcher()
+    register_rotation_handler(dispatcher)  # node.keys_rotated (needs crypto)
+    receiver = InboxReceiver(
+        local=local,
+        uow_factory=db.uow_factory,
+        clock=real_clock,
+        dispatcher=dispatcher,
+        replay_window=timedelta(seconds=settings.replay_window_seconds),
+        max_bytes=settings.max_envelope_bytes,
+    )
+    metrics = CollectorRegistry()
+    sender = OutboxSender.from_settings(
+        settings, local=local, uow_factory=db.uow_factory, clock=real_clock, metrics=metrics
+    )
+    catalogue = TreatyCatalogue.packaged()
+    context = Context(
+        uow=db.uow_factory,
+        clock=real_clock,
+        catalogue=catalogue,
+        node=local.identity,
+        clocks=load_clocks(catalogue.instrument("uncc")),
+    )
+    register_incoming(dispatcher, context)  # request.* messages → the workflow
+
+    def on_delivered(uow: UnitOfWork, entry: OutboxEntry, received_at: datetime) -> None:
+        if entry.type is MessageType.REQUEST_SUBMITTED and entry.case_id is not None:
+            apply_receipt(
+                uow,
+                case_id=entry.case_id,
+                message_id=entry.message_id,
+                received_at=received_at,
+                ctx=context,
+            )
+
+    sender.on_delivered = on_delivered
+    return NodeRuntime(
+        settings=settings,
+        local=local,
+        database=db,
+        clock=real_clock,
+        catalogue=catalogue,
+        dispatcher=dispatcher,
+        receiver=receiver,
+        metrics=metrics,
+        workers=[sender],
+        sender=sender,
+        bus=MessageBus(context),
+        context=context,
+    )
+
+
+def make_authenticator(settings: Settings) -> Authenticator:
+    """Password hashing (Argon2id) and TOTP, with the parameters the environment allows."""
+    return Argon2Authenticator(argon2_parameters(settings.environment, os.environ))

@@ -30,6 +30,9 @@ class Settings:
     max_envelope_bytes: int = 2 * 1024 * 1024
     outbox_dead_letter_after_seconds: int = 24 * 3600
     outbox_max_backoff_seconds: float = 300.0
+    outbox_backoff_base_seconds: float = 1.0
+    outbox_lease_seconds: float = 30.0  # a claimed message is offered again after this
+    outbox_poll_seconds: float = 0.5
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -53,6 +56,10 @@ class Settings:
             outbox_dead_letter_after_seconds=_int(
                 env, "HANOI247_DEAD_LETTER_AFTER_SECONDS", 24 * 3600
             ),
+            outbox_max_backoff_seconds=_float(env, "HANOI247_OUTBOX_MAX_BACKOFF_SECONDS", 300.0),
+            outbox_backoff_base_seconds=_float(env, "HANOI247_OUTBOX_BACKOFF_BASE_SECONDS", 1.0),
+            outbox_lease_seconds=_float(env, "HANOI247_OUTBOX_LEASE_SECONDS", 30.0),
+            outbox_poll_seconds=_float(env, "HANOI247_OUTBOX_POLL_SECONDS", 0.5),
         )
         return settings
 
@@ -82,3 +89,16 @@ def _int(env: Mapping[str, str], key: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise ConfigurationError(f"{key}={raw!r} is not a whole number") from None
+
+
+def _float(env: Mapping[str, str], key: str, default: float) -> float:
+    raw = env.get(key)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigurationError(f"{key}={raw!r} is not a number") from None
+    if value <= 0:
+        raise ConfigurationError(f"{key}={raw!r} must be greater than zero")
+    return value

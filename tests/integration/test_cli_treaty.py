@@ -220,7 +220,8 @@ def test_unknown_state_and_bad_date_are_one_line(tmp_path: Path) -> None:
     )
     assert out.returncode == 2
     assert out.stderr.strip().splitlines() == [
-        "hanoi247: error: unknown State or organization code 'XX' (use ISO 3166 alpha-2, EU for the European Union)"
+        "hanoi247: error: unknown State or organization code 'XX' "
+        "(use ISO 3166 alpha-2, EU for the European Union)"
     ]
     out = run("treaty", "status", "--on", "2026-02-30", cwd=tmp_path)
     assert out.returncode == 2

@@ -71,8 +71,8 @@ def test_upgrade_stores_rows_downgrade_removes_everything_and_upgrade_again(
 ) -> None:
     assert migrate.current(empty_db_url) is None
 
-    migrate.upgrade(empty_db_url)
-    assert migrate.current(empty_db_url) == "0001" == migrate.head()
+    migrate.upgrade(empty_db_url, "0001")
+    assert migrate.current(empty_db_url) == "0001"
     assert table_names(empty_db_url) == TABLES
     store_real_rows(empty_db_url)
 
@@ -80,15 +80,16 @@ def test_upgrade_stores_rows_downgrade_removes_everything_and_upgrade_again(
     assert migrate.current(empty_db_url) is None
     assert table_names(empty_db_url) == set()
 
-    migrate.upgrade(empty_db_url)
+    migrate.upgrade(empty_db_url, "0001")
     assert migrate.current(empty_db_url) == "0001"
     store_real_rows(empty_db_url)  # also proves the downgrade dropped the PG trigger function
 
 
 def test_upgrading_a_database_already_at_head_changes_nothing(empty_db_url: str) -> None:
     migrate.upgrade(empty_db_url)
+    at_head = migrate.current(empty_db_url)
     migrate.upgrade(empty_db_url)  # already at head: nothing to do, no error
-    assert migrate.current(empty_db_url) == "0001"
+    assert migrate.current(empty_db_url) == at_head
 
 
 def test_migrated_schema_matches_the_tables_module(db_url: str) -> None:

@@ -9,7 +9,15 @@
     │   ├── UnknownState            a code that names no participant
     │   ├── RuleDataError           a rule file that cannot be used as written
     │   ├── StatusDataError         a depositary-status file with a bad row (file, line, field)
-    │   └── HandlingRestricted      a handling restriction forbids the action
+    │   ├── HandlingRestricted      a handling restriction forbids the action
+    │   ├── AuthenticationFailed    a login or token that proves nobody (never says which factor)
+    │   ├── PermissionDenied        the user's role does not grant the permission
+    │   ├── UnknownUser             a username that names no account
+    │   ├── UnknownRequest          a request id (or case) this node does not hold
+    │   ├── NoPinnedPeer            no active pinned node serves the other State
+    │   ├── NoLegalBasis            (a NotInForce) nothing to send a request on
+    │   ├── ActionNotAllowed        the wrong desk, kind or actor for an action
+    │   └── MessageRejected         a peer's message body that cannot be applied
     └── AdapterError                the outside world
         ├── PeerUnreachable
         ├── SignatureInvalid
@@ -48,6 +56,20 @@ class ErrorCode(enum.StrEnum):
     HANDLING_RESTRICTED = "handling_restricted"
     BAD_STATUS_ROW = "bad_status_row"
     BAD_RULE_DATA = "bad_rule_data"
+    AUTHENTICATION_FAILED = "authentication_failed"
+    PERMISSION_DENIED = "permission_denied"
+    UNKNOWN_USER = "unknown_user"
+    USERNAME_TAKEN = "username_taken"
+    WEAK_PASSWORD = "weak_password"  # noqa: S105 - an error code, not a password
+    UNKNOWN_REQUEST = "unknown_request"
+    NO_PINNED_PEER = "no_pinned_peer"
+    UNKNOWN_REFERENCE = "unknown_reference"
+    UNKNOWN_GROUND = "unknown_ground"
+    UNKNOWN_DELAY_REASON = "unknown_delay_reason"
+    WRONG_DESK = "wrong_desk"
+    WRONG_KIND = "wrong_kind"
+    NOT_A_PERSON = "not_a_person"
+    MESSAGE_REJECTED = "message_rejected"
 
 
 class Severity(enum.StrEnum):
@@ -131,6 +153,93 @@ class StatusDataError(DomainError):
 
 class HandlingRestricted(DomainError):
     code = ErrorCode.HANDLING_RESTRICTED
+
+
+class AuthenticationFailed(DomainError):
+    """Wrong username, password, code or token, or a locked or disabled account: one
+    message for all, so the answer tells an attacker nothing."""
+
+    code = ErrorCode.AUTHENTICATION_FAILED
+
+    def __init__(self) -> None:
+        super().__init__("authentication failed")
+
+
+class PermissionDenied(DomainError):
+    code = ErrorCode.PERMISSION_DENIED
+
+    def __init__(self, permission: str) -> None:
+        self.permission = permission
+        super().__init__(f"your role does not grant {permission!r}")
+
+
+class UnknownUser(DomainError):
+    code = ErrorCode.UNKNOWN_USER
+
+    def __init__(self, username: str) -> None:
+        self.username = username
+        super().__init__(f"no user {username!r}")
+
+
+class UnknownRequest(DomainError):
+    code = ErrorCode.UNKNOWN_REQUEST
+
+    def __init__(self, request_id: str) -> None:
+        self.request_id = request_id
+        super().__init__(f"this node holds no request {request_id!r}")
+
+
+class NoPinnedPeer(DomainError):
+    """No active pinned node serves ``state``: nothing can be sent there yet."""
+
+    code = ErrorCode.NO_PINNED_PEER
+
+    def __init__(self, state: str) -> None:
+        self.state = state
+        super().__init__(
+            f"no node of {state} is pinned: an operator must run `hanoi247 peer add` for "
+            f"{state}'s node (after comparing fingerprints) before requests can go there"
+        )
+
+
+class NoLegalBasis(NotInForce):
+    """No instrument binds both States on the day, and no other basis was recorded."""
+
+    def __init__(
+        self,
+        a: str,
+        b: str,
+        on: str,
+        *,
+        instrument: str | None = None,
+        available: Sequence[str] = (),
+    ) -> None:
+        super().__init__(a, b, on, instrument)
+        self.available = tuple(available)
+        what = f"{instrument} is not" if instrument else "no instrument is"
+        also = f" (in force: {', '.join(self.available)})" if self.available else ""
+        self.args = (
+            f"{what} in force between {a} and {b} on {on}{also}; a central authority may "
+            "record another legal basis (a bilateral treaty or reciprocity) in the request",
+        )
+
+
+class ActionNotAllowed(DomainError):
+    """The action exists but not here: the wrong desk, the wrong kind, not a person."""
+
+    def __init__(self, action: str, code: ErrorCode, reason: str) -> None:
+        self.action, self.code, self.reason = action, code, reason
+        super().__init__(f"cannot {action}: {reason}")
+
+
+class MessageRejected(DomainError):
+    """A peer's message that cannot be applied; ``reason`` is a code, never content."""
+
+    code = ErrorCode.MESSAGE_REJECTED
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"message rejected: {reason}")
 
 
 class AdapterError(Hanoi247Error):

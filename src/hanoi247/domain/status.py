@@ -30,6 +30,7 @@ class StatusFile:
     actions: tuple[TreatyAction, ...]
     as_of: date | None
     source: str  # file name, for messages
+    hypothetical: bool = False  # "# hypothetical: true": a made-up status, never the record
 
 
 def parse_status_csv(
@@ -41,6 +42,7 @@ def parse_status_csv(
 ) -> StatusFile:
     lines = text.splitlines()
     as_of: date | None = None
+    hypothetical = False
     data_lines: list[tuple[int, str]] = []
     for number, line in enumerate(lines, start=1):
         stripped = line.strip()
@@ -48,6 +50,8 @@ def parse_status_csv(
             key, _, value = stripped.lstrip("#").partition(":")
             if key.strip() == "as_of":
                 as_of = _date(value.strip(), source, number, "as_of")
+            elif key.strip() == "hypothetical":
+                hypothetical = value.strip().lower() == "true"
             continue
         if stripped:
             data_lines.append((number, line))
@@ -110,7 +114,7 @@ def parse_status_csv(
                 note=row.get("note", ""),
             )
         )
-    return StatusFile(actions=tuple(actions), as_of=as_of, source=source)
+    return StatusFile(actions=tuple(actions), as_of=as_of, source=source, hypothetical=hypothetical)
 
 
 def _date(value: str, source: str, line: int, field: str) -> date:

@@ -15,6 +15,15 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from hanoi247.domain.errors import Hanoi247Error, Severity, StatusDataError
+from hanoi247.entrypoints.cli_accounts import oncall_app, user_app
+from hanoi247.entrypoints.cli_node import (
+    drill_app,
+    init_command,
+    node_app,
+    peer_app,
+    serve_command,
+)
+from hanoi247.entrypoints.cli_outbox import outbox_app
 from hanoi247.services.treaty import TreatyCatalogue, between_report, status_report
 
 app = typer.Typer(
@@ -33,6 +42,14 @@ request_app = typer.Typer(
 )
 app.add_typer(treaty_app, name="treaty")
 app.add_typer(request_app, name="request")
+app.add_typer(user_app, name="user")
+app.add_typer(oncall_app, name="oncall")
+app.add_typer(outbox_app, name="outbox")
+app.add_typer(node_app, name="node")
+app.add_typer(peer_app, name="peer")
+app.add_typer(drill_app, name="drill")
+app.command("init")(init_command)
+app.command("serve")(serve_command)
 
 DataDirOption = Annotated[
     Path | None,

@@ -40,7 +40,7 @@ def head() -> str:
     return revision
 
 
-def upgrade(url: str, revision: str = "head") -> None:
+def upgrade(url: str, revision: str = "heads") -> None:
     """Migrate the database at ``url`` up to ``revision`` (the newest by default)."""
     _run(url, lambda config: command.upgrade(config, revision))
 

@@ -53,6 +53,7 @@ class SqlTreatyActionRepository:
         as_of: date | None,
         imported_by: str,
         at: datetime,
+        hypothetical: bool = False,
     ) -> int:
         at = require_utc(at, "at")
         if not source or not imported_by:
@@ -60,7 +61,14 @@ class SqlTreatyActionRepository:
         try:
             import_id = self._session.execute(
                 insert(status_imports)
-                .values(source=source, as_of=as_of, rows=0, imported_by=imported_by, imported_at=at)
+                .values(
+                    source=source,
+                    as_of=as_of,
+                    rows=0,
+                    imported_by=imported_by,
+                    imported_at=at,
+                    hypothetical=hypothetical,
+                )
                 .returning(status_imports.c.id)
             ).scalar_one()
             self._session.execute(delete(treaty_actions))
@@ -91,6 +99,7 @@ class SqlTreatyActionRepository:
             rows=row.rows,
             imported_by=row.imported_by,
             imported_at=row.imported_at,
+            hypothetical=row.hypothetical,
         )
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
     Date,
     DateTime,
@@ -75,6 +76,7 @@ status_imports = Table(
     Column("rows", Integer, nullable=False),
     Column("imported_by", String(255), nullable=False),
     Column("imported_at", UTCDateTime, nullable=False),
+    Column("hypothetical", Boolean, nullable=False, default=False),
 )
 
 treaty_actions = Table(
@@ -113,3 +115,11 @@ audit_log = Table(
     UniqueConstraint("prev_hash"),
     UniqueConstraint("hash"),
 )
+
+# Each feature's tables live in their own module and register on ``metadata``; importing
+# them here makes ``tables.metadata`` the whole schema wherever it is used (migrations,
+# schema tests). One line per module.
+from hanoi247.adapters.db import tables_accounts as _accounts  # noqa: E402, F401
+from hanoi247.adapters.db import tables_federation as _federation  # noqa: E402, F401
+from hanoi247.adapters.db import tables_web as _web  # noqa: E402, F401
+from hanoi247.adapters.db import tables_workflow as _workflow  # noqa: E402, F401

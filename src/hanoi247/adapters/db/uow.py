@@ -27,6 +27,19 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from hanoi247.adapters.db.repositories import SqlAuditLog, SqlTreatyActionRepository
+from hanoi247.adapters.db.repositories_accounts import (
+    SqlApiTokenRepository,
+    SqlOnCallRepository,
+    SqlUserRepository,
+)
+from hanoi247.adapters.db.repositories_federation import SqlInbox, SqlOutbox, SqlPeerRepository
+from hanoi247.adapters.db.repositories_web import SqlWebSessionRepository
+from hanoi247.adapters.db.repositories_workflow import (
+    SqlDeadlineRepository,
+    SqlNationalProvisionRepository,
+    SqlReferenceCounter,
+    SqlRequestRepository,
+)
 
 R = TypeVar("R")
 
@@ -67,6 +80,17 @@ class SqlUnitOfWork:
 
     treaty_actions = repository(SqlTreatyActionRepository)
     audit = repository(SqlAuditLog)
+    peers = repository(SqlPeerRepository)
+    outbox = repository(SqlOutbox)
+    inbox = repository(SqlInbox)
+    users = repository(SqlUserRepository)
+    api_tokens = repository(SqlApiTokenRepository)
+    on_call = repository(SqlOnCallRepository)
+    requests = repository(SqlRequestRepository)
+    deadlines = repository(SqlDeadlineRepository)
+    national_provisions = repository(SqlNationalProvisionRepository)
+    references = repository(SqlReferenceCounter)
+    web_sessions = repository(SqlWebSessionRepository)
 
     def __init__(self, session_factory: Callable[[], Session]) -> None:
         self._session_factory = session_factory

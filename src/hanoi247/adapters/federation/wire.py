@@ -25,7 +25,6 @@ import enum
 import hashlib
 import json
 import math
-import os
 import re
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -41,6 +40,7 @@ from joserfc.registry import HeaderParameter
 from joserfc.util import json_b64decode  # strict: rejects non-canonical base64url
 
 from hanoi247.domain.errors import AdapterError, IntegrityError, SignatureInvalid
+from hanoi247.domain.ids import uuid7
 
 PROTOCOL: Final = "hanoi247/1"
 JWS_ALG: Final = "Ed25519"
@@ -223,16 +223,9 @@ def _require_aware(moment: datetime, name: str) -> None:
 
 
 def new_message_id(now: datetime) -> str:
-    """A UUIDv7 (RFC 9562 §5.7): 48-bit Unix milliseconds of ``now``, then 74 random bits."""
+    """A UUIDv7 (RFC 9562 §5.7) for a message sent at ``now``."""
     _require_aware(now, "now")
-    millis = (now - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(milliseconds=1)
-    if not 0 <= millis < 2**48:
-        raise ValueError("now is outside the UUIDv7 time range")
-    rand = int.from_bytes(os.urandom(10), "big")  # 80 bits, 74 used
-    rand_a = rand >> 68  # 12 bits
-    rand_b = rand & (2**62 - 1)  # 62 bits
-    value = (millis << 80) | (0x7 << 76) | (rand_a << 64) | (0b10 << 62) | rand_b
-    return str(uuid.UUID(int=value))
+    return uuid7(now)
 
 
 def _check_uuid7(value: object, name: str) -> str:

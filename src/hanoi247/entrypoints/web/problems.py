@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
 
 from hanoi247.domain.errors import (
+    AuthenticationFailed,
     ConfigurationError,
     DeadlinePassed,
     DomainError,
@@ -25,9 +26,11 @@ from hanoi247.domain.errors import (
     InvalidTransition,
     NotInForce,
     PeerUnreachable,
+    PermissionDenied,
     Problem,
     SignatureInvalid,
     UnknownState,
+    UnknownUser,
     ValidationFailed,
 )
 
@@ -72,6 +75,9 @@ STATUS_BY_ERROR: tuple[tuple[type[Hanoi247Error], int, str], ...] = (
     (DeadlinePassed, 409, "The deadline has passed"),
     (HandlingRestricted, 403, "A handling restriction forbids this"),
     (UnknownState, 422, "Unknown State"),
+    (AuthenticationFailed, 401, "Authentication failed"),
+    (PermissionDenied, 403, "Not permitted for your role"),
+    (UnknownUser, 404, "No such user"),
     (DomainError, 422, "Rejected by the rules"),
     (SignatureInvalid, 401, "Signature invalid"),
     (PeerUnreachable, 502, "The peer node cannot be reached"),

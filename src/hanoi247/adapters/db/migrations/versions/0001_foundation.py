@@ -57,6 +57,7 @@ def upgrade() -> None:
         sa.Column("rows", sa.Integer(), nullable=False),
         sa.Column("imported_by", sa.String(length=255), nullable=False),
         sa.Column("imported_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("hypothetical", sa.Boolean(), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_status_imports"),
     )
     op.create_table(

@@ -1,0 +1,310 @@
+"""Federation between two real node processes on 127.0.0.1: throughput, latency, crashes.
+
+VN and FR each run ``hanoi247 serve`` (SQLite, outbox sender, inbox receiver). Drill
+pings are written straight into VN's outbox (as tests/federation do); FR answers each
+with a pong. Figures:
+
+* ``http.noop_post_per_s`` — baseline: bare POSTs (an envelope-sized body) to FR's server,
+  answered without any handler work, 16 in flight as the sender's ``max_in_flight``;
+* ``federation.delivered_messages_per_s`` — 2,000 pings in 100 cases, from the commit of
+  the enqueue to the last ping stored in FR's inbox; ratio to the baseline;
+* ``federation.latency_p50_ms`` / ``_p99_ms`` — one ping at a time, enqueue → delivered
+  (receipt verified and recorded at VN), from the outbox row's own timestamps;
+* ``federation.crash_run_*`` — 5,000 pings in 50 cases while VN and FR are SIGKILLed and
+  restarted at random moments; raises ``BenchmarkFailed`` on any loss, duplicate or
+  reordering within a case.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+import httpx
+
+from benchmarks._federation_net import (
+    FR_ID,
+    LEASE_SECONDS,
+    VN_ID,
+    BenchmarkFailed,
+    Node,
+    Pair,
+    say,
+    two_nodes,
+    utc,
+    wait_for,
+)
+from benchmarks.figures import Figure
+from hanoi247.adapters.db.tables_federation import inbox, outbox
+from hanoi247.adapters.federation import wire
+from hanoi247.adapters.federation.node import load_local_node
+from hanoi247.adapters.federation.sender import JOSE
+from hanoi247.domain.federation import MessageType, OutboxStatus
+from hanoi247.domain.ids import uuid7
+
+THROUGHPUT_MESSAGES, THROUGHPUT_CASES = 2000, 100
+LATENCY_MESSAGES = 200
+NOOP_REQUESTS = 2000
+SENDER_IN_FLIGHT, SENDER_PER_PEER = 16, 4  # OutboxSender's max_in_flight, max_per_peer
+CRASH_MESSAGES, CRASH_CASES = 5000, 50
+CRASH_CHAOS_SECONDS = 300.0  # kill and restart at most this long, then let it settle
+CRASH_SETTLE_SECONDS = 180.0
+PING, PONG = MessageType.DRILL_PING, MessageType.DRILL_PONG
+
+
+def run() -> list[Figure]:
+    figures: list[Figure] = []
+    with two_nodes("speed") as pair:
+        noop16 = noop_posts_per_s(pair, concurrency=SENDER_IN_FLIGHT)
+        noop4 = noop_posts_per_s(pair, concurrency=SENDER_PER_PEER)
+        delivered, round_trip = throughput(pair)
+        lat = latency(pair)
+    figures += [
+        Figure("http.noop_post_per_s", noop16, "1/s"),
+        Figure("http.noop_post_per_s_4_in_flight", noop4, "1/s"),
+        Figure(
+            "federation.delivered_messages_per_s",
+            delivered,
+            "1/s",
+            baseline="http.noop_post_per_s",
+            baseline_value=noop16,
+        ),
+        Figure("federation.round_trip_messages_per_s", round_trip, "1/s"),
+        Figure("federation.latency_p50_ms", lat["delivered"][0], "ms"),
+        Figure("federation.latency_p99_ms", lat["delivered"][1], "ms"),
+        Figure("federation.latency_send_p50_ms", lat["send"][0], "ms"),
+        Figure("federation.round_trip_p50_ms", lat["round_trip"][0], "ms"),
+    ]
+    with two_nodes("crash") as pair:
+        figures += crash_run(pair)
+    return figures
+
+
+# --- baseline -----------------------------------------------------------------------------
+
+
+def sample_envelope(pair: Pair) -> bytes:
+    """A real sealed ping VN→FR: the baseline POSTs a body of the same size."""
+    vn = load_local_node(pair.vn.proc.node.data_dir)
+    fr = load_local_node(pair.fr.proc.node.data_dir)
+    header = wire.MessageHeader(
+        message_id=uuid7(datetime.now(UTC)),
+        type=PING.value,
+        from_node=VN_ID,
+        to_node=FR_ID,
+        sent_at=datetime.now(UTC),
+        case_id="case-0",
+    )
+    return wire.seal(
+        header,
+        {"case": "case-0", "seq": 0},
+        sender_signing_key=vn.keys.signing,
+        recipient_encryption_public_key=fr.keys.public_encryption_key(),
+    )
+
+
+def noop_posts_per_s(pair: Pair, *, concurrency: int) -> float:
+    """POST an envelope-sized body to ``/healthz``, which only answers GET: the server
+    (uvicorn, routing, problem+json 405) answers without any handler, database or crypto."""
+    body = sample_envelope(pair)
+    url = f"{pair.fr.url}/healthz"
+
+    async def go() -> float:
+        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+        async with httpx.AsyncClient(timeout=10.0, limits=limits) as client:
+            first = await client.post(url, content=body, headers={"Content-Type": JOSE})
+            if first.status_code != 405:
+                raise BenchmarkFailed(f"no-op POST answered {first.status_code}, expected 405")
+
+            async def worker(n: int) -> None:
+                for _ in range(n):
+                    r = await client.post(url, content=body, headers={"Content-Type": JOSE})
+                    if r.status_code != 405:
+                        raise BenchmarkFailed(f"no-op POST answered {r.status_code}")
+
+            per = NOOP_REQUESTS // concurrency
+            await asyncio.gather(*(worker(20) for _ in range(concurrency)))  # warm up
+            started = time.perf_counter()
+            await asyncio.gather(*(worker(per) for _ in range(concurrency)))
+            return per * concurrency / (time.perf_counter() - started)
+
+    rate = asyncio.run(go())
+    say(f"no-op POST, {concurrency} in flight: {rate:.0f}/s ({len(body)}-byte body)")
+    return rate
+
+
+# --- throughput ---------------------------------------------------------------------------
+
+
+def throughput(pair: Pair) -> tuple[float, float]:
+    cases = [f"tp-{c}" for c in range(THROUGHPUT_CASES)]
+    n = THROUGHPUT_MESSAGES
+    pair.vn.enqueue_pings(FR_ID, cases, n // len(cases))
+    t0 = datetime.now(UTC)
+    say(f"throughput: {n} pings in {len(cases)} cases enqueued at VN")
+    watch(pair.fr, PING, n, "pings at FR", timeout=300)
+    last_ping = max(utc(r.received_at) for r in pair.fr.inbox_rows(inbox.c.received_at))
+    watch(pair.vn, PONG, n, "pongs at VN", timeout=300)
+    last_pong = max(utc(r.received_at) for r in pair.vn.inbox_rows(inbox.c.received_at))
+    delivered = n / (last_ping - t0).total_seconds()
+    round_trip = n / (last_pong - t0).total_seconds()
+    say(f"throughput: {delivered:.1f} pings/s delivered; {round_trip:.1f}/s ping+pong")
+    return delivered, round_trip
+
+
+def watch(node: Node, type_: MessageType, n: int, what: str, *, timeout: float) -> None:
+    started = time.monotonic()
+    shown = started
+    while (have := node.inbox_count(type_)) < n:
+        now = time.monotonic()
+        if now - started > timeout:
+            raise BenchmarkFailed(f"timed out after {timeout} s: {have}/{n} {what}")
+        if now - shown >= 5:
+            say(f"  {have}/{n} {what} after {now - started:.0f} s")
+            shown = now
+        time.sleep(0.05)
+
+
+# --- latency ------------------------------------------------------------------------------
+
+
+def latency(pair: Pair) -> dict[str, tuple[float, float]]:
+    """One ping at a time; the next is enqueued once the previous one's pong is back."""
+    ids = []
+    for i in range(LATENCY_MESSAGES):
+        [mid] = pair.vn.enqueue_pings(FR_ID, [f"lat-{i}"], 1)
+        ids.append(mid)
+        wait_for(lambda mid=mid: settled(pair, mid), 30, f"latency ping {i}", step=0.002)
+    wanted = set(ids)
+    sent = {
+        r.message_id: r
+        for r in pair.vn.outbox_rows(
+            outbox.c.message_id,
+            outbox.c.created_at,
+            outbox.c.next_attempt_at,
+            outbox.c.delivered_at,
+            where=outbox.c.message_id.in_(wanted),
+        )
+    }
+    pongs = {
+        r.in_reply_to: utc(r.received_at)
+        for r in pair.vn.inbox_rows(
+            inbox.c.in_reply_to, inbox.c.received_at, where=inbox.c.in_reply_to.in_(wanted)
+        )
+    }
+    lease = timedelta(seconds=LEASE_SECONDS)
+    delivered, send, round_trip = [], [], []
+    for mid in ids:
+        row = sent[mid]
+        created, done = utc(row.created_at), utc(row.delivered_at)
+        delivered.append(ms(done - created))
+        send.append(ms(done - (utc(row.next_attempt_at) - lease)))  # claimed → delivered
+        round_trip.append(ms(pongs[mid] - created))
+    out = {
+        "delivered": (pct(delivered, 50), pct(delivered, 99)),
+        "send": (pct(send, 50), pct(send, 99)),
+        "round_trip": (pct(round_trip, 50), pct(round_trip, 99)),
+    }
+    for name, (p50, p99) in out.items():
+        say(f"latency {name}: p50 {p50:.1f} ms, p99 {p99:.1f} ms")
+    return out
+
+
+def settled(pair: Pair, mid: str) -> bool:
+    """The ping is recorded as delivered at VN and FR's pong to it is in VN's inbox."""
+    done = pair.vn.outbox_rows(
+        outbox.c.id, where=(outbox.c.message_id == mid) & outbox.c.delivered_at.is_not(None)
+    )
+    return bool(done) and bool(pair.vn.inbox_rows(inbox.c.id, where=inbox.c.in_reply_to == mid))
+
+
+def ms(delta: timedelta) -> float:
+    return delta.total_seconds() * 1000.0
+
+
+def pct(values: Sequence[float], p: int) -> float:
+    """Nearest-rank percentile."""
+    ordered = sorted(values)
+    rank = max(1, -(-p * len(ordered) // 100))
+    return ordered[rank - 1]
+
+
+# --- crash run ----------------------------------------------------------------------------
+
+
+def crash_run(pair: Pair) -> list[Figure]:
+    n, cases = CRASH_MESSAGES, [f"crash-{c}" for c in range(CRASH_CASES)]
+    per_case = n // len(cases)
+    rng = random.Random(20261129)
+    sent = pair.vn.enqueue_pings(FR_ID, cases, per_case)
+    started = time.monotonic()
+    say(f"crash run: {n} pings in {len(cases)} cases enqueued; killing VN and FR at random")
+
+    def counts() -> tuple[int, int]:
+        return pair.fr.inbox_count(PING), pair.vn.inbox_count(PONG)
+
+    kills = 0
+    while counts() != (n, n) and time.monotonic() - started < CRASH_CHAOS_SECONDS:
+        time.sleep(rng.uniform(0.5, 2.0))
+        victim = rng.choice([pair.vn, pair.fr])
+        victim.proc.kill()
+        kills += 1
+        time.sleep(rng.uniform(0.0, 0.3))
+        victim.proc.start()
+        victim.proc.wait_ready()
+        if kills % 10 == 0:
+            pings, pongs = counts()
+            elapsed = time.monotonic() - started
+            say(f"  {kills} kills, {pings}/{n} pings, {pongs}/{n} pongs after {elapsed:.0f} s")
+    say(f"crash run: chaos over after {kills} kills; settling")
+    wait_for(lambda: counts() == (n, n), CRASH_SETTLE_SECONDS, "every ping and pong", step=0.2)
+    seconds = time.monotonic() - started
+    check_crash_run(pair, sent, cases, per_case, kills)
+    say(f"crash run: {n} pings and pongs, {kills} kills, {seconds:.0f} s, nothing lost")
+    return [
+        Figure("federation.crash_run_messages", n, "messages"),
+        Figure("federation.crash_run_kills", kills, "kills"),
+        Figure("federation.crash_run_seconds", seconds, "s"),
+    ]
+
+
+def check_crash_run(
+    pair: Pair, sent: list[str], cases: list[str], per_case: int, kills: int
+) -> None:
+    problems = []
+    if kills < 3:
+        problems.append(f"only {kills} kills: the chaos loop did not mean anything")
+    received = pair.fr.inbox_rows(
+        inbox.c.message_id, inbox.c.case_id, inbox.c.body, where=inbox.c.type == PING.value
+    )
+    got = [r.message_id for r in received]
+    lost = set(sent) - set(got)
+    duplicated = len(got) - len(set(got))
+    if lost:
+        problems.append(f"{len(lost)} ping(s) lost, e.g. {sorted(lost)[:3]}")
+    if duplicated:
+        problems.append(f"{duplicated} ping(s) stored more than once at FR")
+    if set(got) - set(sent):
+        problems.append("FR holds pings that were never sent")
+    by_case: dict[str, list[int]] = defaultdict(list)
+    for r in received:
+        by_case[str(r.case_id)].append(int(r.body["seq"]))
+    disordered = [c for c in cases if by_case.get(c) != list(range(per_case))]
+    if disordered:
+        problems.append(f"{len(disordered)} case(s) out of order or incomplete: {disordered[:3]}")
+    pongs = [r.in_reply_to for r in pair.vn.inbox_rows(inbox.c.in_reply_to)]
+    if sorted(p for p in pongs if p) != sorted(sent):
+        problems.append("VN's pongs do not answer exactly the pings sent, once each")
+    for node, expected in ((pair.vn, len(sent)), (pair.fr, len(sent))):
+        statuses = [r.status for r in node.outbox_rows(outbox.c.status)]
+        delivered = statuses.count(OutboxStatus.DELIVERED.value)
+        dead = statuses.count(OutboxStatus.DEAD.value)
+        if delivered != expected or dead:
+            name = node.proc.node.spec.node_id
+            problems.append(f"{name} outbox: {delivered} delivered (want {expected}), {dead} dead")
+    if problems:
+        raise BenchmarkFailed("crash run failed: " + "; ".join(problems))

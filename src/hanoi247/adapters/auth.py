@@ -1,0 +1,171 @@
+"""How people prove who they are: Argon2id passwords, TOTP codes, API tokens.
+
+``Authenticator`` implements the ``ports.Authenticator`` protocol used by
+``services/accounts.py``:
+
+* **Passwords**: Argon2id (argon2-cffi). Production parameters are RFC 9106's second
+  recommended option (t=3, m=64 MiB, p=4), above OWASP's minimum (t=2, m=19 MiB). A hash
+  made with other parameters verifies, then ``password_needs_rehash`` says to store a new
+  one. ``HANOI247_ARGON2_FAST=1`` selects cheap parameters for the test suite and is
+  refused when ``HANOI247_ENV`` is ``production``.
+* **TOTP** (RFC 6238, pyotp): SHA-1, 6 digits, 30 s steps, one step of drift either way.
+  A code is accepted only for a step *later* than the last accepted one (RFC 6238 §5.2),
+  so a code seen over a shoulder cannot be replayed within its window.
+* **API tokens**: ``h247_`` + 32 random bytes, base64url (43 characters); shown once,
+  stored as their SHA-256 (``domain.accounts.api_token_hash``).
+
+Nothing here logs, and no exception message carries a password, code, secret or token.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Final
+
+import argon2
+import pyotp
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from hanoi247.domain.accounts import API_TOKEN_PREFIX, api_token_hash
+from hanoi247.domain.errors import ConfigurationError
+
+TOTP_STEP_SECONDS: Final = 30
+TOTP_DIGITS: Final = 6
+TOTP_DRIFT_STEPS: Final = 1
+FAST_ENV: Final = "HANOI247_ARGON2_FAST"
+
+__all__ = [
+    "FAST",
+    "PRODUCTION",
+    "Argon2Parameters",
+    "Authenticator",
+    "api_token_hash",
+    "argon2_parameters",
+    "new_api_token",
+    "totp_step",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Argon2Parameters:
+    time_cost: int
+    memory_cost: int  # KiB
+    parallelism: int
+    hash_len: int = 32
+    salt_len: int = 16
+
+
+PRODUCTION: Final = Argon2Parameters(time_cost=3, memory_cost=64 * 1024, parallelism=4)
+FAST: Final = Argon2Parameters(time_cost=1, memory_cost=8, parallelism=1)  # tests only
+
+
+def argon2_parameters(environment: str, environ: Mapping[str, str]) -> Argon2Parameters:
+    """``PRODUCTION`` unless ``HANOI247_ARGON2_FAST=1`` outside production (tests)."""
+    if environ.get(FAST_ENV, "") not in ("", "0"):
+        if environment == "production":
+            raise ConfigurationError(
+                f"{FAST_ENV} weakens password hashing and is refused when HANOI247_ENV is "
+                "production; unset it"
+            )
+        return FAST
+    return PRODUCTION
+
+
+def new_api_token() -> str:
+    return API_TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def totp_step(at: datetime) -> int:
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise ValueError("at must be timezone-aware")
+    return int(at.astimezone(UTC).timestamp()) // TOTP_STEP_SECONDS
+
+
+class Authenticator:
+    """Passwords, TOTP and API tokens with one set of Argon2 parameters."""
+
+    def __init__(
+        self, parameters: Argon2Parameters = PRODUCTION, *, issuer: str = "hanoi247"
+    ) -> None:
+        self._hasher = argon2.PasswordHasher(
+            time_cost=parameters.time_cost,
+            memory_cost=parameters.memory_cost,
+            parallelism=parameters.parallelism,
+            hash_len=parameters.hash_len,
+            salt_len=parameters.salt_len,
+            type=argon2.Type.ID,
+        )
+        self._issuer = issuer
+        self._decoy: str | None = None
+
+    # -- passwords -------------------------------------------------------------------
+
+    def hash_password(self, password: str) -> str:
+        return self._hasher.hash(password)
+
+    def verify_password(self, stored_hash: str, password: str) -> bool:
+        """True when ``password`` matches; False for a mismatch or an unreadable hash."""
+        try:
+            return self._hasher.verify(stored_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
+
+    def password_needs_rehash(self, stored_hash: str) -> bool:
+        try:
+            return self._hasher.check_needs_rehash(stored_hash)
+        except InvalidHashError:
+            return True
+
+    def spend_verification(self, password: str) -> None:
+        """Take as long as a real verification, for a username that does not exist or a
+        disabled account, so response times do not reveal which accounts exist."""
+        if self._decoy is None:
+            self._decoy = self._hasher.hash(secrets.token_urlsafe(16))
+        self.verify_password(self._decoy, password)
+
+    # -- TOTP ------------------------------------------------------------------------
+
+    def new_totp_secret(self) -> str:
+        return pyotp.random_base32(length=32)  # 160 bits, RFC 4226's recommended size
+
+    def totp_uri(self, secret: str, *, account: str) -> str:
+        """The ``otpauth://`` URI authenticator apps read (usually from a QR code)."""
+        return pyotp.TOTP(secret, digits=TOTP_DIGITS, interval=TOTP_STEP_SECONDS).provisioning_uri(
+            name=account, issuer_name=self._issuer
+        )
+
+    def totp_code(self, secret: str, *, at: datetime) -> str:
+        """The code an authenticator shows at ``at`` (for tests and drills)."""
+        totp = pyotp.TOTP(secret, digits=TOTP_DIGITS, interval=TOTP_STEP_SECONDS)
+        return totp.at(totp_step(at) * TOTP_STEP_SECONDS)
+
+    def verify_totp(
+        self, secret: str, code: str, *, at: datetime, last_step: int | None
+    ) -> int | None:
+        """The step ``code`` belongs to (now, or one step either side), or None.
+
+        Steps at or before ``last_step`` are refused: each code works once.
+        """
+        code = "".join(code.split())
+        if len(code) != TOTP_DIGITS or not code.isascii() or not code.isdigit():
+            return None
+        try:
+            totp = pyotp.TOTP(secret, digits=TOTP_DIGITS, interval=TOTP_STEP_SECONDS)
+            now = totp_step(at)
+            for step in range(now - TOTP_DRIFT_STEPS, now + TOTP_DRIFT_STEPS + 1):
+                if last_step is not None and step <= last_step:
+                    continue
+                if hmac.compare_digest(totp.at(step * TOTP_STEP_SECONDS), code):
+                    return step
+        except (ValueError, TypeError):  # a stored secret that is not base32
+            return None
+        return None
+
+    # -- API tokens ------------------------------------------------------------------
+
+    def new_api_token(self) -> str:
+        return new_api_token()

@@ -1,0 +1,250 @@
+"""SQL repositories for users, API tokens and the on-call roster (one ``Session`` each).
+
+They never commit (the unit of work does) and never put a secret in an exception message.
+"""
+
+from __future__ import annotations
+
+import builtins
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, insert, select, update
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from hanoi247.adapters.db.tables_accounts import api_tokens, on_call_shifts, users
+from hanoi247.domain.accounts import (
+    ApiToken,
+    Credentials,
+    OnCallShift,
+    Position,
+    Role,
+    User,
+    UserId,
+)
+from hanoi247.domain.audit import require_utc
+from hanoi247.domain.errors import IntegrityError
+
+
+class SqlUserRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add(self, user: User, credentials: Credentials) -> None:
+        if not isinstance(user, User) or not isinstance(credentials, Credentials):
+            raise TypeError("add() takes a User and its Credentials")
+        try:
+            self._session.execute(
+                insert(users).values(
+                    id=user.id,
+                    username=user.username,
+                    display_name=user.display_name,
+                    email=user.email,
+                    role=user.role.value,
+                    locale=user.locale,
+                    timezone=user.timezone,
+                    active=user.active,
+                    totp_enrolled=user.totp_enrolled,
+                    failed_logins=user.failed_logins,
+                    locked_until=user.locked_until,
+                    created_at=user.created_at,
+                    password_hash=credentials.password_hash,
+                    totp_secret=credentials.totp_secret,
+                    last_totp_step=credentials.last_totp_step,
+                )
+            )
+        except DBAPIError as error:
+            raise IntegrityError(f"user {user.username!r} could not be stored") from error
+
+    def get(self, user_id: str) -> User | None:
+        row = self._session.execute(select(users).where(users.c.id == user_id)).first()
+        return None if row is None else _user(row)
+
+    def by_username(self, username: str) -> User | None:
+        row = self._session.execute(select(users).where(users.c.username == username)).first()
+        return None if row is None else _user(row)
+
+    def list(self) -> builtins.list[User]:
+        return [
+            _user(row) for row in self._session.execute(select(users).order_by(users.c.username))
+        ]
+
+    def credentials(self, user_id: str) -> Credentials | None:
+        row = self._session.execute(
+            select(users.c.password_hash, users.c.totp_secret, users.c.last_totp_step).where(
+                users.c.id == user_id
+            )
+        ).first()
+        if row is None:
+            return None
+        return Credentials(
+            password_hash=row.password_hash,
+            totp_secret=row.totp_secret,
+            last_totp_step=row.last_totp_step,
+        )
+
+    def set_password_hash(self, user_id: str, password_hash: str | None) -> None:
+        self._update(user_id, password_hash=password_hash)
+
+    def set_totp_secret(self, user_id: str, secret: str | None) -> None:
+        self._update(user_id, totp_secret=secret, totp_enrolled=False, last_totp_step=None)
+
+    def set_last_totp_step(self, user_id: str, step: int) -> None:
+        self._update(user_id, last_totp_step=step, totp_enrolled=True)
+
+    def set_failed_logins(
+        self, user_id: str, failed_logins: int, *, locked_until: datetime | None
+    ) -> None:
+        if failed_logins < 0:
+            raise ValueError("failed_logins cannot be negative")
+        if locked_until is not None:
+            locked_until = require_utc(locked_until, "locked_until")
+        self._update(user_id, failed_logins=failed_logins, locked_until=locked_until)
+
+    def set_active(self, user_id: str, active: bool) -> None:
+        self._update(user_id, active=active)
+
+    def _update(self, user_id: str, **values: Any) -> None:
+        result = self._session.execute(update(users).where(users.c.id == user_id).values(**values))
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise IntegrityError(f"user {user_id} does not exist")
+
+
+class SqlApiTokenRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add(self, *, user_id: str, token_hash: str, label: str, at: datetime) -> ApiToken:
+        at = require_utc(at, "at")
+        try:
+            token_id = self._session.execute(
+                insert(api_tokens)
+                .values(user_id=user_id, token_hash=token_hash, label=label, created_at=at)
+                .returning(api_tokens.c.id)
+            ).scalar_one()
+        except DBAPIError as error:
+            raise IntegrityError(f"the API token of user {user_id} could not be stored") from error
+        return ApiToken(id=token_id, user_id=UserId(user_id), label=label, created_at=at)
+
+    def by_hash(self, token_hash: str) -> ApiToken | None:
+        row = self._session.execute(
+            select(api_tokens).where(api_tokens.c.token_hash == token_hash)
+        ).first()
+        return None if row is None else _token(row)
+
+    def touch(self, token_id: int, *, at: datetime) -> None:
+        self._update(token_id, last_used_at=require_utc(at, "at"))
+
+    def revoke(self, token_id: int, *, at: datetime) -> None:
+        at = require_utc(at, "at")
+        revoked_at = self._session.execute(
+            select(api_tokens.c.revoked_at).where(api_tokens.c.id == token_id)
+        ).first()
+        if revoked_at is None:
+            raise IntegrityError(f"API token {token_id} does not exist")
+        if revoked_at[0] is None:
+            self._update(token_id, revoked_at=at)
+
+    def for_user(self, user_id: str) -> list[ApiToken]:
+        query = select(api_tokens).where(api_tokens.c.user_id == user_id).order_by(api_tokens.c.id)
+        return [_token(row) for row in self._session.execute(query)]
+
+    def _update(self, token_id: int, **values: Any) -> None:
+        result = self._session.execute(
+            update(api_tokens).where(api_tokens.c.id == token_id).values(**values)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise IntegrityError(f"API token {token_id} does not exist")
+
+
+class SqlOnCallRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add(self, shift: OnCallShift) -> OnCallShift:
+        try:
+            shift_id = self._session.execute(
+                insert(on_call_shifts)
+                .values(
+                    user_id=shift.user_id,
+                    position=shift.position.value,
+                    starts_at=shift.starts_at,
+                    ends_at=shift.ends_at,
+                )
+                .returning(on_call_shifts.c.id)
+            ).scalar_one()
+        except DBAPIError as error:
+            raise IntegrityError(
+                f"the shift of user {shift.user_id} could not be stored"
+            ) from error
+        return OnCallShift(
+            user_id=shift.user_id,
+            position=shift.position,
+            starts_at=shift.starts_at,
+            ends_at=shift.ends_at,
+            id=shift_id,
+        )
+
+    def covering(self, at: datetime) -> list[OnCallShift]:
+        at = require_utc(at, "at")
+        query = (
+            select(on_call_shifts)
+            .where(on_call_shifts.c.starts_at <= at, on_call_shifts.c.ends_at > at)
+            .order_by(on_call_shifts.c.starts_at, on_call_shifts.c.id)
+        )
+        return [_shift(row) for row in self._session.execute(query)]
+
+    def upcoming(self, *, after: datetime, limit: int = 100) -> builtins.list[OnCallShift]:
+        after = require_utc(after, "after")
+        query = (
+            select(on_call_shifts)
+            .where(on_call_shifts.c.ends_at > after)
+            .order_by(on_call_shifts.c.starts_at, on_call_shifts.c.id)
+            .limit(limit)
+        )
+        return [_shift(row) for row in self._session.execute(query)]
+
+
+def _user(row: Row[Any]) -> User:
+    try:
+        return User(
+            id=UserId(row.id),
+            username=row.username,
+            display_name=row.display_name,
+            email=row.email,
+            role=Role(row.role),
+            locale=row.locale,
+            timezone=row.timezone,
+            created_at=row.created_at,
+            active=bool(row.active),
+            totp_enrolled=bool(row.totp_enrolled),
+            failed_logins=row.failed_logins,
+            locked_until=row.locked_until,
+        )
+    except (TypeError, ValueError) as error:
+        raise IntegrityError(f"user {row.id} cannot be read") from error
+
+
+def _token(row: Row[Any]) -> ApiToken:
+    return ApiToken(
+        id=row.id,
+        user_id=UserId(row.user_id),
+        label=row.label,
+        created_at=row.created_at,
+        last_used_at=row.last_used_at,
+        revoked_at=row.revoked_at,
+    )
+
+
+def _shift(row: Row[Any]) -> OnCallShift:
+    try:
+        return OnCallShift(
+            user_id=UserId(row.user_id),
+            position=Position(row.position),
+            starts_at=row.starts_at,
+            ends_at=row.ends_at,
+            id=row.id,
+        )
+    except (TypeError, ValueError) as error:
+        raise IntegrityError(f"on-call shift {row.id} cannot be read") from error

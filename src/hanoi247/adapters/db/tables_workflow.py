@@ -1,0 +1,122 @@
+"""Workflow tables: requests and their timelines, deadlines, dual-criminality mappings,
+reference counters."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from hanoi247.adapters.db.tables import UTCDateTime, metadata
+
+requests = Table(
+    "requests",
+    metadata,
+    Column("id", String(36), primary_key=True),  # UUIDv7, the same on both nodes
+    Column("reference", String(64), nullable=False),  # VN-2026-000123, the same on both
+    Column("origin_node", String(128), nullable=False),  # the node that assigned both
+    Column("direction", String(16), nullable=False),
+    Column("kind", String(64), nullable=False),
+    Column("instrument", String(64), nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("urgency", String(16), nullable=False),
+    Column("requesting_state", String(8), nullable=False),
+    Column("requested_state", String(8), nullable=False),
+    Column("peer_node", String(128), nullable=True),
+    Column("elements", JSON, nullable=False),
+    Column("handling", JSON, nullable=False),
+    Column("basis", JSON, nullable=True),
+    Column("other_basis", JSON, nullable=True),
+    Column("preservation_until", Date, nullable=True),
+    Column("links", JSON, nullable=False),
+    Column("phone_contacts", JSON, nullable=False),
+    Column("results", JSON, nullable=False),
+    Column("created_by", String(255), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime, nullable=True),
+    Column("received_at", UTCDateTime, nullable=True),
+    Column("acknowledged_at", UTCDateTime, nullable=True),
+    Column("closed_at", UTCDateTime, nullable=True),
+    Column("version", Integer, nullable=False),
+    UniqueConstraint("origin_node", "reference"),
+    Index(None, "direction", "status"),
+)
+
+request_events = Table(
+    "request_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "request_id",
+        String(36),
+        ForeignKey("requests.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("seq", Integer, nullable=False),  # 1, 2, ... per request: the timeline's order
+    Column("at", UTCDateTime, nullable=False),
+    Column("origin", String(8), nullable=False),
+    Column("actor", String(255), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("from_status", String(32), nullable=True),
+    Column("to_status", String(32), nullable=False),
+    Column("codes", JSON, nullable=False),
+    Column("note", Text, nullable=False),
+    Column("message_id", String(36), nullable=True),
+    UniqueConstraint("request_id", "seq"),
+)
+
+deadlines = Table(
+    "deadlines",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "request_id",
+        String(36),
+        ForeignKey("requests.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("reference", String(64), nullable=False),
+    Column("key", String(64), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("due_at", UTCDateTime, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("resolved_at", UTCDateTime, nullable=True),
+    Column("missed_at", UTCDateTime, nullable=True),
+    Column("escalated_at", UTCDateTime, nullable=True),
+    Column("escalations", Integer, nullable=False),
+    UniqueConstraint("request_id", "key"),
+    Index(None, "status", "due_at"),
+)
+
+national_provisions = Table(
+    "national_provisions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("state", String(8), nullable=False),
+    Column("reference", String(255), nullable=False),  # "Penal Code art. 289"
+    Column("title", Text, nullable=False),
+    Column("instrument", String(64), nullable=False),
+    Column("article", Integer, nullable=False),  # the instrument's offence article number
+    Column("dual_criminality_required", Boolean, nullable=False),
+    Column("note", Text, nullable=False),
+    UniqueConstraint("state", "instrument", "article", "reference"),
+)
+
+reference_counters = Table(
+    "reference_counters",
+    metadata,
+    Column("prefix", String(16), primary_key=True),
+    Column("year", Integer, primary_key=True),
+    Column("last", Integer, nullable=False),
+)

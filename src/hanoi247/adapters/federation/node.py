@@ -1,0 +1,237 @@
+"""A node's identity on disk, and the node card it hands to peers.
+
+Data directory layout (created by ``hanoi247 init``)::
+
+    DIR/node.toml                  node_id, state, name, url (no secrets)
+    DIR/keys/signing.jwk.json      Ed25519 private key (0600)
+    DIR/keys/encryption.jwk.json   X25519 private key (0600)
+    DIR/keys/previous/<n>/…        keys rotated out, still accepted during the overlap
+    DIR/hanoi247.sqlite3           the database (unless HANOI247_DATABASE_URL is set)
+
+The node card is public: identity, public JWKs and the fingerprint operators compare out
+of band before pinning (``hanoi247 peer add CARD --fingerprint FP``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from joserfc.jwk import OKPKey
+from joserfc.util import json_b64decode
+
+from hanoi247.adapters.crypto.keys import (
+    NodeKeys,
+    fingerprint,
+    key_id,
+    load_node_keys,
+    public_jwks,
+)
+from hanoi247.domain.errors import ConfigurationError
+from hanoi247.domain.federation import MessageType, NodeIdentity
+
+PROTOCOL = "hanoi247/1"
+NODE_FILE = "node.toml"
+KEYS_DIR = "keys"
+PREVIOUS_KEYS_DIR = "previous"
+NODE_ID = re.compile(r"^[a-z0-9][a-z0-9.-]{1,62}[a-z0-9]$")
+
+
+@dataclass(frozen=True, slots=True)
+class LocalNode:
+    """This node: who it is and its keys (current first, then those rotated out, newest first)."""
+
+    identity: NodeIdentity
+    keys: NodeKeys
+    previous_keys: tuple[NodeKeys, ...] = ()
+    data_dir: Path | None = None
+
+    @property
+    def node_id(self) -> str:
+        return self.identity.node_id
+
+    @property
+    def encryption_keys(self) -> list[OKPKey]:
+        """Private keys able to open envelopes sent to us: current, then previous."""
+        return [self.keys.encryption, *(k.encryption for k in self.previous_keys)]
+
+    def card(self) -> dict[str, Any]:
+        return node_card(self.identity, self.keys)
+
+    def signing_key_for(self, message_type: str, body: Mapping[str, Any]) -> OKPKey:
+        """The private key the sender signs an outgoing envelope with.
+
+        Every message is signed with the current key, except ``node.keys_rotated``: its
+        envelope is signed with the key that signed the announcement it carries (the key
+        rotated out, which is all a peer has pinned until it has read the announcement).
+        See docs/protocol.md, "Key rotation". ``ConfigurationError`` if that key is no
+        longer in ``keys/previous/`` (a permanent failure: dead-letter the message).
+        """
+        if message_type != MessageType.KEYS_ROTATED:
+            return self.keys.signing
+        kid = _announcement_kid(body)
+        for keys in (self.keys, *self.previous_keys):
+            if keys.signing_kid == kid:
+                return keys.signing
+        raise ConfigurationError(
+            "the key that signed this key announcement is not among the node's keys; "
+            "restore keys/previous/ from backup or re-pin the peer out of band"
+        )
+
+
+def _announcement_kid(body: Mapping[str, Any]) -> str | None:
+    """The ``kid`` in the protected header of ``body["announcement"]`` (not verified: it
+    only chooses among our own keys)."""
+    token = body.get("announcement") if isinstance(body, Mapping) else None
+    if not isinstance(token, str):
+        return None
+    try:
+        header = json_b64decode(token.split(".", 1)[0].encode("ascii"))
+    except Exception:  # noqa: BLE001 - unreadable means no key matches
+        return None
+    kid = header.get("kid") if isinstance(header, dict) else None
+    return kid if isinstance(kid, str) else None
+
+
+def default_node_id(state: str, name: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:40] or "node"
+    return f"{state.lower()}-{slug}"
+
+
+def check_node_id(node_id: str) -> str:
+    if not NODE_ID.match(node_id):
+        raise ConfigurationError(
+            f"node id {node_id!r} must be 3-64 characters of a-z, 0-9, '.' and '-'"
+        )
+    return node_id
+
+
+def check_url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigurationError(f"URL {url!r} must be http(s)://host[:port]")
+    if parts.query or parts.fragment:
+        raise ConfigurationError(f"URL {url!r} must not carry a query or fragment")
+    return url.rstrip("/")
+
+
+def node_card(identity: NodeIdentity, keys: NodeKeys) -> dict[str, Any]:
+    jwks = public_jwks(keys)["keys"]
+    return {
+        "protocol": PROTOCOL,
+        "node_id": identity.node_id,
+        "state": identity.state,
+        "name": identity.name,
+        "url": identity.url,
+        "keys": jwks,
+        "fingerprint": fingerprint(jwks[0], jwks[1]),
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedCard:
+    identity: NodeIdentity
+    signing_jwk: Mapping[str, Any]
+    encryption_jwk: Mapping[str, Any]
+    fingerprint: str
+
+
+def parse_card(data: object, *, source: str) -> ParsedCard:
+    """Check a peer's card; the fingerprint is recomputed from its keys, never trusted."""
+    if not isinstance(data, dict):
+        raise ConfigurationError(f"{source}: a node card is a JSON object")
+    missing = [k for k in ("node_id", "state", "name", "url", "keys") if k not in data]
+    if missing:
+        raise ConfigurationError(f"{source}: the node card lacks {', '.join(missing)}")
+    if data.get("protocol", PROTOCOL) != PROTOCOL:
+        raise ConfigurationError(f"{source}: protocol {data.get('protocol')!r} is not {PROTOCOL}")
+    keys = data["keys"]
+    if not isinstance(keys, list):
+        raise ConfigurationError(f"{source}: 'keys' must be a list of public JWKs")
+    by_use = {k.get("use"): k for k in keys if isinstance(k, dict)}
+    if set(by_use) != {"sig", "enc"} or len(keys) != 2:
+        raise ConfigurationError(f"{source}: 'keys' must hold one 'sig' and one 'enc' public JWK")
+    for jwk in by_use.values():
+        if "d" in jwk:
+            raise ConfigurationError(f"{source}: the card contains a PRIVATE key; do not share it")
+        try:
+            public = OKPKey.import_key(dict(jwk))
+        except Exception as exc:  # noqa: BLE001 - joserfc raises several types for bad keys
+            raise ConfigurationError(
+                f"{source}: unreadable key ({exc.__class__.__name__})"
+            ) from None
+        if jwk.get("kid") and jwk["kid"] != key_id(public):
+            raise ConfigurationError(f"{source}: a key's kid does not match its thumbprint")
+    try:
+        computed = fingerprint(by_use["sig"], by_use["enc"])
+    except ValueError as exc:
+        raise ConfigurationError(f"{source}: {exc}") from None
+    identity = NodeIdentity(
+        node_id=check_node_id(str(data["node_id"])),
+        state=str(data["state"]).upper(),
+        name=str(data["name"]),
+        url=check_url(str(data["url"])),
+    )
+    return ParsedCard(identity, by_use["sig"], by_use["enc"], computed)
+
+
+def same_fingerprint(given: str, computed: str) -> bool:
+    """Compare as people type them: ignore spaces, colons and case."""
+    return re.sub(r"[\s:]", "", given).upper() == re.sub(r"[\s:]", "", computed).upper()
+
+
+def write_identity(data_dir: Path, identity: NodeIdentity) -> None:
+    path = data_dir / NODE_FILE
+    if path.exists():
+        raise ConfigurationError(
+            f"{data_dir} already holds a node ({NODE_FILE}); refusing to overwrite"
+        )
+    lines = [
+        "# hanoi247 node identity (public; the private keys are in keys/)",
+        f"node_id = {json.dumps(identity.node_id)}",
+        f"state = {json.dumps(identity.state)}",
+        f"name = {json.dumps(identity.name, ensure_ascii=False)}",
+        f"url = {json.dumps(identity.url)}",
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def read_identity(data_dir: Path) -> NodeIdentity:
+    path = data_dir / NODE_FILE
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigurationError(
+            f"no node in {data_dir}: run `hanoi247 init --state XX --name NAME --url URL "
+            f"--data-dir {data_dir}` first"
+        ) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigurationError(f"{path}: not valid TOML ({exc})") from None
+    try:
+        return NodeIdentity(
+            node_id=check_node_id(str(data["node_id"])),
+            state=str(data["state"]).upper(),
+            name=str(data["name"]),
+            url=check_url(str(data["url"])),
+        )
+    except KeyError as exc:
+        raise ConfigurationError(f"{path}: missing {exc.args[0]!r}") from None
+
+
+def load_local_node(data_dir: Path) -> LocalNode:
+    identity = read_identity(data_dir)
+    keys_dir = data_dir / KEYS_DIR
+    keys = load_node_keys(keys_dir)
+    previous: list[NodeKeys] = []
+    previous_root = keys_dir / PREVIOUS_KEYS_DIR
+    if previous_root.is_dir():
+        for folder in sorted(previous_root.iterdir(), reverse=True):
+            if folder.is_dir():
+                previous.append(load_node_keys(folder))
+    return LocalNode(identity=identity, keys=keys, previous_keys=tuple(previous), data_dir=data_dir)

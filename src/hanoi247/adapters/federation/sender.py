@@ -1,0 +1,392 @@
+"""The outbox sender: delivers queued messages to peers, reliably, and records every outcome.
+
+One round (:meth:`OutboxSender.run_once`):
+
+1. in a short unit of work (in a thread: the event loop is shared with the web server),
+   ``outbox.claim_due`` leases the due entries — at most one per (peer, case), so a case's
+   messages leave in order — and the peers they go to are loaded; commit: the lease is
+   the claim;
+2. the claimed entries are delivered concurrently (at most ``max_in_flight`` in all and
+   ``max_per_peer`` per peer): sealed afresh (same ``message_id``, new ``sent_at``) to
+   the peer's newest encryption key and POSTed to ``<peer url>/federation/v1/inbox``;
+3. each outcome is recorded in its own short unit of work: delivered (with the verified
+   receipt and an audit entry), failed (retry with backoff) or dead (audit entry, warning).
+
+Restart-safe: all state is in the outbox table. A sender that dies mid-delivery leaves
+leases that expire; the receiver de-duplicates on (origin, message id) and answers a
+repeat with its original receipt. Logs carry message ids and codes, never bodies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from typing import Any, Final
+
+import httpx
+import structlog
+from joserfc.jwk import OKPKey
+from prometheus_client import CollectorRegistry
+
+from hanoi247.adapters.federation import wire
+from hanoi247.adapters.federation.delivery import (
+    PERMANENT,
+    PINNING,
+    Outcome,
+    SenderMetrics,
+    judge_receipt,
+    judge_rejection,
+    read_json,
+)
+from hanoi247.adapters.federation.node import LocalNode
+from hanoi247.domain.audit import DetailValue
+from hanoi247.domain.errors import ConfigurationError
+from hanoi247.domain.federation import Backoff, OutboxEntry, OutboxStatus, Peer, PeerStatus
+from hanoi247.ports import Clock, UnitOfWork
+from hanoi247.settings import Settings
+
+log = structlog.get_logger("hanoi247.federation.outbox")
+
+INBOX_PATH: Final = "/federation/v1/inbox"
+JOSE: Final = "application/jose"
+GAUGE_REFRESH_SECONDS: Final = 5.0
+
+
+class OutboxSender:
+    """A ``bootstrap.Worker`` delivering the outbox; ``notify()`` wakes it at once."""
+
+    def __init__(
+        self,
+        *,
+        local: LocalNode,
+        uow_factory: Callable[[], UnitOfWork],
+        clock: Clock,
+        backoff: Backoff | None = None,
+        http: httpx.AsyncClient | None = None,
+        metrics: CollectorRegistry | None = None,
+        poll_interval: float = 0.5,
+        lease: timedelta = timedelta(minutes=2),
+        batch_size: int = 100,
+        max_in_flight: int = 16,
+        max_per_peer: int = 4,
+        timeout: httpx.Timeout | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.local = local
+        self.uow_factory = uow_factory
+        self.clock = clock
+        self.backoff = backoff or Backoff()
+        self.http = http  # set before start() to inject a client; closed only if we made it
+        self.poll_interval = poll_interval
+        self.lease = lease
+        self.batch_size = batch_size
+        self.timeout = timeout or httpx.Timeout(30.0, connect=10.0)
+        self.rng = rng
+        # Called inside the unit of work that records a delivery (e.g. the workflow marks
+        # a submitted request "received" on the peer's signed receipt).
+        self.on_delivered: Callable[[UnitOfWork, OutboxEntry, datetime], None] | None = None
+        self._owns_http = False
+        self._max_in_flight = max_in_flight
+        self._max_per_peer = max_per_peer
+        # asyncio primitives belong to one loop: (re)made by _bind() in the running loop.
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._in_flight = asyncio.Semaphore(max_in_flight)
+        self._per_peer: dict[str, asyncio.Semaphore] = {}
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self.rounds = 0  # rounds run by the background loop (for health checks and tests)
+        self._gauges_at = float("-inf")
+        self._metrics = SenderMetrics(metrics or CollectorRegistry())
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        *,
+        local: LocalNode,
+        uow_factory: Callable[[], UnitOfWork],
+        clock: Clock,
+        metrics: CollectorRegistry,
+    ) -> OutboxSender:
+        """The sender of a node: backoff cap and dead-letter age from ``Settings``."""
+        backoff = Backoff(
+            base=timedelta(seconds=settings.outbox_backoff_base_seconds),
+            cap=timedelta(seconds=settings.outbox_max_backoff_seconds),
+            dead_after=timedelta(seconds=settings.outbox_dead_letter_after_seconds),
+        )
+        return cls(
+            local=local,
+            uow_factory=uow_factory,
+            clock=clock,
+            backoff=backoff,
+            metrics=metrics,
+            poll_interval=settings.outbox_poll_seconds,
+            lease=timedelta(seconds=settings.outbox_lease_seconds),
+        )
+
+    # --- Worker ---------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        if self._task is not None:
+            return
+        self._bind()
+        self._client()
+        self._stopping = False
+        self._task = asyncio.create_task(self._run(), name="hanoi247-outbox-sender")
+        log.info("outbox_sender_started", node=self.local.node_id)
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        self._stopping = True
+        self._wake.set()
+        if task is not None:
+            try:
+                await asyncio.wait_for(task, timeout=10)
+            except TimeoutError:  # wait_for cancelled it; leases expire, nothing is lost
+                log.warning("outbox_sender_stop_timeout")
+        if self._owns_http and self.http is not None:
+            await self.http.aclose()
+            self.http, self._owns_http = None, False
+        log.info("outbox_sender_stopped", node=self.local.node_id)
+
+    def notify(self) -> None:
+        """Wake the sender now (something was just enqueued). Safe from any thread."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            self._wake.set()
+        else:
+            loop.call_soon_threadsafe(self._wake.set)
+
+    def _bind(self) -> None:
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            self._loop = loop
+            self._in_flight = asyncio.Semaphore(self._max_in_flight)
+            self._per_peer = {}
+            self._wake = asyncio.Event()
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            busy = False
+            try:
+                busy = await self._round() > 0
+            except Exception as exc:  # noqa: BLE001 - a round's failure must not end the worker
+                log.error("outbox_round_failed", error=type(exc).__name__)
+            self.rounds += 1
+            if busy or self._stopping:
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
+            self._wake.clear()
+
+    # --- one round ------------------------------------------------------------------------
+
+    async def run_once(self) -> int:
+        """Claim what is due, deliver it, record the outcomes; returns how many delivered."""
+        results = await self._deliver_claimed()
+        return sum(outcome.kind == "delivered" for _, outcome in results)
+
+    async def _round(self) -> int:
+        """Like ``run_once``, but >0 also when a full batch was claimed (more may be due)."""
+        results = await self._deliver_claimed()
+        delivered = sum(o.kind == "delivered" for _, o in results)
+        return delivered or int(len(results) >= self.batch_size)
+
+    async def _deliver_claimed(self) -> list[tuple[OutboxEntry, Outcome]]:
+        self._bind()
+        claimed, peers = await asyncio.to_thread(self._claim, self.clock.now())
+        if not claimed:
+            return []
+        outcomes = await asyncio.gather(*(self._one(e, peers.get(e.to_node)) for e in claimed))
+        await asyncio.to_thread(self._refresh_gauges, force=True)
+        return list(zip(claimed, outcomes, strict=True))
+
+    def _claim(self, now: datetime) -> tuple[list[OutboxEntry], dict[str, Peer]]:
+        with self.uow_factory() as uow:
+            claimed = uow.outbox.claim_due(now=now, lease=self.lease, limit=self.batch_size)
+            peers = {}
+            for node_id in {e.to_node for e in claimed}:
+                peer = uow.peers.get(node_id)
+                if peer is not None:
+                    peers[node_id] = peer
+            uow.commit()
+        if not claimed:
+            self._refresh_gauges()
+        return claimed, peers
+
+    async def _one(self, entry: OutboxEntry, peer: Peer | None) -> Outcome:
+        per_peer = self._per_peer.setdefault(entry.to_node, asyncio.Semaphore(self._max_per_peer))
+        async with self._in_flight, per_peer:
+            try:
+                outcome = await self._attempt(entry, peer)
+            except Exception as exc:  # noqa: BLE001 - one bad entry must not sink the batch
+                log.error(
+                    "outbox_attempt_error", message_id=entry.message_id, error=type(exc).__name__
+                )
+                outcome = Outcome("retry", "internal_error")
+        try:
+            await asyncio.to_thread(self._record, entry, outcome)
+        except Exception as exc:  # noqa: BLE001 - the lease expires and the entry is retried
+            log.error("outbox_record_failed", message_id=entry.message_id, error=type(exc).__name__)
+            return Outcome("retry", "record_failed")
+        return outcome
+
+    async def _attempt(self, entry: OutboxEntry, peer: Peer | None) -> Outcome:
+        now = self.clock.now()
+        if peer is None:
+            return Outcome("dead", "unknown_peer")
+        if peer.status is not PeerStatus.ACTIVE:
+            return Outcome("dead", "peer_suspended")
+        enc = peer.keys_for("enc", now)
+        if not enc:
+            return Outcome("dead", "no_peer_key")
+        try:
+            envelope = await asyncio.to_thread(self._seal, entry, enc[0].jwk, now)
+        except (TypeError, ValueError, ConfigurationError):
+            return Outcome("dead", "unsealable")
+        client = self._client()
+        request = client.build_request(
+            "POST",
+            peer.url.rstrip("/") + INBOX_PATH,
+            content=envelope,
+            headers={"Content-Type": JOSE},
+        )
+        try:
+            response = await client.send(request, stream=True)
+            try:
+                status, data = response.status_code, await read_json(response)
+            finally:
+                await response.aclose()
+        except httpx.TimeoutException:
+            return Outcome("retry", "peer_timeout")
+        except httpx.TransportError:
+            return Outcome("retry", "peer_unreachable")
+        if status == 200:
+            return judge_receipt(
+                data, message_id=entry.message_id, envelope=envelope, peer=peer, now=now
+            )
+        return judge_rejection(status, data)
+
+    def _seal(self, entry: OutboxEntry, enc_jwk: Mapping[str, Any], now: datetime) -> bytes:
+        header = wire.MessageHeader(
+            message_id=entry.message_id,
+            type=entry.type.value,
+            from_node=self.local.node_id,
+            to_node=entry.to_node,
+            sent_at=now,
+            case_id=entry.case_id,
+            in_reply_to=entry.in_reply_to,
+        )
+        return wire.seal(
+            header,
+            entry.body,
+            # KEYS_ROTATED travels under the old key that signed its announcement.
+            sender_signing_key=self.local.signing_key_for(entry.type.value, entry.body),
+            recipient_encryption_public_key=OKPKey.import_key(dict(enc_jwk)),
+        )
+
+    # --- recording ------------------------------------------------------------------------
+
+    def _record(self, entry: OutboxEntry, outcome: Outcome) -> None:
+        now = self.clock.now()
+        attempts = entry.attempts + 1
+        fields: dict[str, DetailValue] = {"type": entry.type.value, "to": entry.to_node}
+        if outcome.kind == "delivered":
+            with self.uow_factory() as uow:
+                uow.outbox.mark_delivered(entry.id, at=now, receipt=outcome.receipt)
+                if self.on_delivered is not None:
+                    self.on_delivered(uow, entry, outcome.received_at or now)
+                uow.audit.append(
+                    at=now,
+                    actor=self.local.node_id,
+                    tag="federation:message:delivered",
+                    subject=entry.message_id,
+                    details={**fields, "attempts": attempts},
+                )
+                uow.commit()
+            self._metrics.delivered.inc()
+            latency = (now - entry.created_at).total_seconds()
+            self._metrics.latency.observe(max(latency, 0.0))
+            log.info(
+                "message_delivered",
+                message_id=entry.message_id,
+                to=entry.to_node,
+                attempts=attempts,
+            )
+            return
+        self._metrics.failed.labels(code=outcome.code).inc()
+        if outcome.kind == "dead":
+            error = f"rejected: {outcome.code}" if outcome.code in PERMANENT else outcome.code
+            self._dead(entry, error, outcome.code, now)
+        elif self.backoff.is_dead(created_at=entry.created_at, now=now):
+            self._dead(entry, f"dead_letter: {outcome.code}", outcome.code, now)
+        else:
+            steps = 1 if outcome.soon else attempts
+            retry_at = self.backoff.next_attempt(attempts=steps, now=now, rng=self.rng)
+            with self.uow_factory() as uow:
+                uow.outbox.mark_failed(entry.id, at=now, error=outcome.code, retry_at=retry_at)
+                uow.commit()
+            event = (
+                "delivery_refused_check_pinning" if outcome.code in PINNING else "delivery_failed"
+            )
+            emit = log.warning if outcome.code in PINNING else log.info
+            emit(
+                event,
+                message_id=entry.message_id,
+                to=entry.to_node,
+                code=outcome.code,
+                attempts=attempts,
+            )
+
+    def _dead(self, entry: OutboxEntry, error: str, code: str, now: datetime) -> None:
+        with self.uow_factory() as uow:
+            uow.outbox.mark_dead(entry.id, at=now, error=error)
+            uow.audit.append(
+                at=now,
+                actor=self.local.node_id,
+                tag="federation:message:dead_lettered",
+                subject=entry.message_id,
+                details={
+                    "type": entry.type.value,
+                    "to": entry.to_node,
+                    "attempts": entry.attempts + 1,
+                    "code": code,
+                },
+            )
+            uow.commit()
+        self._metrics.dead.labels(code=code).inc()
+        log.warning(
+            "message_dead_lettered",
+            message_id=entry.message_id,
+            to=entry.to_node,
+            code=code,
+            hint="see `hanoi247 outbox`; fix the cause, then `hanoi247 outbox retry ID`",
+        )
+
+    def _refresh_gauges(self, *, force: bool = False) -> None:
+        """Pending and dead counts for /metrics; at most every few seconds when idle."""
+        tick = time.monotonic()
+        if not force and tick - self._gauges_at < GAUGE_REFRESH_SECONDS:
+            return
+        self._gauges_at = tick
+        with self.uow_factory() as uow:
+            counts = uow.outbox.counts()
+        self._metrics.pending.set(counts[OutboxStatus.PENDING])
+        self._metrics.dead_now.set(counts[OutboxStatus.DEAD])
+
+    def _client(self) -> httpx.AsyncClient:
+        if self.http is None:
+            self.http = httpx.AsyncClient(timeout=self.timeout, follow_redirects=False)
+            self._owns_http = True
+        return self.http

@@ -1,0 +1,90 @@
+"""Handling restrictions: they travel with every request and are enforced (SIENA spirit).
+
+* ``confidential`` — the request itself is confidential (Art. 40: confidentiality of the
+  request, on demand of the requesting State);
+* ``use_limited_to`` — what is given may be used for this purpose only (Art. 40: limits on
+  the use of information; Budapest Art. 28);
+* ``no_onward_transfer`` — nothing goes to a third State without the requesting State's
+  consent. Consent is recorded, State by State (``Consent``), by the desk that holds the
+  request; a forward to a State without consent raises ``HandlingRestricted``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+
+from hanoi247.domain.errors import HandlingRestricted
+
+
+def aware_utc(moment: datetime, name: str = "at") -> datetime:
+    """``moment`` in UTC; a naive datetime is a programming error (``ValueError``)."""
+    if not isinstance(moment, datetime):
+        raise TypeError(f"{name} must be a datetime, not {type(moment).__name__}")
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"{name} must be timezone-aware, got a naive datetime")
+    return moment.astimezone(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Consent:
+    """The requesting State's consent to pass the request (or its results) to a third State."""
+
+    to_state: str  # ISO alpha-2 of the third State
+    recorded_by: str  # officer id at the desk that recorded it
+    at: datetime
+    reference: str = ""  # how it was given: a letter's or a call's reference
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "at", aware_utc(self.at))
+        object.__setattr__(self, "to_state", self.to_state.strip().upper())
+
+
+@dataclass(frozen=True, slots=True)
+class HandlingRestrictions:
+    confidential: bool = False
+    use_limited_to: str | None = None
+    no_onward_transfer: bool = False
+    consents: tuple[Consent, ...] = ()
+
+    @classmethod
+    def from_payload(cls, handling: object) -> HandlingRestrictions:
+        """From the request's ``handling`` object (already validated); absent: no restriction."""
+        if not isinstance(handling, Mapping):
+            return cls()
+        limited = handling.get("use_limited_to")
+        return cls(
+            confidential=handling.get("confidential") is True,
+            use_limited_to=limited if isinstance(limited, str) and limited.strip() else None,
+            no_onward_transfer=handling.get("no_onward_transfer") is True,
+        )
+
+    def to_payload(self) -> dict[str, object]:
+        """The ``handling`` object of the request (consents are the holder's records)."""
+        payload: dict[str, object] = {
+            "confidential": self.confidential,
+            "no_onward_transfer": self.no_onward_transfer,
+        }
+        if self.use_limited_to is not None:
+            payload["use_limited_to"] = self.use_limited_to
+        return payload
+
+    @property
+    def restricted(self) -> bool:
+        return self.confidential or self.no_onward_transfer or self.use_limited_to is not None
+
+    def allows_transfer_to(self, state: str) -> bool:
+        code = state.strip().upper()
+        return not self.no_onward_transfer or any(c.to_state == code for c in self.consents)
+
+    def check_transfer(self, state: str, *, reference: str) -> None:
+        """``HandlingRestricted`` unless the request may go on to ``state``."""
+        if not self.allows_transfer_to(state):
+            raise HandlingRestricted(
+                f"{reference} is marked 'no onward transfer': it cannot be forwarded to "
+                f"{state.strip().upper()} unless the requesting State's consent is recorded first"
+            )
+
+    def with_consent(self, consent: Consent) -> HandlingRestrictions:
+        return replace(self, consents=(*self.consents, consent))

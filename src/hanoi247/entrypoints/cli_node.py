@@ -1,0 +1,355 @@
+"""``hanoi247 init``, ``serve``, ``node ...``, ``peer ...`` and ``drill ping``.
+
+Registered on the main app in ``cli.py``. Like every command: JSON on stdout (``peer list``
+prints a table unless ``--json``), one line on stderr (``hanoi247: error: ...``) and exit 2
+on error. Only public keys, key ids and fingerprints are ever printed.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import FrameType
+from typing import Annotated, Any
+
+import typer
+
+from hanoi247.domain.errors import ConfigurationError
+from hanoi247.domain.federation import Peer, PeerStatus
+from hanoi247.ports import UnitOfWork
+from hanoi247.settings import Settings
+
+node_app = typer.Typer(help="This node: its card and its keys.", no_args_is_help=True)
+peer_app = typer.Typer(
+    help="Pinned peer nodes: add from a card, list, suspend, resume.", no_args_is_help=True
+)
+drill_app = typer.Typer(help="Drills: prove the channel to a peer works.", no_args_is_help=True)
+
+DataDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir",
+        help="The node's data directory (default: $HANOI247_DATA_DIR or ~/.hanoi247).",
+        show_default=False,
+    ),
+]
+ByOption = Annotated[str, typer.Option("--by", help="Who does this (for the audit trail).")]
+
+
+def emit(document: Any) -> None:
+    typer.echo(json.dumps(document, ensure_ascii=False, indent=2))
+
+
+def note(text: str) -> None:
+    typer.echo(text, err=True)
+
+
+def _settings(data_dir: Path | None) -> Settings:
+    from hanoi247.bootstrap import settings_for
+
+    return settings_for(data_dir)
+
+
+@contextmanager
+def _uow_factory(settings: Settings) -> Iterator[Callable[[], UnitOfWork]]:
+    from hanoi247.bootstrap import database
+
+    with database(settings, create=False) as db:
+        if db is None:
+            raise ConfigurationError(
+                f"no node database in {settings.data_dir}; run `hanoi247 init` first"
+            )
+        yield db.uow_factory
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def init_command(
+    state: Annotated[str, typer.Option(help="The State this node serves (ISO alpha-2, e.g. VN).")],
+    name: Annotated[str, typer.Option(help="The node's name, e.g. the agency's.")],
+    url: Annotated[str, typer.Option(help="Base URL where peers reach this node.")],
+    node_id: Annotated[
+        str | None,
+        typer.Option("--node-id", help="Node id (default: state and name, e.g. vn-a05)."),
+    ] = None,
+    data_dir: DataDirOption = None,
+    by: ByOption = "operator",
+) -> None:
+    """Create this node: keys, identity, database. Prints its id, fingerprint and card."""
+    from hanoi247.adapters.federation.identity import init_node
+    from hanoi247.services.treaty import TreatyCatalogue
+
+    settings = _settings(data_dir)
+    done = init_node(
+        settings.data_dir,
+        state=state,
+        name=name,
+        url=url,
+        node_id=node_id,
+        catalogue=TreatyCatalogue.packaged(),
+        settings=settings,
+        at=_now(),
+        by=by,
+    )
+    emit(
+        {
+            "node_id": done.local.node_id,
+            "state": done.local.identity.state,
+            "url": done.local.identity.url,
+            "fingerprint": done.fingerprint,
+            "card": str(done.card_path),
+            "data_dir": str(settings.data_dir),
+        }
+    )
+    note(
+        "Send the card to each peer's operator and read them the fingerprint over a second "
+        "channel (telephone, letter); they pin it with `hanoi247 peer add CARD --fingerprint FP`."
+    )
+
+
+@node_app.command("card")
+def node_card(data_dir: DataDirOption = None) -> None:
+    """Print this node's card (public: identity, public keys, fingerprint)."""
+    from hanoi247.adapters.federation.node import load_local_node
+
+    emit(load_local_node(_settings(data_dir).data_dir).card())
+
+
+@node_app.command("rotate-keys")
+def node_rotate_keys(
+    overlap_days: Annotated[
+        int,
+        typer.Option("--overlap-days", min=1, max=30, help="Days peers still accept the old keys."),
+    ] = 7,
+    data_dir: DataDirOption = None,
+    by: ByOption = "operator",
+) -> None:
+    """New keys; the old ones move to keys/previous/, and every active peer is told."""
+    from hanoi247.adapters.federation.identity import rotate_keys
+
+    settings = _settings(data_dir)
+    with _uow_factory(settings) as uow_factory:
+        done = rotate_keys(
+            settings.data_dir, uow_factory, overlap=timedelta(days=overlap_days), at=_now(), by=by
+        )
+    emit(
+        {
+            "node_id": done.local.node_id,
+            "fingerprint": done.fingerprint,
+            "signing_kid": done.local.keys.signing_kid,
+            "encryption_kid": done.local.keys.encryption_kid,
+            "previous_signing_kid": done.local.previous_keys[0].signing_kid,
+            "overlap_until": done.overlap_until.isoformat(),
+            "announced_to": done.announced_to,
+        }
+    )
+    note(
+        "Restart `hanoi247 serve` so the running node uses the new keys, and give peers' "
+        "operators the new fingerprint over a second channel."
+    )
+
+
+@peer_app.command("add")
+def peer_add(
+    card_file: Annotated[Path, typer.Argument(help="The peer's card (JSON), as it sent it.")],
+    fingerprint: Annotated[
+        str,
+        typer.Option(help="The fingerprint the peer's operator read to you out of band."),
+    ],
+    data_dir: DataDirOption = None,
+    by: ByOption = "operator",
+) -> None:
+    """Pin a peer's keys, if the card's keys give exactly the fingerprint you were told."""
+    from hanoi247.adapters.federation.identity import pin_peer
+    from hanoi247.adapters.federation.node import load_local_node
+    from hanoi247.services.treaty import TreatyCatalogue
+
+    try:
+        raw = card_file.read_bytes()
+    except OSError as exc:
+        raise ConfigurationError(f"{card_file}: cannot be read ({exc.strerror})") from None
+    settings = _settings(data_dir)
+    local = load_local_node(settings.data_dir)
+    with _uow_factory(settings) as uow_factory, uow_factory() as uow:
+        peer = pin_peer(
+            uow,
+            raw,
+            given_fingerprint=fingerprint,
+            local=local,
+            by=by,
+            at=_now(),
+            catalogue=TreatyCatalogue.packaged(),
+            source=str(card_file),
+        )
+        uow.commit()
+    emit(peer_json(peer))
+
+
+@peer_app.command("list")
+def peer_list(
+    data_dir: DataDirOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON instead of a table.")] = False,
+) -> None:
+    """Every pinned peer, with its status and keys (a key rotated out shows until when)."""
+    settings = _settings(data_dir)
+    with _uow_factory(settings) as uow_factory, uow_factory() as uow:
+        peers = uow.peers.list()
+    if as_json:
+        emit([peer_json(p) for p in peers])
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{len(peers)} pinned peer(s)")
+    for column in ("node id", "state", "name", "URL"):
+        table.add_column(column, overflow="fold")
+    table.add_column("fingerprint", max_width=19)  # at most four groups a line
+    table.add_column("status")
+    table.add_column("keys (kid, valid until)", overflow="fold")
+    for p in peers:
+        keys = "\n".join(
+            f"{k.use} {k.kid[:12]}…"
+            + (f"\n  until {k.valid_until:%Y-%m-%d %H:%M}Z" if k.valid_until else "")
+            for k in p.keys
+        )
+        status = p.status.value if p.status is PeerStatus.ACTIVE else f"[red]{p.status.value}"
+        table.add_row(p.node_id, p.state, p.name, p.url, p.fingerprint, status, keys)
+    Console().print(table)
+
+
+def peer_json(peer: Peer) -> dict[str, Any]:
+    return {
+        "node_id": peer.node_id,
+        "state": peer.state,
+        "name": peer.name,
+        "url": peer.url,
+        "fingerprint": peer.fingerprint,
+        "status": peer.status.value,
+        "pinned_at": peer.pinned_at.isoformat(),
+        "pinned_by": peer.pinned_by,
+        "keys": [
+            {
+                "kid": k.kid,
+                "use": k.use,
+                "added_at": k.added_at.isoformat(),
+                "valid_until": None if k.valid_until is None else k.valid_until.isoformat(),
+            }
+            for k in peer.keys
+        ],
+    }
+
+
+def _set_status(node_id: str, data_dir: Path | None, by: str, *, suspend: bool) -> None:
+    from hanoi247.services import nodes
+
+    settings = _settings(data_dir)
+    change = nodes.suspend_peer if suspend else nodes.resume_peer
+    with _uow_factory(settings) as uow_factory, uow_factory() as uow:
+        changed = change(uow, node_id, by=by, at=_now())
+        uow.commit()
+        peer = nodes.require_peer(uow, node_id)
+    emit({"node_id": node_id, "status": peer.status.value, "changed": changed})
+
+
+@peer_app.command("suspend")
+def peer_suspend(
+    node_id: Annotated[str, typer.Argument(help="The peer's node id.")],
+    data_dir: DataDirOption = None,
+    by: ByOption = "operator",
+) -> None:
+    """Stop sending to and accepting from a peer (its keys stay pinned)."""
+    _set_status(node_id, data_dir, by, suspend=True)
+
+
+@peer_app.command("resume")
+def peer_resume(
+    node_id: Annotated[str, typer.Argument(help="The peer's node id.")],
+    data_dir: DataDirOption = None,
+    by: ByOption = "operator",
+) -> None:
+    """Exchange messages with a suspended peer again."""
+    _set_status(node_id, data_dir, by, suspend=False)
+
+
+@drill_app.command("ping")
+def drill_ping(
+    node_id: Annotated[str, typer.Argument(help="The peer's node id.")],
+    note_text: Annotated[str, typer.Option("--note", help="A short note (no case data).")] = "",
+    data_dir: DataDirOption = None,
+    by: ByOption = "operator",
+) -> None:
+    """Queue a drill ping; the running node sends it and the peer answers with a pong."""
+    from hanoi247.services import nodes
+    from hanoi247.services.federation import send_drill_ping
+
+    settings = _settings(data_dir)
+    at = _now()
+    with _uow_factory(settings) as uow_factory, uow_factory() as uow:
+        if nodes.require_peer(uow, node_id).status is not PeerStatus.ACTIVE:
+            raise ConfigurationError(f"peer {node_id!r} is suspended; resume it first")
+        message_id = send_drill_ping(uow, to_node=node_id, at=at, actor=by, note=note_text)
+        uow.commit()
+    emit({"message_id": message_id, "to": node_id, "queued_at": at.isoformat()})
+
+
+def serve_command(
+    data_dir: DataDirOption = None,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8470,
+) -> None:
+    """Run the node: web pages, API, federation endpoint and background workers."""
+    import uvicorn
+
+    from hanoi247.bootstrap import build_runtime
+    from hanoi247.entrypoints.web.app import create_app
+
+    settings = _settings(data_dir)
+    if settings.environment not in ("demo", "test"):
+        settings.require_real_secrets()
+    runtime = build_runtime(settings)
+    try:
+        listener = _listen(host, port)
+        app = create_app(runtime)
+        server = uvicorn.Server(
+            uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on")
+        )
+        with _quiet_signals(), listener:
+            server.run(sockets=[listener])
+    finally:
+        runtime.close()
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """Bind first, so a busy port is one clear error rather than a server log."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind((host, port))
+    except OSError as exc:
+        listener.close()
+        raise ConfigurationError(f"cannot listen on {host}:{port} ({exc.strerror})") from None
+    return listener
+
+
+@contextmanager
+def _quiet_signals() -> Iterator[None]:
+    """uvicorn catches SIGINT/SIGTERM, shuts down, then re-raises the signal to the handler
+    that was there before it: make that handler a no-op so a stop request exits 0."""
+
+    def stopped(signum: int, frame: FrameType | None) -> None:
+        return None
+
+    previous = {sig: signal.signal(sig, stopped) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

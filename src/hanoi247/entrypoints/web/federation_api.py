@@ -1,0 +1,74 @@
+"""The federation endpoints: ``POST /federation/v1/inbox`` and ``GET /federation/v1/card``.
+
+Statuses (docs/protocol.md): 200 with the signed receipt (also for a duplicate);
+problem+json with ``code`` — malformed 400, bad_signature 401, stale 401,
+unknown_sender 403, too_large 413, wrong_recipient 421, unprocessable 422.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import JSONResponse, Response
+
+from hanoi247.adapters.federation import wire
+from hanoi247.adapters.federation.receiver import InboxReceiver
+from hanoi247.entrypoints.web.problems import problem
+from hanoi247.services.federation import UnprocessableMessage
+
+STATUS_BY_CODE = {
+    wire.RejectionCode.MALFORMED: 400,
+    wire.RejectionCode.BAD_SIGNATURE: 401,
+    wire.RejectionCode.STALE: 401,
+    wire.RejectionCode.UNKNOWN_SENDER: 403,
+    wire.RejectionCode.TOO_LARGE: 413,
+    wire.RejectionCode.WRONG_RECIPIENT: 421,
+}
+JOSE = "application/jose"
+
+
+def federation_router() -> APIRouter:
+    router = APIRouter(prefix="/federation/v1", tags=["federation"])
+
+    @router.post("/inbox", include_in_schema=False)
+    async def inbox(request: Request) -> Response:
+        receiver: InboxReceiver = request.app.state.runtime.receiver
+        limit = receiver.max_bytes
+        declared = request.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            return _rejected(wire.RejectionCode.TOO_LARGE)
+        body = bytearray()
+        async for chunk in request.stream():
+            body.extend(chunk)
+            if len(body) > limit:
+                return _rejected(wire.RejectionCode.TOO_LARGE)
+        try:
+            received = await run_in_threadpool(receiver.receive, bytes(body))
+        except wire.EnvelopeRejected as rejected:
+            return _rejected(rejected.code)
+        except UnprocessableMessage as exc:
+            return problem(
+                422, "unprocessable", "The message cannot be processed", f"reason: {exc.reason}"
+            )
+        return JSONResponse(
+            {
+                "message_id": received.message_id,
+                "receipt": received.receipt,
+                "duplicate": received.duplicate,
+            }
+        )
+
+    @router.get("/card")
+    async def card(request: Request) -> dict[str, Any]:
+        result: dict[str, Any] = request.app.state.runtime.local.card()
+        return result
+
+    return router
+
+
+def _rejected(code: wire.RejectionCode) -> Response:
+    return problem(
+        STATUS_BY_CODE[code], code.value, "Envelope rejected", str(wire.EnvelopeRejected(code))
+    )

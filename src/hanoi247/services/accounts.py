@@ -1,0 +1,419 @@
+"""Accounts: adding people, their API tokens, logging in, the on-call roster.
+
+Each function takes a unit of work that is *not* yet entered, runs in one ``with`` block
+and commits there: the change and its audit entry are written together or not at all.
+A failed login is committed too (its failure count, lock and audit entry) before
+``AuthenticationFailed`` is raised.
+
+Audit entries name users by id, never by name, e-mail or the username someone typed;
+their details never hold a password, code, secret or token.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import NamedTuple, NoReturn
+
+from hanoi247.domain.accounts import (
+    POLICY,
+    TOTP_REQUIRED,
+    Credentials,
+    LockoutPolicy,
+    OnCallShift,
+    Position,
+    Role,
+    User,
+    after_failure,
+    api_token_hash,
+    is_api_token_shaped,
+    new_user_id,
+    on_duty,
+    password_problems,
+    user_problems,
+)
+from hanoi247.domain.audit import require_utc
+from hanoi247.domain.errors import (
+    AuthenticationFailed,
+    ErrorCode,
+    Problem,
+    UnknownUser,
+    ValidationFailed,
+)
+from hanoi247.ports import Authenticator, UnitOfWork
+
+ANONYMOUS = "anonymous"  # the actor of a login attempt that names no account
+UNKNOWN_SUBJECT = "unknown-user"
+TOUCH_EVERY = timedelta(minutes=1)  # record a token's use at most this often (fewer writes)
+DEFAULT_LOCKOUT = LockoutPolicy()
+
+
+@dataclass(frozen=True, slots=True)
+class NewUser:
+    """A user just added, with what is shown once: the TOTP secret and its otpauth URI."""
+
+    user: User
+    totp_secret: str | None = field(default=None, repr=False)
+    totp_uri: str | None = field(default=None, repr=False)
+
+
+class DutyOfficer(NamedTuple):
+    user: User
+    shift: OnCallShift
+
+
+def add_user(
+    uow: UnitOfWork,
+    auth: Authenticator,
+    *,
+    username: str,
+    display_name: str,
+    email: str,
+    role: Role,
+    now: datetime,
+    actor: str,
+    locale: str = "en",
+    timezone: str = "UTC",
+    password: str | None = None,
+    totp: bool | None = None,
+) -> NewUser:
+    """Add a user. TOTP is mandatory for officers and supervisors, optional (``totp``)
+    for the other roles. Without ``password`` the user can only use API tokens until
+    ``set_password``. Raises ``ValidationFailed`` listing every problem."""
+    now = require_utc(now, "now")
+    role = Role(role)
+    with_totp = role in TOTP_REQUIRED if totp is None else totp
+    problems = user_problems(username=username, email=email, locale=locale, timezone=timezone)
+    if not display_name.strip() or len(display_name) > 255:
+        problems.append(
+            Problem("display_name", POLICY, ErrorCode.INVALID_VALUE, detail="1-255 characters")
+        )
+    if password is not None:
+        problems += password_problems(password, username=username)
+    if role in TOTP_REQUIRED and not with_totp:
+        problems.append(
+            Problem(
+                "totp",
+                POLICY,
+                ErrorCode.INVALID_VALUE,
+                detail=f"a second factor is mandatory for the {role} role",
+            )
+        )
+    with uow:
+        if not any(p.element == "username" for p in problems) and uow.users.by_username(username):
+            problems.append(
+                Problem("username", POLICY, ErrorCode.USERNAME_TAKEN, detail="already taken")
+            )
+        if problems:
+            raise ValidationFailed(problems)
+        user = User(
+            id=new_user_id(now),
+            username=username,
+            display_name=display_name.strip(),
+            email=email,
+            role=role,
+            locale=locale,
+            timezone=timezone,
+            created_at=now,
+        )
+        secret = auth.new_totp_secret() if with_totp else None
+        uow.users.add(
+            user,
+            Credentials(
+                password_hash=None if password is None else auth.hash_password(password),
+                totp_secret=secret,
+            ),
+        )
+        uow.audit.append(
+            at=now,
+            actor=actor,
+            tag="account:user:added",
+            subject=user.id,
+            details={"role": role.value, "totp": with_totp, "password": password is not None},
+        )
+        uow.commit()
+    uri = None if secret is None else auth.totp_uri(secret, account=username)
+    return NewUser(user=user, totp_secret=secret, totp_uri=uri)
+
+
+def set_password(
+    uow: UnitOfWork, auth: Authenticator, *, username: str, password: str, now: datetime, actor: str
+) -> None:
+    """Set (or reset) a user's password; also lifts a lockout."""
+    now = require_utc(now, "now")
+    problems = password_problems(password, username=username)
+    if problems:
+        raise ValidationFailed(problems)
+    with uow:
+        user = _existing(uow, username)
+        uow.users.set_password_hash(user.id, auth.hash_password(password))
+        uow.users.set_failed_logins(user.id, 0, locked_until=None)
+        uow.audit.append(
+            at=now, actor=actor, tag="account:password:set", subject=user.id, details={}
+        )
+        uow.commit()
+
+
+def list_users(uow: UnitOfWork) -> list[User]:
+    with uow:
+        return uow.users.list()
+
+
+def disable_user(uow: UnitOfWork, *, username: str, now: datetime, actor: str) -> User:
+    """Disable a user and revoke every API token they hold."""
+    now = require_utc(now, "now")
+    with uow:
+        user = _existing(uow, username)
+        uow.users.set_active(user.id, False)
+        revoked = 0
+        for token in uow.api_tokens.for_user(user.id):
+            if not token.revoked:
+                uow.api_tokens.revoke(token.id, at=now)
+                revoked += 1
+        uow.audit.append(
+            at=now,
+            actor=actor,
+            tag="account:user:disabled",
+            subject=user.id,
+            details={"tokens_revoked": revoked},
+        )
+        uow.commit()
+        disabled = uow.users.get(user.id)
+    assert disabled is not None
+    return disabled
+
+
+def issue_token(
+    uow: UnitOfWork, auth: Authenticator, *, username: str, label: str, now: datetime, actor: str
+) -> str:
+    """A new API token for an active user; the only time the token is ever shown."""
+    now = require_utc(now, "now")
+    label = label.strip()
+    if not 0 < len(label) <= 100:
+        raise ValidationFailed(
+            [Problem("label", POLICY, ErrorCode.INVALID_VALUE, detail="1-100 characters")]
+        )
+    with uow:
+        user = _existing(uow, username)
+        if not user.active:
+            raise ValidationFailed(
+                [Problem("username", POLICY, ErrorCode.INVALID_VALUE, detail="user is disabled")]
+            )
+        token = auth.new_api_token()
+        stored = uow.api_tokens.add(
+            user_id=user.id, token_hash=api_token_hash(token), label=label, at=now
+        )
+        uow.audit.append(
+            at=now,
+            actor=actor,
+            tag="account:token:issued",
+            subject=user.id,
+            details={"token_id": stored.id},
+        )
+        uow.commit()
+    return token
+
+
+def authenticate_token(uow: UnitOfWork, token: str, *, now: datetime) -> User | None:
+    """The active user holding ``token``, or None.
+
+    A revoked token, or one of a disabled user, is refused with an audit entry; a token
+    that matches nothing is not audited (anyone can send those, endlessly).
+    """
+    now = require_utc(now, "now")
+    if not is_api_token_shaped(token):
+        return None
+    with uow:
+        stored = uow.api_tokens.by_hash(api_token_hash(token))
+        if stored is None:
+            return None
+        user = uow.users.get(stored.user_id)
+        if stored.revoked or user is None or not user.active:
+            uow.audit.append(
+                at=now,
+                actor=ANONYMOUS,
+                tag="account:token:refused",
+                subject=stored.user_id,
+                details={
+                    "token_id": stored.id,
+                    "reason": "revoked" if stored.revoked else "inactive",
+                },
+            )
+            uow.commit()
+            return None
+        if stored.last_used_at is None or now - stored.last_used_at >= TOUCH_EVERY:
+            uow.api_tokens.touch(stored.id, at=now)
+            uow.commit()
+        return user
+
+
+def verify_login(
+    uow: UnitOfWork,
+    auth: Authenticator,
+    *,
+    username: str,
+    password: str,
+    totp_code: str | None,
+    now: datetime,
+    policy: LockoutPolicy = DEFAULT_LOCKOUT,
+) -> User:
+    """The user, when the password and (if the user has one) the TOTP code are right.
+
+    Otherwise ``AuthenticationFailed``, the same for every cause. ``policy.threshold``
+    consecutive failures lock the account (see ``LockoutPolicy``); a locked account is
+    refused without checking anything. A code is accepted once (RFC 6238 §5.2). A
+    password hashed with older parameters is re-hashed.
+    """
+    now = require_utc(now, "now")
+    with uow:
+        user = uow.users.by_username(username)
+        if user is None or not user.active:
+            auth.spend_verification(password)
+            reason = "unknown_user" if user is None else "inactive"
+            _login_failed(uow, user, now=now, reason=reason)
+        elif user.is_locked(now):
+            auth.spend_verification(password)
+            _login_failed(uow, user, now=now, reason="locked")
+        credentials = uow.users.credentials(user.id)
+        assert credentials is not None  # the user row exists
+        stored_hash = credentials.password_hash
+        if stored_hash is None or not auth.verify_password(stored_hash, password):
+            if stored_hash is None:
+                auth.spend_verification(password)
+            _count_failure(uow, user, now=now, policy=policy, reason="password")
+        step = None
+        if credentials.totp_secret is not None or user.role in TOTP_REQUIRED:
+            if credentials.totp_secret is not None and totp_code:
+                step = auth.verify_totp(
+                    credentials.totp_secret,
+                    totp_code,
+                    at=now,
+                    last_step=credentials.last_totp_step,
+                )
+            if step is None:
+                _count_failure(uow, user, now=now, policy=policy, reason="totp")
+        uow.users.set_failed_logins(user.id, 0, locked_until=None)
+        if step is not None:
+            uow.users.set_last_totp_step(user.id, step)
+        rehashed = auth.password_needs_rehash(stored_hash)
+        if rehashed:
+            uow.users.set_password_hash(user.id, auth.hash_password(password))
+        uow.audit.append(
+            at=now,
+            actor=user.id,
+            tag="account:login:succeeded",
+            subject=user.id,
+            details={"totp": step is not None, "rehashed": rehashed},
+        )
+        uow.commit()
+        current = uow.users.get(user.id)
+    assert current is not None
+    return current
+
+
+def add_shift(
+    uow: UnitOfWork,
+    *,
+    username: str,
+    position: Position,
+    starts_at: datetime,
+    ends_at: datetime,
+    now: datetime,
+    actor: str,
+) -> OnCallShift:
+    now = require_utc(now, "now")
+    with uow:
+        user = _existing(uow, username)
+        if not user.active:
+            raise ValidationFailed(
+                [Problem("username", POLICY, ErrorCode.INVALID_VALUE, detail="user is disabled")]
+            )
+        try:
+            shift = OnCallShift(
+                user_id=user.id, position=position, starts_at=starts_at, ends_at=ends_at
+            )
+        except ValueError as error:
+            raise ValidationFailed(
+                [Problem("ends_at", POLICY, ErrorCode.INVALID_VALUE, detail=str(error))]
+            ) from None
+        stored = uow.on_call.add(shift)
+        uow.audit.append(
+            at=now,
+            actor=actor,
+            tag="oncall:shift:added",
+            subject=user.id,
+            details={
+                "shift_id": stored.id,
+                "position": stored.position.value,
+                "starts_at": stored.starts_at.isoformat(),
+                "ends_at": stored.ends_at.isoformat(),
+            },
+        )
+        uow.commit()
+    return stored
+
+
+def who_is_on_duty(
+    uow: UnitOfWork, *, at: datetime
+) -> tuple[DutyOfficer | None, DutyOfficer | None]:
+    """(primary, backup) on duty at ``at``; shifts of disabled users do not count."""
+    at = require_utc(at, "at")
+    with uow:
+        people: dict[str, User] = {}
+        shifts = []
+        for shift in uow.on_call.covering(at):
+            user = people.get(shift.user_id) or uow.users.get(shift.user_id)
+            if user is not None and user.active:
+                people[user.id] = user
+                shifts.append(shift)
+    duty = on_duty(shifts, at)
+    return (
+        None if duty.primary is None else DutyOfficer(people[duty.primary.user_id], duty.primary),
+        None if duty.backup is None else DutyOfficer(people[duty.backup.user_id], duty.backup),
+    )
+
+
+def _existing(uow: UnitOfWork, username: str) -> User:
+    user = uow.users.by_username(username)
+    if user is None:
+        raise UnknownUser(username)
+    return user
+
+
+def _login_failed(uow: UnitOfWork, user: User | None, *, now: datetime, reason: str) -> NoReturn:
+    """Audit a refused attempt that does not count towards the lockout, and refuse it."""
+    subject = UNKNOWN_SUBJECT if user is None else user.id
+    uow.audit.append(
+        at=now,
+        actor=ANONYMOUS,
+        tag="account:login:failed",
+        subject=subject,
+        details={"reason": reason},
+    )
+    uow.commit()
+    raise AuthenticationFailed()
+
+
+def _count_failure(
+    uow: UnitOfWork, user: User, *, now: datetime, policy: LockoutPolicy, reason: str
+) -> NoReturn:
+    """Count a wrong password or code, lock the account when due, audit, and refuse."""
+    state = after_failure(policy, failed_logins=user.failed_logins, at=now)
+    uow.users.set_failed_logins(user.id, state.failed_logins, locked_until=state.locked_until)
+    uow.audit.append(
+        at=now,
+        actor=ANONYMOUS,
+        tag="account:login:failed",
+        subject=user.id,
+        details={"reason": reason, "failures": state.failed_logins},
+    )
+    if state.locked_until is not None:
+        uow.audit.append(
+            at=now,
+            actor="system",
+            tag="account:login:locked",
+            subject=user.id,
+            details={"until": state.locked_until.isoformat(), "failures": state.failed_logins},
+        )
+    uow.commit()
+    raise AuthenticationFailed()

@@ -1,0 +1,136 @@
+"""What a node does with an authenticated incoming message (the meaning, not the wire).
+
+The inbox adapter (``adapters/federation/receiver.py``) opens and checks the envelope,
+then calls the dispatcher INSIDE the unit of work that stores the message: the inbox row,
+the effects of the message, their audit entry and any reply in the outbox commit
+together or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from hanoi247.domain.errors import DomainError, ErrorCode
+from hanoi247.domain.federation import MessageType, OutgoingMessage
+from hanoi247.domain.ids import uuid7
+from hanoi247.ports import UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingMessage:
+    origin_node: str
+    message_id: str
+    type: str
+    case_id: str | None
+    in_reply_to: str | None
+    sent_at: datetime
+    received_at: datetime
+    body: Mapping[str, Any]
+
+
+IncomingHandler = Callable[[UnitOfWork, IncomingMessage], None]
+
+
+class UnprocessableMessage(DomainError):
+    """An authentic message this node cannot act on (unknown type, unknown case, bad body).
+
+    Nothing is stored; the sender keeps retrying and dead-letters it after its age limit,
+    where an operator sees it. The reason is a code, never case content.
+    """
+
+    code = ErrorCode.INVALID_VALUE
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"message cannot be processed: {reason}")
+
+
+class IncomingDispatcher:
+    """Message type → handler. Unknown types are refused, not ignored."""
+
+    def __init__(self) -> None:
+        self._handlers: dict[str, IncomingHandler] = {}
+
+    def register(self, message_type: MessageType | str, handler: IncomingHandler) -> None:
+        key = str(message_type)
+        if key in self._handlers:
+            raise ValueError(f"a handler for {key} is already registered")
+        self._handlers[key] = handler
+
+    def handles(self, message_type: str) -> bool:
+        return message_type in self._handlers
+
+    def __call__(self, uow: UnitOfWork, message: IncomingMessage) -> None:
+        handler = self._handlers.get(message.type)
+        if handler is None:
+            raise UnprocessableMessage(f"unknown_type:{message.type}")
+        handler(uow, message)
+
+
+def handle_drill_ping(uow: UnitOfWork, message: IncomingMessage) -> None:
+    """A drill: answer at once with a pong, so both sides prove the channel works."""
+    uow.outbox.enqueue(
+        OutgoingMessage(
+            to_node=message.origin_node,
+            type=MessageType.DRILL_PONG,
+            body={"ping_id": message.message_id, "ping_sent_at": message.sent_at.isoformat()},
+            case_id=message.case_id,
+            in_reply_to=message.message_id,
+        ),
+        message_id=uuid7(message.received_at),
+        at=message.received_at,
+    )
+    uow.audit.append(
+        at=message.received_at,
+        actor=message.origin_node,
+        tag="federation:drill:answered",
+        subject=message.message_id,
+        details={"type": message.type},
+    )
+
+
+def handle_drill_pong(uow: UnitOfWork, message: IncomingMessage) -> None:
+    """The answer to our ping: storing it in the inbox is the result; audit it."""
+    uow.audit.append(
+        at=message.received_at,
+        actor=message.origin_node,
+        tag="federation:drill:completed",
+        subject=message.in_reply_to or message.message_id,
+        details={"type": message.type},
+    )
+
+
+def send_drill_ping(
+    uow: UnitOfWork,
+    *,
+    to_node: str,
+    at: datetime,
+    actor: str,
+    case_id: str | None = None,
+    note: str = "",
+) -> str:
+    """Queue a drill ping to a peer; returns its message id."""
+    if uow.peers.get(to_node) is None:
+        raise UnprocessableMessage(f"unknown_peer:{to_node}")
+    message_id = uuid7(at)
+    uow.outbox.enqueue(
+        OutgoingMessage(
+            to_node=to_node, type=MessageType.DRILL_PING, body={"note": note[:200]}, case_id=case_id
+        ),
+        message_id=message_id,
+        at=at,
+    )
+    uow.audit.append(
+        at=at, actor=actor, tag="federation:drill:sent", subject=message_id, details={"to": to_node}
+    )
+    return message_id
+
+
+def default_dispatcher() -> IncomingDispatcher:
+    dispatcher = IncomingDispatcher()
+    dispatcher.register(MessageType.DRILL_PING, handle_drill_ping)
+    dispatcher.register(MessageType.DRILL_PONG, handle_drill_pong)
+    return dispatcher

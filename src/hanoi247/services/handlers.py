@@ -1,0 +1,255 @@
+"""Command handlers of the requesting desk, and ``announce``, which every action the other
+desk must learn goes through (the requested desk's handlers are in ``answers.py``).
+
+Each handler runs in ONE unit of work: load, act (domain), save, deadlines, one audit entry
+(``request:preservation:confirmed``; ids and codes only), one outbox message; then commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from hanoi247.domain.audit import DetailValue
+from hanoi247.domain.basis import OtherBasis, select_basis
+from hanoi247.domain.commands import (
+    AnswerClarification,
+    CloseRequest,
+    LogPhoneContact,
+    SendRequest,
+    WithdrawRequest,
+)
+from hanoi247.domain.cooperation import CooperationRequest
+from hanoi247.domain.errors import InvalidTransition, Severity, ValidationFailed
+from hanoi247.domain.events import Event
+from hanoi247.domain.federation import MessageType
+from hanoi247.domain.lifecycle import Action, RequestStatus
+from hanoi247.domain.references import Direction, RequestRef
+from hanoi247.domain.requests import kinds_of, validate
+from hanoi247.domain.timeline import PhoneContact
+from hanoi247.domain.treaty import Instrument, legal_bases
+from hanoi247.services.context import Context, Outcome
+from hanoi247.services.desk import (
+    instrument_of,
+    load,
+    peer_of,
+    pinned_peer,
+    queue,
+    save,
+    sync_deadlines,
+    treaty_actions,
+)
+from hanoi247.services.drafting import links_of
+from hanoi247.services.message_builders import MESSAGE_FOR, submitted_body, update_body
+
+TAGS: dict[Action, str] = {
+    Action.SEND: "request:sent",
+    Action.ACKNOWLEDGE: "request:acknowledged",
+    Action.ASK_CLARIFICATION: "request:clarification:asked",
+    Action.ANSWER_CLARIFICATION: "request:clarification:answered",
+    Action.CONFIRM_PRESERVATION: "request:preservation:confirmed",
+    Action.REPORT_CANNOT_ENSURE: "request:preservation:at_risk",
+    Action.EXTEND_PRESERVATION: "request:preservation:extended",
+    Action.REFUSE: "request:refused",
+    Action.EXECUTE_PARTIALLY: "request:executed_partially",
+    Action.EXECUTE: "request:executed",
+    Action.CLOSE: "request:closed",
+    Action.WITHDRAW: "request:withdrawn",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Act:
+    """Who acts where and when, the message id to carry it, the request's rule file."""
+
+    origin: str
+    by: str
+    at: datetime
+    message_id: str | None  # None: the action stays on this node (a draft withdrawn)
+    instrument: Instrument
+
+
+def announce(
+    ctx: Context,
+    request_id: str,
+    *,
+    by: str,
+    act: Callable[[CooperationRequest, Act], Event],
+    tell_peer: Callable[[CooperationRequest], bool] = lambda request: True,
+) -> Outcome:
+    """Apply ``act`` to the request and tell the other desk, in one unit of work.
+
+    ``tell_peer`` (asked before acting) is False for what the peer never saw (a draft).
+    """
+    now = ctx.clock.now()
+    with ctx.uow() as uow:
+        request = load(uow, request_id)
+        to_node = peer_of(uow, request) if tell_peer(request) else None
+        message_id = ctx.new_id(now) if to_node else None
+        in_reply_to = request.last_message_from(request.peer_state)
+        instrument = instrument_of(ctx, request)
+        event = act(request, Act(ctx.state, by, now, message_id, instrument))
+        done = request.timeline[-1]
+        action = Action(done.action)
+        details: dict[str, DetailValue] = {"message_id": message_id}
+        if done.codes:
+            details["codes"] = ",".join(done.codes)[:200]
+        if action in (Action.CONFIRM_PRESERVATION, Action.EXTEND_PRESERVATION):
+            details["until"] = str(request.preservation_until)
+        if to_node is None or message_id is None:
+            save(uow, ctx, request, tag=TAGS[action], actor=by, now=now, details=details)
+            uow.commit()
+            return Outcome(request.id, request.reference, request.status, events=(event,))
+        request.confirm_phone_contacts(origin=ctx.state, message_id=message_id)
+        save(uow, ctx, request, tag=TAGS[action], actor=by, now=now, details=details)
+        message_type = MESSAGE_FOR[action]
+        body = update_body(message_type, request)
+        queue(
+            uow,
+            request,
+            to_node=to_node,
+            message_type=message_type,
+            body=body,
+            message_id=message_id,
+            in_reply_to=in_reply_to,
+            now=now,
+        )
+        uow.commit()
+    return Outcome(request.id, request.reference, request.status, (), (event,), message_id)
+
+
+# -- sending -------------------------------------------------------------------------------
+
+
+def send_request(cmd: SendRequest, ctx: Context) -> Outcome:
+    """Validate (errors block), choose the legal basis, queue ``request.submitted``."""
+    now = ctx.clock.now()
+    with ctx.uow() as uow:
+        request = load(uow, cmd.request_id)
+        if request.status is not RequestStatus.DRAFT or request.direction is not Direction.OUTGOING:
+            raise_invalid(request, Action.SEND)
+        instrument = instrument_of(ctx, request)
+        payload = request.payload()
+        problems = validate(
+            payload,
+            instrument=instrument,
+            states=set(ctx.catalogue.states),
+            now=now,
+            max_range_days=ctx.max_range_days,
+        )
+        article = kinds_of(instrument)[request.kind].article
+        problems += links_of(uow, ctx, payload, request.kind, request.requested_state, article)[1]
+        if any(p.severity is Severity.ERROR for p in problems):
+            raise ValidationFailed(problems)
+        a, b, on = request.requesting_state, request.requested_state, now.date()
+        bases = legal_bases(
+            ctx.catalogue.instruments,
+            treaty_actions(uow, ctx),
+            a,
+            b,
+            on=on,
+            is_reio=ctx.catalogue.is_reio,
+        )
+        basis = select_basis(
+            bases, instrument=request.instrument, other=request.other_basis, a=a, b=b, on=on
+        )
+        peer = pinned_peer(uow, request.requested_state)
+        message_id = ctx.new_id(now)
+        events: list[Event] = [
+            request.send(
+                basis,
+                peer_node=peer.node_id,
+                origin=ctx.state,
+                by=cmd.by,
+                at=now,
+                message_id=message_id,
+            )
+        ]
+        original = request.links.follow_up_of
+        if original is not None and original.request_id is not None:
+            preservation = load(uow, original.request_id)
+            ref = RequestRef(request.reference, request.id)
+            events.append(preservation.link_follow_up(ref, origin=ctx.state, by=cmd.by, at=now))
+            uow.requests.save(preservation)
+            sync_deadlines(uow, ctx, preservation, now)
+        label = basis.type.value if isinstance(basis, OtherBasis) else basis.instrument
+        details: dict[str, DetailValue] = {"to": b, "basis": label, "message_id": message_id}
+        save(uow, ctx, request, tag="request:sent", actor=cmd.by, now=now, details=details)
+        queue(
+            uow,
+            request,
+            to_node=peer.node_id,
+            message_type=MessageType.REQUEST_SUBMITTED,
+            body=submitted_body(request),
+            message_id=message_id,
+            in_reply_to=None,
+            now=now,
+        )
+        uow.commit()
+    return Outcome(
+        request.id, request.reference, request.status, tuple(problems), tuple(events), message_id
+    )
+
+
+def raise_invalid(request: CooperationRequest, action: Action) -> None:
+    raise InvalidTransition(request.status, action)
+
+
+# -- the requesting desk's other actions ---------------------------------------------------
+
+
+def answer_clarification(cmd: AnswerClarification, ctx: Context) -> Outcome:
+    return announce(
+        ctx,
+        cmd.request_id,
+        by=cmd.by,
+        act=lambda r, a: r.answer_clarification(
+            cmd.answer, origin=a.origin, by=a.by, at=a.at, message_id=a.message_id
+        ),
+    )
+
+
+def withdraw_request(cmd: WithdrawRequest, ctx: Context) -> Outcome:
+    """A draft is withdrawn here only; a sent request is withdrawn on both nodes."""
+    return announce(
+        ctx,
+        cmd.request_id,
+        by=cmd.by,
+        act=lambda r, a: r.withdraw(
+            origin=a.origin, by=a.by, at=a.at, message_id=a.message_id, note=cmd.note
+        ),
+        tell_peer=lambda r: r.status is not RequestStatus.DRAFT,
+    )
+
+
+def close_request(cmd: CloseRequest, ctx: Context) -> Outcome:
+    """Either desk closes; the other desk's copy is closed by the message."""
+    return announce(
+        ctx,
+        cmd.request_id,
+        by=cmd.by,
+        act=lambda r, a: r.close(
+            origin=a.origin, by=a.by, at=a.at, message_id=a.message_id, note=cmd.note
+        ),
+    )
+
+
+def log_phone_contact(cmd: LogPhoneContact, ctx: Context) -> Outcome:
+    """A call logged in the case; the next written message from this desk confirms it."""
+    now = ctx.clock.now()
+    contact = PhoneContact(cmd.at, ctx.state, cmd.by, cmd.counterpart, cmd.summary)
+    with ctx.uow() as uow:
+        request = load(uow, cmd.request_id)
+        event = request.log_phone_contact(contact)
+        save(
+            uow,
+            ctx,
+            request,
+            tag="request:phone_contact:logged",
+            actor=cmd.by,
+            now=now,
+            details={"call_at": contact.at.isoformat()},
+        )
+        uow.commit()
+    return Outcome(request.id, request.reference, request.status, events=(event,))

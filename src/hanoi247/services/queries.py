@@ -1,0 +1,261 @@
+"""Read side of the workflow: plain dicts for the JSON API and the pages.
+
+``request_view`` is one request as the desk sees it: status, timeline, deadlines, the legal
+basis with its articles, handling restrictions, links, and the requested State's national
+provisions mapped to the offence (dual criminality help). ``inbox_view`` lists incoming
+requests, most urgent first: emergency > urgent > routine, then those nobody has
+acknowledged yet, then by the earliest deadline.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from hanoi247.domain.basis import OtherBasis, RequestBasis
+from hanoi247.domain.cooperation import CooperationRequest
+from hanoi247.domain.grounds import delay_reasons, refusal_grounds
+from hanoi247.domain.lifecycle import TERMINAL, Action, RequestStatus
+from hanoi247.domain.offences import offence_catalogue
+from hanoi247.domain.references import Direction, RequestRef
+from hanoi247.domain.requests import Urgency, kinds_of
+from hanoi247.domain.schedule import Deadline
+from hanoi247.domain.treaty import Instrument
+from hanoi247.ports import UnitOfWork
+from hanoi247.services.context import Context
+from hanoi247.services.desk import load
+
+URGENCY_RANK = {Urgency.EMERGENCY: 0, Urgency.URGENT: 1, Urgency.ROUTINE: 2}
+
+
+def _time(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def _day(day: date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+def _ref(ref: RequestRef | None) -> dict[str, Any] | None:
+    if ref is None:
+        return None
+    return {"reference": ref.reference, "request_id": ref.request_id, "state": ref.state}
+
+
+def basis_view(basis: RequestBasis | None, ctx: Context, kind: str) -> dict[str, Any] | None:
+    if basis is None:
+        return None
+    if isinstance(basis, OtherBasis):
+        return {
+            "type": basis.type.value,
+            "text": basis.text,
+            "central_authority": basis.central_authority,
+            "recorded_by": basis.recorded_by,
+            "recorded_at": _time(basis.recorded_at),
+        }
+    instrument = ctx.catalogue.instrument(basis.instrument)
+    request_kind = kinds_of(instrument).get(kind)
+    return {
+        "type": "instrument",
+        "instrument": instrument.id,
+        "title": instrument.short_title,
+        "in_force_since": basis.in_force_since.isoformat(),
+        "articles": {
+            "request": request_kind.article if request_kind else None,
+            "entry_into_force": instrument.entry_into_force.article,
+        },
+    }
+
+
+def deadline_view(deadline: Deadline, now: datetime | None = None) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "key": deadline.key,
+        "kind": deadline.kind.value,
+        "due_at": _time(deadline.due_at),
+        "status": deadline.status.value,
+        "resolved_at": _time(deadline.resolved_at),
+        "missed_at": _time(deadline.missed_at),
+        "escalated_at": _time(deadline.escalated_at),
+        "escalations": deadline.escalations,
+    }
+    if now is not None:
+        view["overdue"] = deadline.due_at <= now and deadline.resolved_at is None
+    return view
+
+
+def _codes(instrument: Instrument, action: str, codes: tuple[str, ...]) -> list[dict[str, Any]]:
+    known: dict[str, Any] = (
+        refusal_grounds(instrument) if action == Action.REFUSE else delay_reasons(instrument)
+    )
+    described = []
+    for code in codes:
+        entry = known.get(code)
+        described.append(
+            {
+                "code": code,
+                "title": entry.title if entry else None,
+                "article": (entry.article or None) if entry else None,
+            }
+        )
+    return described
+
+
+def _timeline(request: CooperationRequest, instrument: Instrument) -> list[dict[str, Any]]:
+    coded = {Action.REFUSE, Action.ACKNOWLEDGE, Action.EXECUTE, Action.EXECUTE_PARTIALLY}
+    return [
+        {
+            "at": _time(e.at),
+            "origin": e.origin,
+            "actor": e.actor,
+            "action": e.action,
+            "from_status": e.from_status.value if e.from_status else None,
+            "to_status": e.to_status.value,
+            "codes": _codes(instrument, e.action, e.codes)
+            if e.action in coded
+            else [{"code": c, "title": None, "article": None} for c in e.codes],
+            "note": e.note,
+            "message_id": e.message_id,
+        }
+        for e in request.timeline
+    ]
+
+
+def dual_criminality_view(
+    uow: UnitOfWork, request: CooperationRequest, instrument: Instrument
+) -> dict[str, Any] | None:
+    """The requested State's provisions mapped to the request's offence, if it names one."""
+    number = request.elements.get("offence")
+    if isinstance(number, bool) or not isinstance(number, int):
+        return None
+    offence = offence_catalogue(instrument).get(number)
+    mappings = uow.national_provisions.for_offence(
+        state=request.requested_state, instrument=instrument.id, article=number
+    )
+    return {
+        "state": request.requested_state,
+        "instrument": instrument.id,
+        "offence": {
+            "number": number,
+            "article": offence.article if offence else None,
+            "title": offence.title if offence else None,
+        },
+        "provisions": [
+            {
+                "reference": m.provision.reference,
+                "title": m.provision.title,
+                "dual_criminality_required": m.dual_criminality_required,
+                "note": m.note,
+            }
+            for m in mappings
+        ],
+    }
+
+
+def request_view(uow: UnitOfWork, request_id: str, ctx: Context) -> dict[str, Any]:
+    """One request as this desk sees it (``UnknownRequest`` if this node holds none)."""
+    request = load(uow, request_id)
+    instrument = ctx.catalogue.instrument(request.instrument)
+    kind = kinds_of(instrument).get(request.kind)
+    handling, links = request.handling, request.links
+    return {
+        "id": request.id,
+        "reference": request.reference,
+        "direction": request.direction.value,
+        "kind": request.kind,
+        "kind_title": kind.title if kind else None,
+        "kind_article": kind.article if kind else None,
+        "instrument": request.instrument,
+        "status": request.status.value,
+        "urgency": request.urgency.value,
+        "requesting_state": request.requesting_state,
+        "requested_state": request.requested_state,
+        "peer_node": request.peer_node,
+        "allowed_actions": [a.value for a in request.allowed_actions(ctx.state)],
+        "elements": dict(request.elements),
+        "legal_basis": basis_view(request.basis, ctx, request.kind),
+        "other_basis": basis_view(request.other_basis, ctx, request.kind),
+        "handling": {
+            "confidential": handling.confidential,
+            "use_limited_to": handling.use_limited_to,
+            "no_onward_transfer": handling.no_onward_transfer,
+            "consents": [
+                {
+                    "to_state": c.to_state,
+                    "recorded_by": c.recorded_by,
+                    "at": _time(c.at),
+                    "reference": c.reference,
+                }
+                for c in handling.consents
+            ],
+        },
+        "preservation_until": _day(request.preservation_until),
+        "links": {
+            "related": _ref(links.related),
+            "follow_up_of": _ref(links.follow_up_of),
+            "follow_up": _ref(links.follow_up),
+            "extends": _ref(links.extends),
+            "extended_by": [_ref(r) for r in links.extended_by],
+            "forwarded_from": _ref(links.forwarded_from),
+            "forwarded_to": [_ref(r) for r in links.forwarded_to],
+        },
+        "phone_contacts": [
+            {
+                "at": _time(c.at),
+                "origin": c.origin,
+                "by": c.by,
+                "counterpart": c.counterpart,
+                "summary": c.summary,
+                "confirmed_in_writing_by": c.confirmed_by,
+            }
+            for c in request.phone_contacts
+        ],
+        "results": [
+            {"summary": r.summary, "evidence_ids": list(r.evidence_ids)} for r in request.results
+        ],
+        "timeline": _timeline(request, instrument),
+        "deadlines": [deadline_view(d) for d in uow.deadlines.for_request(request.id)],
+        "dual_criminality": dual_criminality_view(uow, request, instrument),
+        "created_at": _time(request.created_at),
+        "sent_at": _time(request.sent_at),
+        "received_at": _time(request.received_at),
+        "acknowledged_at": _time(request.acknowledged_at),
+        "closed_at": _time(request.closed_at),
+    }
+
+
+def inbox_view(uow: UnitOfWork, now: datetime, *, limit: int = 1000) -> list[dict[str, Any]]:
+    """Open incoming requests, most urgent first (see the module docstring)."""
+    open_statuses = [s for s in RequestStatus if s not in TERMINAL]
+    requests = uow.requests.list(direction=Direction.INCOMING, statuses=open_statuses, limit=limit)
+    earliest: dict[str, Deadline] = {}
+    for deadline in uow.deadlines.unresolved_for([r.id for r in requests]):
+        earliest.setdefault(deadline.request_id, deadline)  # sorted by due time
+    far = datetime.max.replace(tzinfo=now.tzinfo)
+
+    def rank(request: CooperationRequest) -> tuple[int, int, datetime, str]:
+        due = earliest.get(request.id)
+        unacknowledged = 0 if request.acknowledged_at is None else 1
+        return (
+            URGENCY_RANK[request.urgency],
+            unacknowledged,
+            due.due_at if due else far,
+            request.id,
+        )
+
+    items = []
+    for request in sorted(requests, key=rank):
+        due = earliest.get(request.id)
+        items.append(
+            {
+                "id": request.id,
+                "reference": request.reference,
+                "kind": request.kind,
+                "urgency": request.urgency.value,
+                "status": request.status.value,
+                "requesting_state": request.requesting_state,
+                "received_at": _time(request.received_at),
+                "acknowledged": request.acknowledged_at is not None,
+                "next_deadline": deadline_view(due, now) if due else None,
+            }
+        )
+    return items

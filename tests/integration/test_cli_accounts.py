@@ -1,0 +1,172 @@
+"""``hanoi247 user`` and ``hanoi247 oncall``, run as a person would, in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyotp
+import pytest
+
+from hanoi247.adapters.auth import FAST, Authenticator
+from hanoi247.bootstrap import database
+from hanoi247.domain.accounts import Role
+from hanoi247.services import accounts
+from hanoi247.settings import Settings
+
+PASSWORD = "correct horse battery"
+
+
+def run(
+    data_dir: Path, *args: str, stdin: str | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "hanoi247", *args, "--data-dir", str(data_dir)],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(data_dir),
+            "HANOI247_ENV": "test",
+            "HANOI247_ARGON2_FAST": "1",
+            **(env or {}),
+        },
+    )
+
+
+def ok(result: subprocess.CompletedProcess[str]) -> object:
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    return json.loads(result.stdout)
+
+
+def one_line_error(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 2, result.stdout
+    assert result.stdout == ""
+    assert result.stderr.startswith("hanoi247: error: ")
+    assert result.stderr.count("\n") == 1
+    assert "Traceback" not in result.stderr
+    return result.stderr
+
+
+def add_lan(data_dir: Path) -> dict[str, object]:
+    added = ok(
+        run(
+            data_dir,
+            "user", "add", "lan", "--role", "officer", "--name", "Nguyễn Thị Lan",
+            "--email", "lan@example.vn", "--locale", "vi", "--timezone", "Asia/Ho_Chi_Minh",
+            "--password-stdin",
+            stdin=PASSWORD + "\n",
+        )
+    )  # fmt: skip
+    assert isinstance(added, dict)
+    return added
+
+
+def test_user_add_then_token_and_the_token_authenticates(tmp_path: Path) -> None:
+    added = add_lan(tmp_path)
+    assert (added["username"], added["role"], added["locale"]) == ("lan", "officer", "vi")
+    secret = added["totp_secret"]
+    assert isinstance(secret, str)
+    assert added["totp_uri"] == Authenticator(FAST).totp_uri(secret, account="lan")
+
+    issued = ok(run(tmp_path, "user", "token", "lan", "--label", "ci"))
+    assert isinstance(issued, dict)
+    token = issued["token"]
+    assert isinstance(token, str)
+    assert token.startswith("h247_")
+
+    now = datetime.now(UTC)
+    settings = Settings(data_dir=tmp_path, environment="test")
+    with database(settings, create=False) as db:
+        assert db is not None
+        user = accounts.authenticate_token(db.uow_factory(), token, now=now)
+        assert user is not None
+        assert user.username == "lan"
+        assert user.role is Role.OFFICER
+        me = accounts.verify_login(
+            db.uow_factory(),
+            Authenticator(FAST),
+            username="lan",
+            password=PASSWORD,
+            totp_code=pyotp.TOTP(secret).at(now),
+            now=now,
+        )
+        assert me.id == user.id
+        with db.uow_factory() as uow:
+            logged = json.dumps(
+                [[e.actor, e.subject, dict(e.details)] for e in uow.audit.entries()]
+            )
+    for secret_value in (PASSWORD, token, secret):
+        assert secret_value not in logged
+    stored = (tmp_path / "hanoi247.sqlite3").read_bytes()
+    assert token.encode() not in stored
+    assert PASSWORD.encode() not in stored
+
+
+def test_user_list_and_disable(tmp_path: Path) -> None:
+    assert ok(run(tmp_path, "user", "list")) == []
+    add_lan(tmp_path)
+    token = ok(run(tmp_path, "user", "token", "lan"))["token"]  # type: ignore[index]
+    listed = ok(run(tmp_path, "user", "list"))
+    assert [(u["username"], u["active"]) for u in listed] == [("lan", True)]  # type: ignore[attr-defined]
+    assert "totp_secret" not in json.dumps(listed)
+    disabled = ok(run(tmp_path, "user", "disable", "lan"))
+    assert disabled["active"] is False  # type: ignore[index]
+    settings = Settings(data_dir=tmp_path, environment="test")
+    with database(settings, create=False) as db:
+        assert db is not None
+        assert accounts.authenticate_token(db.uow_factory(), token, now=datetime.now(UTC)) is None
+
+
+def test_oncall_add_and_now(tmp_path: Path) -> None:
+    add_lan(tmp_path)
+    shift = ok(
+        run(
+            tmp_path, "oncall", "add", "lan", "--position", "primary",
+            "--from", "2026-03-02T08:00+07:00", "--to", "2026-03-02T20:00+07:00",
+        )
+    )  # fmt: skip
+    assert shift["starts_at"] == "2026-03-02T01:00:00+00:00"  # type: ignore[index]
+    duty = ok(run(tmp_path, "oncall", "now", "--at", "2026-03-02T12:00+07:00"))
+    assert duty["primary"]["username"] == "lan"  # type: ignore[index]
+    assert duty["backup"] is None  # type: ignore[index]
+    gap = ok(run(tmp_path, "oncall", "now", "--at", "2026-03-02T20:00+07:00"))
+    assert gap["primary"] is None  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("args", "stdin", "says"),
+    [
+        (["user", "token", "nobody"], None, "no user 'nobody'"),
+        (["user", "add", "x!", "--role", "auditor", "--name", "X", "--email", "x"], None, "email"),
+        (
+            ["user", "add", "lan2", "--role", "auditor", "--name", "X", "--email", "a@b.vn",
+             "--password-stdin"],
+            "short\n",
+            "password: at least 12 characters",
+        ),
+        (["oncall", "add", "lan", "--from", "2026-03-02T08:00", "--to", "2026-03-03T08:00Z"],
+         None, "no time zone"),
+        (["oncall", "add", "nobody", "--from", "2026-03-02T08:00Z", "--to", "2026-03-03T08:00Z"],
+         None, "no user 'nobody'"),
+    ],
+)  # fmt: skip
+def test_errors_are_one_line_and_never_echo_the_password(
+    tmp_path: Path, args: list[str], stdin: str | None, says: str
+) -> None:
+    stderr = one_line_error(run(tmp_path, *args, stdin=stdin))
+    assert says in stderr
+    assert "short" not in stderr
+
+
+def test_fast_hashing_is_refused_in_production(tmp_path: Path) -> None:
+    stderr = one_line_error(
+        run(tmp_path, "user", "token", "lan", env={"HANOI247_ENV": "production"})
+    )
+    assert "HANOI247_ARGON2_FAST" in stderr

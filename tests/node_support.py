@@ -1,0 +1,105 @@
+"""Helpers for tests that create real nodes in temporary directories (see test_node_identity)."""
+
+from __future__ import annotations
+
+import json
+import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from joserfc.jwk import OKPKey
+
+from fakes import FakeClock
+from hanoi247.adapters.federation import wire
+from hanoi247.adapters.federation.identity import init_node, pin_peer
+from hanoi247.adapters.federation.node import LocalNode, load_local_node
+from hanoi247.bootstrap import Database, NodeRuntime, build_runtime, open_database
+from hanoi247.domain.federation import MessageType
+from hanoi247.services.treaty import TreatyCatalogue
+from hanoi247.settings import Settings
+
+CATALOGUE = TreatyCatalogue.packaged()
+
+
+def settings(data_dir: Path) -> Settings:
+    return Settings(data_dir=data_dir, environment="test")
+
+
+def make_node(
+    root: Path, clock: FakeClock, state: str = "VN", name: str = "A05", port: int = 9001
+) -> Path:
+    data_dir = root / f"{state.lower()}-node"
+    init_node(
+        data_dir,
+        state=state,
+        name=name,
+        url=f"http://127.0.0.1:{port}",
+        catalogue=CATALOGUE,
+        settings=settings(data_dir),
+        at=clock.now(),
+    )
+    return data_dir
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def database(data_dir: Path, opened: list[Database]) -> Database:
+    db = open_database(settings(data_dir), create=False)
+    assert db is not None
+    opened.append(db)
+    return db
+
+
+def pin(into: Path, card_of: Path, clock: FakeClock, opened: list[Database]) -> None:
+    card = load_local_node(card_of).card()
+    with database(into, opened).uow_factory() as uow:
+        pin_peer(
+            uow,
+            json.dumps(card),
+            given_fingerprint=card["fingerprint"],
+            local=load_local_node(into),
+            by="operator",
+            at=clock.now(),
+        )
+        uow.commit()
+
+
+@contextmanager
+def runtime(data_dir: Path, clock: FakeClock) -> Iterator[NodeRuntime]:
+    """The node as ``hanoi247 serve`` wires it (dispatcher with the rotation handler)."""
+    node = build_runtime(settings(data_dir), clock=clock)
+    try:
+        yield node
+    finally:
+        node.close()
+
+
+def envelope(
+    sender: LocalNode,
+    recipient: LocalNode,
+    clock: FakeClock,
+    *,
+    signing_key: OKPKey,
+    encryption_key: OKPKey | None = None,
+    type: str = MessageType.DRILL_PING,
+    body: dict[str, Any] | None = None,
+) -> bytes:
+    """What a sender seals (``adapters/federation/sender.py`` does the same)."""
+    header = wire.MessageHeader(
+        message_id=wire.new_message_id(clock.now()),
+        type=type,
+        from_node=sender.node_id,
+        to_node=recipient.node_id,
+        sent_at=clock.now(),
+    )
+    recipient_key = encryption_key or recipient.keys.public_encryption_key()
+    return wire.seal(
+        header,
+        body if body is not None else {"note": "drill"},
+        sender_signing_key=signing_key,
+        recipient_encryption_public_key=recipient_key,
+    )

@@ -1,0 +1,281 @@
+"""Signing in to the web desk: password + real TOTP, one failure message, lockout, CSRF,
+server-side sessions that expire, rotate and end at sign-out."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+
+from hanoi247.domain.accounts import Role
+from hanoi247.entrypoints.web.sessions import SESSION_COOKIE
+from web_desk import PASSWORD, Desk, csrf_of
+
+PAGES = ["/", "/inbox", "/directory", "/treaty", "/admin"]
+
+
+def test_sign_in_with_password_and_real_totp_opens_a_server_side_session(desk: Desk) -> None:
+    lan = desk.add_user("lan", Role.SUPERVISOR)
+    client = desk.client()
+
+    answer = desk.sign_in(client, lan, next_path="/treaty")
+
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/treaty"
+    cookie = next(c for c in answer.headers.get_list("set-cookie") if c.startswith("h247_session="))
+    attributes = {part.strip().lower() for part in cookie.split(";")[1:]}
+    assert {"httponly", "path=/", "samesite=strict"} <= attributes
+    assert "secure" not in attributes  # plain http outside production: the demo works
+    token = client.cookies[SESSION_COOKIE]
+    with desk.node.runtime.uow_factory() as uow:
+        assert uow.web_sessions.get(token) is None  # the token itself is never stored
+        stored = uow.web_sessions.get(hashlib.sha256(token.encode()).hexdigest())
+    assert stored is not None
+    assert stored.user_id == lan.user.id
+    assert stored.expires_at == desk.clock.now() + timedelta(minutes=30)
+    page = client.get("/treaty")
+    assert page.status_code == 200
+    assert "Lan Officer" in page.text
+
+
+def test_the_cookie_is_secure_over_https(desk: Desk) -> None:
+    lan = desk.add_user("lan", Role.SUPERVISOR)
+    client = desk.client(https=True)
+
+    answer = desk.sign_in(client, lan)
+
+    cookie = next(c for c in answer.headers.get_list("set-cookie") if c.startswith("h247_session="))
+    assert "secure" in cookie.lower()
+    assert client.get("/directory").status_code == 200
+
+
+@pytest.mark.parametrize("wrong", ["password", "code", "user"])
+def test_a_failed_sign_in_says_only_that_it_failed(desk: Desk, wrong: str) -> None:
+    lan = desk.add_user("lan", Role.SUPERVISOR)
+    client = desk.client()
+    code = desk.code(lan)
+    wrong_code = f"{(int(code) + 1) % 1_000_000:06d}"
+    if wrong == "user":
+        answer = client.post(
+            "/login",
+            data={
+                "username": "nobody",
+                "password": PASSWORD,
+                "totp": code,
+                "csrf_token": csrf_of(client.get("/login").text),
+            },
+        )
+    else:
+        answer = desk.sign_in(
+            client,
+            lan,
+            password="not the password" if wrong == "password" else PASSWORD,
+            code=code if wrong == "password" else wrong_code,
+        )
+
+    assert answer.status_code == 200
+    assert "Sign-in failed." in answer.text
+    assert "locked" not in answer.text
+    assert SESSION_COOKIE not in client.cookies
+    assert client.get("/inbox").status_code == 303
+
+
+def test_five_failures_lock_the_account_and_the_page_says_until_when(desk: Desk) -> None:
+    lan = desk.add_user("lan", Role.SUPERVISOR)
+    client = desk.client()
+    for _ in range(4):
+        assert "Sign-in failed." in desk.sign_in(client, lan, password="wrong password!").text
+
+    fifth = desk.sign_in(client, lan, password="wrong password!")
+    then = desk.clock.now()
+    right = desk.sign_in(client, lan)  # the right password and code, too late
+
+    assert "Account locked until" in fifth.text
+    # 15 minutes after the fifth failure, in the user's zone (Asia/Ho_Chi_Minh, UTC+7).
+    until = (then + timedelta(minutes=15, hours=7)).strftime("%-I:%M")
+    assert f"Account locked until {until}" in right.text
+    assert "GMT+07:00" in right.text
+    assert SESSION_COOKIE not in client.cookies
+    desk.clock.advance(timedelta(minutes=15))
+    assert desk.sign_in(client, lan).status_code == 303
+
+
+def test_a_post_without_the_csrf_token_gets_the_403_page(desk: Desk) -> None:
+    lan = desk.add_user("lan", Role.SUPERVISOR)
+    client = desk.client()
+    desk.sign_in(client, lan)
+    token = csrf_of(client.get("/directory").text)
+
+    missing = client.post("/logout", headers={"accept": "text/html"})
+    wrong = client.post("/logout", data={"csrf_token": "x" * 43})
+    anonymous = desk.client().post(
+        "/login", data={"username": "lan", "password": PASSWORD, "totp": "123456"}
+    )
+
+    for refused in (missing, wrong, anonymous):
+        assert refused.status_code == 403
+        assert refused.headers["content-type"].startswith("text/html")
+        assert "This form could not be verified" in refused.text
+    assert client.get("/directory").status_code == 200  # still signed in
+    by_htmx = client.post("/logout", headers={"X-CSRF-Token": token})
+    assert by_htmx.status_code == 303
+
+
+def test_a_session_ends_after_30_idle_minutes(desk: Desk) -> None:
+    lan = desk.add_user("lan", Role.SUPERVISOR)
+    client = desk.client()
+    desk.sign_in(client, lan)
+
+    desk.clock.advance(timedelta(minutes=29))
+    assert client.get("/directory").status_code == 200  # activity moves the limit
+    desk.clock.advance(timedelta(minutes=29))
+    assert client.get("/directory").status_code == 200
+    desk.clock.advance(timedelta(minutes=30))
+    expired = client.get("/directory")
+
+    assert expired.status_code == 303
+    assert expired.headers["location"] == "/login?next=/directory"
+    with desk.node.runtime.uow_factory() as uow:
+        token = client.cookies[SESSION_COOKIE]
+        assert uow.web_sessions.get(hashlib.sha256(token.encode()).hexdigest()) is None
+
+
+def test_a_session_ends_12_hours_after_sign_in_even_when_in_use(desk: Desk) -> None:
+    lan = desk.add_user("lan", Role.SUPERVISOR)
+    client = desk.client()
+    desk.sign_in(client, lan)
+    signed_in_at = desk.clock.now()
+
+    while desk.clock.now() + timedelta(minutes=20) < signed_in_at + timedelta(hours=12):
+        desk.clock.advance(timedelta(minutes=20))
+        assert client.get("/treaty").status_code == 200
+    desk.clock.advance(timedelta(minutes=20))
+
+    assert client.get("/treaty").status_code == 303
+
+
+def test_sign_out_ends_the_session_for_good(desk: Desk) -> None:
+    lan = desk.add_user("lan", Role.SUPERVISOR)
+    client = desk.client()
+    desk.sign_in(client, lan)
+    token = client.cookies[SESSION_COOKIE]
+
+    out = client.post("/logout", data={"csrf_token": csrf_of(client.get("/directory").text)})
+
+    assert out.status_code == 303
+    assert out.headers["location"] == "/login"
+    replay = desk.client()
+    replay.cookies.set(SESSION_COOKIE, token)
+    assert replay.get("/directory").status_code == 303
+    with desk.node.runtime.uow_factory() as uow:
+        assert [e.tag for e in uow.audit.entries()][-1] == "account:logout"
+        assert uow.audit.verify() is None
+
+
+def test_signing_in_again_rotates_the_session(desk: Desk) -> None:
+    lan = desk.add_user("lan", Role.SUPERVISOR)
+    client = desk.client()
+    desk.sign_in(client, lan)
+    first = client.cookies[SESSION_COOKIE]
+    first_csrf = csrf_of(client.get("/directory").text)
+    stranger = desk.client()  # the sign-in form, as a signed-in browser would have kept it
+    form_token = csrf_of(stranger.get("/login").text)
+    client.cookies.set("h247_csrf", stranger.cookies["h247_csrf"])
+
+    again = client.post(
+        "/login",
+        data={
+            "username": "lan",
+            "password": PASSWORD,
+            "totp": desk.code(lan),
+            "csrf_token": form_token,
+        },
+    )
+
+    assert again.status_code == 303
+    second = client.cookies[SESSION_COOKIE]
+    assert second != first
+    assert csrf_of(client.get("/directory").text) != first_csrf
+    old = desk.client()
+    old.cookies.set(SESSION_COOKIE, first)
+    assert old.get("/directory").status_code == 303
+
+
+def test_a_disabled_user_is_signed_out_at_the_next_request(desk: Desk) -> None:
+    lan = desk.add_user("lan", Role.SUPERVISOR)
+    client = desk.client()
+    desk.sign_in(client, lan)
+
+    with desk.node.runtime.uow_factory() as uow:
+        uow.users.set_active(lan.user.id, False)
+        uow.commit()
+
+    assert client.get("/directory").status_code == 303
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_every_page_sends_a_stranger_to_the_sign_in_page(desk: Desk, path: str) -> None:
+    answer = desk.client().get(path)
+
+    assert answer.status_code == 303
+    assert answer.headers["location"] == f"/login?next={path}"
+
+
+def test_the_sign_in_page_and_static_files_need_no_session(desk: Desk) -> None:
+    client = desk.client()
+
+    assert client.get("/login").status_code == 200
+    css = client.get("/static/hanoi247.css")
+    htmx = client.get("/static/vendor/htmx.min.js")
+
+    assert css.status_code == 200
+    assert "margin-inline-start" in css.text
+    assert htmx.status_code == 200
+    assert htmx.text.startswith("var htmx=")
+
+
+@pytest.mark.parametrize(
+    ("asked", "landed"),
+    [
+        ("/treaty?tab=1", "/treaty?tab=1"),
+        ("//evil.example/x", "/"),
+        ("https://evil.example/", "/"),
+        ("/\\evil.example", "/"),
+        ("javascript:alert(1)", "/"),
+        ("/login", "/"),
+    ],
+)
+def test_after_sign_in_next_only_leads_to_this_site(desk: Desk, asked: str, landed: str) -> None:
+    lan = desk.add_user("lan", Role.SUPERVISOR)
+
+    answer = desk.sign_in(desk.client(), lan, next_path=asked)
+
+    assert answer.headers["location"] == landed
+
+
+def test_the_language_choice_is_kept_in_the_session_and_a_cookie(desk: Desk) -> None:
+    lan = desk.add_user("lan", Role.SUPERVISOR)
+    client = desk.client()
+    desk.sign_in(client, lan)
+    token = csrf_of(client.get("/directory").text)
+
+    answer = client.post("/language", data={"lang": "vi", "next": "/treaty", "csrf_token": token})
+
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/treaty"
+    assert client.cookies["h247_lang"] == "vi"
+    page = client.get("/treaty", headers={"accept-language": "fr"})
+    assert '<html lang="vi" dir="ltr">' in page.text
+    client.cookies.delete("h247_lang")  # the session remembers it too
+    assert '<html lang="vi" dir="ltr">' in client.get("/treaty").text
+
+
+def test_a_stranger_can_switch_the_language_of_the_sign_in_page(desk: Desk) -> None:
+    client: TestClient = desk.client()
+    token = csrf_of(client.get("/login", headers={"accept-language": "fr-CA"}).text)
+
+    client.post("/language", data={"lang": "ar", "next": "/login", "csrf_token": token})
+
+    assert '<html lang="ar" dir="rtl">' in client.get("/login").text

@@ -11,10 +11,10 @@ DEMO_DIR ?= .demo
 # System packages: PostgreSQL (tests run a throwaway cluster), age (tests open evidence
 # packages with the real CLI), poppler-utils (pdftotext for PDF tests), fonts and Chromium
 # for the browser tests and PDFs.
-APT_PACKAGES := postgresql age poppler-utils
+APT_PACKAGES := postgresql age poppler-utils fonts-noto-core fonts-noto-cjk chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test bench lint typecheck format sysdeps venv unit clean messages
+.PHONY: demo test bench lint typecheck format sysdeps venv unit clean messages axe
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -54,8 +54,24 @@ messages: $(STAMP)
 	$(BIN)/python scripts/extract_messages.py --update
 	$(BIN)/python scripts/compile_messages.py
 
-test: sysdeps $(STAMP) lint typecheck
+test: sysdeps $(STAMP) axe lint typecheck
 	$(BIN)/pytest -q -p no:cacheprovider
+
+# axe-core for the browser tests' accessibility scans (tests/browser), fetched once with npm
+# into an ignored cache and checked against the pinned SHA-256 of axe.min.js.
+AXE_VERSION := 4.14.1
+AXE_SHA256  := 29348999450cdf2849a8e70b7912fc2da85a849da39c0d0d5394f51d4a9ed95c
+AXE_JS      := .cache/axe-core-$(AXE_VERSION)/axe.min.js
+
+axe: $(AXE_JS)
+
+$(AXE_JS):
+	@command -v npm >/dev/null 2>&1 || { echo "error: npm is needed to fetch axe-core $(AXE_VERSION) for the browser tests (apt-get install npm)" >&2; exit 1; }
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	  (cd "$$tmp" && npm pack --silent axe-core@$(AXE_VERSION) >/dev/null && tar xzf axe-core-$(AXE_VERSION).tgz package/axe.min.js) && \
+	  echo "$(AXE_SHA256)  $$tmp/package/axe.min.js" | sha256sum --check --quiet - || \
+	  { echo "error: could not fetch axe-core $(AXE_VERSION) with npm, or its SHA-256 is not $(AXE_SHA256)" >&2; exit 1; }; \
+	  mkdir -p $(@D) && cp "$$tmp/package/axe.min.js" $@.tmp && mv $@.tmp $@
 
 unit: $(STAMP)
 	$(BIN)/pytest -q tests/unit

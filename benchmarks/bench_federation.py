@@ -23,6 +23,7 @@ import time
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import httpx
 
@@ -173,12 +174,12 @@ def watch(node: Node, type_: MessageType, n: int, what: str, *, timeout: float) 
 
 
 def latency(pair: Pair) -> dict[str, tuple[float, float]]:
-    """One ping at a time; the next is enqueued once the previous one's pong is back."""
+    """One ping at a time; the next is enqueued once the previous one is settled."""
     ids = []
     for i in range(LATENCY_MESSAGES):
         [mid] = pair.vn.enqueue_pings(FR_ID, [f"lat-{i}"], 1)
         ids.append(mid)
-        wait_for(lambda mid=mid: settled(pair, mid), 30, f"latency ping {i}", step=0.002)
+        wait_for(partial(settled, pair, mid), 30, f"latency ping {i}", step=0.002)
     wanted = set(ids)
     sent = {
         r.message_id: r
@@ -261,7 +262,14 @@ def crash_run(pair: Pair) -> list[Figure]:
             elapsed = time.monotonic() - started
             say(f"  {kills} kills, {pings}/{n} pings, {pongs}/{n} pongs after {elapsed:.0f} s")
     say(f"crash run: chaos over after {kills} kills; settling")
-    wait_for(lambda: counts() == (n, n), CRASH_SETTLE_SECONDS, "every ping and pong", step=0.2)
+    try:
+        wait_for(lambda: counts() == (n, n), CRASH_SETTLE_SECONDS, "settling", step=0.2)
+    except BenchmarkFailed:
+        pings, pongs = counts()
+        raise BenchmarkFailed(
+            f"crash run did not settle within {CRASH_SETTLE_SECONDS:.0f} s of the chaos: "
+            f"{pings}/{n} pings at FR, {pongs}/{n} pongs at VN (lost, stuck or too slow)"
+        ) from None
     seconds = time.monotonic() - started
     check_crash_run(pair, sent, cases, per_case, kills)
     say(f"crash run: {n} pings and pongs, {kills} kills, {seconds:.0f} s, nothing lost")

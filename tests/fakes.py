@@ -16,6 +16,7 @@ from typing import Self
 
 from fakes_accounts import FakeApiTokenRepository, FakeOnCallRepository, FakeUserRepository
 from fakes_federation import FakeInbox, FakeOutbox, FakePeerRepository
+from fakes_notifications import FakeNotificationOutbox
 from fakes_web import FakeWebSessionRepository
 from fakes_workflow import (
     FakeDeadlineRepository,
@@ -133,6 +134,7 @@ class FakeUnitOfWork:
         "national_provisions",
         "references",
         "web_sessions",
+        "notifications",
     )
 
     def __init__(self) -> None:
@@ -149,6 +151,7 @@ class FakeUnitOfWork:
         self.national_provisions = FakeNationalProvisionRepository()
         self.references = FakeReferenceCounter()
         self.web_sessions = FakeWebSessionRepository(self)
+        self.notifications = FakeNotificationOutbox()
         self.committed = 0
         self._snapshot: dict[str, object] | None = None
 

@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 from hanoi247.adapters.auth import Authenticator as Argon2Authenticator
 from hanoi247.adapters.auth import argon2_parameters
 from hanoi247.adapters.clock import SystemClock
+from hanoi247.adapters.clocks_worker import DeadlineWorker
 from hanoi247.adapters.db.engine import make_engine
 from hanoi247.adapters.db.migrate import upgrade
 from hanoi247.adapters.db.uow import SqlUnitOfWork, make_uow_factory
@@ -26,14 +27,17 @@ from hanoi247.adapters.federation.node import LocalNode, load_local_node
 from hanoi247.adapters.federation.receiver import InboxReceiver
 from hanoi247.adapters.federation.rotation import register_rotation_handler
 from hanoi247.adapters.federation.sender import OutboxSender
+from hanoi247.adapters.notify.factory import build_alerting
+from hanoi247.adapters.notify.inapp import InAppHub
 from hanoi247.domain.commands import Command
 from hanoi247.domain.deadlines import load_clocks
 from hanoi247.domain.errors import ConfigurationError
 from hanoi247.domain.federation import MessageType, OutboxEntry
 from hanoi247.domain.status import StatusFile
 from hanoi247.domain.treaty import TreatyAction
-from hanoi247.ports import Authenticator, Clock, UnitOfWork
+from hanoi247.ports import Authenticator, Clock, StatusImport, UnitOfWork
 from hanoi247.services.context import Context, Outcome
+from hanoi247.services.escalation import incoming_observer
 from hanoi247.services.federation import IncomingDispatcher, default_dispatcher
 from hanoi247.services.incoming import apply_receipt, register_incoming
 from hanoi247.services.messagebus import MessageBus
@@ -78,16 +82,19 @@ def settings_for(data_dir: Path | None) -> Settings:
     return Settings.from_env(os.environ, data_dir=data_dir)
 
 
-def imported_treaty_actions(data_dir: Path | None) -> list[TreatyAction] | None:
-    """The status the node imported last, or None when it has no node or no import."""
+def imported_treaty_actions(
+    data_dir: Path | None,
+) -> tuple[list[TreatyAction], StatusImport] | None:
+    """The status the node imported last and its import record; None without node or import."""
     settings = settings_for(data_dir)
     with database(settings, create=False) as db:
         if db is None:
             return None
         with db.uow_factory() as uow:
-            if uow.treaty_actions.last_import() is None:
+            last = uow.treaty_actions.last_import()
+            if last is None:
                 return None
-            return uow.treaty_actions.list()
+            return uow.treaty_actions.list(), last
 
 
 def import_treaty_status(
@@ -146,6 +153,8 @@ class NodeRuntime:
     sender: OutboxSender | None = None  # handlers call sender.notify() after enqueueing
     bus: MessageBus | None = None  # the request workflow's commands
     context: Context | None = None
+    hub: InAppHub | None = None  # in-app alerts of this process (``GET /api/v1/events``)
+    deadlines: DeadlineWorker | None = None  # deadline clocks and alert delivery
 
     def handle(self, command: Command) -> Outcome:
         """Run a workflow command in its unit of work; wake the sender if it queued a message."""
@@ -207,9 +216,12 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> NodeRunt
         clock=real_clock,
         catalogue=catalogue,
         node=local.identity,
-        clocks=load_clocks(catalogue.instrument("uncc")),
+        clocks=load_clocks(catalogue.instrument("uncc"), settings.clock_overrides),
     )
     register_incoming(dispatcher, context)  # request.* messages → the workflow
+    dispatcher.observe(incoming_observer(local.identity))  # their alerts, same transaction
+    alerting = build_alerting(settings, local=local, uow_factory=db.uow_factory, clock=real_clock)
+    receiver.after_commit = alerting.worker.notify  # deliver a new request's alert at once
 
     def on_delivered(uow: UnitOfWork, entry: OutboxEntry, received_at: datetime) -> None:
         if entry.type is MessageType.REQUEST_SUBMITTED and entry.case_id is not None:
@@ -231,10 +243,12 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> NodeRunt
         dispatcher=dispatcher,
         receiver=receiver,
         metrics=metrics,
-        workers=[sender],
+        workers=[sender, alerting.worker],
         sender=sender,
         bus=MessageBus(context),
         context=context,
+        hub=alerting.hub,
+        deadlines=alerting.worker,
     )
 
 

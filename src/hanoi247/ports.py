@@ -31,6 +31,7 @@ from hanoi247.domain.federation import (
 )
 from hanoi247.domain.notifications import DeliveryResult, Notification
 from hanoi247.domain.treaty import TreatyAction
+from hanoi247.ports_notifications import NotificationOutbox
 from hanoi247.ports_workflow import (
     DeadlineRepository,
     NationalProvisionRepository,
@@ -368,6 +369,9 @@ class UnitOfWork(Protocol):
 
     @property
     def web_sessions(self) -> WebSessionRepository: ...
+
+    @property
+    def notifications(self) -> NotificationOutbox: ...
 
     def __enter__(self) -> Self: ...
 

@@ -34,6 +34,20 @@ class Settings:
     outbox_lease_seconds: float = 30.0  # a claimed message is offered again after this
     outbox_poll_seconds: float = 0.5
     extra: Mapping[str, str] = field(default_factory=dict)
+    # Alerts (adapters/notify/factory.py): e-mail when smtp_host is set, webhook when
+    # webhook_url is set, in-app always.
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_from: str = ""
+    smtp_starttls: bool = True
+    smtp_username: str = ""
+    smtp_password: str = field(default="", repr=False)
+    smtp_timeout_seconds: float = 30.0
+    webhook_url: str = ""
+    deadline_poll_seconds: float = 15.0  # how often the deadline worker looks at the clocks
+    notify_max_attempts: int = 10  # delivery rounds with a failing channel before "failed"
+    # The desk's clocks (rules/uncc.toml [clocks] keys), e.g. acknowledge_urgent_minutes.
+    clock_overrides: Mapping[str, object] = field(default_factory=dict)
 
     @classmethod
     def from_env(
@@ -60,6 +74,17 @@ class Settings:
             outbox_backoff_base_seconds=_float(env, "HANOI247_OUTBOX_BACKOFF_BASE_SECONDS", 1.0),
             outbox_lease_seconds=_float(env, "HANOI247_OUTBOX_LEASE_SECONDS", 30.0),
             outbox_poll_seconds=_float(env, "HANOI247_OUTBOX_POLL_SECONDS", 0.5),
+            smtp_host=env.get("HANOI247_SMTP_HOST", ""),
+            smtp_port=_int(env, "HANOI247_SMTP_PORT", 587),
+            smtp_from=env.get("HANOI247_SMTP_FROM", ""),
+            smtp_starttls=_bool(env, "HANOI247_SMTP_STARTTLS", True),
+            smtp_username=env.get("HANOI247_SMTP_USERNAME", ""),
+            smtp_password=env.get("HANOI247_SMTP_PASSWORD", ""),
+            smtp_timeout_seconds=_float(env, "HANOI247_SMTP_TIMEOUT_SECONDS", 30.0),
+            webhook_url=env.get("HANOI247_WEBHOOK_URL", ""),
+            deadline_poll_seconds=_float(env, "HANOI247_DEADLINE_POLL_SECONDS", 15.0),
+            notify_max_attempts=_int(env, "HANOI247_NOTIFY_MAX_ATTEMPTS", 10),
+            clock_overrides=_clock_overrides(env),
         )
         return settings
 
@@ -102,3 +127,44 @@ def _float(env: Mapping[str, str], key: str, default: float) -> float:
     if value <= 0:
         raise ConfigurationError(f"{key}={raw!r} must be greater than zero")
     return value
+
+
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
+
+# HANOI247_* variable -> the [clocks] key it overrides (rules/uncc.toml; configuration,
+# not law: the legal minimum preservation period cannot be changed here).
+CLOCK_VARIABLES = {
+    "HANOI247_ACK_EMERGENCY_MINUTES": "acknowledge_emergency_minutes",
+    "HANOI247_ACK_URGENT_MINUTES": "acknowledge_urgent_minutes",
+    "HANOI247_ACK_ROUTINE_MINUTES": "acknowledge_routine_minutes",
+    "HANOI247_FOLLOW_UP_FLAG_DAYS": "follow_up_flag_days_before_expiry",
+}
+
+
+def _bool(env: Mapping[str, str], key: str, default: bool) -> bool:
+    raw = env.get(key)
+    if raw is None or raw == "":
+        return default
+    if raw.strip().lower() in _TRUE:
+        return True
+    if raw.strip().lower() in _FALSE:
+        return False
+    raise ConfigurationError(f"{key}={raw!r} is not true or false")
+
+
+def _clock_overrides(env: Mapping[str, str]) -> dict[str, object]:
+    """``[clocks]`` overrides from the environment (validated again by ``load_clocks``)."""
+    found: dict[str, object] = {}
+    for variable, key in CLOCK_VARIABLES.items():
+        if env.get(variable):
+            found[key] = _int(env, variable, 0)
+    raw = env.get("HANOI247_PRESERVATION_WARNING_DAYS")
+    if raw:
+        try:
+            found["preservation_warning_days"] = [int(p) for p in raw.split(",") if p.strip()]
+        except ValueError:
+            raise ConfigurationError(
+                f"HANOI247_PRESERVATION_WARNING_DAYS={raw!r} is not a list of days like 7,1"
+            ) from None
+    return found

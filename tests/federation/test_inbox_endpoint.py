@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from fakes import FakeClock
 from hanoi247.adapters.crypto.keys import NodeKeys, generate_node_keys, save_node_keys
-from hanoi247.adapters.federation import wire
+from hanoi247.adapters.federation import receipts, wire
 from hanoi247.adapters.federation.node import KEYS_DIR, write_identity
 from hanoi247.bootstrap import NodeRuntime, build_runtime, open_database
 from hanoi247.domain.federation import MessageType, NodeIdentity, Peer, PeerKey
@@ -123,7 +123,7 @@ def test_a_drill_ping_is_stored_answered_and_receipted(scene: Scene) -> None:
     envelope = scene.envelope()
     status, body = post(scene, envelope)
     assert status == 200, body
-    receipt = wire.verify_receipt(
+    receipt = receipts.verify_receipt(
         str(body["receipt"]), sender_keys=[scene.fr_keys.public_signing_key()]
     )
     assert receipt.confirms(

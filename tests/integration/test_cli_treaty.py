@@ -226,3 +226,24 @@ def test_unknown_state_and_bad_date_are_one_line(tmp_path: Path) -> None:
     out = run("treaty", "status", "--on", "2026-02-30", cwd=tmp_path)
     assert out.returncode == 2
     assert out.stderr.strip() == "hanoi247: error: --on '2026-02-30' is not a date; use YYYY-MM-DD"
+
+
+def test_a_hypothetical_status_is_announced_on_stderr_and_json_stays_clean(tmp_path: Path) -> None:
+    node = tmp_path / "node"
+    path = status_file(tmp_path, FORTY)
+    path.write_text("# hypothetical: true\n" + path.read_text("utf-8"), encoding="utf-8")
+    assert run("treaty", "import", str(path), "--data-dir", str(node), cwd=tmp_path).returncode == 0
+    out = run(
+        "treaty", "between", "VN", "FR", "--on", "2026-06-01", "--data-dir", str(node), cwd=tmp_path
+    )
+    assert out.returncode == 0
+    assert json.loads(out.stdout)["legal_bases"] == [
+        {"instrument": "uncc", "in_force_since": "2026-05-11"}
+    ]
+    assert "HYPOTHETICAL" in out.stderr
+    real = run(
+        "treaty", "import", str(status_file(tmp_path, FORTY)), "--data-dir", str(node), cwd=tmp_path
+    )
+    assert real.returncode == 0
+    again = run("treaty", "between", "VN", "FR", "--data-dir", str(node), cwd=tmp_path)
+    assert "HYPOTHETICAL" not in again.stderr

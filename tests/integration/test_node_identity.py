@@ -13,7 +13,7 @@ import pytest
 from fakes import FakeClock
 from hanoi247.adapters.crypto.keys import fingerprint, generate_node_keys, public_jwks
 from hanoi247.adapters.db.migrate import current, head
-from hanoi247.adapters.federation import wire
+from hanoi247.adapters.federation import receipts, wire
 from hanoi247.adapters.federation.identity import pin_peer, rotate_keys
 from hanoi247.adapters.federation.node import load_local_node, parse_card
 from hanoi247.bootstrap import Database
@@ -318,7 +318,7 @@ def test_a_rotated_out_key_cannot_announce_keys_of_its_own(
         )  # fmt: skip
         # Someone holding only the old key announces keys of their own, within the overlap.
         forged = {
-            "announcement": wire.sign_key_announcement(
+            "announcement": receipts.sign_key_announcement(
                 public_jwks(generate_node_keys()), old_signing_key=old_sig
             ),
             "overlap_until": body["overlap_until"],

@@ -20,7 +20,7 @@ from prometheus_client import CollectorRegistry
 from fakes import FakeClock
 from federation_helpers import InProcessNode, NodeRouter, connect, make_sender, run, two_nodes
 from hanoi247.adapters.crypto.keys import generate_node_keys
-from hanoi247.adapters.federation import wire
+from hanoi247.adapters.federation import receipts, wire
 from hanoi247.domain.federation import (
     Backoff,
     MessageType,
@@ -105,7 +105,7 @@ def test_a_drill_ping_is_delivered_with_a_receipt_and_the_pong_comes_back(
     assert ping.status is OutboxStatus.DELIVERED
     assert ping.receipt
     b_sig = b.runtime.local.keys.public_signing_key()
-    receipt = wire.verify_receipt(ping.receipt, sender_keys=[b_sig])
+    receipt = receipts.verify_receipt(ping.receipt, sender_keys=[b_sig])
     assert (receipt.message_id, receipt.receiver_node) == (ping_id, b.node_id)
     assert [(m.type, m.in_reply_to, m.origin_node) for m in pong] == [
         ("drill.pong", ping_id, b.node_id)
@@ -285,7 +285,7 @@ def test_a_receipt_that_does_not_prove_this_delivery_is_not_accepted(
             digest = "0" * 64
         else:
             message_id = other.message_id
-        document["receipt"] = wire.sign_receipt(
+        document["receipt"] = receipts.sign_receipt(
             message_id=message_id,
             envelope_sha256=digest,
             received_at=clock.now(),

@@ -23,7 +23,7 @@ from hanoi247.adapters.crypto.keys import (
     public_jwks,
     save_node_keys,
 )
-from hanoi247.adapters.federation.wire import canonical_json
+from hanoi247.adapters.federation.canonical import canonical_json
 from hanoi247.domain.errors import ConfigurationError
 
 # RFC 8037 Appendix A.1 (Ed25519) and RFC 7748 §6.1 Bob (X25519) public keys.

@@ -16,12 +16,12 @@ from joserfc.jwk import OKPKey
 from joserfc.registry import HeaderParameter
 
 from hanoi247.adapters.crypto.keys import NodeKeys, generate_node_keys, public_jwks
-from hanoi247.adapters.federation import wire
+from hanoi247.adapters.federation import receipts, wire
+from hanoi247.adapters.federation.canonical import canonical_json
 from hanoi247.adapters.federation.wire import (
     EnvelopeRejected,
     MessageHeader,
     RejectionCode,
-    canonical_json,
     new_message_id,
     open_envelope,
     seal,
@@ -463,20 +463,20 @@ def test_open_decrypts_with_the_previous_encryption_key_during_rotation(
 def test_key_announcement_signed_by_the_old_key_verifies(fr: NodeKeys) -> None:
     new_jwks = public_jwks(generate_node_keys())
 
-    token = wire.sign_key_announcement(new_jwks, old_signing_key=fr.signing)
+    token = receipts.sign_key_announcement(new_jwks, old_signing_key=fr.signing)
 
-    assert wire.verify_key_announcement(token, old_public_signing_key=fr.public_signing_key()) == (
-        new_jwks
-    )
+    assert receipts.verify_key_announcement(
+        token, old_public_signing_key=fr.public_signing_key()
+    ) == (new_jwks)
 
 
 def test_key_announcement_signed_by_another_key_is_refused(fr: NodeKeys) -> None:
-    token = wire.sign_key_announcement(
+    token = receipts.sign_key_announcement(
         public_jwks(generate_node_keys()), old_signing_key=generate_node_keys().signing
     )
 
     with pytest.raises(SignatureInvalid):
-        wire.verify_key_announcement(token, old_public_signing_key=fr.public_signing_key())
+        receipts.verify_key_announcement(token, old_public_signing_key=fr.public_signing_key())
 
 
 def test_key_announcement_refuses_private_keys(fr: NodeKeys) -> None:
@@ -484,7 +484,7 @@ def test_key_announcement_refuses_private_keys(fr: NodeKeys) -> None:
     leaky = {"keys": [new.signing.as_dict(private=True), new.encryption.as_dict(private=True)]}
 
     with pytest.raises(ValueError, match="public"):
-        wire.sign_key_announcement(leaky, old_signing_key=fr.signing)
+        receipts.sign_key_announcement(leaky, old_signing_key=fr.signing)
 
 
 def test_key_announcement_with_wrong_kid_is_an_integrity_error(fr: NodeKeys) -> None:
@@ -495,14 +495,14 @@ def test_key_announcement_with_wrong_kid_is_an_integrity_error(fr: NodeKeys) -> 
     token = jws.serialize_compact(header, payload, fr.signing, ["Ed25519"])
 
     with pytest.raises(IntegrityError):
-        wire.verify_key_announcement(token, old_public_signing_key=fr.public_signing_key())
+        receipts.verify_key_announcement(token, old_public_signing_key=fr.public_signing_key())
 
 
 # --- receipts ---------------------------------------------------------------------------
 
 
 def _receipt(vn: NodeKeys, message_id: str) -> str:
-    return wire.sign_receipt(
+    return receipts.sign_receipt(
         message_id=message_id,
         envelope_sha256="ab" * 32,
         received_at=NOW,
@@ -514,9 +514,11 @@ def _receipt(vn: NodeKeys, message_id: str) -> str:
 def test_receipt_verifies_with_the_receivers_key(vn: NodeKeys) -> None:
     message_id = new_message_id(NOW)
 
-    receipt = wire.verify_receipt(_receipt(vn, message_id), sender_keys=[vn.public_signing_key()])
+    receipt = receipts.verify_receipt(
+        _receipt(vn, message_id), sender_keys=[vn.public_signing_key()]
+    )
 
-    assert receipt == wire.Receipt(
+    assert receipt == receipts.Receipt(
         message_id=message_id, envelope_sha256="ab" * 32, received_at=NOW, receiver_node="VN"
     )
     assert receipt.confirms(message_id=message_id, envelope_sha256="ab" * 32)
@@ -531,12 +533,14 @@ def test_tampered_receipt_fails(vn: NodeKeys) -> None:
     forged = base64.urlsafe_b64encode(canonical_json(claims)).rstrip(b"=").decode()
 
     with pytest.raises(SignatureInvalid):
-        wire.verify_receipt(f"{header}.{forged}.{signature}", sender_keys=[vn.public_signing_key()])
+        receipts.verify_receipt(
+            f"{header}.{forged}.{signature}", sender_keys=[vn.public_signing_key()]
+        )
 
 
 def test_receipt_signed_by_another_node_fails(fr: NodeKeys, vn: NodeKeys) -> None:
     with pytest.raises(SignatureInvalid):
-        wire.verify_receipt(
+        receipts.verify_receipt(
             _receipt(fr, new_message_id(NOW)), sender_keys=[vn.public_signing_key()]
         )
 
@@ -545,13 +549,13 @@ def test_a_message_jws_is_not_accepted_as_a_receipt(fr: NodeKeys) -> None:
     token = wire.sign_message(make_header(), {}, sender_signing_key=fr.signing)
 
     with pytest.raises(SignatureInvalid):
-        wire.verify_receipt(token, sender_keys=[fr.public_signing_key()])
+        receipts.verify_receipt(token, sender_keys=[fr.public_signing_key()])
 
 
 @pytest.mark.parametrize("garbage", ["", "a.b.c", "...", "é"])
 def test_receipt_garbage_is_signature_invalid(vn: NodeKeys, garbage: str) -> None:
     with pytest.raises(SignatureInvalid):
-        wire.verify_receipt(garbage, sender_keys=[vn.public_signing_key()])
+        receipts.verify_receipt(garbage, sender_keys=[vn.public_signing_key()])
 
 
 # --- ids, times, canonical JSON ---------------------------------------------------------

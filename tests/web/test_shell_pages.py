@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from web_desk import Desk, csrf_of, english_left, make_desk, ui_msgids
 
 from federation_helpers import make_node, pin, pin_each_other
 from hanoi247 import i18n
@@ -22,20 +23,19 @@ from hanoi247.domain.references import Links
 from hanoi247.domain.requests import Urgency
 from hanoi247.domain.treaty import LegalBasis
 from hanoi247.services.treaty import between_report
-from web_desk import Desk, csrf_of, english_left, make_desk, ui_msgids
 from workflow_harness import uncc_in_force
 
 LAYOUT = ("templates/base.html", "templates/_csrf.html", "pages/labels.py")
 HYPOTHETICAL = "HYPOTHETICAL treaty status — demonstration only, not the depositary record"
-# page → (path, who looks at it, its template)
-PAGES = {
+# page → (path, who looks at it, where its UI strings are)
+PAGES: dict[str, tuple[str, str | None, *tuple[str, ...]]] = {
     "inbox": ("/inbox", "lan", "templates/inbox.html"),
     "directory": ("/directory", "lan", "templates/directory.html"),
     "treaty": ("/treaty", "lan", "templates/treaty.html"),
     "admin": ("/admin", "admin", "templates/admin.html"),
-    "login": ("/login", None, "templates/login.html"),
-    "403": ("/admin", "lan", "templates/error.html"),
-    "404": ("/no-such-page", "lan", "templates/error.html"),
+    "login": ("/login", None, "templates/login.html", "pages/signin.py"),
+    "403": ("/admin", "lan", "templates/error.html", "pages/errors.py"),
+    "404": ("/no-such-page", "lan", "templates/error.html", "pages/errors.py"),
 }
 
 
@@ -129,14 +129,14 @@ def get(shell: Shell, who: str | None, path: str, lang: str = "en") -> str:
 def test_each_page_renders_in_every_language_with_no_english_left(
     shell: Shell, page: str, lang: str
 ) -> None:
-    path, who, template = PAGES[page]
-    msgids = ui_msgids(*LAYOUT, template)
+    path, who, *sources = PAGES[page]
+    msgids = ui_msgids(*LAYOUT, *sources)
 
     html = get(shell, who, path, lang)
 
     direction = "rtl" if lang == "ar" else "ltr"
     assert f'<html lang="{lang}" dir="{direction}">' in html
-    left = english_left(html, msgids)
+    left = english_left(html, msgids, lang)
     if lang == "en":
         assert left, "the check finds the English UI strings of the page"
     else:
@@ -146,7 +146,7 @@ def test_each_page_renders_in_every_language_with_no_english_left(
 def test_the_status_of_each_page_is_right(shell: Shell) -> None:
     statuses = {
         name: shell.clients[who].get(path, headers={"accept": "text/html"}).status_code
-        for name, (path, who, _) in PAGES.items()
+        for name, (path, who, *_) in PAGES.items()
     }
 
     assert statuses == {
@@ -169,7 +169,7 @@ def test_the_header_shows_node_user_role_on_duty_and_menu_by_permission(shell: S
 
     assert "Viet Nam" in officer
     assert "Test VN" in officer
-    assert "Lan Officer" in officer
+    assert "Nguyễn Lan" in officer
     assert "(Supervisor)" in officer
     assert "On duty:" in officer
     assert 'href="/inbox"' in officer

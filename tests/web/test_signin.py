@@ -8,10 +8,10 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from web_desk import PASSWORD, Desk, csrf_of
 
 from hanoi247.domain.accounts import Role
 from hanoi247.entrypoints.web.sessions import SESSION_COOKIE
-from web_desk import PASSWORD, Desk, csrf_of
 
 PAGES = ["/", "/inbox", "/directory", "/treaty", "/admin"]
 
@@ -37,7 +37,7 @@ def test_sign_in_with_password_and_real_totp_opens_a_server_side_session(desk: D
     assert stored.expires_at == desk.clock.now() + timedelta(minutes=30)
     page = client.get("/treaty")
     assert page.status_code == 200
-    assert "Lan Officer" in page.text
+    assert "Nguyễn Lan" in page.text
 
 
 def test_the_cookie_is_secure_over_https(desk: Desk) -> None:

@@ -52,7 +52,7 @@ class Desk:
             self.node.runtime.uow_factory(),
             Authenticator(FAST),
             username=username,
-            display_name=f"{username.capitalize()} Officer",
+            display_name=f"Nguyễn {username.capitalize()}",
             email=f"{username}@example.vn",
             role=role,
             now=self.clock.now(),
@@ -155,17 +155,34 @@ def ui_msgids(*sources: str) -> set[str]:
     return found
 
 
-def english_left(page: str, msgids: set[str]) -> list[str]:
-    """The msgids that appear, as English text, in what a reader sees of ``page``."""
+def _pattern(msgid: str) -> re.Pattern[str]:
+    """``msgid`` as it would read on a page: placeholders filled with anything."""
+    pattern = ".+?".join(re.escape(p) for p in re.split(r"\{\w*\}", msgid))
+    if msgid[:1].isalnum():
+        pattern = r"\b" + pattern
+    if msgid[-1:].isalnum():
+        pattern += r"\b"
+    return re.compile(pattern)
+
+
+def cognates(lang: str) -> set[str]:
+    """msgids that ``lang`` translates with the same word on purpose (French
+    "Administration", Spanish "Supervisor"): seeing them is not a missing translation."""
+    with (i18n.LOCALE_DIR / lang / "LC_MESSAGES" / "messages.po").open("rb") as handle:
+        catalogue = read_po(handle, locale=lang)
+    same: set[str] = set()
+    for message in catalogue:
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        for msgid in ids:
+            if msgid and any(s and _pattern(msgid).search(s) for s in strings):
+                same.add(msgid)
+    return same
+
+
+def english_left(page: str, msgids: set[str], lang: str = "en") -> list[str]:
+    """The msgids that appear, as English text, in what a reader sees of ``page`` (for a
+    non-English ``lang``, leaving out its deliberate cognates)."""
     text = visible_text(page)
-    left = []
-    for msgid in msgids:
-        pieces = re.split(r"\{\w*\}", msgid)
-        pattern = ".+?".join(re.escape(p) for p in pieces)
-        if msgid[:1].isalnum():
-            pattern = r"\b" + pattern
-        if msgid[-1:].isalnum():
-            pattern += r"\b"
-        if re.search(pattern, text):
-            left.append(msgid)
-    return sorted(left)
+    exempt = cognates(lang) if lang != "en" else set()
+    return sorted(m for m in msgids - exempt if _pattern(m).search(text))

@@ -23,7 +23,9 @@ from hanoi247.entrypoints.cli_node import (
     peer_app,
     serve_command,
 )
+from hanoi247.entrypoints.cli_notifications import notifications_app
 from hanoi247.entrypoints.cli_outbox import outbox_app
+from hanoi247.entrypoints.demo import demo_command
 from hanoi247.services.treaty import TreatyCatalogue, between_report, status_report
 
 app = typer.Typer(
@@ -45,11 +47,13 @@ app.add_typer(request_app, name="request")
 app.add_typer(user_app, name="user")
 app.add_typer(oncall_app, name="oncall")
 app.add_typer(outbox_app, name="outbox")
+app.add_typer(notifications_app, name="notifications")
 app.add_typer(node_app, name="node")
 app.add_typer(peer_app, name="peer")
 app.add_typer(drill_app, name="drill")
 app.command("init")(init_command)
 app.command("serve")(serve_command)
+app.command("demo")(demo_command)
 
 DataDirOption = Annotated[
     Path | None,
@@ -89,7 +93,15 @@ def _actions_for(
 
     stored = imported_treaty_actions(data_dir)
     if stored is not None:
-        return stored
+        actions, record = stored
+        if record.hypothetical:
+            # stdout keeps the documented JSON; the warning goes where a person reads it.
+            typer.echo(
+                f"hanoi247: warning: the node's treaty status ({record.source}) is HYPOTHETICAL "
+                "— a demonstration, not the depositary record",
+                err=True,
+            )
+        return actions
     return list(catalogue.packaged_status().actions)
 
 

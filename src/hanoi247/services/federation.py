@@ -49,10 +49,16 @@ class UnprocessableMessage(DomainError):
 
 
 class IncomingDispatcher:
-    """Message type → handler. Unknown types are refused, not ignored."""
+    """Message type → handler. Unknown types are refused, not ignored.
+
+    Observers (``observe``) run after the handler, in the same unit of work, for every
+    message it handled: the notification wiring queues alerts there, so they commit with
+    the message or not at all.
+    """
 
     def __init__(self) -> None:
         self._handlers: dict[str, IncomingHandler] = {}
+        self._observers: list[IncomingHandler] = []
 
     def register(self, message_type: MessageType | str, handler: IncomingHandler) -> None:
         key = str(message_type)
@@ -63,11 +69,17 @@ class IncomingDispatcher:
     def handles(self, message_type: str) -> bool:
         return message_type in self._handlers
 
+    def observe(self, observer: IncomingHandler) -> None:
+        """Call ``observer`` after each handled message, inside its unit of work."""
+        self._observers.append(observer)
+
     def __call__(self, uow: UnitOfWork, message: IncomingMessage) -> None:
         handler = self._handlers.get(message.type)
         if handler is None:
             raise UnprocessableMessage(f"unknown_type:{message.type}")
         handler(uow, message)
+        for observer in self._observers:
+            observer(uow, message)
 
 
 def handle_drill_ping(uow: UnitOfWork, message: IncomingMessage) -> None:

@@ -121,5 +121,6 @@ audit_log = Table(
 # schema tests). One line per module.
 from hanoi247.adapters.db import tables_accounts as _accounts  # noqa: E402, F401
 from hanoi247.adapters.db import tables_federation as _federation  # noqa: E402, F401
+from hanoi247.adapters.db import tables_notifications as _notifications  # noqa: E402, F401
 from hanoi247.adapters.db import tables_web as _web  # noqa: E402, F401
 from hanoi247.adapters.db import tables_workflow as _workflow  # noqa: E402, F401

@@ -33,6 +33,7 @@ from hanoi247.adapters.db.repositories_accounts import (
     SqlUserRepository,
 )
 from hanoi247.adapters.db.repositories_federation import SqlInbox, SqlOutbox, SqlPeerRepository
+from hanoi247.adapters.db.repositories_notifications import SqlNotificationOutbox
 from hanoi247.adapters.db.repositories_web import SqlWebSessionRepository
 from hanoi247.adapters.db.repositories_workflow import (
     SqlDeadlineRepository,
@@ -91,6 +92,7 @@ class SqlUnitOfWork:
     national_provisions = repository(SqlNationalProvisionRepository)
     references = repository(SqlReferenceCounter)
     web_sessions = repository(SqlWebSessionRepository)
+    notifications = repository(SqlNotificationOutbox)
 
     def __init__(self, session_factory: Callable[[], Session]) -> None:
         self._session_factory = session_factory

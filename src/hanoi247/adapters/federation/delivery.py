@@ -23,7 +23,7 @@ import httpx
 from joserfc.jwk import OKPKey
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-from hanoi247.adapters.federation import wire
+from hanoi247.adapters.federation import receipts
 from hanoi247.domain.errors import IntegrityError, SignatureInvalid
 from hanoi247.domain.federation import Peer
 
@@ -59,7 +59,7 @@ def judge_receipt(
         return Outcome("retry", "bad_receipt")
     keys = [OKPKey.import_key(dict(k.jwk)) for k in peer.keys_for("sig", now)]
     try:
-        verified = wire.verify_receipt(receipt, sender_keys=keys)
+        verified = receipts.verify_receipt(receipt, sender_keys=keys)
     except (SignatureInvalid, IntegrityError):
         return Outcome("retry", "bad_receipt")
     digest = hashlib.sha256(envelope).hexdigest()

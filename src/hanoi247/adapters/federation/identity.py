@@ -28,7 +28,7 @@ from hanoi247.adapters.crypto.keys import (
     public_jwks,
     save_node_keys,
 )
-from hanoi247.adapters.federation import wire
+from hanoi247.adapters.federation import receipts, wire
 from hanoi247.adapters.federation.node import (
     KEYS_DIR,
     NODE_FILE,
@@ -282,7 +282,7 @@ def rotate_keys(
     new_jwks = public_jwks(new_keys)
     overlap_until = at + overlap
     body = {
-        "announcement": wire.sign_key_announcement(new_jwks, old_signing_key=old.keys.signing),
+        "announcement": receipts.sign_key_announcement(new_jwks, old_signing_key=old.keys.signing),
         "overlap_until": wire.format_time(overlap_until),
     }
     keys_dir = data_dir / KEYS_DIR

@@ -21,7 +21,7 @@ from datetime import timedelta
 import structlog
 from joserfc.jwk import OKPKey
 
-from hanoi247.adapters.federation import wire
+from hanoi247.adapters.federation import receipts, wire
 from hanoi247.adapters.federation.node import LocalNode
 from hanoi247.domain.errors import IntegrityError
 from hanoi247.domain.federation import PeerStatus
@@ -55,6 +55,9 @@ class InboxReceiver:
         self.dispatcher = dispatcher
         self.replay_window = replay_window
         self.max_bytes = max_bytes
+        # Called after a new message committed (the deadline worker's ``notify``: the
+        # alerts the dispatcher's observers queued with it leave at once).
+        self.after_commit: Callable[[], None] | None = None
 
     def receive(self, envelope: bytes) -> Received:
         now = self.clock.now()
@@ -75,7 +78,7 @@ class InboxReceiver:
         existing = self._stored_receipt(header.from_node, header.message_id)
         if existing is not None:
             return Received(header.message_id, existing, duplicate=True)
-        receipt = wire.sign_receipt(
+        receipt = receipts.sign_receipt(
             message_id=header.message_id,
             envelope_sha256=opened.envelope_sha256,
             received_at=now,
@@ -127,6 +130,8 @@ class InboxReceiver:
             type=header.type,
             origin=header.from_node,
         )
+        if self.after_commit is not None:
+            self.after_commit()
         return Received(header.message_id, receipt, duplicate=False)
 
     def _stored_receipt(self, origin: str, message_id: str) -> str | None:

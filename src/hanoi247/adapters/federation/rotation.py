@@ -16,7 +16,7 @@ from datetime import timedelta
 
 from joserfc.jwk import OKPKey
 
-from hanoi247.adapters.federation import wire
+from hanoi247.adapters.federation import receipts, wire
 from hanoi247.adapters.federation.identity import MAX_OVERLAP, peer_key_from_jwk
 from hanoi247.domain.errors import IntegrityError, SignatureInvalid
 from hanoi247.domain.federation import MessageType
@@ -56,7 +56,7 @@ def handle_keys_rotated(
     jwks = None
     for pinned in current:
         try:
-            jwks = wire.verify_key_announcement(
+            jwks = receipts.verify_key_announcement(
                 token, old_public_signing_key=OKPKey.import_key(dict(pinned.jwk))
             )
             break

@@ -13,7 +13,7 @@ from typing import Any
 from joserfc.util import json_b64decode
 
 from hanoi247.adapters.crypto.keys import NodeKeys, fingerprint, generate_node_keys, public_jwks
-from hanoi247.adapters.federation import wire
+from hanoi247.adapters.federation import canonical, receipts, wire
 from hanoi247.domain.errors import IntegrityError
 
 SENDER_NODE = "FR"
@@ -58,14 +58,14 @@ def example_exchange(*, now: datetime | None = None) -> dict[str, Any]:
         max_bytes=1 << 20,
     )
     received_at = sent_at + timedelta(seconds=2)
-    receipt = wire.sign_receipt(
+    receipt = receipts.sign_receipt(
         message_id=opened.header.message_id,
         envelope_sha256=opened.envelope_sha256,
         received_at=received_at,
         receiver_node=RECEIVER_NODE,
         signing_key=receiver.signing,
     )
-    checked = wire.verify_receipt(receipt, sender_keys=[receiver.public_signing_key()])
+    checked = receipts.verify_receipt(receipt, sender_keys=[receiver.public_signing_key()])
     if not checked.confirms(message_id=header.message_id, envelope_sha256=opened.envelope_sha256):
         raise IntegrityError("the example receipt does not confirm the example envelope")
 
@@ -76,7 +76,9 @@ def example_exchange(*, now: datetime | None = None) -> dict[str, Any]:
         "receiver": _node(RECEIVER_NODE, receiver),
         "header": header.to_dict(),
         "body": body,
-        "signed_payload": wire.canonical_json({"header": header.to_dict(), "body": body}).decode(),
+        "signed_payload": canonical.canonical_json(
+            {"header": header.to_dict(), "body": body}
+        ).decode(),
         "jws": token,
         "jws_protected_header": _decoded(jws_parts[0]),
         "jwe": envelope.decode("ascii"),

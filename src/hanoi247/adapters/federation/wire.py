@@ -23,15 +23,12 @@ from __future__ import annotations
 
 import enum
 import hashlib
-import json
-import math
 import re
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from typing import Any, Final, NoReturn
 
 from joserfc import jwe, jws
@@ -39,7 +36,8 @@ from joserfc.jwk import OKPKey
 from joserfc.registry import HeaderParameter
 from joserfc.util import json_b64decode  # strict: rejects non-canonical base64url
 
-from hanoi247.domain.errors import AdapterError, IntegrityError, SignatureInvalid
+from hanoi247.adapters.federation.canonical import canonical_json, loads_strict
+from hanoi247.domain.errors import AdapterError
 from hanoi247.domain.ids import uuid7
 
 PROTOCOL: Final = "hanoi247/1"
@@ -52,7 +50,6 @@ KEYS_TYP: Final = "hanoi247-keys+jws"
 
 _NODE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}")
 _TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z")
-_SAFE_INT: Final = 2**53 - 1  # I-JSON (RFC 7493): integers every peer parses exactly
 _JWE_HEADER_KEYS: Final = frozenset({"alg", "enc", "kid", "cty", "from", "to", "epk"})
 
 
@@ -102,101 +99,6 @@ def _rejecting(code: RejectionCode) -> Iterator[None]:
         raise
     except Exception as exc:  # noqa: BLE001 - the contract: nothing else escapes
         raise EnvelopeRejected(code, cause=type(exc).__name__) from None
-
-
-# --- canonical JSON (RFC 8785 style) ----------------------------------------------------
-
-
-def canonical_json(obj: Any) -> bytes:
-    """Serialize ``obj`` as RFC 8785 (JCS) canonical JSON, UTF-8, no whitespace.
-
-    Object members are sorted by UTF-16 code units; strings escape only ``"``, ``\\`` and
-    control characters; finite floats use the ECMAScript shortest form (``1.0`` → ``1``).
-    Raises ``ValueError`` for NaN/Infinity, integers beyond ±(2**53-1), lone surrogates,
-    and ``TypeError`` for non-JSON types or non-string keys.
-    """
-    parts: list[str] = []
-    _encode(obj, parts)
-    try:
-        return "".join(parts).encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValueError("strings must not contain lone surrogates") from None
-
-
-def _encode(obj: Any, out: list[str]) -> None:
-    if obj is None or obj is True or obj is False:
-        out.append({None: "null", True: "true", False: "false"}[obj])
-    elif isinstance(obj, str):
-        out.append(_json_string(obj))
-    elif isinstance(obj, int):
-        if abs(obj) > _SAFE_INT:
-            raise ValueError("integers must lie within ±(2**53-1); send larger ones as strings")
-        out.append(str(int(obj)))
-    elif isinstance(obj, float):
-        out.append(_json_number(obj))
-    elif isinstance(obj, Mapping):
-        if not all(isinstance(k, str) for k in obj):
-            raise TypeError("JSON object keys must be strings")
-        items = sorted(obj.items(), key=lambda kv: kv[0].encode("utf-16-be", "surrogatepass"))
-        out.append("{")
-        for i, (key, value) in enumerate(items):
-            out.append("," if i else "")
-            out.append(_json_string(key) + ":")
-            _encode(value, out)
-        out.append("}")
-    elif isinstance(obj, list | tuple):
-        out.append("[")
-        for i, value in enumerate(obj):
-            out.append("," if i else "")
-            _encode(value, out)
-        out.append("]")
-    else:
-        raise TypeError(f"{type(obj).__name__} is not a JSON type")
-
-
-def _json_string(value: str) -> str:
-    # Python's escaping with ensure_ascii=False is exactly JCS: " \\ \b \f \n \r \t, \u00xx.
-    return json.dumps(value, ensure_ascii=False)
-
-
-def _json_number(value: float) -> str:
-    if not math.isfinite(value):
-        raise ValueError("NaN and Infinity are not JSON")
-    if value == 0:
-        return "0"
-    if value.is_integer() and abs(value) < 1e21:
-        return str(int(value))
-    sign, digit_tuple, exponent = Decimal(repr(value)).as_tuple()
-    digits = "".join(map(str, digit_tuple)).rstrip("0")
-    assert isinstance(exponent, int)
-    point = exponent + len("".join(map(str, digit_tuple)))  # value = 0.DIGITS × 10**point
-    k, prefix = len(digits), "-" if sign else ""
-    if k <= point <= 21:
-        return prefix + digits + "0" * (point - k)
-    if 0 < point <= 21:
-        return prefix + digits[:point] + "." + digits[point:]
-    if -6 < point <= 0:
-        return prefix + "0." + "0" * -point + digits
-    e = point - 1
-    mantissa = digits if k == 1 else digits[0] + "." + digits[1:]
-    return f"{prefix}{mantissa}e{'+' if e >= 0 else '-'}{abs(e)}"
-
-
-def _loads(data: bytes) -> Any:
-    """Strict JSON parse: UTF-8, no NaN/Infinity, no duplicate member names."""
-
-    def no_constants(name: str) -> NoReturn:
-        raise ValueError("non-finite number")
-
-    def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        result = dict(pairs)
-        if len(result) != len(pairs):
-            raise ValueError("duplicate member name")
-        return result
-
-    return json.loads(
-        data.decode("utf-8"), parse_constant=no_constants, object_pairs_hook=no_duplicates
-    )
 
 
 # --- header, ids, times -----------------------------------------------------------------
@@ -421,7 +323,7 @@ def open_envelope(
     if payload is None:
         _reject(RejectionCode.BAD_SIGNATURE)
     with _rejecting(RejectionCode.MALFORMED):
-        document = _loads(payload)
+        document = loads_strict(payload)
         if not isinstance(document, dict) or set(document) != {"header", "body"}:
             raise ValueError("payload must hold exactly header and body")
         inner = document["header"]
@@ -493,126 +395,3 @@ def _verify(token: bytes, keys: Sequence[OKPKey], *, typ: str, max_bytes: int) -
         except Exception:  # noqa: BLE001, S112 - an unusable pinned key simply does not verify
             continue
     return None
-
-
-# --- receipts ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Receipt:
-    message_id: str
-    envelope_sha256: str
-    received_at: datetime
-    receiver_node: str
-
-    def confirms(self, *, message_id: str, envelope_sha256: str) -> bool:
-        """True when this receipt is for exactly the envelope the caller sent."""
-        return (self.message_id, self.envelope_sha256) == (message_id, envelope_sha256)
-
-
-def sign_receipt(
-    *,
-    message_id: str,
-    envelope_sha256: str,
-    received_at: datetime,
-    receiver_node: str,
-    signing_key: OKPKey,
-) -> str:
-    """A JWS (typ ``hanoi247-receipt+jws``) saying which envelope arrived, and when."""
-    _check_uuid7(message_id, "message_id")
-    _check_sha256(envelope_sha256)
-    _check_node(receiver_node, "receiver_node")
-    claims = {
-        "protocol": PROTOCOL,
-        "message_id": message_id,
-        "envelope_sha256": envelope_sha256,
-        "received_at": format_time(received_at),
-        "receiver_node": receiver_node,
-    }
-    return _sign(canonical_json(claims), typ=RECEIPT_TYP, key=signing_key)
-
-
-def verify_receipt(receipt: str, *, sender_keys: Sequence[OKPKey]) -> Receipt:
-    """Check a receipt against the receiving node's pinned signing keys.
-
-    ``SignatureInvalid`` if no key verifies it (or it is not a receipt JWS at all);
-    ``IntegrityError`` if it is validly signed but its content is not a receipt.
-    Compare the result with what was sent: :meth:`Receipt.confirms`.
-    """
-    payload = _verify_token(receipt, sender_keys, typ=RECEIPT_TYP, what="receipt")
-    try:
-        claims = _loads(payload)
-        if not isinstance(claims, dict) or claims.get("protocol") != PROTOCOL:
-            raise ValueError("not a receipt")
-        return Receipt(
-            message_id=_check_uuid7(claims["message_id"], "message_id"),
-            envelope_sha256=_check_sha256(claims["envelope_sha256"]),
-            received_at=parse_time(claims["received_at"]),
-            receiver_node=_check_node(claims["receiver_node"], "receiver_node"),
-        )
-    except Exception:  # noqa: BLE001 - any content problem is the same integrity failure
-        raise IntegrityError("the receipt is signed but its content is not valid") from None
-
-
-def _check_sha256(value: object) -> str:
-    if not isinstance(value, str) or not re.fullmatch(r"[0-9a-f]{64}", value):
-        raise ValueError("envelope_sha256 must be 64 lowercase hex digits")
-    return value
-
-
-def _verify_token(token: str, keys: Sequence[OKPKey], *, typ: str, what: str) -> bytes:
-    failure = SignatureInvalid(f"the {what} does not verify with the pinned key(s)")
-    try:
-        payload = _verify(token.encode("ascii"), keys, typ=typ, max_bytes=1 << 20)
-    except Exception:  # noqa: BLE001 - unparseable is as bad as unsigned
-        raise failure from None
-    if payload is None:
-        raise failure
-    return payload
-
-
-# --- key rotation -----------------------------------------------------------------------
-
-
-def sign_key_announcement(new_public_jwks: Mapping[str, Any], *, old_signing_key: OKPKey) -> str:
-    """Announce a node's new public keys, signed with its current (old) signing key.
-
-    ``new_public_jwks`` is :func:`hanoi247.adapters.crypto.keys.public_jwks` of the new keys.
-    """
-    jwks = _check_jwks(new_public_jwks)
-    claims = {"protocol": PROTOCOL, "jwks": jwks}
-    return _sign(canonical_json(claims), typ=KEYS_TYP, key=old_signing_key)
-
-
-def verify_key_announcement(token: str, *, old_public_signing_key: OKPKey) -> dict[str, Any]:
-    """The announced JWK Set, if ``old_public_signing_key`` (the pinned one) signed it.
-
-    ``SignatureInvalid`` for a bad signature; ``IntegrityError`` if the content is not a
-    set of one Ed25519 "sig" and one X25519 "enc" public key with thumbprint ``kid``s.
-    """
-    payload = _verify_token(token, [old_public_signing_key], typ=KEYS_TYP, what="announcement")
-    try:
-        claims = _loads(payload)
-        if not isinstance(claims, dict) or claims.get("protocol") != PROTOCOL:
-            raise ValueError("not a key announcement")
-        return _check_jwks(claims["jwks"])
-    except Exception:  # noqa: BLE001 - any content problem is the same integrity failure
-        raise IntegrityError("the key announcement is signed but its keys are not valid") from None
-
-
-def _check_jwks(jwks: Mapping[str, Any]) -> dict[str, Any]:
-    """Validate a public node JWK Set; ``ValueError`` otherwise. Returns a plain copy."""
-    keys = jwks.get("keys") if isinstance(jwks, Mapping) else None
-    if not isinstance(keys, list) or len(keys) != 2:
-        raise ValueError("a node JWK Set has exactly two keys")
-    uses = {}
-    for jwk in keys:
-        if not isinstance(jwk, dict) or "d" in jwk:
-            raise ValueError("only public keys may be announced")
-        key = OKPKey.import_key(jwk)
-        if jwk.get("kid") != key.thumbprint():
-            raise ValueError("kid must be the RFC 7638 thumbprint")
-        uses[jwk.get("use")] = (key.curve_name, jwk.get("alg"))
-    if uses != {"sig": ("Ed25519", JWS_ALG), "enc": ("X25519", JWE_ALG)}:
-        raise ValueError("expected one Ed25519 signing key and one X25519 encryption key")
-    return {"keys": [dict(jwk) for jwk in keys]}

@@ -9,7 +9,7 @@ The request::
 
     {"notification":{"created_at":"2026-03-01T11:59:58Z","facts":{...},"id":"...",...}}
 
-The body is canonical JSON (RFC 8785, see ``federation/wire.canonical_json``) of
+The body is canonical JSON (RFC 8785, see ``federation/canonical.canonical_json``) of
 ``{"notification": Notification.to_dict()}``; it never holds case content. The signature is
 a JWS in compact serialization with **detached content** (RFC 7515, Appendix F): the JWS
 payload is the exact body bytes, and the middle part of the compact form is left empty.
@@ -58,7 +58,8 @@ from joserfc.registry import HeaderParameter
 from joserfc.util import json_b64decode
 
 from hanoi247.adapters.clock import SystemClock
-from hanoi247.adapters.federation.wire import canonical_json, format_time, parse_time
+from hanoi247.adapters.federation.canonical import canonical_json
+from hanoi247.adapters.federation.wire import format_time, parse_time
 from hanoi247.domain.errors import SignatureInvalid
 from hanoi247.domain.notifications import DeliveryResult, Notification
 from hanoi247.ports import Clock

@@ -16,6 +16,8 @@ from fastapi import FastAPI
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from starlette.responses import Response
 
+from hanoi247.entrypoints.web.alerts import install_events
+from hanoi247.entrypoints.web.api import install_api
 from hanoi247.entrypoints.web.federation_api import federation_router
 from hanoi247.entrypoints.web.pages import install_web_desk
 from hanoi247.entrypoints.web.problems import install_problem_handlers
@@ -46,6 +48,8 @@ def create_app(runtime: NodeRuntime, *, registry: CollectorRegistry | None = Non
     app.state.clock = runtime.clock
     install_problem_handlers(app)
     app.include_router(federation_router())
+    install_api(app)  # the JSON API under /api/v1
+    install_events(app, runtime)  # GET /api/v1/events: in-app alerts (bearer or session)
     install_web_desk(app, runtime)  # HTML pages, /static, error pages
     metrics_registry = registry or runtime.metrics
 

@@ -45,7 +45,18 @@ from fastapi import APIRouter, FastAPI
 from starlette.staticfiles import StaticFiles
 
 from hanoi247.bootstrap import make_authenticator
-from hanoi247.entrypoints.web.pages import admin, directory, shell, signin, treaty
+from hanoi247.entrypoints.web.pages import (
+    admin,
+    case,
+    case_actions,
+    compose,
+    directory,
+    inbox,
+    pdf,
+    shell,
+    signin,
+    treaty,
+)
 from hanoi247.entrypoints.web.pages.desk import WebDesk
 from hanoi247.entrypoints.web.pages.errors import install_error_pages
 from hanoi247.entrypoints.web.pages.render import TEMPLATES, make_templates
@@ -57,6 +68,11 @@ STATIC = TEMPLATES.parent / "static"
 ROUTERS: tuple[APIRouter, ...] = (
     signin.router,
     shell.router,
+    inbox.router,
+    pdf.router,  # before case: /requests/{id}.pdf
+    case.router,
+    case_actions.router,
+    compose.router,
     directory.router,
     treaty.router,
     admin.router,

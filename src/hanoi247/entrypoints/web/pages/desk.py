@@ -208,3 +208,9 @@ async def posted(request: Request, viewer: Annotated[Viewer, Depends(signed_in)]
     if not tokens_match(viewer.session.csrf_token, await submitted_token(request)):
         raise CsrfRejected("csrf")
     return viewer
+
+
+def signed_in_user(viewer: Annotated[Viewer, Depends(signed_in)]) -> User:
+    """The signed-in ``User`` itself, for dependencies that want one (e.g. the SSE
+    router: ``events_router(get_hub, signed_in_user)``)."""
+    return viewer.user

@@ -1,0 +1,118 @@
+"""The node's alert channels and deadline worker, built from ``Settings``.
+
+* **in-app** — always on: an :class:`InAppHub` per process, served as server-sent events
+  at ``GET /api/v1/events`` (``runtime.hub``);
+* **e-mail** — when ``HANOI247_SMTP_HOST`` is set: ``HANOI247_SMTP_PORT`` (587),
+  ``HANOI247_SMTP_FROM`` (required then), ``HANOI247_SMTP_STARTTLS`` (true),
+  ``HANOI247_SMTP_USERNAME`` and ``HANOI247_SMTP_PASSWORD`` (both or neither). Mail goes to
+  the users' e-mail addresses; the subject flags ``[EMERGENCY]`` / ``[URGENT]``;
+* **webhook** — when ``HANOI247_WEBHOOK_URL`` is set: signed with the node's Ed25519
+  signing key (``adapters/notify/webhook.py`` says how a receiver verifies it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from email.message import EmailMessage
+
+from hanoi247.adapters.clocks_worker import DeadlineWorker
+from hanoi247.adapters.federation.node import LocalNode
+from hanoi247.adapters.notify.delivery import DEFAULT_BACKOFF, NotificationDelivery
+from hanoi247.adapters.notify.inapp import InAppChannel, InAppHub
+from hanoi247.adapters.notify.smtp import SmtpChannel
+from hanoi247.adapters.notify.webhook import WebhookChannel
+from hanoi247.domain.errors import ConfigurationError
+from hanoi247.domain.notifications import Notification, is_email_address
+from hanoi247.ports import Clock, NotificationChannel, UnitOfWork
+from hanoi247.services.alerts import marked_subject
+from hanoi247.settings import Settings
+
+
+class MarkedSmtpChannel(SmtpChannel):
+    """E-mail whose subject flags the request's urgency: ``[hanoi247] [URGENT] …``."""
+
+    def build_message(self, notification: Notification) -> EmailMessage:
+        message = super().build_message(notification)
+        message.replace_header("Subject", marked_subject(notification, str(message["Subject"])))
+        return message
+
+
+def smtp_channel(settings: Settings) -> MarkedSmtpChannel | None:
+    if not settings.smtp_host:
+        return None
+    if not is_email_address(settings.smtp_from):
+        raise ConfigurationError(
+            "HANOI247_SMTP_HOST is set: set HANOI247_SMTP_FROM to the sender address too "
+            "(e.g. hanoi247@ministry.example)"
+        )
+    if bool(settings.smtp_username) != bool(settings.smtp_password):
+        raise ConfigurationError("set both HANOI247_SMTP_USERNAME and HANOI247_SMTP_PASSWORD")
+    return MarkedSmtpChannel(
+        settings.smtp_host,
+        settings.smtp_port,
+        settings.smtp_from,
+        starttls=settings.smtp_starttls,
+        username=settings.smtp_username or None,
+        password=settings.smtp_password or None,
+        timeout=settings.smtp_timeout_seconds,
+    )
+
+
+def build_channels(
+    settings: Settings, *, local: LocalNode, hub: InAppHub, clock: Clock
+) -> list[NotificationChannel]:
+    """E-mail and webhook as configured, in-app always (see the module docstring)."""
+    channels: list[NotificationChannel] = []
+    email = smtp_channel(settings)
+    if email is not None:
+        channels.append(email)
+    if settings.webhook_url:
+        try:
+            channels.append(
+                WebhookChannel(
+                    settings.webhook_url,
+                    signing_key=local.keys.signing,
+                    key_id=local.keys.signing_kid,
+                    clock=clock,
+                )
+            )
+        except ValueError as error:
+            raise ConfigurationError(f"HANOI247_WEBHOOK_URL: {error}") from None
+    channels.append(InAppChannel(hub))
+    return channels
+
+
+@dataclass(frozen=True, slots=True)
+class Alerting:
+    hub: InAppHub
+    channels: tuple[NotificationChannel, ...]
+    worker: DeadlineWorker
+
+
+def build_alerting(
+    settings: Settings,
+    *,
+    local: LocalNode,
+    uow_factory: Callable[[], UnitOfWork],
+    clock: Clock,
+) -> Alerting:
+    """The in-app hub, the channels and the deadline worker of a node."""
+    hub = InAppHub()
+    channels = build_channels(settings, local=local, hub=hub, clock=clock)
+    delivery = NotificationDelivery(
+        uow_factory=uow_factory,
+        channels=channels,
+        backoff=DEFAULT_BACKOFF,
+        max_attempts=settings.notify_max_attempts,
+        lease=timedelta(minutes=2),
+    )
+    worker = DeadlineWorker(
+        uow_factory=uow_factory,
+        clock=clock,
+        node=local.identity,
+        delivery=delivery,
+        poll_interval=settings.deadline_poll_seconds,
+    )
+    return Alerting(hub=hub, channels=tuple(channels), worker=worker)

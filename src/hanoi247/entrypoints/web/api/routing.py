@@ -1,0 +1,178 @@
+"""How every ``/api/v1`` route runs, and how its errors are documented.
+
+``ApiRoute`` is the route class of every API router. Before FastAPI parses anything it
+reads the request body with a cap (``MAX_BODY_BYTES``; a declared ``Content-Length``
+over the cap is refused without reading): an oversized body is answered 413
+``too_large`` and nothing runs. Then the route runs; what it raises becomes RFC 9457
+problem+json:
+
+* ``ApiProblem``: the problem it carries (a route's own 4xx, e.g. ``unknown_field``);
+* ``UnknownRequest``: 404 ``unknown_request``;
+* ``NotInForce`` / ``NoLegalBasis``: 409 ``no_legal_basis`` with why, the two States, the
+  day and the instruments in force between them (``in_force``);
+* ``ActionNotAllowed`` for the request's status: 409 ``invalid_transition``, as
+  ``InvalidTransition`` (the app's table answers 422 for the other ``ActionNotAllowed``);
+* other hanoi247 errors, ``HTTPException`` and validation errors: the app's handlers
+  (``entrypoints/web/problems.py``);
+* anything else: 500 ``internal_error``; the log names the route and the exception type
+  and traceback frames, never the exception's message (it may quote case content).
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from hanoi247.domain.errors import (
+    ActionNotAllowed,
+    ErrorCode,
+    Hanoi247Error,
+    NoLegalBasis,
+    NotInForce,
+    UnknownRequest,
+)
+from hanoi247.entrypoints.web.api.schemas import ProblemDetails
+from hanoi247.entrypoints.web.problems import PROBLEM_JSON, ProblemResponse, problem
+
+MAX_BODY_BYTES = 256 * 1024
+log = logging.getLogger(__name__)
+
+
+class ApiProblem(Exception):
+    """Raised by a route to answer with ``response`` (a problem+json)."""
+
+    def __init__(self, response: ProblemResponse) -> None:
+        super().__init__(response.status_code)
+        self.response = response
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+class CappedRequest(Request):
+    """A request whose body is read at most ``MAX_BODY_BYTES`` deep, then kept."""
+
+    async def body(self) -> bytes:
+        if not hasattr(self, "_body"):
+            declared = self.headers.get("content-length", "").strip()
+            if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+                raise BodyTooLarge
+            body = bytearray()
+            async for chunk in self.stream():
+                body.extend(chunk)
+                if len(body) > MAX_BODY_BYTES:
+                    raise BodyTooLarge
+            self._body = bytes(body)
+        return self._body
+
+
+def too_large() -> ProblemResponse:
+    return problem(
+        413,
+        "too_large",
+        "The request body is too large",
+        f"A request body may hold at most {MAX_BODY_BYTES} bytes.",
+        limit=MAX_BODY_BYTES,
+    )
+
+
+def no_legal_basis(exc: NotInForce) -> ProblemResponse:
+    available = list(exc.available) if isinstance(exc, NoLegalBasis) else []
+    return problem(
+        409,
+        str(exc.code),
+        "No legal basis in force",
+        str(exc),
+        states=[exc.a, exc.b],
+        on=exc.on,
+        in_force=available,
+    )
+
+
+class ApiRoute(APIRoute):
+    """The route class of the JSON API (see the module docstring)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def run(request: Request) -> Response:
+            capped = CappedRequest(request.scope, request.receive)
+            try:
+                await capped.body()
+            except BodyTooLarge:
+                return too_large()
+            try:
+                return await handler(capped)
+            except ApiProblem as exc:
+                return exc.response
+            except UnknownRequest as exc:
+                return problem(404, str(exc.code), "No such request", str(exc))
+            except NotInForce as exc:
+                return no_legal_basis(exc)
+            except ActionNotAllowed as exc:
+                if exc.code is not ErrorCode.INVALID_TRANSITION:
+                    raise
+                return problem(
+                    409, exc.code.value, "Not allowed in the request's current status", str(exc)
+                )
+            except (Hanoi247Error, HTTPException, RequestValidationError):
+                raise
+            except Exception as exc:  # noqa: BLE001 - answered as problem+json, logged below
+                frames = "".join(traceback.format_tb(exc.__traceback__))
+                where = f"{request.method} {request.url.path}"  # ids, never content
+                log.error(
+                    "api_internal_error route=%s error=%s\n%s", where, type(exc).__name__, frames
+                )
+                return problem(500, "internal_error", "Internal error", "See the server log.")
+
+        return run
+
+
+# -- OpenAPI: the problems each route may answer ----------------------------------------
+
+DESCRIPTIONS = {
+    400: "The body cannot be parsed (problem+json)",
+    401: "No valid API token: `Authorization: Bearer h247_…` (problem+json)",
+    403: "Your role does not grant this, or a handling restriction forbids it (problem+json)",
+    404: "This node holds no such request (problem+json, `unknown_request`)",
+    409: "Not allowed in the request's status, or no legal basis in force (problem+json)",
+    413: f"The body is larger than {MAX_BODY_BYTES} bytes (problem+json, `too_large`)",
+    422: "Malformed JSON, unknown or mistyped fields, or the rules refuse it; `problems` "
+    "lists each element with the article it comes from (problem+json)",
+    502: "The peer node cannot be reached (problem+json)",
+}
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for the given statuses, plus 401, 413 and 422 (every route)."""
+    wanted = sorted({401, 413, 422, *statuses})
+    return {s: {"model": ProblemDetails, "description": DESCRIPTIONS[s]} for s in wanted}
+
+
+def problem_media_types(schema: dict[str, Any], prefix: str) -> dict[str, Any]:
+    """Document error responses of ``prefix`` paths as ``application/problem+json``.
+
+    FastAPI files a response ``model`` under the route's media type (JSON); ours are
+    problem+json (``problems.ProblemResponse``).
+    """
+    ref = "#/components/schemas/" + ProblemDetails.__name__
+    for path, operations in schema.get("paths", {}).items():
+        if not path.startswith(prefix):
+            continue
+        for operation in operations.values():
+            for status, response in operation.get("responses", {}).items():
+                content = response.get("content", {})
+                if not status.isdigit() or int(status) < 400 or "application/json" not in content:
+                    continue
+                if content["application/json"].get("schema", {}).get("$ref") == ref:
+                    content[PROBLEM_JSON] = content.pop("application/json")
+    return schema

@@ -1,0 +1,192 @@
+"""``/requests/{id}``: one request as this desk holds it, and what the viewer may do with it.
+
+The page shows, from ``services.queries.request_view``: handling restrictions first (they
+bind whoever reads on), the deadlines with live countdowns, the forms of the actions the
+lifecycle allows this desk now (``allowed_actions``) and the viewer's role permits, the
+legal basis with its articles, the elements as the requesting desk wrote them (each with
+its article), linked requests, dual criminality provisions, results, and the timeline of
+every message and status change with who and when (in the viewer's zone and language).
+
+A viewer who reads case metadata only (an auditor) sees no content: no elements, no notes,
+no results. The actions post to ``pages/case_actions.py``, which renders this page again
+with the translated problem when the domain refuses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import Response
+
+from hanoi247.domain.accounts import Permission
+from hanoi247.domain.deadlines import minimum_preservation_until
+from hanoi247.domain.errors import Problem, UnknownRequest
+from hanoi247.domain.grounds import delay_reasons, refusal_article, refusal_grounds
+from hanoi247.domain.lifecycle import Action
+from hanoi247.domain.schedule import DeadlineStatus
+from hanoi247.entrypoints.pdf.document import element_article
+from hanoi247.entrypoints.pdf.render import choose_second_language
+from hanoi247.entrypoints.web.pages.desk import NotFound, Viewer, desk_of, require
+from hanoi247.entrypoints.web.pages.live import (
+    SignedIn,
+    context_of,
+    countdown,
+    countdown_labels,
+    labelling,
+    may,
+)
+from hanoi247.entrypoints.web.pages.render import fill, render
+from hanoi247.services.queries import request_view
+
+router = APIRouter(include_in_schema=False)
+P = Permission
+READERS = (P.REQUEST_READ, P.CASE_METADATA_READ)
+# The permission each action needs (as in the JSON API).
+PERMISSION_FOR: dict[str, Permission] = {
+    Action.SEND: P.REQUEST_SEND,
+    Action.WITHDRAW: P.REQUEST_SEND,
+    Action.ACKNOWLEDGE: P.REQUEST_ACKNOWLEDGE,
+    Action.ASK_CLARIFICATION: P.REQUEST_ANSWER,
+    Action.ANSWER_CLARIFICATION: P.REQUEST_ANSWER,
+    Action.CONFIRM_PRESERVATION: P.REQUEST_ANSWER,
+    Action.REPORT_CANNOT_ENSURE: P.REQUEST_ANSWER,
+    Action.EXTEND_PRESERVATION: P.REQUEST_ANSWER,
+    Action.REFUSE: P.REQUEST_ANSWER,
+    Action.EXECUTE_PARTIALLY: P.REQUEST_ANSWER,
+    Action.EXECUTE: P.REQUEST_ANSWER,
+    Action.CLOSE: P.REQUEST_ANSWER,
+}
+TITLE = "Request {reference}"
+LINKS = ("related", "follow_up_of", "follow_up", "extends", "forwarded_from")
+LINK_LISTS = ("extended_by", "forwarded_to")
+
+
+@dataclass
+class Failure:
+    """Why the last action was refused, for the page: problems, or an error code."""
+
+    action: str
+    problems: tuple[Problem, ...] = ()
+    code: str = ""
+    values: dict[str, Any] = field(default_factory=dict)  # what the officer had typed
+
+
+def permitted_actions(viewer: Viewer, view: dict[str, Any]) -> list[str]:
+    kind = view["kind"]
+    return [
+        a
+        for a in view["allowed_actions"]
+        if a in PERMISSION_FOR and may(viewer, PERMISSION_FOR[a], kind)
+    ]
+
+
+def _links(uow: Any, view: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every linked request: (kind of link, reference, id if this node holds it)."""
+    found = []
+    named = [(key, view["links"][key]) for key in LINKS if view["links"][key]]
+    named += [(key, ref) for key in LINK_LISTS for ref in view["links"][key] if ref]
+    for key, ref in named:
+        rid = ref["request_id"]
+        held = rid if rid and uow.requests.get(rid) is not None else None
+        link = {"link": key, "reference": ref["reference"], "id": held, "state": ref["state"]}
+        found.append(link)
+    return found
+
+
+def _who(uow: Any, own_state: str, actor: str, origin: str) -> str:
+    """A local officer's display name; the other desk's officer id as it sent it."""
+    if origin == own_state:
+        user = uow.users.get(actor)
+        if user is not None:
+            return str(user.display_name)
+    return actor
+
+
+def _forms(view: dict[str, Any], instrument: Any, today: date) -> dict[str, Any]:
+    """What the action forms offer: grounds for this kind, reasons for delay, date bounds."""
+    grounds = [g for g in refusal_grounds(instrument).values() if view["kind"] in g.applies_to]
+    current = view["preservation_until"]
+    periods = instrument.rules.get("periods", {})
+    minimum = periods.get("preservation_minimum", {}) if isinstance(periods, Mapping) else {}
+    return {
+        "grounds": grounds,
+        "preserve_article": str(minimum.get("article", "")) if isinstance(minimum, Mapping) else "",
+        "refusal_article": refusal_article(instrument),
+        "delay_reasons": list(delay_reasons(instrument).values()),
+        "preserve_min": minimum_preservation_until(today, instrument),
+        "extend_min": date.fromisoformat(current) + timedelta(days=1) if current else today,
+    }
+
+
+def case_page(
+    request: Request,
+    viewer: Viewer,
+    request_id: str,
+    *,
+    failure: Failure | None = None,
+    status: int = 200,
+) -> Response:
+    require(viewer, *READERS)
+    desk = desk_of(request)
+    ctx = context_of(desk)
+    now = desk.clock.now()
+    content = viewer.can(P.REQUEST_READ)
+    with desk.uow_factory() as uow:
+        try:
+            view = request_view(uow, request_id, ctx)
+        except UnknownRequest:
+            raise NotFound(request_id) from None
+        links = _links(uow, view)
+        for event in view["timeline"]:
+            event["who"] = _who(uow, ctx.state, event["actor"], event["origin"])
+    instrument = ctx.catalogue.instrument(view["instrument"])
+    deadlines = [
+        {**d, "countdown": countdown(d["due_at"], now, viewer.lang)}
+        if d["status"] == DeadlineStatus.OPEN
+        else {**d, "countdown": None}
+        for d in view["deadlines"]
+    ]
+    incoming = view["direction"] == "incoming"
+    peer = view["requesting_state"] if incoming else view["requested_state"]
+    second = choose_second_language(ctx.state, peer)
+    follow_up = (
+        view["kind"] == "preservation"
+        and not incoming
+        and view["status"] not in ("draft", "withdrawn")
+        and not view["links"]["follow_up"]
+        and may(viewer, P.REQUEST_DRAFT, "mla")
+    )
+    tr = viewer.tr
+    notice = request.query_params.get("done", "")
+    return render(
+        request,
+        "case.html",
+        viewer=viewer,
+        title=fill(tr.gettext(TITLE), TITLE, reference=view["reference"]),
+        status=status,
+        view=view,
+        content=content,
+        incoming=incoming,
+        peer=peer,
+        deadlines=deadlines,
+        links=links,
+        actions=permitted_actions(viewer, view) if content else [],
+        forms=_forms(view, instrument, now.date()),
+        failure=failure,
+        notice=notice if notice in PERMISSION_FOR else "",
+        second_lang=second if second != viewer.lang else "",
+        follow_up=follow_up,
+        element_article=lambda name: element_article(view["instrument"], view["kind"], name),
+        labels=countdown_labels(viewer, now),
+        **labelling(viewer),
+    )
+
+
+@router.get("/requests/{request_id}")
+def case(request: Request, request_id: str, viewer: SignedIn) -> Response:
+    return case_page(request, viewer, request_id)

@@ -1,0 +1,168 @@
+"""The inbox: ``/inbox``, ``/inbox/fragment``, ``/inbox/events``.
+
+``/inbox`` lists open incoming requests, most urgent first (``services.queries.inbox_view``:
+emergency > urgent > routine, then unacknowledged, then by the earliest deadline), each with
+a live countdown to its next deadline; a banner counts those nobody has acknowledged yet.
+Below, the open requests this desk sent.
+
+Live updates without reloading: ``static/desk.js`` opens an ``EventSource`` on
+``/inbox/events``, a server-sent event stream for signed-in sessions that polls the inbox
+every ``POLL_SECONDS`` and sends ``event: inbox`` with the inbox's fingerprint when the
+stream opens and whenever it changes; desk.js then fetches ``/inbox/fragment`` (the list
+alone) and swaps it in. The stream ends after ``STREAM_SECONDS`` (the browser reconnects,
+and the session is checked again). It does not subscribe to the in-app alert hub: a
+subscription there counts as an open session for the alert channel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+
+from hanoi247.adapters.notify.inapp import sse_comment, sse_event
+from hanoi247.domain.lifecycle import TERMINAL, RequestStatus
+from hanoi247.domain.references import Direction
+from hanoi247.entrypoints.web.pages.desk import Viewer, WebDesk, desk_of, require
+from hanoi247.entrypoints.web.pages.live import (
+    SignedIn,
+    countdown,
+    countdown_labels,
+    labelling,
+    render_fragment,
+)
+from hanoi247.entrypoints.web.pages.render import render
+from hanoi247.entrypoints.web.pages.shell import INBOX_READERS
+from hanoi247.services.queries import inbox_view
+
+router = APIRouter(include_in_schema=False)
+POLL_SECONDS = 2.0
+STREAM_SECONDS = 300.0
+HEARTBEAT_SECONDS = 15.0
+RETRY_MS = 3000
+OUTGOING_SHOWN = 200
+
+
+def _outgoing(desk: WebDesk) -> list[dict[str, Any]]:
+    """Open requests this desk sent (drafts are on the composer's page)."""
+    statuses = [s for s in RequestStatus if s not in TERMINAL and s is not RequestStatus.DRAFT]
+    with desk.uow_factory() as uow:
+        requests = uow.requests.list(
+            direction=Direction.OUTGOING, statuses=statuses, limit=OUTGOING_SHOWN
+        )
+    return [
+        {
+            "id": r.id,
+            "reference": r.reference,
+            "kind": r.kind,
+            "urgency": r.urgency.value,
+            "status": r.status.value,
+            "requested_state": r.requested_state,
+            "sent_at": r.sent_at.isoformat() if r.sent_at else None,
+        }
+        for r in requests
+    ]
+
+
+def snapshot(desk: WebDesk) -> tuple[list[dict[str, Any]], list[dict[str, Any]], str]:
+    """(incoming, outgoing, fingerprint): what the list shows, and a hash that changes
+    whenever any of it does (a new request, a status, a deadline becoming overdue)."""
+    with desk.uow_factory() as uow:
+        incoming = inbox_view(uow, desk.clock.now())
+    outgoing = _outgoing(desk)
+    text = json.dumps([incoming, outgoing], sort_keys=True, default=str)
+    return incoming, outgoing, hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+def list_context(desk: WebDesk, viewer: Viewer) -> dict[str, Any]:
+    incoming, outgoing, fingerprint = snapshot(desk)
+    now = desk.clock.now()
+    for item in incoming:
+        due = item["next_deadline"]
+        item["countdown"] = countdown(due["due_at"], now, viewer.lang) if due else None
+    return {
+        "items": incoming,
+        "outgoing": outgoing,
+        "fingerprint": fingerprint,
+        "unacknowledged": sum(1 for i in incoming if not i["acknowledged"]),
+        "now": now,
+        **labelling(viewer),
+    }
+
+
+@router.get("/inbox")
+def inbox(request: Request, viewer: SignedIn) -> Response:
+    require(viewer, *INBOX_READERS)
+    desk = desk_of(request)
+    return render(
+        request,
+        "inbox.html",
+        viewer=viewer,
+        title=viewer.tr.gettext("Inbox"),
+        labels=countdown_labels(viewer, desk.clock.now()),
+        **list_context(desk, viewer),
+    )
+
+
+@router.get("/inbox/fragment")
+def inbox_fragment(request: Request, viewer: SignedIn) -> Response:
+    require(viewer, *INBOX_READERS)
+    desk = desk_of(request)
+    return render_fragment(request, "_inbox_list.html", viewer=viewer, **list_context(desk, viewer))
+
+
+async def inbox_stream(
+    fingerprint: Callable[[], Awaitable[str]],
+    *,
+    disconnected: Callable[[], Awaitable[bool]],
+    poll_seconds: float,
+    lifetime_seconds: float,
+    heartbeat_seconds: float = HEARTBEAT_SECONDS,
+) -> AsyncIterator[bytes]:
+    """``event: inbox`` (data: the fingerprint) at once, then at every change; a heartbeat
+    comment after ``heartbeat_seconds`` of silence; ends after ``lifetime_seconds`` or
+    when the client has gone."""
+    started = last_sent = time.monotonic()
+    yield f"retry: {RETRY_MS}\n".encode() + sse_comment("connected")
+    previous: str | None = None
+    while True:
+        current = await fingerprint()
+        now = time.monotonic()
+        if current != previous:
+            yield sse_event(current, event="inbox")
+            previous, last_sent = current, now
+        elif now - last_sent >= heartbeat_seconds:
+            yield sse_comment("heartbeat")
+            last_sent = now
+        if now - started >= lifetime_seconds or await disconnected():
+            return
+        await asyncio.sleep(poll_seconds)
+
+
+@router.get("/inbox/events")
+async def inbox_events(request: Request, viewer: SignedIn) -> Response:
+    require(viewer, *INBOX_READERS)
+    desk = desk_of(request)
+
+    async def fingerprint() -> str:
+        return (await run_in_threadpool(snapshot, desk))[2]
+
+    stream = inbox_stream(
+        fingerprint,
+        disconnected=request.is_disconnected,
+        poll_seconds=POLL_SECONDS,
+        lifetime_seconds=STREAM_SECONDS,
+    )
+    return StreamingResponse(
+        stream,
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )

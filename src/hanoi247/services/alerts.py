@@ -1,0 +1,269 @@
+"""Who is alerted about what: pure decisions over the desk's people and roster (no I/O).
+
+Escalation chain (acknowledgement missed, preservation ended)::
+
+    the officer(s) on duty ──(clock missed)──▶ the supervisor on duty
+        (primary; the backup only when no primary supervisor is on duty)
+        ──(nobody rostered)──▶ every active supervisor
+
+Who hears what (escalating ones are marked missed *and* escalated):
+
+* request arrived → the officers on duty, primary and backup (none rostered: whoever is
+  on duty and may acknowledge; nobody on duty: everyone who may);
+* acknowledgement missed, incoming → ESCALATES to the supervisor on duty (chain above);
+* acknowledgement missed, outgoing → nobody: it is the peer's duty (its node escalates);
+  recorded here in the audit log (``deadline:acknowledgement:missed_by_peer``);
+* preservation warning (7 d, 1 d) → the officers handling the request (else on duty);
+* preservation ended → ESCALATES: the officers handling it and the supervisor on duty;
+* follow-up MLA flag, outgoing → the requesting desk: the officers handling it;
+  incoming → recorded only (the expiry warnings reach this desk);
+* an answer of the peer (acknowledged, clarification asked, preservation confirmed / at
+  risk / extended, refused, executed) → the officers handling the request.
+
+"The officers handling" a request are this desk's people in its timeline (who drafted,
+sent, acknowledged, answered...), matched by user id or username, still active.
+
+A notification carries routing facts only (``domain.notifications`` enforces it): the
+reference, the request kind, its urgency, the two States and the due time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from hanoi247.domain.accounts import OnCallShift, Permission, Role, User, on_duty
+from hanoi247.domain.federation import MessageType
+from hanoi247.domain.notifications import (
+    Fact,
+    Notification,
+    NotificationSeverity,
+    Topic,
+    format_due,
+    is_email_address,
+)
+from hanoi247.domain.references import Direction
+from hanoi247.domain.request_state import RequestState
+from hanoi247.domain.requests import Urgency
+from hanoi247.domain.schedule import Deadline, DeadlineKind
+from hanoi247.domain.timeline import Record
+
+NewId = Callable[[datetime], str]
+
+# Answers of the requested desk that the requesting desk hears about at once.
+_ANSWERS: dict[str, tuple[Topic, NotificationSeverity]] = {
+    MessageType.REQUEST_ACKNOWLEDGED.value: (Topic.REQUEST_ANSWERED, NotificationSeverity.INFO),
+    MessageType.PRESERVATION_CONFIRMED.value: (Topic.REQUEST_ANSWERED, NotificationSeverity.INFO),
+    MessageType.PRESERVATION_AT_RISK.value: (
+        Topic.REQUEST_ANSWERED,
+        NotificationSeverity.WARNING,
+    ),
+    MessageType.PRESERVATION_EXTENDED.value: (Topic.REQUEST_ANSWERED, NotificationSeverity.INFO),
+    MessageType.REQUEST_REFUSED.value: (Topic.REQUEST_ANSWERED, NotificationSeverity.WARNING),
+    MessageType.REQUEST_EXECUTED.value: (Topic.REQUEST_ANSWERED, NotificationSeverity.INFO),
+    MessageType.CLARIFICATION_ASKED.value: (Topic.CLARIFICATION_ASKED, NotificationSeverity.INFO),
+}
+
+_CRITICAL = NotificationSeverity.CRITICAL
+URGENCY_MARKS = {Urgency.EMERGENCY.value: "[EMERGENCY]", Urgency.URGENT.value: "[URGENT]"}
+
+
+@dataclass(frozen=True, slots=True)
+class Staff:
+    """The node's people and the shifts covering the moment of the decision."""
+
+    users: Sequence[User]
+    shifts: Sequence[OnCallShift]
+
+    def able(self, permission: Permission) -> dict[str, User]:
+        """Active users holding ``permission``, by id, in username order."""
+        chosen = sorted((u for u in self.users if u.can(permission)), key=lambda u: u.username)
+        return {u.id: u for u in chosen}
+
+
+def supervisors_on_duty(staff: Staff, at: datetime) -> list[User]:
+    """The supervisor on duty: primary, else backup, else every active supervisor."""
+    eligible = staff.able(Permission.ESCALATION_RECEIVE)
+    duty = on_duty((s for s in staff.shifts if s.user_id in eligible), at)
+    for shift in (duty.primary, duty.backup):
+        if shift is not None:
+            return [eligible[shift.user_id]]
+    return list(eligible.values())
+
+
+def officers_on_duty(staff: Staff, at: datetime) -> list[User]:
+    """The officers on duty (primary and backup); none rostered: whoever is on duty and may
+    acknowledge (a supervisor covering the line); nobody on duty: everyone who may."""
+    eligible = staff.able(Permission.REQUEST_ACKNOWLEDGE)
+    officers = {k: u for k, u in eligible.items() if u.role is Role.OFFICER}
+    for pool in (officers, eligible):
+        duty = on_duty((s for s in staff.shifts if s.user_id in pool), at)
+        found = _unique(pool[s.user_id] for s in (duty.primary, duty.backup) if s is not None)
+        if found:
+            return found
+    return list(eligible.values())
+
+
+def handlers_of(request: RequestState, staff: Staff, state: str) -> list[User]:
+    """This desk's active people who acted on ``request`` (drafted, sent, answered...)."""
+    by_key: dict[str, User] = {}
+    for user in staff.users:
+        if user.active:
+            by_key[user.id] = user
+            by_key[user.username] = user
+    actors = [request.created_by] if request.direction is Direction.OUTGOING else []
+    actors += [e.actor for e in request.timeline if e.origin == state]
+    return _unique(by_key[a] for a in actors if a in by_key)
+
+
+def addresses(users: Iterable[User]) -> tuple[str, ...]:
+    """Recipients for a notification: each user's id (in-app) and e-mail address."""
+    found: list[str] = []
+    for user in users:
+        found.append(user.id)
+        if is_email_address(user.email):
+            found.append(user.email)
+    return tuple(dict.fromkeys(found))
+
+
+def facts_of(request: RequestState | None, due_at: datetime | None = None) -> dict[str, str]:
+    facts: dict[str, str] = {}
+    if request is not None:
+        facts = {
+            Fact.REFERENCE.value: request.reference,
+            Fact.KIND.value: request.kind,
+            Fact.URGENCY.value: request.urgency.value,
+            Fact.FROM_STATE.value: request.requesting_state,
+            Fact.TO_STATE.value: request.requested_state,
+        }
+    if due_at is not None:
+        facts[Fact.DUE_AT.value] = format_due(due_at)
+    return facts
+
+
+def marked_subject(notification: Notification, subject: str) -> str:
+    """``subject`` with the urgency flagged after the product tag: ``[hanoi247] [URGENT] …``."""
+    mark = URGENCY_MARKS.get(notification.facts.get(Fact.URGENCY.value, ""))
+    if mark is None or mark in subject:
+        return subject
+    head, tag, rest = subject.partition("] ")
+    return f"{head}{tag}{mark} {rest}" if tag else f"{mark} {subject}"
+
+
+# --- deadlines ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DeadlineAlert:
+    """What a fallen-due deadline does: its audit tag, whether it escalates, the alert."""
+
+    tag: str
+    escalate: bool
+    notification: Notification | None
+    recipients: tuple[User, ...] = ()
+
+
+def deadline_alert(
+    deadline: Deadline,
+    request: RequestState | None,
+    staff: Staff,
+    *,
+    at: datetime,
+    state: str,
+    new_id: NewId,
+    preservation_ends_at: datetime | None = None,
+) -> DeadlineAlert:
+    """The decision for ``deadline`` (open, now due) at ``at``; ``state``: this desk's;
+    ``preservation_ends_at``: the request's preservation expiry, named by the alert."""
+    kind = deadline.kind.value
+    incoming = request is not None and request.direction is Direction.INCOMING
+    handlers = handlers_of(request, staff, state) if request is not None else []
+    people = handlers or officers_on_duty(staff, at)
+    severity = NotificationSeverity.WARNING
+    escalate = False
+    if deadline.kind is DeadlineKind.ACKNOWLEDGEMENT:
+        if not incoming:  # the peer's duty: its own node escalates; ours keeps the record
+            return DeadlineAlert(f"deadline:{kind}:missed_by_peer", False, None)
+        topic, severity, escalate = Topic.ACKNOWLEDGEMENT_MISSED, _CRITICAL, True
+        people = supervisors_on_duty(staff, at)
+    elif deadline.kind is DeadlineKind.PRESERVATION_WARNING:
+        topic = Topic.PRESERVATION_EXPIRING
+    elif deadline.kind is DeadlineKind.PRESERVATION_EXPIRY:
+        topic, severity, escalate = Topic.PRESERVATION_EXPIRED, _CRITICAL, True
+        people = _unique([*people, *supervisors_on_duty(staff, at)])
+    else:  # follow-up MLA: the requesting desk sends it
+        if incoming:
+            return DeadlineAlert(f"deadline:{kind}:flagged", False, None)
+        topic = Topic.FOLLOW_UP_MLA_DUE
+    notification = Notification(
+        id=new_id(at),
+        topic=topic,
+        severity=severity,
+        created_at=at,
+        recipients=addresses(people),
+        facts=facts_of(request, _due_for(deadline, preservation_ends_at)),
+        request_id=deadline.request_id,
+        reference=deadline.reference,
+    )
+    tag = f"deadline:{kind}:{'escalated' if escalate else 'notified'}"
+    return DeadlineAlert(tag, escalate, notification, tuple(people))
+
+
+def _due_for(deadline: Deadline, preservation_ends_at: datetime | None) -> datetime | None:
+    """The time the alert names: when the acknowledgement was due, when preservation ends
+    (a warning's or a flag's own time is not what the officer must beat)."""
+    if deadline.kind in (DeadlineKind.ACKNOWLEDGEMENT, DeadlineKind.PRESERVATION_EXPIRY):
+        return deadline.due_at
+    return preservation_ends_at
+
+
+# --- incoming messages ----------------------------------------------------------------
+
+
+def incoming_alert(
+    message_type: str,
+    request: RequestState,
+    staff: Staff,
+    *,
+    at: datetime,
+    state: str,
+    new_id: NewId,
+    acknowledge_by: datetime | None = None,
+) -> Notification | None:
+    """The alert a stored peer message raises, or None (nothing anyone must act on)."""
+    if request.timeline and request.timeline[-1].action == Record.NOT_APPLIED.value:
+        return None
+    if message_type == MessageType.REQUEST_SUBMITTED.value:
+        if request.direction is not Direction.INCOMING:
+            return None
+        emergency = request.urgency is Urgency.EMERGENCY
+        return Notification(
+            id=new_id(at),
+            topic=Topic.REQUEST_RECEIVED,
+            severity=NotificationSeverity.CRITICAL if emergency else NotificationSeverity.WARNING,
+            created_at=at,
+            recipients=addresses(officers_on_duty(staff, at)),
+            facts=facts_of(request, acknowledge_by),
+            request_id=request.id,
+            reference=request.reference,
+        )
+    answer = _ANSWERS.get(message_type)
+    if answer is None or request.direction is not Direction.OUTGOING:
+        return None
+    people = handlers_of(request, staff, state) or officers_on_duty(staff, at)
+    topic, severity = answer
+    return Notification(
+        id=new_id(at),
+        topic=topic,
+        severity=severity,
+        created_at=at,
+        recipients=addresses(people),
+        facts=facts_of(request),
+        request_id=request.id,
+        reference=request.reference,
+    )
+
+
+def _unique(users: Iterable[User]) -> list[User]:
+    return list({u.id: u for u in users}.values())

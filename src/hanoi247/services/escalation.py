@@ -1,0 +1,143 @@
+"""Deadline clocks and incoming-message alerts, inside the caller's unit of work.
+
+``check_deadlines`` is one batch of the deadline worker: the open deadlines whose time has
+come (on PostgreSQL locked with SKIP LOCKED, so several workers share them) are marked
+missed (and escalated, when the decision says so), each with its audit entry
+(``deadline:acknowledgement:escalated``, ``deadline:preservation_warning:notified``, ...)
+and its notification record, all in the caller's unit of work: committed together, or
+not at all. Delivery happens after commit (``adapters/notify/delivery.py``).
+
+``incoming_observer`` is called by the federation inbox, inside the unit of work that
+stores a peer's message, after the message's handler: the alert it decides (a new
+request for the officers on duty, an answer for the requesting desk) commits with the
+message, so an arrival can never be stored without its alert.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from hanoi247.domain.audit import DetailValue
+from hanoi247.domain.federation import NodeIdentity
+from hanoi247.domain.ids import uuid7
+from hanoi247.domain.schedule import DeadlineKind
+from hanoi247.ports import UnitOfWork
+from hanoi247.services.alerts import NewId, Staff, deadline_alert, incoming_alert
+from hanoi247.services.federation import IncomingHandler, IncomingMessage
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class DeadlineBatch:
+    """What one batch did: deadlines marked missed, of them escalated, alerts queued."""
+
+    missed: int = 0
+    escalated: int = 0
+    notifications: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+
+
+def staff_at(uow: UnitOfWork, at: datetime) -> Staff:
+    return Staff(users=uow.users.list(), shifts=uow.on_call.covering(at))
+
+
+def check_deadlines(
+    uow: UnitOfWork,
+    *,
+    now: datetime,
+    node: NodeIdentity,
+    new_id: NewId = uuid7,
+    limit: int = 100,
+) -> DeadlineBatch:
+    """Mark, escalate, audit and queue the alerts of up to ``limit`` due deadlines.
+
+    Does not commit. A deadline is handled once: it leaves ``open`` here, and ``due`` only
+    returns open ones (a second round finds nothing to do).
+    """
+    batch = DeadlineBatch()
+    due = uow.deadlines.due(now, limit=limit)
+    if not due:
+        return batch
+    staff = staff_at(uow, now)
+    for deadline in due:
+        request = uow.requests.get(deadline.request_id)
+        ends_at = None
+        if deadline.kind in (DeadlineKind.PRESERVATION_WARNING, DeadlineKind.FOLLOW_UP_MLA):
+            ends_at = next(
+                (
+                    d.due_at
+                    for d in uow.deadlines.for_request(deadline.request_id)
+                    if d.kind is DeadlineKind.PRESERVATION_EXPIRY
+                ),
+                None,
+            )
+        alert = deadline_alert(
+            deadline,
+            request,
+            staff,
+            at=now,
+            state=node.state.upper(),
+            new_id=new_id,
+            preservation_ends_at=ends_at,
+        )
+        uow.deadlines.mark_missed(deadline.id, at=now)
+        batch.missed += 1
+        if alert.escalate:
+            uow.deadlines.mark_escalated(deadline.id, at=now)
+            batch.escalated += 1
+        details: dict[str, DetailValue] = {
+            "reference": deadline.reference,
+            "key": deadline.key,
+            "due_at": deadline.due_at.isoformat(),
+            "notification": None,
+            "recipients": ",".join(u.id for u in alert.recipients)[:500],
+        }
+        if alert.notification is not None:
+            uow.notifications.add(alert.notification)
+            batch.notifications.append(alert.notification.id)
+            details["notification"] = alert.notification.id
+        uow.audit.append(
+            at=now, actor=node.node_id, tag=alert.tag, subject=deadline.request_id, details=details
+        )
+        batch.tags.append(alert.tag)
+    return batch
+
+
+def incoming_observer(node: NodeIdentity, *, new_id: NewId = uuid7) -> IncomingHandler:
+    """The inbox observer queueing the alert of each stored request message."""
+
+    def observe(uow: UnitOfWork, message: IncomingMessage) -> None:
+        if message.case_id is None:
+            return
+        request = uow.requests.get(message.case_id)
+        if request is None:
+            return
+        acknowledge_by = next(
+            (
+                d.due_at
+                for d in uow.deadlines.for_request(request.id)
+                if d.kind is DeadlineKind.ACKNOWLEDGEMENT
+            ),
+            None,
+        )
+        at = message.received_at
+        try:
+            notification = incoming_alert(
+                message.type,
+                request,
+                staff_at(uow, at),
+                at=at,
+                state=node.state.upper(),
+                new_id=new_id,
+                acknowledge_by=acknowledge_by,
+            )
+        except ValueError:  # a fact outside its pattern: never refuse the message for it
+            logger.exception("alert for an incoming %s could not be built", message.type)
+            return
+        if notification is not None:
+            uow.notifications.add(notification)
+
+    return observe

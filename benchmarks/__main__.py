@@ -52,7 +52,13 @@ def main(argv: list[str]) -> int:
         ratio = f"{f.ratio:.3f}" if f.ratio is not None else ""
         print(f"{f.name:<{width}}  {f.value:>14.4g}  {f.unit:<10}  {base:<28}  {ratio:>8}")
     out = HERE / "results.json"
-    out.write_text(json.dumps([f.as_json() for f in figures], indent=2) + "\n", encoding="utf-8")
+    results = [f.as_json() for f in figures]
+    if argv and out.exists():
+        # A partial run replaces only the figures it measured; the others are kept.
+        fresh = {r["name"] for r in results}
+        kept = [r for r in json.loads(out.read_text("utf-8")) if r.get("name") not in fresh]
+        results = kept + results
+    out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     print(f"\nwrote {out}")
     return 0
 

@@ -26,7 +26,7 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
-from federation_helpers import InProcessNode
+from federation_helpers import InProcessNode, connect, run
 from hanoi247.adapters.crypto.keys import generate_node_keys, save_node_keys
 from hanoi247.adapters.federation.node import write_identity
 from hanoi247.bootstrap import build_runtime, open_database
@@ -216,3 +216,23 @@ def import_basis(node: InProcessNode) -> None:
 def assert_no_case_content(text: str) -> None:
     for secret in CASE_CONTENT:
         assert secret not in text, f"case content in an alert: {secret!r}"
+
+
+async def deliver_async(src: InProcessNode, dst: InProcessNode) -> int:
+    """Every pending outbox message of ``src`` to ``dst``'s inbox, over its real endpoint
+    (``src``'s own sender, so its receipts update ``src``'s requests)."""
+    sender = src.runtime.sender
+    assert sender is not None
+    total = 0
+    async with connect(src, dst) as http:
+        sender.http = http
+        try:
+            while delivered := await sender.run_once():
+                total += delivered
+        finally:
+            sender.http = None
+    return total
+
+
+def deliver(src: InProcessNode, dst: InProcessNode) -> int:
+    return run(deliver_async(src, dst))

@@ -23,8 +23,9 @@ import pytest
 from playwright.sync_api import Page, ViewportSize, expect
 
 from hanoi247.adapters.auth import FAST, Authenticator
-from hanoi247.bootstrap import open_database
+from hanoi247.bootstrap import build_runtime, open_database
 from hanoi247.domain.accounts import Position, Role
+from hanoi247.domain.commands import DraftRequest, SendRequest
 from hanoi247.entrypoints.localnet import NodeProcess, NodeSpec, ProvisionedNode
 from hanoi247.services.accounts import add_shift, add_user
 
@@ -144,6 +145,35 @@ class Network:
             db.close()
         assert added.totp_secret is not None
         return Login(username, PASSWORD, added.totp_secret, role, state, display_name)
+
+    def send_request(self, login: Login, payload: dict[str, Any]) -> tuple[str, str]:
+        """``login`` drafts and sends ``payload`` through their node's workflow (the running
+        node's sender delivers it); (request id, reference)."""
+        runtime = build_runtime(self.nodes[login.state].provisioned.settings(NODE_ENV))
+        try:
+            with runtime.uow_factory() as uow:
+                user = uow.users.by_username(login.username)
+            assert user is not None
+            draft = runtime.handle(DraftRequest(by=user.id, payload=payload, instrument="uncc"))
+            sent = runtime.handle(SendRequest(by=user.id, request_id=draft.request_id))
+        finally:
+            runtime.close()
+        return sent.request_id, sent.reference
+
+    def wait_for_request(self, state: str, request_id: str, timeout: float = 45.0) -> None:
+        """Until ``state``'s node holds the request (delivered by its peer's sender)."""
+        db = open_database(self.nodes[state].provisioned.settings(NODE_ENV), create=False)
+        assert db is not None
+        try:
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                with db.uow_factory() as uow:
+                    if uow.requests.get(request_id) is not None:
+                        return
+                time.sleep(0.2)
+        finally:
+            db.close()
+        raise AssertionError(f"{request_id} did not reach {state} in {timeout} s")
 
 
 # --- Helpers -------------------------------------------------------------------------------

@@ -1,13 +1,18 @@
 """Browser tests: a real Chromium (Playwright) driving a real two-node network (VN, FR).
 
-* ``net`` (session): nodes VN and FR as separate ``hanoi247 serve`` processes on
+* ``net`` (per module): nodes VN and FR as separate ``hanoi247 serve`` processes on
   127.0.0.1 (``entrypoints.localnet``), pinned to each other, with the demo's HYPOTHETICAL
   treaty status imported (the UN Convention in force between them); ``net.user(state,
   role)`` adds a person with a password and a TOTP secret (helpers: browser_support.py).
-* ``browser`` (session): Debian's Chromium, headless, driven by Playwright (never
+* ``browser`` (per module): Debian's Chromium, headless, driven by Playwright (never
   ``playwright install``).
 * ``new_page(lang="en", axe=False)``: a page in a fresh browser context (its own cookies),
   1280×800; ``axe=True`` lets axe-core's injected script past the Content-Security-Policy.
+
+Everything here is module-scoped, not session-scoped, on purpose: Playwright's sync API
+keeps an asyncio event loop running in the main thread while it is started, and the tests
+collected after this folder call ``asyncio.run`` (which refuses to run inside a running
+loop); the nodes stop with it.
 
 Argon2 uses its cheap test parameters (``HANOI247_ARGON2_FAST=1``) in the nodes and here.
 """
@@ -31,14 +36,18 @@ from browser_support import (
     Node,
     PageFactory,
 )
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 
 from hanoi247.bootstrap import import_treaty_status
 from hanoi247.entrypoints.demo_scenario import demo_status
 from hanoi247.entrypoints.localnet import NodeProcess, provision
 from hanoi247.services.treaty import TreatyCatalogue
 
+EXPECT_TIMEOUT_MS = 15_000  # a busy 2-core machine; arrivals wait longer (test_journeys)
 LOCALES = {"en": "en-GB", "ar": "ar-EG", "zh": "zh-CN", "fr": "fr-FR", "vi": "vi-VN"}
+
+
+expect.set_options(timeout=EXPECT_TIMEOUT_MS)
 
 
 @pytest.fixture(autouse=True)
@@ -46,7 +55,7 @@ def _fast_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HANOI247_ARGON2_FAST", "1")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Network]:
     root = tmp_path_factory.mktemp("browser-net")
     with pytest.MonkeyPatch.context() as patch:
@@ -70,13 +79,13 @@ def net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Network]:
             each.process.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def playwright() -> Iterator[Playwright]:
     with sync_playwright() as driver:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: `make sysdeps` installs Debian's chromium package")

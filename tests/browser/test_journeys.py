@@ -7,19 +7,51 @@ confirms the preservation. Expected labels come from the catalogues, never hard-
 from __future__ import annotations
 
 import re
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
-from browser_support import Login, Network, PageFactory, sign_in, switch_language
+from browser_support import (
+    TIMEZONES,
+    Login,
+    Network,
+    PageFactory,
+    screenshot,
+    sign_in,
+    switch_language,
+)
 from playwright.sync_api import Locator, Page, expect
 
 from hanoi247 import i18n
 from hanoi247.domain.accounts import Role
 
 pytestmark = pytest.mark.slow
+ARRIVAL_MS = 45_000  # VN's outbox → FR's inbox → the open page's next update, when busy
+SCREENSHOT_LANGS = ("en", "ar")
 
 
 def _(lang: str, msgid: str) -> str:
-    return i18n.translator(lang).gettext(msgid)
+    """``msgid`` as the catalogue of ``lang`` has it; a missing translation fails the test
+    (gettext would fall back to the English, and the page would pass while showing it)."""
+    tr = i18n.translator(lang)
+    assert lang == "en" or tr.has(msgid), f"no {lang} translation of {msgid!r} in the catalogue"
+    return tr.gettext(msgid)
+
+
+class Labels:
+    """The catalogue of one language for a whole journey: every msgid it does not translate
+    is noted (the page shows English there) and the journey fails on them at its end, after
+    everything else has been checked."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+        self.tr = i18n.translator(lang)
+        self.missing: list[str] = []
+
+    def __call__(self, msgid: str) -> str:
+        if self.lang != "en" and not self.tr.has(msgid) and msgid not in self.missing:
+            self.missing.append(msgid)
+        return self.tr.gettext(msgid)
 
 
 def nav_link(page: Page, lang: str, msgid: str) -> Locator:
@@ -194,3 +226,163 @@ def test_an_administrator_adds_an_officer_who_signs_in_with_the_secret_shown_onc
     sign_in(newcomer, net["FR"].url, person, "fr")
     expect(newcomer.locator(".signed-in .value")).to_have_text("Camille Petit")
     expect(newcomer.get_by_role("heading", level=1)).to_have_text(_("fr", "Inbox"))
+
+
+# --- The journey: VN asks FR to preserve data --------------------------------------------
+
+ATTACK = datetime.now(UTC) - timedelta(hours=22)
+ELEMENTS = {  # the demo's ransomware case (demo_scenario.preservation_payload), typed in
+    "requesting_authority": (
+        "Viet Nam 24/7 point of contact (test), cybercrime unit, Hanoi. Officer in charge: "
+        "Nguyen Van An, vn.officer@example.net (UTC+07:00)."
+    ),
+    "summary_of_facts": (
+        "Ransomware encrypted the patient records and scheduling systems of a public "
+        "hospital in Hanoi; emergency admissions were diverted. The malware was controlled "
+        "from a server at 203.0.113.7; about 40 GB were copied out to 198.51.100.23."
+    ),
+    "data_to_preserve": (
+        "For the servers at 203.0.113.7 and 198.51.100.23, for the ten days up to the "
+        "attack: subscriber and payment information, connection and administration logs, "
+        "and a copy of the virtual machine disks and backups."
+    ),
+    "relationship_to_offence": (
+        "203.0.113.7 sent the encryption commands to the hospital's systems; 198.51.100.23 "
+        "received the copied records."
+    ),
+    "custodian_or_location": "Example Hosting SAS, a hosting provider in France.",
+    "necessity": (
+        "Rented virtual servers are usually deleted by their customer within days of an "
+        "attack, and the provider keeps connection logs for a short time only."
+    ),
+}
+OFFENCE = "10"  # interference with an ICT system (Art. 10)
+
+
+def action(lang: str, code: str) -> str:
+    return i18n.label_action(code, i18n.translator(lang))
+
+
+def status(lang: str, code: str) -> str:
+    return i18n.label_status(code, i18n.translator(lang))
+
+
+def assert_language(page: Page, lang: str) -> None:
+    html = page.locator("html")
+    expect(html).to_have_attribute("lang", lang)
+    expect(html).to_have_attribute("dir", i18n.text_direction(lang))
+
+
+def compose_preservation(page: Page, t: Labels) -> None:
+    """From the menu to a complete urgent preservation request to FR, as an officer types it."""
+    lang = t.lang
+    nav_link(page, lang, "Compose").click()
+    assert_language(page, lang)
+    expect(page.get_by_role("heading", level=1)).to_have_text(t("Compose a request"))
+    page.locator("#compose-kind").select_option("preservation")
+    page.locator("#compose-to").select_option("FR")
+    basis = page.locator("#basis")  # htmx fetches the legal basis for FR
+    expect(basis).to_contain_text(i18n.label_instrument("uncc", i18n.translator(lang)))
+    page.locator("#compose-urgency").select_option("urgent")
+    page.get_by_role("button", name=t("Start the draft")).click()
+    expect(page).to_have_url(re.compile(r"/compose/[0-9a-f-]+$"))
+
+    for name, text in ELEMENTS.items():
+        page.locator(f"#field-{name}").fill(text)
+    page.locator("#field-offence").select_option(OFFENCE)
+    mla = page.locator("#field-mla_follow_up_intended")
+    if mla.count():
+        mla.check()
+    hanoi = ATTACK.astimezone(ZoneInfo("Asia/Ho_Chi_Minh"))
+    page.locator("#id-0-type").select_option("ip")
+    page.locator("#id-0-value").fill("203.0.113.7")
+    page.locator("#id-0-when").fill(hanoi.strftime("%Y-%m-%dT%H:%M"))
+    page.locator("#id-0-zone").select_option("Asia/Ho_Chi_Minh")
+    page.locator("#range-from").fill((hanoi.date() - timedelta(days=9)).isoformat())
+    page.locator("#range-to").fill(hanoi.date().isoformat())
+    page.locator("#handling-confidential").check()
+    page.locator("#handling-no_onward_transfer").check()
+    page.locator("#handling-use_limited_to").fill("Criminal investigation VN-HN-4411")
+    # htmx re-checks the draft on every change: the meter says it can be sent
+    expect(page.get_by_test_id("complete")).to_contain_text(t("Complete: the request can be sent."))
+    summary = page.get_by_test_id("completeness-summary")
+    assert summary.get_attribute("data-present") == summary.get_attribute("data-total")
+
+
+@pytest.mark.parametrize("lang", ["en", "ar", "zh"])
+def test_a_preservation_request_goes_from_vn_to_fr_and_is_preserved(
+    net: Network, new_page: PageFactory, lang: str
+) -> None:
+    t = Labels(lang)
+    vn_officer = net.user("VN", Role.OFFICER)
+    fr_officer = net.user("FR", Role.OFFICER, on_duty=True)
+    vn, fr = new_page(lang=lang), new_page(lang=lang)
+    sign_in(vn, net["VN"].url, vn_officer, lang)
+    sign_in(fr, net["FR"].url, fr_officer, lang)
+
+    # FR's officer has the inbox open; from now on, nothing reloads it
+    fr.goto(f"{net['FR'].url}/inbox")
+    assert_language(fr, lang)
+    expect(fr.locator("p.lead")).to_contain_text(
+        t("The list updates by itself when a request arrives or changes.")
+    )
+    navigations: list[str] = []
+    fr.on(
+        "framenavigated",
+        lambda frame: navigations.append(frame.url) if frame == fr.main_frame else None,
+    )
+    fr.evaluate("window.__journeyMarker = 'still here'")
+
+    compose_preservation(vn, t)
+    if lang in SCREENSHOT_LANGS:
+        vn.evaluate("window.scrollTo(0, 0)")
+        screenshot(vn, f"compose-{lang}")
+    vn.get_by_role("button", name=t("Preview")).click()
+    expect(vn.get_by_test_id("preview")).to_be_visible()
+    vn.get_by_test_id("preview-send").click()
+    assert_language(vn, lang)
+    reference = vn.locator("#case-title .reference").inner_text().strip()
+    assert re.fullmatch(r"VN-\d{4}-\d{6}", reference), reference
+
+    row = fr.locator(f"#row-{reference}")
+    expect(row).to_be_visible(timeout=ARRIVAL_MS)  # pushed to the open page
+    assert fr.evaluate("window.__journeyMarker") == "still here"
+    assert navigations == []
+    expect(row).to_contain_text(i18n.state_name("VN", lang))
+    expect(row).to_contain_text(t("Not yet acknowledged"))
+    if lang in SCREENSHOT_LANGS:
+        screenshot(fr, f"inbox-{lang}")
+
+    fr.locator(f"#open-{reference}").click()
+    assert_language(fr, lang)
+    expect(fr.locator("#summary-heading")).to_have_text(t("Summary"))
+    expect(fr.locator("#actions-heading")).to_have_text(t("What you can do now"))
+    case_status = fr.get_by_test_id("case-status")
+    expect(case_status).to_have_attribute("data-status", "received")
+    fr.get_by_role("button", name=action(lang, "acknowledge"), exact=True).click()
+    expect(fr.get_by_test_id("action-done")).to_be_visible()
+    expect(case_status).to_have_attribute("data-status", "acknowledged")
+    expect(case_status).to_have_text(status(lang, "acknowledged"))
+
+    until = fr.locator("#preservation-until")
+    earliest = date.fromisoformat(until.get_attribute("min") or "")
+    today = datetime.now(UTC).date()
+    assert earliest >= today + timedelta(days=59)  # the Convention's 60 days (viewer's zone)
+    chosen = today + timedelta(days=90)
+    until.fill(chosen.isoformat())
+    fr.get_by_role("button", name=action(lang, "confirm_preservation"), exact=True).click()
+    expect(fr.get_by_test_id("action-done")).to_be_visible()
+    expect(case_status).to_have_attribute("data-status", "preservation_confirmed")
+    expect(case_status).to_have_text(status(lang, "preservation_confirmed"))
+    expect(fr.locator(".case-summary")).to_contain_text(
+        i18n.format_date(chosen, lang, tz=TIMEZONES["FR"], width="medium")
+    )
+    if lang in SCREENSHOT_LANGS:
+        fr.evaluate("window.scrollTo(0, 0)")
+        screenshot(fr, f"case-{lang}")
+
+    # VN's desk learns it from FR's signed messages: its list of sent requests updates live
+    vn.goto(f"{net['VN'].url}/inbox")
+    sent = vn.locator(f"#sent-{reference}")
+    expect(sent).to_contain_text(status(lang, "preservation_confirmed"), timeout=ARRIVAL_MS)
+    assert not t.missing, f"the {lang} catalogue does not translate: {t.missing}"

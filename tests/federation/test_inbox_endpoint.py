@@ -221,3 +221,15 @@ def test_the_card_and_health_endpoints(scene: Scene) -> None:
         "node_id": FR.node_id,
         "state": "FR",
     }
+
+
+def test_a_new_message_wakes_the_sender_a_duplicate_does_not(
+    scene: Scene, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    woken: list[bool] = []
+    monkeypatch.setattr(scene.runtime, "notify_outbox", lambda: woken.append(True))
+    envelope = scene.envelope()
+    post(scene, envelope)
+    assert woken == [True]  # the pong it queued leaves now, not at the next poll
+    post(scene, envelope)
+    assert woken == [True]

@@ -25,12 +25,13 @@ from alert_support import (
     alert_node,
     alert_settings,
     assert_no_case_content,
+    deliver,
     import_basis,
     mail_server,
     webhook_server,
 )
 from fakes import FakeClock
-from federation_helpers import InProcessNode, connect, pin_each_other, run
+from federation_helpers import InProcessNode, pin_each_other, run
 from hanoi247.adapters.clocks_worker import DeadlineWorker
 from hanoi247.adapters.notify.delivery import NotificationDelivery
 from hanoi247.adapters.notify.webhook import verify_webhook
@@ -58,25 +59,6 @@ class Desk:
 
     def later(self, **delta: float) -> None:
         self.clock.advance(timedelta(**delta))
-
-
-def deliver(src: InProcessNode, dst: InProcessNode) -> int:
-    """Every pending outbox message of ``src`` to ``dst``'s inbox, over its real endpoint."""
-    sender = src.runtime.sender
-    assert sender is not None
-
-    async def go() -> int:
-        total = 0
-        async with connect(src, dst) as http:
-            sender.http = http
-            try:
-                while delivered := await sender.run_once():
-                    total += delivered
-            finally:
-                sender.http = None
-        return total
-
-    return run(go())
 
 
 def send(desk: Desk, payload: dict[str, Any]) -> str:

@@ -18,11 +18,12 @@ from alert_support import (
     alert_node,
     alert_settings,
     assert_no_case_content,
+    deliver_async,
     import_basis,
     mail_server,
 )
 from fakes import FakeClock
-from federation_helpers import InProcessNode, connect, pin_each_other, run
+from federation_helpers import InProcessNode, pin_each_other, run
 from hanoi247.domain import commands as c
 from hanoi247.domain.accounts import Position, Role, User
 from hanoi247.domain.notifications import Topic
@@ -81,20 +82,6 @@ def draft_and_send(pair: Pair, payload: dict[str, object]) -> str:
     return request_id
 
 
-async def deliver(src: InProcessNode, dst: InProcessNode) -> int:
-    sender = src.runtime.sender
-    assert sender is not None
-    total = 0
-    async with connect(src, dst) as http:
-        sender.http = http
-        try:
-            while delivered := await sender.run_once():
-                total += delivered
-        finally:
-            sender.http = None
-    return total
-
-
 async def mail_arrives(mail: MailSink, address: str) -> None:
     loop = asyncio.get_running_loop()
     give_up = loop.time() + WAIT
@@ -119,7 +106,7 @@ def test_an_incoming_request_is_e_mailed_at_once_to_the_officers_on_duty(
         try:
             while worker.rounds < 1:  # its first round is over: it now sleeps for an hour
                 await asyncio.sleep(0.01)
-            assert await deliver(pair.a, pair.b) == 1
+            assert await deliver_async(pair.a, pair.b) == 1
             await mail_arrives(pair.mail, primary.email)  # woken by the inbox, not the poll
         finally:
             await worker.stop()
@@ -146,7 +133,7 @@ def test_the_alert_is_stored_with_the_message_before_any_delivery(pair: Pair) ->
     sends it at its next round."""
     request_id = draft_and_send(pair, PRESERVATION)
 
-    assert run(deliver(pair.a, pair.b)) == 1
+    assert run(deliver_async(pair.a, pair.b)) == 1
 
     assert pair.mail.mails == []
     with pair.b.runtime.uow_factory() as uow:
@@ -162,12 +149,12 @@ def test_the_alert_is_stored_with_the_message_before_any_delivery(pair: Pair) ->
 
 def test_the_requesting_desk_hears_when_its_request_is_answered(pair: Pair) -> None:
     request_id = draft_and_send(pair, PRESERVATION)
-    assert run(deliver(pair.a, pair.b)) == 1
+    assert run(deliver_async(pair.a, pair.b)) == 1
     officer = pair.people["fr.primary"].id
     pair.b.runtime.handle(c.AcknowledgeRequest(request_id=request_id, by=officer))
     until = PRESERVATION_UNTIL
     pair.b.runtime.handle(c.ConfirmPreservation(request_id=request_id, until=until, by=officer))
-    assert run(deliver(pair.b, pair.a)) == 2
+    assert run(deliver_async(pair.b, pair.a)) == 2
     worker = pair.a.runtime.deadlines
     assert worker is not None
 

@@ -29,7 +29,7 @@ LAYOUT = ("templates/base.html", "templates/_csrf.html", "pages/labels.py")
 HYPOTHETICAL = "HYPOTHETICAL treaty status — demonstration only, not the depositary record"
 # page → (path, who looks at it, where its UI strings are)
 PAGES: dict[str, tuple[str, str | None, *tuple[str, ...]]] = {
-    "inbox": ("/inbox", "lan", "templates/inbox.html"),
+    "inbox": ("/inbox", "lan", "templates/inbox.html", "templates/_inbox_list.html"),
     "directory": ("/directory", "lan", "templates/directory.html"),
     "treaty": ("/treaty", "lan", "templates/treaty.html"),
     "admin": ("/admin", "admin", "templates/admin.html"),
@@ -174,7 +174,8 @@ def test_the_header_shows_node_user_role_on_duty_and_menu_by_permission(shell: S
     assert "On duty:" in officer
     assert 'href="/inbox"' in officer
     assert 'href="/admin"' not in officer
-    assert 'href="/compose"' not in officer  # no page yet: no dead link
+    assert 'href="/compose"' in officer  # pages/compose.py serves it
+    assert 'href="/compose"' not in admin
     assert 'href="/admin"' in admin
     assert 'href="/inbox"' not in admin
 

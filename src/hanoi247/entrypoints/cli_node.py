@@ -329,7 +329,10 @@ def serve_command(
 def _listen(host: str, port: int) -> socket.socket:
     """Bind first, so a busy port is one clear error rather than a server log."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    listener = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY on accepted connections only when the
+    # listening socket says TCP, and without it every response on a reused connection
+    # waits ~40 ms for the client's delayed ACK (uvicorn writes head and body apart).
+    listener = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind((host, port))

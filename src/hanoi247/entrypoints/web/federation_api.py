@@ -52,6 +52,8 @@ def federation_router() -> APIRouter:
             return problem(
                 422, "unprocessable", "The message cannot be processed", f"reason: {exc.reason}"
             )
+        if not received.duplicate:
+            request.app.state.runtime.notify_outbox()  # a reply (e.g. a pong) may be queued
         return JSONResponse(
             {
                 "message_id": received.message_id,

@@ -28,6 +28,7 @@ from hanoi247.domain.deadlines import minimum_preservation_until
 from hanoi247.domain.errors import Problem, UnknownRequest
 from hanoi247.domain.grounds import delay_reasons, refusal_article, refusal_grounds
 from hanoi247.domain.lifecycle import Action
+from hanoi247.domain.requests import kinds_of
 from hanoi247.domain.schedule import DeadlineStatus
 from hanoi247.entrypoints.pdf.document import element_article
 from hanoi247.entrypoints.pdf.render import choose_second_language
@@ -99,12 +100,21 @@ def _links(uow: Any, view: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _who(uow: Any, own_state: str, actor: str, origin: str) -> str:
-    """A local officer's display name; the other desk's officer id as it sent it."""
+    """A local officer's display name ("" for anyone else: the page shows the id)."""
     if origin == own_state:
         user = uow.users.get(actor)
         if user is not None:
             return str(user.display_name)
-    return actor
+    return ""
+
+
+def _ordered(view: dict[str, Any], instrument: Any) -> dict[str, Any]:
+    """The elements in the rule file's order for the kind, then the others."""
+    kind = kinds_of(instrument).get(view["kind"])
+    names = [e.name for e in kind.elements] if kind else []
+    elements: dict[str, Any] = view["elements"]
+    first = {n: elements[n] for n in names if n in elements}
+    return {**first, **{n: v for n, v in elements.items() if n not in first}}
 
 
 def _forms(view: dict[str, Any], instrument: Any, today: date) -> dict[str, Any]:
@@ -145,6 +155,7 @@ def case_page(
         for event in view["timeline"]:
             event["who"] = _who(uow, ctx.state, event["actor"], event["origin"])
     instrument = ctx.catalogue.instrument(view["instrument"])
+    view["elements"] = _ordered(view, instrument)
     deadlines = [
         {**d, "countdown": countdown(d["due_at"], now, viewer.lang)}
         if d["status"] == DeadlineStatus.OPEN
@@ -167,7 +178,7 @@ def case_page(
         request,
         "case.html",
         viewer=viewer,
-        title=fill(tr.gettext(TITLE), TITLE, reference=view["reference"]),
+        title=fill(tr.gettext("Request {reference}"), TITLE, reference=view["reference"]),
         status=status,
         view=view,
         content=content,
@@ -181,6 +192,7 @@ def case_page(
         notice=notice if notice in PERMISSION_FOR else "",
         second_lang=second if second != viewer.lang else "",
         follow_up=follow_up,
+        nodes={ctx.node.node_id, view["peer_node"]},
         element_article=lambda name: element_article(view["instrument"], view["kind"], name),
         labels=countdown_labels(viewer, now),
         **labelling(viewer),

@@ -33,7 +33,7 @@ from hanoi247.domain.federation import PeerStatus
 from hanoi247.domain.lifecycle import RequestStatus
 from hanoi247.domain.references import Direction
 from hanoi247.domain.requests import RequestKind, Urgency, kinds_of, validate
-from hanoi247.domain.treaty import legal_bases
+from hanoi247.domain.treaty import Instrument, legal_bases
 from hanoi247.entrypoints.web.pages import compose_form as cf
 from hanoi247.entrypoints.web.pages.desk import (
     BadRequest,
@@ -194,11 +194,11 @@ def _draft(desk: WebDesk, viewer: Viewer, request_id: str) -> CooperationRequest
     return found
 
 
-def _problems(desk: WebDesk, payload: dict[str, object]) -> list[Problem]:
+def _problems(desk: WebDesk, payload: dict[str, object], instrument: Instrument) -> list[Problem]:
     ctx = context_of(desk)
     return validate(
         payload,
-        instrument=ctx.catalogue.instrument(ctx.preferred_instrument),
+        instrument=instrument,
         states=set(ctx.catalogue.states),
         now=desk.clock.now(),
         max_range_days=ctx.max_range_days,
@@ -220,7 +220,7 @@ def _meter_context(
     instrument = ctx.catalogue.instrument(draft.instrument)
     kind = kinds_of(instrument)[draft.kind]
     urgency = str(payload.get("urgency", draft.urgency.value))
-    return {"meter": cf.meter(_problems(desk, payload), kind, urgency, instrument)}
+    return {"meter": cf.meter(_problems(desk, payload, instrument), kind, urgency, instrument)}
 
 
 def _compose_page(

@@ -11,6 +11,7 @@ Lists get one empty row more than they hold.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -35,6 +36,7 @@ from hanoi247.entrypoints.web.pages.live import one
 COMMON_TEXT = ("related_reference", "imminent_risk")  # shown when the kind lacks them
 HANDLING_FLAGS = ("confidential", "no_onward_transfer")
 MAX_ROWS = 50
+_REFERENCE = re.compile(r"Art\. \d+(?:\s?\([0-9a-z]+\))*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,11 +88,28 @@ def required_names(kind: RequestKind, urgency: str, instrument: Instrument) -> l
     return names
 
 
+def common_article(articles: Sequence[str], fallback: str) -> str:
+    """The reference all ``articles`` share ("Art. 42(2)" for 42(2)(a)…(f)), else ``fallback``."""
+    if not articles:
+        return fallback
+    first, last = min(articles), max(articles)  # their common prefix is everyone's
+    size = next((i for i, (a, b) in enumerate(zip(first, last, strict=False)) if a != b), None)
+    prefix = first[: len(first) if size is None else size].rstrip()
+    while prefix:
+        whole = all(len(a) == len(prefix) or a[len(prefix)] in "( " for a in articles)
+        if whole and _REFERENCE.fullmatch(prefix):
+            return prefix
+        prefix = prefix[:-1].rstrip()
+    return fallback
+
+
 def meter(
     problems: Sequence[Problem], kind: RequestKind, urgency: str, instrument: Instrument
 ) -> Meter:
     required = required_names(kind, urgency, instrument)
-    result = Meter(article=kind.article, total=len(required))
+    articles = [e.article for e in kind.elements if e.name in required]
+    article = common_article(articles if len(articles) == len(required) else [], kind.article)
+    result = Meter(article=article, total=len(required))
     for problem in problems:
         if problem.severity is Severity.WARNING:
             result.warnings.append(problem)

@@ -73,9 +73,10 @@ def countdown(due: datetime | str | None, now: datetime, lang: str) -> Countdown
     moment = datetime.fromisoformat(due) if isinstance(due, str) else due
     seconds = (moment - now).total_seconds()
     tr = i18n.translator(lang)
-    template, english = (
-        (tr.gettext(TIME_LEFT), TIME_LEFT) if seconds >= 0 else (tr.gettext(OVERDUE), OVERDUE)
-    )
+    if seconds >= 0:
+        template, english = tr.gettext("Time left: {time}"), TIME_LEFT
+    else:
+        template, english = tr.gettext("Overdue: {time}"), OVERDUE
     text = fill(template, english, time=span(abs(seconds), lang))
     return Countdown(moment.isoformat(), moment, text, seconds < 0)
 
@@ -83,7 +84,11 @@ def countdown(due: datetime | str | None, now: datetime, lang: str) -> Countdown
 def countdown_labels(viewer: Viewer, now: datetime) -> dict[str, str]:
     """The ``data-*`` of ``_countdown_labels.html``: what desk.js needs to count down."""
     tr = viewer.tr
-    return {"left": tr.gettext(TIME_LEFT), "overdue": tr.gettext(OVERDUE), "now": now.isoformat()}
+    return {
+        "left": tr.gettext("Time left: {time}"),
+        "overdue": tr.gettext("Overdue: {time}"),
+        "now": now.isoformat(),
+    }
 
 
 def identifier_type_label(code: str, tr: i18n.Translator) -> str:
@@ -117,6 +122,7 @@ def labelling(viewer: Viewer) -> dict[str, Any]:
         "action_label": lambda action: i18n.label_action(action, tr),
         "article": lambda reference: i18n.format_article(reference, tr) if reference else "",
         "field": lambda path: i18n.label_field_path(path, tr),
+        "subfield": lambda path: tr.pgettext("element", i18n.english_element_label(path)),
         "element_help": lambda kind, name, instrument="uncc": i18n.element_help(
             kind, name, tr, instrument=instrument
         ),

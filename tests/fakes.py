@@ -15,6 +15,7 @@ from types import TracebackType
 from typing import Self
 
 from fakes_accounts import FakeApiTokenRepository, FakeOnCallRepository, FakeUserRepository
+from fakes_directory import FakeContactPointRepository
 from fakes_federation import FakeInbox, FakeOutbox, FakePeerRepository
 from fakes_notifications import FakeNotificationOutbox
 from fakes_web import FakeWebSessionRepository
@@ -135,6 +136,7 @@ class FakeUnitOfWork:
         "references",
         "web_sessions",
         "notifications",
+        "contact_points",
     )
 
     def __init__(self) -> None:
@@ -146,12 +148,13 @@ class FakeUnitOfWork:
         self.users = FakeUserRepository()
         self.api_tokens = FakeApiTokenRepository(self)
         self.on_call = FakeOnCallRepository(self)
-        self.requests = FakeRequestRepository()
+        self.requests = FakeRequestRepository(self)
         self.deadlines = FakeDeadlineRepository()
         self.national_provisions = FakeNationalProvisionRepository()
         self.references = FakeReferenceCounter()
         self.web_sessions = FakeWebSessionRepository(self)
         self.notifications = FakeNotificationOutbox()
+        self.contact_points = FakeContactPointRepository()
         self.committed = 0
         self._snapshot: dict[str, object] | None = None
 

@@ -11,18 +11,30 @@ import copy
 from collections.abc import Collection, Iterable
 from dataclasses import replace
 from datetime import datetime
+from typing import Protocol
 
 from hanoi247.domain.audit import require_utc
 from hanoi247.domain.cooperation import CooperationRequest
 from hanoi247.domain.errors import IntegrityError
-from hanoi247.domain.lifecycle import RequestStatus
+from hanoi247.domain.lifecycle import TERMINAL, RequestStatus
 from hanoi247.domain.offences import OffenceMapping
 from hanoi247.domain.references import Direction
+from hanoi247.domain.requests import Urgency
 from hanoi247.domain.schedule import Deadline, DeadlineKind, DeadlineStatus
+from hanoi247.ports_workflow import InboxRow, OpenSummary
+
+RANK = {Urgency.EMERGENCY: 0, Urgency.URGENT: 1, Urgency.ROUTINE: 2}
+UNRESOLVED = (DeadlineStatus.OPEN, DeadlineStatus.MISSED)
+
+
+class _HasDeadlines(Protocol):
+    @property
+    def deadlines(self) -> FakeDeadlineRepository: ...
 
 
 class FakeRequestRepository:
-    def __init__(self) -> None:
+    def __init__(self, owner: _HasDeadlines | None = None) -> None:
+        self._owner = owner
         self.stored: dict[str, CooperationRequest] = {}
 
     def add(self, request: CooperationRequest) -> None:
@@ -64,6 +76,78 @@ class FakeRequestRepository:
             and (statuses is None or r.status in statuses)
         ]
         return sorted(found, key=lambda r: (r.created_at, r.id), reverse=True)[:limit]
+
+    def _unresolved(self) -> builtins.list[Deadline]:
+        if self._owner is None:
+            return []
+        return [
+            d
+            for d in self._owner.deadlines.stored.values()
+            if d.resolved_at is None and d.status in UNRESOLVED
+        ]
+
+    def _open(self, direction: Direction) -> builtins.list[CooperationRequest]:
+        return [
+            r for r in self.stored.values() if r.direction is direction and r.status not in TERMINAL
+        ]
+
+    def inbox_rows(self, *, limit: int, offset: int = 0) -> builtins.list[InboxRow]:
+        earliest: dict[str, datetime] = {}
+        for d in self._unresolved():
+            if d.request_id not in earliest or d.due_at < earliest[d.request_id]:
+                earliest[d.request_id] = d.due_at
+
+        def rank(r: CooperationRequest) -> tuple[object, ...]:
+            due = earliest.get(r.id)
+            return (
+                RANK[r.urgency],
+                r.acknowledged_at is not None,
+                due is None,
+                due or datetime.min,
+                r.received_at is None,
+                r.received_at or datetime.min,
+                r.id,
+            )
+
+        found = sorted(self._open(Direction.INCOMING), key=rank)[offset : offset + limit]
+        return [
+            InboxRow(
+                id=r.id,
+                reference=r.reference,
+                kind=r.kind,
+                urgency=r.urgency.value,
+                status=r.status.value,
+                requesting_state=r.requesting_state,
+                received_at=r.received_at,
+                acknowledged_at=r.acknowledged_at,
+                next_due_at=earliest.get(r.id),
+            )
+            for r in found
+        ]
+
+    def open_summary(self, direction: Direction, now: datetime) -> OpenSummary:
+        now = require_utc(now, "now")
+        found = self._open(direction)
+        ids = {r.id for r in found}
+        due = [d for d in self._unresolved() if d.request_id in ids]
+        received = [r.received_at for r in found if r.received_at]
+        sent = [r.sent_at for r in found if r.sent_at]
+        return OpenSummary(
+            open=len(found),
+            unacknowledged=sum(1 for r in found if r.acknowledged_at is None),
+            versions=sum(r.version for r in found),
+            last_received_at=max(received, default=None),
+            last_sent_at=max(sent, default=None),
+            deadlines=len(due),
+            missed=sum(1 for d in due if d.status is DeadlineStatus.MISSED),
+            overdue=sum(1 for d in due if d.due_at <= now),
+            escalations=sum(d.escalations for d in due),
+            first_due_at=min((d.due_at for d in due), default=None),
+            last_due_at=max((d.due_at for d in due), default=None),
+        )
+
+    def count_open_incoming(self) -> int:
+        return len(self._open(Direction.INCOMING))
 
 
 class FakeDeadlineRepository:

@@ -31,6 +31,7 @@ from hanoi247.domain.federation import (
 )
 from hanoi247.domain.notifications import DeliveryResult, Notification
 from hanoi247.domain.treaty import TreatyAction
+from hanoi247.ports_directory import ContactPointRepository
 from hanoi247.ports_notifications import NotificationOutbox
 from hanoi247.ports_workflow import (
     DeadlineRepository,
@@ -372,6 +373,9 @@ class UnitOfWork(Protocol):
 
     @property
     def notifications(self) -> NotificationOutbox: ...
+
+    @property
+    def contact_points(self) -> ContactPointRepository: ...
 
     def __enter__(self) -> Self: ...
 

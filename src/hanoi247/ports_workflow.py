@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Collection, Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
@@ -16,6 +17,40 @@ from hanoi247.domain.lifecycle import RequestStatus
 from hanoi247.domain.offences import OffenceMapping
 from hanoi247.domain.references import Direction
 from hanoi247.domain.schedule import Deadline, DeadlineKind, DeadlineStatus
+
+
+@dataclass(frozen=True, slots=True)
+class InboxRow:
+    """One open incoming request as the inbox lists it: the columns it shows, no more."""
+
+    id: str
+    reference: str
+    kind: str
+    urgency: str
+    status: str
+    requesting_state: str
+    received_at: datetime | None
+    acknowledged_at: datetime | None
+    next_due_at: datetime | None  # its earliest open (or missed, unresolved) deadline
+
+
+@dataclass(frozen=True, slots=True)
+class OpenSummary:
+    """Aggregates of one direction's open (not terminal) requests and their unresolved
+    deadlines: the counts the inbox shows, and what changes when any of its rows does
+    (the live stream's fingerprint), read without loading a single request."""
+
+    open: int
+    unacknowledged: int
+    versions: int  # sum of the requests' versions: every save moves it
+    last_received_at: datetime | None
+    last_sent_at: datetime | None
+    deadlines: int  # unresolved ones
+    missed: int
+    overdue: int  # unresolved and due at ``now``
+    escalations: int
+    first_due_at: datetime | None
+    last_due_at: datetime | None
 
 
 class RequestRepository(Protocol):
@@ -48,6 +83,20 @@ class RequestRepository(Protocol):
         limit: int = 200,
     ) -> builtins.list[CooperationRequest]:
         """Newest first."""
+        ...
+
+    def inbox_rows(self, *, limit: int, offset: int = 0) -> builtins.list[InboxRow]:
+        """Open (not terminal) incoming requests, most urgent first, ordered before the
+        limit: urgency (emergency, urgent, routine), unacknowledged ones first, earliest
+        unresolved deadline (none last), received time (then id)."""
+        ...
+
+    def open_summary(self, direction: Direction, now: datetime) -> OpenSummary:
+        """Counts and change markers of the open requests of ``direction``."""
+        ...
+
+    def count_open_incoming(self) -> int:
+        """How many incoming requests are open (every page of the inbox together)."""
         ...
 
 

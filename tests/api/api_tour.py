@@ -8,7 +8,7 @@ every labelled exchange, in order.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +16,23 @@ from api_support import Exchange, api_node, api_nodes, deliver
 
 from federation_helpers import pin_each_other
 from hanoi247.domain.accounts import Position
+from hanoi247.domain.directory import ContactKind, ContactPoint
 from hanoi247.services import accounts
 from workflow_harness import MLA, PRESERVATION
+
+FR_CONTACT = ContactPoint(  # fictional
+    state="FR",
+    kind=ContactKind.POINT_OF_CONTACT_24_7,
+    agency="Fictional FR 24/7 desk",
+    phones=("+00 1 5550 0100",),
+    emails=("duty@fr.example.net",),
+    languages=("fr", "en"),
+    channels=("hanoi247", "phone"),
+    requires_dual_criminality=False,
+    node_id="fr-oclctic",
+    last_verified=date(2026, 10, 1),
+    verified_by="vn-admin",
+)
 
 R = "/api/v1/requests"
 ID = "/api/v1/requests/{request_id}"
@@ -192,6 +207,9 @@ def tour(root: Path) -> list[Exchange]:
                     now=clock.now(),
                     actor="test",
                 )
+            with vn.runtime.uow_factory() as uow:
+                uow.contact_points.upsert(FR_CONTACT, at=clock.now())
+                uow.commit()
             vn.get("/api/v1/directory", "an", label="directory")
             vn.get("/api/v1/treaty/between?a=VN&b=FR&on=2026-11-30", "an", label="treaty-between")
             vn.get(

@@ -29,6 +29,8 @@ from hanoi247.domain.treaty import LegalBasis
 from hanoi247.ports import UnitOfWork
 from hanoi247.services.context import Context
 from hanoi247.services.messagebus import MessageBus
+from inbox_builder import T0 as FLOOD_START
+from inbox_builder import flood
 from workflow_harness import (
     CATALOGUE,
     CLOCKS,
@@ -181,6 +183,58 @@ def test_list_filters_by_direction_and_status(uow: Callable[[], UnitOfWork]) -> 
         assert u.requests.list(direction=Direction.INCOMING) == []
         assert u.requests.list(statuses=[RequestStatus.CLOSED]) == []
         assert len(u.requests.list(statuses=[RequestStatus.PRESERVATION_CONFIRMED])) == 1
+
+
+def test_the_inbox_sorts_before_it_limits_so_old_emergencies_lead_the_first_page(
+    uow: Callable[[], UnitOfWork],
+) -> None:
+    with uow() as u:
+        emergencies = flood(u, total=1200, emergencies=5)
+        outgoing = full_request()  # never in the inbox
+        outgoing.reference = "VN-2026-999999"
+        u.requests.add(outgoing)
+        u.commit()
+    with uow() as u:
+        first = u.requests.inbox_rows(limit=100)
+        assert u.requests.count_open_incoming() == 1200
+        pages = [u.requests.inbox_rows(limit=500, offset=o) for o in (0, 500, 1000)]
+        summary = u.requests.open_summary(Direction.INCOMING, FLOOD_START + timedelta(days=1))
+    assert [r.id for r in first[:5]] == emergencies  # the 5 oldest of 1,200
+    assert all(r.urgency == "emergency" for r in first[:5])
+    assert first[0].next_due_at == FLOOD_START + timedelta(minutes=1, hours=1)
+    # then the unacknowledged routine ones, earliest deadline first
+    assert [r.reference for r in first[5:8]] == [
+        "VN-2026-000007",
+        "VN-2026-000009",
+        "VN-2026-000011",
+    ]
+    assert all(r.acknowledged_at is None for r in first)
+    rows = [r for page in pages for r in page]
+    assert len({r.id for r in rows}) == 1200
+    # the acknowledged ones without a deadline last, by time received
+    assert (rows[-1].reference, rows[-1].next_due_at) == ("VN-2026-001200", None)
+    assert rows[-1].acknowledged_at is not None
+    assert (summary.open, summary.unacknowledged) == (1200, 602)
+    assert (summary.deadlines, summary.overdue, summary.missed) == (602, 602, 0)
+
+
+def test_the_inbox_summary_moves_when_a_request_changes(uow: Callable[[], UnitOfWork]) -> None:
+    now = FLOOD_START + timedelta(days=1)
+    with uow() as u:
+        [emergency] = flood(u, total=3, emergencies=1)
+        u.commit()
+    with uow() as u:
+        before = u.requests.open_summary(Direction.INCOMING, now)
+        request = u.requests.get(emergency)
+        assert request is not None
+        request.acknowledge(origin="FR", by="fr-7", at=now, message_id=None)
+        u.requests.save(request)
+        u.commit()
+    with uow() as u:
+        after = u.requests.open_summary(Direction.INCOMING, now)
+        assert u.requests.open_summary(Direction.INCOMING, now) == after
+    assert (before.unacknowledged, after.unacknowledged) == (2, 1)
+    assert after.versions == before.versions + 1
 
 
 def test_deadlines_open_reopen_resolve_and_fall_due(uow: Callable[[], UnitOfWork]) -> None:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from fakes import FakeUnitOfWork
 from hanoi247.domain import commands as c
 from hanoi247.domain.offences import NationalProvision, OffenceMapping
-from hanoi247.services.queries import inbox_view, request_view
+from hanoi247.services.queries import inbox_fingerprint, inbox_view, request_view
+from inbox_builder import T0, flood
 from workflow_harness import (
     EMERGENCY,
     MLA,
@@ -111,3 +113,40 @@ def test_inbox_lists_emergencies_first_then_unacknowledged_then_by_deadline() ->
         inbox[4]["next_deadline"]["due_at"]
         == (fr.request(routine).received_at + timedelta(days=1)).isoformat()
     )
+
+
+def test_old_emergencies_are_on_the_first_page_of_a_crowded_inbox() -> None:
+    """1,200 open incoming requests, the 5 oldest of them emergencies: the inbox once
+    loaded the 1,000 newest and sorted them afterwards, so these never showed."""
+    uow = FakeUnitOfWork()
+    now = T0 + timedelta(days=1)
+    with uow:
+        emergencies = flood(uow, total=1200, emergencies=5)
+        uow.commit()
+    with uow:
+        first = inbox_view(uow, now, limit=100)
+        second = inbox_view(uow, now, limit=100, offset=100)
+    assert len(first) == len(second) == 100
+    assert [i["id"] for i in first[:5]] == emergencies
+    assert all(i["urgency"] == "emergency" for i in first[:5])
+    assert first[0]["next_deadline"]["key"] == "acknowledgement"
+    assert first[0]["next_deadline"]["overdue"] is True
+    assert not {i["id"] for i in first} & {i["id"] for i in second}
+
+
+def test_the_inbox_fingerprint_moves_only_when_the_inbox_does() -> None:
+    uow = FakeUnitOfWork()
+    now = T0 + timedelta(days=1)
+    with uow:
+        [emergency] = flood(uow, total=3, emergencies=1)
+        uow.commit()
+    with uow:
+        before = inbox_fingerprint(uow, now)
+        assert inbox_fingerprint(uow, now) == before
+        request = uow.requests.get(emergency)
+        assert request is not None
+        request.acknowledge(origin="FR", by="fr-7", at=now, message_id=None)
+        uow.requests.save(request)
+        uow.commit()
+    with uow:
+        assert inbox_fingerprint(uow, now) != before

@@ -224,3 +224,30 @@ def test_the_inbox_has_no_english_left(pair: Pair, lang: str) -> None:
     assert english_left(html, msgids, lang) == []
     assert english_left(vn, msgids, lang) == []
     assert english_left(pair.fr_client.get("/inbox").text, msgids)  # the check sees English
+
+
+def test_the_inbox_is_paged_and_the_first_page_holds_the_most_urgent(
+    pair: Pair, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(inbox_page, "PAGE_SIZE", 2)
+    arrive(pair, 1, Urgency.EMERGENCY, minutes_left=500)  # the oldest
+    arrive(pair, 2, Urgency.ROUTINE, minutes_left=10)
+    arrive(pair, 3, Urgency.ROUTINE, minutes_left=20)
+
+    first = pair.fr_client.get("/inbox").text
+    second = pair.fr_client.get("/inbox?page=2").text
+    fragment = pair.fr_client.get("/inbox/fragment?page=2").text
+
+    assert re.findall(r'data-testid="inbox-row" data-reference="([^"]+)"', first) == [
+        "VN-2026-000901",
+        "VN-2026-000902",
+    ]
+    assert "Requests 1–2 of 3" in first
+    assert 'href="/inbox?page=2"' in first
+    assert 'rel="prev"' not in first
+    assert "3 requests are not yet acknowledged" in second  # all of them, on every page
+    assert 'data-fragment="/inbox/fragment?page=2"' in second
+    assert "Requests 3–3 of 3" in second
+    assert 'href="/inbox">' in second
+    assert 'data-reference="VN-2026-000903"' in fragment
+    assert 'data-reference="VN-2026-000901"' not in fragment

@@ -30,7 +30,12 @@ HYPOTHETICAL = "HYPOTHETICAL treaty status — demonstration only, not the depos
 # page → (path, who looks at it, where its UI strings are)
 PAGES: dict[str, tuple[str, str | None, *tuple[str, ...]]] = {
     "inbox": ("/inbox", "lan", "templates/inbox.html", "templates/_inbox_list.html"),
-    "directory": ("/directory", "lan", "templates/directory.html"),
+    "directory": (
+        "/directory",
+        "lan",
+        "templates/directory.html",
+        "templates/_directory_contacts.html",
+    ),
     "treaty": ("/treaty", "lan", "templates/treaty.html"),
     "admin": ("/admin", "admin", "templates/admin.html"),
     "login": ("/login", None, "templates/login.html", "pages/signin.py"),

@@ -9,19 +9,22 @@ acknowledged yet, then by the earliest deadline.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 from datetime import date, datetime
 from typing import Any
 
 from hanoi247.domain.basis import OtherBasis, RequestBasis
 from hanoi247.domain.cooperation import CooperationRequest
 from hanoi247.domain.grounds import delay_reasons, refusal_grounds
-from hanoi247.domain.lifecycle import TERMINAL, Action, RequestStatus
+from hanoi247.domain.lifecycle import Action
 from hanoi247.domain.offences import offence_catalogue
 from hanoi247.domain.references import Direction, RequestRef
 from hanoi247.domain.requests import Urgency, kinds_of
 from hanoi247.domain.schedule import Deadline
 from hanoi247.domain.treaty import Instrument
 from hanoi247.ports import UnitOfWork
+from hanoi247.ports_workflow import OpenSummary
 from hanoi247.services.context import Context
 from hanoi247.services.desk import load
 
@@ -223,39 +226,42 @@ def request_view(uow: UnitOfWork, request_id: str, ctx: Context) -> dict[str, An
     }
 
 
-def inbox_view(uow: UnitOfWork, now: datetime, *, limit: int = 1000) -> list[dict[str, Any]]:
-    """Open incoming requests, most urgent first (see the module docstring)."""
-    open_statuses = [s for s in RequestStatus if s not in TERMINAL]
-    requests = uow.requests.list(direction=Direction.INCOMING, statuses=open_statuses, limit=limit)
+def inbox_view(
+    uow: UnitOfWork, now: datetime, *, limit: int = 1000, offset: int = 0
+) -> list[dict[str, Any]]:
+    """Open incoming requests, most urgent first (see the module docstring), ``limit`` from
+    ``offset``: ordered by the database before the limit, so no emergency is ever cut off
+    by the newest routine requests."""
+    rows = uow.requests.inbox_rows(limit=limit, offset=offset)
     earliest: dict[str, Deadline] = {}
-    for deadline in uow.deadlines.unresolved_for([r.id for r in requests]):
+    for deadline in uow.deadlines.unresolved_for([r.id for r in rows]):
         earliest.setdefault(deadline.request_id, deadline)  # sorted by due time
-    far = datetime.max.replace(tzinfo=now.tzinfo)
-
-    def rank(request: CooperationRequest) -> tuple[int, int, datetime, str]:
-        due = earliest.get(request.id)
-        unacknowledged = 0 if request.acknowledged_at is None else 1
-        return (
-            URGENCY_RANK[request.urgency],
-            unacknowledged,
-            due.due_at if due else far,
-            request.id,
-        )
-
     items = []
-    for request in sorted(requests, key=rank):
-        due = earliest.get(request.id)
+    for row in rows:
+        due = earliest.get(row.id)
         items.append(
             {
-                "id": request.id,
-                "reference": request.reference,
-                "kind": request.kind,
-                "urgency": request.urgency.value,
-                "status": request.status.value,
-                "requesting_state": request.requesting_state,
-                "received_at": _time(request.received_at),
-                "acknowledged": request.acknowledged_at is not None,
+                "id": row.id,
+                "reference": row.reference,
+                "kind": row.kind,
+                "urgency": row.urgency,
+                "status": row.status,
+                "requesting_state": row.requesting_state,
+                "received_at": _time(row.received_at),
+                "acknowledged": row.acknowledged_at is not None,
                 "next_deadline": deadline_view(due, now) if due else None,
             }
         )
     return items
+
+
+def inbox_fingerprint(uow: UnitOfWork, now: datetime, incoming: OpenSummary | None = None) -> str:
+    """A short hash that changes whenever the inbox page would (a request arriving,
+    changing or closing, on either side; a deadline moving, missed, escalated or falling
+    due), from aggregates only: what the live stream polls. ``incoming``: the incoming
+    side's summary, if the caller already has it."""
+    if incoming is None:
+        incoming = uow.requests.open_summary(Direction.INCOMING, now)
+    outgoing = uow.requests.open_summary(Direction.OUTGOING, now)
+    text = repr([dataclasses.astuple(incoming), dataclasses.astuple(outgoing)])
+    return hashlib.sha256(text.encode()).hexdigest()[:20]

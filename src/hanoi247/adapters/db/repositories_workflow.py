@@ -12,7 +12,7 @@ from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, delete, func, insert, select, update
+from sqlalchemy import Row, case, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -28,10 +28,15 @@ from hanoi247.adapters.db.tables_workflow import (
 from hanoi247.domain.audit import require_utc
 from hanoi247.domain.cooperation import CooperationRequest
 from hanoi247.domain.errors import IntegrityError
-from hanoi247.domain.lifecycle import RequestStatus
+from hanoi247.domain.lifecycle import TERMINAL, RequestStatus
 from hanoi247.domain.offences import NationalProvision, OffenceMapping
 from hanoi247.domain.references import Direction
+from hanoi247.domain.requests import Urgency
 from hanoi247.domain.schedule import Deadline, DeadlineKind, DeadlineStatus
+from hanoi247.ports_workflow import InboxRow, OpenSummary
+
+OPEN = [s.value for s in RequestStatus if s not in TERMINAL]
+UNRESOLVED = [DeadlineStatus.OPEN.value, DeadlineStatus.MISSED.value]
 
 
 class SqlRequestRepository:
@@ -94,6 +99,103 @@ class SqlRequestRepository:
         rows = self._session.execute(query.limit(limit)).all()
         events = self._events([r.id for r in rows])
         return [read_request(r, events.get(r.id, [])) for r in rows]
+
+    def inbox_rows(self, *, limit: int, offset: int = 0) -> builtins.list[InboxRow]:
+        r = requests.c
+        due = (
+            select(deadlines.c.request_id, func.min(deadlines.c.due_at).label("due_at"))
+            .where(deadlines.c.resolved_at.is_(None), deadlines.c.status.in_(UNRESOLVED))
+            .group_by(deadlines.c.request_id)
+            .subquery()
+        )
+        rank = case({Urgency.EMERGENCY.value: 0, Urgency.URGENT.value: 1}, value=r.urgency, else_=2)
+        query = (
+            select(
+                r.id,
+                r.reference,
+                r.kind,
+                r.urgency,
+                r.status,
+                r.requesting_state,
+                r.received_at,
+                r.acknowledged_at,
+                due.c.due_at,
+            )
+            .select_from(requests.outerjoin(due, due.c.request_id == r.id))
+            .where(r.direction == Direction.INCOMING.value, r.status.in_(OPEN))
+            .order_by(
+                rank,
+                r.acknowledged_at.is_not(None),  # false (unacknowledged) first
+                due.c.due_at.is_(None),  # no deadline last, on both dialects
+                due.c.due_at,
+                r.received_at.is_(None),
+                r.received_at,
+                r.id,
+            )
+            .limit(limit)
+            .offset(offset)
+        )
+        return [
+            InboxRow(
+                id=row.id,
+                reference=row.reference,
+                kind=row.kind,
+                urgency=row.urgency,
+                status=row.status,
+                requesting_state=row.requesting_state,
+                received_at=row.received_at,
+                acknowledged_at=row.acknowledged_at,
+                next_due_at=row.due_at,
+            )
+            for row in self._session.execute(query)
+        ]
+
+    def open_summary(self, direction: Direction, now: datetime) -> OpenSummary:
+        r = requests.c
+        where = (r.direction == direction.value, r.status.in_(OPEN))
+        counts = self._session.execute(
+            select(
+                func.count(),
+                func.coalesce(func.sum(case((r.acknowledged_at.is_(None), 1), else_=0)), 0),
+                func.coalesce(func.sum(r.version), 0),
+                func.max(r.received_at),
+                func.max(r.sent_at),
+            ).where(*where)
+        ).one()
+        d = deadlines.c
+        unresolved = self._session.execute(
+            select(
+                func.count(),
+                func.coalesce(
+                    func.sum(case((d.status == DeadlineStatus.MISSED.value, 1), else_=0)), 0
+                ),
+                func.coalesce(func.sum(case((d.due_at <= require_utc(now, "now"), 1), else_=0)), 0),
+                func.coalesce(func.sum(d.escalations), 0),
+                func.min(d.due_at),
+                func.max(d.due_at),
+            )
+            .select_from(deadlines.join(requests, r.id == d.request_id))
+            .where(*where, d.resolved_at.is_(None), d.status.in_(UNRESOLVED))
+        ).one()
+        return OpenSummary(
+            open=int(counts[0]),
+            unacknowledged=int(counts[1]),
+            versions=int(counts[2]),
+            last_received_at=counts[3],
+            last_sent_at=counts[4],
+            deadlines=int(unresolved[0]),
+            missed=int(unresolved[1]),
+            overdue=int(unresolved[2]),
+            escalations=int(unresolved[3]),
+            first_due_at=unresolved[4],
+            last_due_at=unresolved[5],
+        )
+
+    def count_open_incoming(self) -> int:
+        query = select(func.count()).where(
+            requests.c.direction == Direction.INCOMING.value, requests.c.status.in_(OPEN)
+        )
+        return int(self._session.execute(query).scalar_one())
 
     def _read(self, row: Row[Any]) -> CooperationRequest:
         return read_request(row, self._events([row.id]).get(row.id, []))

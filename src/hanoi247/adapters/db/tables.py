@@ -120,6 +120,7 @@ audit_log = Table(
 # them here makes ``tables.metadata`` the whole schema wherever it is used (migrations,
 # schema tests). One line per module.
 from hanoi247.adapters.db import tables_accounts as _accounts  # noqa: E402, F401
+from hanoi247.adapters.db import tables_directory as _directory  # noqa: E402, F401
 from hanoi247.adapters.db import tables_federation as _federation  # noqa: E402, F401
 from hanoi247.adapters.db import tables_notifications as _notifications  # noqa: E402, F401
 from hanoi247.adapters.db import tables_web as _web  # noqa: E402, F401

@@ -50,6 +50,19 @@ requests = Table(
     Column("version", Integer, nullable=False),
     UniqueConstraint("origin_node", "reference"),
     Index(None, "direction", "status"),
+    # The inbox (``inbox_rows``, ``open_summary``) reads only these: it never touches the
+    # rows themselves (their JSON) but for the page it shows (migration 0007).
+    Index(
+        "ix_requests_inbox",
+        "direction",
+        "status",
+        "urgency",
+        "acknowledged_at",
+        "received_at",
+        "id",
+        "version",
+        "sent_at",
+    ),
 )
 
 request_events = Table(
@@ -97,6 +110,10 @@ deadlines = Table(
     Column("escalations", Integer, nullable=False),
     UniqueConstraint("request_id", "key"),
     Index(None, "status", "due_at"),
+    # Each request's earliest unresolved deadline, for the inbox (migration 0007).
+    Index(
+        "ix_deadlines_unresolved", "request_id", "status", "resolved_at", "due_at", "escalations"
+    ),
 )
 
 national_provisions = Table(

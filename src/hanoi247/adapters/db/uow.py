@@ -32,6 +32,7 @@ from hanoi247.adapters.db.repositories_accounts import (
     SqlOnCallRepository,
     SqlUserRepository,
 )
+from hanoi247.adapters.db.repositories_directory import SqlContactPointRepository
 from hanoi247.adapters.db.repositories_federation import SqlInbox, SqlOutbox, SqlPeerRepository
 from hanoi247.adapters.db.repositories_notifications import SqlNotificationOutbox
 from hanoi247.adapters.db.repositories_web import SqlWebSessionRepository
@@ -93,6 +94,7 @@ class SqlUnitOfWork:
     references = repository(SqlReferenceCounter)
     web_sessions = repository(SqlWebSessionRepository)
     notifications = repository(SqlNotificationOutbox)
+    contact_points = repository(SqlContactPointRepository)
 
     def __init__(self, session_factory: Callable[[], Session]) -> None:
         self._session_factory = session_factory

@@ -2,7 +2,9 @@
 
 This node first, then every pinned peer (any status), each with its State, node id, URL,
 key fingerprint and the local time now in each of its State's time zones; then the
-primary and backup officers on call at this node now (``null`` for a gap in the roster).
+primary and backup officers on call at this node now (``null`` for a gap in the roster);
+then the contact points of the directory (``contact_points``), each with ``stale`` when
+last verified over 180 days ago.
 """
 
 from __future__ import annotations
@@ -14,10 +16,18 @@ from fastapi import APIRouter
 
 from hanoi247.bootstrap import NodeRuntime
 from hanoi247.domain.accounts import Permission
+from hanoi247.domain.directory import ContactPoint
 from hanoi247.domain.federation import PeerStatus
 from hanoi247.entrypoints.web.api.common import Caller, Runtime, authorize
 from hanoi247.entrypoints.web.api.routing import ApiRoute, problem_responses
-from hanoi247.entrypoints.web.api.views import Directory, DutyOfficer, LocalTime, NodeEntry, OnCall
+from hanoi247.entrypoints.web.api.views import (
+    ContactPointEntry,
+    Directory,
+    DutyOfficer,
+    LocalTime,
+    NodeEntry,
+    OnCall,
+)
 from hanoi247.services.accounts import DutyOfficer as Duty
 from hanoi247.services.accounts import who_is_on_duty
 
@@ -51,10 +61,31 @@ def duty(found: Duty | None) -> DutyOfficer | None:
     )
 
 
+def contact_entry(runtime: NodeRuntime, point: ContactPoint, now: datetime) -> ContactPointEntry:
+    return ContactPointEntry(
+        state=point.state,
+        kind=point.kind.value,
+        article=point.basis.article,
+        article_confirmed=point.basis.confirmed,
+        agency=point.agency,
+        phones=list(point.phones),
+        emails=list(point.emails),
+        languages=list(point.languages),
+        channels=list(point.channels),
+        requires_dual_criminality=point.requires_dual_criminality,
+        notes=point.notes,
+        node_id=point.node_id,
+        last_verified=point.last_verified.isoformat(),
+        verified_by=point.verified_by,
+        stale=point.is_stale(now.date()),
+        time_zones=local_times(runtime, point.state, now),
+    )
+
+
 @router.get(
     "/directory",
     response_model=Directory,
-    summary="Pinned peers and who is on call here now",
+    summary="Pinned peers, who is on call here now, and the contact points of each State",
     responses=problem_responses(403),
 )
 def directory(user: Caller, runtime: Runtime) -> Directory:
@@ -63,6 +94,7 @@ def directory(user: Caller, runtime: Runtime) -> Directory:
     local = runtime.local
     with runtime.uow_factory() as uow:
         peers = uow.peers.list()
+        points = uow.contact_points.list()
     primary, backup = who_is_on_duty(runtime.uow_factory(), at=now)
     node = NodeEntry(
         node_id=local.node_id,
@@ -90,4 +122,5 @@ def directory(user: Caller, runtime: Runtime) -> Directory:
             )
             for peer in sorted(peers, key=lambda p: (p.state, p.node_id))
         ],
+        contact_points=[contact_entry(runtime, point, now) for point in points],
     )

@@ -1,6 +1,7 @@
 """``GET /api/v1/inbox``: the incoming requests still open, most urgent first
 (``services.queries.inbox_view``: emergency > urgent > routine, then those nobody has
-acknowledged, then by the earliest deadline). Metadata only: ids, references, kinds,
+acknowledged, then by the earliest deadline; ordered before ``limit``, then ``offset`` to page
+on). Metadata only: ids, references, kinds,
 statuses and deadlines; open ``GET /api/v1/requests/{id}`` (the same id as on the
 requesting node) for the content."""
 
@@ -26,9 +27,12 @@ router = APIRouter(route_class=ApiRoute, tags=["inbox"])
     responses=problem_responses(403),
 )
 def inbox(
-    user: Caller, runtime: Runtime, limit: Annotated[int, Query(ge=1, le=1000)] = 1000
+    user: Caller,
+    runtime: Runtime,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
+    offset: Annotated[int, Query(ge=0)] = 0,
 ) -> Inbox:
     authorize(user, Permission.CASE_METADATA_READ)
     with runtime.uow_factory() as uow:
-        items = inbox_view(uow, runtime.clock.now(), limit=limit)
+        items = inbox_view(uow, runtime.clock.now(), limit=limit, offset=offset)
     return Inbox(items=[InboxItem.model_validate(item) for item in items])

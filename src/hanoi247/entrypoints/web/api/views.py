@@ -235,10 +235,30 @@ class OnCall(View):
     backup: DutyOfficer | None
 
 
+class ContactPointEntry(View):
+    state: str
+    kind: str  # point_of_contact_24_7 | central_authority
+    article: str
+    article_confirmed: bool
+    agency: str
+    phones: list[str]
+    emails: list[str]
+    languages: list[str]  # ISO 639-1
+    channels: list[str]
+    requires_dual_criminality: bool | None  # null: unknown
+    notes: str
+    node_id: str | None
+    last_verified: str  # YYYY-MM-DD
+    verified_by: str
+    stale: bool  # last verified over 180 days ago
+    time_zones: list[LocalTime]
+
+
 class Directory(View):
     node: NodeEntry
     on_call: OnCall
     peers: list[NodeEntry]
+    contact_points: list[ContactPointEntry] = []
 
 
 # -- treaty ------------------------------------------------------------------------------

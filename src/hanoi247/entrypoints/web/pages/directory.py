@@ -6,21 +6,29 @@ the pinned peers with URL, fingerprint, status and when they were last verified.
 a directory of contact points exists, "last verified" is the day the peer was pinned; a
 verification older than ``STALE_AFTER`` is flagged in words, not only in colour.
 
-The contact points of each State (24/7 point of contact, central authority) will go in
-the ``contacts`` slot of ``directory.html`` (``StateEntry.contacts``).
+The contact points of each State (24/7 point of contact, Art. 41; central authority,
+Art. 40) come from the directory (``hanoi247 directory set``), shown by
+``_directory_contacts.html`` from ``StateEntry.contacts``: agency, phones, e-mails,
+accepted languages (named in the viewer's language), channels, dual criminality, the
+linked pinned node, and "last verified" with a STALE warning past 180 days. A State with
+contact points but no pinned node has a section too.
 """
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
+from babel import Locale, UnknownLocaleError
 from fastapi import APIRouter, Depends
 from starlette.requests import Request
 from starlette.responses import Response
 
 from hanoi247 import i18n
+from hanoi247.domain.directory import ContactPoint, dual_criminality_word
 from hanoi247.domain.federation import Peer, PeerStatus
 from hanoi247.entrypoints.web.pages.desk import Viewer, WebDesk, desk_of, signed_in
 from hanoi247.entrypoints.web.pages.render import render
@@ -48,7 +56,41 @@ class StateEntry:
     zones: tuple[str, ...]
     nodes: list[NodeRow] = field(default_factory=list)
     own: bool = False
-    contacts: tuple[Any, ...] = ()  # contact points, once the directory holds them
+    contacts: tuple[ContactRow, ...] = ()  # the directory's contact points of the State
+
+
+@dataclass(frozen=True, slots=True)
+class ContactRow:
+    point: ContactPoint
+    languages: tuple[str, ...]  # names in the viewer's language
+    dual_criminality: str  # yes | no | unknown
+    stale: bool
+    node: NodeRow | None = None  # the linked pinned node (or this node)
+
+    @property
+    def kind(self) -> str:
+        return self.point.kind.value
+
+
+def language_names(codes: tuple[str, ...], lang: str) -> tuple[str, ...]:
+    """ISO 639-1 codes as language names in ``lang`` (the code itself when unknown)."""
+    try:
+        names: Mapping[str, str] = Locale.parse(lang).languages
+    except (ValueError, UnknownLocaleError):
+        names = {}
+    return tuple(str(names.get(code, code)) for code in codes)
+
+
+def _contact_row(
+    point: ContactPoint, nodes: dict[str, NodeRow], now: datetime, lang: str
+) -> ContactRow:
+    return ContactRow(
+        point=point,
+        languages=language_names(point.languages, lang),
+        dual_criminality=dual_criminality_word(point.requires_dual_criminality),
+        stale=point.is_stale(now.date(), STALE_AFTER.days),
+        node=nodes.get(point.node_id) if point.node_id else None,
+    )
 
 
 def _own_row(desk: WebDesk) -> NodeRow:
@@ -77,8 +119,11 @@ def _peer_row(peer: Peer, now: datetime) -> NodeRow:
     )
 
 
-def directory_entries(desk: WebDesk, peers: list[Peer], *, lang: str) -> list[StateEntry]:
-    """This node's State first, then every State with a pinned peer, by name."""
+def directory_entries(
+    desk: WebDesk, peers: list[Peer], *, lang: str, contacts: list[ContactPoint] | None = None
+) -> list[StateEntry]:
+    """This node's State first, then every State with a pinned peer or a contact point,
+    by name."""
     now = desk.clock.now()
     own_state = desk.runtime.local.identity.state.upper()
     entries: dict[str, StateEntry] = {}
@@ -98,6 +143,13 @@ def directory_entries(desk: WebDesk, peers: list[Peer], *, lang: str) -> list[St
     entry(own_state).nodes.append(_own_row(desk))
     for peer in sorted(peers, key=lambda p: p.name.casefold()):
         entry(peer.state).nodes.append(_peer_row(peer, now))
+    nodes = {node.node_id: node for e in entries.values() for node in e.nodes}
+    by_state: dict[str, list[ContactRow]] = {}
+    for point in contacts or ():
+        by_state.setdefault(point.state, []).append(_contact_row(point, nodes, now, lang))
+    for code, rows in by_state.items():
+        found = entry(code)
+        entries[found.code] = dataclasses.replace(found, contacts=tuple(rows))
     others = sorted((e for e in entries.values() if not e.own), key=lambda e: e.name.casefold())
     return [entries[own_state], *others]
 
@@ -107,12 +159,13 @@ def directory(request: Request, viewer: Annotated[Viewer, Depends(signed_in)]) -
     desk = desk_of(request)
     with desk.uow_factory() as uow:
         peers = uow.peers.list()
+        contacts = uow.contact_points.list()
     return render(
         request,
         "directory.html",
         viewer=viewer,
         title=viewer.tr.gettext("Directory"),
-        entries=directory_entries(desk, peers, lang=viewer.lang),
+        entries=directory_entries(desk, peers, lang=viewer.lang, contacts=contacts),
         now=desk.clock.now(),
         stale_days=STALE_AFTER.days,
     )

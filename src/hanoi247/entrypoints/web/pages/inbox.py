@@ -1,15 +1,17 @@
 """The inbox: ``/inbox``, ``/inbox/fragment``, ``/inbox/events``.
 
 ``/inbox`` lists open incoming requests, most urgent first (``services.queries.inbox_view``:
-emergency > urgent > routine, then unacknowledged, then by the earliest deadline), each with
-a live countdown to its next deadline; a banner counts those nobody has acknowledged yet.
-Below, the open requests this desk sent.
+emergency > urgent > routine, then unacknowledged, then by the earliest deadline, ordered by
+the database), ``PAGE_SIZE`` a page (``?page=2``; page 1 always holds the most urgent), each
+with a live countdown to its next deadline; a banner counts those nobody has acknowledged
+yet (on every page). Below, the open requests this desk sent.
 
 Live updates without reloading: ``static/desk.js`` opens an ``EventSource`` on
 ``/inbox/events``, a server-sent event stream for signed-in sessions that polls the inbox
 every ``POLL_SECONDS`` and sends ``event: inbox`` with the inbox's fingerprint when the
-stream opens and whenever it changes; desk.js then fetches ``/inbox/fragment`` (the list
-alone) and swaps it in. The stream ends after ``STREAM_SECONDS`` (the browser reconnects,
+stream opens and whenever it changes (``services.queries.inbox_fingerprint``: aggregates
+only, no request loaded); desk.js then fetches ``/inbox/fragment?page=N`` (the list alone,
+the page shown) and swaps it in. The stream ends after ``STREAM_SECONDS`` (the browser reconnects,
 and the session is checked again). It does not subscribe to the in-app alert hub: a
 subscription there counts as an open session for the alert channel.
 """
@@ -17,8 +19,6 @@ subscription there counts as an open session for the alert channel.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -41,7 +41,7 @@ from hanoi247.entrypoints.web.pages.live import (
 )
 from hanoi247.entrypoints.web.pages.render import render
 from hanoi247.entrypoints.web.pages.shell import INBOX_READERS
-from hanoi247.services.queries import inbox_view
+from hanoi247.services.queries import inbox_fingerprint, inbox_view
 
 router = APIRouter(include_in_schema=False)
 POLL_SECONDS = 2.0
@@ -49,6 +49,7 @@ STREAM_SECONDS = 300.0
 HEARTBEAT_SECONDS = 15.0
 RETRY_MS = 3000
 OUTGOING_SHOWN = 200
+PAGE_SIZE = 100
 
 
 def _outgoing(desk: WebDesk) -> list[dict[str, Any]]:
@@ -72,34 +73,43 @@ def _outgoing(desk: WebDesk) -> list[dict[str, Any]]:
     ]
 
 
-def snapshot(desk: WebDesk) -> tuple[list[dict[str, Any]], list[dict[str, Any]], str]:
-    """(incoming, outgoing, fingerprint): what the list shows, and a hash that changes
-    whenever any of it does (a new request, a status, a deadline becoming overdue)."""
+def fingerprint_of(desk: WebDesk) -> str:
+    """A hash that changes whenever the list does (a new request, a status, a deadline
+    becoming overdue...), from two aggregate queries: what the event stream polls."""
     with desk.uow_factory() as uow:
-        incoming = inbox_view(uow, desk.clock.now())
-    outgoing = _outgoing(desk)
-    text = json.dumps([incoming, outgoing], sort_keys=True, default=str)
-    return incoming, outgoing, hashlib.sha256(text.encode()).hexdigest()[:20]
+        return inbox_fingerprint(uow, desk.clock.now())
 
 
-def list_context(desk: WebDesk, viewer: Viewer) -> dict[str, Any]:
-    incoming, outgoing, fingerprint = snapshot(desk)
+def list_context(desk: WebDesk, viewer: Viewer, page: int = 1) -> dict[str, Any]:
+    """Page ``page`` of the inbox (``PAGE_SIZE`` rows; page 1 holds the most urgent)."""
     now = desk.clock.now()
+    with desk.uow_factory() as uow:
+        summary = uow.requests.open_summary(Direction.INCOMING, now)
+        pages = max(1, -(-summary.open // PAGE_SIZE))
+        page = min(max(page, 1), pages)
+        offset = (page - 1) * PAGE_SIZE
+        incoming = inbox_view(uow, now, limit=PAGE_SIZE, offset=offset)
+        fingerprint = inbox_fingerprint(uow, now, summary)
     for item in incoming:
         due = item["next_deadline"]
         item["countdown"] = countdown(due["due_at"], now, viewer.lang) if due else None
     return {
         "items": incoming,
-        "outgoing": outgoing,
+        "outgoing": _outgoing(desk),
         "fingerprint": fingerprint,
-        "unacknowledged": sum(1 for i in incoming if not i["acknowledged"]),
+        "unacknowledged": summary.unacknowledged,
+        "page_number": page,
+        "pages": pages,
+        "total": summary.open,
+        "first": offset + 1 if incoming else 0,
+        "last": offset + len(incoming),
         "now": now,
         **labelling(viewer),
     }
 
 
 @router.get("/inbox")
-def inbox(request: Request, viewer: SignedIn) -> Response:
+def inbox(request: Request, viewer: SignedIn, page: int = 1) -> Response:
     require(viewer, *INBOX_READERS)
     desk = desk_of(request)
     return render(
@@ -108,15 +118,16 @@ def inbox(request: Request, viewer: SignedIn) -> Response:
         viewer=viewer,
         title=viewer.tr.gettext("Inbox"),
         labels=countdown_labels(viewer, desk.clock.now()),
-        **list_context(desk, viewer),
+        **list_context(desk, viewer, page),
     )
 
 
 @router.get("/inbox/fragment")
-def inbox_fragment(request: Request, viewer: SignedIn) -> Response:
+def inbox_fragment(request: Request, viewer: SignedIn, page: int = 1) -> Response:
     require(viewer, *INBOX_READERS)
     desk = desk_of(request)
-    return render_fragment(request, "_inbox_list.html", viewer=viewer, **list_context(desk, viewer))
+    context = list_context(desk, viewer, page)
+    return render_fragment(request, "_inbox_list.html", viewer=viewer, **context)
 
 
 async def inbox_stream(
@@ -153,7 +164,7 @@ async def inbox_events(request: Request, viewer: SignedIn) -> Response:
     desk = desk_of(request)
 
     async def fingerprint() -> str:
-        return (await run_in_threadpool(snapshot, desk))[2]
+        return await run_in_threadpool(fingerprint_of, desk)
 
     stream = inbox_stream(
         fingerprint,

@@ -1,0 +1,220 @@
+"""``hanoi247 directory``: the contact points of each State (Art. 41 24/7 point of contact,
+Art. 40 central authority), kept current instead of circulating twice a year.
+
+``set`` adds or replaces one State's contact point of one kind, ``verify`` records that
+it was checked today, ``list`` shows them all with a STALE flag past 180 days. Every
+change writes an audit entry in the same transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+
+from hanoi247.domain.directory import (
+    STALE_AFTER_DAYS,
+    ContactKind,
+    ContactPoint,
+    dual_criminality_word,
+    parse_dual_criminality,
+)
+from hanoi247.domain.errors import IntegrityError
+from hanoi247.ports import UnitOfWork
+
+directory_app = typer.Typer(
+    help="Contact points of each State: 24/7 point of contact, central authority.",
+    no_args_is_help=True,
+)
+
+DataDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir",
+        help="The node's data directory (default: $HANOI247_DATA_DIR or ~/.hanoi247).",
+        show_default=False,
+    ),
+]
+By = Annotated[str, typer.Option("--by", help="Who does this (for the audit trail).")]
+Kind = Annotated[ContactKind, typer.Option("--kind", help="Which contact point.")]
+
+
+def _fail(message: str) -> NoReturn:
+    typer.echo(f"hanoi247: error: {message}", err=True)
+    raise typer.Exit(2)
+
+
+@contextmanager
+def _uow(data_dir: Path | None, *, create: bool) -> Iterator[UnitOfWork | None]:
+    from hanoi247.bootstrap import database, settings_for
+
+    with database(settings_for(data_dir), create=create) as db:
+        if db is None:
+            yield None
+            return
+        with db.uow_factory() as uow:
+            yield uow
+
+
+def _split(value: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+def _day(value: str | None, option: str) -> date:
+    if value is None:
+        return datetime.now(UTC).date()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        _fail(f"{option}: expected a date YYYY-MM-DD, got {value!r}")
+
+
+def point_json(point: ContactPoint, today: date) -> dict[str, Any]:
+    return {
+        "state": point.state,
+        "kind": point.kind.value,
+        "article": point.basis.article,
+        "article_confirmed": point.basis.confirmed,
+        "agency": point.agency,
+        "phones": list(point.phones),
+        "emails": list(point.emails),
+        "languages": list(point.languages),
+        "channels": list(point.channels),
+        "requires_dual_criminality": point.requires_dual_criminality,
+        "notes": point.notes,
+        "node_id": point.node_id,
+        "last_verified": point.last_verified.isoformat(),
+        "verified_by": point.verified_by,
+        "stale": point.is_stale(today),
+    }
+
+
+@directory_app.command("set")
+def directory_set(
+    state: Annotated[str, typer.Argument(help="The State, ISO alpha-2 (FR, VN).")],
+    kind: Kind = ContactKind.POINT_OF_CONTACT_24_7,
+    agency: Annotated[str, typer.Option("--agency", help="The designated agency.")] = "",
+    phone: Annotated[
+        list[str] | None, typer.Option("--phone", help="A phone number (repeat for more).")
+    ] = None,
+    email: Annotated[
+        list[str] | None, typer.Option("--email", help="An e-mail address (repeat for more).")
+    ] = None,
+    languages: Annotated[
+        str, typer.Option("--languages", help="Accepted languages, ISO 639-1: fr,en.")
+    ] = "",
+    channels: Annotated[
+        str, typer.Option("--channels", help="Channels: hanoi247,phone,email,fax.")
+    ] = "",
+    dual_criminality: Annotated[
+        str, typer.Option("--dual-criminality", help="yes, no or unknown.")
+    ] = "unknown",
+    notes: Annotated[str, typer.Option("--notes", help="Anything an officer should know.")] = "",
+    node_id: Annotated[
+        str | None, typer.Option("--node-id", help="The pinned peer node serving it.")
+    ] = None,
+    verified_on: Annotated[
+        str | None, typer.Option("--verified-on", help="When it was checked (default today).")
+    ] = None,
+    data_dir: DataDir = None,
+    by: By = "operator",
+) -> None:
+    """Add or replace the contact point of STATE of --kind."""
+    try:
+        point = ContactPoint(
+            state=state.strip().upper(),
+            kind=kind,
+            agency=agency.strip(),
+            phones=tuple(p.strip() for p in phone or () if p.strip()),
+            emails=tuple(e.strip() for e in email or () if e.strip()),
+            languages=tuple(code.lower() for code in _split(languages)),
+            channels=tuple(c.lower() for c in _split(channels)),
+            requires_dual_criminality=parse_dual_criminality(dual_criminality),
+            notes=notes.strip(),
+            node_id=node_id or None,
+            last_verified=_day(verified_on, "--verified-on"),
+            verified_by=by,
+        )
+    except ValueError as error:
+        _fail(str(error))
+    now = datetime.now(UTC)
+    with _uow(data_dir, create=True) as uow:
+        assert uow is not None
+        new = uow.contact_points.upsert(point, at=now)
+        uow.audit.append(
+            at=now,
+            actor=by,
+            tag="directory:contact:added" if new else "directory:contact:updated",
+            subject=f"{point.state}:{point.kind.value}",
+            details={
+                "agency": point.agency,
+                "languages": ",".join(point.languages),
+                "channels": ",".join(point.channels),
+                "dual_criminality": dual_criminality_word(point.requires_dual_criminality),
+                "node_id": point.node_id,
+                "last_verified": point.last_verified.isoformat(),
+            },
+        )
+        uow.commit()
+    typer.echo(json.dumps(point_json(point, now.date()), ensure_ascii=False, indent=2))
+
+
+@directory_app.command("verify")
+def directory_verify(
+    state: Annotated[str, typer.Argument(help="The State, ISO alpha-2.")],
+    kind: Kind = ContactKind.POINT_OF_CONTACT_24_7,
+    data_dir: DataDir = None,
+    by: By = "operator",
+) -> None:
+    """Record that the contact point of STATE was checked today."""
+    now = datetime.now(UTC)
+    code = state.strip().upper()
+    with _uow(data_dir, create=False) as uow:
+        if uow is None:
+            _fail(f"no {kind.value} for {code}: the directory is empty")
+        try:
+            point = uow.contact_points.mark_verified(code, kind, on=now.date(), by=by, at=now)
+        except IntegrityError:
+            _fail(f"no {kind.value} for {code}; add it with `hanoi247 directory set`")
+        uow.audit.append(
+            at=now,
+            actor=by,
+            tag="directory:contact:verified",
+            subject=f"{code}:{kind.value}",
+            details={"last_verified": now.date().isoformat()},
+        )
+        uow.commit()
+    typer.echo(json.dumps(point_json(point, now.date()), ensure_ascii=False, indent=2))
+
+
+@directory_app.command("list")
+def directory_list(
+    data_dir: DataDir = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
+) -> None:
+    """Every contact point, by State; STALE when last verified over 180 days ago."""
+    today = datetime.now(UTC).date()
+    with _uow(data_dir, create=False) as uow:
+        points = [] if uow is None else uow.contact_points.list()
+    if as_json:
+        document = {"contact_points": [point_json(p, today) for p in points]}
+        typer.echo(json.dumps(document, ensure_ascii=False, indent=2))
+        return
+    if not points:
+        typer.echo("No contact point yet: add one with `hanoi247 directory set STATE ...`.")
+        return
+    for p in points:
+        flag = f"  STALE (over {STALE_AFTER_DAYS} days)" if p.is_stale(today) else ""
+        typer.echo(f"{p.state}  {p.kind.value}  {p.agency}")
+        typer.echo(
+            f"    phones: {', '.join(p.phones) or '-'}  e-mails: {', '.join(p.emails) or '-'}"
+        )
+        languages, channels = ",".join(p.languages) or "-", ",".join(p.channels) or "-"
+        dual = dual_criminality_word(p.requires_dual_criminality)
+        typer.echo(f"    languages: {languages}  channels: {channels}  dual criminality: {dual}")
+        typer.echo(f"    last verified: {p.last_verified.isoformat()} by {p.verified_by}{flag}")

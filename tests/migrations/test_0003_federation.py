@@ -1,0 +1,94 @@
+"""Migration 0003 (federation): up with real peers, outbox and inbox rows, down to 0002
+(earlier rows intact, federation tables gone), up again."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import sqlalchemy as sa
+
+from hanoi247.adapters.db import migrate
+from hanoi247.adapters.db.engine import make_engine
+from hanoi247.adapters.db.uow import make_uow_factory
+from hanoi247.domain.federation import MessageType, OutboxStatus, OutgoingMessage, Peer, PeerKey
+from hanoi247.domain.treaty import ActionKind, TreatyAction
+
+T0 = datetime(2026, 11, 29, 3, 0, tzinfo=UTC)
+FEDERATION = {"peers", "peer_keys", "outbox", "inbox"}
+
+
+def table_names(url: str) -> set[str]:
+    engine = make_engine(url)
+    try:
+        return set(sa.inspect(engine).get_table_names()) - {"alembic_version"}
+    finally:
+        engine.dispose()
+
+
+def store_foundation_row(url: str) -> None:
+    engine = make_engine(url)
+    try:
+        with make_uow_factory(engine)() as uow:
+            uow.treaty_actions.replace_all(
+                [TreatyAction("VN", "uncc", ActionKind.SIGNATURE, date(2025, 10, 25))],
+                source="status.csv", as_of=None, imported_by="operator", at=T0,
+            )  # fmt: skip
+            uow.commit()
+    finally:
+        engine.dispose()
+
+
+def store_federation_rows(url: str) -> None:
+    engine = make_engine(url)
+    try:
+        with make_uow_factory(engine)() as uow:
+            uow.peers.add(Peer(
+                node_id="fr-oclctic", state="FR", name="OCLCTIC", url="https://247.example.fr",
+                fingerprint="AAAA BBBB", pinned_at=T0, pinned_by="operator",
+                keys=(PeerKey("k-sig", "sig", {"kty": "OKP", "crv": "Ed25519", "x": "s"}, T0),
+                      PeerKey("k-enc", "enc", {"kty": "OKP", "crv": "X25519", "x": "e"}, T0)),
+            ))  # fmt: skip
+            entry = uow.outbox.enqueue(
+                OutgoingMessage("fr-oclctic", MessageType.DRILL_PING, {"note": "drill"}, "case-1"),
+                message_id="0192f1a0-0000-7000-8000-000000000001", at=T0,
+            )  # fmt: skip
+            uow.outbox.mark_delivered(entry.id, at=T0, receipt="receipt-jws")
+            uow.inbox.add(
+                origin_node="fr-oclctic", message_id="0192f1a0-0000-7000-8000-000000000002",
+                type="drill.pong", case_id="case-1", in_reply_to=entry.message_id, sent_at=T0,
+                received_at=T0, envelope_sha256="0" * 64, body={"ping_id": entry.message_id},
+                receipt="our-receipt",
+            )  # fmt: skip
+            uow.commit()
+        with make_uow_factory(engine)() as uow:
+            peer = uow.peers.get("fr-oclctic")
+            assert peer is not None
+            assert {k.kid for k in peer.keys} == {"k-sig", "k-enc"}
+            delivered = uow.outbox.by_message_id("0192f1a0-0000-7000-8000-000000000001")
+            assert delivered is not None
+            assert delivered.status is OutboxStatus.DELIVERED
+            assert delivered.receipt == "receipt-jws"
+            assert uow.inbox.count() == 1
+    finally:
+        engine.dispose()
+
+
+def test_upgrade_with_rows_downgrade_to_0002_and_upgrade_again(empty_db_url: str) -> None:
+    migrate.upgrade(empty_db_url, "0002")
+    store_foundation_row(empty_db_url)
+    migrate.upgrade(empty_db_url, "0003")
+    assert table_names(empty_db_url) >= FEDERATION
+    store_federation_rows(empty_db_url)
+
+    migrate.downgrade(empty_db_url, "0002")
+    assert migrate.current(empty_db_url) == "0002"
+    assert not FEDERATION & table_names(empty_db_url)
+    engine = make_engine(empty_db_url)
+    try:
+        with make_uow_factory(engine)() as uow:
+            assert [a.participant for a in uow.treaty_actions.list()] == ["VN"]
+    finally:
+        engine.dispose()
+
+    migrate.upgrade(empty_db_url, "0003")
+    store_federation_rows(empty_db_url)  # the tables and constraints come back whole

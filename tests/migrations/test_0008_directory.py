@@ -1,0 +1,79 @@
+"""Migration 0008 (directory of contact points): up with real rows, down, up again."""
+
+from __future__ import annotations
+
+import importlib.util
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from hanoi247.adapters.db import migrate
+from hanoi247.adapters.db.engine import make_engine
+from hanoi247.adapters.db.uow import make_uow_factory
+from hanoi247.domain.directory import ContactKind, ContactPoint
+
+AT = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+POINT = ContactPoint(
+    state="VN",
+    kind=ContactKind.POINT_OF_CONTACT_24_7,
+    agency="Fictional VN desk",
+    phones=("+84 24 5550 0100",),
+    emails=("duty@vn.example.net",),
+    languages=("vi", "en"),
+    channels=("hanoi247", "phone"),
+    requires_dual_criminality=None,
+    node_id="vn-a05",
+    last_verified=date(2026, 5, 1),
+    verified_by="admin",
+)
+
+
+def previous_revision() -> str:
+    """0007 if another migration came in before this one, else 0006: read from the file."""
+    versions = Path(migrate.__file__).parent / "migrations" / "versions"
+    spec = importlib.util.spec_from_file_location("m0008", versions / "0008_directory.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    down = module.down_revision
+    assert isinstance(down, str)
+    return down
+
+
+def table_names(url: str) -> set[str]:
+    engine = make_engine(url)
+    try:
+        return set(sa.inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def store_and_read(url: str) -> None:
+    engine = make_engine(url)
+    try:
+        uow = make_uow_factory(engine)
+        with uow() as u:
+            u.contact_points.upsert(POINT, at=AT)
+            u.contact_points.mark_verified("VN", POINT.kind, on=date(2026, 12, 1), by="lan", at=AT)
+            u.commit()
+        with uow() as u:
+            [stored] = u.contact_points.list()
+        assert stored == POINT.verified(date(2026, 12, 1), "lan")
+    finally:
+        engine.dispose()
+
+
+def test_0008_up_with_rows_down_and_up_again(empty_db_url: str) -> None:
+    migrate.upgrade(empty_db_url, "0008")
+    assert "contact_points" in table_names(empty_db_url)
+    store_and_read(empty_db_url)
+
+    down = previous_revision()
+    migrate.downgrade(empty_db_url, down)
+    assert migrate.current(empty_db_url) == down
+    assert "contact_points" not in table_names(empty_db_url)
+
+    migrate.upgrade(empty_db_url, "0008")
+    store_and_read(empty_db_url)

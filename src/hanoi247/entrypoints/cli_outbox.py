@@ -18,9 +18,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from hanoi247.domain.errors import IntegrityError
 from hanoi247.domain.federation import OutboxEntry, OutboxStatus
 from hanoi247.ports import UnitOfWork
+from hanoi247.services.federation import NoSuchOutboxEntry, NotADeadLetter, retry_dead_letter
 
 outbox_app = typer.Typer(
     help="The outbox: messages waiting, delivered, and dead letters (never silent).",
@@ -97,22 +97,10 @@ def retry(
     """Put a dead letter back in the queue (recorded in the audit log)."""
     now = datetime.now(UTC)
     with _uow(data_dir or ctx.obj) as uow:
-        entry = uow.outbox.get(entry_id)
-        if entry is None:
-            _fail(f"no outbox entry {entry_id}")
-        if entry.status is not OutboxStatus.DEAD:
-            _fail(f"outbox entry {entry_id} is {entry.status.value}, not a dead letter")
         try:
-            uow.outbox.retry(entry_id, at=now)
-        except IntegrityError:
-            _fail(f"outbox entry {entry_id} is not a dead letter")
-        uow.audit.append(
-            at=now,
-            actor=by,
-            tag="federation:message:retried",
-            subject=entry.message_id,
-            details={"type": entry.type.value, "to": entry.to_node, "entry": entry_id},
-        )
+            entry = retry_dead_letter(uow, entry_id, by=by, at=now)
+        except (NoSuchOutboxEntry, NotADeadLetter) as exc:
+            _fail(str(exc))
         uow.commit()
     if as_json:
         document = {"retried": entry_id, "message_id": entry.message_id, "to": entry.to_node}

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from hanoi247.domain.errors import DomainError, ErrorCode
-from hanoi247.domain.federation import MessageType, OutgoingMessage
+from hanoi247.domain.federation import MessageType, OutboxEntry, OutboxStatus, OutgoingMessage
 from hanoi247.domain.ids import uuid7
 from hanoi247.ports import UnitOfWork
 
@@ -146,3 +146,33 @@ def default_dispatcher() -> IncomingDispatcher:
     dispatcher.register(MessageType.DRILL_PING, handle_drill_ping)
     dispatcher.register(MessageType.DRILL_PONG, handle_drill_pong)
     return dispatcher
+
+
+class NoSuchOutboxEntry(DomainError):
+    def __init__(self, entry_id: int) -> None:
+        self.entry_id = entry_id
+        super().__init__(f"no outbox entry {entry_id}")
+
+
+class NotADeadLetter(DomainError):
+    def __init__(self, entry_id: int, status: str) -> None:
+        self.entry_id, self.status = entry_id, status
+        super().__init__(f"outbox entry {entry_id} is {status}, not a dead letter")
+
+
+def retry_dead_letter(uow: UnitOfWork, entry_id: int, *, by: str, at: datetime) -> OutboxEntry:
+    """Put a dead letter back in the queue, audited; the caller commits (CLI, admin page)."""
+    entry = uow.outbox.get(entry_id)
+    if entry is None:
+        raise NoSuchOutboxEntry(entry_id)
+    if entry.status is not OutboxStatus.DEAD:
+        raise NotADeadLetter(entry_id, entry.status.value)
+    uow.outbox.retry(entry_id, at=at)
+    uow.audit.append(
+        at=at,
+        actor=by,
+        tag="federation:message:retried",
+        subject=entry.message_id,
+        details={"type": entry.type.value, "to": entry.to_node, "entry": entry_id},
+    )
+    return entry

@@ -20,7 +20,7 @@ from starlette.responses import RedirectResponse, Response
 
 from hanoi247 import i18n
 from hanoi247.domain.accounts import LOCALES, Permission, Role
-from hanoi247.domain.errors import IntegrityError, Problem, ValidationFailed
+from hanoi247.domain.errors import Problem, ValidationFailed
 from hanoi247.domain.federation import OutboxStatus
 from hanoi247.entrypoints.web.pages.desk import (
     BadRequest,
@@ -32,7 +32,9 @@ from hanoi247.entrypoints.web.pages.desk import (
     signed_in,
 )
 from hanoi247.entrypoints.web.pages.render import render
+from hanoi247.services import federation as federation_service
 from hanoi247.services.accounts import NewUser, add_user, list_users
+from hanoi247.services.federation import NoSuchOutboxEntry, NotADeadLetter
 
 router = APIRouter(include_in_schema=False)
 ADMINS = (Permission.USER_MANAGE, Permission.PEER_MANAGE)
@@ -148,22 +150,12 @@ def retry_dead_letter(
     desk = desk_of(request)
     now = desk.clock.now()
     with desk.uow_factory() as uow:
-        entry = uow.outbox.get(entry_id)
-        if entry is None:
-            raise NotFound(str(entry_id))
-        if entry.status is not OutboxStatus.DEAD:
-            return RedirectResponse("/admin?notice=not_dead#outbox", status_code=303)
         try:
-            uow.outbox.retry(entry_id, at=now)
-        except IntegrityError:
+            federation_service.retry_dead_letter(uow, entry_id, by=viewer.user.id, at=now)
+        except NoSuchOutboxEntry:
+            raise NotFound(str(entry_id)) from None
+        except NotADeadLetter:
             return RedirectResponse("/admin?notice=not_dead#outbox", status_code=303)
-        uow.audit.append(
-            at=now,
-            actor=viewer.user.id,
-            tag="federation:message:retried",
-            subject=entry.message_id,
-            details={"type": entry.type.value, "to": entry.to_node, "entry": entry_id},
-        )
         uow.commit()
     desk.runtime.notify_outbox()
     return RedirectResponse("/admin?notice=retried#outbox", status_code=303)

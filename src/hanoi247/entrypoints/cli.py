@@ -10,12 +10,13 @@ import json
 import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 
 from hanoi247.domain.errors import Hanoi247Error, Severity, StatusDataError
 from hanoi247.entrypoints.cli_accounts import oncall_app, user_app
+from hanoi247.entrypoints.cli_common import DataDirOption, emit, fail
 from hanoi247.entrypoints.cli_directory import directory_app
 from hanoi247.entrypoints.cli_node import (
     drill_app,
@@ -56,24 +57,6 @@ app.add_typer(directory_app, name="directory")
 app.command("init")(init_command)
 app.command("serve")(serve_command)
 app.command("demo")(demo_command)
-
-DataDirOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--data-dir",
-        help="The node's data directory (default: $HANOI247_DATA_DIR or ~/.hanoi247).",
-        show_default=False,
-    ),
-]
-
-
-def fail(message: str, code: int = 2) -> NoReturn:
-    typer.echo(f"hanoi247: error: {message}", err=True)
-    raise typer.Exit(code)
-
-
-def emit(document: Any) -> None:
-    typer.echo(json.dumps(document, ensure_ascii=False, indent=2))
 
 
 def parse_day(value: str | None, option: str = "--on") -> date:

@@ -7,18 +7,18 @@ API token) are printed exactly once, when created, and never stored in clear.
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 
 from hanoi247.domain.accounts import OnCallShift, Position, Role, User
 from hanoi247.domain.errors import ValidationFailed
+from hanoi247.entrypoints.cli_common import DataDirOption, emit, fail
 from hanoi247.ports import Authenticator, UnitOfWork
 from hanoi247.services import accounts
 
@@ -29,24 +29,8 @@ oncall_app = typer.Typer(
     help="The on-call roster of the 24/7 point of contact.", no_args_is_help=True
 )
 
-DataDirOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--data-dir",
-        help="The node's data directory (default: $HANOI247_DATA_DIR or ~/.hanoi247).",
-        show_default=False,
-    ),
-]
+
 ByOption = Annotated[str, typer.Option("--by", help="Who does this (for the audit trail).")]
-
-
-def fail(message: str, code: int = 2) -> NoReturn:
-    typer.echo(f"hanoi247: error: {message}", err=True)
-    raise typer.Exit(code)
-
-
-def emit(document: Any) -> None:
-    typer.echo(json.dumps(document, ensure_ascii=False, indent=2))
 
 
 @contextmanager

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 
@@ -25,6 +25,8 @@ from hanoi247.domain.directory import (
     parse_dual_criminality,
 )
 from hanoi247.domain.errors import IntegrityError
+from hanoi247.entrypoints.cli_common import DataDirOption as DataDir
+from hanoi247.entrypoints.cli_common import fail as _fail
 from hanoi247.ports import UnitOfWork
 
 directory_app = typer.Typer(
@@ -32,21 +34,9 @@ directory_app = typer.Typer(
     no_args_is_help=True,
 )
 
-DataDir = Annotated[
-    Path | None,
-    typer.Option(
-        "--data-dir",
-        help="The node's data directory (default: $HANOI247_DATA_DIR or ~/.hanoi247).",
-        show_default=False,
-    ),
-]
+
 By = Annotated[str, typer.Option("--by", help="Who does this (for the audit trail).")]
 Kind = Annotated[ContactKind, typer.Option("--kind", help="Which contact point.")]
-
-
-def _fail(message: str) -> NoReturn:
-    typer.echo(f"hanoi247: error: {message}", err=True)
-    raise typer.Exit(2)
 
 
 @contextmanager

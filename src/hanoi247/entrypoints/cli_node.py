@@ -7,7 +7,6 @@ on error. Only public keys, key ids and fingerprints are ever printed.
 
 from __future__ import annotations
 
-import json
 import signal
 import socket
 from collections.abc import Callable, Iterator
@@ -21,6 +20,7 @@ import typer
 
 from hanoi247.domain.errors import ConfigurationError
 from hanoi247.domain.federation import Peer, PeerStatus
+from hanoi247.entrypoints.cli_common import DataDirOption, emit
 from hanoi247.ports import UnitOfWork
 from hanoi247.settings import Settings
 
@@ -30,19 +30,8 @@ peer_app = typer.Typer(
 )
 drill_app = typer.Typer(help="Drills: prove the channel to a peer works.", no_args_is_help=True)
 
-DataDirOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--data-dir",
-        help="The node's data directory (default: $HANOI247_DATA_DIR or ~/.hanoi247).",
-        show_default=False,
-    ),
-]
+
 ByOption = Annotated[str, typer.Option("--by", help="Who does this (for the audit trail).")]
-
-
-def emit(document: Any) -> None:
-    typer.echo(json.dumps(document, ensure_ascii=False, indent=2))
 
 
 def note(text: str) -> None:

@@ -10,18 +10,17 @@ alerts never carry case content.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from hanoi247.domain.errors import IntegrityError
-from hanoi247.ports import UnitOfWork
+from hanoi247.entrypoints.cli_common import DataDirOption as DataDir
+from hanoi247.entrypoints.cli_common import fail as _fail
+from hanoi247.entrypoints.cli_common import node_uow as _uow
 from hanoi247.ports_notifications import NotificationStatus, StoredNotification
 
 notifications_app = typer.Typer(
@@ -33,20 +32,6 @@ FAILED_HINT = (
     "Fix the cause shown under 'error' (SMTP host, credentials, webhook receiver, nobody "
     "on the roster or no e-mail configured), then run `hanoi247 notifications retry ID`."
 )
-
-DataDir = Annotated[
-    Path | None,
-    typer.Option(
-        "--data-dir",
-        help="The node's data directory (default: $HANOI247_DATA_DIR or ~/.hanoi247).",
-        show_default=False,
-    ),
-]
-
-
-def _fail(message: str) -> NoReturn:
-    typer.echo(f"hanoi247: error: {message}", err=True)
-    raise typer.Exit(2)
 
 
 @notifications_app.callback()
@@ -118,18 +103,6 @@ def retry(
         )
         uow.commit()
     typer.echo(f"Alert {notification_id} is back in the queue; the running node sends it soon.")
-
-
-@contextmanager
-def _uow(data_dir: Path | None) -> Iterator[UnitOfWork]:
-    from hanoi247.bootstrap import database, settings_for
-
-    settings = settings_for(data_dir)
-    with database(settings, create=False) as db:
-        if db is None:
-            _fail(f"no node database in {settings.data_dir}; run `hanoi247 init` first")
-        with db.uow_factory() as uow:
-            yield uow
 
 
 def _json(stored: StoredNotification) -> dict[str, Any]:

@@ -8,18 +8,17 @@ not carry must never go unnoticed. ``hanoi247 outbox retry ID`` puts one back in
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from hanoi247.domain.federation import OutboxEntry, OutboxStatus
-from hanoi247.ports import UnitOfWork
+from hanoi247.entrypoints.cli_common import DataDirOption as DataDir
+from hanoi247.entrypoints.cli_common import fail as _fail
+from hanoi247.entrypoints.cli_common import node_uow as _uow
 from hanoi247.services.federation import NoSuchOutboxEntry, NotADeadLetter, retry_dead_letter
 
 outbox_app = typer.Typer(
@@ -32,20 +31,6 @@ DEAD_HINT = (
     "too large), then run `hanoi247 outbox retry ID`."
 )
 RECENT_DELIVERED = 20
-
-DataDir = Annotated[
-    Path | None,
-    typer.Option(
-        "--data-dir",
-        help="The node's data directory (default: $HANOI247_DATA_DIR or ~/.hanoi247).",
-        show_default=False,
-    ),
-]
-
-
-def _fail(message: str) -> NoReturn:
-    typer.echo(f"hanoi247: error: {message}", err=True)
-    raise typer.Exit(2)
 
 
 @outbox_app.callback()
@@ -110,19 +95,6 @@ def retry(
         f"Entry {entry_id} (message {entry.message_id} to {entry.to_node}) is back in the "
         "queue; the running node sends it within seconds."
     )
-
-
-@contextmanager
-def _uow(data_dir: Path | None) -> Iterator[UnitOfWork]:
-    """One unit of work on the node's database; a clear error when there is no node."""
-    from hanoi247.bootstrap import database, settings_for
-
-    settings = settings_for(data_dir)
-    with database(settings, create=False) as db:
-        if db is None:
-            _fail(f"no node database in {settings.data_dir}; run `hanoi247 init` first")
-        with db.uow_factory() as uow:
-            yield uow
 
 
 def _age(entry: OutboxEntry, now: datetime) -> timedelta:

@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
-from hanoi247.adapters.db.tables_federation import inbox, outbox
+from hanoi247.adapters.db.schema.federation import inbox, outbox
 from hanoi247.bootstrap import Database, open_database
 from hanoi247.domain.federation import MessageType, OutgoingMessage
 from hanoi247.domain.ids import uuid7

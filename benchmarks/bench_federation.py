@@ -40,7 +40,7 @@ from benchmarks._federation_net import (
     wait_for,
 )
 from benchmarks.figures import Figure
-from hanoi247.adapters.db.tables_federation import inbox, outbox
+from hanoi247.adapters.db.schema.federation import inbox, outbox
 from hanoi247.adapters.federation import wire
 from hanoi247.adapters.federation.node import load_local_node
 from hanoi247.adapters.federation.sender import JOSE

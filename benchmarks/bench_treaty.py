@@ -11,7 +11,7 @@ import time
 from datetime import date, timedelta
 
 from benchmarks.figures import Figure
-from hanoi247.domain.status import render_status_csv
+from hanoi247.domain.depositary import render_status_csv
 from hanoi247.domain.treaty import ActionKind, TreatyAction, legal_bases
 from hanoi247.services.treaty import TreatyCatalogue
 

@@ -2,8 +2,8 @@
 
 The same as ``pybabel compile -D messages -d src/hanoi247/locale``, plus checks: a catalogue
 with fuzzy entries, an untranslated message or Babel's format errors is reported, and with
-``--check`` fails the build. Without a compiled ``.mo``, ``hanoi247.i18n`` compiles on first
-use into a per-user cache, so this step is for builds and packages, not for development.
+``--check`` fails the build. Without a compiled ``.mo``, ``entrypoints.i18n`` compiles on
+first use into a per-user cache, so this step is for builds and packages, not for development.
 
     python scripts/compile_messages.py            # compile, report problems
     python scripts/compile_messages.py --check    # compile nothing; exit 1 on any problem
@@ -17,7 +17,7 @@ from pathlib import Path
 
 from babel.messages.pofile import read_po
 
-from hanoi247 import i18n
+from hanoi247.entrypoints import i18n
 
 
 def problems(po: Path, lang: str) -> list[str]:

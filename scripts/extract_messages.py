@@ -33,10 +33,11 @@ from babel.messages.catalog import Catalog
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir, extract_from_file
 from babel.messages.pofile import read_po, write_po
 
-from hanoi247 import i18n
+from hanoi247.entrypoints import i18n
 
-PACKAGE = Path(i18n.__file__).parent
+PACKAGE = Path(i18n.__file__).parent.parent
 ROOT = PACKAGE.parent.parent
+I18N_MODULE = Path(i18n.__file__)
 TEMPLATE = i18n.LOCALE_DIR / "messages.pot"
 ARTICLE = re.compile(r"Art\.\s?\d+(?:\s?\([0-9a-z]+\))*")
 # Sections of a rule file read here by name, or not shown to officers.
@@ -138,8 +139,8 @@ def source_messages() -> Iterator[Message]:
     """``_()``/``gettext()``/… calls, by Babel's Python and Jinja2 extractors."""
     keywords = DEFAULT_KEYWORDS
     found = [
-        (_where(PACKAGE / "i18n.py"), *rest[:4])
-        for rest in extract_from_file("python", PACKAGE / "i18n.py", keywords=keywords)
+        (_where(I18N_MODULE), *rest[:4])
+        for rest in extract_from_file("python", I18N_MODULE, keywords=keywords)
     ]
     entrypoints = PACKAGE / "entrypoints"
     method_map = [("**.py", "python"), ("**/templates/**.html", "jinja2.ext:babel_extract")]

@@ -1,4 +1,4 @@
-"""In-memory directory of contact points (``ports_directory.ContactPointRepository``)."""
+"""In-memory directory of contact points (``ports.directory.ContactPointRepository``)."""
 
 from __future__ import annotations
 

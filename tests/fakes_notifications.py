@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from hanoi247.domain.audit import require_utc
 from hanoi247.domain.errors import IntegrityError
 from hanoi247.domain.notifications import Notification
-from hanoi247.ports_notifications import NotificationStatus, StoredNotification
+from hanoi247.ports.notifications import NotificationStatus, StoredNotification
 
 
 class FakeNotificationOutbox:

@@ -21,7 +21,7 @@ from hanoi247.domain.offences import OffenceMapping
 from hanoi247.domain.references import Direction
 from hanoi247.domain.requests import Urgency
 from hanoi247.domain.schedule import Deadline, DeadlineKind, DeadlineStatus
-from hanoi247.ports_workflow import InboxRow, OpenSummary
+from hanoi247.ports.workflow import InboxRow, OpenSummary
 
 RANK = {Urgency.EMERGENCY: 0, Urgency.URGENT: 1, Urgency.ROUTINE: 2}
 UNRESOLVED = (DeadlineStatus.OPEN, DeadlineStatus.MISSED)

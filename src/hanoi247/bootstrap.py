@@ -31,9 +31,9 @@ from hanoi247.adapters.notify.factory import build_alerting
 from hanoi247.adapters.notify.inapp import InAppHub
 from hanoi247.domain.commands import Command
 from hanoi247.domain.deadlines import load_clocks
+from hanoi247.domain.depositary import StatusFile
 from hanoi247.domain.errors import ConfigurationError
 from hanoi247.domain.federation import MessageType, OutboxEntry
-from hanoi247.domain.status import StatusFile
 from hanoi247.domain.treaty import TreatyAction
 from hanoi247.ports import Authenticator, Clock, StatusImport, UnitOfWork
 from hanoi247.services.context import Context, Outcome

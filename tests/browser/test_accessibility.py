@@ -11,8 +11,8 @@ import pytest
 from browser_support import Login, Network, PageFactory, axe_scan, describe, sign_in
 from playwright.sync_api import Page, expect
 
-from hanoi247 import i18n
 from hanoi247.domain.accounts import Role
+from hanoi247.entrypoints import i18n
 from hanoi247.entrypoints.demo_scenario import preservation_payload
 
 pytestmark = pytest.mark.slow

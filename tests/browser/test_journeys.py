@@ -22,8 +22,8 @@ from browser_support import (
 )
 from playwright.sync_api import Locator, Page, expect
 
-from hanoi247 import i18n
 from hanoi247.domain.accounts import Role
+from hanoi247.entrypoints import i18n
 
 pytestmark = pytest.mark.slow
 ARRIVAL_MS = 45_000  # VN's outbox → FR's inbox → the open page's next update, when busy

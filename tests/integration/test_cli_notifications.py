@@ -14,7 +14,7 @@ from federation_helpers import InProcessNode, make_node
 from hanoi247.adapters.clock import SystemClock
 from hanoi247.domain.notifications import Notification, NotificationSeverity, Topic
 from hanoi247.entrypoints.cli import app
-from hanoi247.ports_notifications import NotificationStatus
+from hanoi247.ports.notifications import NotificationStatus
 
 
 @pytest.fixture

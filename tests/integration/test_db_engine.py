@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from hanoi247.adapters.db.engine import database_url_for, make_engine
-from hanoi247.adapters.db.tables import status_imports
+from hanoi247.adapters.db.schema import status_imports
 from hanoi247.domain.errors import ConfigurationError
 
 

@@ -39,7 +39,7 @@ from hanoi247.domain import commands as c
 from hanoi247.domain.accounts import Position, Role, User
 from hanoi247.domain.notifications import DeliveryResult, Notification
 from hanoi247.domain.schedule import DeadlineStatus
-from hanoi247.ports_notifications import NotificationStatus
+from hanoi247.ports.notifications import NotificationStatus
 from workflow_harness import EMERGENCY, PRESERVATION, START
 
 

@@ -27,7 +27,7 @@ from federation_helpers import InProcessNode, pin_each_other, run
 from hanoi247.domain import commands as c
 from hanoi247.domain.accounts import Position, Role, User
 from hanoi247.domain.notifications import Topic
-from hanoi247.ports_notifications import NotificationStatus
+from hanoi247.ports.notifications import NotificationStatus
 from workflow_harness import EMERGENCY, PRESERVATION, START
 
 WAIT = 5.0  # seconds: the bound of every wait for the real SMTP server

@@ -14,7 +14,7 @@ from hanoi247.adapters.db.uow import make_uow_factory
 from hanoi247.domain.errors import IntegrityError
 from hanoi247.domain.notifications import Notification, NotificationSeverity, Topic
 from hanoi247.ports import UnitOfWork
-from hanoi247.ports_notifications import NotificationStatus
+from hanoi247.ports.notifications import NotificationStatus
 
 T0 = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
 LEASE = timedelta(minutes=2)

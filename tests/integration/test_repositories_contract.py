@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError, StatementError
 
 from fakes import FakeClock, FakeUnitOfWork
 from hanoi247.adapters.db.engine import make_engine
-from hanoi247.adapters.db.tables import audit_log, status_imports
+from hanoi247.adapters.db.schema import audit_log, status_imports
 from hanoi247.adapters.db.uow import make_uow_factory
 from hanoi247.domain.audit import AuditEntry
 from hanoi247.domain.errors import IntegrityError

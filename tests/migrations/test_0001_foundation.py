@@ -11,7 +11,7 @@ from alembic.migration import MigrationContext
 
 from hanoi247.adapters.db import migrate
 from hanoi247.adapters.db.engine import make_engine
-from hanoi247.adapters.db.tables import metadata
+from hanoi247.adapters.db.schema import metadata
 from hanoi247.adapters.db.uow import make_uow_factory
 from hanoi247.domain.treaty import ActionKind, TreatyAction
 

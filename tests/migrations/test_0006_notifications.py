@@ -10,7 +10,7 @@ from hanoi247.adapters.db import migrate
 from hanoi247.adapters.db.engine import make_engine
 from hanoi247.adapters.db.uow import make_uow_factory
 from hanoi247.domain.notifications import Notification, NotificationSeverity, Topic
-from hanoi247.ports_notifications import NotificationStatus
+from hanoi247.ports.notifications import NotificationStatus
 
 TABLES = {"notifications", "notification_recipients"}
 AT = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)

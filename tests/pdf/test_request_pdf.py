@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from hanoi247 import i18n
 from hanoi247.domain import commands as c
+from hanoi247.entrypoints import i18n
 from hanoi247.entrypoints.pdf import choose_second_language, render_request_pdf
 from hanoi247.entrypoints.pdf.document import Language, direction_of, element_article
 from hanoi247.entrypoints.pdf.render import css_string, page_css, render_request_html

@@ -209,8 +209,8 @@ def test_packaged_snapshot_binds_nobody(uncc: Instrument) -> None:
     """On the real record no ratification is known: the Convention is not in force."""
     from importlib import resources
 
+    from hanoi247.domain.depositary import parse_status_csv
     from hanoi247.domain.states import load_states
-    from hanoi247.domain.status import parse_status_csv
 
     states = load_states()
     text = resources.files("hanoi247.data").joinpath("treaty_status.csv").read_text("utf-8")

@@ -16,11 +16,11 @@ import pytest
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 
-from hanoi247 import i18n
 from hanoi247.domain.errors import ErrorCode, Problem
 from hanoi247.domain.instruments import load_instruments
 from hanoi247.domain.offences import offence_catalogue
 from hanoi247.domain.requests import kinds_of
+from hanoi247.entrypoints import i18n
 
 ROOT = Path(__file__).resolve().parents[2]
 TRANSLATED = [lang for lang in i18n.LANGUAGES if lang != i18n.DEFAULT]

@@ -26,8 +26,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from hanoi247.domain.depositary import StatusFile, parse_status_csv
 from hanoi247.domain.states import ParticipantKind, RegionalGroup, StateCatalogue, load_states
-from hanoi247.domain.status import StatusFile, parse_status_csv
 from hanoi247.domain.treaty import CONSENT_ACTIONS, ActionKind
 
 # Members deliberately recorded without a regional group (see the module docstring).

@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
+from hanoi247.domain.depositary import parse_status_csv, render_status_csv
 from hanoi247.domain.errors import StatusDataError
-from hanoi247.domain.status import parse_status_csv, render_status_csv
 from hanoi247.domain.treaty import ActionKind, TreatyAction
 
 PARTICIPANTS = {"VN", "FR", "DZ", "EU"}

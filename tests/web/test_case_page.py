@@ -14,9 +14,9 @@ import pytest
 from case_desk import COMPLETE_PRESERVATION, Pair, make_pair
 from web_desk import english_left, ui_msgids
 
-from hanoi247 import i18n
 from hanoi247.domain.accounts import Role
 from hanoi247.domain.errors import ErrorCode, Problem
+from hanoi247.entrypoints import i18n
 
 LAYOUT = ("templates/base.html", "templates/_csrf.html", "pages/labels.py")
 CASE = (

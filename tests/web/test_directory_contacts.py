@@ -12,10 +12,10 @@ from fastapi.testclient import TestClient
 from web_desk import Desk, make_desk
 
 from federation_helpers import make_node, pin
-from hanoi247 import i18n
 from hanoi247.adapters.auth import FAST, Authenticator
 from hanoi247.domain.accounts import Role
 from hanoi247.domain.directory import ContactKind, ContactPoint
+from hanoi247.entrypoints import i18n
 from hanoi247.services import accounts
 
 STALE_EN = "STALE: verified over 180 days ago"

@@ -14,7 +14,6 @@ from fastapi.testclient import TestClient
 from web_desk import Desk, csrf_of, english_left, make_desk, ui_msgids
 
 from federation_helpers import make_node, pin, pin_each_other
-from hanoi247 import i18n
 from hanoi247.domain.accounts import OnCallShift, Position, Role
 from hanoi247.domain.cooperation import CooperationRequest
 from hanoi247.domain.federation import MessageType, OutboxStatus, OutgoingMessage
@@ -22,6 +21,7 @@ from hanoi247.domain.handling import HandlingRestrictions
 from hanoi247.domain.references import Links
 from hanoi247.domain.requests import Urgency
 from hanoi247.domain.treaty import LegalBasis
+from hanoi247.entrypoints import i18n
 from hanoi247.services.treaty import between_report
 from workflow_harness import uncc_in_force
 

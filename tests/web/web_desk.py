@@ -22,9 +22,9 @@ from fastapi.testclient import TestClient
 
 from fakes import FakeClock
 from federation_helpers import InProcessNode, make_node
-from hanoi247 import i18n
 from hanoi247.adapters.auth import FAST, Authenticator
 from hanoi247.domain.accounts import Role
+from hanoi247.entrypoints import i18n
 from hanoi247.services import accounts
 from hanoi247.services.accounts import NewUser
 

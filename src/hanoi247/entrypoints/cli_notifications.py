@@ -21,7 +21,7 @@ from hanoi247.domain.errors import IntegrityError
 from hanoi247.entrypoints.cli_common import DataDirOption as DataDir
 from hanoi247.entrypoints.cli_common import fail as _fail
 from hanoi247.entrypoints.cli_common import node_uow as _uow
-from hanoi247.ports_notifications import NotificationStatus, StoredNotification
+from hanoi247.ports.notifications import NotificationStatus, StoredNotification
 
 notifications_app = typer.Typer(
     help="Alerts to people: failed (never silent), waiting, sent.",

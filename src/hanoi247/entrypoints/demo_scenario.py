@@ -22,10 +22,10 @@ from hanoi247.bootstrap import Database, NodeRuntime, build_runtime, import_trea
 from hanoi247.domain.accounts import Position, Role
 from hanoi247.domain.commands import AcknowledgeRequest, DraftRequest, SendRequest
 from hanoi247.domain.cooperation import CooperationRequest
+from hanoi247.domain.depositary import StatusFile
 from hanoi247.domain.errors import ConfigurationError
 from hanoi247.domain.lifecycle import RequestStatus
 from hanoi247.domain.references import Direction
-from hanoi247.domain.status import StatusFile
 from hanoi247.domain.treaty import in_force_between
 from hanoi247.entrypoints.demo import Login, NodeLogins
 from hanoi247.entrypoints.localnet import NodeSpec, ProvisionedNode

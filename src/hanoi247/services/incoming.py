@@ -44,8 +44,8 @@ from hanoi247.services.federation import (
     IncomingMessage,
     UnprocessableMessage,
 )
-from hanoi247.services.handlers import TAGS
 from hanoi247.services.messages import Submitted, Update, parse
+from hanoi247.services.requesting_desk import TAGS
 
 _APPLY: dict[MessageType, Callable[[CooperationRequest, Update, dict[str, Any]], Event]] = {
     MessageType.REQUEST_ACKNOWLEDGED: lambda r, u, k: r.acknowledge(

@@ -14,7 +14,7 @@ from typing import Any
 
 from hanoi247.domain import commands as c
 from hanoi247.domain.events import Event
-from hanoi247.services import answers, drafting, handlers
+from hanoi247.services import drafting, requested_desk, requesting_desk
 from hanoi247.services.context import Context, Outcome
 
 logger = logging.getLogger(__name__)
@@ -26,20 +26,20 @@ HANDLERS: Mapping[type[c.Command], Handler] = {
     c.DraftRequest: drafting.draft_request,
     c.UpdateDraft: drafting.update_draft,
     c.RecordOtherBasis: drafting.record_other_basis,
-    c.SendRequest: handlers.send_request,
-    c.AnswerClarification: handlers.answer_clarification,
-    c.WithdrawRequest: handlers.withdraw_request,
-    c.CloseRequest: handlers.close_request,
-    c.LogPhoneContact: handlers.log_phone_contact,
-    c.AcknowledgeRequest: answers.acknowledge_request,
-    c.AskClarification: answers.ask_clarification,
-    c.ConfirmPreservation: answers.confirm_preservation,
-    c.ReportCannotEnsure: answers.report_cannot_ensure,
-    c.ExtendPreservation: answers.extend_preservation,
-    c.RefuseRequest: answers.refuse_request,
-    c.ExecuteRequest: answers.execute_request,
-    c.RecordConsent: answers.record_consent,
-    c.ForwardRequest: answers.forward_request,
+    c.SendRequest: requesting_desk.send_request,
+    c.AnswerClarification: requesting_desk.answer_clarification,
+    c.WithdrawRequest: requesting_desk.withdraw_request,
+    c.CloseRequest: requesting_desk.close_request,
+    c.LogPhoneContact: requesting_desk.log_phone_contact,
+    c.AcknowledgeRequest: requested_desk.acknowledge_request,
+    c.AskClarification: requested_desk.ask_clarification,
+    c.ConfirmPreservation: requested_desk.confirm_preservation,
+    c.ReportCannotEnsure: requested_desk.report_cannot_ensure,
+    c.ExtendPreservation: requested_desk.extend_preservation,
+    c.RefuseRequest: requested_desk.refuse_request,
+    c.ExecuteRequest: requested_desk.execute_request,
+    c.RecordConsent: requested_desk.record_consent,
+    c.ForwardRequest: requested_desk.forward_request,
 }
 
 

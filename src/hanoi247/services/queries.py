@@ -24,7 +24,7 @@ from hanoi247.domain.requests import Urgency, kinds_of
 from hanoi247.domain.schedule import Deadline
 from hanoi247.domain.treaty import Instrument
 from hanoi247.ports import UnitOfWork
-from hanoi247.ports_workflow import OpenSummary
+from hanoi247.ports.workflow import OpenSummary
 from hanoi247.services.context import Context
 from hanoi247.services.desk import load
 

@@ -13,10 +13,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from hanoi247.domain.depositary import StatusFile, parse_status_csv
 from hanoi247.domain.errors import StatusDataError
 from hanoi247.domain.instruments import PACKAGED_INSTRUMENTS, load_instruments
 from hanoi247.domain.states import StateCatalogue, load_states
-from hanoi247.domain.status import StatusFile, parse_status_csv
 from hanoi247.domain.treaty import Instrument, TreatyAction, instrument_status, legal_bases
 
 PACKAGED_STATUS = "treaty_status.csv"

@@ -16,7 +16,7 @@ from sqlalchemy import Row, delete, insert, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from hanoi247.adapters.db.tables import audit_log, status_imports, treaty_actions
+from hanoi247.adapters.db.schema import audit_log, status_imports, treaty_actions
 from hanoi247.domain.audit import (
     AuditEntry,
     DetailValue,

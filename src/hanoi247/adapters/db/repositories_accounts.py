@@ -13,7 +13,7 @@ from sqlalchemy import Row, insert, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from hanoi247.adapters.db.tables_accounts import api_tokens, on_call_shifts, users
+from hanoi247.adapters.db.schema.accounts import api_tokens, on_call_shifts, users
 from hanoi247.domain.accounts import (
     ApiToken,
     Credentials,

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Row, insert, select, update
 from sqlalchemy.orm import Session
 
-from hanoi247.adapters.db.tables_directory import contact_points
+from hanoi247.adapters.db.schema.directory import contact_points
 from hanoi247.domain.audit import require_utc
 from hanoi247.domain.directory import ContactKind, ContactPoint
 from hanoi247.domain.errors import IntegrityError

@@ -11,7 +11,7 @@ from sqlalchemy import Row, and_, func, insert, select, update
 from sqlalchemy.exc import IntegrityError as SqlIntegrityError
 from sqlalchemy.orm import Session
 
-from hanoi247.adapters.db.tables_federation import inbox, outbox, peer_keys, peers
+from hanoi247.adapters.db.schema.federation import inbox, outbox, peer_keys, peers
 from hanoi247.domain.errors import IntegrityError
 from hanoi247.domain.federation import (
     InboxEntry,

@@ -11,11 +11,11 @@ from sqlalchemy import Row, func, insert, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from hanoi247.adapters.db.tables_notifications import notification_recipients, notifications
+from hanoi247.adapters.db.schema.notifications import notification_recipients, notifications
 from hanoi247.domain.audit import require_utc
 from hanoi247.domain.errors import IntegrityError
 from hanoi247.domain.notifications import Notification
-from hanoi247.ports_notifications import NotificationStatus, StoredNotification
+from hanoi247.ports.notifications import NotificationStatus, StoredNotification
 
 
 class SqlNotificationOutbox:

@@ -9,7 +9,7 @@ from sqlalchemy import Row, delete, insert, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from hanoi247.adapters.db.tables_web import web_sessions
+from hanoi247.adapters.db.schema.web import web_sessions
 from hanoi247.domain.audit import require_utc
 from hanoi247.domain.errors import IntegrityError
 from hanoi247.ports import WebSession

@@ -18,7 +18,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from hanoi247.adapters.db.rows_workflow import event_row, read_request, request_row
-from hanoi247.adapters.db.tables_workflow import (
+from hanoi247.adapters.db.schema.workflow import (
     deadlines,
     national_provisions,
     reference_counters,
@@ -33,7 +33,7 @@ from hanoi247.domain.offences import NationalProvision, OffenceMapping
 from hanoi247.domain.references import Direction
 from hanoi247.domain.requests import Urgency
 from hanoi247.domain.schedule import Deadline, DeadlineKind, DeadlineStatus
-from hanoi247.ports_workflow import InboxRow, OpenSummary
+from hanoi247.ports.workflow import InboxRow, OpenSummary
 
 OPEN = [s.value for s in RequestStatus if s not in TERMINAL]
 UNRESOLVED = [DeadlineStatus.OPEN.value, DeadlineStatus.MISSED.value]

@@ -34,7 +34,7 @@ from hanoi247.adapters.notify.dispatcher import NotificationDispatcher
 from hanoi247.domain.federation import Backoff
 from hanoi247.domain.notifications import DeliveryResult, DeliveryStatus
 from hanoi247.ports import NotificationChannel, UnitOfWork
-from hanoi247.ports_notifications import NotificationStatus, StoredNotification
+from hanoi247.ports.notifications import NotificationStatus, StoredNotification
 
 log = structlog.get_logger("hanoi247.notify")
 

@@ -21,11 +21,11 @@ from typing import Any, Literal
 
 from babel import Locale, UnknownLocaleError
 
-from hanoi247 import i18n
 from hanoi247.domain.instruments import load_instrument
 from hanoi247.domain.offences import offence_catalogue
 from hanoi247.domain.requests import kinds_of
 from hanoi247.domain.treaty import Instrument
+from hanoi247.entrypoints import i18n
 from hanoi247.entrypoints.pdf.labels import (
     basis_type_label,
     deadline_kind_label,

@@ -2,16 +2,16 @@
 timeline entries that are not lifecycle actions, the types of another legal basis.
 
 Each msgid is a literal so ``scripts/extract_messages.py`` sees it; lifecycle actions and
-statuses come from ``hanoi247.i18n`` (``locale/vocabulary.toml``).
+statuses come from ``hanoi247.entrypoints.i18n`` (``locale/vocabulary.toml``).
 """
 
 from __future__ import annotations
 
-from hanoi247 import i18n
 from hanoi247.domain.basis import OtherBasisType
 from hanoi247.domain.lifecycle import Action
 from hanoi247.domain.schedule import DeadlineKind, DeadlineStatus
 from hanoi247.domain.timeline import Record
+from hanoi247.entrypoints import i18n
 
 
 def deadline_kind_label(kind: str, tr: i18n.Translator) -> str:

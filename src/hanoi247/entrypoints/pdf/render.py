@@ -29,8 +29,8 @@ from zoneinfo import ZoneInfo
 import jinja2
 import weasyprint
 
-from hanoi247 import i18n
 from hanoi247.domain.states import StateCatalogue, load_states
+from hanoi247.entrypoints import i18n
 from hanoi247.entrypoints.pdf.document import Direction, Language, build, fill
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"

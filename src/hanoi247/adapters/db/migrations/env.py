@@ -14,7 +14,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from hanoi247.adapters.db.engine import make_engine
-from hanoi247.adapters.db.tables import metadata
+from hanoi247.adapters.db.schema import metadata
 
 
 def _run(connection: Connection) -> None:

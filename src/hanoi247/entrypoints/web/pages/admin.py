@@ -18,10 +18,10 @@ from fastapi import APIRouter, Depends, Form
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from hanoi247 import i18n
 from hanoi247.domain.accounts import LOCALES, Permission, Role
 from hanoi247.domain.errors import Problem, ValidationFailed
 from hanoi247.domain.federation import OutboxStatus
+from hanoi247.entrypoints import i18n
 from hanoi247.entrypoints.web.pages.desk import (
     BadRequest,
     NotFound,

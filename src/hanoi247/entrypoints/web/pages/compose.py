@@ -24,7 +24,6 @@ from fastapi import APIRouter, Depends
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from hanoi247 import i18n
 from hanoi247.domain import commands as c
 from hanoi247.domain.accounts import Permission
 from hanoi247.domain.cooperation import CooperationRequest
@@ -34,6 +33,7 @@ from hanoi247.domain.lifecycle import RequestStatus
 from hanoi247.domain.references import Direction
 from hanoi247.domain.requests import RequestKind, Urgency, kinds_of, validate
 from hanoi247.domain.treaty import Instrument, legal_bases
+from hanoi247.entrypoints import i18n
 from hanoi247.entrypoints.web.pages import compose_form as cf
 from hanoi247.entrypoints.web.pages.desk import (
     BadRequest,

@@ -29,8 +29,8 @@ import jinja2
 from fastapi import Depends
 from starlette.requests import Request
 
-from hanoi247 import i18n
 from hanoi247.domain.accounts import Permission, User
+from hanoi247.entrypoints import i18n
 from hanoi247.entrypoints.web.csrf import submitted_token, tokens_match
 from hanoi247.entrypoints.web.sessions import LANG_COOKIE, SESSION_COOKIE, resume_session
 from hanoi247.ports import Authenticator, Clock, UnitOfWork, WebSession

@@ -27,9 +27,9 @@ from fastapi import APIRouter, Depends
 from starlette.requests import Request
 from starlette.responses import Response
 
-from hanoi247 import i18n
 from hanoi247.domain.directory import ContactPoint, dual_criminality_word
 from hanoi247.domain.federation import Peer, PeerStatus
+from hanoi247.entrypoints import i18n
 from hanoi247.entrypoints.web.pages.desk import Viewer, WebDesk, desk_of, signed_in
 from hanoi247.entrypoints.web.pages.render import render
 

@@ -26,8 +26,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
-from hanoi247 import i18n
 from hanoi247.domain.errors import Hanoi247Error
+from hanoi247.entrypoints import i18n
 from hanoi247.entrypoints.web.pages.desk import (
     CsrfRejected,
     LoginRequired,

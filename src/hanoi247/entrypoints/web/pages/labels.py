@@ -1,6 +1,6 @@
 """Labels of codes on the pages: ``label("role", user.role)`` in a template.
 
-Request statuses, urgencies, outbox statuses and message types come from ``hanoi247.i18n``
+Request statuses, urgencies, outbox statuses and message types come from ``entrypoints.i18n``
 (their English text is in ``locale/vocabulary.toml``); the codes only the web desk shows
 (roles, peer statuses, positions on the roster) are translated here, each msgid a literal
 so the extractor sees it.
@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 
-from hanoi247 import i18n
 from hanoi247.domain.accounts import Position, Role
 from hanoi247.domain.federation import PeerStatus
+from hanoi247.entrypoints import i18n
 
 Label = Callable[[str, i18n.Translator], str]
 

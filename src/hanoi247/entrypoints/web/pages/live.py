@@ -23,10 +23,10 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from hanoi247 import i18n
 from hanoi247.domain.accounts import Permission
 from hanoi247.domain.errors import ConfigurationError
 from hanoi247.domain.references import FOLLOW_UP_KINDS
+from hanoi247.entrypoints import i18n
 from hanoi247.entrypoints.pdf.document import offence_text
 from hanoi247.entrypoints.pdf.labels import (
     basis_type_label,

@@ -12,10 +12,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from hanoi247 import i18n
 from hanoi247.domain.accounts import Permission
 from hanoi247.domain.errors import UnknownRequest
 from hanoi247.domain.references import is_reference
+from hanoi247.entrypoints import i18n
 from hanoi247.entrypoints.pdf.render import render_request_pdf
 from hanoi247.entrypoints.web.pages.desk import BadRequest, NotFound, desk_of, require
 from hanoi247.entrypoints.web.pages.live import SignedIn, context_of

@@ -29,8 +29,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.routing import Match
 
-from hanoi247 import i18n
 from hanoi247.domain.accounts import Permission, Role, User
+from hanoi247.entrypoints import i18n
 from hanoi247.entrypoints.web.csrf import ANONYMOUS_CSRF_COOKIE, CSRF_HEADER, new_csrf_token
 from hanoi247.entrypoints.web.pages.desk import Viewer, choose_language, desk_of
 from hanoi247.entrypoints.web.pages.labels import LABELS

@@ -24,9 +24,9 @@ from fastapi import APIRouter, Depends, Form, Query
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from hanoi247 import i18n
 from hanoi247.domain.accounts import MAX_PASSWORD_LENGTH
 from hanoi247.domain.errors import AuthenticationFailed
+from hanoi247.entrypoints import i18n
 from hanoi247.entrypoints.web.csrf import (
     ANONYMOUS_CSRF_COOKIE,
     CSRF_HEADER,

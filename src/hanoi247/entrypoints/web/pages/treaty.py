@@ -18,8 +18,8 @@ from fastapi import APIRouter, Depends
 from starlette.requests import Request
 from starlette.responses import Response
 
-from hanoi247 import i18n
 from hanoi247.domain.treaty import ActionKind, TreatyAction
+from hanoi247.entrypoints import i18n
 from hanoi247.entrypoints.web.pages.desk import Viewer, WebDesk, desk_of, signed_in
 from hanoi247.entrypoints.web.pages.render import render
 from hanoi247.services.treaty import between_report, status_report

@@ -14,7 +14,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from hanoi247.adapters.db.tables import UTCDateTime, metadata
+from hanoi247.adapters.db.schema.base import UTCDateTime, metadata
 
 peers = Table(
     "peers",

@@ -1,5 +1,5 @@
 """Command handlers of the requesting desk, and ``announce``, which every action the other
-desk must learn goes through (the requested desk's handlers are in ``answers.py``).
+desk must learn goes through (the requested desk's handlers are in ``requested_desk.py``).
 
 Each handler runs in ONE unit of work: load, act (domain), save, deadlines, one audit entry
 (``request:preservation:confirmed``; ids and codes only), one outbox message; then commit.

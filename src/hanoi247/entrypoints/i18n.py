@@ -44,7 +44,7 @@ from hanoi247.domain.treaty import Instrument
 
 LANGUAGES = ("ar", "en", "es", "fr", "ru", "zh", "vi")
 DEFAULT = "en"
-LOCALE_DIR = Path(__file__).with_name("locale")
+LOCALE_DIR = Path(__file__).parent.parent / "locale"
 Width = Literal["short", "medium", "long", "full"]
 
 # The English source text of the coded vocabularies is data: ``locale/vocabulary.toml``,

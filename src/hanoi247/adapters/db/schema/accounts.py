@@ -19,7 +19,7 @@ from sqlalchemy import (
     Table,
 )
 
-from hanoi247.adapters.db.tables import UTCDateTime, metadata
+from hanoi247.adapters.db.schema.base import UTCDateTime, metadata
 
 users = Table(
     "users",

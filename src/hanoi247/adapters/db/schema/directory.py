@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import JSON, Boolean, Column, Date, String, Table, Text
 
-from hanoi247.adapters.db.tables import UTCDateTime, metadata
+from hanoi247.adapters.db.schema.base import UTCDateTime, metadata
 
 contact_points = Table(
     "contact_points",

@@ -1,5 +1,5 @@
 """Command handlers of the requested desk: acknowledge, clarify, preserve, refuse, execute,
-record a consent, forward. One unit of work each (see ``handlers.announce``)."""
+record a consent, forward. One unit of work each (see ``requesting_desk.announce``)."""
 
 from __future__ import annotations
 
@@ -35,8 +35,8 @@ from hanoi247.services.desk import (
     sync_deadlines,
     treaty_actions,
 )
-from hanoi247.services.handlers import announce
 from hanoi247.services.message_builders import submitted_body
+from hanoi247.services.requesting_desk import announce
 
 
 def acknowledge_request(cmd: AcknowledgeRequest, ctx: Context) -> Outcome:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import Column, ForeignKey, Index, String, Table
 
-from hanoi247.adapters.db.tables import UTCDateTime, metadata
+from hanoi247.adapters.db.schema.base import UTCDateTime, metadata
 
 web_sessions = Table(
     "web_sessions",

@@ -1,11 +1,11 @@
 """Notification outbox: alerts to people, written in the unit of work that decided them and
-delivered after commit (``ports_notifications``)."""
+delivered after commit (``ports.notifications``)."""
 
 from __future__ import annotations
 
 from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, String, Table, Text
 
-from hanoi247.adapters.db.tables import UTCDateTime, metadata
+from hanoi247.adapters.db.schema.base import UTCDateTime, metadata
 
 notifications = Table(
     "notifications",

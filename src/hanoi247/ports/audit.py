@@ -1,0 +1,37 @@
+"""The append-only, hash-chained audit log."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Protocol
+
+from hanoi247.domain.audit import AuditEntry, DetailValue
+
+
+class AuditLog(Protocol):
+    """The append-only, hash-chained audit log (see ``domain/audit.py``)."""
+
+    def append(
+        self,
+        *,
+        at: datetime,
+        actor: str,
+        tag: str,
+        subject: str,
+        details: Mapping[str, DetailValue],
+    ) -> AuditEntry:
+        """Chain a new entry after the last one, in the current unit of work.
+
+        Concurrent units of work never fork the chain: one waits for the other.
+        ``details`` hold ids, codes and counts only, never case content.
+        """
+        ...
+
+    def entries(self, since_seq: int = 0) -> list[AuditEntry]:
+        """Entries with ``seq > since_seq``, in order."""
+        ...
+
+    def verify(self) -> int | None:
+        """The seq of the first broken entry, or None when the whole chain holds."""
+        ...

@@ -1,0 +1,111 @@
+"""Pinned peers, the outbox and the inbox of the federation."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from hanoi247.domain.federation import (
+    InboxEntry,
+    OutboxEntry,
+    OutboxStatus,
+    OutgoingMessage,
+    Peer,
+    PeerKey,
+    PeerStatus,
+)
+
+
+class PeerRepository(Protocol):
+    """Pinned peer nodes and their public keys (several during a key rotation)."""
+
+    def add(self, peer: Peer) -> None:
+        """Pin a new peer with its keys; ``IntegrityError`` if the node id is already pinned."""
+        ...
+
+    def get(self, node_id: str) -> Peer | None: ...
+
+    def list(self) -> list[Peer]: ...
+
+    def for_state(self, state: str) -> builtins.list[Peer]:
+        """Active peers serving ``state`` (ISO alpha-2)."""
+        ...
+
+    def add_keys(
+        self, node_id: str, keys: Iterable[PeerKey], *, retire_others_at: datetime
+    ) -> None:
+        """Add announced keys; the peer's other keys stay valid until ``retire_others_at``."""
+        ...
+
+    def set_status(self, node_id: str, status: PeerStatus) -> None: ...
+
+
+class Outbox(Protocol):
+    """Messages to send, written in the same transaction as the change that caused them."""
+
+    def enqueue(self, message: OutgoingMessage, *, message_id: str, at: datetime) -> OutboxEntry:
+        """Store ``message`` as pending, due now; returns the entry."""
+        ...
+
+    def claim_due(
+        self, *, now: datetime, lease: timedelta, limit: int = 100
+    ) -> builtins.list[OutboxEntry]:
+        """Pending entries whose time has come, oldest first, at most one per (peer, case),
+        each leased: its next attempt moves to ``now + lease`` so that a sender that dies
+        mid-delivery is retried after the lease. A message never overtakes an earlier
+        pending or dead one of the same case to the same peer. On PostgreSQL the rows are
+        claimed with ``FOR UPDATE SKIP LOCKED`` so several senders share the queue."""
+        ...
+
+    def mark_delivered(self, entry_id: int, *, at: datetime, receipt: str) -> None: ...
+
+    def mark_failed(
+        self, entry_id: int, *, at: datetime, error: str, retry_at: datetime
+    ) -> None: ...
+
+    def mark_dead(self, entry_id: int, *, at: datetime, error: str) -> None: ...
+
+    def retry(self, entry_id: int, *, at: datetime) -> None:
+        """Put a dead letter back in the queue (an operator's decision)."""
+        ...
+
+    def get(self, entry_id: int) -> OutboxEntry | None: ...
+
+    def by_message_id(self, message_id: str) -> OutboxEntry | None: ...
+
+    def list(self, *, status: OutboxStatus | None = None, limit: int = 200) -> list[OutboxEntry]:
+        """Newest first."""
+        ...
+
+    def counts(self) -> dict[OutboxStatus, int]: ...
+
+
+class Inbox(Protocol):
+    """Messages received from peers; de-duplicated on (origin node, message id)."""
+
+    def find(self, origin_node: str, message_id: str) -> InboxEntry | None: ...
+
+    def add(
+        self,
+        *,
+        origin_node: str,
+        message_id: str,
+        type: str,
+        case_id: str | None,
+        in_reply_to: str | None,
+        sent_at: datetime,
+        received_at: datetime,
+        envelope_sha256: str,
+        body: Mapping[str, object],
+        receipt: str,
+    ) -> InboxEntry:
+        """Store a new message; ``IntegrityError`` if (origin, id) is already stored."""
+        ...
+
+    def list(self, *, case_id: str | None = None, limit: int = 200) -> list[InboxEntry]:
+        """In order of arrival (oldest first)."""
+        ...
+
+    def count(self) -> int: ...

@@ -1,0 +1,85 @@
+"""One transaction over every repository."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Protocol, Self
+
+from hanoi247.ports.accounts import ApiTokenRepository, OnCallRepository, UserRepository
+from hanoi247.ports.audit import AuditLog
+from hanoi247.ports.directory import ContactPointRepository
+from hanoi247.ports.federation import Inbox, Outbox, PeerRepository
+from hanoi247.ports.notifications import NotificationOutbox
+from hanoi247.ports.treaty import TreatyActionRepository
+from hanoi247.ports.web import WebSessionRepository
+from hanoi247.ports.workflow import (
+    DeadlineRepository,
+    NationalProvisionRepository,
+    ReferenceCounter,
+    RequestRepository,
+)
+
+
+class UnitOfWork(Protocol):
+    """One transaction: repositories share it; ``commit`` makes their changes durable.
+
+    Leaving the ``with`` block without ``commit()`` (or with an exception) rolls back.
+    """
+
+    @property
+    def treaty_actions(self) -> TreatyActionRepository: ...
+
+    @property
+    def audit(self) -> AuditLog: ...
+
+    @property
+    def peers(self) -> PeerRepository: ...
+
+    @property
+    def outbox(self) -> Outbox: ...
+
+    @property
+    def inbox(self) -> Inbox: ...
+
+    @property
+    def users(self) -> UserRepository: ...
+
+    @property
+    def api_tokens(self) -> ApiTokenRepository: ...
+
+    @property
+    def on_call(self) -> OnCallRepository: ...
+
+    @property
+    def requests(self) -> RequestRepository: ...
+
+    @property
+    def deadlines(self) -> DeadlineRepository: ...
+
+    @property
+    def national_provisions(self) -> NationalProvisionRepository: ...
+
+    @property
+    def references(self) -> ReferenceCounter: ...
+
+    @property
+    def web_sessions(self) -> WebSessionRepository: ...
+
+    @property
+    def notifications(self) -> NotificationOutbox: ...
+
+    @property
+    def contact_points(self) -> ContactPointRepository: ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    def commit(self) -> None: ...
+
+    def rollback(self) -> None: ...

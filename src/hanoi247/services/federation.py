@@ -1,9 +1,9 @@
 """What a node does with an authenticated incoming message (the meaning, not the wire).
 
-The inbox adapter (``adapters/federation/receiver.py``) opens and checks the envelope,
-then calls the dispatcher INSIDE the unit of work that stores the message: the inbox row,
-the effects of the message, their audit entry and any reply in the outbox commit
-together or not at all.
+The inbox adapter (``adapters/federation/receiver.py``) opens and checks the envelope;
+``services/intake.py`` then calls the dispatcher INSIDE the unit of work that stores the
+message: the inbox row, the effects of the message, their audit entry and any reply in
+the outbox commit together or not at all.
 """
 
 from __future__ import annotations

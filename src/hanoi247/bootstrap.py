@@ -23,7 +23,10 @@ from hanoi247.adapters.auth import Authenticator as Argon2Authenticator
 from hanoi247.adapters.auth import argon2_parameters
 from hanoi247.adapters.clock import SystemClock
 from hanoi247.adapters.clocks_worker import DeadlineWorker
-from hanoi247.adapters.db.database import Database, NewNodeDatabase, database, open_database
+from hanoi247.adapters.db.database import Database as Database  # re-exported for callers
+from hanoi247.adapters.db.database import NewNodeDatabase
+from hanoi247.adapters.db.database import database as database  # re-exported for callers
+from hanoi247.adapters.db.database import open_database as open_database  # re-exported
 from hanoi247.adapters.federation.identity import CardKeyReader, FileKeyStore
 from hanoi247.adapters.federation.node import LocalNode, load_local_node
 from hanoi247.adapters.federation.receiver import InboxReceiver
@@ -52,16 +55,6 @@ from hanoi247.services.key_rotation import register_rotation_handler
 from hanoi247.services.messagebus import MessageBus
 from hanoi247.services.treaty import TreatyCatalogue
 from hanoi247.settings import Settings
-
-__all__ = [  # the database helpers live in adapters/db/database.py; callers import them here
-    "Database",
-    "NodeRuntime",
-    "Workflow",
-    "build_runtime",
-    "build_workflow",
-    "database",
-    "open_database",
-]
 
 
 def settings_for(data_dir: Path | None) -> Settings:

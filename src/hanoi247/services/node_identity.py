@@ -83,9 +83,10 @@ def init_node(
         raise ConfigurationError(
             f"{data_dir} already holds a node (node.toml); refusing to initialise it again"
         )
-    for leftover in [*store.leftovers(), *database.leftovers()]:
+    leftovers = [*store.leftovers(), *database.leftovers()]
+    if leftovers:
         raise ConfigurationError(
-            f"{leftover} exists but {data_dir} holds no node.toml; "
+            f"{leftovers[0]} exists but {data_dir} holds no node.toml; "
             "use an empty directory, or move the leftovers away"
         )
     at = clock.now()

@@ -135,13 +135,15 @@ def node_rotate_keys(
             "signing_kid": done.local.keys.signing_kid,
             "encryption_kid": done.local.keys.encryption_kid,
             "previous_signing_kid": done.local.previous_keys[0].signing_kid,
+            "webhook_kid": done.local.webhook_key.kid if done.local.webhook_key else None,
             "overlap_until": done.overlap_until.isoformat(),
             "announced_to": done.announced_to,
         }
     )
     note(
-        "Restart `hanoi247 serve` so the running node uses the new keys, and give peers' "
-        "operators the new fingerprint over a second channel."
+        "Restart `hanoi247 serve` so the running node uses the new keys, give peers' "
+        "operators the new fingerprint over a second channel, and webhook receivers the new "
+        "webhook key (`hanoi247 webhook key`)."
     )
 
 

@@ -17,8 +17,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from joserfc.jwk import OKPKey
-
 from hanoi247.adapters.crypto.keys import (
     ENCRYPTION_ALG,
     ENCRYPTION_KEY_FILE,
@@ -27,6 +25,12 @@ from hanoi247.adapters.crypto.keys import (
     generate_node_keys,
     public_jwks,
     save_node_keys,
+)
+from hanoi247.adapters.crypto.public_keys import thumbprint
+from hanoi247.adapters.crypto.webhook_key import (
+    WEBHOOK_KEY_FILE,
+    generate_webhook_key,
+    save_webhook_key,
 )
 from hanoi247.adapters.federation import receipts, wire
 from hanoi247.adapters.federation.node import (
@@ -104,7 +108,8 @@ def init_node(
         raise ConfigurationError(
             f"{data_dir} already holds a node ({NODE_FILE}); refusing to initialise it again"
         )
-    for leftover in (keys_dir / SIGNING_KEY_FILE, keys_dir / ENCRYPTION_KEY_FILE, database_file):
+    key_files = (SIGNING_KEY_FILE, ENCRYPTION_KEY_FILE, WEBHOOK_KEY_FILE)
+    for leftover in (*(keys_dir / f for f in key_files), database_file):
         if leftover is not None and (leftover.exists() or leftover.is_symlink()):
             raise ConfigurationError(
                 f"{leftover} exists but {data_dir} holds no {NODE_FILE}; "
@@ -126,6 +131,8 @@ def init_node(
         keys = generate_node_keys()
         save_node_keys(keys, keys_dir)
         undo += [(keys_dir / f).unlink for f in (SIGNING_KEY_FILE, ENCRYPTION_KEY_FILE)]
+        webhook_key = generate_webhook_key()
+        undo.append(save_webhook_key(webhook_key, keys_dir).unlink)
         if database_file is not None:
             undo.append(lambda: _remove_sqlite(database_file))
         _create_database(settings, identity, signing_kid=keys.signing_kid, by=by, at=at)
@@ -138,7 +145,7 @@ def init_node(
     except BaseException:
         _run(undo)
         raise
-    local = LocalNode(identity=identity, keys=keys, data_dir=data_dir)
+    local = LocalNode(identity=identity, keys=keys, data_dir=data_dir, webhook_key=webhook_key)
     card_path = write_card(local)
     return Initialised(local=local, fingerprint=local.card()["fingerprint"], card_path=card_path)
 
@@ -244,7 +251,7 @@ def peer_key_from_jwk(jwk: Mapping[str, Any], *, at: datetime) -> PeerKey:
 
 def _peer_key(jwk: Mapping[str, Any], *, use: str, alg: str, at: datetime) -> PeerKey:
     public = {name: jwk[name] for name in ("kty", "crv", "x")}
-    kid = OKPKey.import_key(dict(public)).thumbprint()
+    kid = thumbprint(public)
     return PeerKey(
         kid=kid, use=use, jwk={**public, "kid": kid, "use": use, "alg": alg}, added_at=at
     )
@@ -288,7 +295,9 @@ def rotate_keys(
     keys_dir = data_dir / KEYS_DIR
     previous_root = keys_dir / PREVIOUS_KEYS_DIR
     target = previous_root / at.astimezone(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
-    files = (SIGNING_KEY_FILE, ENCRYPTION_KEY_FILE)
+    files: tuple[str, ...] = (SIGNING_KEY_FILE, ENCRYPTION_KEY_FILE)
+    if (keys_dir / WEBHOOK_KEY_FILE).exists():
+        files += (WEBHOOK_KEY_FILE,)  # the webhook key is replaced with the node keys
     undo: list[Callable[[], None]] = []
     try:
         previous_root.mkdir(mode=0o700, exist_ok=True)
@@ -302,7 +311,8 @@ def rotate_keys(
             os.rename(keys_dir / name, target / name)
             undo.append(functools.partial(os.rename, target / name, keys_dir / name))
         save_node_keys(new_keys, keys_dir)
-        undo += [(keys_dir / name).unlink for name in files]
+        undo += [(keys_dir / name).unlink for name in (SIGNING_KEY_FILE, ENCRYPTION_KEY_FILE)]
+        undo.append(save_webhook_key(generate_webhook_key(), keys_dir).unlink)
         with uow_factory() as uow:
             told = nodes.announce_keys(
                 uow,

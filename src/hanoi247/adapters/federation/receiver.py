@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import structlog
-from joserfc.jwk import OKPKey
 
+from hanoi247.adapters.crypto.public_keys import PublicKey, import_public_key
 from hanoi247.adapters.federation import receipts, wire
 from hanoi247.adapters.federation.node import LocalNode
 from hanoi247.domain.errors import IntegrityError
@@ -139,10 +139,10 @@ class InboxReceiver:
             found = uow.inbox.find(origin, message_id)
             return None if found is None else found.receipt
 
-    def _sender_keys(self, node_id: str) -> Sequence[OKPKey] | None:
+    def _sender_keys(self, node_id: str) -> Sequence[PublicKey] | None:
         at = self.clock.now()
         with self.uow_factory() as uow:
             peer = uow.peers.get(node_id)
         if peer is None or peer.status is not PeerStatus.ACTIVE:
             return None
-        return [OKPKey.import_key(dict(k.jwk)) for k in peer.keys_for("sig", at)]
+        return [import_public_key(k.jwk) for k in peer.keys_for("sig", at)]

@@ -14,8 +14,7 @@ from __future__ import annotations
 import functools
 from datetime import timedelta
 
-from joserfc.jwk import OKPKey
-
+from hanoi247.adapters.crypto.public_keys import import_public_key
 from hanoi247.adapters.federation import receipts, wire
 from hanoi247.adapters.federation.identity import MAX_OVERLAP, peer_key_from_jwk
 from hanoi247.domain.errors import IntegrityError, SignatureInvalid
@@ -57,7 +56,7 @@ def handle_keys_rotated(
     for pinned in current:
         try:
             jwks = receipts.verify_key_announcement(
-                token, old_public_signing_key=OKPKey.import_key(dict(pinned.jwk))
+                token, old_public_signing_key=import_public_key(pinned.jwk)
             )
             break
         except SignatureInvalid:

@@ -37,7 +37,7 @@ from hanoi247.domain.federation import MessageType, OutboxEntry
 from hanoi247.domain.treaty import TreatyAction
 from hanoi247.ports import Authenticator, Clock, StatusImport, UnitOfWork
 from hanoi247.services.context import Context, Outcome
-from hanoi247.services.escalation import incoming_observer
+from hanoi247.services.escalation import check_deadlines, incoming_observer
 from hanoi247.services.federation import IncomingDispatcher, default_dispatcher
 from hanoi247.services.incoming import apply_receipt, register_incoming
 from hanoi247.services.messagebus import MessageBus
@@ -220,7 +220,13 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> NodeRunt
     )
     register_incoming(dispatcher, context)  # request.* messages → the workflow
     dispatcher.observe(incoming_observer(local.identity))  # their alerts, same transaction
-    alerting = build_alerting(settings, local=local, uow_factory=db.uow_factory, clock=real_clock)
+    alerting = build_alerting(
+        settings,
+        local=local,
+        uow_factory=db.uow_factory,
+        clock=real_clock,
+        check_deadlines=check_deadlines,
+    )
     receiver.after_commit = alerting.worker.notify  # deliver a new request's alert at once
 
     def on_delivered(uow: UnitOfWork, entry: OutboxEntry, received_at: datetime) -> None:

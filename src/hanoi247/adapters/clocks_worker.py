@@ -2,7 +2,8 @@
 
 A ``bootstrap.Worker``. Each round (:meth:`DeadlineWorker.run_once`):
 
-1. deadlines: batches of ``services.escalation.check_deadlines``, each in its own unit of
+1. deadlines: batches of ``check_deadlines`` (``services.escalation.check_deadlines``, given
+   by the composition root: an adapter does not import services), each in its own unit of
    work (due deadlines marked missed / escalated, audit entries, notification records:
    all or nothing), until none is due;
 2. alerts: ``NotificationDelivery.run_once`` delivers the notification outbox — those
@@ -18,9 +19,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Protocol
 
 import structlog
 
@@ -28,12 +30,33 @@ from hanoi247.adapters.notify.delivery import DeliveryReport, NotificationDelive
 from hanoi247.domain.federation import NodeIdentity
 from hanoi247.domain.ids import uuid7
 from hanoi247.ports import Clock, UnitOfWork
-from hanoi247.services.alerts import NewId
-from hanoi247.services.escalation import DeadlineBatch, check_deadlines
 
 log = structlog.get_logger("hanoi247.deadlines")
 
 MAX_BATCHES_PER_ROUND = 100  # then deliver what was queued; the next round goes on
+
+NewId = Callable[[datetime], str]
+
+
+class DeadlineBatch(Protocol):
+    """What one batch of deadlines did (``services.escalation.DeadlineBatch``)."""
+
+    @property
+    def missed(self) -> int: ...
+    @property
+    def escalated(self) -> int: ...
+    @property
+    def notifications(self) -> Sequence[str]: ...
+    @property
+    def tags(self) -> Sequence[str]: ...
+
+
+class CheckDeadlines(Protocol):
+    """Handle up to ``limit`` due deadlines in ``uow`` (without committing)."""
+
+    def __call__(
+        self, uow: UnitOfWork, *, now: datetime, node: NodeIdentity, new_id: NewId, limit: int
+    ) -> DeadlineBatch: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +78,7 @@ class DeadlineWorker:
         clock: Clock,
         node: NodeIdentity,
         delivery: NotificationDelivery,
+        check_deadlines: CheckDeadlines,
         poll_interval: float = 15.0,
         batch_size: int = 100,
         new_id: NewId = uuid7,
@@ -63,6 +87,7 @@ class DeadlineWorker:
         self.clock = clock
         self.node = node
         self.delivery = delivery
+        self.check_deadlines = check_deadlines
         self.poll_interval = poll_interval
         self.batch_size = batch_size
         self.new_id = new_id
@@ -135,28 +160,24 @@ class DeadlineWorker:
                 "deadlines_fell_due",
                 missed=batch.missed,
                 escalated=batch.escalated,
-                queued=len(batch.notifications),
+                queued=len(batch.queued),
             )
-        return RoundReport(
-            missed=batch.missed,
-            escalated=batch.escalated,
-            queued=tuple(batch.notifications),
-            tags=tuple(batch.tags),
-            delivery=delivery,
-        )
+        return replace(batch, delivery=delivery)
 
-    def _check(self, now: datetime) -> DeadlineBatch:
-        total = DeadlineBatch()
+    def _check(self, now: datetime) -> RoundReport:
+        total = RoundReport()
         for _ in range(MAX_BATCHES_PER_ROUND):
             with self.uow_factory() as uow:
-                batch = check_deadlines(
+                batch = self.check_deadlines(
                     uow, now=now, node=self.node, new_id=self.new_id, limit=self.batch_size
                 )
                 uow.commit()
-            total.missed += batch.missed
-            total.escalated += batch.escalated
-            total.notifications += batch.notifications
-            total.tags += batch.tags
+            total = RoundReport(
+                missed=total.missed + batch.missed,
+                escalated=total.escalated + batch.escalated,
+                queued=(*total.queued, *batch.notifications),
+                tags=(*total.tags, *batch.tags),
+            )
             if batch.missed < self.batch_size:
                 break
         return total

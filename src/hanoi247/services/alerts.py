@@ -66,7 +66,6 @@ _ANSWERS: dict[str, tuple[Topic, NotificationSeverity]] = {
 }
 
 _CRITICAL = NotificationSeverity.CRITICAL
-URGENCY_MARKS = {Urgency.EMERGENCY.value: "[EMERGENCY]", Urgency.URGENT.value: "[URGENT]"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,15 +139,6 @@ def facts_of(request: RequestState | None, due_at: datetime | None = None) -> di
     if due_at is not None:
         facts[Fact.DUE_AT.value] = format_due(due_at)
     return facts
-
-
-def marked_subject(notification: Notification, subject: str) -> str:
-    """``subject`` with the urgency flagged after the product tag: ``[hanoi247] [URGENT] …``."""
-    mark = URGENCY_MARKS.get(notification.facts.get(Fact.URGENCY.value, ""))
-    if mark is None or mark in subject:
-        return subject
-    head, tag, rest = subject.partition("] ")
-    return f"{head}{tag}{mark} {rest}" if tag else f"{mark} {subject}"
 
 
 # --- deadlines ------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
 
-from hanoi247.adapters.clocks_worker import DeadlineWorker
+from hanoi247.adapters.clocks_worker import CheckDeadlines, DeadlineWorker
 from hanoi247.adapters.crypto.webhook_key import require_webhook_key
 from hanoi247.adapters.federation.node import LocalNode
 from hanoi247.adapters.notify.delivery import DEFAULT_BACKOFF, NotificationDelivery
@@ -27,9 +27,8 @@ from hanoi247.adapters.notify.inapp import InAppChannel, InAppHub
 from hanoi247.adapters.notify.smtp import SmtpChannel
 from hanoi247.adapters.notify.webhook import WebhookChannel
 from hanoi247.domain.errors import ConfigurationError
-from hanoi247.domain.notifications import Notification, is_email_address
+from hanoi247.domain.notifications import Notification, is_email_address, marked_subject
 from hanoi247.ports import Clock, NotificationChannel, UnitOfWork
-from hanoi247.services.alerts import marked_subject
 from hanoi247.settings import Settings
 
 
@@ -101,8 +100,12 @@ def build_alerting(
     local: LocalNode,
     uow_factory: Callable[[], UnitOfWork],
     clock: Clock,
+    check_deadlines: CheckDeadlines,
 ) -> Alerting:
-    """The in-app hub, the channels and the deadline worker of a node."""
+    """The in-app hub, the channels and the deadline worker of a node.
+
+    ``check_deadlines`` is ``services.escalation.check_deadlines``, given by the
+    composition root (an adapter does not import services)."""
     hub = InAppHub()
     channels = build_channels(settings, local=local, hub=hub, clock=clock)
     delivery = NotificationDelivery(
@@ -117,6 +120,7 @@ def build_alerting(
         clock=clock,
         node=local.identity,
         delivery=delivery,
+        check_deadlines=check_deadlines,
         poll_interval=settings.deadline_poll_seconds,
     )
     return Alerting(hub=hub, channels=tuple(channels), worker=worker)

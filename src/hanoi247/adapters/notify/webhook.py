@@ -15,7 +15,7 @@ a JWS in compact serialization with **detached content** (RFC 7515, Appendix F):
 payload is the exact body bytes, and the middle part of the compact form is left empty.
 Its protected header is exactly::
 
-    {"alg": "Ed25519", "kid": <RFC 7638 thumbprint of the signing key>,
+    {"alg": "Ed25519", "kid": <RFC 7638 thumbprint of the webhook key>,
      "typ": "hanoi247-webhook+jws", "ts": <the Hanoi247-Timestamp value>}
 
 so the timestamp is signed too. Each attempt (see retries below) is signed afresh.
@@ -31,7 +31,8 @@ so the timestamp is signed too. Each attempt (see retries below) is signed afres
    ``hanoi247-webhook+jws``, ``ts`` equal to the ``Hanoi247-Timestamp`` header, and no
    other member than ``kid``.
 5. Verify the Ed25519 signature over ``ASCII(header-part "." BASE64URL(body))`` with the
-   node's public signing key, pinned out of band (choose it by ``kid``).
+   node's public **webhook key** (its own key, not the node's federation signing key; the
+   node operator gives it out with ``hanoi247 webhook key``), choosing it by ``kid``.
 6. Parse the body; de-duplicate on ``notification.id`` (a retry resends the same id).
 
 Delivery: up to ``attempts`` (3) tries, with exponential backoff and jitter, on HTTP 5xx and

@@ -40,7 +40,6 @@ from hanoi247.domain.accounts import Position, Role, User
 from hanoi247.domain.notifications import DeliveryResult, Notification
 from hanoi247.domain.schedule import DeadlineStatus
 from hanoi247.ports.notifications import NotificationStatus
-from hanoi247.services.escalation import check_deadlines
 from workflow_harness import EMERGENCY, PRESERVATION, START
 
 
@@ -380,10 +379,9 @@ def test_two_workers_sharing_a_postgresql_database_escalate_once(desk: Desk) -> 
     first = desk.b.runtime.deadlines
     assert first is not None
     second = DeadlineWorker(
-        uow_factory=desk.b.runtime.uow_factory,
+        check=first.check,  # the same use case on the same database, in a second worker
         clock=desk.clock,
         node=desk.b.runtime.local.identity,
-        check_deadlines=check_deadlines,
         delivery=NotificationDelivery(
             uow_factory=desk.b.runtime.uow_factory, channels=first.delivery.channels
         ),

@@ -119,23 +119,12 @@ def test_adapters_crypto_may_import_pyrage(tmp_path: Path, module: str) -> None:
     assert f"Contracts: {len(CONTRACTS)} kept, 0 broken." in result.stdout
 
 
-def test_only_the_use_case_imports_awaiting_their_move_are_ignored() -> None:
-    moving = ("identity", "receiver", "rotation")
-    for contract_id, contract in CONTRACTS.items():
-        if contract_id == "pyrage-boundary":  # its exemption is the one allowed importer
-            assert contract["ignore_imports"] == [
-                "hanoi247.adapters.crypto -> pyrage",
-                "hanoi247.adapters.crypto.** -> pyrage",
-            ]
-            continue
-        for ignored in contract.get("ignore_imports", []):
-            importer = ignored.split(" -> ")[0]
-            assert importer in {f"hanoi247.adapters.federation.{m}" for m in moving}, ignored
-    text = PYPROJECT.read_text()
-    ignored_lines = [
-        line
-        for line in text.splitlines()
-        if line.strip().startswith('"hanoi247.') and " -> " in line
-    ]
-    comments = text.count("# removed by the use-cases move")
-    assert comments == len(ignored_lines)
+def test_no_contract_ignores_an_import_except_the_pyrage_exemption_of_adapters_crypto() -> None:
+    ignored = {cid: c["ignore_imports"] for cid, c in CONTRACTS.items() if "ignore_imports" in c}
+
+    assert ignored == {
+        "pyrage-boundary": [
+            "hanoi247.adapters.crypto -> pyrage",
+            "hanoi247.adapters.crypto.** -> pyrage",
+        ]
+    }

@@ -2,10 +2,9 @@
 
 A ``bootstrap.Worker``. Each round (:meth:`DeadlineWorker.run_once`):
 
-1. deadlines: batches of ``check_deadlines`` (``services.escalation.check_deadlines``, given
-   by the composition root: an adapter does not import services), each in its own unit of
-   work (due deadlines marked missed / escalated, audit entries, notification records:
-   all or nothing), until none is due;
+1. deadlines: the ``DeadlineCheck`` it is given (``services.escalation.check_due_deadlines``:
+   batches, each in its own unit of work — due deadlines marked missed / escalated, audit
+   entries, notification records: all or nothing — until none is due);
 2. alerts: ``NotificationDelivery.run_once`` delivers the notification outbox — those
    just queued, those the inbox queued for a request that arrived, and retries.
 
@@ -19,44 +18,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
 
 import structlog
 
 from hanoi247.adapters.notify.delivery import DeliveryReport, NotificationDelivery
 from hanoi247.domain.federation import NodeIdentity
-from hanoi247.domain.ids import uuid7
-from hanoi247.ports import Clock, UnitOfWork
+from hanoi247.ports import Clock
+from hanoi247.ports.workers import DeadlineCheck
 
 log = structlog.get_logger("hanoi247.deadlines")
-
-MAX_BATCHES_PER_ROUND = 100  # then deliver what was queued; the next round goes on
-
-NewId = Callable[[datetime], str]
-
-
-class DeadlineBatch(Protocol):
-    """What one batch of deadlines did (``services.escalation.DeadlineBatch``)."""
-
-    @property
-    def missed(self) -> int: ...
-    @property
-    def escalated(self) -> int: ...
-    @property
-    def notifications(self) -> Sequence[str]: ...
-    @property
-    def tags(self) -> Sequence[str]: ...
-
-
-class CheckDeadlines(Protocol):
-    """Handle up to ``limit`` due deadlines in ``uow`` (without committing)."""
-
-    def __call__(
-        self, uow: UnitOfWork, *, now: datetime, node: NodeIdentity, new_id: NewId, limit: int
-    ) -> DeadlineBatch: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,23 +46,17 @@ class DeadlineWorker:
     def __init__(
         self,
         *,
-        uow_factory: Callable[[], UnitOfWork],
+        check: DeadlineCheck,
         clock: Clock,
         node: NodeIdentity,
         delivery: NotificationDelivery,
-        check_deadlines: CheckDeadlines,
         poll_interval: float = 15.0,
-        batch_size: int = 100,
-        new_id: NewId = uuid7,
     ) -> None:
-        self.uow_factory = uow_factory
+        self.check = check
         self.clock = clock
         self.node = node
         self.delivery = delivery
-        self.check_deadlines = check_deadlines
         self.poll_interval = poll_interval
-        self.batch_size = batch_size
-        self.new_id = new_id
         self.rounds = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake = asyncio.Event()
@@ -153,31 +119,19 @@ class DeadlineWorker:
     async def run_once(self, now: datetime | None = None) -> RoundReport:
         """Handle the deadlines due at ``now`` (default: the clock's), then deliver."""
         at = now or self.clock.now()
-        batch = await asyncio.to_thread(self._check, at)
+        batch = await asyncio.to_thread(self.check, at)
         delivery = await self.delivery.run_once(at)
         if batch.missed:
             log.info(
                 "deadlines_fell_due",
                 missed=batch.missed,
                 escalated=batch.escalated,
-                queued=len(batch.queued),
+                queued=len(batch.notifications),
             )
-        return replace(batch, delivery=delivery)
-
-    def _check(self, now: datetime) -> RoundReport:
-        total = RoundReport()
-        for _ in range(MAX_BATCHES_PER_ROUND):
-            with self.uow_factory() as uow:
-                batch = self.check_deadlines(
-                    uow, now=now, node=self.node, new_id=self.new_id, limit=self.batch_size
-                )
-                uow.commit()
-            total = RoundReport(
-                missed=total.missed + batch.missed,
-                escalated=total.escalated + batch.escalated,
-                queued=(*total.queued, *batch.notifications),
-                tags=(*total.tags, *batch.tags),
-            )
-            if batch.missed < self.batch_size:
-                break
-        return total
+        return RoundReport(
+            missed=batch.missed,
+            escalated=batch.escalated,
+            queued=tuple(batch.notifications),
+            tags=tuple(batch.tags),
+            delivery=delivery,
+        )

@@ -380,12 +380,7 @@ def render_text(notification: Notification, *, locale: str = "en") -> tuple[str,
     return subject, "\n".join(lines)
 
 
-# --- e-mail subjects --------------------------------------------------------------------
-
-URGENCY_MARKS: Final = {
-    Urgency.EMERGENCY.value: "[EMERGENCY]",
-    Urgency.URGENT.value: "[URGENT]",
-}
+URGENCY_MARKS = {Urgency.EMERGENCY.value: "[EMERGENCY]", Urgency.URGENT.value: "[URGENT]"}
 
 
 def marked_subject(notification: Notification, subject: str) -> str:

@@ -35,6 +35,9 @@ from datetime import datetime
 
 from hanoi247.domain.accounts import OnCallShift, Permission, Role, User, on_duty
 from hanoi247.domain.federation import MessageType
+from hanoi247.domain.notifications import (  # re-exported: they were defined here first
+    URGENCY_MARKS as URGENCY_MARKS,
+)
 from hanoi247.domain.notifications import (
     Fact,
     Notification,
@@ -43,6 +46,7 @@ from hanoi247.domain.notifications import (
     format_due,
     is_email_address,
 )
+from hanoi247.domain.notifications import marked_subject as marked_subject
 from hanoi247.domain.references import Direction
 from hanoi247.domain.request_state import RequestState
 from hanoi247.domain.requests import Urgency

@@ -14,12 +14,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
 
-from hanoi247.adapters.clocks_worker import CheckDeadlines, DeadlineWorker
+from hanoi247.adapters.clocks_worker import DeadlineWorker
 from hanoi247.adapters.crypto.webhook_key import require_webhook_key
 from hanoi247.adapters.federation.node import LocalNode
 from hanoi247.adapters.notify.delivery import DEFAULT_BACKOFF, NotificationDelivery
@@ -29,6 +29,7 @@ from hanoi247.adapters.notify.webhook import WebhookChannel
 from hanoi247.domain.errors import ConfigurationError
 from hanoi247.domain.notifications import Notification, is_email_address, marked_subject
 from hanoi247.ports import Clock, NotificationChannel, UnitOfWork
+from hanoi247.ports.workers import DeadlineCheck
 from hanoi247.settings import Settings
 
 
@@ -100,14 +101,22 @@ def build_alerting(
     local: LocalNode,
     uow_factory: Callable[[], UnitOfWork],
     clock: Clock,
-    check_deadlines: CheckDeadlines,
+    check: DeadlineCheck,
+    channels: Sequence[NotificationChannel] | None = None,
 ) -> Alerting:
     """The in-app hub, the channels and the deadline worker of a node.
 
-    ``check_deadlines`` is ``services.escalation.check_deadlines``, given by the
-    composition root (an adapter does not import services)."""
+    ``check`` is the use case the worker runs each round (the composition root gives it
+    ``services.escalation.check_due_deadlines`` bound to the node's database).
+
+    ``channels`` replaces the e-mail and webhook channels the settings configure; the
+    in-app channel is always added (it feeds ``GET /api/v1/events``).
+    """
     hub = InAppHub()
-    channels = build_channels(settings, local=local, hub=hub, clock=clock)
+    if channels is None:
+        channels = build_channels(settings, local=local, hub=hub, clock=clock)
+    else:
+        channels = [*channels, InAppChannel(hub)]
     delivery = NotificationDelivery(
         uow_factory=uow_factory,
         channels=channels,
@@ -116,11 +125,10 @@ def build_alerting(
         lease=timedelta(minutes=2),
     )
     worker = DeadlineWorker(
-        uow_factory=uow_factory,
+        check=check,
         clock=clock,
         node=local.identity,
         delivery=delivery,
-        check_deadlines=check_deadlines,
         poll_interval=settings.deadline_poll_seconds,
     )
     return Alerting(hub=hub, channels=tuple(channels), worker=worker)

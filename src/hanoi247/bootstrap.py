@@ -29,6 +29,7 @@ from hanoi247.adapters.federation.rotation import register_rotation_handler
 from hanoi247.adapters.federation.sender import OutboxSender
 from hanoi247.adapters.notify.factory import build_alerting
 from hanoi247.adapters.notify.inapp import InAppHub
+from hanoi247.domain.audit_tags import AuditTag
 from hanoi247.domain.commands import Command
 from hanoi247.domain.deadlines import load_clocks
 from hanoi247.domain.depositary import StatusFile
@@ -117,7 +118,7 @@ def import_treaty_status(
             uow.audit.append(
                 at=now,
                 actor=imported_by,
-                tag="treaty:status:imported",
+                tag=AuditTag.TREATY_STATUS_IMPORTED,
                 subject=Path(parsed.source).name,
                 details={"rows": count},
             )

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 from hanoi247.adapters.db.engine import make_engine
 from hanoi247.adapters.db.uow import make_uow_factory
+from hanoi247.domain.audit_tags import AuditTag
 
 WRITERS, PER_WRITER = 2, 50
 
@@ -30,7 +31,7 @@ def test_two_writers_appending_50_entries_each_leave_one_unbroken_chain_of_100(
                     uow.audit.append(
                         at=datetime.now(UTC),
                         actor=name,
-                        tag="test:entry:appended",
+                        tag=AuditTag.NODE_KEYS_ROTATED,
                         subject=f"{name}-{number}",
                         details={"number": number},
                     )

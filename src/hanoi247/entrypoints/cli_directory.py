@@ -17,6 +17,7 @@ from typing import Annotated, Any
 
 import typer
 
+from hanoi247.domain.audit_tags import AuditTag
 from hanoi247.domain.directory import (
     STALE_AFTER_DAYS,
     ContactKind,
@@ -139,7 +140,7 @@ def directory_set(
         uow.audit.append(
             at=now,
             actor=by,
-            tag="directory:contact:added" if new else "directory:contact:updated",
+            tag=AuditTag.DIRECTORY_CONTACT_ADDED if new else AuditTag.DIRECTORY_CONTACT_UPDATED,
             subject=f"{point.state}:{point.kind.value}",
             details={
                 "agency": point.agency,
@@ -174,7 +175,7 @@ def directory_verify(
         uow.audit.append(
             at=now,
             actor=by,
-            tag="directory:contact:verified",
+            tag=AuditTag.DIRECTORY_CONTACT_VERIFIED,
             subject=f"{code}:{kind.value}",
             details={"last_verified": now.date().isoformat()},
         )

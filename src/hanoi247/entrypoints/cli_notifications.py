@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from hanoi247.domain.audit_tags import AuditTag
 from hanoi247.domain.errors import IntegrityError
 from hanoi247.entrypoints.cli_common import DataDirOption as DataDir
 from hanoi247.entrypoints.cli_common import fail as _fail
@@ -94,7 +95,7 @@ def retry(
         uow.audit.append(
             at=now,
             actor=by,
-            tag="notification:retried",
+            tag=AuditTag.NOTIFICATION_RETRIED,
             subject=notification_id,
             details={
                 "topic": found.notification.topic.value,

@@ -23,6 +23,7 @@ import httpx
 from hanoi247.adapters.crypto.keys import generate_node_keys, save_node_keys
 from hanoi247.adapters.federation.node import KEYS_DIR, load_local_node, write_identity
 from hanoi247.bootstrap import open_database
+from hanoi247.domain.audit_tags import AuditTag
 from hanoi247.domain.errors import ConfigurationError
 from hanoi247.domain.federation import NodeIdentity, Peer, PeerKey
 from hanoi247.settings import Settings
@@ -110,7 +111,7 @@ def provision(
                     uow.audit.append(
                         at=now,
                         actor="localnet",
-                        tag="federation:peer:pinned",
+                        tag=AuditTag.FEDERATION_PEER_PINNED,
                         subject=local.node_id,
                         details={"state": local.identity.state},
                     )

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from hanoi247.domain.audit import DetailValue
+from hanoi247.domain.audit_tags import AuditTag
 from hanoi247.domain.federation import NodeIdentity
 from hanoi247.domain.ids import uuid7
 from hanoi247.domain.schedule import DeadlineKind
@@ -37,7 +38,7 @@ class DeadlineBatch:
     missed: int = 0
     escalated: int = 0
     notifications: list[str] = field(default_factory=list)
-    tags: list[str] = field(default_factory=list)
+    tags: list[AuditTag] = field(default_factory=list)
 
 
 def staff_at(uow: UnitOfWork, at: datetime) -> Staff:

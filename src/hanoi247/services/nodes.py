@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
+from hanoi247.domain.audit_tags import AuditTag
 from hanoi247.domain.errors import ConfigurationError
 from hanoi247.domain.federation import MessageType, OutgoingMessage, Peer, PeerStatus
 from hanoi247.domain.ids import uuid7
@@ -24,7 +25,7 @@ def record_node_initialised(
     uow.audit.append(
         at=at,
         actor=by,
-        tag="node:initialised",
+        tag=AuditTag.NODE_INITIALISED,
         subject=node_id,
         details={"state": state, "signing_kid": signing_kid},
     )
@@ -49,7 +50,7 @@ def store_pinned_peer(
     uow.audit.append(
         at=peer.pinned_at,
         actor=peer.pinned_by,
-        tag="federation:peer:pinned",
+        tag=AuditTag.FEDERATION_PEER_PINNED,
         subject=peer.node_id,
         details={
             "state": peer.state,
@@ -77,11 +78,12 @@ def _set_status(
     if peer.status is status:
         return False
     uow.peers.set_status(node_id, status)
-    tag = "suspended" if status is PeerStatus.SUSPENDED else "resumed"
+    suspended = status is PeerStatus.SUSPENDED
+    tag = AuditTag.FEDERATION_PEER_SUSPENDED if suspended else AuditTag.FEDERATION_PEER_RESUMED
     uow.audit.append(
         at=at,
         actor=by,
-        tag=f"federation:peer:{tag}",
+        tag=tag,
         subject=node_id,
         details={"state": peer.state},
     )
@@ -122,7 +124,7 @@ def announce_keys(
     uow.audit.append(
         at=at,
         actor=by,
-        tag="node:keys:rotated",
+        tag=AuditTag.NODE_KEYS_ROTATED,
         subject=local_node_id,
         details={
             "signing_kid": new_kids["sig"],

@@ -23,6 +23,7 @@ from joserfc.jwk import OKPKey
 
 from hanoi247.adapters.federation import receipts, wire
 from hanoi247.adapters.federation.node import LocalNode
+from hanoi247.domain.audit_tags import AuditTag
 from hanoi247.domain.errors import IntegrityError
 from hanoi247.domain.federation import PeerStatus
 from hanoi247.ports import Clock, UnitOfWork
@@ -113,7 +114,7 @@ class InboxReceiver:
                 uow.audit.append(
                     at=now,
                     actor=header.from_node,
-                    tag="federation:message:received",
+                    tag=AuditTag.FEDERATION_MESSAGE_RECEIVED,
                     subject=header.message_id,
                     details={"type": header.type, "case": header.case_id},
                 )

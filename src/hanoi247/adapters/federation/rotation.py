@@ -18,6 +18,7 @@ from joserfc.jwk import OKPKey
 
 from hanoi247.adapters.federation import receipts, wire
 from hanoi247.adapters.federation.identity import MAX_OVERLAP, peer_key_from_jwk
+from hanoi247.domain.audit_tags import AuditTag
 from hanoi247.domain.errors import IntegrityError, SignatureInvalid
 from hanoi247.domain.federation import MessageType
 from hanoi247.ports import UnitOfWork
@@ -79,7 +80,7 @@ def handle_keys_rotated(
     uow.audit.append(
         at=at,
         actor=message.origin_node,
-        tag="federation:peer:keys_rotated",
+        tag=AuditTag.FEDERATION_PEER_KEYS_ROTATED,
         subject=peer.node_id,
         details={
             "signing_kid": kids["sig"],

@@ -44,6 +44,7 @@ from hanoi247.adapters.federation.delivery import (
 )
 from hanoi247.adapters.federation.node import LocalNode
 from hanoi247.domain.audit import DetailValue
+from hanoi247.domain.audit_tags import AuditTag
 from hanoi247.domain.errors import ConfigurationError
 from hanoi247.domain.federation import Backoff, OutboxEntry, OutboxStatus, Peer, PeerStatus
 from hanoi247.ports import Clock, UnitOfWork
@@ -310,7 +311,7 @@ class OutboxSender:
                 uow.audit.append(
                     at=now,
                     actor=self.local.node_id,
-                    tag="federation:message:delivered",
+                    tag=AuditTag.FEDERATION_MESSAGE_DELIVERED,
                     subject=entry.message_id,
                     details={**fields, "attempts": attempts},
                 )
@@ -355,7 +356,7 @@ class OutboxSender:
             uow.audit.append(
                 at=now,
                 actor=self.local.node_id,
-                tag="federation:message:dead_lettered",
+                tag=AuditTag.FEDERATION_MESSAGE_DEAD_LETTERED,
                 subject=entry.message_id,
                 details={
                     "type": entry.type.value,

@@ -17,7 +17,7 @@ from hanoi247.adapters.federation import receipts, wire
 from hanoi247.adapters.federation.identity import pin_peer, rotate_keys
 from hanoi247.adapters.federation.node import load_local_node, parse_card
 from hanoi247.bootstrap import Database
-from hanoi247.domain.errors import ConfigurationError, UnknownState
+from hanoi247.domain.errors import ConfigurationError, InvalidInput, UnknownState
 from hanoi247.domain.federation import MessageType, PeerStatus
 from hanoi247.services import nodes
 from hanoi247.services.federation import UnprocessableMessage
@@ -137,7 +137,7 @@ def test_peer_add_with_a_wrong_fingerprint_stores_nothing_and_shows_both(
     card = load_local_node(fr).card()
     wrong = load_local_node(vn).card()["fingerprint"].replace(" ", ":")
     db = database(vn, opened)
-    with db.uow_factory() as uow, pytest.raises(ConfigurationError) as refused:
+    with db.uow_factory() as uow, pytest.raises(InvalidInput) as refused:
         pin_peer(
             uow, card, given_fingerprint=wrong, local=load_local_node(vn), by="alice",
             at=clock.now(),
@@ -159,7 +159,7 @@ def test_a_card_holding_a_private_key_is_refused_without_echoing_it(
     private = json.loads((fr / "keys" / "signing.jwk.json").read_text())
     card["keys"][0] = private
     db = database(vn, opened)
-    with db.uow_factory() as uow, pytest.raises(ConfigurationError) as refused:
+    with db.uow_factory() as uow, pytest.raises(InvalidInput) as refused:
         pin_peer(
             uow, card, given_fingerprint=card["fingerprint"], local=load_local_node(vn),
             by="alice", at=clock.now(),
@@ -175,7 +175,7 @@ def test_pinning_this_node_itself_is_refused(
 ) -> None:
     vn, _ = two_nodes
     local = load_local_node(vn)
-    with database(vn, opened).uow_factory() as uow, pytest.raises(ConfigurationError, match="own"):
+    with database(vn, opened).uow_factory() as uow, pytest.raises(InvalidInput, match="own"):
         pin_peer(
             uow, local.card(), given_fingerprint=local.card()["fingerprint"], local=local,
             by="alice", at=clock.now(),

@@ -1,6 +1,7 @@
 """The deadline worker: watches the desk's clocks and delivers the alerts they raise.
 
-A ``bootstrap.Worker``. Each round (:meth:`DeadlineWorker.run_once`):
+A ``PollingWorker`` (``adapters/polling.py``: loop, wake-up, stop). Each round
+(:meth:`DeadlineWorker.run_once`):
 
 1. deadlines: batches of ``services.escalation.check_deadlines``, each in its own unit of
    work (due deadlines marked missed / escalated, audit entries, notification records:
@@ -17,7 +18,6 @@ LOCKED). Time comes from the clock, or is given to ``run_once`` (tests).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,6 +25,8 @@ from datetime import datetime
 import structlog
 
 from hanoi247.adapters.notify.delivery import DeliveryReport, NotificationDelivery
+from hanoi247.adapters.polling import PollingWorker
+from hanoi247.domain.audit_tags import AuditTag
 from hanoi247.domain.federation import NodeIdentity
 from hanoi247.domain.ids import uuid7
 from hanoi247.ports import Clock, UnitOfWork
@@ -43,11 +45,15 @@ class RoundReport:
     missed: int = 0  # deadlines that fell due and were marked missed
     escalated: int = 0  # of them, escalated to a supervisor
     queued: tuple[str, ...] = ()  # notification ids the deadlines queued
-    tags: tuple[str, ...] = ()  # their audit tags, in order
+    tags: tuple[AuditTag, ...] = ()  # their audit tags, in order
     delivery: DeliveryReport = field(default_factory=DeliveryReport)
 
 
-class DeadlineWorker:
+class DeadlineWorker(PollingWorker):
+    """The deadline clocks and alert delivery, a ``PollingWorker`` (``adapters/polling.py``)."""
+
+    name = "hanoi247-deadline-worker"
+
     def __init__(
         self,
         *,
@@ -59,69 +65,17 @@ class DeadlineWorker:
         batch_size: int = 100,
         new_id: NewId = uuid7,
     ) -> None:
+        super().__init__(poll_interval=poll_interval)
         self.uow_factory = uow_factory
         self.clock = clock
         self.node = node
         self.delivery = delivery
-        self.poll_interval = poll_interval
         self.batch_size = batch_size
         self.new_id = new_id
-        self.rounds = 0
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        self._stopping = False
 
-    # --- Worker ---------------------------------------------------------------------------
-
-    async def start(self) -> None:
-        if self._task is not None:
-            return
-        loop = asyncio.get_running_loop()
-        if loop is not self._loop:
-            self._loop, self._wake = loop, asyncio.Event()
-        self._stopping = False
-        self._task = asyncio.create_task(self._run(), name="hanoi247-deadline-worker")
-        log.info("deadline_worker_started", node=self.node.node_id)
-
-    async def stop(self) -> None:
-        task, self._task = self._task, None
-        self._stopping = True
-        self._wake.set()
-        if task is not None:
-            try:
-                await asyncio.wait_for(task, timeout=10)
-            except TimeoutError:  # cancelled: leases expire, nothing is lost
-                log.warning("deadline_worker_stop_timeout")
-        log.info("deadline_worker_stopped", node=self.node.node_id)
-
-    def notify(self) -> None:
-        """Run a round now (something was queued). Safe from any thread."""
-        loop = self._loop
-        if loop is None or loop.is_closed():
-            return
-        try:
-            running = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        if running is loop:
-            self._wake.set()
-        else:
-            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
-                loop.call_soon_threadsafe(self._wake.set)
-
-    async def _run(self) -> None:
-        while not self._stopping:
-            self._wake.clear()
-            try:
-                await self.run_once()
-            except Exception as exc:  # noqa: BLE001 - a round's failure must not end the worker
-                log.error("deadline_round_failed", error=type(exc).__name__)
-            self.rounds += 1
-            if self._stopping:
-                break
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
+    async def _round(self) -> bool:
+        await self.run_once()
+        return False  # a round handles all that is due (up to MAX_BATCHES_PER_ROUND)
 
     # --- one round ------------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ from typing import Annotated, Any
 
 import typer
 
-from hanoi247.domain.errors import ConfigurationError
+from hanoi247.domain.errors import ConfigurationError, InvalidInput
 from hanoi247.domain.federation import Peer, PeerStatus
 from hanoi247.entrypoints.cli_common import DataDirOption, emit
 from hanoi247.ports import UnitOfWork
@@ -163,7 +163,7 @@ def peer_add(
     try:
         raw = card_file.read_bytes()
     except OSError as exc:
-        raise ConfigurationError(f"{card_file}: cannot be read ({exc.strerror})") from None
+        raise InvalidInput(f"{card_file}: cannot be read ({exc.strerror})") from None
     settings = _settings(data_dir)
     local = load_local_node(settings.data_dir)
     with _uow_factory(settings) as uow_factory, uow_factory() as uow:
@@ -282,7 +282,7 @@ def drill_ping(
     at = _now()
     with _uow_factory(settings) as uow_factory, uow_factory() as uow:
         if nodes.require_peer(uow, node_id).status is not PeerStatus.ACTIVE:
-            raise ConfigurationError(f"peer {node_id!r} is suspended; resume it first")
+            raise InvalidInput(f"peer {node_id!r} is suspended; resume it first")
         message_id = send_drill_ping(uow, to_node=node_id, at=at, actor=by, note=note_text)
         uow.commit()
     emit({"message_id": message_id, "to": node_id, "queued_at": at.isoformat()})

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from hanoi247.domain.audit_tags import AuditTag
-from hanoi247.domain.errors import ConfigurationError
+from hanoi247.domain.errors import InvalidInput, UnknownPeer
 from hanoi247.domain.federation import MessageType, OutgoingMessage, Peer, PeerStatus
 from hanoi247.domain.ids import uuid7
 from hanoi247.ports import UnitOfWork
@@ -36,12 +36,12 @@ def store_pinned_peer(
 ) -> None:
     """Pin ``peer`` (its card already checked against the fingerprint given out of band)."""
     if peer.node_id == local_node_id or peer.fingerprint == local_fingerprint:
-        raise ConfigurationError(
+        raise InvalidInput(
             f"the card of {peer.node_id!r} is this node's own card; pin other nodes' cards"
         )
     existing = uow.peers.get(peer.node_id)
     if existing is not None:
-        raise ConfigurationError(
+        raise InvalidInput(
             f"node {peer.node_id!r} is already pinned ({existing.status.value}); new keys "
             "arrive by key rotation, not by pinning again"
         )
@@ -93,9 +93,7 @@ def _set_status(
 def require_peer(uow: UnitOfWork, node_id: str) -> Peer:
     peer = uow.peers.get(node_id)
     if peer is None:
-        raise ConfigurationError(
-            f"no pinned node {node_id!r}; `hanoi247 peer list` shows the pinned ones"
-        )
+        raise UnknownPeer(node_id)
     return peer
 
 

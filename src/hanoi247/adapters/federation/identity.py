@@ -42,7 +42,7 @@ from hanoi247.adapters.federation.node import (
     same_fingerprint,
     write_identity,
 )
-from hanoi247.domain.errors import ConfigurationError
+from hanoi247.domain.errors import ConfigurationError, InvalidInput
 from hanoi247.domain.federation import NodeIdentity, Peer, PeerKey
 from hanoi247.ports import UnitOfWork
 from hanoi247.services import nodes
@@ -90,7 +90,7 @@ def init_node(
     code = catalogue.states.get_state(state).iso2
     name = " ".join(name.split())
     if not name:
-        raise ConfigurationError("--name must not be empty")
+        raise InvalidInput("--name must not be empty")
     identity = NodeIdentity(
         node_id=check_node_id(node_id or default_node_id(code, name)),
         state=code,
@@ -201,13 +201,13 @@ def pin_peer(
         try:
             data: object = json.loads(card_json)
         except ValueError as exc:
-            raise ConfigurationError(f"{source}: not a JSON node card ({exc})") from None
+            raise InvalidInput(f"{source}: not a JSON node card ({exc})") from None
     else:
         data = dict(card_json)
     parsed = parse_card(data, source=source)
     node_id = parsed.identity.node_id
     if not same_fingerprint(given_fingerprint, parsed.fingerprint):
-        raise ConfigurationError(
+        raise InvalidInput(
             f"{source}: fingerprint mismatch for {node_id!r}: you gave "
             f"{grouped(given_fingerprint)} but the card's keys give {parsed.fingerprint}; "
             "nothing was pinned: check the fingerprint with that node's operator by telephone "
@@ -274,9 +274,7 @@ def rotate_keys(
     back as they were.
     """
     if not timedelta(0) < overlap <= MAX_OVERLAP:
-        raise ConfigurationError(
-            f"the overlap must be more than 0 and at most {MAX_OVERLAP.days} days"
-        )
+        raise InvalidInput(f"the overlap must be more than 0 and at most {MAX_OVERLAP.days} days")
     old = load_local_node(data_dir)
     new_keys = generate_node_keys()
     new_jwks = public_jwks(new_keys)

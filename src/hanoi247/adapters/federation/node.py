@@ -33,7 +33,7 @@ from hanoi247.adapters.crypto.keys import (
     load_node_keys,
     public_jwks,
 )
-from hanoi247.domain.errors import ConfigurationError
+from hanoi247.domain.errors import ConfigurationError, InvalidInput
 from hanoi247.domain.federation import MessageType, NodeIdentity
 
 PROTOCOL = "hanoi247/1"
@@ -106,18 +106,16 @@ def default_node_id(state: str, name: str) -> str:
 
 def check_node_id(node_id: str) -> str:
     if not NODE_ID.match(node_id):
-        raise ConfigurationError(
-            f"node id {node_id!r} must be 3-64 characters of a-z, 0-9, '.' and '-'"
-        )
+        raise InvalidInput(f"node id {node_id!r} must be 3-64 characters of a-z, 0-9, '.' and '-'")
     return node_id
 
 
 def check_url(url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigurationError(f"URL {url!r} must be http(s)://host[:port]")
+        raise InvalidInput(f"URL {url!r} must be http(s)://host[:port]")
     if parts.query or parts.fragment:
-        raise ConfigurationError(f"URL {url!r} must not carry a query or fragment")
+        raise InvalidInput(f"URL {url!r} must not carry a query or fragment")
     return url.rstrip("/")
 
 
@@ -145,33 +143,31 @@ class ParsedCard:
 def parse_card(data: object, *, source: str) -> ParsedCard:
     """Check a peer's card; the fingerprint is recomputed from its keys, never trusted."""
     if not isinstance(data, dict):
-        raise ConfigurationError(f"{source}: a node card is a JSON object")
+        raise InvalidInput(f"{source}: a node card is a JSON object")
     missing = [k for k in ("node_id", "state", "name", "url", "keys") if k not in data]
     if missing:
-        raise ConfigurationError(f"{source}: the node card lacks {', '.join(missing)}")
+        raise InvalidInput(f"{source}: the node card lacks {', '.join(missing)}")
     if data.get("protocol", PROTOCOL) != PROTOCOL:
-        raise ConfigurationError(f"{source}: protocol {data.get('protocol')!r} is not {PROTOCOL}")
+        raise InvalidInput(f"{source}: protocol {data.get('protocol')!r} is not {PROTOCOL}")
     keys = data["keys"]
     if not isinstance(keys, list):
-        raise ConfigurationError(f"{source}: 'keys' must be a list of public JWKs")
+        raise InvalidInput(f"{source}: 'keys' must be a list of public JWKs")
     by_use = {k.get("use"): k for k in keys if isinstance(k, dict)}
     if set(by_use) != {"sig", "enc"} or len(keys) != 2:
-        raise ConfigurationError(f"{source}: 'keys' must hold one 'sig' and one 'enc' public JWK")
+        raise InvalidInput(f"{source}: 'keys' must hold one 'sig' and one 'enc' public JWK")
     for jwk in by_use.values():
         if "d" in jwk:
-            raise ConfigurationError(f"{source}: the card contains a PRIVATE key; do not share it")
+            raise InvalidInput(f"{source}: the card contains a PRIVATE key; do not share it")
         try:
             public = OKPKey.import_key(dict(jwk))
         except Exception as exc:  # noqa: BLE001 - joserfc raises several types for bad keys
-            raise ConfigurationError(
-                f"{source}: unreadable key ({exc.__class__.__name__})"
-            ) from None
+            raise InvalidInput(f"{source}: unreadable key ({exc.__class__.__name__})") from None
         if jwk.get("kid") and jwk["kid"] != key_id(public):
-            raise ConfigurationError(f"{source}: a key's kid does not match its thumbprint")
+            raise InvalidInput(f"{source}: a key's kid does not match its thumbprint")
     try:
         computed = fingerprint(by_use["sig"], by_use["enc"])
     except ValueError as exc:
-        raise ConfigurationError(f"{source}: {exc}") from None
+        raise InvalidInput(f"{source}: {exc}") from None
     identity = NodeIdentity(
         node_id=check_node_id(str(data["node_id"])),
         state=str(data["state"]).upper(),
@@ -222,6 +218,8 @@ def read_identity(data_dir: Path) -> NodeIdentity:
         )
     except KeyError as exc:
         raise ConfigurationError(f"{path}: missing {exc.args[0]!r}") from None
+    except InvalidInput as exc:  # the node's own file: the node is misconfigured
+        raise ConfigurationError(f"{path}: {exc}") from None
 
 
 def load_local_node(data_dir: Path) -> LocalNode:

@@ -91,7 +91,11 @@ def test_a_draft_keeps_its_header_apart_from_its_elements() -> None:
     request = outgoing(handling={"confidential": True, "no_onward_transfer": True})
     assert request.elements == {"offence": 10}
     assert request.handling.confidential
-    assert request.payload()["handling"] == {"confidential": True, "no_onward_transfer": True}
+    assert request.payload()["handling"] == {
+        "confidential": True,
+        "use_limited_to": None,
+        "no_onward_transfer": True,
+    }
     assert request.status is S.DRAFT
     assert [e.action for e in request.timeline] == ["draft"]
 

@@ -9,10 +9,12 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable
+from datetime import datetime
+from typing import Any
 
 import pytest
 
-from hanoi247.adapters.clocks_worker import DeadlineWorker
+from hanoi247.adapters.clocks_worker import MAX_BATCHES_PER_ROUND, DeadlineWorker, RoundReport
 from hanoi247.adapters.federation.sender import OutboxSender
 from hanoi247.adapters.polling import PollingWorker
 
@@ -175,3 +177,29 @@ def test_stop_waits_for_the_round_in_progress_and_start_works_in_a_new_loop() ->
 
     asyncio.run(first())
     asyncio.run(second())
+
+
+def test_the_deadline_worker_goes_on_at_once_when_a_round_hit_its_batch_limit() -> None:
+    reports = [RoundReport(missed=MAX_BATCHES_PER_ROUND), RoundReport(missed=0)]
+
+    class Busy(DeadlineWorker):
+        async def run_once(self, now: datetime | None = None) -> RoundReport:
+            return reports.pop(0)
+
+    nothing: Any = None  # the overridden round touches no collaborator
+    worker = Busy(
+        uow_factory=nothing,
+        clock=nothing,
+        node=nothing,
+        delivery=nothing,
+        poll_interval=HOUR,
+        batch_size=1,
+    )
+
+    async def scenario() -> None:
+        await worker.start()
+        await until(lambda: worker.rounds == 2)  # the second round did not wait an hour
+        await worker.stop()
+
+    asyncio.run(scenario())
+    assert reports == []

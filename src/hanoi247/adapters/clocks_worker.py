@@ -74,8 +74,9 @@ class DeadlineWorker(PollingWorker):
         self.new_id = new_id
 
     async def _round(self) -> bool:
-        await self.run_once()
-        return False  # a round handles all that is due (up to MAX_BATCHES_PER_ROUND)
+        report = await self.run_once()
+        # A round stops after MAX_BATCHES_PER_ROUND full batches: more may be due at once.
+        return report.missed >= MAX_BATCHES_PER_ROUND * self.batch_size
 
     # --- one round ------------------------------------------------------------------------
 

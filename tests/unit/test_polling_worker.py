@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from hanoi247.adapters.clocks_worker import MAX_BATCHES_PER_ROUND, DeadlineWorker, RoundReport
+from hanoi247.adapters.clocks_worker import DeadlineWorker, RoundReport
 from hanoi247.adapters.federation.sender import OutboxSender
 from hanoi247.adapters.polling import PollingWorker
 
@@ -180,21 +180,14 @@ def test_stop_waits_for_the_round_in_progress_and_start_works_in_a_new_loop() ->
 
 
 def test_the_deadline_worker_goes_on_at_once_when_a_round_hit_its_batch_limit() -> None:
-    reports = [RoundReport(missed=MAX_BATCHES_PER_ROUND), RoundReport(missed=0)]
+    reports = [RoundReport(missed=100, more_due=True), RoundReport(missed=3)]
 
     class Busy(DeadlineWorker):
         async def run_once(self, now: datetime | None = None) -> RoundReport:
             return reports.pop(0)
 
     nothing: Any = None  # the overridden round touches no collaborator
-    worker = Busy(
-        uow_factory=nothing,
-        clock=nothing,
-        node=nothing,
-        delivery=nothing,
-        poll_interval=HOUR,
-        batch_size=1,
-    )
+    worker = Busy(check=nothing, clock=nothing, node=nothing, delivery=nothing, poll_interval=HOUR)
 
     async def scenario() -> None:
         await worker.start()

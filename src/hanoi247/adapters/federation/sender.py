@@ -70,6 +70,7 @@ class OutboxSender(PollingWorker):
         clock: Clock,
         backoff: Backoff | None = None,
         http: httpx.AsyncClient | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
         metrics: CollectorRegistry | None = None,
         poll_interval: float = 0.5,
         lease: timedelta = timedelta(minutes=2),
@@ -85,6 +86,7 @@ class OutboxSender(PollingWorker):
         self.clock = clock
         self.backoff = backoff or Backoff()
         self.http = http  # set before start() to inject a client; closed only if we made it
+        self.transport = transport  # for the client it makes itself (None: the network)
         self.lease = lease
         self.batch_size = batch_size
         self.timeout = timeout or httpx.Timeout(30.0, connect=10.0)
@@ -110,6 +112,7 @@ class OutboxSender(PollingWorker):
         uow_factory: Callable[[], UnitOfWork],
         clock: Clock,
         metrics: CollectorRegistry,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> OutboxSender:
         """The sender of a node: backoff cap and dead-letter age from ``Settings``."""
         backoff = Backoff(
@@ -123,6 +126,7 @@ class OutboxSender(PollingWorker):
             clock=clock,
             backoff=backoff,
             metrics=metrics,
+            transport=transport,
             poll_interval=settings.outbox_poll_seconds,
             lease=timedelta(seconds=settings.outbox_lease_seconds),
         )
@@ -350,6 +354,8 @@ class OutboxSender(PollingWorker):
 
     def _client(self) -> httpx.AsyncClient:
         if self.http is None:
-            self.http = httpx.AsyncClient(timeout=self.timeout, follow_redirects=False)
+            self.http = httpx.AsyncClient(
+                transport=self.transport, timeout=self.timeout, follow_redirects=False
+            )
             self._owns_http = True
         return self.http

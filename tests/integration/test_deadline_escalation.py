@@ -40,6 +40,7 @@ from hanoi247.domain.accounts import Position, Role, User
 from hanoi247.domain.notifications import DeliveryResult, Notification
 from hanoi247.domain.schedule import DeadlineStatus
 from hanoi247.ports.notifications import NotificationStatus
+from hanoi247.services.escalation import check_due_deadlines
 from workflow_harness import EMERGENCY, PRESERVATION, START
 
 
@@ -398,3 +399,24 @@ def test_two_workers_sharing_a_postgresql_database_escalate_once(desk: Desk) -> 
     assert sum(r.delivery.sent for r in reports) == 1
     assert len(desk.mail.to(desk.people["fr.chief"].email)) == 1
     assert audit_tags(desk.b) == ["deadline:acknowledgement:escalated"]
+
+
+def test_a_check_stopped_at_its_batch_limit_says_more_is_due(desk: Desk) -> None:
+    send(desk, PRESERVATION)
+    send(desk, PRESERVATION)  # two requests: two acknowledgements fall due together
+    desk.round(desk.b)  # the arrivals' alerts
+    desk.later(minutes=60)
+    runtime = desk.b.runtime
+
+    def check(max_batches: int) -> tuple[int, bool]:
+        batch = check_due_deadlines(
+            runtime.uow_factory,
+            now=desk.clock.now(),
+            node=runtime.local.identity,
+            batch_size=1,
+            max_batches=max_batches,
+        )
+        return batch.missed, batch.more_due
+
+    assert check(max_batches=1) == (1, True)  # the worker's next round starts at once
+    assert check(max_batches=5) == (1, False)  # the rest; nothing more is due

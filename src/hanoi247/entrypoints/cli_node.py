@@ -18,7 +18,7 @@ from typing import Annotated, Any
 
 import typer
 
-from hanoi247.domain.errors import ConfigurationError
+from hanoi247.domain.errors import ConfigurationError, InvalidInput
 from hanoi247.domain.federation import Peer, PeerStatus
 from hanoi247.entrypoints.cli_common import DataDirOption, emit
 from hanoi247.ports import Clock, UnitOfWork
@@ -181,7 +181,7 @@ def peer_add(
     try:
         raw = card_file.read_bytes()
     except OSError as exc:
-        raise ConfigurationError(f"{card_file}: cannot be read ({exc.strerror})") from None
+        raise InvalidInput(f"{card_file}: cannot be read ({exc.strerror})") from None
     settings = _settings(data_dir)
     own = load_local_node(settings.data_dir).card()
     with _uow_factory(settings) as uow_factory:
@@ -301,7 +301,7 @@ def drill_ping(
     at = _now()
     with _uow_factory(settings) as uow_factory, uow_factory() as uow:
         if nodes.require_peer(uow, node_id).status is not PeerStatus.ACTIVE:
-            raise ConfigurationError(f"peer {node_id!r} is suspended; resume it first")
+            raise InvalidInput(f"peer {node_id!r} is suspended; resume it first")
         message_id = send_drill_ping(uow, to_node=node_id, at=at, actor=by, note=note_text)
         uow.commit()
     emit({"message_id": message_id, "to": node_id, "queued_at": at.isoformat()})

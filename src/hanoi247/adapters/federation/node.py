@@ -33,7 +33,7 @@ from hanoi247.adapters.crypto.keys import (
 )
 from hanoi247.adapters.crypto.public_keys import import_public_key
 from hanoi247.adapters.crypto.webhook_key import WebhookKey, load_webhook_key
-from hanoi247.domain.errors import ConfigurationError
+from hanoi247.domain.errors import ConfigurationError, InvalidInput
 from hanoi247.domain.federation import MessageType, NodeIdentity
 from hanoi247.domain.node_card import check_node_id, check_url
 
@@ -124,31 +124,31 @@ class ParsedCard:
 def parse_card(data: object, *, source: str) -> ParsedCard:
     """Check a peer's card; the fingerprint is recomputed from its keys, never trusted."""
     if not isinstance(data, dict):
-        raise ConfigurationError(f"{source}: a node card is a JSON object")
+        raise InvalidInput(f"{source}: a node card is a JSON object")
     missing = [k for k in ("node_id", "state", "name", "url", "keys") if k not in data]
     if missing:
-        raise ConfigurationError(f"{source}: the node card lacks {', '.join(missing)}")
+        raise InvalidInput(f"{source}: the node card lacks {', '.join(missing)}")
     if data.get("protocol", PROTOCOL) != PROTOCOL:
-        raise ConfigurationError(f"{source}: protocol {data.get('protocol')!r} is not {PROTOCOL}")
+        raise InvalidInput(f"{source}: protocol {data.get('protocol')!r} is not {PROTOCOL}")
     keys = data["keys"]
     if not isinstance(keys, list):
-        raise ConfigurationError(f"{source}: 'keys' must be a list of public JWKs")
+        raise InvalidInput(f"{source}: 'keys' must be a list of public JWKs")
     by_use = {k.get("use"): k for k in keys if isinstance(k, dict)}
     if set(by_use) != {"sig", "enc"} or len(keys) != 2:
-        raise ConfigurationError(f"{source}: 'keys' must hold one 'sig' and one 'enc' public JWK")
+        raise InvalidInput(f"{source}: 'keys' must hold one 'sig' and one 'enc' public JWK")
     for jwk in by_use.values():
         if "d" in jwk:
-            raise ConfigurationError(f"{source}: the card contains a PRIVATE key; do not share it")
+            raise InvalidInput(f"{source}: the card contains a PRIVATE key; do not share it")
         try:
             public = import_public_key(jwk)
         except ValueError as exc:  # "unreadable key (<library error class>)"
-            raise ConfigurationError(f"{source}: {exc}") from None
+            raise InvalidInput(f"{source}: {exc}") from None
         if jwk.get("kid") and jwk["kid"] != key_id(public):
-            raise ConfigurationError(f"{source}: a key's kid does not match its thumbprint")
+            raise InvalidInput(f"{source}: a key's kid does not match its thumbprint")
     try:
         computed = fingerprint(by_use["sig"], by_use["enc"])
     except ValueError as exc:
-        raise ConfigurationError(f"{source}: {exc}") from None
+        raise InvalidInput(f"{source}: {exc}") from None
     identity = NodeIdentity(
         node_id=check_node_id(str(data["node_id"])),
         state=str(data["state"]).upper(),
@@ -194,6 +194,8 @@ def read_identity(data_dir: Path) -> NodeIdentity:
         )
     except KeyError as exc:
         raise ConfigurationError(f"{path}: missing {exc.args[0]!r}") from None
+    except InvalidInput as exc:  # the node's own file: the node is misconfigured
+        raise ConfigurationError(f"{path}: {exc}") from None
 
 
 def load_local_node(data_dir: Path) -> LocalNode:

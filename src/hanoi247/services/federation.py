@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from hanoi247.domain.errors import DomainError, ErrorCode
@@ -82,13 +82,23 @@ class IncomingDispatcher:
             observer(uow, message)
 
 
+def format_time(moment: datetime) -> str:
+    """RFC 3339 in UTC with ``Z`` (docs/protocol.md §1.1); microseconds only when non-zero."""
+    utc = moment.astimezone(UTC)
+    spec = "microseconds" if utc.microsecond else "seconds"
+    return utc.replace(tzinfo=None).isoformat(timespec=spec) + "Z"
+
+
 def handle_drill_ping(uow: UnitOfWork, message: IncomingMessage) -> None:
-    """A drill: answer at once with a pong, so both sides prove the channel works."""
+    """A drill: answer at once with a pong, so both sides prove the channel works.
+
+    The body (``{"note"}``, at most 200 characters) was checked against
+    docs/schemas/bodies/drill.ping.json by the inbox before this runs."""
     uow.outbox.enqueue(
         OutgoingMessage(
             to_node=message.origin_node,
             type=MessageType.DRILL_PONG,
-            body={"ping_id": message.message_id, "ping_sent_at": message.sent_at.isoformat()},
+            body={"ping_id": message.message_id, "ping_sent_at": format_time(message.sent_at)},
             case_id=message.case_id,
             in_reply_to=message.message_id,
         ),

@@ -33,14 +33,14 @@ from hanoi247.adapters.crypto.keys import (
     load_node_keys,
     public_jwks,
 )
+from hanoi247.adapters.federation import schemas
 from hanoi247.domain.errors import ConfigurationError
-from hanoi247.domain.federation import MessageType, NodeIdentity
+from hanoi247.domain.federation import MessageType, NodeIdentity, is_node_id
 
 PROTOCOL = "hanoi247/1"
 NODE_FILE = "node.toml"
 KEYS_DIR = "keys"
 PREVIOUS_KEYS_DIR = "previous"
-NODE_ID = re.compile(r"^[a-z0-9][a-z0-9.-]{1,62}[a-z0-9]$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,9 +105,10 @@ def default_node_id(state: str, name: str) -> str:
 
 
 def check_node_id(node_id: str) -> str:
-    if not NODE_ID.match(node_id):
+    if not is_node_id(node_id):
         raise ConfigurationError(
-            f"node id {node_id!r} must be 3-64 characters of a-z, 0-9, '.' and '-'"
+            f"node id {node_id!r} must be 1-64 characters of A-Z, a-z, 0-9, '.', '_' and '-', "
+            "starting with a letter or digit (docs/protocol.md §1.1)"
         )
     return node_id
 
@@ -168,6 +169,11 @@ def parse_card(data: object, *, source: str) -> ParsedCard:
             ) from None
         if jwk.get("kid") and jwk["kid"] != key_id(public):
             raise ConfigurationError(f"{source}: a key's kid does not match its thumbprint")
+    if isinstance(data.get("node_id"), str) and not is_node_id(data["node_id"]):
+        check_node_id(data["node_id"])  # the one-line grammar error, before the schema's
+    reason = schemas.problem("card.json", data)
+    if reason is not None:
+        raise ConfigurationError(f"{source}: not a node card of docs/schemas/card.json ({reason})")
     try:
         computed = fingerprint(by_use["sig"], by_use["enc"])
     except ValueError as exc:

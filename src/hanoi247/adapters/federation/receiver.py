@@ -21,12 +21,16 @@ from datetime import timedelta
 import structlog
 from joserfc.jwk import OKPKey
 
-from hanoi247.adapters.federation import receipts, wire
+from hanoi247.adapters.federation import receipts, schemas, wire
 from hanoi247.adapters.federation.node import LocalNode
 from hanoi247.domain.errors import IntegrityError
 from hanoi247.domain.federation import PeerStatus
 from hanoi247.ports import Clock, UnitOfWork
-from hanoi247.services.federation import IncomingDispatcher, IncomingMessage
+from hanoi247.services.federation import (
+    IncomingDispatcher,
+    IncomingMessage,
+    UnprocessableMessage,
+)
 
 log = structlog.get_logger("hanoi247.federation.inbox")
 
@@ -78,6 +82,9 @@ class InboxReceiver:
         existing = self._stored_receipt(header.from_node, header.message_id)
         if existing is not None:
             return Received(header.message_id, existing, duplicate=True)
+        reason = schemas.body_problem(header.type, opened.body)  # docs/schemas/bodies/
+        if reason is not None:
+            raise UnprocessableMessage(f"message_rejected:{reason}")
         receipt = receipts.sign_receipt(
             message_id=header.message_id,
             envelope_sha256=opened.envelope_sha256,

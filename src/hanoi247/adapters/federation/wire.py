@@ -36,8 +36,10 @@ from joserfc.jwk import OKPKey
 from joserfc.registry import HeaderParameter
 from joserfc.util import json_b64decode  # strict: rejects non-canonical base64url
 
+from hanoi247.adapters.federation import schemas
 from hanoi247.adapters.federation.canonical import canonical_json, loads_strict
 from hanoi247.domain.errors import AdapterError
+from hanoi247.domain.federation import is_node_id
 from hanoi247.domain.ids import uuid7
 
 PROTOCOL: Final = "hanoi247/1"
@@ -48,7 +50,6 @@ MESSAGE_TYP: Final = "hanoi247+jws"
 RECEIPT_TYP: Final = "hanoi247-receipt+jws"
 KEYS_TYP: Final = "hanoi247-keys+jws"
 
-_NODE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}")
 _TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z")
 _JWE_HEADER_KEYS: Final = frozenset({"alg", "enc", "kid", "cty", "from", "to", "epk"})
 
@@ -130,6 +131,27 @@ def new_message_id(now: datetime) -> str:
     return uuid7(now)
 
 
+ID_TIME_TOLERANCE: Final = timedelta(seconds=1)  # senders that write whole-second sent_at
+
+
+def message_id_time(message_id: str) -> datetime:
+    """The time in the first 48 bits of a UUIDv7 (Unix milliseconds), as an aware UTC time."""
+    millis = uuid.UUID(message_id).int >> 80
+    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=millis)
+
+
+def loads_canonical(payload: bytes) -> Any:
+    """Parse signed bytes that MUST already be canonical JSON (docs/protocol.md §2).
+
+    ``ValueError`` when they are not strict JSON, hold an integer beyond ±(2**53-1), or
+    differ from their own canonical form (whitespace, member order, escapes, numbers).
+    """
+    document = loads_strict(payload)
+    if canonical_json(document) != payload:
+        raise ValueError("the signed payload is not canonical JSON")
+    return document
+
+
 def _check_uuid7(value: object, name: str) -> str:
     if not isinstance(value, str):
         raise ValueError(f"{name} must be a string")
@@ -140,8 +162,9 @@ def _check_uuid7(value: object, name: str) -> str:
 
 
 def _check_node(value: object, name: str) -> str:
-    if not isinstance(value, str) or not _NODE_ID.fullmatch(value):
-        raise ValueError(f"{name} must be a node id ([A-Za-z0-9._:@-], at most 128)")
+    if not is_node_id(value):
+        raise ValueError(f"{name} must be a node id (docs/protocol.md §1.1)")
+    assert isinstance(value, str)
     return value
 
 
@@ -323,9 +346,11 @@ def open_envelope(
     if payload is None:
         _reject(RejectionCode.BAD_SIGNATURE)
     with _rejecting(RejectionCode.MALFORMED):
-        document = loads_strict(payload)
+        document = loads_canonical(payload)
         if not isinstance(document, dict) or set(document) != {"header", "body"}:
             raise ValueError("payload must hold exactly header and body")
+        if schemas.problem("message.json", document) is not None:
+            raise ValueError("the payload does not match docs/schemas/message.json")
         inner = document["header"]
         if not isinstance(inner, dict):
             raise ValueError("header must be an object")
@@ -342,6 +367,8 @@ def open_envelope(
             raise ValueError("inner and outer node ids differ")
     if abs(now - header.sent_at) > replay_window:
         _reject(RejectionCode.STALE)
+    if message_id_time(header.message_id) > header.sent_at + ID_TIME_TOLERANCE:
+        _reject(RejectionCode.MALFORMED)  # an id made after sending: no honest sender does
     return OpenedMessage(header=header, body=body, envelope_sha256=digest)
 
 
@@ -350,8 +377,10 @@ def _outer_header(envelope: bytes) -> dict[str, Any]:
     if len(parts) != 5:
         raise ValueError("not a JWE compact serialization")
     header = json_b64decode(parts[0])
-    if not isinstance(header, dict) or not set(header) <= _JWE_HEADER_KEYS:
-        raise ValueError("unexpected JWE header members")
+    if not isinstance(header, dict) or set(header) != _JWE_HEADER_KEYS:
+        raise ValueError("JWE header members missing or unexpected")
+    if not isinstance(header.get("kid"), str):
+        raise ValueError("the JWE kid must name the recipient's encryption key")
     if (header.get("alg"), header.get("enc"), header.get("cty")) != (JWE_ALG, JWE_ENC, MESSAGE_TYP):
         raise ValueError("unsupported JWE algorithms or content type")
     _check_node(header.get("from"), "from")
@@ -362,8 +391,8 @@ def _outer_header(envelope: bytes) -> dict[str, Any]:
 def _decrypt(
     envelope: bytes, outer: Mapping[str, Any], keys: Sequence[OKPKey], limit: int
 ) -> bytes:
-    ordered = sorted(keys, key=lambda k: _kid(k) != outer.get("kid"))  # kid match first
-    for key in ordered:
+    named = [k for k in keys if _kid(k) == outer["kid"]]  # kid required and matching (§4)
+    for key in named:
         try:
             plaintext = jwe.decrypt_compact(envelope, key, registry=_jwe_registry(limit)).plaintext
         except Exception:  # noqa: BLE001, S112 - a wrong key and a forged envelope look alike
@@ -385,10 +414,10 @@ def _verify(token: bytes, keys: Sequence[OKPKey], *, typ: str, max_bytes: int) -
         headers = obj.headers()
         if headers.get("alg") != JWS_ALG or headers.get("typ") != typ:
             raise ValueError("unexpected JWS algorithm or type")
-        if not set(headers) <= {"alg", "kid", "typ"}:
-            raise ValueError("unexpected JWS header members")
-    ordered = sorted(keys, key=lambda k: _kid(k) != headers.get("kid"))
-    for key in ordered:
+        if set(headers) != {"alg", "kid", "typ"} or not isinstance(headers["kid"], str):
+            raise ValueError("JWS header members missing or unexpected")
+    named = [k for k in keys if _kid(k) == headers["kid"]]  # a kid naming no pinned key
+    for key in named:  # verifies with nothing: bad_signature (§5 check 7)
         try:
             if jws.validate_compact(obj, key, registry=registry):
                 return obj.payload

@@ -6,13 +6,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from test_inbox_endpoint import NOW, Scene, post
+from test_inbox_endpoint import scene as scene_fixture  # noqa: F401 - registers `scene`
 from typer.testing import CliRunner
 
 from hanoi247.adapters.federation import wire
 from hanoi247.domain.errors import ConfigurationError
 from hanoi247.domain.federation import MessageType
 from hanoi247.entrypoints.cli import app
-from test_inbox_endpoint import NOW, Scene, post, scene  # noqa: F401 - the fixture
 
 
 def test_an_envelope_sent_as_text_plain_is_refused_with_415_and_not_stored(

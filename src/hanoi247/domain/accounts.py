@@ -59,6 +59,8 @@ class Permission(enum.StrEnum):
     REQUEST_ACKNOWLEDGE = "request:acknowledge"
     REQUEST_ANSWER = "request:answer"  # confirm preservation, ask/answer clarification, refuse
     REQUEST_REASSIGN = "request:reassign"
+    # confirm preservation on a legal basis this node does not recognise (docs/protocol.md §10)
+    BASIS_OVERRIDE = "request:confirm_on_unrecognised_basis"
     ESCALATION_RECEIVE = "escalation:receive"
     EVIDENCE_READ = "evidence:read"
     EVIDENCE_UPLOAD = "evidence:upload"
@@ -91,7 +93,8 @@ _OFFICER = frozenset(
 PERMISSIONS: Mapping[Role, frozenset[Permission]] = MappingProxyType(
     {
         Role.OFFICER: _OFFICER,
-        Role.SUPERVISOR: _OFFICER | {P.ESCALATION_RECEIVE, P.REQUEST_REASSIGN, P.ONCALL_MANAGE},
+        Role.SUPERVISOR: _OFFICER
+        | {P.ESCALATION_RECEIVE, P.REQUEST_REASSIGN, P.ONCALL_MANAGE, P.BASIS_OVERRIDE},
         Role.CENTRAL_AUTHORITY: frozenset(
             {
                 P.REQUEST_READ,

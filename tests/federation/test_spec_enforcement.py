@@ -6,14 +6,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import test_inbox_endpoint
 from test_inbox_endpoint import NOW, Scene, post
-from test_inbox_endpoint import scene as scene_fixture  # noqa: F401 - registers `scene`
 from typer.testing import CliRunner
 
 from hanoi247.adapters.federation import wire
 from hanoi247.domain.errors import ConfigurationError
 from hanoi247.domain.federation import MessageType
 from hanoi247.entrypoints.cli import app
+
+scene = test_inbox_endpoint.scene  # the same fixture: a FR node that pinned VN
 
 
 def test_an_envelope_sent_as_text_plain_is_refused_with_415_and_not_stored(
@@ -37,6 +39,10 @@ def test_the_422_answer_carries_the_documented_code_and_reason_member(scene: Sce
     assert status == 422
     assert problem["code"] == "unprocessable"
     assert problem["reason"] == "message_rejected:bad_field:note"
+    # exactly the answer docs/protocol.md §5.3 shows
+    assert problem["title"] == "The message cannot be processed"
+    assert problem["detail"] == "the envelope is authentic but this node cannot act on the message"
+    assert problem["type"] == "https://hanoi247.org/problems/unprocessable"
     assert "x" * 20 not in json.dumps(problem)  # never content
     assert scene.stored() == (0, 0, 0)
 

@@ -10,7 +10,8 @@ A 24/7 desk, in permissions (``PERMISSIONS`` is the single table; one test walks
 * **officer** — drafts, sends, acknowledges and answers the node's requests (Art. 41),
   reads their content and evidence;
 * **supervisor** — everything an officer does, plus receives escalations when a deadline
-  is at risk, reassigns requests and keeps the on-call roster;
+  is at risk, reassigns requests, keeps the on-call roster, and confirms preservation on a
+  legal basis this node does not recognise (docs/protocol.md §10);
 * **central_authority** — reads requests and evidence, records an alternative legal basis
   (bilateral treaty, reciprocity) and handles mutual legal assistance (Art. 40);
 * **auditor** — reads the audit log and case metadata (references, status, dates), never

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -107,3 +108,22 @@ def test_every_documented_body_example_matches_its_schema(name: str, body: objec
 )  # fmt: skip
 def test_schema_failures_become_reason_codes(message_type: str, body: object, reason: str) -> None:
     assert schemas.body_problem(message_type, body) == reason
+
+
+REJECTIONS = json.loads(VECTORS.read_text(encoding="utf-8"))["rejections"]
+
+
+@pytest.mark.parametrize("case", REJECTIONS, ids=[c["name"] for c in REJECTIONS])
+def test_every_rejection_vector_is_refused_with_its_documented_code(case: dict[str, str]) -> None:
+    keys = fixed_vectors.vector_keys()
+    with pytest.raises(wire.EnvelopeRejected) as refused:
+        wire.open_envelope(
+            case["jwe"].encode("ascii"),
+            my_node_id="MU",
+            my_encryption_keys=[keys["MU"].encryption],
+            resolve_sender={"FR": [keys["FR"].public_signing_key()]}.get,
+            now=fixed_vectors.RECEIVED_AT,
+            replay_window=timedelta(minutes=5),
+            max_bytes=1 << 20,
+        )
+    assert refused.value.code.value == case["code"]

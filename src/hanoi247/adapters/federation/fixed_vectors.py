@@ -133,7 +133,52 @@ def build_vectors() -> dict[str, Any]:
             for text in CANONICAL_CASES
         ],
         "receiver_clock_for_opening": wire.format_time(SENT_AT + timedelta(seconds=2)),
+        "rejections": _rejections(header.to_dict(), body, keys),
     }
+
+
+# Envelopes a receiver MUST refuse, each with the code and section of docs/protocol.md.
+LATER_ID: Final = "019cade2-2642-7000-8000-000000000002"  # 5 s after SENT_AT
+
+
+def _rejections(
+    header: dict[str, Any], body: dict[str, Any], keys: dict[str, NodeKeys]
+) -> list[dict[str, Any]]:
+    fr, mu = keys[SENDER], keys[RECEIVER]
+    good_jws = {"alg": wire.JWS_ALG, "kid": fr.signing_kid, "typ": wire.MESSAGE_TYP}
+    payload = canonical.canonical_json({"header": header, "body": body})
+    cases: list[tuple[str, str, str, bytes, dict[str, Any], dict[str, Any]]] = [
+        ("jws_without_kid", "§4", "malformed", payload,
+         {"alg": wire.JWS_ALG, "typ": wire.MESSAGE_TYP}, {}),
+        ("jws_kid_not_pinned", "§5.2", "bad_signature", payload,
+         good_jws | {"kid": mu.signing_kid}, {}),
+        ("jwe_without_kid", "§4", "malformed", payload, good_jws, {"kid": None}),
+        ("payload_with_whitespace", "§2.2", "malformed",
+         payload.replace(b'":', b'": '), good_jws, {}),
+        ("integer_beyond_2_53", "§2.2", "malformed",
+         payload[:-1] + b',"n":9007199254740993}', good_jws, {}),
+        ("id_after_sent_at", "§5.2", "malformed",
+         canonical.canonical_json({"header": header | {"message_id": LATER_ID}, "body": body}),
+         good_jws, {}),
+        ("empty_case_id", "§3", "malformed",
+         canonical.canonical_json({"header": header | {"case_id": ""}, "body": body}),
+         good_jws, {}),
+    ]  # fmt: skip
+    ephemeral = jose_raw.okp_from_seed(EPHEMERAL_SEED, crv="X25519")
+    found = []
+    for name, section, code, signed, jws_header, jwe_change in cases:
+        token = jose_raw.sign_compact(jws_header, signed, fr.signing)
+        jwe_header = {
+            "alg": wire.JWE_ALG, "enc": wire.JWE_ENC, "kid": mu.encryption_kid,
+            "cty": wire.MESSAGE_TYP, "from": SENDER, "to": RECEIVER,
+        }  # fmt: skip
+        jwe_header = {k: v for k, v in (jwe_header | jwe_change).items() if v is not None}
+        envelope = jose_raw.encrypt_compact(
+            jwe_header, token.encode("ascii"), mu.public_encryption_key(), ephemeral=ephemeral,
+            cek=CEK, iv=IV,
+        )  # fmt: skip
+        found.append({"name": name, "section": section, "code": code, "jwe": envelope})
+    return found
 
 
 def _keys(node: str, keys: NodeKeys) -> dict[str, Any]:
@@ -178,3 +223,19 @@ def check_with_node_code(vectors: dict[str, Any]) -> None:
     )
     if not checked.confirms(message_id=MESSAGE_ID, envelope_sha256=opened.envelope_sha256):
         raise ValueError("the vector receipt does not confirm the vector envelope")
+    for case in vectors["rejections"]:
+        try:
+            wire.open_envelope(
+                case["jwe"].encode("ascii"),
+                my_node_id=RECEIVER,
+                my_encryption_keys=[mu.encryption],
+                resolve_sender={SENDER: [fr.public_signing_key()]}.get,
+                now=wire.parse_time(vectors["receiver_clock_for_opening"]),
+                replay_window=timedelta(minutes=5),
+                max_bytes=1 << 20,
+            )
+        except wire.EnvelopeRejected as rejected:
+            if rejected.code.value != case["code"]:
+                raise ValueError(f"{case['name']}: refused as {rejected.code.value}") from None
+        else:
+            raise ValueError(f"{case['name']}: the node accepted an envelope it must refuse")

@@ -64,7 +64,8 @@ def run_command(
 
     from hanoi247.adapters.federation.conformance import Run, run_all
     from hanoi247.adapters.federation.conformance_kit import KitInbox, load_kit
-    from hanoi247.adapters.federation.node import check_url, parse_card
+    from hanoi247.adapters.federation.node import parse_card
+    from hanoi247.domain.node_card import check_url
 
     try:
         data = json.loads(card.read_text(encoding="utf-8"))

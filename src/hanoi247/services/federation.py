@@ -1,35 +1,29 @@
 """What a node does with an authenticated incoming message (the meaning, not the wire).
 
-The inbox adapter (``adapters/federation/receiver.py``) opens and checks the envelope,
-then calls the dispatcher INSIDE the unit of work that stores the message: the inbox row,
-the effects of the message, their audit entry and any reply in the outbox commit
-together or not at all.
+The inbox adapter (``adapters/federation/receiver.py``) opens and checks the envelope;
+``services/intake.py`` then calls the dispatcher INSIDE the unit of work that stores the
+message: the inbox row, the effects of the message, their audit entry and any reply in
+the outbox commit together or not at all.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
+from collections.abc import Callable
+from datetime import datetime
 
 from hanoi247.domain.errors import DomainError, ErrorCode
-from hanoi247.domain.federation import MessageType, OutboxEntry, OutboxStatus, OutgoingMessage
+from hanoi247.domain.federation import (
+    IncomingMessage as IncomingMessage,  # re-exported: handlers import it from here
+)
+from hanoi247.domain.federation import (
+    MessageType,
+    OutboxEntry,
+    OutboxStatus,
+    OutgoingMessage,
+)
 from hanoi247.domain.ids import uuid7
+from hanoi247.domain.timestamps import format_time
 from hanoi247.ports import UnitOfWork
-
-
-@dataclass(frozen=True, slots=True)
-class IncomingMessage:
-    origin_node: str
-    message_id: str
-    type: str
-    case_id: str | None
-    in_reply_to: str | None
-    sent_at: datetime
-    received_at: datetime
-    body: Mapping[str, Any]
-
 
 IncomingHandler = Callable[[UnitOfWork, IncomingMessage], None]
 
@@ -80,13 +74,6 @@ class IncomingDispatcher:
         handler(uow, message)
         for observer in self._observers:
             observer(uow, message)
-
-
-def format_time(moment: datetime) -> str:
-    """RFC 3339 in UTC with ``Z`` (docs/protocol.md §1.1); microseconds only when non-zero."""
-    utc = moment.astimezone(UTC)
-    spec = "microseconds" if utc.microsecond else "seconds"
-    return utc.replace(tzinfo=None).isoformat(timespec=spec) + "Z"
 
 
 def handle_drill_ping(uow: UnitOfWork, message: IncomingMessage) -> None:

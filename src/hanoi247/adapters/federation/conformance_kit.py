@@ -32,9 +32,10 @@ from hanoi247.adapters.crypto.keys import (
     save_node_keys,
 )
 from hanoi247.adapters.federation import receipts, wire
-from hanoi247.adapters.federation.node import ParsedCard, check_node_id, check_url, node_card
+from hanoi247.adapters.federation.node import ParsedCard, node_card
 from hanoi247.domain.errors import ConfigurationError
 from hanoi247.domain.federation import NodeIdentity
+from hanoi247.domain.node_card import check_node_id, check_url
 
 CARD_FILE = "card.json"
 KEYS_DIR = "keys"

@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, Response
 
 from hanoi247.adapters.federation import wire
-from hanoi247.adapters.federation.receiver import InboxReceiver
+from hanoi247.adapters.federation.receiver import InboxReceiver, UnprocessableBody
 from hanoi247.entrypoints.web.problems import problem
 from hanoi247.services.federation import UnprocessableMessage
 
@@ -62,7 +62,7 @@ def federation_router() -> APIRouter:
             received = await run_in_threadpool(receiver.receive, bytes(body))
         except wire.EnvelopeRejected as rejected:
             return _rejected(rejected.code)
-        except UnprocessableMessage as exc:
+        except (UnprocessableMessage, UnprocessableBody) as exc:
             return problem(
                 422,
                 "unprocessable",

@@ -42,6 +42,7 @@ lint: $(STAMP)
 	$(BIN)/python scripts/extract_messages.py --check
 	$(BIN)/python scripts/compile_messages.py --check
 	$(BIN)/python scripts/export_protocol.py --check
+	$(BIN)/lint-imports --no-cache
 
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict src/hanoi247

@@ -11,7 +11,7 @@ from test_inbox_endpoint import NOW, Scene, post
 from typer.testing import CliRunner
 
 from hanoi247.adapters.federation import wire
-from hanoi247.domain.errors import ConfigurationError
+from hanoi247.domain.errors import InvalidInput
 from hanoi247.domain.federation import MessageType
 from hanoi247.entrypoints.cli import app
 
@@ -105,5 +105,5 @@ def test_init_refuses_a_node_id_outside_the_grammar_naming_the_section(tmp_path:
          "--node-id", "mu:cert@x", "--data-dir", str(tmp_path / "x")],
     )  # fmt: skip
     assert result.exit_code != 0
-    assert isinstance(result.exception, ConfigurationError)  # main() prints it in one line
+    assert isinstance(result.exception, InvalidInput)  # main() prints it in one line
     assert "docs/protocol.md §1.1" in str(result.exception)

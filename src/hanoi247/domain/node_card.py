@@ -12,7 +12,7 @@ import re
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from hanoi247.domain.errors import ConfigurationError
+from hanoi247.domain.errors import InvalidInput
 from hanoi247.domain.federation import NODE_ID_GRAMMAR, is_node_id
 
 NODE_ID = re.compile(NODE_ID_GRAMMAR)  # docs/protocol.md §1.1: the one grammar
@@ -26,7 +26,7 @@ def default_node_id(state: str, name: str) -> str:
 
 def check_node_id(node_id: str) -> str:
     if not is_node_id(node_id):
-        raise ConfigurationError(
+        raise InvalidInput(
             f"node id {node_id!r} must be 1-64 characters of A-Z, a-z, 0-9, '.', '_' and '-', "
             "starting with a letter or digit (docs/protocol.md §1.1)"
         )
@@ -36,9 +36,9 @@ def check_node_id(node_id: str) -> str:
 def check_url(url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigurationError(f"URL {url!r} must be http(s)://host[:port]")
+        raise InvalidInput(f"URL {url!r} must be http(s)://host[:port]")
     if parts.query or parts.fragment:
-        raise ConfigurationError(f"URL {url!r} must not carry a query or fragment")
+        raise InvalidInput(f"URL {url!r} must not carry a query or fragment")
     return url.rstrip("/")
 
 

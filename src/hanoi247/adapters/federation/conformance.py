@@ -17,10 +17,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from joserfc.jwk import OKPKey
 
 from hanoi247.adapters.crypto import jose_raw
-from hanoi247.adapters.crypto.keys import generate_node_keys
+from hanoi247.adapters.crypto.keys import PrivateKey, generate_node_keys, key_id
+from hanoi247.adapters.crypto.public_keys import PublicKey, import_public_key
 from hanoi247.adapters.federation import receipts, schemas, wire
 from hanoi247.adapters.federation.canonical import canonical_json
 from hanoi247.adapters.federation.conformance_kit import CARD_PATH, INBOX_PATH, Kit, KitInbox
@@ -56,11 +56,11 @@ class Run:
     def peer_id(self) -> str:
         return self.card.identity.node_id
 
-    def peer_encryption_key(self) -> OKPKey:
-        return OKPKey.import_key(dict(self.card.encryption_jwk))
+    def peer_encryption_key(self) -> PublicKey:
+        return import_public_key(dict(self.card.encryption_jwk))
 
-    def peer_signing_key(self) -> OKPKey:
-        return OKPKey.import_key(dict(self.card.signing_jwk))
+    def peer_signing_key(self) -> PublicKey:
+        return import_public_key(dict(self.card.signing_jwk))
 
     def header(self, message_type: str, **changes: Any) -> dict[str, Any]:
         now = datetime.now(UTC)
@@ -84,7 +84,7 @@ class Run:
         payload: bytes | None = None,
         jws_header: dict[str, Any] | None = None,
         outer: dict[str, str] | None = None,
-        signing: OKPKey | None = None,
+        signing: PrivateKey | None = None,
     ) -> bytes:
         """An envelope built byte by byte: correct unless a test changes one piece."""
         key = signing or self.kit.keys.signing
@@ -93,14 +93,14 @@ class Run:
         )
         protected = jws_header or {
             "alg": "Ed25519",
-            "kid": key.thumbprint(),
+            "kid": key_id(key),
             "typ": wire.MESSAGE_TYP,
         }
         token = jose_raw.sign_compact(protected, signed, key)
         jwe_header = {
             "alg": wire.JWE_ALG,
             "enc": wire.JWE_ENC,
-            "kid": self.peer_encryption_key().thumbprint(),
+            "kid": key_id(self.peer_encryption_key()),
             "cty": wire.MESSAGE_TYP,
             "from": header["from_node"],
             "to": header["to_node"],

@@ -23,14 +23,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from joserfc.jwk import OKPKey
-
 from hanoi247.adapters.crypto.keys import (
     NodeKeys,
     generate_node_keys,
     load_node_keys,
     save_node_keys,
 )
+from hanoi247.adapters.crypto.public_keys import PublicKey, import_public_key
 from hanoi247.adapters.federation import receipts, wire
 from hanoi247.adapters.federation.node import ParsedCard, node_card
 from hanoi247.domain.errors import ConfigurationError
@@ -85,7 +84,7 @@ class KitInbox:
 
     kit: Kit
     peer_id: str
-    peer_signing_keys: Sequence[OKPKey]
+    peer_signing_keys: Sequence[PublicKey]
     replay_window: timedelta = timedelta(minutes=5)
     received: list[wire.OpenedMessage] = field(default_factory=list)
     _lock: threading.Condition = field(default_factory=threading.Condition)
@@ -94,7 +93,7 @@ class KitInbox:
     @classmethod
     def for_card(cls, kit: Kit, card: ParsedCard) -> KitInbox:
         """An inbox accepting envelopes from the node that ``card`` describes."""
-        signing = OKPKey.import_key(dict(card.signing_jwk))
+        signing = import_public_key(dict(card.signing_jwk))
         return cls(kit, card.identity.node_id, [signing])
 
     def start(self) -> None:

@@ -184,8 +184,19 @@ class CooperationRequest(RequestState):
         return ev.DraftUpdated(**self._meta(by, at, origin))
 
     def record_other_basis(self, basis: OtherBasis, *, origin: str) -> ev.OtherBasisRecorded:
-        self._desk(Record.RECORD_OTHER_BASIS, origin, self.requesting_state)
-        if self.status is not RequestStatus.DRAFT:
+        """The requesting desk's basis on a draft, or the requested desk's own basis on an
+        incoming request whose claimed basis it does not recognise (docs/protocol.md §10)."""
+        incoming = self.direction is Direction.INCOMING
+        self._desk(
+            Record.RECORD_OTHER_BASIS,
+            origin,
+            self.requested_state if incoming else self.requesting_state,
+        )
+        if incoming and self.status in TERMINAL:
+            raise ActionNotAllowed(
+                "record another basis", ErrorCode.INVALID_TRANSITION, "the request is closed"
+            )
+        if not incoming and self.status is not RequestStatus.DRAFT:
             raise ActionNotAllowed(
                 "record another basis",
                 ErrorCode.INVALID_TRANSITION,

@@ -76,6 +76,7 @@ class ErrorCode(enum.StrEnum):
     WRONG_KIND = "wrong_kind"
     NOT_A_PERSON = "not_a_person"
     MESSAGE_REJECTED = "message_rejected"
+    BASIS_NOT_RECOGNISED = "basis_not_recognised"
 
 
 class Severity(enum.StrEnum):

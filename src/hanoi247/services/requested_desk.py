@@ -37,6 +37,7 @@ from hanoi247.services.desk import (
     treaty_actions,
 )
 from hanoi247.services.message_builders import submitted_body
+from hanoi247.services.recheck import check_may_confirm
 from hanoi247.services.requesting_desk import announce
 
 
@@ -74,7 +75,12 @@ def ask_clarification(cmd: AskClarification, ctx: Context) -> Outcome:
 
 
 def confirm_preservation(cmd: ConfirmPreservation, ctx: Context) -> Outcome:
-    """Preserved until ``until``: at least the minimum period of the rule data (Art. 42)."""
+    """Preserved until ``until``: at least the minimum period of the rule data (Art. 42).
+
+    On a legal basis this node does not recognise, only a supervisor confirms, unless this
+    node's central authority recorded a basis of its own (``recheck.check_may_confirm``)."""
+    with ctx.uow() as uow:
+        check_may_confirm(uow, ctx, cmd.request_id, by=cmd.by)
     return announce(
         ctx,
         cmd.request_id,

@@ -215,7 +215,8 @@ def list_requests(
     response_model=ActionOutcome,
     summary="Record another legal basis (central authority)",
     description="A bilateral treaty or reciprocity, recorded on a draft when no instrument "
-    "binds both States.",
+    "binds both States, or by the requested desk on an incoming request whose claimed basis "
+    "this node does not recognise (docs/protocol.md §10).",
     responses=problem_responses(403, 404, 409),
 )
 def record_other_basis(

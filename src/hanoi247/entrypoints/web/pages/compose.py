@@ -31,7 +31,7 @@ from hanoi247.domain.errors import DomainError, Problem, ValidationFailed
 from hanoi247.domain.federation import PeerStatus
 from hanoi247.domain.lifecycle import RequestStatus
 from hanoi247.domain.references import Direction
-from hanoi247.domain.requests import RequestKind, Urgency, kinds_of, validate
+from hanoi247.domain.requests import RequestKind, Urgency, kinds_of
 from hanoi247.domain.treaty import Instrument, legal_bases
 from hanoi247.entrypoints import i18n
 from hanoi247.entrypoints.web.pages import compose_form as cf
@@ -55,6 +55,7 @@ from hanoi247.entrypoints.web.pages.live import (
 )
 from hanoi247.entrypoints.web.pages.render import render
 from hanoi247.services.desk import treaty_actions
+from hanoi247.services.drafting import request_problems
 
 router = APIRouter(include_in_schema=False)
 P = Permission
@@ -195,14 +196,8 @@ def _draft(desk: WebDesk, viewer: Viewer, request_id: str) -> CooperationRequest
 
 
 def _problems(desk: WebDesk, payload: dict[str, object], instrument: Instrument) -> list[Problem]:
-    ctx = context_of(desk)
-    return validate(
-        payload,
-        instrument=instrument,
-        states=set(ctx.catalogue.states),
-        now=desk.clock.now(),
-        max_range_days=ctx.max_range_days,
-    )
+    with desk.uow_factory() as uow:
+        return request_problems(context_of(desk), payload, instrument, desk.clock.now(), uow)
 
 
 def _zones(desk: WebDesk, viewer: Viewer, to: str) -> list[str]:

@@ -26,7 +26,7 @@ from starlette.responses import Response
 from hanoi247.domain.accounts import Permission
 from hanoi247.domain.deadlines import minimum_preservation_until
 from hanoi247.domain.errors import Problem, UnknownRequest
-from hanoi247.domain.grounds import delay_reasons, refusal_article, refusal_grounds
+from hanoi247.domain.grounds import delay_reasons, grounds_offered, refusal_article
 from hanoi247.domain.lifecycle import Action
 from hanoi247.domain.requests import kinds_of
 from hanoi247.domain.schedule import DeadlineStatus
@@ -42,6 +42,7 @@ from hanoi247.entrypoints.web.pages.live import (
     may,
 )
 from hanoi247.entrypoints.web.pages.render import fill, render
+from hanoi247.services.desk import declarations_for
 from hanoi247.services.queries import request_view
 
 router = APIRouter(include_in_schema=False)
@@ -117,9 +118,16 @@ def _ordered(view: dict[str, Any], instrument: Any) -> dict[str, Any]:
     return {**first, **{n: v for n, v in elements.items() if n not in first}}
 
 
-def _forms(view: dict[str, Any], instrument: Any, today: date) -> dict[str, Any]:
-    """What the action forms offer: grounds for this kind, reasons for delay, date bounds."""
-    grounds = [g for g in refusal_grounds(instrument).values() if view["kind"] in g.applies_to]
+def _forms(
+    view: dict[str, Any], instrument: Any, today: date, reservations: frozenset[str]
+) -> dict[str, Any]:
+    """What the action forms offer: grounds for this kind (those open to this State: its
+    reservations, the offence concerned), reasons for delay, date bounds."""
+    offence = view["elements"].get("offence")
+    convention = isinstance(offence, int) and not isinstance(offence, bool)
+    grounds = grounds_offered(
+        instrument, view["kind"], reservations=reservations, convention_offence=convention
+    )
     current = view["preservation_until"]
     periods = instrument.rules.get("periods", {})
     minimum = periods.get("preservation_minimum", {}) if isinstance(periods, Mapping) else {}
@@ -152,6 +160,7 @@ def case_page(
         except UnknownRequest:
             raise NotFound(request_id) from None
         links = _links(uow, view)
+        declared = declarations_for(uow, ctx, state=ctx.state, instrument=view["instrument"])
         for event in view["timeline"]:
             event["who"] = _who(uow, ctx.state, event["actor"], event["origin"])
     instrument = ctx.catalogue.instrument(view["instrument"])
@@ -187,7 +196,7 @@ def case_page(
         deadlines=deadlines,
         links=links,
         actions=permitted_actions(viewer, view) if content else [],
-        forms=_forms(view, instrument, now.date()),
+        forms=_forms(view, instrument, now.date(), frozenset(declared.reservations)),
         failure=failure,
         notice=notice if notice in PERMISSION_FOR else "",
         second_lang=second if second != viewer.lang else "",

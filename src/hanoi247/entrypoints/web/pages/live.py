@@ -110,6 +110,8 @@ def labelling(viewer: Viewer) -> dict[str, Any]:
     tr = viewer.tr
 
     def offence(number: object, instrument: str = "uncc") -> str:
+        if isinstance(number, Mapping):
+            return i18n.national_offence_text(number, instrument, tr)
         if isinstance(number, bool) or not isinstance(number, int):
             return str(number)
         return offence_text(instrument, number, tr)

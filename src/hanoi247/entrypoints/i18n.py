@@ -391,20 +391,21 @@ def national_offence_text(value: object, instrument: str, tr: Translator) -> str
     if offence is None:
         return str(value)
     years = babel.numbers.format_decimal(offence.max_penalty_years, locale=negotiate(tr.lang))
-    source = "{name} ({provision}), maximum penalty {years} years"
-    text = _fmt(
-        tr.gettext(source), source, name=offence.name, provision=offence.provision, years=years
-    )
+    english = "{name} ({provision}), maximum penalty {years} years"
+    translated = tr.gettext("{name} ({provision}), maximum penalty {years} years")
+    values = {"name": offence.name, "provision": offence.provision, "years": years}
+    text = _fmt(translated, english, **values)
     rule = national_offence_rule(_instrument(instrument))
     if rule is None or rule.minimum_max_penalty_years is None:
         return text
-    serious = (
-        "a serious crime ({article})"
-        if offence.serious(rule)
-        else "not a serious crime ({article})"
-    )
     article = format_article(rule.article, tr)
-    return f"{text} — {_fmt(tr.gettext(serious), serious, article=article)}"
+    if offence.serious(rule):
+        english = "a serious crime ({article})"
+        verdict = _fmt(tr.gettext("a serious crime ({article})"), english, article=article)
+    else:
+        english = "not a serious crime ({article})"
+        verdict = _fmt(tr.gettext("not a serious crime ({article})"), english, article=article)
+    return f"{text} — {verdict}"
 
 
 def label_rule_entry(instrument: str, section: str, key: str, tr: Translator) -> str:

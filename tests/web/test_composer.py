@@ -176,22 +176,24 @@ def test_preview_shows_the_request_as_the_peer_will_and_sends_it(pair: Pair) -> 
 
 def test_the_follow_up_mla_request_is_prefilled_with_the_preservation_reference(pair: Pair) -> None:
     draft = pair.send_complete()
-    case = pair.vn_client.get(f"/requests/{draft}").text
+    central = pair.central_authority(pair.vn)  # MLA: central authority to central authority
+    case = central.get(f"/requests/{draft}").text
     link = re.search(r'id="draft-follow-up" data-testid="draft-follow-up" href="([^"]+)"', case)
     assert link is not None
-    start = pair.vn_client.get(link.group(1).replace("&amp;", "&")).text
+    start = central.get(link.group(1).replace("&amp;", "&")).text
     reference = re.search(r'name="related_reference" value="([^"]+)"', start)
     assert reference is not None
 
-    created = pair.vn_client.post(
+    created = central.post(
         "/compose",
-        data={"csrf_token": pair.token(pair.vn_client, "/compose"), "kind": "mla", "to": "FR",
+        data={"csrf_token": pair.token(central, "/compose"), "kind": "mla", "to": "FR",
               "urgency": "routine", "related_reference": reference.group(1)},
     )  # fmt: skip
 
     mla = created.headers["location"].rsplit("/", 1)[1]
     assert stored(pair, mla)["related_reference"] == reference.group(1)
-    page = pair.vn_client.get(f"/compose/{mla}").text
+    page = central.get(f"/compose/{mla}").text
+    assert 'data-testid="central-authorities"' in page
     assert f'value="{reference.group(1)}"' in page
     assert "Arts 40 and 44" in page or "Art. 40" in page
 

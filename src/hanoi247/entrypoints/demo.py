@@ -4,7 +4,8 @@ It provisions the nodes under ``--state-dir`` (or re-uses those already there), 
 each the HYPOTHETICAL treaty status in which the Convention is in force between the three
 (the packaged real snapshot is not touched), adds an officer, a supervisor and a central
 authority per node with their roster, starts the nodes, seeds a scenario through them
-(``demo_scenario``), writes ``DIR/nodes.json`` (mode 0600: it holds passwords), prints the URLs and logins, and waits.
+(``demo_scenario``), writes ``DIR/nodes.json`` (mode 0600: it holds passwords), prints
+the URLs and logins, and waits.
 SIGINT (Ctrl-C) or SIGTERM stops the three nodes cleanly and exits 0; a node that dies on
 its own is reported, the others are stopped, and the exit code is 1.
 

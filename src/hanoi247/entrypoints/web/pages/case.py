@@ -174,13 +174,16 @@ def case_page(
     incoming = view["direction"] == "incoming"
     peer = view["requesting_state"] if incoming else view["requested_state"]
     second = choose_second_language(ctx.state, peer)
-    follow_up = (
+    awaiting_follow_up = (
         view["kind"] == "preservation"
         and not incoming
         and view["status"] not in ("draft", "withdrawn")
         and not view["links"]["follow_up"]
-        and may(viewer, P.REQUEST_DRAFT, "mla")
     )
+    # The follow-up MLA goes central authority to central authority: the central
+    # authority drafts it; the 24/7 officer is told who does.
+    follow_up = awaiting_follow_up and may(viewer, P.REQUEST_DRAFT, "mla")
+    follow_up_by_central_authority = awaiting_follow_up and not follow_up
     tr = viewer.tr
     notice = request.query_params.get("done", "")
     return render(
@@ -201,6 +204,7 @@ def case_page(
         notice=notice if notice in PERMISSION_FOR else "",
         second_lang=second if second != viewer.lang else "",
         follow_up=follow_up,
+        follow_up_by_central_authority=follow_up_by_central_authority,
         nodes={ctx.node.node_id, view["peer_node"]},
         element_article=lambda name: element_article(view["instrument"], view["kind"], name),
         labels=countdown_labels(viewer, now),

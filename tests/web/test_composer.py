@@ -230,3 +230,29 @@ def test_the_composer_has_no_english_left(pair: Pair, lang: str) -> None:
         assert english_left(html, msgids, lang) == [], name
     english = pair.vn_client.get(f"/compose/{draft}", headers={"accept-language": "en"}).text
     assert english_left(english, msgids)  # the check does see the English strings
+
+
+def test_the_composer_turns_the_national_offence_inputs_into_the_request_json() -> None:
+    from starlette.datastructures import FormData
+
+    from hanoi247.domain.instruments import load_instrument
+    from hanoi247.domain.requests import kinds_of
+    from hanoi247.entrypoints.web.pages import compose_form as cf
+
+    uncc = load_instrument("uncc")
+    form = FormData(
+        [
+            ("urgency", "urgent"),
+            ("el-offence", "national"),
+            ("offence-name", "Kidnapping"),
+            ("offence-provision", "Penal Code, art. 157"),
+            ("offence-max_penalty_years", "10"),
+        ]
+    )
+    payload = cf.payload_of(form, kinds_of(uncc)["preservation"], "FR")
+    assert payload["offence"] == {
+        "name": "Kidnapping",
+        "provision": "Penal Code, art. 157",
+        "max_penalty_years": 10,
+    }
+    assert cf.national_offences(uncc) == {"article": "Art. 2", "minimum": 4}

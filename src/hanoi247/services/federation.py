@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from hanoi247.domain.audit_tags import AuditTag
 from hanoi247.domain.errors import DomainError, ErrorCode
 from hanoi247.domain.federation import (
     IncomingMessage as IncomingMessage,  # re-exported: handlers import it from here
@@ -91,7 +92,7 @@ def handle_drill_ping(uow: UnitOfWork, message: IncomingMessage) -> None:
     uow.audit.append(
         at=message.received_at,
         actor=message.origin_node,
-        tag="federation:drill:answered",
+        tag=AuditTag.FEDERATION_DRILL_ANSWERED,
         subject=message.message_id,
         details={"type": message.type},
     )
@@ -102,7 +103,7 @@ def handle_drill_pong(uow: UnitOfWork, message: IncomingMessage) -> None:
     uow.audit.append(
         at=message.received_at,
         actor=message.origin_node,
-        tag="federation:drill:completed",
+        tag=AuditTag.FEDERATION_DRILL_COMPLETED,
         subject=message.in_reply_to or message.message_id,
         details={"type": message.type},
     )
@@ -129,7 +130,11 @@ def send_drill_ping(
         at=at,
     )
     uow.audit.append(
-        at=at, actor=actor, tag="federation:drill:sent", subject=message_id, details={"to": to_node}
+        at=at,
+        actor=actor,
+        tag=AuditTag.FEDERATION_DRILL_SENT,
+        subject=message_id,
+        details={"to": to_node},
     )
     return message_id
 
@@ -164,7 +169,7 @@ def retry_dead_letter(uow: UnitOfWork, entry_id: int, *, by: str, at: datetime) 
     uow.audit.append(
         at=at,
         actor=by,
-        tag="federation:message:retried",
+        tag=AuditTag.FEDERATION_MESSAGE_RETRIED,
         subject=entry.message_id,
         details={"type": entry.type.value, "to": entry.to_node, "entry": entry_id},
     )

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import structlog
-from joserfc.jwk import OKPKey
 
+from hanoi247.adapters.crypto.public_keys import PublicKey, import_public_key
 from hanoi247.adapters.federation import receipts, wire
 from hanoi247.adapters.federation.node import LocalNode
 from hanoi247.domain.federation import IncomingMessage
@@ -107,6 +107,6 @@ class InboxReceiver:
             self.after_commit()
         return Received(header.message_id, receipt, duplicate=False)
 
-    def _sender_keys(self, node_id: str) -> Sequence[OKPKey] | None:
+    def _sender_keys(self, node_id: str) -> Sequence[PublicKey] | None:
         jwks = self.intake.signing_keys_of(node_id, at=self.clock.now())
-        return [OKPKey.import_key(dict(jwk)) for jwk in jwks] or None
+        return [import_public_key(jwk) for jwk in jwks] or None

@@ -17,7 +17,7 @@ The same methods apply the peer's actions to this node's copy, with the peer's `
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
@@ -335,11 +335,26 @@ class CooperationRequest(RequestState):
         at: datetime,
         message_id: str | None,
         instrument: Instrument | None = None,
+        reservations: Collection[str] = (),
     ) -> ev.RequestRefused:
-        """Refused on coded grounds from the rule data, with the reasons (both required)."""
+        """Refused on coded grounds from the rule data, with the reasons (both required).
+
+        ``reservations``: the articles the refusing Party reserved (a ground that needs one
+        is refused without it)."""
         codes = tuple(grounds)
         if instrument is not None:
-            raise_if(check_refusal(codes, reasons, kind=self.kind, instrument=instrument))
+            offence = self.elements.get("offence")
+            convention = isinstance(offence, int) and not isinstance(offence, bool)
+            raise_if(
+                check_refusal(
+                    codes,
+                    reasons,
+                    kind=self.kind,
+                    instrument=instrument,
+                    reservations=reservations,
+                    convention_offence=convention,
+                )
+            )
         elif not codes or not reasons.strip():
             raise ActionNotAllowed(Action.REFUSE, ErrorCode.MISSING_ELEMENT, "no grounds")
         self._act(Action.REFUSE, origin, by, at, message_id, codes=codes, note=reasons)

@@ -191,6 +191,7 @@ def request_validate(
         instrument=catalogue.instrument(instrument),
         states=set(catalogue.states),
         now=datetime.now(UTC),
+        reios={code for code, reio in catalogue.is_reio.items() if reio},
     )
     emit(
         [

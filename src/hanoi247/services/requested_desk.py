@@ -29,6 +29,7 @@ from hanoi247.domain.treaty import legal_bases
 from hanoi247.ports import UnitOfWork
 from hanoi247.services.context import Context, Outcome
 from hanoi247.services.desk import (
+    declarations_for,
     load,
     pinned_peer,
     queue,
@@ -119,7 +120,12 @@ def extend_preservation(cmd: ExtendPreservation, ctx: Context) -> Outcome:
 
 
 def refuse_request(cmd: RefuseRequest, ctx: Context) -> Outcome:
-    """Refused on coded grounds of the rule data, with the reasons (both required)."""
+    """Refused on coded grounds of the rule data, with the reasons (both required); a ground
+    that needs a reservation only if this node's State recorded it."""
+    with ctx.uow() as uow:
+        instrument = load(uow, cmd.request_id).instrument
+        declared = declarations_for(uow, ctx, state=ctx.state, instrument=instrument)
+    reservations = frozenset(declared.reservations)
     return announce(
         ctx,
         cmd.request_id,
@@ -132,6 +138,7 @@ def refuse_request(cmd: RefuseRequest, ctx: Context) -> Outcome:
             at=a.at,
             message_id=a.message_id,
             instrument=a.instrument,
+            reservations=reservations,
         ),
     )
 

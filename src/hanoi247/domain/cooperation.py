@@ -11,7 +11,8 @@ The same methods apply the peer's actions to this node's copy, with the peer's `
 
 * Requesting desk: send, answer a clarification, withdraw.
 * Requested desk: (receive), acknowledge, ask a clarification, confirm / report at risk /
-  extend preservation, refuse, execute (partially), record consent, forward.
+  extend preservation, refuse, execute (partially), ask consent, forward.
+* Requesting desk, onward transfer: grant or refuse consent; learn of a forward.
 * Either desk: close, log a telephone contact.
 """
 
@@ -355,13 +356,45 @@ class CooperationRequest(RequestState):
         meta = self._meta(by, at, origin, message_id)
         return ev.RequestExecuted(**meta, partial=partial, delay_reasons=codes)
 
-    def record_consent(self, consent: Consent, *, origin: str) -> ev.ConsentRecorded:
-        """The requesting State consented to a transfer to ``consent.to_state``."""
-        self._desk(Record.RECORD_CONSENT, origin, self.requested_state)
-        self.handling = self.handling.with_consent(consent)
-        by, at = consent.recorded_by, consent.at
-        self._record(Record.RECORD_CONSENT, origin=origin, by=by, at=at, codes=(consent.to_state,))
-        return ev.ConsentRecorded(**self._meta(by, at, origin), to_state=consent.to_state)
+    # -- onward transfer: only with the requesting State's signed consent (Art. 40) -------
+
+    def ask_consent(
+        self, to_state: str, *, origin: str, by: str, at: datetime, message_id: str | None
+    ) -> ev.ConsentAsked:
+        """The requested desk asks consent to pass the request on to ``to_state``."""
+        self._desk(Record.ASK_CONSENT, origin, self.requested_state)
+        state = self._third_state(Record.ASK_CONSENT, to_state)
+        self._signed(Record.ASK_CONSENT, message_id)
+        self._record(
+            Record.ASK_CONSENT, origin=origin, by=by, at=at, codes=(state,), message_id=message_id
+        )
+        return ev.ConsentAsked(**self._meta(by, at, origin, message_id), to_state=state)
+
+    def answer_consent(
+        self,
+        to_state: str,
+        *,
+        granted: bool,
+        origin: str,
+        by: str,
+        at: datetime,
+        message_id: str | None,
+    ) -> ev.ConsentAnswered:
+        """The requesting desk grants or refuses (a refusal withdraws an earlier grant).
+
+        Only a message carries it (``message_id``): the holder's copy keeps the id of the
+        signed message as the proof; a consent without one does not count."""
+        record = Record.GRANT_CONSENT if granted else Record.REFUSE_CONSENT
+        self._desk(record, origin, self.requesting_state)
+        state = self._third_state(record, to_state)
+        mid = self._signed(record, message_id)
+        if granted:
+            self.handling = self.handling.with_consent(Consent(state, by, at, mid))
+        else:
+            self.handling = self.handling.without_consent(state)
+        self._record(record, origin=origin, by=by, at=at, codes=(state,), message_id=mid)
+        meta = self._meta(by, at, origin, mid)
+        return ev.ConsentAnswered(**meta, to_state=state, granted=granted)
 
     def check_forward(self, to_state: str, *, origin: str) -> None:
         """``HandlingRestricted`` (or not the holder's move) unless it may go to ``to_state``."""
@@ -370,17 +403,55 @@ class CooperationRequest(RequestState):
             raise ActionNotAllowed(Record.FORWARD, ErrorCode.INVALID_TRANSITION, self.status)
         self.handling.check_transfer(to_state, reference=self.reference)
 
-    def forward(self, to: RequestRef, *, origin: str, by: str, at: datetime) -> ev.RequestForwarded:
-        state = to.state or ""
-        self.check_forward(state, origin=origin)
+    def forward(
+        self,
+        to: RequestRef,
+        *,
+        origin: str,
+        by: str,
+        at: datetime,
+        message_id: str | None = None,
+    ) -> ev.RequestForwarded:
+        """Forwarded by the requested desk. On the holder's copy the restrictions are
+        checked first; on the requesting State's copy the holder's report is recorded as
+        it came, marked ``without_consent`` when this State gave none for that State."""
+        state = (to.state or "").strip().upper()
+        codes: tuple[str, ...] = (state,)
+        consented = True
+        if origin == self._own_state:
+            self.check_forward(state, origin=origin)
+        else:  # the holder's report, on the requesting State's copy
+            self._desk(Record.FORWARD, origin, self.requested_state)
+            self._signed(Record.FORWARD, message_id)
+            consented = self.handling.allows_transfer_to(state)
+            codes = codes if consented else (state, "without_consent")
         self.links = replace(self.links, forwarded_to=(*self.links.forwarded_to, to))
-        self._record(Record.FORWARD, origin=origin, by=by, at=at, codes=(state,))
+        self._record(
+            Record.FORWARD, origin=origin, by=by, at=at, codes=codes, message_id=message_id
+        )
         return ev.RequestForwarded(
-            **self._meta(by, at, origin),
+            **self._meta(by, at, origin, message_id),
             to_state=state,
             forwarded_request_id=to.request_id or "",
             forwarded_reference=to.reference,
+            with_consent=consented,
         )
+
+    def _third_state(self, record: Record, to_state: str) -> str:
+        state = to_state.strip().upper()
+        if state in (self.requesting_state, self.requested_state):
+            raise ActionNotAllowed(
+                record, ErrorCode.INVALID_VALUE, "onward transfer is to a third State"
+            )
+        return state
+
+    @staticmethod
+    def _signed(record: Record, message_id: str | None) -> str:
+        if not message_id:
+            raise ActionNotAllowed(
+                record, ErrorCode.NOT_SIGNED, "this travels only as a signed message to the peer"
+            )
+        return message_id
 
     # -- either desk -------------------------------------------------------------------
 

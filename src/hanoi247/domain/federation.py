@@ -28,6 +28,10 @@ class MessageType(enum.StrEnum):
     REQUEST_EXECUTED = "request.executed"
     REQUEST_CLOSED = "request.closed"
     REQUEST_WITHDRAWN = "request.withdrawn"
+    CONSENT_REQUESTED = "request.consent_requested"  # requested → requesting desk
+    CONSENT_GRANTED = "request.consent_granted"  # requesting → requested desk
+    CONSENT_REFUSED = "request.consent_refused"  # requesting → requested desk
+    REQUEST_FORWARDED = "request.forwarded"  # requested → requesting desk, after a forward
     DRILL_PING = "drill.ping"
     DRILL_PONG = "drill.pong"
     KEYS_ROTATED = "node.keys_rotated"

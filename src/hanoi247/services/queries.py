@@ -184,9 +184,10 @@ def request_view(uow: UnitOfWork, request_id: str, ctx: Context) -> dict[str, An
             "consents": [
                 {
                     "to_state": c.to_state,
-                    "recorded_by": c.recorded_by,
+                    "given_by": c.given_by,
                     "at": _time(c.at),
-                    "reference": c.reference,
+                    "message_id": c.message_id,
+                    "signed": c.signed,
                 }
                 for c in handling.consents
             ],

@@ -53,9 +53,9 @@ def handling_json(handling: HandlingRestrictions) -> dict[str, Any]:
         "consents": [
             {
                 "to_state": c.to_state,
-                "recorded_by": c.recorded_by,
+                "given_by": c.given_by,
                 "at": _time(c.at),
-                "reference": c.reference,
+                "message_id": c.message_id,
             }
             for c in handling.consents
         ],
@@ -68,7 +68,14 @@ def read_handling(data: Mapping[str, Any]) -> HandlingRestrictions:
         use_limited_to=data.get("use_limited_to"),
         no_onward_transfer=bool(data["no_onward_transfer"]),
         consents=tuple(
-            Consent(c["to_state"], c["recorded_by"], _read_time(c["at"]), c.get("reference", ""))
+            # A consent recorded locally before signed consents (``recorded_by``, no
+            # ``message_id``) is read as void: it is shown, it never allows a forward.
+            Consent(
+                c["to_state"],
+                c.get("given_by", c.get("recorded_by", "")),
+                _read_time(c["at"]),
+                c.get("message_id", ""),
+            )
             for c in data.get("consents", [])
         ),
     )

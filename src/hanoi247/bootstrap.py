@@ -36,6 +36,7 @@ from hanoi247.domain.errors import ConfigurationError
 from hanoi247.domain.federation import MessageType, OutboxEntry
 from hanoi247.domain.treaty import TreatyAction
 from hanoi247.ports import Authenticator, Clock, StatusImport, UnitOfWork
+from hanoi247.services import audit_witness
 from hanoi247.services.context import Context, Outcome
 from hanoi247.services.escalation import incoming_observer
 from hanoi247.services.federation import IncomingDispatcher, default_dispatcher
@@ -219,6 +220,7 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> NodeRunt
         clocks=load_clocks(catalogue.instrument("uncc"), settings.clock_overrides),
     )
     register_incoming(dispatcher, context)  # request.* messages → the workflow
+    dispatcher.register(MessageType.AUDIT_CHECKPOINT, audit_witness.handle_checkpoint)
     dispatcher.observe(incoming_observer(local.identity))  # their alerts, same transaction
     alerting = build_alerting(settings, local=local, uow_factory=db.uow_factory, clock=real_clock)
     receiver.after_commit = alerting.worker.notify  # deliver a new request's alert at once
@@ -234,6 +236,19 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> NodeRunt
             )
 
     sender.on_delivered = on_delivered
+
+    def checkpoint_round(now: datetime) -> None:
+        with db.uow_factory() as uow:
+            audit_witness.checkpoint_if_due(
+                uow,
+                node_id=local.identity.node_id,
+                now=now,
+                every_entries=settings.audit_checkpoint_entries,
+                every=timedelta(minutes=settings.audit_checkpoint_minutes),
+            )
+            uow.commit()
+
+    alerting.worker.periodic.append(checkpoint_round)
     return NodeRuntime(
         settings=settings,
         local=local,

@@ -46,6 +46,9 @@ class Settings:
     webhook_url: str = ""
     deadline_poll_seconds: float = 15.0  # how often the deadline worker looks at the clocks
     notify_max_attempts: int = 10  # delivery rounds with a failing channel before "failed"
+    # Audit checkpoints sent to every peer: after this many new entries, or this long.
+    audit_checkpoint_entries: int = 100
+    audit_checkpoint_minutes: float = 60.0
     # The desk's clocks (rules/uncc.toml [clocks] keys), e.g. acknowledge_urgent_minutes.
     clock_overrides: Mapping[str, object] = field(default_factory=dict)
 
@@ -84,6 +87,8 @@ class Settings:
             webhook_url=env.get("HANOI247_WEBHOOK_URL", ""),
             deadline_poll_seconds=_float(env, "HANOI247_DEADLINE_POLL_SECONDS", 15.0),
             notify_max_attempts=_int(env, "HANOI247_NOTIFY_MAX_ATTEMPTS", 10),
+            audit_checkpoint_entries=_int(env, "HANOI247_AUDIT_CHECKPOINT_ENTRIES", 100),
+            audit_checkpoint_minutes=_float(env, "HANOI247_AUDIT_CHECKPOINT_MINUTES", 60.0),
             clock_overrides=_clock_overrides(env),
         )
         return settings

@@ -67,6 +67,9 @@ class DeadlineWorker:
         self.batch_size = batch_size
         self.new_id = new_id
         self.rounds = 0
+        # Other periodic work of the node, each run once per round in the worker's thread
+        # (the audit checkpoint, wired by bootstrap): given the round's time.
+        self.periodic: list[Callable[[datetime], None]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -159,4 +162,6 @@ class DeadlineWorker:
             total.tags += batch.tags
             if batch.missed < self.batch_size:
                 break
+        for task in self.periodic:
+            task(now)
         return total

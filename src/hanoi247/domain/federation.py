@@ -35,6 +35,7 @@ class MessageType(enum.StrEnum):
     DRILL_PING = "drill.ping"
     DRILL_PONG = "drill.pong"
     KEYS_ROTATED = "node.keys_rotated"
+    AUDIT_CHECKPOINT = "node.audit_checkpoint"  # the head of the sender's audit log, witnessed
 
 
 class PeerStatus(enum.StrEnum):

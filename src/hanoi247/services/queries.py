@@ -154,6 +154,23 @@ def dual_criminality_view(
     }
 
 
+def read_request(
+    uow: UnitOfWork, request_id: str, ctx: Context, *, reader: str, channel: str
+) -> dict[str, Any]:
+    """``request_view`` for a person who sees the content (API, case page, PDF): the read
+    is an audit entry (``request:content:read``), committed before the content leaves."""
+    view = request_view(uow, request_id, ctx)
+    uow.audit.append(
+        at=ctx.clock.now(),
+        actor=reader,
+        tag="request:content:read",
+        subject=str(view["id"]),
+        details={"reference": str(view["reference"]), "channel": channel},
+    )
+    uow.commit()
+    return view
+
+
 def request_view(uow: UnitOfWork, request_id: str, ctx: Context) -> dict[str, Any]:
     """One request as this desk sees it (``UnknownRequest`` if this node holds none)."""
     request = load(uow, request_id)

@@ -39,8 +39,8 @@ from hanoi247.entrypoints.web.api.schemas import (
 )
 from hanoi247.entrypoints.web.api.views import RequestList, RequestSummary, RequestView
 from hanoi247.entrypoints.web.problems import problem
+from hanoi247.services import queries
 from hanoi247.services.desk import load
-from hanoi247.services.queries import request_view
 
 router = APIRouter(route_class=ApiRoute, tags=["requests"])
 RequestJson = Annotated[
@@ -187,7 +187,9 @@ def send_request(
 def read_request(request_id: str, user: Caller, runtime: Runtime) -> dict[str, Any]:
     authorize(user, Permission.REQUEST_READ)
     with runtime.uow_factory() as uow:
-        return request_view(uow, request_id, context_of(runtime))
+        return queries.read_request(
+            uow, request_id, context_of(runtime), reader=user.id, channel="api"
+        )
 
 
 @router.get(

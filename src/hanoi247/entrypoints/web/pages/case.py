@@ -42,7 +42,7 @@ from hanoi247.entrypoints.web.pages.live import (
     may,
 )
 from hanoi247.entrypoints.web.pages.render import fill, render
-from hanoi247.services.queries import request_view
+from hanoi247.services.queries import read_request, request_view
 
 router = APIRouter(include_in_schema=False)
 P = Permission
@@ -148,7 +148,10 @@ def case_page(
     content = viewer.can(P.REQUEST_READ)
     with desk.uow_factory() as uow:
         try:
-            view = request_view(uow, request_id, ctx)
+            if content:
+                view = read_request(uow, request_id, ctx, reader=viewer.user.id, channel="page")
+            else:  # metadata only: the template shows no element, no note
+                view = request_view(uow, request_id, ctx)
         except UnknownRequest:
             raise NotFound(request_id) from None
         links = _links(uow, view)

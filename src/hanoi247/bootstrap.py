@@ -18,9 +18,10 @@ from sqlalchemy import Engine
 
 from hanoi247.adapters.auth import Authenticator as Argon2Authenticator
 from hanoi247.adapters.auth import argon2_parameters
+from hanoi247.adapters.backup import BackupSummary, make_backup, restore_backup
 from hanoi247.adapters.clock import SystemClock
 from hanoi247.adapters.clocks_worker import DeadlineWorker
-from hanoi247.adapters.db.engine import make_engine
+from hanoi247.adapters.db.engine import make_engine, secure_sqlite_files
 from hanoi247.adapters.db.migrate import upgrade
 from hanoi247.adapters.db.uow import SqlUnitOfWork, make_uow_factory
 from hanoi247.adapters.federation.node import LocalNode, load_local_node
@@ -64,6 +65,7 @@ def open_database(settings: Settings, *, create: bool) -> Database | None:
             if not create:
                 return None
             settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    secure_sqlite_files(url)  # 0600 before the migrations create it
     upgrade(url)
     engine = make_engine(url)
     return Database(engine=engine, uow_factory=make_uow_factory(engine))
@@ -270,3 +272,33 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> NodeRunt
 def make_authenticator(settings: Settings) -> Authenticator:
     """Password hashing (Argon2id) and TOTP, with the parameters the environment allows."""
     return Argon2Authenticator(argon2_parameters(settings.environment, os.environ))
+
+
+def backup_node(
+    data_dir: Path | None, *, recipient: str | None, passphrase: str | None
+) -> tuple[bytes, BackupSummary]:
+    """The node's encrypted backup (``adapters/backup.py``)."""
+    settings = settings_for(data_dir)
+    local = load_local_node(settings.data_dir)
+    return make_backup(
+        settings.data_dir,
+        node_id=local.identity.node_id,
+        recipient=recipient,
+        passphrase=passphrase,
+    )
+
+
+def restore_node(
+    sealed: bytes, data_dir: Path | None, *, identity: str | None, passphrase: str | None
+) -> tuple[Path, int, int | None]:
+    """Restore into an empty ``data_dir``; returns it, the file count and the first broken
+    audit entry of the restored database (None: the chain holds)."""
+    settings = settings_for(data_dir)
+    files = restore_backup(sealed, settings.data_dir, identity=identity, passphrase=passphrase)
+    load_local_node(settings.data_dir)  # the identity and keys read back
+    with database(settings, create=False) as db:
+        if db is None:
+            raise ConfigurationError(f"the backup held no database for {settings.data_dir}")
+        with db.uow_factory() as uow:
+            broken = uow.audit.verify()
+    return settings.data_dir, files, broken

@@ -25,7 +25,7 @@ class Settings:
     data_dir: Path
     database_url: str = ""  # empty: SQLite in the data directory
     environment: str = "production"
-    session_secret: str = ""
+    metrics_token: str = field(default="", repr=False)  # empty: /metrics answers 403
     replay_window_seconds: int = 300
     max_envelope_bytes: int = 2 * 1024 * 1024
     outbox_dead_letter_after_seconds: int = 24 * 3600
@@ -67,7 +67,7 @@ class Settings:
             data_dir=directory.expanduser(),
             database_url=env.get("HANOI247_DATABASE_URL", ""),
             environment=environment,
-            session_secret=env.get("HANOI247_SESSION_SECRET", ""),
+            metrics_token=env.get("HANOI247_METRICS_TOKEN", ""),
             replay_window_seconds=_int(env, "HANOI247_REPLAY_WINDOW_SECONDS", 300),
             max_envelope_bytes=_int(env, "HANOI247_MAX_ENVELOPE_BYTES", 2 * 1024 * 1024),
             outbox_dead_letter_after_seconds=_int(
@@ -104,10 +104,13 @@ class Settings:
 
     def require_real_secrets(self) -> None:
         """Refuse placeholder secrets outside demo and test (CONVENTIONS 13)."""
-        if self.environment == "production" and self.session_secret.lower() in PLACEHOLDER_SECRETS:
+        if self.environment != "production" or not self.metrics_token:
+            return
+        if self.metrics_token.lower() in PLACEHOLDER_SECRETS or len(self.metrics_token) < 24:
             raise ConfigurationError(
-                "HANOI247_SESSION_SECRET is empty or a placeholder; set a random value of 32+ "
-                "characters (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)"
+                "HANOI247_METRICS_TOKEN is a placeholder or shorter than 24 characters; set a "
+                "random value (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)"
+                " or leave it unset to close /metrics"
             )
 
 

@@ -17,6 +17,7 @@ import typer
 from hanoi247.domain.errors import Hanoi247Error, Severity, StatusDataError
 from hanoi247.entrypoints.cli_accounts import oncall_app, user_app
 from hanoi247.entrypoints.cli_audit import audit_app
+from hanoi247.entrypoints.cli_backup import backup_command, restore_command
 from hanoi247.entrypoints.cli_common import DataDirOption, emit, fail
 from hanoi247.entrypoints.cli_directory import directory_app
 from hanoi247.entrypoints.cli_node import (
@@ -59,6 +60,8 @@ app.add_typer(audit_app, name="audit")
 app.command("init")(init_command)
 app.command("serve")(serve_command)
 app.command("demo")(demo_command)
+app.command("backup")(backup_command)
+app.command("restore")(restore_command)
 
 
 def parse_day(value: str | None, option: str = "--on") -> date:

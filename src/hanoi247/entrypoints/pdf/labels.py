@@ -51,6 +51,7 @@ def timeline_action_label(action: str, tr: i18n.Translator) -> str:
         Record.ASK_CONSENT: tr.pgettext("record", "Consent to an onward transfer asked"),
         Record.GRANT_CONSENT: tr.pgettext("record", "Consent to an onward transfer granted"),
         Record.REFUSE_CONSENT: tr.pgettext("record", "Consent to an onward transfer refused"),
+        "answer_consent": tr.pgettext("record", "Answer on an onward transfer sent"),
         Record.FORWARD: tr.pgettext("record", "Forwarded"),
         Record.LINK_FOLLOW_UP: tr.pgettext("record", "Follow-up request linked"),
         Record.LINK_EXTENSION: tr.pgettext("record", "Extension linked"),

@@ -27,7 +27,7 @@ from hanoi247.domain.accounts import Permission
 from hanoi247.domain.deadlines import minimum_preservation_until
 from hanoi247.domain.errors import Problem, UnknownRequest
 from hanoi247.domain.grounds import delay_reasons, refusal_article, refusal_grounds
-from hanoi247.domain.lifecycle import Action
+from hanoi247.domain.lifecycle import TERMINAL, Action
 from hanoi247.domain.requests import kinds_of
 from hanoi247.domain.schedule import DeadlineStatus
 from hanoi247.entrypoints.pdf.document import element_article
@@ -61,7 +61,12 @@ PERMISSION_FOR: dict[str, Permission] = {
     Action.EXECUTE_PARTIALLY: P.REQUEST_ANSWER,
     Action.EXECUTE: P.REQUEST_ANSWER,
     Action.CLOSE: P.REQUEST_ANSWER,
+    # Onward transfer (not lifecycle actions: the status does not change).
+    "ask_consent": P.REQUEST_ANSWER,
+    "forward": P.REQUEST_SEND,
+    "answer_consent": P.REQUEST_SEND,
 }
+ONWARD = {"incoming": ("ask_consent", "forward"), "outgoing": ("answer_consent",)}
 TITLE = "Request {reference}"
 LINKS = ("related", "follow_up_of", "follow_up", "extends", "forwarded_from")
 LINK_LISTS = ("extended_by", "forwarded_to")
@@ -79,11 +84,10 @@ class Failure:
 
 def permitted_actions(viewer: Viewer, view: dict[str, Any]) -> list[str]:
     kind = view["kind"]
-    return [
-        a
-        for a in view["allowed_actions"]
-        if a in PERMISSION_FOR and may(viewer, PERMISSION_FOR[a], kind)
-    ]
+    allowed = list(view["allowed_actions"])
+    if view["status"] not in {s.value for s in TERMINAL} | {"draft"}:
+        allowed += ONWARD[view["direction"]]
+    return [a for a in allowed if a in PERMISSION_FOR and may(viewer, PERMISSION_FOR[a], kind)]
 
 
 def _links(uow: Any, view: dict[str, Any]) -> list[dict[str, Any]]:

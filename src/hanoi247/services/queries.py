@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -154,12 +155,12 @@ def dual_criminality_view(
     }
 
 
-def read_request(
-    uow: UnitOfWork, request_id: str, ctx: Context, *, reader: str, channel: str
-) -> dict[str, Any]:
-    """``request_view`` for a person who sees the content (API, case page, PDF): the read
-    is an audit entry (``request:content:read``), committed before the content leaves."""
-    view = request_view(uow, request_id, ctx)
+def record_read(
+    uow: UnitOfWork, view: Mapping[str, Any], ctx: Context, *, reader: str, channel: str
+) -> None:
+    """The audit entry of a person reading a request's content (API, case page, PDF):
+    ``request:content:read``, committed in its own short unit of work BEFORE the content
+    leaves (the view itself is read without the write lock)."""
     uow.audit.append(
         at=ctx.clock.now(),
         actor=reader,
@@ -168,7 +169,6 @@ def read_request(
         details={"reference": str(view["reference"]), "channel": channel},
     )
     uow.commit()
-    return view
 
 
 def request_view(uow: UnitOfWork, request_id: str, ctx: Context) -> dict[str, Any]:

@@ -186,10 +186,12 @@ def send_request(
 )
 def read_request(request_id: str, user: Caller, runtime: Runtime) -> dict[str, Any]:
     authorize(user, Permission.REQUEST_READ)
+    ctx = context_of(runtime)
     with runtime.uow_factory() as uow:
-        return queries.read_request(
-            uow, request_id, context_of(runtime), reader=user.id, channel="api"
-        )
+        view = queries.request_view(uow, request_id, ctx)
+    with runtime.uow_factory() as uow:
+        queries.record_read(uow, view, ctx, reader=user.id, channel="api")
+    return view
 
 
 @router.get(

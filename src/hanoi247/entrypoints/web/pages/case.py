@@ -42,7 +42,7 @@ from hanoi247.entrypoints.web.pages.live import (
     may,
 )
 from hanoi247.entrypoints.web.pages.render import fill, render
-from hanoi247.services.queries import read_request, request_view
+from hanoi247.services.queries import record_read, request_view
 
 router = APIRouter(include_in_schema=False)
 P = Permission
@@ -152,15 +152,15 @@ def case_page(
     content = viewer.can(P.REQUEST_READ)
     with desk.uow_factory() as uow:
         try:
-            if content:
-                view = read_request(uow, request_id, ctx, reader=viewer.user.id, channel="page")
-            else:  # metadata only: the template shows no element, no note
-                view = request_view(uow, request_id, ctx)
+            view = request_view(uow, request_id, ctx)
         except UnknownRequest:
             raise NotFound(request_id) from None
         links = _links(uow, view)
         for event in view["timeline"]:
             event["who"] = _who(uow, ctx.state, event["actor"], event["origin"])
+    if content:  # metadata only (an auditor): the template shows no element, no note
+        with desk.uow_factory() as uow:
+            record_read(uow, view, ctx, reader=viewer.user.id, channel="page")
     instrument = ctx.catalogue.instrument(view["instrument"])
     view["elements"] = _ordered(view, instrument)
     deadlines = [

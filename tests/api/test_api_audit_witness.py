@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
 from api_support import ApiNode, api_nodes, deliver
 from typer.testing import CliRunner
 
+from federation_helpers import run
 from hanoi247.adapters.db.schema import audit_log
 from hanoi247.domain.audit import chain_entry
 from hanoi247.domain.audit_witness import Finding, verify_log
@@ -134,3 +136,23 @@ def test_every_read_of_case_content_is_an_audit_entry_and_metadata_is_not(
         read = reads[-1]
         assert (read.subject, read.details["channel"]) == (pid, "api")
         assert read.actor not in ("", vn.node.node_id)  # the officer, by id
+
+
+def test_the_deadline_worker_sends_a_checkpoint_when_one_is_due_and_not_again(
+    tmp_path: Path,
+) -> None:
+    with api_nodes(tmp_path) as (vn, fr, clock):
+        vn.post(REQUESTS, "an", json=PRESERVATION)
+        run(vn.runtime.deadlines.run_once())
+        run(vn.runtime.deadlines.run_once())  # nothing new since: no second checkpoint
+        assert tags(vn).count("audit:checkpoint:sent") == 1
+        clock.advance(timedelta(hours=2))  # the period passed, but only if the log grew
+        run(vn.runtime.deadlines.run_once())
+        assert tags(vn).count("audit:checkpoint:sent") == 1
+        vn.post(REQUESTS, "an", json=PRESERVATION)
+        clock.advance(timedelta(hours=2))
+        run(vn.runtime.deadlines.run_once())
+        assert tags(vn).count("audit:checkpoint:sent") == 2
+        deliver(vn, fr)
+        with fr.runtime.database.uow_factory() as uow:
+            assert len(audit_witness.witnessed(uow, vn.node.node_id)) == 2

@@ -119,7 +119,7 @@ def test_a_second_checkpoint_for_the_same_seq_with_another_hash_is_a_conflict(
         rewrite_history(vn, keep=held.seq)  # a new history, as long as the witnessed one
         checkpoint(vn)
         deliver(vn, fr)
-        assert tags(fr).count("audit:checkpoint:conflict") == 1
+        assert tags(fr).count("audit:checkpoint:contradicted") == 1
 
 
 def test_every_read_of_case_content_is_an_audit_entry_and_metadata_is_not(

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from fakes import FakeClock
 from federation_helpers import make_node
+from hanoi247.domain.audit_tags import AuditTag
 from hanoi247.entrypoints.cli import app
 from workflow_harness import START
 
@@ -22,7 +23,9 @@ def a_node_with_history(root: Path) -> Path:
     node = make_node(root / "vn", node_id="vn-a05", state="VN", clock=FakeClock(START))
     with node.runtime.uow_factory() as uow:
         for n in range(5):
-            uow.audit.append(at=START, actor="an", tag="request:sent", subject=f"r{n}", details={})
+            uow.audit.append(
+                at=START, actor="an", tag=AuditTag.REQUEST_SENT, subject=f"r{n}", details={}
+            )
         uow.commit()
     (root / "vn" / "evidence").mkdir()
     (root / "vn" / "evidence" / "ev-1.age").write_bytes(b"sealed evidence bytes")

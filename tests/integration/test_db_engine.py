@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from hanoi247.adapters.db.engine import database_url_for, make_engine
 from hanoi247.adapters.db.schema import status_imports
 from hanoi247.bootstrap import open_database
+from hanoi247.domain.audit_tags import AuditTag
 from hanoi247.domain.errors import ConfigurationError
 from hanoi247.settings import Settings
 
@@ -128,7 +129,9 @@ def test_the_node_database_and_its_wal_files_are_0600_even_under_a_lax_umask(
         db = open_database(settings, create=True)
         assert db is not None
         with db.uow_factory() as uow:
-            uow.audit.append(at=datetime.now(UTC), actor="t", tag="t:t", subject="s", details={})
+            uow.audit.append(
+                at=datetime.now(UTC), actor="t", tag=AuditTag.REQUEST_SENT, subject="s", details={}
+            )
             uow.commit()
         files = sorted((tmp_path / "node").glob("hanoi247.sqlite3*"))
         assert [f.name for f in files][:1] == ["hanoi247.sqlite3"]

@@ -6,7 +6,7 @@
   every ``every_entries`` entries or ``every`` period (the deadline worker calls it).
 * ``handle_checkpoint`` — a peer's checkpoint arrives: the inbox keeps the message (it is
   the witness's copy, out of the sender's reach); a checkpoint that contradicts one already
-  held for that node is audited as ``audit:checkpoint:conflict`` — a rewritten history.
+  held for that node is audited as ``audit:checkpoint:contradicted`` — a rewritten history.
 * ``witnessed`` — the checkpoints this node holds for a peer, for ``hanoi247 audit
   witnessed`` (the file the peer's auditor passes to ``hanoi247 audit verify``).
 """
@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from hanoi247.domain.audit_tags import AuditTag
 from hanoi247.domain.audit_witness import Checkpoint, checkpoint_due
 from hanoi247.domain.federation import MessageType, OutgoingMessage, PeerStatus
 from hanoi247.domain.ids import uuid7
@@ -25,7 +26,7 @@ from hanoi247.ports import UnitOfWork
 from hanoi247.services.federation import IncomingMessage, UnprocessableMessage
 
 CASE = "audit-checkpoints"  # one ordered queue per peer for checkpoints, apart from cases
-SENT = "audit:checkpoint:sent"
+SENT = AuditTag.AUDIT_CHECKPOINT_SENT
 EVERY_ENTRIES = 100
 EVERY = timedelta(hours=1)
 _TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z")
@@ -129,7 +130,7 @@ def witnessed(uow: UnitOfWork, node_id: str) -> list[Checkpoint]:
 
 def handle_checkpoint(uow: UnitOfWork, message: IncomingMessage) -> None:
     """Keep a peer's checkpoint (the inbox stores the message); audit it, and audit a
-    contradiction with one already held as ``audit:checkpoint:conflict``."""
+    contradiction with one already held as ``audit:checkpoint:contradicted``."""
     checkpoint = read_checkpoint(message.origin_node, message.body, message.message_id)
     conflict = next(
         (held for held in witnessed(uow, message.origin_node) if checkpoint.conflicts_with(held)),
@@ -141,7 +142,11 @@ def handle_checkpoint(uow: UnitOfWork, message: IncomingMessage) -> None:
     uow.audit.append(
         at=message.received_at,
         actor=message.origin_node,
-        tag="audit:checkpoint:conflict" if conflict else "audit:checkpoint:witnessed",
+        tag=(
+            AuditTag.AUDIT_CHECKPOINT_CONTRADICTED
+            if conflict
+            else AuditTag.AUDIT_CHECKPOINT_WITNESSED
+        ),
         subject=message.message_id,
         details=details,
     )

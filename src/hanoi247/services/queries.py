@@ -15,9 +15,11 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
+from hanoi247.domain.audit_tags import AuditTag
 from hanoi247.domain.basis import OtherBasis, RequestBasis
 from hanoi247.domain.cooperation import CooperationRequest
 from hanoi247.domain.grounds import delay_reasons, refusal_grounds
+from hanoi247.domain.handling import handling_to_dict
 from hanoi247.domain.lifecycle import Action
 from hanoi247.domain.offences import offence_catalogue
 from hanoi247.domain.references import Direction, RequestRef
@@ -164,7 +166,7 @@ def record_read(
     uow.audit.append(
         at=ctx.clock.now(),
         actor=reader,
-        tag="request:content:read",
+        tag=AuditTag.REQUEST_CONTENT_READ,
         subject=str(view["id"]),
         details={"reference": str(view["reference"]), "channel": channel},
     )
@@ -194,21 +196,7 @@ def request_view(uow: UnitOfWork, request_id: str, ctx: Context) -> dict[str, An
         "elements": dict(request.elements),
         "legal_basis": basis_view(request.basis, ctx, request.kind),
         "other_basis": basis_view(request.other_basis, ctx, request.kind),
-        "handling": {
-            "confidential": handling.confidential,
-            "use_limited_to": handling.use_limited_to,
-            "no_onward_transfer": handling.no_onward_transfer,
-            "consents": [
-                {
-                    "to_state": c.to_state,
-                    "given_by": c.given_by,
-                    "at": _time(c.at),
-                    "message_id": c.message_id,
-                    "signed": c.signed,
-                }
-                for c in handling.consents
-            ],
-        },
+        "handling": handling_to_dict(handling, consents=True),
         "preservation_until": _day(request.preservation_until),
         "links": {
             "related": _ref(links.related),

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from hanoi247.domain.audit import DetailValue
+from hanoi247.domain.audit_tags import AuditTag
 from hanoi247.domain.basis import select_basis
 from hanoi247.domain.commands import (
     AcknowledgeRequest,
@@ -214,7 +215,15 @@ def forward_request(cmd: ForwardRequest, ctx: Context) -> Outcome:
             "message_id": message_id,
             "notice_message_id": notice_id,
         }
-        save(uow, ctx, original, tag="request:forwarded", actor=cmd.by, now=now, details=details)
+        save(
+            uow,
+            ctx,
+            original,
+            tag=AuditTag.REQUEST_FORWARDED,
+            actor=cmd.by,
+            now=now,
+            details=details,
+        )
         queue(
             uow,
             original,

@@ -11,6 +11,7 @@ from api_support import ApiNode, api_nodes, deliver
 from typer.testing import CliRunner
 
 from federation_helpers import run
+from hanoi247.adapters.db.engine import make_engine
 from hanoi247.adapters.db.schema import audit_log
 from hanoi247.domain.audit import chain_entry
 from hanoi247.domain.audit_witness import Finding, verify_log
@@ -22,7 +23,7 @@ REQUESTS = "/api/v1/requests"
 
 
 def checkpoint(node: ApiNode) -> int:
-    with node.runtime.database.uow_factory() as uow:
+    with node.runtime.uow_factory() as uow:
         peers = audit_witness.send_checkpoint(
             uow, node_id=node.node.node_id, at=node.runtime.clock.now(), actor="operator"
         )
@@ -31,7 +32,7 @@ def checkpoint(node: ApiNode) -> int:
 
 
 def tags(node: ApiNode) -> list[str]:
-    with node.runtime.database.uow_factory() as uow:
+    with node.runtime.uow_factory() as uow:
         return [e.tag for e in uow.audit.entries()]
 
 
@@ -39,7 +40,7 @@ def rewrite_history(node: ApiNode, keep: int | None = None) -> None:
     """An insider with the database: drop entry 2 and recompute the whole chain after it
     (the append-only triggers dropped first), so the chain alone verifies; ``keep``: only
     that many entries remain."""
-    engine = node.runtime.database.engine
+    engine = make_engine(node.runtime.settings.resolved_database_url)
     with engine.begin() as conn:
         rows = conn.execute(sa.select(audit_log).order_by(audit_log.c.seq)).all()
         conn.execute(sa.text("DROP TRIGGER IF EXISTS audit_log_no_update"))
@@ -68,6 +69,7 @@ def rewrite_history(node: ApiNode, keep: int | None = None) -> None:
                 )
             )
             previous = entry
+    engine.dispose()
 
 
 def test_a_peer_keeps_the_checkpoint_and_exposes_a_rewritten_history(tmp_path: Path) -> None:
@@ -76,7 +78,7 @@ def test_a_peer_keeps_the_checkpoint_and_exposes_a_rewritten_history(tmp_path: P
         vn.post(REQUESTS, "an", json=PRESERVATION)
         assert checkpoint(vn) == 1
         deliver(vn, fr)
-        with fr.runtime.database.uow_factory() as uow:
+        with fr.runtime.uow_factory() as uow:
             [held] = audit_witness.witnessed(uow, vn.node.node_id)
         assert "audit:checkpoint:witnessed" in tags(fr)
         vn_dir = vn.runtime.settings.data_dir
@@ -94,7 +96,7 @@ def test_a_peer_keeps_the_checkpoint_and_exposes_a_rewritten_history(tmp_path: P
         assert "1 witnessed checkpoints match" in good.output
 
         rewrite_history(vn)
-        with vn.runtime.database.uow_factory() as uow:
+        with vn.runtime.uow_factory() as uow:
             assert uow.audit.verify() is None  # the recomputed chain fools the chain check
             assert not verify_log(uow.audit.entries(), [("fr", held)]).ok
         bad = runner.invoke(
@@ -114,7 +116,7 @@ def test_a_second_checkpoint_for_the_same_seq_with_another_hash_is_a_conflict(
         vn.post(REQUESTS, "an", json=PRESERVATION)
         checkpoint(vn)
         deliver(vn, fr)
-        with fr.runtime.database.uow_factory() as uow:
+        with fr.runtime.uow_factory() as uow:
             [held] = audit_witness.witnessed(uow, vn.node.node_id)
         rewrite_history(vn, keep=held.seq)  # a new history, as long as the witnessed one
         checkpoint(vn)
@@ -130,7 +132,7 @@ def test_every_read_of_case_content_is_an_audit_entry_and_metadata_is_not(
         before = tags(vn).count("request:content:read")
         assert vn.get(f"{REQUESTS}/{pid}", "an").status_code == 200
         assert vn.get(REQUESTS, "vn-auditor").status_code == 200  # a list: metadata only
-        with vn.runtime.database.uow_factory() as uow:
+        with vn.runtime.uow_factory() as uow:
             reads = [e for e in uow.audit.entries() if e.tag == "request:content:read"]
         assert len(reads) == before + 1
         read = reads[-1]
@@ -154,5 +156,5 @@ def test_the_deadline_worker_sends_a_checkpoint_when_one_is_due_and_not_again(
         run(vn.runtime.deadlines.run_once())
         assert tags(vn).count("audit:checkpoint:sent") == 2
         deliver(vn, fr)
-        with fr.runtime.database.uow_factory() as uow:
+        with fr.runtime.uow_factory() as uow:
             assert len(audit_witness.witnessed(uow, vn.node.node_id)) == 2

@@ -218,6 +218,10 @@ def test_demo_runs_three_seeded_hypothetical_nodes_and_stops_cleanly_on_sigterm(
 
         by_state = {n["state"]: n for n in nodes}
         for state in ("VN", "FR", "DZ"):
+            # The running node's database files: the owner's only (before we open them).
+            files = sorted((root / NODE_IDS[state]).glob("hanoi247.sqlite3*"))
+            assert files
+            assert {stat.S_IMODE(f.stat().st_mode) for f in files} == {0o600}, files
             db = demo.db(state)
             try:
                 with db.uow_factory() as uow:

@@ -75,6 +75,7 @@ class ErrorCode(enum.StrEnum):
     WRONG_DESK = "wrong_desk"
     WRONG_KIND = "wrong_kind"
     NOT_A_PERSON = "not_a_person"
+    NOT_SIGNED = "not_signed"  # what only a peer's signed message may carry
     MESSAGE_REJECTED = "message_rejected"
     BASIS_NOT_RECOGNISED = "basis_not_recognised"
     NOT_SERIOUS_CRIME = "not_serious_crime"

@@ -43,9 +43,14 @@ class MessageType(enum.StrEnum):
     REQUEST_EXECUTED = "request.executed"
     REQUEST_CLOSED = "request.closed"
     REQUEST_WITHDRAWN = "request.withdrawn"
+    CONSENT_REQUESTED = "request.consent_requested"  # requested → requesting desk
+    CONSENT_GRANTED = "request.consent_granted"  # requesting → requested desk
+    CONSENT_REFUSED = "request.consent_refused"  # requesting → requested desk
+    REQUEST_FORWARDED = "request.forwarded"  # requested → requesting desk, after a forward
     DRILL_PING = "drill.ping"
     DRILL_PONG = "drill.pong"
     KEYS_ROTATED = "node.keys_rotated"
+    AUDIT_CHECKPOINT = "node.audit_checkpoint"  # the head of the sender's audit log, witnessed
 
 
 class PeerStatus(enum.StrEnum):

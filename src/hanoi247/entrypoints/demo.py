@@ -142,7 +142,7 @@ def run_demo(state_dir: Path, *, fresh: bool, base_port: int | None) -> int:
             network = prepare(root, fresh=fresh, base_port=base_port)
             environ = {
                 **SETTINGS_ENV,
-                "HANOI247_SESSION_SECRET": secrets.token_urlsafe(32),  # new every run
+                "HANOI247_METRICS_TOKEN": secrets.token_urlsafe(32),  # new every run
                 "HANOI247_DATABASE_URL": "",
                 "HANOI247_OUTBOX_MAX_BACKOFF_SECONDS": "10",  # a restarted peer heals fast
             }

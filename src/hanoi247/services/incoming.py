@@ -34,7 +34,7 @@ from hanoi247.domain.errors import (
 )
 from hanoi247.domain.events import Event
 from hanoi247.domain.federation import MessageType
-from hanoi247.domain.lifecycle import TERMINAL, Action, RequestStatus
+from hanoi247.domain.lifecycle import TERMINAL, RequestStatus
 from hanoi247.domain.references import Direction, Links, RequestRef, Results
 from hanoi247.domain.timeline import PhoneContact
 from hanoi247.ports import UnitOfWork
@@ -63,6 +63,12 @@ _APPLY: dict[MessageType, Callable[[CooperationRequest, Update, dict[str, Any]],
     ),
     MessageType.REQUEST_CLOSED: lambda r, u, k: r.close(**k, note=u.note),
     MessageType.REQUEST_WITHDRAWN: lambda r, u, k: r.withdraw(**k, note=u.note),
+    MessageType.CONSENT_REQUESTED: lambda r, u, k: r.ask_consent(u.to_state, **k),
+    MessageType.CONSENT_GRANTED: lambda r, u, k: r.answer_consent(u.to_state, granted=True, **k),
+    MessageType.CONSENT_REFUSED: lambda r, u, k: r.answer_consent(u.to_state, granted=False, **k),
+    MessageType.REQUEST_FORWARDED: lambda r, u, k: r.forward(
+        RequestRef(u.forwarded_reference, None, u.to_state), **k
+    ),
 }
 REQUEST_MESSAGES = (MessageType.REQUEST_SUBMITTED, *_APPLY)
 
@@ -322,7 +328,7 @@ def _update(
     }
     try:
         events.append(_APPLY[update.type](request, update, kwargs))
-        tag = TAGS[Action(request.timeline[-1].action)]
+        tag = TAGS[request.timeline[-1].action]
     except InvalidTransition:
         if request.status not in TERMINAL:
             raise
@@ -335,6 +341,10 @@ def _update(
     details: dict[str, DetailValue] = {"message_id": message_id, "origin": peer_state}
     if update.codes:
         details["codes"] = ",".join(update.codes)[:200]
+    if update.to_state:
+        details["to"] = update.to_state
+    if request.timeline[-1].codes[1:] == ("without_consent",):
+        details["without_consent"] = True
     audit(uow, request, tag=tag, actor=origin_node, at=now, details=details)
     return events
 

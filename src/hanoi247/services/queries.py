@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
+from hanoi247.domain.audit_tags import AuditTag
 from hanoi247.domain.basis import BLOCKING_FINDINGS, OtherBasis, RequestBasis
 from hanoi247.domain.cooperation import CooperationRequest
 from hanoi247.domain.grounds import delay_reasons, refusal_grounds
@@ -188,6 +190,22 @@ def received_check_view(
             for p in check.missing
         ],
     }
+
+
+def record_read(
+    uow: UnitOfWork, view: Mapping[str, Any], ctx: Context, *, reader: str, channel: str
+) -> None:
+    """The audit entry of a person reading a request's content (API, case page, PDF):
+    ``request:content:read``, committed in its own short unit of work BEFORE the content
+    leaves (the view itself is read without the write lock)."""
+    uow.audit.append(
+        at=ctx.clock.now(),
+        actor=reader,
+        tag=AuditTag.REQUEST_CONTENT_READ,
+        subject=str(view["id"]),
+        details={"reference": str(view["reference"]), "channel": channel},
+    )
+    uow.commit()
 
 
 def request_view(uow: UnitOfWork, request_id: str, ctx: Context) -> dict[str, Any]:

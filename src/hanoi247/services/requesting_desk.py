@@ -16,6 +16,7 @@ from hanoi247.domain.audit_tags import AuditTag
 from hanoi247.domain.basis import OtherBasis, select_basis
 from hanoi247.domain.commands import (
     AnswerClarification,
+    AnswerConsent,
     CloseRequest,
     LogPhoneContact,
     SendRequest,
@@ -28,7 +29,7 @@ from hanoi247.domain.federation import MessageType
 from hanoi247.domain.lifecycle import Action, RequestStatus
 from hanoi247.domain.references import Direction
 from hanoi247.domain.requests import kinds_of
-from hanoi247.domain.timeline import PhoneContact
+from hanoi247.domain.timeline import PhoneContact, Record
 from hanoi247.domain.treaty import Instrument, legal_bases
 from hanoi247.services.context import Context, Outcome
 from hanoi247.services.desk import (
@@ -43,7 +44,7 @@ from hanoi247.services.desk import (
 from hanoi247.services.drafting import links_of, request_problems
 from hanoi247.services.message_builders import MESSAGE_FOR, submitted_body, update_body
 
-TAGS: dict[Action, AuditTag] = {
+TAGS: dict[str, AuditTag] = {
     Action.SEND: AuditTag.REQUEST_SENT,
     Action.ACKNOWLEDGE: AuditTag.REQUEST_ACKNOWLEDGED,
     Action.ASK_CLARIFICATION: AuditTag.REQUEST_CLARIFICATION_ASKED,
@@ -56,6 +57,10 @@ TAGS: dict[Action, AuditTag] = {
     Action.EXECUTE: AuditTag.REQUEST_EXECUTED,
     Action.CLOSE: AuditTag.REQUEST_CLOSED,
     Action.WITHDRAW: AuditTag.REQUEST_WITHDRAWN,
+    Record.ASK_CONSENT: AuditTag.REQUEST_CONSENT_ASKED,
+    Record.GRANT_CONSENT: AuditTag.REQUEST_CONSENT_GRANTED,
+    Record.REFUSE_CONSENT: AuditTag.REQUEST_CONSENT_REFUSED,
+    Record.FORWARD: AuditTag.REQUEST_FORWARD_REPORTED,
 }
 
 
@@ -91,7 +96,7 @@ def announce(
         instrument = instrument_of(ctx, request)
         event = act(request, Act(ctx.state, by, now, message_id, instrument))
         done = request.timeline[-1]
-        action = Action(done.action)
+        action = done.action
         details: dict[str, DetailValue] = {"message_id": message_id}
         if done.codes:
             details["codes"] = ",".join(done.codes)[:200]
@@ -243,3 +248,22 @@ def log_phone_contact(cmd: LogPhoneContact, ctx: Context) -> Outcome:
         )
         uow.commit()
     return Outcome(request.id, request.reference, request.status, events=(event,))
+
+
+def answer_consent(cmd: AnswerConsent, ctx: Context) -> Outcome:
+    """Grant or refuse an onward transfer of this State's request to a third State: the
+    answer travels as a signed message, the only form in which the holder accepts it."""
+    to_state = ctx.catalogue.states.get_state(cmd.to_state).iso2
+    return announce(
+        ctx,
+        cmd.request_id,
+        by=cmd.by,
+        act=lambda r, a: r.answer_consent(
+            to_state,
+            granted=cmd.granted,
+            origin=a.origin,
+            by=a.by,
+            at=a.at,
+            message_id=a.message_id,
+        ),
+    )

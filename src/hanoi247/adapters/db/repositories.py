@@ -146,6 +146,13 @@ class SqlAuditLog:
     def entries(self, since_seq: int = 0) -> list[AuditEntry]:
         return list(self._iter_entries(since_seq))
 
+    def last(self, tag: str | None = None) -> AuditEntry | None:
+        query = select(audit_log).order_by(audit_log.c.seq.desc()).limit(1)
+        if tag is not None:
+            query = query.where(audit_log.c.tag == tag)
+        row = self._session.execute(query).first()
+        return None if row is None else _audit_entry(row)
+
     def verify(self, *, page: int = 1000) -> int | None:
         previous: AuditEntry | None = None
         while True:

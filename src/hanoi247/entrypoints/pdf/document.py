@@ -308,7 +308,7 @@ def _handling(view: Mapping[str, Any], lang: Language) -> Part:
         state = i18n.state_name(consent["to_state"], lang.code)
         lines.append(
             _with(
-                written(consent.get("reference") or ""),
+                written(consent.get("message_id") or ""),
                 i18n.fill(label, "Consent to transfer to {state}", state=state),
                 value=_moment(consent.get("at"), lang),
             )

@@ -39,8 +39,8 @@ from hanoi247.entrypoints.web.api.schemas import (
 )
 from hanoi247.entrypoints.web.api.views import RequestList, RequestSummary, RequestView
 from hanoi247.entrypoints.web.problems import problem
+from hanoi247.services import queries
 from hanoi247.services.desk import load
-from hanoi247.services.queries import request_view
 
 router = APIRouter(route_class=ApiRoute, tags=["requests"])
 RequestJson = Annotated[
@@ -200,8 +200,12 @@ def send_request(
 )
 def read_request(request_id: str, user: Caller, runtime: Runtime) -> dict[str, Any]:
     authorize(user, Permission.REQUEST_READ)
+    ctx = context_of(runtime)
     with runtime.uow_factory() as uow:
-        return request_view(uow, request_id, context_of(runtime))
+        view = queries.request_view(uow, request_id, ctx)
+    with runtime.uow_factory() as uow:
+        queries.record_read(uow, view, ctx, reader=user.id, channel="api")
+    return view
 
 
 @router.get(

@@ -27,7 +27,7 @@ from hanoi247.domain.accounts import Permission
 from hanoi247.domain.deadlines import minimum_preservation_until
 from hanoi247.domain.errors import Problem, UnknownRequest
 from hanoi247.domain.grounds import delay_reasons, grounds_offered, refusal_article
-from hanoi247.domain.lifecycle import Action
+from hanoi247.domain.lifecycle import TERMINAL, Action
 from hanoi247.domain.requests import kinds_of
 from hanoi247.domain.schedule import DeadlineStatus
 from hanoi247.entrypoints import i18n
@@ -44,7 +44,7 @@ from hanoi247.entrypoints.web.pages.live import (
 )
 from hanoi247.entrypoints.web.pages.render import render
 from hanoi247.services.desk import declarations_for
-from hanoi247.services.queries import request_view
+from hanoi247.services.queries import record_read, request_view
 
 router = APIRouter(include_in_schema=False)
 P = Permission
@@ -63,7 +63,12 @@ PERMISSION_FOR: dict[str, Permission] = {
     Action.EXECUTE_PARTIALLY: P.REQUEST_ANSWER,
     Action.EXECUTE: P.REQUEST_ANSWER,
     Action.CLOSE: P.REQUEST_ANSWER,
+    # Onward transfer (not lifecycle actions: the status does not change).
+    "ask_consent": P.REQUEST_ANSWER,
+    "forward": P.REQUEST_SEND,
+    "answer_consent": P.REQUEST_SEND,
 }
+ONWARD = {"incoming": ("ask_consent", "forward"), "outgoing": ("answer_consent",)}
 TITLE = "Request {reference}"
 LINKS = ("related", "follow_up_of", "follow_up", "extends", "forwarded_from")
 LINK_LISTS = ("extended_by", "forwarded_to")
@@ -81,11 +86,10 @@ class Failure:
 
 def permitted_actions(viewer: Viewer, view: dict[str, Any]) -> list[str]:
     kind = view["kind"]
-    return [
-        a
-        for a in view["allowed_actions"]
-        if a in PERMISSION_FOR and may(viewer, PERMISSION_FOR[a], kind)
-    ]
+    allowed = list(view["allowed_actions"])
+    if view["status"] not in {s.value for s in TERMINAL} | {"draft"}:
+        allowed += ONWARD[view["direction"]]
+    return [a for a in allowed if a in PERMISSION_FOR and may(viewer, PERMISSION_FOR[a], kind)]
 
 
 def _links(uow: Any, view: dict[str, Any]) -> list[dict[str, Any]]:
@@ -164,6 +168,9 @@ def case_page(
         declared = declarations_for(uow, ctx, state=ctx.state, instrument=view["instrument"])
         for event in view["timeline"]:
             event["who"] = _who(uow, ctx.state, event["actor"], event["origin"])
+    if content:  # metadata only (an auditor): the template shows no element, no note
+        with desk.uow_factory() as uow:
+            record_read(uow, view, ctx, reader=viewer.user.id, channel="page")
     instrument = ctx.catalogue.instrument(view["instrument"])
     view["elements"] = _ordered(view, instrument)
     deadlines = [

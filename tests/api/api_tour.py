@@ -170,8 +170,9 @@ def tour(root: Path) -> list[Exchange]:
             # The follow-up MLA request, executed by FR's central authority.
             clock.advance(timedelta(days=20))
             deliver(vn, fr, dz)
-            mla = vn.post(R, "an", json=MLA | {"related_reference": "VN-2026-000001"}).json()["id"]
-            vn.post(f"{R}/{mla}/send", "an")
+            mla = vn.post(R, "vn-ca", json=MLA | {"related_reference": "VN-2026-000001"})
+            vn.post(f"{R}/{mla.json()['id']}/send", "vn-ca")
+            mla = mla.json()["id"]
             deliver(vn, fr)
             fr.post(
                 f"{R}/{mla}/execute", "fr-ca", json=body("POST", f"{ID}/execute"), label="execute"

@@ -90,11 +90,14 @@ def test_preservation_then_follow_up_mla_story_through_the_api(tmp_path: Path) -
         # Before expiry, VN sends the follow-up MLA request citing the preservation.
         clock.advance(timedelta(days=20))
         assert clock.now().date() < until
-        mla = vn.post(REQUESTS, "an", json=MLA | {"related_reference": "VN-2026-000001"}).json()
+        # It goes central authority to central authority: VN's officer may not send it.
+        refused = vn.post(REQUESTS, "an", json=MLA | {"related_reference": "VN-2026-000001"})
+        assert refused.status_code == 403
+        mla = vn.post(REQUESTS, "vn-ca", json=MLA | {"related_reference": "VN-2026-000001"}).json()
         mid = mla["id"]
         assert errors(mla["problems"]) == []
         assert vn.view(mid, "an")["links"]["follow_up_of"]["request_id"] == pid
-        assert vn.post(f"{REQUESTS}/{mid}/send", "an").json()["status"] == "sent"
+        assert vn.post(f"{REQUESTS}/{mid}/send", "vn-ca").json()["status"] == "sent"
         deliver(vn, fr)
         assert fr.view(pid, "claire")["links"]["follow_up"]["request_id"] == mid
         assert fr.view(mid, "claire")["links"]["follow_up_of"]["request_id"] == pid

@@ -17,7 +17,7 @@ The same methods apply the peer's actions to this node's copy, with the peer's `
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
@@ -184,8 +184,19 @@ class CooperationRequest(RequestState):
         return ev.DraftUpdated(**self._meta(by, at, origin))
 
     def record_other_basis(self, basis: OtherBasis, *, origin: str) -> ev.OtherBasisRecorded:
-        self._desk(Record.RECORD_OTHER_BASIS, origin, self.requesting_state)
-        if self.status is not RequestStatus.DRAFT:
+        """The requesting desk's basis on a draft, or the requested desk's own basis on an
+        incoming request whose claimed basis it does not recognise (docs/protocol.md §10)."""
+        incoming = self.direction is Direction.INCOMING
+        self._desk(
+            Record.RECORD_OTHER_BASIS,
+            origin,
+            self.requested_state if incoming else self.requesting_state,
+        )
+        if incoming and self.status in TERMINAL:
+            raise ActionNotAllowed(
+                "record another basis", ErrorCode.INVALID_TRANSITION, "the request is closed"
+            )
+        if not incoming and self.status is not RequestStatus.DRAFT:
             raise ActionNotAllowed(
                 "record another basis",
                 ErrorCode.INVALID_TRANSITION,
@@ -324,11 +335,26 @@ class CooperationRequest(RequestState):
         at: datetime,
         message_id: str | None,
         instrument: Instrument | None = None,
+        reservations: Collection[str] = (),
     ) -> ev.RequestRefused:
-        """Refused on coded grounds from the rule data, with the reasons (both required)."""
+        """Refused on coded grounds from the rule data, with the reasons (both required).
+
+        ``reservations``: the articles the refusing Party reserved (a ground that needs one
+        is refused without it)."""
         codes = tuple(grounds)
         if instrument is not None:
-            raise_if(check_refusal(codes, reasons, kind=self.kind, instrument=instrument))
+            offence = self.elements.get("offence")
+            convention = isinstance(offence, int) and not isinstance(offence, bool)
+            raise_if(
+                check_refusal(
+                    codes,
+                    reasons,
+                    kind=self.kind,
+                    instrument=instrument,
+                    reservations=reservations,
+                    convention_offence=convention,
+                )
+            )
         elif not codes or not reasons.strip():
             raise ActionNotAllowed(Action.REFUSE, ErrorCode.MISSING_ELEMENT, "no grounds")
         self._act(Action.REFUSE, origin, by, at, message_id, codes=codes, note=reasons)

@@ -8,10 +8,25 @@ from __future__ import annotations
 
 import enum
 import random
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+
+NODE_ID_GRAMMAR = r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
+"""The one grammar of node ids (docs/protocol.md §1.1): ``MU``, ``FR``, ``vn-demo``, ``be.fccu``.
+
+1-64 ASCII characters, a letter or digit first, then letters, digits, ``.``, ``_``, ``-``.
+Case-sensitive: ``MU`` and ``mu`` are two nodes. Used by ``init``, ``peer add``, the node
+card, the wire header and the JWE ``from``/``to``.
+"""
+_NODE_ID = re.compile(NODE_ID_GRAMMAR)
+
+
+def is_node_id(value: object) -> bool:
+    """True when ``value`` is a string of the node id grammar."""
+    return isinstance(value, str) and _NODE_ID.fullmatch(value) is not None
 
 
 class MessageType(enum.StrEnum):

@@ -17,6 +17,7 @@ import typer
 from hanoi247.domain.errors import Hanoi247Error, Severity, StatusDataError
 from hanoi247.entrypoints.cli_accounts import oncall_app, user_app
 from hanoi247.entrypoints.cli_common import DataDirOption, emit, fail
+from hanoi247.entrypoints.cli_conformance import conformance_app
 from hanoi247.entrypoints.cli_directory import directory_app
 from hanoi247.entrypoints.cli_node import (
     drill_app,
@@ -55,6 +56,7 @@ app.add_typer(node_app, name="node")
 app.add_typer(peer_app, name="peer")
 app.add_typer(drill_app, name="drill")
 app.add_typer(directory_app, name="directory")
+app.add_typer(conformance_app, name="conformance")
 app.add_typer(webhook_app, name="webhook")
 app.command("init")(init_command)
 app.command("serve")(serve_command)
@@ -189,6 +191,7 @@ def request_validate(
         instrument=catalogue.instrument(instrument),
         states=set(catalogue.states),
         now=datetime.now(UTC),
+        reios={code for code, reio in catalogue.is_reio.items() if reio},
     )
     emit(
         [

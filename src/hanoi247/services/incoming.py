@@ -145,6 +145,7 @@ def apply_receipt(
     )
     uow.requests.save(request)
     sync_deadlines(uow, ctx, request, received_at)
+    linked = link_received_follow_up(uow, ctx, request, received_at)
     audit(
         uow,
         request,
@@ -153,6 +154,27 @@ def apply_receipt(
         at=received_at,
         details={"message_id": message_id},
     )
+    return [event, *linked]
+
+
+def link_received_follow_up(
+    uow: UnitOfWork, ctx: Context, request: CooperationRequest, at: datetime
+) -> list[Event]:
+    """Our follow-up MLA request has been received by the requested State: link it to the
+    preservation it follows up, whose clocks then stop (preservation continues "following
+    the receipt" of the follow-up, Budapest Art. 29(7); uncc Art. 42)."""
+    original = request.links.follow_up_of
+    if original is None or original.request_id is None:
+        return []
+    preservation = uow.requests.get(original.request_id)
+    if preservation is None or not preservation.is_preservation:
+        return []
+    if preservation.links.follow_up is not None:
+        return []  # already linked (an earlier follow-up)
+    ref = RequestRef(request.reference, request.id)
+    event = preservation.link_follow_up(ref, origin=ctx.state, by=request.peer_node or "", at=at)
+    uow.requests.save(preservation)
+    sync_deadlines(uow, ctx, preservation, at)
     return [event]
 
 
@@ -291,6 +313,7 @@ def _update(
                 message_id=request.submitted_message_id,
             )
         )
+        events += link_received_follow_up(uow, ctx, request, update.received_at)
     kwargs: dict[str, Any] = {
         "origin": peer_state,
         "by": update.actor,

@@ -29,6 +29,7 @@ from hanoi247.domain.treaty import legal_bases
 from hanoi247.ports import UnitOfWork
 from hanoi247.services.context import Context, Outcome
 from hanoi247.services.desk import (
+    declarations_for,
     load,
     pinned_peer,
     queue,
@@ -37,6 +38,7 @@ from hanoi247.services.desk import (
     treaty_actions,
 )
 from hanoi247.services.message_builders import submitted_body
+from hanoi247.services.recheck import check_may_confirm
 from hanoi247.services.requesting_desk import announce
 
 
@@ -74,7 +76,12 @@ def ask_clarification(cmd: AskClarification, ctx: Context) -> Outcome:
 
 
 def confirm_preservation(cmd: ConfirmPreservation, ctx: Context) -> Outcome:
-    """Preserved until ``until``: at least the minimum period of the rule data (Art. 42)."""
+    """Preserved until ``until``: at least the minimum period of the rule data (Art. 42).
+
+    On a legal basis this node does not recognise, only a supervisor confirms, unless this
+    node's central authority recorded a basis of its own (``recheck.check_may_confirm``)."""
+    with ctx.uow() as uow:
+        check_may_confirm(uow, ctx, cmd.request_id, by=cmd.by)
     return announce(
         ctx,
         cmd.request_id,
@@ -113,7 +120,12 @@ def extend_preservation(cmd: ExtendPreservation, ctx: Context) -> Outcome:
 
 
 def refuse_request(cmd: RefuseRequest, ctx: Context) -> Outcome:
-    """Refused on coded grounds of the rule data, with the reasons (both required)."""
+    """Refused on coded grounds of the rule data, with the reasons (both required); a ground
+    that needs a reservation only if this node's State recorded it."""
+    with ctx.uow() as uow:
+        instrument = load(uow, cmd.request_id).instrument
+        declared = declarations_for(uow, ctx, state=ctx.state, instrument=instrument)
+    reservations = frozenset(declared.reservations)
     return announce(
         ctx,
         cmd.request_id,
@@ -126,6 +138,7 @@ def refuse_request(cmd: RefuseRequest, ctx: Context) -> Outcome:
             at=a.at,
             message_id=a.message_id,
             instrument=a.instrument,
+            reservations=reservations,
         ),
     )
 

@@ -26,8 +26,8 @@ from hanoi247.domain.errors import InvalidTransition, Severity, ValidationFailed
 from hanoi247.domain.events import Event
 from hanoi247.domain.federation import MessageType
 from hanoi247.domain.lifecycle import Action, RequestStatus
-from hanoi247.domain.references import Direction, RequestRef
-from hanoi247.domain.requests import kinds_of, validate
+from hanoi247.domain.references import Direction
+from hanoi247.domain.requests import kinds_of
 from hanoi247.domain.timeline import PhoneContact
 from hanoi247.domain.treaty import Instrument, legal_bases
 from hanoi247.services.context import Context, Outcome
@@ -38,10 +38,9 @@ from hanoi247.services.desk import (
     pinned_peer,
     queue,
     save,
-    sync_deadlines,
     treaty_actions,
 )
-from hanoi247.services.drafting import links_of
+from hanoi247.services.drafting import links_of, request_problems
 from hanoi247.services.message_builders import MESSAGE_FOR, submitted_body, update_body
 
 TAGS: dict[Action, AuditTag] = {
@@ -132,13 +131,7 @@ def send_request(cmd: SendRequest, ctx: Context) -> Outcome:
             raise_invalid(request, Action.SEND)
         instrument = instrument_of(ctx, request)
         payload = request.payload()
-        problems = validate(
-            payload,
-            instrument=instrument,
-            states=set(ctx.catalogue.states),
-            now=now,
-            max_range_days=ctx.max_range_days,
-        )
+        problems = request_problems(ctx, payload, instrument, now, uow)
         article = kinds_of(instrument)[request.kind].article
         problems += links_of(uow, ctx, payload, request.kind, request.requested_state, article)[1]
         if any(p.severity is Severity.ERROR for p in problems):
@@ -167,13 +160,9 @@ def send_request(cmd: SendRequest, ctx: Context) -> Outcome:
                 message_id=message_id,
             )
         ]
-        original = request.links.follow_up_of
-        if original is not None and original.request_id is not None:
-            preservation = load(uow, original.request_id)
-            ref = RequestRef(request.reference, request.id)
-            events.append(preservation.link_follow_up(ref, origin=ctx.state, by=cmd.by, at=now))
-            uow.requests.save(preservation)
-            sync_deadlines(uow, ctx, preservation, now)
+        # A follow-up is linked to its preservation when the requested State has received
+        # it (its signed receipt), not now: preservation continues "following the receipt"
+        # of the follow-up (Budapest Art. 29(7)); see incoming.link_received_follow_up.
         label = basis.type.value if isinstance(basis, OtherBasis) else basis.instrument
         details: dict[str, DetailValue] = {"to": b, "basis": label, "message_id": message_id}
         save(uow, ctx, request, tag=AuditTag.REQUEST_SENT, actor=cmd.by, now=now, details=details)

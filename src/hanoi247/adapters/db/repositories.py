@@ -210,7 +210,13 @@ def _action_row(action: TreatyAction, import_id: int, index: int) -> dict[str, A
         or isinstance(action.on, datetime)
         or not all(
             isinstance(v, str)
-            for v in (action.participant, action.instrument, action.source, action.note)
+            for v in (
+                action.participant,
+                action.instrument,
+                action.source,
+                action.note,
+                action.value,
+            )
         )
         or not 0 < len(action.participant) <= 8  # the columns' sizes, on every database
         or not 0 < len(action.instrument) <= 64
@@ -223,6 +229,7 @@ def _action_row(action: TreatyAction, import_id: int, index: int) -> dict[str, A
         "acted_on": action.on,
         "source": action.source,
         "note": action.note,
+        "value": action.value,
         "import_id": import_id,
     }
 
@@ -239,6 +246,7 @@ def _treaty_action(row: Row[Any]) -> TreatyAction:
         on=row.acted_on,
         source=row.source,
         note=row.note,
+        value=row.value,
     )
 
 

@@ -48,8 +48,22 @@ RequestJson = Annotated[
     Body(
         description="The request's JSON, as in docs/requests.md (kind, to, urgency and the "
         "elements of the kind). It may be incomplete, not malformed: unknown fields and "
-        "values of the wrong type are refused (422 unknown_field, invalid_value).",
-        examples=[{"kind": "preservation", "to": "FR", "urgency": "urgent", "offence": 10}],
+        "values of the wrong type are refused (422 unknown_field, invalid_value). "
+        "`offence` is a Convention article number, or a national offence "
+        '{"name", "provision", "max_penalty_years"} (a serious crime, Art. 2).',
+        examples=[
+            {"kind": "preservation", "to": "FR", "urgency": "urgent", "offence": 10},
+            {
+                "kind": "preservation",
+                "to": "FR",
+                "urgency": "urgent",
+                "offence": {
+                    "name": "Kidnapping",
+                    "provision": "Penal Code of Viet Nam, art. 157",
+                    "max_penalty_years": 10,
+                },
+            },
+        ],
     ),
 ]
 PatchJson = Annotated[
@@ -215,7 +229,8 @@ def list_requests(
     response_model=ActionOutcome,
     summary="Record another legal basis (central authority)",
     description="A bilateral treaty or reciprocity, recorded on a draft when no instrument "
-    "binds both States.",
+    "binds both States, or by the requested desk on an incoming request whose claimed basis "
+    "this node does not recognise (docs/protocol.md §10).",
     responses=problem_responses(403, 404, 409),
 )
 def record_other_basis(

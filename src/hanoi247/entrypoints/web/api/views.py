@@ -302,6 +302,8 @@ class Ground(View):
     article: str
     title: str
     applies_to: list[str]
+    requires_reservation: str | None = None  # open only to a Party that reserved it
+    not_for_convention_offences: bool = False  # never for an offence of the instrument
 
 
 class DelayReason(View):

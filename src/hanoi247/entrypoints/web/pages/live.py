@@ -110,6 +110,8 @@ def labelling(viewer: Viewer) -> dict[str, Any]:
     tr = viewer.tr
 
     def offence(number: object, instrument: str = "uncc") -> str:
+        if isinstance(number, Mapping):
+            return i18n.national_offence_text(number, instrument, tr)
         if isinstance(number, bool) or not isinstance(number, int):
             return str(number)
         return offence_text(instrument, number, tr)
@@ -148,10 +150,11 @@ def render_fragment(
 
 
 def may(viewer: Viewer, permission: Permission, kind: str | None = None) -> bool:
-    """Whether the viewer may ``permission`` (on a request of ``kind``)."""
-    if viewer.can(permission):
-        return True
-    return kind in FOLLOW_UP_KINDS and permission in MLA_MAY and viewer.can(P.MLA_HANDLE)
+    """Whether the viewer may ``permission`` (on a request of ``kind``): on an MLA request,
+    drafting, sending and answering are the central authority's (``mla:handle``)."""
+    if kind in FOLLOW_UP_KINDS and permission in MLA_MAY:
+        return viewer.can(P.MLA_HANDLE)
+    return viewer.can(permission)
 
 
 def context_of(desk: WebDesk) -> Context:

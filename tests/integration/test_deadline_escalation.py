@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from joserfc.jwk import OKPKey
 
 from alert_support import (
     HookSink,
@@ -33,6 +32,7 @@ from alert_support import (
 from fakes import FakeClock
 from federation_helpers import InProcessNode, pin_each_other, run
 from hanoi247.adapters.clocks_worker import DeadlineWorker
+from hanoi247.adapters.crypto.public_keys import import_public_key
 from hanoi247.adapters.notify.delivery import NotificationDelivery
 from hanoi247.adapters.notify.webhook import verify_webhook
 from hanoi247.domain import commands as c
@@ -169,9 +169,12 @@ def test_urgent_request_escalates_at_60_minutes_to_the_primary_supervisor_exactl
     assert_no_case_content(mail.subject + mail.body + mail.message.as_string())
     assert desk.mail.to(deputy.email) == []
 
-    # Webhook: signed with B's key, accepted by verify_webhook.
+    # Webhook: signed with B's webhook key (not its node signing key), accepted by
+    # verify_webhook with the public JWK `hanoi247 webhook key` prints.
     [hook] = [h for h in desk.hooks.hooks if b'"topic":"acknowledgement_missed"' in h.body]
-    public = OKPKey.import_key(desk.b.runtime.local.keys.signing.as_dict(private=False))
+    webhook_key = desk.b.runtime.local.webhook_key
+    assert webhook_key is not None
+    public = import_public_key(webhook_key.public_jwk())
     document = verify_webhook(hook.body, hook.headers, public, now=desk.clock.now())
     sent = Notification.from_dict(document["notification"])
     assert sent.reference == reference

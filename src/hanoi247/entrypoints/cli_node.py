@@ -128,6 +128,8 @@ def node_rotate_keys(
     by: ByOption = "operator",
 ) -> None:
     """New keys; the old ones move to keys/previous/, and every active peer is told."""
+    from hanoi247.adapters.crypto.webhook_key import load_webhook_key
+    from hanoi247.adapters.federation.node import KEYS_DIR
     from hanoi247.bootstrap import key_store
     from hanoi247.services.node_identity import rotate_keys
 
@@ -140,6 +142,7 @@ def node_rotate_keys(
             overlap=timedelta(days=overlap_days),
             by=by,
         )
+    webhook_key = load_webhook_key(settings.data_dir / KEYS_DIR)  # replaced with the node keys
     emit(
         {
             "node_id": done.node_id,
@@ -147,13 +150,15 @@ def node_rotate_keys(
             "signing_kid": done.signing_kid,
             "encryption_kid": done.encryption_kid,
             "previous_signing_kid": done.previous_signing_kid,
+            "webhook_kid": webhook_key.kid if webhook_key is not None else None,
             "overlap_until": done.overlap_until.isoformat(),
             "announced_to": done.announced_to,
         }
     )
     note(
-        "Restart `hanoi247 serve` so the running node uses the new keys, and give peers' "
-        "operators the new fingerprint over a second channel."
+        "Restart `hanoi247 serve` so the running node uses the new keys, give peers' "
+        "operators the new fingerprint over a second channel, and webhook receivers the new "
+        "webhook key (`hanoi247 webhook key`)."
     )
 
 

@@ -5,6 +5,7 @@ Data directory layout (created by ``hanoi247 init``)::
     DIR/node.toml                  node_id, state, name, url (no secrets)
     DIR/keys/signing.jwk.json      Ed25519 private key (0600)
     DIR/keys/encryption.jwk.json   X25519 private key (0600)
+    DIR/keys/webhook.jwk.json      Ed25519 private key that signs webhooks only (0600)
     DIR/keys/previous/<n>/…        keys rotated out, still accepted during the overlap
     DIR/hanoi247.sqlite3           the database (unless HANOI247_DATABASE_URL is set)
 
@@ -21,18 +22,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from joserfc.jwk import OKPKey
-from joserfc.util import json_b64decode
-
+from hanoi247.adapters.crypto.compact import MalformedToken, protected_header
 from hanoi247.adapters.crypto.keys import (
     NodeKeys,
+    PrivateKey,
     fingerprint,
     key_id,
     load_node_keys,
     public_jwks,
 )
+from hanoi247.adapters.crypto.public_keys import import_public_key
+from hanoi247.adapters.crypto.webhook_key import WebhookKey, load_webhook_key
+from hanoi247.adapters.federation import schemas
 from hanoi247.domain.errors import ConfigurationError, InvalidInput
-from hanoi247.domain.federation import MessageType, NodeIdentity
+from hanoi247.domain.federation import MessageType, NodeIdentity, is_node_id
 from hanoi247.domain.node_card import check_node_id, check_url
 
 PROTOCOL = "hanoi247/1"
@@ -49,20 +52,21 @@ class LocalNode:
     keys: NodeKeys
     previous_keys: tuple[NodeKeys, ...] = ()
     data_dir: Path | None = None
+    webhook_key: WebhookKey | None = None  # its own key, not ``keys.signing`` (webhook_key.py)
 
     @property
     def node_id(self) -> str:
         return self.identity.node_id
 
     @property
-    def encryption_keys(self) -> list[OKPKey]:
+    def encryption_keys(self) -> list[PrivateKey]:
         """Private keys able to open envelopes sent to us: current, then previous."""
         return [self.keys.encryption, *(k.encryption for k in self.previous_keys)]
 
     def card(self) -> dict[str, Any]:
         return node_card(self.identity, self.keys)
 
-    def signing_key_for(self, message_type: str, body: Mapping[str, Any]) -> OKPKey:
+    def signing_key_for(self, message_type: str, body: Mapping[str, Any]) -> PrivateKey:
         """The private key the sender signs an outgoing envelope with.
 
         Every message is signed with the current key, except ``node.keys_rotated``: its
@@ -90,8 +94,8 @@ def _announcement_kid(body: Mapping[str, Any]) -> str | None:
     if not isinstance(token, str):
         return None
     try:
-        header = json_b64decode(token.split(".", 1)[0].encode("ascii"))
-    except Exception:  # noqa: BLE001 - unreadable means no key matches
+        header = protected_header(token.split(".", 1)[0])
+    except MalformedToken:  # unreadable means no key matches
         return None
     kid = header.get("kid") if isinstance(header, dict) else None
     return kid if isinstance(kid, str) else None
@@ -137,11 +141,16 @@ def parse_card(data: object, *, source: str) -> ParsedCard:
         if "d" in jwk:
             raise InvalidInput(f"{source}: the card contains a PRIVATE key; do not share it")
         try:
-            public = OKPKey.import_key(dict(jwk))
-        except Exception as exc:  # noqa: BLE001 - joserfc raises several types for bad keys
-            raise InvalidInput(f"{source}: unreadable key ({exc.__class__.__name__})") from None
+            public = import_public_key(jwk)
+        except ValueError as exc:  # "unreadable key (<library error class>)"
+            raise InvalidInput(f"{source}: {exc}") from None
         if jwk.get("kid") and jwk["kid"] != key_id(public):
             raise InvalidInput(f"{source}: a key's kid does not match its thumbprint")
+    if isinstance(data.get("node_id"), str) and not is_node_id(data["node_id"]):
+        check_node_id(data["node_id"])  # the one-line grammar error, before the schema's
+    reason = schemas.problem("card.json", data)
+    if reason is not None:
+        raise InvalidInput(f"{source}: not a node card of docs/schemas/card.json ({reason})")
     try:
         computed = fingerprint(by_use["sig"], by_use["enc"])
     except ValueError as exc:
@@ -205,4 +214,10 @@ def load_local_node(data_dir: Path) -> LocalNode:
         for folder in sorted(previous_root.iterdir(), reverse=True):
             if folder.is_dir():
                 previous.append(load_node_keys(folder))
-    return LocalNode(identity=identity, keys=keys, previous_keys=tuple(previous), data_dir=data_dir)
+    return LocalNode(
+        identity=identity,
+        keys=keys,
+        previous_keys=tuple(previous),
+        data_dir=data_dir,
+        webhook_key=load_webhook_key(keys_dir),
+    )

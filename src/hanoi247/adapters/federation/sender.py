@@ -28,9 +28,9 @@ from typing import Any, Final
 
 import httpx
 import structlog
-from joserfc.jwk import OKPKey
 from prometheus_client import CollectorRegistry
 
+from hanoi247.adapters.crypto.public_keys import import_public_key
 from hanoi247.adapters.federation import wire
 from hanoi247.adapters.federation.delivery import (
     PERMANENT,
@@ -260,7 +260,7 @@ class OutboxSender(PollingWorker):
             entry.body,
             # KEYS_ROTATED travels under the old key that signed its announcement.
             sender_signing_key=self.local.signing_key_for(entry.type.value, entry.body),
-            recipient_encryption_public_key=OKPKey.import_key(dict(enc_jwk)),
+            recipient_encryption_public_key=import_public_key(enc_jwk),
         )
 
     # --- recording ------------------------------------------------------------------------

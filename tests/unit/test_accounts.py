@@ -148,14 +148,14 @@ def fail_times(n: int, policy: LockoutPolicy = DEFAULT) -> list[timedelta | None
     return locks
 
 
-def test_the_fifth_failure_locks_for_fifteen_minutes() -> None:
-    assert fail_times(5) == [None, None, None, None, timedelta(minutes=15)]
+def test_the_fifth_failure_locks_for_one_minute_only() -> None:
+    assert fail_times(5) == [None, None, None, None, timedelta(minutes=1)]
 
 
-def test_each_further_five_failures_lock_twice_as_long_up_to_a_day() -> None:
-    locks = [lock for lock in fail_times(60) if lock is not None]
-    assert locks[:4] == [timedelta(minutes=m) for m in (15, 30, 60, 120)]
-    assert max(locks) == locks[-1] == timedelta(hours=24)
+def test_a_stranger_can_lock_an_account_for_fifteen_minutes_at_most() -> None:
+    locks = [lock for lock in fail_times(200) if lock is not None]
+    assert locks[:4] == [timedelta(minutes=m) for m in (1, 2, 4, 8)]
+    assert max(locks) == locks[-1] == timedelta(minutes=15)
 
 
 def test_the_lockout_policy_is_configurable() -> None:

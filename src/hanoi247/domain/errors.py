@@ -11,6 +11,7 @@
     │   ├── StatusDataError         a depositary-status file with a bad row (file, line, field)
     │   ├── HandlingRestricted      a handling restriction forbids the action
     │   ├── AuthenticationFailed    a login or token that proves nobody (never says which factor)
+    │   │   └── TotpCodeReused      the right password with the code just accepted: wait
     │   ├── PermissionDenied        the user's role does not grant the permission
     │   ├── UnknownUser             a username that names no account
     │   ├── UnknownRequest          a request id (or case) this node does not hold
@@ -22,7 +23,8 @@
         ├── PeerUnreachable
         ├── SignatureInvalid
         ├── IntegrityError
-        └── ConfigurationError
+        ├── ConfigurationError
+        └── Overloaded              too much work at once (password hashing): retry later
 
 The domain returns *codes* (``ErrorCode``) plus structured details; the edges
 (CLI, web) turn them into text in the user's language.
@@ -165,6 +167,11 @@ class AuthenticationFailed(DomainError):
         super().__init__("authentication failed")
 
 
+class TotpCodeReused(AuthenticationFailed):
+    """The password was right and the code was one already accepted (a double submit):
+    not a failure, the person waits for the next code (RFC 6238 §5.2)."""
+
+
 class PermissionDenied(DomainError):
     code = ErrorCode.PERMISSION_DENIED
 
@@ -260,3 +267,12 @@ class IntegrityError(AdapterError):
 
 class ConfigurationError(AdapterError):
     pass
+
+
+class Overloaded(AdapterError):
+    """More work of one kind at once than the node takes (e.g. password hashes): the
+    caller answers 503 with ``Retry-After: retry_after`` seconds."""
+
+    def __init__(self, what: str, *, retry_after: int) -> None:
+        self.retry_after = retry_after
+        super().__init__(f"too many {what} at once; retry in {retry_after} s")

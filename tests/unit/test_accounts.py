@@ -34,7 +34,7 @@ from hanoi247.domain.accounts import (
     on_duty,
     password_problems,
 )
-from hanoi247.domain.errors import ConfigurationError
+from hanoi247.domain.errors import ConfigurationError, Overloaded
 
 P = Permission
 OFFICER_DESK = {
@@ -326,3 +326,16 @@ def test_api_tokens_are_prefixed_random_and_stored_as_sha256() -> None:
     assert api_token_hash(token) != token
     assert not is_api_token_shaped("h247_short")
     assert not is_api_token_shaped(token + "x")
+
+
+def test_a_password_check_beyond_the_hashing_cap_is_refused_as_overloaded() -> None:
+    auth = Authenticator(FAST, max_hashes=1, hash_wait=0)
+    stored = auth.hash_password("correct horse battery")
+    with auth._hash_slot():  # one check in progress takes the only slot
+        with pytest.raises(Overloaded) as raised:
+            auth.verify_password(stored, "correct horse battery")
+        with pytest.raises(Overloaded):
+            auth.hash_password("another long password")
+    assert raised.value.retry_after == 5
+    assert "correct horse" not in str(raised.value)
+    assert auth.verify_password(stored, "correct horse battery")  # the slot is free again

@@ -158,7 +158,7 @@ def set_password(
 
 
 def list_users(uow: UnitOfWork) -> list[User]:
-    with uow:
+    with uow.read_only():
         return uow.users.list()
 
 
@@ -226,12 +226,13 @@ def authenticate_token(uow: UnitOfWork, token: str, *, now: datetime) -> User | 
     now = require_utc(now, "now")
     if not is_api_token_shaped(token):
         return None
-    with uow:
+    with uow.read_only():  # most calls only read: no write lock
         stored = uow.api_tokens.by_hash(api_token_hash(token))
-        if stored is None:
-            return None
-        user = uow.users.get(stored.user_id)
-        if stored.revoked or user is None or not user.active:
+        user = None if stored is None else uow.users.get(stored.user_id)
+    if stored is None:
+        return None
+    if stored.revoked or user is None or not user.active:
+        with uow:
             uow.audit.append(
                 at=now,
                 actor=ANONYMOUS,
@@ -243,11 +244,12 @@ def authenticate_token(uow: UnitOfWork, token: str, *, now: datetime) -> User | 
                 },
             )
             uow.commit()
-            return None
-        if stored.last_used_at is None or now - stored.last_used_at >= TOUCH_EVERY:
+        return None
+    if stored.last_used_at is None or now - stored.last_used_at >= TOUCH_EVERY:
+        with uow:
             uow.api_tokens.touch(stored.id, at=now)
             uow.commit()
-        return user
+    return user
 
 
 def verify_login(
@@ -374,7 +376,7 @@ def who_is_on_duty(
 ) -> tuple[DutyOfficer | None, DutyOfficer | None]:
     """(primary, backup) on duty at ``at``; shifts of disabled users do not count."""
     at = require_utc(at, "at")
-    with uow:
+    with uow.read_only():
         people: dict[str, User] = {}
         shifts = []
         for shift in uow.on_call.covering(at):

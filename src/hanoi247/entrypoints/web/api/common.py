@@ -59,7 +59,7 @@ def authorize_on(runtime: NodeRuntime, user: User, permission: Permission, reque
     if user.can(permission):
         return
     if permission in MLA_MAY and user.can(P.MLA_HANDLE):
-        with runtime.uow_factory() as uow:
+        with runtime.uow_factory().read_only() as uow:
             kind = load(uow, request_id).kind
         authorize(user, permission, kind=kind)
         return

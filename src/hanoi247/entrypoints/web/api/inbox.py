@@ -33,6 +33,6 @@ def inbox(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> Inbox:
     authorize(user, Permission.CASE_METADATA_READ)
-    with runtime.uow_factory() as uow:
+    with runtime.uow_factory().read_only() as uow:
         items = inbox_view(uow, runtime.clock.now(), limit=limit, offset=offset)
     return Inbox(items=[InboxItem.model_validate(item) for item in items])

@@ -40,6 +40,7 @@ from dataclasses import dataclass
 class ErrorCode(enum.StrEnum):
     MISSING_ELEMENT = "missing_element"
     INVALID_VALUE = "invalid_value"
+    INVALID_TEXT = "invalid_text"  # a lone surrogate, control character or bidi override
     UNKNOWN_FIELD = "unknown_field"
     UNKNOWN_KIND = "unknown_kind"
     UNKNOWN_STATE = "unknown_state"

@@ -86,18 +86,41 @@ def test_an_officer_gets_a_totp_secret_and_an_audit_entry(
     assert dict(entry.details) == {"role": "officer", "totp": True, "password": True}
 
 
-@pytest.mark.parametrize("role", [Role.AUDITOR, Role.ADMINISTRATOR, Role.CENTRAL_AUTHORITY])
-def test_totp_is_optional_for_other_roles(
+def test_totp_is_optional_for_the_auditor_only(uow: FakeUnitOfWork, auth: Authenticator) -> None:
+    assert add_officer(uow, auth, role=Role.AUDITOR).totp_secret is None
+    assert add_officer(uow, auth, role=Role.AUDITOR, username="second", totp=True).totp_secret
+
+
+@pytest.mark.parametrize(
+    "role", [Role.OFFICER, Role.SUPERVISOR, Role.CENTRAL_AUTHORITY, Role.ADMINISTRATOR]
+)
+def test_totp_cannot_be_refused_for_a_role_that_reads_or_grants_content(
     uow: FakeUnitOfWork, auth: Authenticator, role: Role
 ) -> None:
-    assert add_officer(uow, auth, role=role).totp_secret is None
-    assert add_officer(uow, auth, role=role, username="second", totp=True).totp_secret
-
-
-def test_totp_cannot_be_refused_for_an_officer(uow: FakeUnitOfWork, auth: Authenticator) -> None:
     with pytest.raises(ValidationFailed) as raised:
-        add_officer(uow, auth, totp=False)
+        add_officer(uow, auth, role=role, totp=False)
     assert [p.element for p in raised.value.problems] == ["totp"]
+    assert add_officer(uow, auth, role=role).totp_secret is not None
+
+
+@pytest.mark.parametrize("role", [Role.CENTRAL_AUTHORITY, Role.ADMINISTRATOR])
+def test_an_administrator_or_central_authority_cannot_sign_in_with_a_password_only(
+    uow: FakeUnitOfWork, auth: Authenticator, role: Role
+) -> None:
+    added = add_officer(uow, auth, role=role)
+    with pytest.raises(AuthenticationFailed):
+        accounts.verify_login(uow, auth, username="lan", password=PASSWORD, totp_code=None, now=T0)
+    assert (
+        accounts.verify_login(
+            uow,
+            auth,
+            username="lan",
+            password=PASSWORD,
+            totp_code=pyotp.TOTP(added.totp_secret or "").at(T0),
+            now=T0,
+        ).role
+        is role
+    )
 
 
 def test_every_problem_of_a_new_user_is_listed_and_nothing_is_stored(

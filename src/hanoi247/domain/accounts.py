@@ -110,8 +110,12 @@ PERMISSIONS: Mapping[Role, frozenset[Permission]] = MappingProxyType(
 )
 del P
 
-# Roles whose people must prove a second factor (TOTP) at every login.
-TOTP_REQUIRED: frozenset[Role] = frozenset({Role.OFFICER, Role.SUPERVISOR})
+# Roles whose people must prove a second factor (TOTP) at every login: every role that
+# reads case content (officer, supervisor, central authority) or can grant access to it
+# (the administrator manages users). No single password opens a case.
+TOTP_REQUIRED: frozenset[Role] = frozenset(
+    {Role.OFFICER, Role.SUPERVISOR, Role.CENTRAL_AUTHORITY, Role.ADMINISTRATOR}
+)
 
 
 def can(role: Role, permission: Permission) -> bool:

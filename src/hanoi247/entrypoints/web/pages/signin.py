@@ -19,11 +19,12 @@ WebAuthn (security keys) is not offered yet: TOTP is the second factor.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query
+from markupsafe import escape
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from hanoi247.domain.accounts import MAX_PASSWORD_LENGTH
 from hanoi247.domain.errors import AuthenticationFailed, Overloaded, TotpCodeReused
@@ -58,6 +59,7 @@ from hanoi247.entrypoints.web.throttle import client_of, throttles_of
 from hanoi247.services.accounts import verify_login
 
 router = APIRouter(include_in_schema=False)
+NO_STORE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 MAX_USERNAME = 64
 MAX_CODE = 16
 
@@ -95,6 +97,36 @@ def login_form(request: Request, next_path: Annotated[str, Query(alias="next")] 
     return _login_page(request, next_path=safe_next(next_path, ""))
 
 
+THROTTLED = "Too many sign-in attempts from your address. Wait {seconds} s."
+
+
+def _throttled(lang: str, wait: int) -> str:
+    text = i18n.translator(lang).gettext(
+        "Too many sign-in attempts from your address. Wait {seconds} s."
+    )
+    return fill(text, THROTTLED, seconds=wait)
+
+
+async def refuse_throttled(request: Request, call_next: Any) -> Response:
+    """HTTP middleware: a ``POST /login`` from a client whose allowance is used up is
+    answered 429 here, on the event loop, before the form is read or a template rendered,
+    so a flood costs the node as little as possible (the route takes the tokens)."""
+    if request.method == "POST" and request.url.path == "/login":
+        throttles = getattr(request.app.state, "throttles", None)
+        if throttles is not None:
+            now = request.app.state.clock.now()
+            wait = throttles.signin.retry_after(client_of(request), now)
+            if wait is not None:
+                lang = choose_language(request, session_lang=None, user=None)
+                text = _throttled(lang, wait)
+                body = f'<!doctype html><html lang="{lang}"><title>429</title><p>{escape(text)}</p>'
+                return HTMLResponse(
+                    body, status_code=429, headers={"Retry-After": str(wait), **NO_STORE}
+                )
+    response: Response = await call_next(request)
+    return response
+
+
 @router.post("/login")
 def login(
     request: Request,
@@ -115,10 +147,7 @@ def login(
     throttle, client = throttles_of(request).signin, client_of(request)
     wait = throttle.take(client, now)
     if wait is not None:
-        text = tr.gettext("Too many sign-in attempts from your address. Wait {seconds} s.")
-        failure = fill(
-            text, "Too many sign-in attempts from your address. Wait {seconds} s.", seconds=wait
-        )
+        failure = _throttled(choose_language(request, session_lang=None, user=None), wait)
         return _login_page(
             request, next_path=again, username=shown, failure=failure, status=429, retry_after=wait
         )

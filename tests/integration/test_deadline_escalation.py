@@ -376,7 +376,7 @@ def test_two_workers_sharing_a_postgresql_database_escalate_once(desk: Desk) -> 
     first = desk.b.runtime.deadlines
     assert first is not None
     second = DeadlineWorker(
-        uow_factory=desk.b.runtime.uow_factory,
+        check=first.check,  # the same use case on the same database, in a second worker
         clock=desk.clock,
         node=desk.b.runtime.local.identity,
         delivery=NotificationDelivery(

@@ -2,9 +2,9 @@
 
 A ``bootstrap.Worker``. Each round (:meth:`DeadlineWorker.run_once`):
 
-1. deadlines: batches of ``services.escalation.check_deadlines``, each in its own unit of
-   work (due deadlines marked missed / escalated, audit entries, notification records:
-   all or nothing), until none is due;
+1. deadlines: the ``DeadlineCheck`` it is given (``services.escalation.check_due_deadlines``:
+   batches, each in its own unit of work — due deadlines marked missed / escalated, audit
+   entries, notification records: all or nothing — until none is due);
 2. alerts: ``NotificationDelivery.run_once`` delivers the notification outbox — those
    just queued, those the inbox queued for a request that arrived, and retries.
 
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -26,14 +25,10 @@ import structlog
 
 from hanoi247.adapters.notify.delivery import DeliveryReport, NotificationDelivery
 from hanoi247.domain.federation import NodeIdentity
-from hanoi247.domain.ids import uuid7
-from hanoi247.ports import Clock, UnitOfWork
-from hanoi247.services.alerts import NewId
-from hanoi247.services.escalation import DeadlineBatch, check_deadlines
+from hanoi247.ports import Clock
+from hanoi247.ports.workers import DeadlineCheck
 
 log = structlog.get_logger("hanoi247.deadlines")
-
-MAX_BATCHES_PER_ROUND = 100  # then deliver what was queued; the next round goes on
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,21 +46,17 @@ class DeadlineWorker:
     def __init__(
         self,
         *,
-        uow_factory: Callable[[], UnitOfWork],
+        check: DeadlineCheck,
         clock: Clock,
         node: NodeIdentity,
         delivery: NotificationDelivery,
         poll_interval: float = 15.0,
-        batch_size: int = 100,
-        new_id: NewId = uuid7,
     ) -> None:
-        self.uow_factory = uow_factory
+        self.check = check
         self.clock = clock
         self.node = node
         self.delivery = delivery
         self.poll_interval = poll_interval
-        self.batch_size = batch_size
-        self.new_id = new_id
         self.rounds = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake = asyncio.Event()
@@ -128,7 +119,7 @@ class DeadlineWorker:
     async def run_once(self, now: datetime | None = None) -> RoundReport:
         """Handle the deadlines due at ``now`` (default: the clock's), then deliver."""
         at = now or self.clock.now()
-        batch = await asyncio.to_thread(self._check, at)
+        batch = await asyncio.to_thread(self.check, at)
         delivery = await self.delivery.run_once(at)
         if batch.missed:
             log.info(
@@ -144,19 +135,3 @@ class DeadlineWorker:
             tags=tuple(batch.tags),
             delivery=delivery,
         )
-
-    def _check(self, now: datetime) -> DeadlineBatch:
-        total = DeadlineBatch()
-        for _ in range(MAX_BATCHES_PER_ROUND):
-            with self.uow_factory() as uow:
-                batch = check_deadlines(
-                    uow, now=now, node=self.node, new_id=self.new_id, limit=self.batch_size
-                )
-                uow.commit()
-            total.missed += batch.missed
-            total.escalated += batch.escalated
-            total.notifications += batch.notifications
-            total.tags += batch.tags
-            if batch.missed < self.batch_size:
-                break
-        return total

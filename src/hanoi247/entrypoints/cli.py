@@ -74,9 +74,11 @@ def _actions_for(
     """--status FILE, else the node's imported status, else the packaged snapshot."""
     if status_file is not None:
         return list(catalogue.read_status_file(status_file).actions)
-    from hanoi247.bootstrap import imported_treaty_actions
+    from hanoi247.bootstrap import database, settings_for
+    from hanoi247.services.treaty_status import imported_treaty_actions
 
-    stored = imported_treaty_actions(data_dir)
+    with database(settings_for(data_dir), create=False) as db:
+        stored = None if db is None else imported_treaty_actions(db.uow_factory)
     if stored is not None:
         actions, record = stored
         if record.hypothetical:
@@ -139,11 +141,15 @@ def treaty_import(
     ] = "operator",
 ) -> None:
     """Store a depositary-status file in the node, replacing the previous one: all rows or none."""
-    from hanoi247.bootstrap import import_treaty_status
+    from hanoi247.bootstrap import database, settings_for, system_clock
+    from hanoi247.services.treaty_status import import_treaty_status
 
     catalogue = TreatyCatalogue.packaged()
     parsed = catalogue.read_status_file(file)
-    count = import_treaty_status(data_dir, parsed, imported_by=by)
+    with database(settings_for(data_dir), create=True) as db:
+        if db is None:
+            fail(f"cannot create the node database in {settings_for(data_dir).data_dir}")
+        count = import_treaty_status(db.uow_factory, parsed, imported_by=by, clock=system_clock())
     emit(
         {
             "imported": count,

@@ -19,7 +19,17 @@ from hanoi247.ports.audit import AuditLog
 from hanoi247.ports.channels import NotificationChannel, Notifier
 from hanoi247.ports.clock import Clock
 from hanoi247.ports.directory import ContactPointRepository
-from hanoi247.ports.federation import Inbox, Outbox, PeerRepository
+from hanoi247.ports.federation import Inbox, MessageIntake, Outbox, PeerRepository
+from hanoi247.ports.node_keys import (
+    CheckedCard,
+    CreatedKeys,
+    KeyRotation,
+    NewDatabase,
+    NodeKeyStore,
+    PeerKeyReader,
+    PublicKey,
+    PublishedCard,
+)
 from hanoi247.ports.notifications import NotificationOutbox, NotificationStatus, StoredNotification
 from hanoi247.ports.treaty import StatusImport, TreatyActionRepository
 from hanoi247.ports.unit_of_work import UnitOfWork
@@ -37,12 +47,18 @@ __all__ = [
     "ApiTokenRepository",
     "AuditLog",
     "Authenticator",
+    "CheckedCard",
     "Clock",
     "ContactPointRepository",
+    "CreatedKeys",
     "DeadlineRepository",
     "Inbox",
     "InboxRow",
+    "KeyRotation",
+    "MessageIntake",
     "NationalProvisionRepository",
+    "NewDatabase",
+    "NodeKeyStore",
     "NotificationChannel",
     "NotificationOutbox",
     "NotificationStatus",
@@ -50,7 +66,10 @@ __all__ = [
     "OnCallRepository",
     "OpenSummary",
     "Outbox",
+    "PeerKeyReader",
     "PeerRepository",
+    "PublicKey",
+    "PublishedCard",
     "ReferenceCounter",
     "RequestRepository",
     "StatusImport",

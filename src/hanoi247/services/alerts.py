@@ -35,6 +35,9 @@ from datetime import datetime
 
 from hanoi247.domain.accounts import OnCallShift, Permission, Role, User, on_duty
 from hanoi247.domain.federation import MessageType
+from hanoi247.domain.notifications import (  # re-exported: they were defined here first
+    URGENCY_MARKS as URGENCY_MARKS,
+)
 from hanoi247.domain.notifications import (
     Fact,
     Notification,
@@ -43,6 +46,7 @@ from hanoi247.domain.notifications import (
     format_due,
     is_email_address,
 )
+from hanoi247.domain.notifications import marked_subject as marked_subject
 from hanoi247.domain.references import Direction
 from hanoi247.domain.request_state import RequestState
 from hanoi247.domain.requests import Urgency
@@ -66,7 +70,6 @@ _ANSWERS: dict[str, tuple[Topic, NotificationSeverity]] = {
 }
 
 _CRITICAL = NotificationSeverity.CRITICAL
-URGENCY_MARKS = {Urgency.EMERGENCY.value: "[EMERGENCY]", Urgency.URGENT.value: "[URGENT]"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,15 +143,6 @@ def facts_of(request: RequestState | None, due_at: datetime | None = None) -> di
     if due_at is not None:
         facts[Fact.DUE_AT.value] = format_due(due_at)
     return facts
-
-
-def marked_subject(notification: Notification, subject: str) -> str:
-    """``subject`` with the urgency flagged after the product tag: ``[hanoi247] [URGENT] …``."""
-    mark = URGENCY_MARKS.get(notification.facts.get(Fact.URGENCY.value, ""))
-    if mark is None or mark in subject:
-        return subject
-    head, tag, rest = subject.partition("] ")
-    return f"{head}{tag}{mark} {rest}" if tag else f"{mark} {subject}"
 
 
 # --- deadlines ------------------------------------------------------------------------

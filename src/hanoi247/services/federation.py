@@ -1,35 +1,28 @@
 """What a node does with an authenticated incoming message (the meaning, not the wire).
 
-The inbox adapter (``adapters/federation/receiver.py``) opens and checks the envelope,
-then calls the dispatcher INSIDE the unit of work that stores the message: the inbox row,
-the effects of the message, their audit entry and any reply in the outbox commit
-together or not at all.
+The inbox adapter (``adapters/federation/receiver.py``) opens and checks the envelope;
+``services/intake.py`` then calls the dispatcher INSIDE the unit of work that stores the
+message: the inbox row, the effects of the message, their audit entry and any reply in
+the outbox commit together or not at all.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
 from hanoi247.domain.errors import DomainError, ErrorCode
-from hanoi247.domain.federation import MessageType, OutboxEntry, OutboxStatus, OutgoingMessage
+from hanoi247.domain.federation import (
+    IncomingMessage as IncomingMessage,  # re-exported: handlers import it from here
+)
+from hanoi247.domain.federation import (
+    MessageType,
+    OutboxEntry,
+    OutboxStatus,
+    OutgoingMessage,
+)
 from hanoi247.domain.ids import uuid7
 from hanoi247.ports import UnitOfWork
-
-
-@dataclass(frozen=True, slots=True)
-class IncomingMessage:
-    origin_node: str
-    message_id: str
-    type: str
-    case_id: str | None
-    in_reply_to: str | None
-    sent_at: datetime
-    received_at: datetime
-    body: Mapping[str, Any]
-
 
 IncomingHandler = Callable[[UnitOfWork, IncomingMessage], None]
 

@@ -1,9 +1,9 @@
-"""A node's identity and its peers, in terms of ports only.
+"""A node's identity and its peers: the state changes and their audit entries.
 
-The crypto and the files live in ``adapters/federation/identity.py`` (``init_node``,
-``pin_peer`` from a card, ``rotate_keys``) and ``adapters/federation/rotation.py`` (the
-``node.keys_rotated`` handler); they check keys and cards, then call these functions so
-that the state change and its audit entry commit together.
+The use cases that check cards and keys (``init_node``, ``pin_peer``, ``rotate_keys`` in
+``services/node_identity.py``, the ``node.keys_rotated`` handler in
+``services/key_rotation.py``) call these functions so that the state change and its audit
+entry commit together.
 """
 
 from __future__ import annotations

@@ -15,13 +15,11 @@ of band before pinning (``hanoi247 peer add CARD --fingerprint FP``).
 from __future__ import annotations
 
 import json
-import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from joserfc.jwk import OKPKey
 from joserfc.util import json_b64decode
@@ -35,12 +33,12 @@ from hanoi247.adapters.crypto.keys import (
 )
 from hanoi247.domain.errors import ConfigurationError
 from hanoi247.domain.federation import MessageType, NodeIdentity
+from hanoi247.domain.node_card import check_node_id, check_url
 
 PROTOCOL = "hanoi247/1"
 NODE_FILE = "node.toml"
 KEYS_DIR = "keys"
 PREVIOUS_KEYS_DIR = "previous"
-NODE_ID = re.compile(r"^[a-z0-9][a-z0-9.-]{1,62}[a-z0-9]$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,28 +95,6 @@ def _announcement_kid(body: Mapping[str, Any]) -> str | None:
         return None
     kid = header.get("kid") if isinstance(header, dict) else None
     return kid if isinstance(kid, str) else None
-
-
-def default_node_id(state: str, name: str) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:40] or "node"
-    return f"{state.lower()}-{slug}"
-
-
-def check_node_id(node_id: str) -> str:
-    if not NODE_ID.match(node_id):
-        raise ConfigurationError(
-            f"node id {node_id!r} must be 3-64 characters of a-z, 0-9, '.' and '-'"
-        )
-    return node_id
-
-
-def check_url(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigurationError(f"URL {url!r} must be http(s)://host[:port]")
-    if parts.query or parts.fragment:
-        raise ConfigurationError(f"URL {url!r} must not carry a query or fragment")
-    return url.rstrip("/")
 
 
 def node_card(identity: NodeIdentity, keys: NodeKeys) -> dict[str, Any]:
@@ -179,11 +155,6 @@ def parse_card(data: object, *, source: str) -> ParsedCard:
         url=check_url(str(data["url"])),
     )
     return ParsedCard(identity, by_use["sig"], by_use["enc"], computed)
-
-
-def same_fingerprint(given: str, computed: str) -> bool:
-    """Compare as people type them: ignore spaces, colons and case."""
-    return re.sub(r"[\s:]", "", given).upper() == re.sub(r"[\s:]", "", computed).upper()
 
 
 def write_identity(data_dir: Path, identity: NodeIdentity) -> None:

@@ -67,6 +67,7 @@ class OutboxSender:
         clock: Clock,
         backoff: Backoff | None = None,
         http: httpx.AsyncClient | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
         metrics: CollectorRegistry | None = None,
         poll_interval: float = 0.5,
         lease: timedelta = timedelta(minutes=2),
@@ -81,6 +82,7 @@ class OutboxSender:
         self.clock = clock
         self.backoff = backoff or Backoff()
         self.http = http  # set before start() to inject a client; closed only if we made it
+        self.transport = transport  # for the client it makes itself (None: the network)
         self.poll_interval = poll_interval
         self.lease = lease
         self.batch_size = batch_size
@@ -112,6 +114,7 @@ class OutboxSender:
         uow_factory: Callable[[], UnitOfWork],
         clock: Clock,
         metrics: CollectorRegistry,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> OutboxSender:
         """The sender of a node: backoff cap and dead-letter age from ``Settings``."""
         backoff = Backoff(
@@ -125,6 +128,7 @@ class OutboxSender:
             clock=clock,
             backoff=backoff,
             metrics=metrics,
+            transport=transport,
             poll_interval=settings.outbox_poll_seconds,
             lease=timedelta(seconds=settings.outbox_lease_seconds),
         )
@@ -387,6 +391,8 @@ class OutboxSender:
 
     def _client(self) -> httpx.AsyncClient:
         if self.http is None:
-            self.http = httpx.AsyncClient(timeout=self.timeout, follow_redirects=False)
+            self.http = httpx.AsyncClient(
+                transport=self.transport, timeout=self.timeout, follow_redirects=False
+            )
             self._owns_http = True
         return self.http

@@ -28,7 +28,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Final, NoReturn
 
 from joserfc import jwe, jws
@@ -40,6 +40,8 @@ from hanoi247.adapters.federation.canonical import canonical_json, loads_strict
 from hanoi247.domain.errors import AdapterError
 from hanoi247.domain.ids import uuid7
 from hanoi247.domain.text import faults_in
+from hanoi247.domain.timestamps import format_time as format_time  # re-exported
+from hanoi247.domain.timestamps import parse_time as parse_time  # re-exported
 
 PROTOCOL: Final = "hanoi247/1"
 JWS_ALG: Final = "Ed25519"
@@ -50,7 +52,6 @@ RECEIPT_TYP: Final = "hanoi247-receipt+jws"
 KEYS_TYP: Final = "hanoi247-keys+jws"
 
 _NODE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}")
-_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z")
 _JWE_HEADER_KEYS: Final = frozenset({"alg", "enc", "kid", "cty", "from", "to", "epk"})
 
 
@@ -106,21 +107,6 @@ def _rejecting(code: RejectionCode) -> Iterator[None]:
 
 
 # --- header, ids, times -----------------------------------------------------------------
-
-
-def format_time(moment: datetime) -> str:
-    """RFC 3339 in UTC with ``Z``; microseconds only when non-zero."""
-    _require_aware(moment, "time")
-    utc = moment.astimezone(UTC)
-    spec = "microseconds" if utc.microsecond else "seconds"
-    return utc.replace(tzinfo=None).isoformat(timespec=spec) + "Z"
-
-
-def parse_time(text: str) -> datetime:
-    """Inverse of :func:`format_time`; only the ``…Z`` form is accepted (``ValueError``)."""
-    if not isinstance(text, str) or not _TIMESTAMP.fullmatch(text):
-        raise ValueError("timestamps must be RFC 3339 UTC with 'Z'")
-    return datetime.fromisoformat(text[:-1]).replace(tzinfo=UTC)
 
 
 def _require_aware(moment: datetime, name: str) -> None:

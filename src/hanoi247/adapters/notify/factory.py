@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
@@ -24,9 +24,9 @@ from hanoi247.adapters.notify.inapp import InAppChannel, InAppHub
 from hanoi247.adapters.notify.smtp import SmtpChannel
 from hanoi247.adapters.notify.webhook import WebhookChannel
 from hanoi247.domain.errors import ConfigurationError
-from hanoi247.domain.notifications import Notification, is_email_address
+from hanoi247.domain.notifications import Notification, is_email_address, marked_subject
 from hanoi247.ports import Clock, NotificationChannel, UnitOfWork
-from hanoi247.services.alerts import marked_subject
+from hanoi247.ports.workers import DeadlineCheck
 from hanoi247.settings import Settings
 
 
@@ -97,10 +97,22 @@ def build_alerting(
     local: LocalNode,
     uow_factory: Callable[[], UnitOfWork],
     clock: Clock,
+    check: DeadlineCheck,
+    channels: Sequence[NotificationChannel] | None = None,
 ) -> Alerting:
-    """The in-app hub, the channels and the deadline worker of a node."""
+    """The in-app hub, the channels and the deadline worker of a node.
+
+    ``check`` is the use case the worker runs each round (the composition root gives it
+    ``services.escalation.check_due_deadlines`` bound to the node's database).
+
+    ``channels`` replaces the e-mail and webhook channels the settings configure; the
+    in-app channel is always added (it feeds ``GET /api/v1/events``).
+    """
     hub = InAppHub()
-    channels = build_channels(settings, local=local, hub=hub, clock=clock)
+    if channels is None:
+        channels = build_channels(settings, local=local, hub=hub, clock=clock)
+    else:
+        channels = [*channels, InAppChannel(hub)]
     delivery = NotificationDelivery(
         uow_factory=uow_factory,
         channels=channels,
@@ -109,7 +121,7 @@ def build_alerting(
         lease=timedelta(minutes=2),
     )
     worker = DeadlineWorker(
-        uow_factory=uow_factory,
+        check=check,
         clock=clock,
         node=local.identity,
         delivery=delivery,

@@ -19,7 +19,10 @@ TIMEOUT = 60  # seconds: every wait below is bounded
 
 
 def env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    return {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "HANOI247_ENV": "test", **extra}
+    # PYTHONPATH passes through so a worktree's source (PYTHONPATH=src) is what runs
+    inherited = {k: v for k, v in os.environ.items() if k == "PYTHONPATH"}
+    base = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "HANOI247_ENV": "test"}
+    return {**base, **inherited, **extra}
 
 
 def run(tmp_path: Path, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
@@ -134,12 +137,16 @@ def test_rotate_keys_moves_the_old_keys_and_queues_an_announcement(tmp_path: Pat
     assert rotated["fingerprint"] != created["fingerprint"]
     assert rotated["announced_to"] == ["fr-oclctic"]
     [previous] = (vn / "keys" / "previous").iterdir()
-    assert sorted(f.name for f in previous.iterdir()) == ["encryption.jwk.json", "signing.jwk.json"]
+    assert sorted(f.name for f in previous.iterdir()) == [
+        "encryption.jwk.json",
+        "signing.jwk.json",
+        "webhook.jwk.json",
+    ]
     card = ok(tmp_path, "node", "card", "--data-dir", str(vn))
     assert card["fingerprint"] == rotated["fingerprint"]
     assert json.loads((vn / "card.json").read_text()) == card
     secrets = [json.loads(f.read_text())["d"] for f in (vn / "keys").rglob("*.jwk.json")]
-    assert len(secrets) == 4
+    assert len(secrets) == 6  # signing, encryption and webhook keys, current and previous
     assert not any(d in json.dumps(rotated) for d in secrets)
 
 
@@ -150,7 +157,7 @@ def test_serve_answers_healthz_and_card_then_stops_cleanly_on_sigterm(tmp_path: 
         [sys.executable, "-m", "hanoi247", "serve", "--data-dir", str(vn), "--port", str(port)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        env=env(tmp_path, HANOI247_ENV="production", HANOI247_SESSION_SECRET=os.urandom(24).hex()),
+        env=env(tmp_path, HANOI247_ENV="production", HANOI247_METRICS_TOKEN=os.urandom(24).hex()),
     )
     try:
         base = f"http://127.0.0.1:{port}"
@@ -178,13 +185,13 @@ def test_serve_answers_healthz_and_card_then_stops_cleanly_on_sigterm(tmp_path: 
             process.wait(timeout=TIMEOUT)
 
 
-def test_serve_refuses_a_placeholder_secret_in_production(tmp_path: Path) -> None:
+def test_serve_refuses_a_placeholder_metrics_token_in_production(tmp_path: Path) -> None:
     vn, _ = init(tmp_path, "VN", "A05")
     message = refused(
         tmp_path, "serve", "--data-dir", str(vn), "--port", str(free_port()),
-        HANOI247_ENV="production", HANOI247_SESSION_SECRET="changeme",
+        HANOI247_ENV="production", HANOI247_METRICS_TOKEN="changeme",
     )  # fmt: skip
-    assert "HANOI247_SESSION_SECRET" in message
+    assert "HANOI247_METRICS_TOKEN" in message
     assert "changeme" not in message
 
 

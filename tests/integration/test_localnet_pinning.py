@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from hanoi247.bootstrap import database
-from hanoi247.domain.errors import ConfigurationError
+from hanoi247.domain.errors import InvalidInput
 from hanoi247.entrypoints import localnet
 from hanoi247.entrypoints.localnet import NodeSpec, provision
 from hanoi247.services.node_identity import Initialised
@@ -51,7 +51,7 @@ def test_localnet_refuses_a_card_that_does_not_match_the_fingerprint_init_report
         return dataclasses.replace(done, fingerprint="0000 " * 15 + "0000")
 
     monkeypatch.setattr(localnet, "init_node", init_reporting_another_fingerprint)
-    with pytest.raises(ConfigurationError, match="fingerprint mismatch for 'fr-oclctic'"):
+    with pytest.raises(InvalidInput, match="fingerprint mismatch for 'fr-oclctic'"):
         provision(tmp_path, SPECS)
     peers, entries = pinned_and_audited(
         localnet.ProvisionedNode(SPECS[0], tmp_path / "vn-a05", port=0)

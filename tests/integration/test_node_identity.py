@@ -16,7 +16,7 @@ from hanoi247.adapters.db.migrate import current, head
 from hanoi247.adapters.federation import receipts, wire
 from hanoi247.adapters.federation.node import load_local_node, parse_card
 from hanoi247.bootstrap import Database
-from hanoi247.domain.errors import ConfigurationError, UnknownState
+from hanoi247.domain.errors import ConfigurationError, InvalidInput, UnknownState
 from hanoi247.domain.federation import MessageType, PeerStatus
 from hanoi247.services import nodes
 from hanoi247.services.federation import UnprocessableMessage
@@ -137,7 +137,7 @@ def test_peer_add_with_a_wrong_fingerprint_stores_nothing_and_shows_both(
     card = load_local_node(fr).card()
     wrong = load_local_node(vn).card()["fingerprint"].replace(" ", ":")
     db = database(vn, opened)
-    with pytest.raises(ConfigurationError) as refused:
+    with pytest.raises(InvalidInput) as refused:
         pin_card(vn, card, given_fingerprint=wrong, clock=clock, opened=opened, by="alice")
     message = str(refused.value)
     assert wrong.replace(":", " ") in message  # what was given, in groups of four
@@ -156,7 +156,7 @@ def test_a_card_holding_a_private_key_is_refused_without_echoing_it(
     private = json.loads((fr / "keys" / "signing.jwk.json").read_text())
     card["keys"][0] = private
     db = database(vn, opened)
-    with pytest.raises(ConfigurationError) as refused:
+    with pytest.raises(InvalidInput) as refused:
         pin_card(
             vn, card, given_fingerprint=card["fingerprint"], clock=clock, opened=opened,
             by="alice",
@@ -172,7 +172,7 @@ def test_pinning_this_node_itself_is_refused(
 ) -> None:
     vn, _ = two_nodes
     local = load_local_node(vn)
-    with pytest.raises(ConfigurationError, match="own"):
+    with pytest.raises(InvalidInput, match="own"):
         pin_card(
             vn, local.card(), given_fingerprint=local.card()["fingerprint"], clock=clock,
             opened=opened, by="alice",

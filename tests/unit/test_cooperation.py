@@ -3,6 +3,7 @@ legal basis, refusal grounds and delay reasons, and which deadlines a request ha
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
@@ -10,7 +11,7 @@ import pytest
 
 from hanoi247.domain.basis import OtherBasis, OtherBasisType, select_basis
 from hanoi247.domain.cooperation import CooperationRequest
-from hanoi247.domain.deadlines import load_clocks
+from hanoi247.domain.deadlines import follow_up_flag_at, load_clocks, preservation_warnings
 from hanoi247.domain.errors import (
     ActionNotAllowed,
     ErrorCode,
@@ -90,7 +91,11 @@ def test_a_draft_keeps_its_header_apart_from_its_elements() -> None:
     request = outgoing(handling={"confidential": True, "no_onward_transfer": True})
     assert request.elements == {"offence": 10}
     assert request.handling.confidential
-    assert request.payload()["handling"] == {"confidential": True, "no_onward_transfer": True}
+    assert request.payload()["handling"] == {
+        "confidential": True,
+        "use_limited_to": None,
+        "no_onward_transfer": True,
+    }
     assert request.status is S.DRAFT
     assert [e.action for e in request.timeline] == ["draft"]
 
@@ -202,17 +207,39 @@ def test_unknown_delay_reasons_are_refused() -> None:
     assert error.value.problems[0].code is ErrorCode.UNKNOWN_DELAY_REASON
 
 
-def test_no_onward_transfer_needs_a_consent_for_that_state() -> None:
+def test_no_onward_transfer_needs_the_requesting_states_signed_consent_for_that_state() -> None:
     request = received(no_onward_transfer=True)
     with pytest.raises(HandlingRestricted, match="DE"):
         request.check_forward("DE", origin="FR")
-    request.record_consent(Consent("de", "fr-7", T0, "letter 77"), origin="FR")
+    with pytest.raises(ActionNotAllowed) as wrong_desk:  # the holder cannot consent for VN
+        request.answer_consent("DE", granted=True, origin="FR", by="fr-7", at=T0, message_id="m")
+    assert wrong_desk.value.code is ErrorCode.WRONG_DESK
+    with pytest.raises(ActionNotAllowed) as unsigned:  # nor can VN without a message
+        request.answer_consent("DE", granted=True, origin="VN", by="vn-1", at=T0, message_id=None)
+    assert unsigned.value.code is ErrorCode.NOT_SIGNED
+    request.answer_consent("de", granted=True, origin="VN", by="vn-1", at=T0, message_id="m-9")
     request.check_forward("DE", origin="FR")
     with pytest.raises(HandlingRestricted):
         request.check_forward("IT", origin="FR")
     ref = RequestRef("FR-2026-000004", "019ad000-0000-7000-8000-000000000009", "DE")
-    request.forward(ref, origin="FR", by="fr-7", at=T0)
+    request.forward(ref, origin="FR", by="fr-7", at=T0, message_id="m-10")
     assert request.links.forwarded_to == (ref,)
+
+
+def test_a_refusal_withdraws_an_earlier_consent() -> None:
+    request = received(no_onward_transfer=True)
+    request.answer_consent("DE", granted=True, origin="VN", by="vn-1", at=T0, message_id="m-1")
+    request.answer_consent("DE", granted=False, origin="VN", by="vn-1", at=T0, message_id="m-2")
+    with pytest.raises(HandlingRestricted):
+        request.check_forward("DE", origin="FR")
+    assert [e.action for e in request.timeline][-2:] == ["grant_consent", "refuse_consent"]
+
+
+def test_a_consent_without_the_id_of_a_signed_message_allows_nothing() -> None:
+    request = received(no_onward_transfer=True)
+    request.handling = request.handling.with_consent(Consent("DE", "fr-7", T0, ""))
+    with pytest.raises(HandlingRestricted):
+        request.check_forward("DE", origin="FR")
 
 
 def test_phone_contacts_are_confirmed_by_the_next_written_message_of_their_desk() -> None:
@@ -261,7 +288,10 @@ def test_refusal_grounds_and_delay_reasons_are_rule_data(instrument: Any) -> Non
     kinds = set(kinds_of(instrument))
     assert {"political_offence", "essential_interests"} <= set(grounds)
     assert all(set(g.applies_to) <= kinds and g.article for g in grounds.values())
-    assert not any(g.confirmed for g in grounds.values())  # none checked against the text yet
+    if instrument is UNCC:  # not checked against the authentic text (A/RES/79/243)
+        assert not any(g.confirmed for g in grounds.values())
+    else:  # checked against the ETS 185 text, with the source named
+        assert all(g.confirmed for g in grounds.values())
     assert {
         "awaiting_provider",
         "awaiting_judicial_order",
@@ -315,6 +345,25 @@ def test_a_confirmed_preservation_has_warnings_an_expiry_and_a_follow_up_flag() 
         "preservation_expiry": end,
         "follow_up_mla": end - timedelta(days=14),
     }
+
+
+def test_the_stored_warnings_and_flag_are_the_deadline_functions_results() -> None:
+    """Production (``deadlines_for``) uses ``preservation_warnings`` and
+    ``follow_up_flag_at``: other clocks, other stored times, computed in one place."""
+    clocks = replace(
+        CLOCKS,
+        preservation_warnings=(timedelta(days=10), timedelta(days=2)),
+        follow_up_flag_before=timedelta(days=20),
+    )
+    request = received()
+    request.confirm_preservation(date(2027, 3, 1), origin="FR", by="fr-7", at=T0, message_id=None)
+    specs = {s.key: s.due_at for s in deadlines_for(request, clocks, PARIS)}
+    end = datetime(2027, 3, 2, tzinfo=PARIS)
+    (ten, ten_at), (two, two_at) = preservation_warnings(end, clocks)
+    assert (ten, two) == (10, 2)
+    assert specs["preservation_warning_10d"] == ten_at == end - timedelta(days=10)
+    assert specs["preservation_warning_2d"] == two_at == end - timedelta(days=2)
+    assert specs["follow_up_mla"] == follow_up_flag_at(end, clocks) == end - timedelta(days=20)
 
 
 def test_reconcile_opens_reschedules_and_resolves() -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from fakes import FakeClock, FakeUnitOfWork
 from fakes_identity import FakeKeyReader, FakeKeyStore, FakeNewDatabase, public_key
-from hanoi247.domain.errors import ConfigurationError, UnknownState
+from hanoi247.domain.errors import ConfigurationError, InvalidInput, UnknownState
 from hanoi247.domain.federation import IncomingMessage, MessageType, Peer, PeerKey
 from hanoi247.services.federation import UnprocessableMessage
 from hanoi247.services.key_rotation import handle_keys_rotated
@@ -46,7 +46,7 @@ def pin(uow: FakeUnitOfWork, card: dict[str, Any], given: str) -> Peer:
 
 def test_pin_peer_refuses_a_card_whose_fingerprint_differs() -> None:
     uow = FakeUnitOfWork()
-    with pytest.raises(ConfigurationError, match="fingerprint mismatch") as refused:
+    with pytest.raises(InvalidInput, match="fingerprint mismatch") as refused:
         pin(uow, FR_CARD, given="abcd:9999")
     assert "ABCD 9999" in str(refused.value)  # what was given, as people compare it
     assert "nothing was pinned" in str(refused.value)
@@ -160,7 +160,7 @@ def test_rotate_keys_puts_the_old_keys_back_when_the_announcement_cannot_commit(
 @pytest.mark.parametrize("days", [0, 31])
 def test_rotate_keys_refuses_an_overlap_outside_one_to_thirty_days(days: int) -> None:
     uow, store = initialised()
-    with pytest.raises(ConfigurationError, match="at most 30 days"):
+    with pytest.raises(InvalidInput, match="at most 30 days"):
         rotate_keys(
             store=store, uow_factory=lambda: uow, clock=FakeClock(T0), overlap=timedelta(days)
         )

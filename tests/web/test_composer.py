@@ -133,7 +133,11 @@ def test_saving_keeps_every_field_and_reads_identifier_times_in_their_zone(pair:
     assert payload["offence"] == 7
     assert payload["mla_follow_up_intended"] is True
     assert payload["date_range"] == {"from": "2026-02-27", "to": "2026-03-01"}
-    assert payload["handling"] == {"confidential": True, "no_onward_transfer": False}
+    assert payload["handling"] == {
+        "confidential": True,
+        "use_limited_to": None,  # not limited: the one dict form keeps the key, as null
+        "no_onward_transfer": False,
+    }
     page = pair.vn_client.get(saved.headers["location"]).text
     assert 'value="2026-02-28T21:14"' in page
     assert '<option value="Asia/Ho_Chi_Minh" selected>' in page
@@ -176,22 +180,24 @@ def test_preview_shows_the_request_as_the_peer_will_and_sends_it(pair: Pair) -> 
 
 def test_the_follow_up_mla_request_is_prefilled_with_the_preservation_reference(pair: Pair) -> None:
     draft = pair.send_complete()
-    case = pair.vn_client.get(f"/requests/{draft}").text
+    central = pair.central_authority(pair.vn)  # MLA: central authority to central authority
+    case = central.get(f"/requests/{draft}").text
     link = re.search(r'id="draft-follow-up" data-testid="draft-follow-up" href="([^"]+)"', case)
     assert link is not None
-    start = pair.vn_client.get(link.group(1).replace("&amp;", "&")).text
+    start = central.get(link.group(1).replace("&amp;", "&")).text
     reference = re.search(r'name="related_reference" value="([^"]+)"', start)
     assert reference is not None
 
-    created = pair.vn_client.post(
+    created = central.post(
         "/compose",
-        data={"csrf_token": pair.token(pair.vn_client, "/compose"), "kind": "mla", "to": "FR",
+        data={"csrf_token": pair.token(central, "/compose"), "kind": "mla", "to": "FR",
               "urgency": "routine", "related_reference": reference.group(1)},
     )  # fmt: skip
 
     mla = created.headers["location"].rsplit("/", 1)[1]
     assert stored(pair, mla)["related_reference"] == reference.group(1)
-    page = pair.vn_client.get(f"/compose/{mla}").text
+    page = central.get(f"/compose/{mla}").text
+    assert 'data-testid="central-authorities"' in page
     assert f'value="{reference.group(1)}"' in page
     assert "Arts 40 and 44" in page or "Art. 40" in page
 
@@ -228,3 +234,29 @@ def test_the_composer_has_no_english_left(pair: Pair, lang: str) -> None:
         assert english_left(html, msgids, lang) == [], name
     english = pair.vn_client.get(f"/compose/{draft}", headers={"accept-language": "en"}).text
     assert english_left(english, msgids)  # the check does see the English strings
+
+
+def test_the_composer_turns_the_national_offence_inputs_into_the_request_json() -> None:
+    from starlette.datastructures import FormData
+
+    from hanoi247.domain.instruments import load_instrument
+    from hanoi247.domain.requests import kinds_of
+    from hanoi247.entrypoints.web.pages import compose_form as cf
+
+    uncc = load_instrument("uncc")
+    form = FormData(
+        [
+            ("urgency", "urgent"),
+            ("el-offence", "national"),
+            ("offence-name", "Kidnapping"),
+            ("offence-provision", "Penal Code, art. 157"),
+            ("offence-max_penalty_years", "10"),
+        ]
+    )
+    payload = cf.payload_of(form, kinds_of(uncc)["preservation"], "FR")
+    assert payload["offence"] == {
+        "name": "Kidnapping",
+        "provision": "Penal Code, art. 157",
+        "max_penalty_years": 10,
+    }
+    assert cf.national_offences(uncc) == {"article": "Art. 2", "minimum": 4}

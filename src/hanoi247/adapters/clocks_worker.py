@@ -1,6 +1,7 @@
 """The deadline worker: watches the desk's clocks and delivers the alerts they raise.
 
-A ``bootstrap.Worker``. Each round (:meth:`DeadlineWorker.run_once`):
+A ``PollingWorker`` (``adapters/polling.py``: loop, wake-up, stop). Each round
+(:meth:`DeadlineWorker.run_once`):
 
 1. deadlines: the ``DeadlineCheck`` it is given (``services.escalation.check_due_deadlines``:
    batches, each in its own unit of work — due deadlines marked missed / escalated, audit
@@ -17,13 +18,15 @@ LOCKED). Time comes from the clock, or is given to ``run_once`` (tests).
 from __future__ import annotations
 
 import asyncio
-import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import structlog
 
 from hanoi247.adapters.notify.delivery import DeliveryReport, NotificationDelivery
+from hanoi247.adapters.polling import PollingWorker
+from hanoi247.domain.audit_tags import AuditTag
 from hanoi247.domain.federation import NodeIdentity
 from hanoi247.ports import Clock
 from hanoi247.ports.workers import DeadlineCheck
@@ -38,11 +41,16 @@ class RoundReport:
     missed: int = 0  # deadlines that fell due and were marked missed
     escalated: int = 0  # of them, escalated to a supervisor
     queued: tuple[str, ...] = ()  # notification ids the deadlines queued
-    tags: tuple[str, ...] = ()  # their audit tags, in order
+    tags: tuple[AuditTag, ...] = ()  # their audit tags, in order
+    more_due: bool = False  # the check stopped at its batch limit: more may be due now
     delivery: DeliveryReport = field(default_factory=DeliveryReport)
 
 
-class DeadlineWorker:
+class DeadlineWorker(PollingWorker):
+    """The deadline clocks and alert delivery, a ``PollingWorker`` (``adapters/polling.py``)."""
+
+    name = "hanoi247-deadline-worker"
+
     def __init__(
         self,
         *,
@@ -52,67 +60,18 @@ class DeadlineWorker:
         delivery: NotificationDelivery,
         poll_interval: float = 15.0,
     ) -> None:
+        super().__init__(poll_interval=poll_interval)
         self.check = check
         self.clock = clock
         self.node = node
         self.delivery = delivery
-        self.poll_interval = poll_interval
-        self.rounds = 0
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        self._stopping = False
+        # Other periodic work of the node, run once per round in a thread after the
+        # deadlines (the audit checkpoint, wired by bootstrap): given the round's time.
+        self.periodic: list[Callable[[datetime], None]] = []
 
-    # --- Worker ---------------------------------------------------------------------------
-
-    async def start(self) -> None:
-        if self._task is not None:
-            return
-        loop = asyncio.get_running_loop()
-        if loop is not self._loop:
-            self._loop, self._wake = loop, asyncio.Event()
-        self._stopping = False
-        self._task = asyncio.create_task(self._run(), name="hanoi247-deadline-worker")
-        log.info("deadline_worker_started", node=self.node.node_id)
-
-    async def stop(self) -> None:
-        task, self._task = self._task, None
-        self._stopping = True
-        self._wake.set()
-        if task is not None:
-            try:
-                await asyncio.wait_for(task, timeout=10)
-            except TimeoutError:  # cancelled: leases expire, nothing is lost
-                log.warning("deadline_worker_stop_timeout")
-        log.info("deadline_worker_stopped", node=self.node.node_id)
-
-    def notify(self) -> None:
-        """Run a round now (something was queued). Safe from any thread."""
-        loop = self._loop
-        if loop is None or loop.is_closed():
-            return
-        try:
-            running = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        if running is loop:
-            self._wake.set()
-        else:
-            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
-                loop.call_soon_threadsafe(self._wake.set)
-
-    async def _run(self) -> None:
-        while not self._stopping:
-            self._wake.clear()
-            try:
-                await self.run_once()
-            except Exception as exc:  # noqa: BLE001 - a round's failure must not end the worker
-                log.error("deadline_round_failed", error=type(exc).__name__)
-            self.rounds += 1
-            if self._stopping:
-                break
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
+    async def _round(self) -> bool:
+        report = await self.run_once()
+        return report.more_due  # the check stopped at its batch limit: go on at once
 
     # --- one round ------------------------------------------------------------------------
 
@@ -120,6 +79,8 @@ class DeadlineWorker:
         """Handle the deadlines due at ``now`` (default: the clock's), then deliver."""
         at = now or self.clock.now()
         batch = await asyncio.to_thread(self.check, at)
+        for task in self.periodic:
+            await asyncio.to_thread(task, at)
         delivery = await self.delivery.run_once(at)
         if batch.missed:
             log.info(
@@ -133,5 +94,6 @@ class DeadlineWorker:
             escalated=batch.escalated,
             queued=tuple(batch.notifications),
             tags=tuple(batch.tags),
+            more_due=batch.more_due,
             delivery=delivery,
         )

@@ -5,7 +5,6 @@
     │   ├── ValidationFailed        a request lacks elements or carries bad ones (list of Problem)
     │   ├── NotInForce              no legal basis between two participants on a date
     │   ├── InvalidTransition       an action not allowed from the current status
-    │   ├── DeadlinePassed          an action that came too late
     │   ├── UnknownState            a code that names no participant
     │   ├── RuleDataError           a rule file that cannot be used as written
     │   ├── StatusDataError         a depositary-status file with a bad row (file, line, field)
@@ -14,17 +13,24 @@
     │   │   └── TotpCodeReused      the right password with the code just accepted: wait
     │   ├── PermissionDenied        the user's role does not grant the permission
     │   ├── UnknownUser             a username that names no account
+    │   ├── UnknownPeer             a node id that names no pinned node
+    │   ├── InvalidInput            a value or file a person gave that cannot be used
     │   ├── UnknownRequest          a request id (or case) this node does not hold
     │   ├── NoPinnedPeer            no active pinned node serves the other State
     │   ├── NoLegalBasis            (a NotInForce) nothing to send a request on
     │   ├── ActionNotAllowed        the wrong desk, kind or actor for an action
     │   └── MessageRejected         a peer's message body that cannot be applied
     └── AdapterError                the outside world
-        ├── PeerUnreachable
+        ├── PeerUnreachable         a peer node gave no answer (the sender retries)
         ├── SignatureInvalid
         ├── IntegrityError
-        ├── ConfigurationError
+        ├── ConfigurationError      the node's own settings, keys or data directory
         └── Overloaded              too much work at once (password hashing): retry later
+
+A person's bad input (a CLI argument, a node card, a URL) is a ``DomainError`` that
+says what to correct, never a ``ConfigurationError`` (which means the node is broken).
+Every class here is raised somewhere in ``src`` or is an abstract base
+(``tests/unit/test_error_tree.py`` checks it).
 
 The domain returns *codes* (``ErrorCode``) plus structured details; the edges
 (CLI, web) turn them into text in the user's language.
@@ -54,7 +60,6 @@ class ErrorCode(enum.StrEnum):
     NOT_IN_FORCE = "not_in_force"
     NO_LEGAL_BASIS = "no_legal_basis"
     INVALID_TRANSITION = "invalid_transition"
-    DEADLINE_PASSED = "deadline_passed"
     PRESERVATION_TOO_SHORT = "preservation_too_short"
     HANDLING_RESTRICTED = "handling_restricted"
     BAD_STATUS_ROW = "bad_status_row"
@@ -62,6 +67,7 @@ class ErrorCode(enum.StrEnum):
     AUTHENTICATION_FAILED = "authentication_failed"
     PERMISSION_DENIED = "permission_denied"
     UNKNOWN_USER = "unknown_user"
+    UNKNOWN_PEER = "unknown_peer"
     USERNAME_TAKEN = "username_taken"
     WEAK_PASSWORD = "weak_password"  # noqa: S105 - an error code, not a password
     UNKNOWN_REQUEST = "unknown_request"
@@ -72,7 +78,14 @@ class ErrorCode(enum.StrEnum):
     WRONG_DESK = "wrong_desk"
     WRONG_KIND = "wrong_kind"
     NOT_A_PERSON = "not_a_person"
+    NOT_SIGNED = "not_signed"  # what only a peer's signed message may carry
     MESSAGE_REJECTED = "message_rejected"
+    BASIS_NOT_RECOGNISED = "basis_not_recognised"
+    NOT_SERIOUS_CRIME = "not_serious_crime"
+    LANGUAGE_NOT_ACCEPTED = "language_not_accepted"
+    NOT_A_REQUESTED_STATE = "not_a_requested_state"
+    RESERVATION_NOT_MADE = "reservation_not_made"
+    GROUND_BARRED_FOR_OFFENCE = "ground_barred_for_offence"
 
 
 class Severity(enum.StrEnum):
@@ -123,10 +136,6 @@ class InvalidTransition(DomainError):
     def __init__(self, current: str, action: str) -> None:
         self.current, self.action = current, action
         super().__init__(f"cannot {action} a request that is {current}")
-
-
-class DeadlinePassed(DomainError):
-    code = ErrorCode.DEADLINE_PASSED
 
 
 class UnknownState(DomainError):
@@ -187,6 +196,23 @@ class UnknownUser(DomainError):
     def __init__(self, username: str) -> None:
         self.username = username
         super().__init__(f"no user {username!r}")
+
+
+class UnknownPeer(DomainError):
+    """A node id (typed by an operator) that names no pinned node."""
+
+    code = ErrorCode.UNKNOWN_PEER
+
+    def __init__(self, node_id: str) -> None:
+        self.node_id = node_id
+        super().__init__(f"no pinned node {node_id!r}; `hanoi247 peer list` shows the pinned ones")
+
+
+class InvalidInput(DomainError):
+    """A value or a file a person gave (a CLI option, a node card, a URL) that cannot be
+    used; the message names it and says what to correct."""
+
+    code = ErrorCode.INVALID_VALUE
 
 
 class UnknownRequest(DomainError):
@@ -255,7 +281,12 @@ class AdapterError(Hanoi247Error):
 
 
 class PeerUnreachable(AdapterError):
-    pass
+    """``node_id`` gave no answer; ``reason`` is a code (``peer_timeout``,
+    ``peer_unreachable``), never a transport message (it may name internal hosts)."""
+
+    def __init__(self, node_id: str, reason: str) -> None:
+        self.node_id, self.reason = node_id, reason
+        super().__init__(f"node {node_id!r} cannot be reached ({reason}); it is tried again")
 
 
 class SignatureInvalid(AdapterError):

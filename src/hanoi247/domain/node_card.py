@@ -12,9 +12,10 @@ import re
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from hanoi247.domain.errors import ConfigurationError
+from hanoi247.domain.errors import InvalidInput
+from hanoi247.domain.federation import NODE_ID_GRAMMAR, is_node_id
 
-NODE_ID = re.compile(r"^[a-z0-9][a-z0-9.-]{1,62}[a-z0-9]$")
+NODE_ID = re.compile(NODE_ID_GRAMMAR)  # docs/protocol.md §1.1: the one grammar
 MAX_OVERLAP = timedelta(days=30)  # peers retire a rotated-out key after at most this long
 
 
@@ -24,9 +25,10 @@ def default_node_id(state: str, name: str) -> str:
 
 
 def check_node_id(node_id: str) -> str:
-    if not NODE_ID.match(node_id):
-        raise ConfigurationError(
-            f"node id {node_id!r} must be 3-64 characters of a-z, 0-9, '.' and '-'"
+    if not is_node_id(node_id):
+        raise InvalidInput(
+            f"node id {node_id!r} must be 1-64 characters of A-Z, a-z, 0-9, '.', '_' and '-', "
+            "starting with a letter or digit (docs/protocol.md §1.1)"
         )
     return node_id
 
@@ -34,9 +36,9 @@ def check_node_id(node_id: str) -> str:
 def check_url(url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigurationError(f"URL {url!r} must be http(s)://host[:port]")
+        raise InvalidInput(f"URL {url!r} must be http(s)://host[:port]")
     if parts.query or parts.fragment:
-        raise ConfigurationError(f"URL {url!r} must not carry a query or fragment")
+        raise InvalidInput(f"URL {url!r} must not carry a query or fragment")
     return url.rstrip("/")
 
 

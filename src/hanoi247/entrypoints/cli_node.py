@@ -18,7 +18,7 @@ from typing import Annotated, Any
 
 import typer
 
-from hanoi247.domain.errors import ConfigurationError
+from hanoi247.domain.errors import ConfigurationError, InvalidInput
 from hanoi247.domain.federation import Peer, PeerStatus
 from hanoi247.entrypoints.cli_common import DataDirOption, emit
 from hanoi247.ports import Clock, UnitOfWork
@@ -128,6 +128,8 @@ def node_rotate_keys(
     by: ByOption = "operator",
 ) -> None:
     """New keys; the old ones move to keys/previous/, and every active peer is told."""
+    from hanoi247.adapters.crypto.webhook_key import load_webhook_key
+    from hanoi247.adapters.federation.node import KEYS_DIR
     from hanoi247.bootstrap import key_store
     from hanoi247.services.node_identity import rotate_keys
 
@@ -140,6 +142,7 @@ def node_rotate_keys(
             overlap=timedelta(days=overlap_days),
             by=by,
         )
+    webhook_key = load_webhook_key(settings.data_dir / KEYS_DIR)  # replaced with the node keys
     emit(
         {
             "node_id": done.node_id,
@@ -147,13 +150,15 @@ def node_rotate_keys(
             "signing_kid": done.signing_kid,
             "encryption_kid": done.encryption_kid,
             "previous_signing_kid": done.previous_signing_kid,
+            "webhook_kid": webhook_key.kid if webhook_key is not None else None,
             "overlap_until": done.overlap_until.isoformat(),
             "announced_to": done.announced_to,
         }
     )
     note(
-        "Restart `hanoi247 serve` so the running node uses the new keys, and give peers' "
-        "operators the new fingerprint over a second channel."
+        "Restart `hanoi247 serve` so the running node uses the new keys, give peers' "
+        "operators the new fingerprint over a second channel, and webhook receivers the new "
+        "webhook key (`hanoi247 webhook key`)."
     )
 
 
@@ -176,7 +181,7 @@ def peer_add(
     try:
         raw = card_file.read_bytes()
     except OSError as exc:
-        raise ConfigurationError(f"{card_file}: cannot be read ({exc.strerror})") from None
+        raise InvalidInput(f"{card_file}: cannot be read ({exc.strerror})") from None
     settings = _settings(data_dir)
     own = load_local_node(settings.data_dir).card()
     with _uow_factory(settings) as uow_factory:
@@ -296,7 +301,7 @@ def drill_ping(
     at = _now()
     with _uow_factory(settings) as uow_factory, uow_factory() as uow:
         if nodes.require_peer(uow, node_id).status is not PeerStatus.ACTIVE:
-            raise ConfigurationError(f"peer {node_id!r} is suspended; resume it first")
+            raise InvalidInput(f"peer {node_id!r} is suspended; resume it first")
         message_id = send_drill_ping(uow, to_node=node_id, at=at, actor=by, note=note_text)
         uow.commit()
     emit({"message_id": message_id, "to": node_id, "queued_at": at.isoformat()})

@@ -2,9 +2,10 @@
 
 It provisions the nodes under ``--state-dir`` (or re-uses those already there), loads into
 each the HYPOTHETICAL treaty status in which the Convention is in force between the three
-(the packaged real snapshot is not touched), adds an officer and a supervisor per node with
-their roster, starts the nodes, seeds a scenario through them (``demo_scenario``), writes
-``DIR/nodes.json`` (mode 0600: it holds passwords), prints the URLs and logins, and waits.
+(the packaged real snapshot is not touched), adds an officer, a supervisor and a central
+authority per node with their roster, starts the nodes, seeds a scenario through them
+(``demo_scenario``), writes ``DIR/nodes.json`` (mode 0600: it holds passwords), prints
+the URLs and logins, and waits.
 SIGINT (Ctrl-C) or SIGTERM stops the three nodes cleanly and exits 0; a node that dies on
 its own is reported, the others are stopped, and the exit code is 1.
 
@@ -69,6 +70,7 @@ class NodeLogins:
     api_token: str
     officer: Login
     supervisor: Login
+    central_authority: Login
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -77,6 +79,7 @@ class NodeLogins:
             "api_token": self.api_token,
             "officer": self.officer.as_json(),
             "supervisor": self.supervisor.as_json(),
+            "central_authority": self.central_authority.as_json(),
         }
 
 
@@ -139,7 +142,7 @@ def run_demo(state_dir: Path, *, fresh: bool, base_port: int | None) -> int:
             network = prepare(root, fresh=fresh, base_port=base_port)
             environ = {
                 **SETTINGS_ENV,
-                "HANOI247_SESSION_SECRET": secrets.token_urlsafe(32),  # new every run
+                "HANOI247_METRICS_TOKEN": secrets.token_urlsafe(32),  # new every run
                 "HANOI247_DATABASE_URL": "",
                 "HANOI247_OUTBOX_MAX_BACKOFF_SECONDS": "10",  # a restarted peer heals fast
             }
@@ -240,17 +243,17 @@ def _existing(root: Path, spec: NodeSpec) -> ProvisionedNode:
 
 def wipe(root: Path) -> None:
     """Remove a previous demo; refuse to remove a directory that does not look like one."""
-    from hanoi247.domain.errors import ConfigurationError
+    from hanoi247.domain.errors import InvalidInput
     from hanoi247.entrypoints.demo_scenario import DEMO_STATES
 
     if not root.exists():
         return
     if not root.is_dir():
-        raise ConfigurationError(f"{root} is not a directory")
+        raise InvalidInput(f"{root} is not a directory")
     ours = {NODES_JSON, LOGS_DIR} | {d.spec.node_id for d in DEMO_STATES}
     names = {entry.name for entry in root.iterdir()}
     if names and not names & (ours - {LOGS_DIR}):
-        raise ConfigurationError(f"{root} does not look like a demo directory; not wiping it")
+        raise InvalidInput(f"{root} does not look like a demo directory; not wiping it")
     shutil.rmtree(root)
 
 
@@ -280,6 +283,7 @@ def read_nodes_json(path: Path) -> list[NodeLogins]:
                 api_token=e["api_token"],
                 officer=Login(**e["officer"]),
                 supervisor=Login(**e["supervisor"]),
+                central_authority=Login(**e["central_authority"]),
             )
             for e in entries
         ]
@@ -375,7 +379,12 @@ def summary(network: Network, seeded: Seeded, *, root: Path, seconds: float) -> 
     ]
     for demo, entry in zip(DEMO_STATES, network.logins, strict=True):
         lines += ["", f"{entry.state}  {demo.spec.name}  {entry.url}"]
-        for role, login in (("officer", entry.officer), ("supervisor", entry.supervisor)):
+        people = (
+            ("officer", entry.officer),
+            ("supervisor", entry.supervisor),
+            ("central", entry.central_authority),
+        )
+        for role, login in people:
             lines += [
                 f"    {role:<10}  {login.username}   password {login.password}",
                 f"    {'':<10}  TOTP secret {login.totp_secret}",

@@ -37,7 +37,7 @@ from hanoi247.domain.errors import ErrorCode, Problem
 from hanoi247.domain.federation import MessageType, OutboxStatus
 from hanoi247.domain.instruments import PACKAGED_INSTRUMENTS, load_instrument
 from hanoi247.domain.lifecycle import Action, RequestStatus
-from hanoi247.domain.offences import offence_catalogue
+from hanoi247.domain.offences import NationalOffence, national_offence_rule, offence_catalogue
 from hanoi247.domain.requests import RequestKind, Urgency, kinds_of
 from hanoi247.domain.states import load_states
 from hanoi247.domain.treaty import Instrument
@@ -217,8 +217,13 @@ def _translator(code: str) -> Translator:
     return Translator(code, _load(code))
 
 
-def _fmt(template: str, english: str, **values: object) -> str:
-    """``template`` filled in; the English if a translation's placeholders are broken."""
+def fill(template: str, english: str, **values: object) -> str:
+    """A translated ``template`` filled in with ``values``; the ``english`` source filled in
+    instead when the translation's placeholders are broken (a translator renamed or
+    dropped a ``{name}``). Without values the translation is returned as written. The
+    one "translate, fall back to English" helper of the web pages, the PDF and the CLI."""
+    if not values:
+        return template
     try:
         return template.format(**values)
     except (KeyError, IndexError, ValueError):
@@ -384,6 +389,30 @@ def label_offence(instrument: str, number: int, tr: Translator) -> str:
     return tr.pgettext("offence", offence.title)
 
 
+def national_offence_text(value: object, instrument: str, tr: Translator) -> str:
+    """A national offence as the desk and the PDF show it: name, provision, maximum
+    penalty, and whether it is a serious crime under the instrument's rule (Art. 2)."""
+    offence = NationalOffence.read(value)
+    if offence is None:
+        return str(value)
+    years = babel.numbers.format_decimal(offence.max_penalty_years, locale=negotiate(tr.lang))
+    english = "{name} ({provision}), maximum penalty {years} years"
+    translated = tr.gettext("{name} ({provision}), maximum penalty {years} years")
+    values = {"name": offence.name, "provision": offence.provision, "years": years}
+    text = fill(translated, english, **values)
+    rule = national_offence_rule(_instrument(instrument))
+    if rule is None or rule.minimum_max_penalty_years is None:
+        return text
+    article = format_article(rule.article, tr)
+    if offence.serious(rule):
+        english = "a serious crime ({article})"
+        verdict = fill(tr.gettext("a serious crime ({article})"), english, article=article)
+    else:
+        english = "not a serious crime ({article})"
+        verdict = fill(tr.gettext("not a serious crime ({article})"), english, article=article)
+    return f"{text} — {verdict}"
+
+
 def label_rule_entry(instrument: str, section: str, key: str, tr: Translator) -> str:
     """The title of ``[<section>.<key>]`` of a rule file (refusal grounds, delay reasons,
     …), translated with msgctxt ``section``; ``key`` if there is none."""
@@ -404,7 +433,7 @@ def label_delay_reason(instrument: str, code: str, tr: Translator) -> str:
 
 def _pattern(tr: Translator, name: str, **values: object) -> str:
     source = english("pattern", name) or ""
-    return _fmt(tr.pgettext("pattern", source), source, **values)
+    return fill(tr.pgettext("pattern", source), source, **values)
 
 
 def format_article(article: str, tr: Translator) -> str:
@@ -418,7 +447,7 @@ def format_article(article: str, tr: Translator) -> str:
 
     def one(found: re.Match[str]) -> str:
         subdivisions = re.sub(r"\s", "", found.group(2))
-        return _fmt(template, source, number=found.group(1), subdivisions=subdivisions)
+        return fill(template, source, number=found.group(1), subdivisions=subdivisions)
 
     return _ARTICLE.sub(one, article)
 
@@ -450,15 +479,15 @@ def problem_message(problem: Problem, tr: Translator) -> str:
     if source is None:
         source = english("problem", "_other") or "{label}: {element} ({article})"
         label = label_error_code(problem.code, tr)
-        return _fmt(
+        return fill(
             tr.pgettext("problem", source), source, label=label, element=element, article=article
         )
-    return _fmt(tr.pgettext("problem", source), source, element=element, article=article)
+    return fill(tr.pgettext("problem", source), source, element=element, article=article)
 
 
 def problems_summary(count: int, tr: Translator) -> str:
     """ "3 problems to fix", with the plural rules of the language."""
-    return _fmt(
+    return fill(
         tr.ngettext("{count} problem to fix", "{count} problems to fix", count),
         "{count} problems to fix",
         count=format_number(count, tr.lang),

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from hanoi247.domain.audit_tags import AuditTag
+
 
 @dataclass(slots=True)
 class DeadlineBatch:
@@ -15,7 +17,8 @@ class DeadlineBatch:
     missed: int = 0
     escalated: int = 0
     notifications: list[str] = field(default_factory=list)
-    tags: list[str] = field(default_factory=list)
+    tags: list[AuditTag] = field(default_factory=list)
+    more_due: bool = False  # stopped at the batch limit: more may be due right now
 
 
 class DeadlineCheck(Protocol):

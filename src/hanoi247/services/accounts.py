@@ -35,6 +35,7 @@ from hanoi247.domain.accounts import (
     user_problems,
 )
 from hanoi247.domain.audit import require_utc
+from hanoi247.domain.audit_tags import AuditTag
 from hanoi247.domain.errors import (
     AuthenticationFailed,
     ErrorCode,
@@ -130,7 +131,7 @@ def add_user(
         uow.audit.append(
             at=now,
             actor=actor,
-            tag="account:user:added",
+            tag=AuditTag.ACCOUNT_USER_ADDED,
             subject=user.id,
             details={"role": role.value, "totp": with_totp, "password": password is not None},
         )
@@ -152,7 +153,7 @@ def set_password(
         uow.users.set_password_hash(user.id, auth.hash_password(password))
         uow.users.set_failed_logins(user.id, 0, locked_until=None)
         uow.audit.append(
-            at=now, actor=actor, tag="account:password:set", subject=user.id, details={}
+            at=now, actor=actor, tag=AuditTag.ACCOUNT_PASSWORD_SET, subject=user.id, details={}
         )
         uow.commit()
 
@@ -176,7 +177,7 @@ def disable_user(uow: UnitOfWork, *, username: str, now: datetime, actor: str) -
         uow.audit.append(
             at=now,
             actor=actor,
-            tag="account:user:disabled",
+            tag=AuditTag.ACCOUNT_USER_DISABLED,
             subject=user.id,
             details={"tokens_revoked": revoked},
         )
@@ -209,7 +210,7 @@ def issue_token(
         uow.audit.append(
             at=now,
             actor=actor,
-            tag="account:token:issued",
+            tag=AuditTag.ACCOUNT_TOKEN_ISSUED,
             subject=user.id,
             details={"token_id": stored.id},
         )
@@ -236,7 +237,7 @@ def authenticate_token(uow: UnitOfWork, token: str, *, now: datetime) -> User | 
             uow.audit.append(
                 at=now,
                 actor=ANONYMOUS,
-                tag="account:token:refused",
+                tag=AuditTag.ACCOUNT_TOKEN_REFUSED,
                 subject=stored.user_id,
                 details={
                     "token_id": stored.id,
@@ -319,7 +320,7 @@ def verify_login(
         uow.audit.append(
             at=now,
             actor=user.id,
-            tag="account:login:succeeded",
+            tag=AuditTag.ACCOUNT_LOGIN_SUCCEEDED,
             subject=user.id,
             details={"totp": step is not None, "rehashed": rehashed},
         )
@@ -358,7 +359,7 @@ def add_shift(
         uow.audit.append(
             at=now,
             actor=actor,
-            tag="oncall:shift:added",
+            tag=AuditTag.ONCALL_SHIFT_ADDED,
             subject=user.id,
             details={
                 "shift_id": stored.id,
@@ -415,7 +416,7 @@ def _refusal(user: User | None, *, now: datetime, reason: str) -> Callable[[Unit
         uow.audit.append(
             at=now,
             actor=ANONYMOUS,
-            tag="account:login:failed",
+            tag=AuditTag.ACCOUNT_LOGIN_FAILED,
             subject=UNKNOWN_SUBJECT if user is None else user.id,
             details={"reason": reason},
         )
@@ -436,7 +437,7 @@ def _failure(
         uow.audit.append(
             at=now,
             actor=ANONYMOUS,
-            tag="account:login:failed",
+            tag=AuditTag.ACCOUNT_LOGIN_FAILED,
             subject=user.id,
             details={"reason": reason, "failures": count},
         )
@@ -444,7 +445,7 @@ def _failure(
             uow.audit.append(
                 at=now,
                 actor="system",
-                tag="account:login:locked",
+                tag=AuditTag.ACCOUNT_LOGIN_LOCKED,
                 subject=user.id,
                 details={"until": state.locked_until.isoformat(), "failures": count},
             )

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from hanoi247.domain.accounts import OnCallShift, Permission, Role, User, on_duty
+from hanoi247.domain.audit_tags import AuditTag
 from hanoi247.domain.federation import MessageType
 from hanoi247.domain.notifications import (  # re-exported: they were defined here first
     URGENCY_MARKS as URGENCY_MARKS,
@@ -47,7 +48,7 @@ from hanoi247.domain.notifications import (
     is_email_address,
 )
 from hanoi247.domain.notifications import marked_subject as marked_subject
-from hanoi247.domain.references import Direction
+from hanoi247.domain.references import FOLLOW_UP_KINDS, Direction
 from hanoi247.domain.request_state import RequestState
 from hanoi247.domain.requests import Urgency
 from hanoi247.domain.schedule import Deadline, DeadlineKind
@@ -108,6 +109,12 @@ def officers_on_duty(staff: Staff, at: datetime) -> list[User]:
     return list(eligible.values())
 
 
+def central_authorities(staff: Staff) -> list[User]:
+    """The central authority's people: an MLA request goes to them, not to the 24/7 desk."""
+    able = staff.able(Permission.MLA_HANDLE)
+    return [u for u in able.values() if u.role is Role.CENTRAL_AUTHORITY]
+
+
 def handlers_of(request: RequestState, staff: Staff, state: str) -> list[User]:
     """This desk's active people who acted on ``request`` (drafted, sent, answered...)."""
     by_key: dict[str, User] = {}
@@ -152,7 +159,7 @@ def facts_of(request: RequestState | None, due_at: datetime | None = None) -> di
 class DeadlineAlert:
     """What a fallen-due deadline does: its audit tag, whether it escalates, the alert."""
 
-    tag: str
+    tag: AuditTag
     escalate: bool
     notification: Notification | None
     recipients: tuple[User, ...] = ()
@@ -170,7 +177,6 @@ def deadline_alert(
 ) -> DeadlineAlert:
     """The decision for ``deadline`` (open, now due) at ``at``; ``state``: this desk's;
     ``preservation_ends_at``: the request's preservation expiry, named by the alert."""
-    kind = deadline.kind.value
     incoming = request is not None and request.direction is Direction.INCOMING
     handlers = handlers_of(request, staff, state) if request is not None else []
     people = handlers or officers_on_duty(staff, at)
@@ -178,18 +184,20 @@ def deadline_alert(
     escalate = False
     if deadline.kind is DeadlineKind.ACKNOWLEDGEMENT:
         if not incoming:  # the peer's duty: its own node escalates; ours keeps the record
-            return DeadlineAlert(f"deadline:{kind}:missed_by_peer", False, None)
+            return DeadlineAlert(AuditTag.DEADLINE_ACKNOWLEDGEMENT_MISSED_BY_PEER, False, None)
         topic, severity, escalate = Topic.ACKNOWLEDGEMENT_MISSED, _CRITICAL, True
+        tag = AuditTag.DEADLINE_ACKNOWLEDGEMENT_ESCALATED
         people = supervisors_on_duty(staff, at)
     elif deadline.kind is DeadlineKind.PRESERVATION_WARNING:
-        topic = Topic.PRESERVATION_EXPIRING
+        topic, tag = Topic.PRESERVATION_EXPIRING, AuditTag.DEADLINE_PRESERVATION_WARNING_NOTIFIED
     elif deadline.kind is DeadlineKind.PRESERVATION_EXPIRY:
         topic, severity, escalate = Topic.PRESERVATION_EXPIRED, _CRITICAL, True
+        tag = AuditTag.DEADLINE_PRESERVATION_EXPIRY_ESCALATED
         people = _unique([*people, *supervisors_on_duty(staff, at)])
     else:  # follow-up MLA: the requesting desk sends it
         if incoming:
-            return DeadlineAlert(f"deadline:{kind}:flagged", False, None)
-        topic = Topic.FOLLOW_UP_MLA_DUE
+            return DeadlineAlert(AuditTag.DEADLINE_FOLLOW_UP_MLA_FLAGGED, False, None)
+        topic, tag = Topic.FOLLOW_UP_MLA_DUE, AuditTag.DEADLINE_FOLLOW_UP_MLA_NOTIFIED
     notification = Notification(
         id=new_id(at),
         topic=topic,
@@ -200,7 +208,6 @@ def deadline_alert(
         request_id=deadline.request_id,
         reference=deadline.reference,
     )
-    tag = f"deadline:{kind}:{'escalated' if escalate else 'notified'}"
     return DeadlineAlert(tag, escalate, notification, tuple(people))
 
 
@@ -232,12 +239,14 @@ def incoming_alert(
         if request.direction is not Direction.INCOMING:
             return None
         emergency = request.urgency is Urgency.EMERGENCY
+        mla = request.kind in FOLLOW_UP_KINDS
+        people = central_authorities(staff) if mla else []
         return Notification(
             id=new_id(at),
             topic=Topic.REQUEST_RECEIVED,
             severity=NotificationSeverity.CRITICAL if emergency else NotificationSeverity.WARNING,
             created_at=at,
-            recipients=addresses(officers_on_duty(staff, at)),
+            recipients=addresses(people or officers_on_duty(staff, at)),
             facts=facts_of(request, acknowledge_by),
             request_id=request.id,
             reference=request.reference,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from hanoi247.domain.audit_tags import AuditTag
 from hanoi247.domain.directory import ContactKind, ContactPoint, dual_criminality_word
 from hanoi247.domain.errors import DomainError, IntegrityError
 from hanoi247.ports import Clock, UnitOfWork
@@ -28,7 +29,7 @@ def set_contact_point(
         uow.audit.append(
             at=now,
             actor=by,
-            tag="directory:contact:added" if new else "directory:contact:updated",
+            tag=AuditTag.DIRECTORY_CONTACT_ADDED if new else AuditTag.DIRECTORY_CONTACT_UPDATED,
             subject=f"{point.state}:{point.kind.value}",
             details={
                 "agency": point.agency,
@@ -63,7 +64,7 @@ def verify_contact_point(
         uow.audit.append(
             at=now,
             actor=by,
-            tag="directory:contact:verified",
+            tag=AuditTag.DIRECTORY_CONTACT_VERIFIED,
             subject=f"{code}:{kind.value}",
             details={"last_verified": now.date().isoformat()},
         )

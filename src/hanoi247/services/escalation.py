@@ -56,6 +56,8 @@ def check_due_deadlines(
         total.tags += batch.tags
         if batch.missed < batch_size:
             break
+    else:  # every batch was full: more may be due, the worker goes on at once
+        total.more_due = True
     return total
 
 

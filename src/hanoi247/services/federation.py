@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from hanoi247.domain.audit_tags import AuditTag
 from hanoi247.domain.errors import DomainError, ErrorCode
 from hanoi247.domain.federation import (
     IncomingMessage as IncomingMessage,  # re-exported: handlers import it from here
@@ -22,6 +23,7 @@ from hanoi247.domain.federation import (
     OutgoingMessage,
 )
 from hanoi247.domain.ids import uuid7
+from hanoi247.domain.timestamps import format_time
 from hanoi247.ports import UnitOfWork
 
 IncomingHandler = Callable[[UnitOfWork, IncomingMessage], None]
@@ -76,12 +78,15 @@ class IncomingDispatcher:
 
 
 def handle_drill_ping(uow: UnitOfWork, message: IncomingMessage) -> None:
-    """A drill: answer at once with a pong, so both sides prove the channel works."""
+    """A drill: answer at once with a pong, so both sides prove the channel works.
+
+    The body (``{"note"}``, at most 200 characters) was checked against
+    docs/schemas/bodies/drill.ping.json by the inbox before this runs."""
     uow.outbox.enqueue(
         OutgoingMessage(
             to_node=message.origin_node,
             type=MessageType.DRILL_PONG,
-            body={"ping_id": message.message_id, "ping_sent_at": message.sent_at.isoformat()},
+            body={"ping_id": message.message_id, "ping_sent_at": format_time(message.sent_at)},
             case_id=message.case_id,
             in_reply_to=message.message_id,
         ),
@@ -91,7 +96,7 @@ def handle_drill_ping(uow: UnitOfWork, message: IncomingMessage) -> None:
     uow.audit.append(
         at=message.received_at,
         actor=message.origin_node,
-        tag="federation:drill:answered",
+        tag=AuditTag.FEDERATION_DRILL_ANSWERED,
         subject=message.message_id,
         details={"type": message.type},
     )
@@ -102,7 +107,7 @@ def handle_drill_pong(uow: UnitOfWork, message: IncomingMessage) -> None:
     uow.audit.append(
         at=message.received_at,
         actor=message.origin_node,
-        tag="federation:drill:completed",
+        tag=AuditTag.FEDERATION_DRILL_COMPLETED,
         subject=message.in_reply_to or message.message_id,
         details={"type": message.type},
     )
@@ -129,7 +134,11 @@ def send_drill_ping(
         at=at,
     )
     uow.audit.append(
-        at=at, actor=actor, tag="federation:drill:sent", subject=message_id, details={"to": to_node}
+        at=at,
+        actor=actor,
+        tag=AuditTag.FEDERATION_DRILL_SENT,
+        subject=message_id,
+        details={"to": to_node},
     )
     return message_id
 
@@ -164,7 +173,7 @@ def retry_dead_letter(uow: UnitOfWork, entry_id: int, *, by: str, at: datetime) 
     uow.audit.append(
         at=at,
         actor=by,
-        tag="federation:message:retried",
+        tag=AuditTag.FEDERATION_MESSAGE_RETRIED,
         subject=entry.message_id,
         details={"type": entry.type.value, "to": entry.to_node, "entry": entry_id},
     )

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
+from hanoi247.domain.audit_tags import AuditTag
 from hanoi247.domain.errors import IntegrityError
 from hanoi247.domain.federation import IncomingMessage, PeerStatus
 from hanoi247.ports import UnitOfWork
@@ -59,7 +60,7 @@ class MessageIntake:
                 uow.audit.append(
                     at=message.received_at,
                     actor=message.origin_node,
-                    tag="federation:message:received",
+                    tag=AuditTag.FEDERATION_MESSAGE_RECEIVED,
                     subject=message.message_id,
                     details={"type": message.type, "case": message.case_id},
                 )

@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 from datetime import timedelta
 
+from hanoi247.domain.audit_tags import AuditTag
 from hanoi247.domain.errors import IntegrityError, SignatureInvalid
 from hanoi247.domain.federation import IncomingMessage, MessageType
 from hanoi247.domain.node_card import MAX_OVERLAP
@@ -69,7 +70,7 @@ def handle_keys_rotated(
     uow.audit.append(
         at=at,
         actor=message.origin_node,
-        tag="federation:peer:keys_rotated",
+        tag=AuditTag.FEDERATION_PEER_KEYS_ROTATED,
         subject=peer.node_id,
         details={
             "signing_kid": kids["sig"],

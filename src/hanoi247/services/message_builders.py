@@ -7,12 +7,13 @@ from typing import Any
 from hanoi247.domain.basis import OtherBasis, RequestBasis
 from hanoi247.domain.cooperation import CooperationRequest
 from hanoi247.domain.federation import MessageType
+from hanoi247.domain.handling import handling_to_dict
 from hanoi247.domain.lifecycle import Action
 from hanoi247.domain.references import RequestRef
-from hanoi247.domain.timeline import TimelineEvent
+from hanoi247.domain.timeline import Record, TimelineEvent
 from hanoi247.services.messages import UPDATES, VERSION, format_time
 
-MESSAGE_FOR: dict[Action, MessageType] = {
+MESSAGE_FOR: dict[str, MessageType] = {
     Action.ACKNOWLEDGE: MessageType.REQUEST_ACKNOWLEDGED,
     Action.ASK_CLARIFICATION: MessageType.CLARIFICATION_ASKED,
     Action.ANSWER_CLARIFICATION: MessageType.CLARIFICATION_ANSWERED,
@@ -24,6 +25,10 @@ MESSAGE_FOR: dict[Action, MessageType] = {
     Action.EXECUTE: MessageType.REQUEST_EXECUTED,
     Action.CLOSE: MessageType.REQUEST_CLOSED,
     Action.WITHDRAW: MessageType.REQUEST_WITHDRAWN,
+    Record.ASK_CONSENT: MessageType.CONSENT_REQUESTED,
+    Record.GRANT_CONSENT: MessageType.CONSENT_GRANTED,
+    Record.REFUSE_CONSENT: MessageType.CONSENT_REFUSED,
+    Record.FORWARD: MessageType.REQUEST_FORWARDED,
 }
 
 
@@ -61,7 +66,6 @@ def submitted_body(request: CooperationRequest) -> dict[str, Any]:
     """The ``request.submitted`` body of a request this node has just sent."""
     event = next(e for e in reversed(request.timeline) if e.action == Action.SEND)
     links = request.links
-    handling = request.handling
     return _common(request, event) | {
         "kind": request.kind,
         "instrument": request.instrument,
@@ -69,11 +73,7 @@ def submitted_body(request: CooperationRequest) -> dict[str, Any]:
         "requesting_state": request.requesting_state,
         "requested_state": request.requested_state,
         "legal_basis": _basis_json(request.basis),
-        "handling": {
-            "confidential": handling.confidential,
-            "use_limited_to": handling.use_limited_to,
-            "no_onward_transfer": handling.no_onward_transfer,
-        },
+        "handling": handling_to_dict(request.handling),
         "elements": dict(request.elements),
         "links": {
             "related": _ref_json(links.related),
@@ -111,7 +111,10 @@ def update_body(message_type: MessageType, request: CooperationRequest) -> dict[
         "reasons": event.note,
         "until": request.preservation_until.isoformat() if request.preservation_until else None,
         "partial": event.action == Action.EXECUTE_PARTIALLY,
+        "to_state": event.codes[0] if event.codes else None,
     }
+    if request.links.forwarded_to:
+        values["forwarded_reference"] = request.links.forwarded_to[-1].reference
     if request.results:
         last = request.results[-1]
         values["results"] = {"summary": last.summary, "evidence_ids": list(last.evidence_ids)}

@@ -22,7 +22,7 @@ from typing import Any
 from hanoi247.domain.basis import OtherBasis, OtherBasisType, RequestBasis
 from hanoi247.domain.errors import MessageRejected
 from hanoi247.domain.federation import MessageType
-from hanoi247.domain.handling import HandlingRestrictions
+from hanoi247.domain.handling import HandlingRestrictions, handling_from_dict
 from hanoi247.domain.references import HEADER_FIELDS, Links, RequestRef, Results
 from hanoi247.domain.requests import Urgency
 from hanoi247.domain.timeline import PhoneContact
@@ -187,10 +187,7 @@ def _handling(value: object, name: str) -> HandlingRestrictions:
         "use_limited_to": _nullable(_text),
         "no_onward_transfer": _flag,
     }
-    data = _fields(value, schema, name)
-    return HandlingRestrictions(
-        data["confidential"], data["use_limited_to"], data["no_onward_transfer"]
-    )
+    return handling_from_dict(_fields(value, schema, name))
 
 
 def _links(value: object, name: str) -> Links:
@@ -253,6 +250,11 @@ UPDATES: dict[MessageType, dict[str, _Check]] = {
     | {"partial": _flag, "results": _results, "delay_reasons": _codes},
     MessageType.REQUEST_CLOSED: {"received_at": _time_or_null, "note": _text_or_empty},
     MessageType.REQUEST_WITHDRAWN: {"note": _text_or_empty},
+    MessageType.CONSENT_REQUESTED: _FROM_REQUESTED | {"to_state": _state},
+    MessageType.CONSENT_GRANTED: {"to_state": _state},
+    MessageType.CONSENT_REFUSED: {"to_state": _state},
+    MessageType.REQUEST_FORWARDED: _FROM_REQUESTED
+    | {"to_state": _state, "forwarded_reference": _text},
 }
 
 
@@ -289,6 +291,8 @@ class Update:
     until: date | None = None
     partial: bool = False
     results: Results | None = None
+    to_state: str = ""  # the third State of an onward transfer
+    forwarded_reference: str = ""  # the holder's reference of the forwarded request
 
 
 def parse(message_type: str, body: object) -> Submitted | Update:
@@ -323,4 +327,6 @@ def parse(message_type: str, body: object) -> Submitted | Update:
         until=data.get("until"),
         partial=data.get("partial", False),
         results=results,
+        to_state=data.get("to_state", ""),
+        forwarded_reference=data.get("forwarded_reference", ""),
     )

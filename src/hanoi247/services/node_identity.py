@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from hanoi247.domain.errors import ConfigurationError
+from hanoi247.domain.errors import ConfigurationError, InvalidInput
 from hanoi247.domain.federation import NodeIdentity, Peer
 from hanoi247.domain.node_card import (
     MAX_OVERLAP,
@@ -71,7 +71,7 @@ def init_node(
     code = catalogue.states.get_state(state).iso2
     name = " ".join(name.split())
     if not name:
-        raise ConfigurationError("--name must not be empty")
+        raise InvalidInput("--name must not be empty")
     identity = NodeIdentity(
         node_id=check_node_id(node_id or default_node_id(code, name)),
         state=code,
@@ -141,13 +141,13 @@ def pin_peer(
         try:
             data: object = json.loads(card_json)
         except ValueError as exc:
-            raise ConfigurationError(f"{source}: not a JSON node card ({exc})") from None
+            raise InvalidInput(f"{source}: not a JSON node card ({exc})") from None
     else:
         data = dict(card_json)
     card = keys.read_card(data, source=source)
     node_id = card.identity.node_id
     if not same_fingerprint(given_fingerprint, card.fingerprint):
-        raise ConfigurationError(
+        raise InvalidInput(
             f"{source}: fingerprint mismatch for {node_id!r}: you gave "
             f"{grouped(given_fingerprint)} but the card's keys give {card.fingerprint}; "
             "nothing was pinned: check the fingerprint with that node's operator by telephone "
@@ -189,9 +189,7 @@ def rotate_keys(
     are put back as they were.
     """
     if not timedelta(0) < overlap <= MAX_OVERLAP:
-        raise ConfigurationError(
-            f"the overlap must be more than 0 and at most {MAX_OVERLAP.days} days"
-        )
+        raise InvalidInput(f"the overlap must be more than 0 and at most {MAX_OVERLAP.days} days")
     at = clock.now()
     node_id = store.identity().node_id
     overlap_until = at + overlap

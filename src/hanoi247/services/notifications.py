@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from hanoi247.domain.audit_tags import AuditTag
 from hanoi247.domain.errors import DomainError, IntegrityError
 from hanoi247.ports import Clock, NotificationStatus, StoredNotification, UnitOfWork
 
@@ -34,7 +35,7 @@ def retry_notification(
         uow.audit.append(
             at=now,
             actor=by,
-            tag="notification:retried",
+            tag=AuditTag.NOTIFICATION_RETRIED,
             subject=notification_id,
             details={
                 "topic": found.notification.topic.value,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from hanoi247.domain.audit_tags import AuditTag
 from hanoi247.domain.depositary import StatusFile
 from hanoi247.domain.treaty import TreatyAction
 from hanoi247.ports import Clock, StatusImport, UnitOfWork
@@ -29,7 +30,7 @@ def import_treaty_status(
         uow.audit.append(
             at=now,
             actor=imported_by,
-            tag="treaty:status:imported",
+            tag=AuditTag.TREATY_STATUS_IMPORTED,
             subject=source,
             details={"rows": count},
         )

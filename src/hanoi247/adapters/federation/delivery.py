@@ -20,15 +20,17 @@ from datetime import datetime
 from typing import Any, Final
 
 import httpx
-from joserfc.jwk import OKPKey
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from hanoi247.adapters.crypto.public_keys import import_public_key
 from hanoi247.adapters.federation import receipts
 from hanoi247.domain.errors import IntegrityError, SignatureInvalid
 from hanoi247.domain.federation import Peer
 
 MAX_RESPONSE_BYTES: Final = 64 * 1024  # a receipt or a problem document; never more
-PERMANENT: Final = frozenset({"too_large", "malformed", "bad_text"})  # fails again as sent
+PERMANENT: Final = frozenset(
+    {"too_large", "malformed", "unsupported_media_type", "bad_text"}
+)  # the same envelope fails again
 PINNING: Final = frozenset({"bad_signature", "unknown_sender", "wrong_recipient"})
 LATENCY_BUCKETS: Final = (0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 6 * 3600, 86400)
 
@@ -57,7 +59,7 @@ def judge_receipt(
     receipt = data.get("receipt") if isinstance(data, dict) else None
     if not isinstance(receipt, str):
         return Outcome("retry", "bad_receipt")
-    keys = [OKPKey.import_key(dict(k.jwk)) for k in peer.keys_for("sig", now)]
+    keys = [import_public_key(k.jwk) for k in peer.keys_for("sig", now)]
     try:
         verified = receipts.verify_receipt(receipt, sender_keys=keys)
     except (SignatureInvalid, IntegrityError):

@@ -17,8 +17,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from joserfc.jwk import OKPKey
-
 from hanoi247.adapters.crypto.keys import (
     ENCRYPTION_ALG,
     ENCRYPTION_KEY_FILE,
@@ -27,6 +25,12 @@ from hanoi247.adapters.crypto.keys import (
     generate_node_keys,
     public_jwks,
     save_node_keys,
+)
+from hanoi247.adapters.crypto.public_keys import import_public_key, thumbprint
+from hanoi247.adapters.crypto.webhook_key import (
+    WEBHOOK_KEY_FILE,
+    generate_webhook_key,
+    save_webhook_key,
 )
 from hanoi247.adapters.federation import receipts, wire
 from hanoi247.adapters.federation.node import (
@@ -71,7 +75,8 @@ class FileKeyStore:
         return (self._data_dir / NODE_FILE).exists()
 
     def leftovers(self) -> list[Path]:
-        files = (self.keys_dir / SIGNING_KEY_FILE, self.keys_dir / ENCRYPTION_KEY_FILE)
+        names = (SIGNING_KEY_FILE, ENCRYPTION_KEY_FILE, WEBHOOK_KEY_FILE)
+        files = [self.keys_dir / name for name in names]
         return [f for f in files if f.exists() or f.is_symlink()]
 
     def create_keys(self) -> CreatedKeys:
@@ -92,6 +97,8 @@ class FileKeyStore:
             keys = generate_node_keys()
             save_node_keys(keys, keys_dir)
             undo += [(keys_dir / f).unlink for f in (SIGNING_KEY_FILE, ENCRYPTION_KEY_FILE)]
+            # webhooks are signed with a key of their own (adapters/crypto/webhook_key.py)
+            undo.append(save_webhook_key(generate_webhook_key(), keys_dir).unlink)
         except OSError as exc:
             _run(undo)
             raise ConfigurationError(
@@ -138,7 +145,9 @@ class FileKeyStore:
         keys_dir = self.keys_dir
         previous_root = keys_dir / PREVIOUS_KEYS_DIR
         target = previous_root / at.astimezone(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
-        files = (SIGNING_KEY_FILE, ENCRYPTION_KEY_FILE)
+        files: tuple[str, ...] = (SIGNING_KEY_FILE, ENCRYPTION_KEY_FILE)
+        if (keys_dir / WEBHOOK_KEY_FILE).exists():
+            files += (WEBHOOK_KEY_FILE,)  # the webhook key is replaced with the node keys
         undo: list[Undo] = []
         try:
             previous_root.mkdir(mode=0o700, exist_ok=True)
@@ -154,7 +163,8 @@ class FileKeyStore:
                 os.rename(keys_dir / name, target / name)
                 undo.append(functools.partial(os.rename, target / name, keys_dir / name))
             save_node_keys(new_keys, keys_dir)
-            undo += [(keys_dir / name).unlink for name in files]
+            undo += [(keys_dir / name).unlink for name in (SIGNING_KEY_FILE, ENCRYPTION_KEY_FILE)]
+            undo.append(save_webhook_key(generate_webhook_key(), keys_dir).unlink)
         except OSError as exc:
             _run(undo)
             raise ConfigurationError(
@@ -174,7 +184,7 @@ class FileKeyStore:
 
 
 class CardKeyReader:
-    """``ports.PeerKeyReader``: cards and key announcements, checked with joserfc."""
+    """``ports.PeerKeyReader``: cards and key announcements, checked by ``adapters/crypto``."""
 
     def read_card(self, data: object, *, source: str) -> CheckedCard:
         parsed = parse_card(data, source=source)
@@ -193,7 +203,7 @@ class CardKeyReader:
         for jwk in signed_by:
             try:
                 jwks = receipts.verify_key_announcement(
-                    token, old_public_signing_key=OKPKey.import_key(dict(jwk))
+                    token, old_public_signing_key=import_public_key(jwk)
                 )
             except SignatureInvalid:
                 continue
@@ -210,7 +220,7 @@ def public_key(jwk: Mapping[str, Any], *, use: str) -> PublicKey:
     if use not in ("sig", "enc"):
         raise ValueError("a node key has use 'sig' or 'enc'")
     public = {name: jwk[name] for name in ("kty", "crv", "x")}
-    kid = OKPKey.import_key(dict(public)).thumbprint()
+    kid = thumbprint(public)
     alg = SIGNING_ALG if use == "sig" else ENCRYPTION_ALG
     return PublicKey(kid=kid, use=use, jwk={**public, "kid": kid, "use": use, "alg": alg})
 

@@ -5,6 +5,7 @@ Data directory layout (created by ``hanoi247 init``)::
     DIR/node.toml                  node_id, state, name, url (no secrets)
     DIR/keys/signing.jwk.json      Ed25519 private key (0600)
     DIR/keys/encryption.jwk.json   X25519 private key (0600)
+    DIR/keys/webhook.jwk.json      Ed25519 private key that signs webhooks only (0600)
     DIR/keys/previous/<n>/…        keys rotated out, still accepted during the overlap
     DIR/hanoi247.sqlite3           the database (unless HANOI247_DATABASE_URL is set)
 
@@ -21,18 +22,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from joserfc.jwk import OKPKey
-from joserfc.util import json_b64decode
-
+from hanoi247.adapters.crypto.compact import MalformedToken, protected_header
 from hanoi247.adapters.crypto.keys import (
     NodeKeys,
+    PrivateKey,
     fingerprint,
     key_id,
     load_node_keys,
     public_jwks,
 )
-from hanoi247.domain.errors import ConfigurationError
-from hanoi247.domain.federation import MessageType, NodeIdentity
+from hanoi247.adapters.crypto.public_keys import import_public_key
+from hanoi247.adapters.crypto.webhook_key import WebhookKey, load_webhook_key
+from hanoi247.adapters.federation import schemas
+from hanoi247.domain.errors import ConfigurationError, InvalidInput
+from hanoi247.domain.federation import MessageType, NodeIdentity, is_node_id
 from hanoi247.domain.node_card import check_node_id, check_url
 
 PROTOCOL = "hanoi247/1"
@@ -49,20 +52,21 @@ class LocalNode:
     keys: NodeKeys
     previous_keys: tuple[NodeKeys, ...] = ()
     data_dir: Path | None = None
+    webhook_key: WebhookKey | None = None  # its own key, not ``keys.signing`` (webhook_key.py)
 
     @property
     def node_id(self) -> str:
         return self.identity.node_id
 
     @property
-    def encryption_keys(self) -> list[OKPKey]:
+    def encryption_keys(self) -> list[PrivateKey]:
         """Private keys able to open envelopes sent to us: current, then previous."""
         return [self.keys.encryption, *(k.encryption for k in self.previous_keys)]
 
     def card(self) -> dict[str, Any]:
         return node_card(self.identity, self.keys)
 
-    def signing_key_for(self, message_type: str, body: Mapping[str, Any]) -> OKPKey:
+    def signing_key_for(self, message_type: str, body: Mapping[str, Any]) -> PrivateKey:
         """The private key the sender signs an outgoing envelope with.
 
         Every message is signed with the current key, except ``node.keys_rotated``: its
@@ -90,8 +94,8 @@ def _announcement_kid(body: Mapping[str, Any]) -> str | None:
     if not isinstance(token, str):
         return None
     try:
-        header = json_b64decode(token.split(".", 1)[0].encode("ascii"))
-    except Exception:  # noqa: BLE001 - unreadable means no key matches
+        header = protected_header(token.split(".", 1)[0])
+    except MalformedToken:  # unreadable means no key matches
         return None
     kid = header.get("kid") if isinstance(header, dict) else None
     return kid if isinstance(kid, str) else None
@@ -121,33 +125,36 @@ class ParsedCard:
 def parse_card(data: object, *, source: str) -> ParsedCard:
     """Check a peer's card; the fingerprint is recomputed from its keys, never trusted."""
     if not isinstance(data, dict):
-        raise ConfigurationError(f"{source}: a node card is a JSON object")
+        raise InvalidInput(f"{source}: a node card is a JSON object")
     missing = [k for k in ("node_id", "state", "name", "url", "keys") if k not in data]
     if missing:
-        raise ConfigurationError(f"{source}: the node card lacks {', '.join(missing)}")
+        raise InvalidInput(f"{source}: the node card lacks {', '.join(missing)}")
     if data.get("protocol", PROTOCOL) != PROTOCOL:
-        raise ConfigurationError(f"{source}: protocol {data.get('protocol')!r} is not {PROTOCOL}")
+        raise InvalidInput(f"{source}: protocol {data.get('protocol')!r} is not {PROTOCOL}")
     keys = data["keys"]
     if not isinstance(keys, list):
-        raise ConfigurationError(f"{source}: 'keys' must be a list of public JWKs")
+        raise InvalidInput(f"{source}: 'keys' must be a list of public JWKs")
     by_use = {k.get("use"): k for k in keys if isinstance(k, dict)}
     if set(by_use) != {"sig", "enc"} or len(keys) != 2:
-        raise ConfigurationError(f"{source}: 'keys' must hold one 'sig' and one 'enc' public JWK")
+        raise InvalidInput(f"{source}: 'keys' must hold one 'sig' and one 'enc' public JWK")
     for jwk in by_use.values():
         if "d" in jwk:
-            raise ConfigurationError(f"{source}: the card contains a PRIVATE key; do not share it")
+            raise InvalidInput(f"{source}: the card contains a PRIVATE key; do not share it")
         try:
-            public = OKPKey.import_key(dict(jwk))
-        except Exception as exc:  # noqa: BLE001 - joserfc raises several types for bad keys
-            raise ConfigurationError(
-                f"{source}: unreadable key ({exc.__class__.__name__})"
-            ) from None
+            public = import_public_key(jwk)
+        except ValueError as exc:  # "unreadable key (<library error class>)"
+            raise InvalidInput(f"{source}: {exc}") from None
         if jwk.get("kid") and jwk["kid"] != key_id(public):
-            raise ConfigurationError(f"{source}: a key's kid does not match its thumbprint")
+            raise InvalidInput(f"{source}: a key's kid does not match its thumbprint")
+    if isinstance(data.get("node_id"), str) and not is_node_id(data["node_id"]):
+        check_node_id(data["node_id"])  # the one-line grammar error, before the schema's
+    reason = schemas.problem("card.json", data)
+    if reason is not None:
+        raise InvalidInput(f"{source}: not a node card of docs/schemas/card.json ({reason})")
     try:
         computed = fingerprint(by_use["sig"], by_use["enc"])
     except ValueError as exc:
-        raise ConfigurationError(f"{source}: {exc}") from None
+        raise InvalidInput(f"{source}: {exc}") from None
     identity = NodeIdentity(
         node_id=check_node_id(str(data["node_id"])),
         state=str(data["state"]).upper(),
@@ -193,6 +200,8 @@ def read_identity(data_dir: Path) -> NodeIdentity:
         )
     except KeyError as exc:
         raise ConfigurationError(f"{path}: missing {exc.args[0]!r}") from None
+    except InvalidInput as exc:  # the node's own file: the node is misconfigured
+        raise ConfigurationError(f"{path}: {exc}") from None
 
 
 def load_local_node(data_dir: Path) -> LocalNode:
@@ -205,4 +214,10 @@ def load_local_node(data_dir: Path) -> LocalNode:
         for folder in sorted(previous_root.iterdir(), reverse=True):
             if folder.is_dir():
                 previous.append(load_node_keys(folder))
-    return LocalNode(identity=identity, keys=keys, previous_keys=tuple(previous), data_dir=data_dir)
+    return LocalNode(
+        identity=identity,
+        keys=keys,
+        previous_keys=tuple(previous),
+        data_dir=data_dir,
+        webhook_key=load_webhook_key(keys_dir),
+    )

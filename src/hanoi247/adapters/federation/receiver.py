@@ -20,14 +20,27 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import structlog
-from joserfc.jwk import OKPKey
 
-from hanoi247.adapters.federation import receipts, wire
+from hanoi247.adapters.crypto.public_keys import PublicKey, import_public_key
+from hanoi247.adapters.federation import receipts, schemas, wire
 from hanoi247.adapters.federation.node import LocalNode
+from hanoi247.domain.errors import AdapterError
 from hanoi247.domain.federation import IncomingMessage
 from hanoi247.ports import Clock, MessageIntake
 
 log = structlog.get_logger("hanoi247.federation.inbox")
+
+
+class UnprocessableBody(AdapterError):
+    """An authentic message whose body does not match ``docs/schemas/bodies/<type>.json``.
+
+    Answered like the handlers' ``UnprocessableMessage`` (422 ``unprocessable`` with this
+    ``reason``, docs/protocol.md §5.3); nothing is stored. The reason is a code, no content.
+    """
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"message cannot be processed: {reason}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +88,9 @@ class InboxReceiver:
         existing = self.intake.stored_receipt(header.from_node, header.message_id)
         if existing is not None:
             return Received(header.message_id, existing, duplicate=True)
+        reason = schemas.body_problem(header.type, opened.body)  # docs/schemas/bodies/
+        if reason is not None:
+            raise UnprocessableBody(f"message_rejected:{reason}")
         receipt = receipts.sign_receipt(
             message_id=header.message_id,
             envelope_sha256=opened.envelope_sha256,
@@ -107,6 +123,6 @@ class InboxReceiver:
             self.after_commit()
         return Received(header.message_id, receipt, duplicate=False)
 
-    def _sender_keys(self, node_id: str) -> Sequence[OKPKey] | None:
+    def _sender_keys(self, node_id: str) -> Sequence[PublicKey] | None:
         jwks = self.intake.signing_keys_of(node_id, at=self.clock.now())
-        return [OKPKey.import_key(dict(jwk)) for jwk in jwks] or None
+        return [import_public_key(jwk) for jwk in jwks] or None

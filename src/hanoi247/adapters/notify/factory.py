@@ -6,8 +6,10 @@
   ``HANOI247_SMTP_FROM`` (required then), ``HANOI247_SMTP_STARTTLS`` (true),
   ``HANOI247_SMTP_USERNAME`` and ``HANOI247_SMTP_PASSWORD`` (both or neither). Mail goes to
   the users' e-mail addresses; the subject flags ``[EMERGENCY]`` / ``[URGENT]``;
-* **webhook** — when ``HANOI247_WEBHOOK_URL`` is set: signed with the node's Ed25519
-  signing key (``adapters/notify/webhook.py`` says how a receiver verifies it).
+* **webhook** — when ``HANOI247_WEBHOOK_URL`` is set: signed with the node's webhook key,
+  an Ed25519 key of its own, not the node's federation signing key
+  (``adapters/crypto/webhook_key.py``; ``adapters/notify/webhook.py`` says how a receiver
+  verifies it; ``hanoi247 webhook key`` shows the public key receivers pin).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from datetime import timedelta
 from email.message import EmailMessage
 
 from hanoi247.adapters.clocks_worker import DeadlineWorker
+from hanoi247.adapters.crypto.webhook_key import require_webhook_key
 from hanoi247.adapters.federation.node import LocalNode
 from hanoi247.adapters.notify.delivery import DEFAULT_BACKOFF, NotificationDelivery
 from hanoi247.adapters.notify.inapp import InAppChannel, InAppHub
@@ -69,12 +72,13 @@ def build_channels(
     if email is not None:
         channels.append(email)
     if settings.webhook_url:
+        webhook_key = require_webhook_key(local.data_dir, local.webhook_key)
         try:
             channels.append(
                 WebhookChannel(
                     settings.webhook_url,
-                    signing_key=local.keys.signing,
-                    key_id=local.keys.signing_kid,
+                    signing_key=webhook_key.private,
+                    key_id=webhook_key.kid,
                     clock=clock,
                 )
             )

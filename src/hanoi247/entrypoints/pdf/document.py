@@ -129,14 +129,6 @@ def _day(value: object, lang: Language) -> str:
     return i18n.format_date(date.fromisoformat(value), lang.code)
 
 
-def fill(template: str, english: str, **values: object) -> str:
-    """``template`` filled in; the English if a translation's placeholders are broken."""
-    try:
-        return template.format(**values)
-    except (KeyError, IndexError, ValueError):
-        return english.format(**values)
-
-
 def _language_name(tag: str, lang: Language) -> str:
     try:
         return Locale.parse(tag.replace("-", "_")).get_display_name(lang.code) or tag
@@ -275,6 +267,10 @@ def _elements(view: Mapping[str, Any], lang: Language) -> Part:
             continue
         article = element_article(view["instrument"], view["kind"], name)
         shown = i18n.format_article(article, tr) if article else ""
+        if name == "offence" and isinstance(value, Mapping):  # a national offence
+            national = i18n.national_offence_text(value, view["instrument"], tr)
+            lines.append(Line(i18n.label_field_path(name, tr), shown, national))
+            continue
         for path, leaf in _flatten(name, value):
             label = i18n.label_field_path(path, tr)
             if isinstance(leaf, bool):
@@ -312,8 +308,8 @@ def _handling(view: Mapping[str, Any], lang: Language) -> Part:
         state = i18n.state_name(consent["to_state"], lang.code)
         lines.append(
             _with(
-                written(consent.get("reference") or ""),
-                fill(label, "Consent to transfer to {state}", state=state),
+                written(consent.get("message_id") or ""),
+                i18n.fill(label, "Consent to transfer to {state}", state=state),
                 value=_moment(consent.get("at"), lang),
             )
         )
@@ -325,7 +321,7 @@ def _deadlines(view: Mapping[str, Any], lang: Language) -> Part:
     lines = []
     for deadline in view.get("deadlines") or ():
         source = "{status}, due {time}"
-        value = fill(
+        value = i18n.fill(
             tr.pgettext("pdf", "{status}, due {time}"),
             source,
             status=deadline_status_label(deadline["status"], tr),

@@ -43,7 +43,7 @@ from hanoi247.entrypoints.web.pages.desk import (
     posted,
     safe_next,
 )
-from hanoi247.entrypoints.web.pages.render import fill, render
+from hanoi247.entrypoints.web.pages.render import render
 from hanoi247.entrypoints.web.sessions import (
     LANG_COOKIE,
     SESSION_COOKIE,
@@ -104,7 +104,7 @@ def _throttled(lang: str, wait: int) -> str:
     text = i18n.translator(lang).gettext(
         "Too many sign-in attempts from your address. Wait {seconds} s."
     )
-    return fill(text, THROTTLED, seconds=wait)
+    return i18n.fill(text, THROTTLED, seconds=wait)
 
 
 async def refuse_throttled(request: Request, call_next: Any) -> Response:

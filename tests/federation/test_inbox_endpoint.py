@@ -250,18 +250,21 @@ def _hostile_envelope(scene: Scene, monkeypatch: pytest.MonkeyPatch, note: str) 
         return scene.envelope(body={"note": note})
 
 
-@pytest.mark.parametrize("note", ["\ud800", "a\x00b", "bell\x07"], ids=["surrogate", "nul", "c0"])
-def test_rejects_a_lone_surrogate_or_control_character_from_a_peer(
-    scene: Scene, monkeypatch: pytest.MonkeyPatch, note: str
+def test_rejects_a_lone_surrogate_from_a_peer(
+    scene: Scene, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    envelope = _hostile_envelope(scene, monkeypatch, note)
+    # "\ud800" can never be canonical JSON (docs/protocol.md §2.2): refused before parsing
+    _assert_rejected(scene, _hostile_envelope(scene, monkeypatch, "\ud800"), 400, "malformed")
+
+
+@pytest.mark.parametrize("note", ["a\x00b", "bell\x07"], ids=["nul", "c0"])
+def test_rejects_a_nul_or_control_character_from_a_peer(scene: Scene, note: str) -> None:
+    envelope = scene.envelope(body={"note": note})  # canonical JSON escapes it as \u0000
     _assert_rejected(scene, envelope, 400, "bad_text")
     _, problem = post(scene, envelope)
     assert "valid Unicode" in str(problem["detail"])
 
 
-def test_a_peers_bidi_control_is_accepted_for_visible_display(
-    scene: Scene, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    status, _ = post(scene, _hostile_envelope(scene, monkeypatch, "evil.example\u202eten"))
+def test_a_peers_bidi_control_is_accepted_for_visible_display(scene: Scene) -> None:
+    status, _ = post(scene, scene.envelope(body={"note": "evil.example\u202eten"}))
     assert status == 200

@@ -163,11 +163,22 @@ class FakeUnitOfWork:
         self.notifications = FakeNotificationOutbox()
         self.contact_points = FakeContactPointRepository()
         self.committed = 0
+        self.read_only_blocks = 0  # how many ``with`` blocks were read-only
         self._snapshot: dict[str, object] | None = None
+        self._read_only_next = False
+        self._read_only = False
+
+    def read_only(self) -> Self:
+        if self._snapshot is not None:
+            raise RuntimeError("read_only() comes before the 'with' block")
+        self._read_only_next = True
+        return self
 
     def __enter__(self) -> Self:
         if self._snapshot is not None:
             raise RuntimeError("this unit of work is already in use")
+        self._read_only, self._read_only_next = self._read_only_next, False
+        self.read_only_blocks += self._read_only
         self._snapshot = self._take()
         return self
 
@@ -183,6 +194,8 @@ class FakeUnitOfWork:
     def commit(self) -> None:
         if self._snapshot is None:
             raise RuntimeError("use the unit of work inside a 'with' block")
+        if self._read_only:
+            raise RuntimeError("a read-only unit of work cannot commit")
         self._snapshot = self._take()
         self.committed += 1
 

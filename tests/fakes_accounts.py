@@ -57,6 +57,28 @@ class FakeUserRepository:
         self._set_secret(user_id, last_totp_step=step)
         self._set_user(user_id, totp_enrolled=True)
 
+    def accept_totp_step(self, user_id: str, step: int) -> bool:
+        if user_id not in self.secrets:
+            return False
+        last = self.secrets[user_id].last_totp_step
+        if last is not None and step <= last:
+            return False
+        self.set_last_totp_step(user_id, step)
+        return True
+
+    def replace_password_hash(self, user_id: str, *, old: str, new: str) -> bool:
+        if user_id not in self.secrets or self.secrets[user_id].password_hash != old:
+            return False
+        self.set_password_hash(user_id, new)
+        return True
+
+    def add_failed_login(self, user_id: str) -> int:
+        user = self.stored.get(user_id)
+        if user is None:
+            raise IntegrityError(f"user {user_id} does not exist")
+        self._set_user(user_id, failed_logins=user.failed_logins + 1)
+        return user.failed_logins + 1
+
     def set_failed_logins(
         self, user_id: str, failed_logins: int, *, locked_until: datetime | None
     ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -87,3 +88,19 @@ def test_a_central_authority_cannot_turn_its_mla_draft_into_another_kind(tmp_pat
         changed = vn.patch(f"{REQUESTS}/{mid}", "vn-ca", json=PRESERVATION)
         assert (changed.status_code, changed.json()["code"]) == (403, "permission_denied")
         assert vn.view(mid, "vn-ca")["kind"] == "mla"
+
+
+def test_a_client_sending_invalid_tokens_is_throttled_with_429_and_retry_after(
+    tmp_path: Path,
+) -> None:
+    with api_nodes(tmp_path) as (vn, _, _):
+        bad = {"Authorization": "Bearer h247_" + "x" * 43}
+        for _ in range(10):
+            assert vn.client.get("/api/v1/inbox", headers=bad).status_code == 401
+        refused = vn.client.get("/api/v1/inbox", headers=bad)
+        assert refused.status_code == 429
+        assert refused.headers["content-type"] == PROBLEM_JSON
+        assert refused.headers["retry-after"] == "6"
+        assert refused.json()["code"] == "too_many_requests"
+        vn.runtime.clock.advance(timedelta(seconds=6))
+        assert vn.get("/api/v1/inbox", "an").status_code == 200  # a token again

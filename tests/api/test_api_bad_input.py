@@ -7,6 +7,7 @@ anywhere under /api/v1 is walked here (and needs a valid body in ``api_tour.BODI
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -52,7 +53,19 @@ def _wrong_type(example: dict[str, Any]) -> dict[str, Any]:
     return {"json": example | {first: [["x"]]}}
 
 
+def _with_text(value: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """The example with ``value`` added as a member (ASCII JSON: "\ud800" stays escaped)."""
+
+    def build(example: dict[str, Any]) -> dict[str, Any]:
+        return {"content": json.dumps(example | {"note": value}).encode(), "headers": JSON}
+
+    return build
+
+
 CASES: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    "lone_surrogate": _with_text("\ud800"),
+    "nul": _with_text("a\x00b"),
+    "bidi_override": _with_text("evil.example\u202eten"),
     "malformed_json": lambda example: {"content": b'{"note": "unfinished', "headers": JSON},
     "unknown_field": lambda example: {"json": example | {"zz_unknown": 1}},
     "wrong_type": _wrong_type,
@@ -63,6 +76,9 @@ CASES: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     },
 }
 CODES = {
+    "lone_surrogate": {"invalid_text"},
+    "nul": {"invalid_text"},
+    "bidi_override": {"invalid_text"},
     "malformed_json": {"invalid_body"},
     "unknown_field": {"invalid_body", "unknown_field"},
     "wrong_type": {"invalid_body", "invalid_value"},
@@ -162,3 +178,61 @@ def test_bad_query_parameters_are_a_422_problem(desk: tuple[ApiNode, str], path:
     assert response.status_code == 422, response.text
     assert response.headers["content-type"] == PROBLEM_JSON
     assert response.json()["code"]
+
+
+@pytest.mark.parametrize(
+    ("value", "fault"),
+    [
+        ("\ud800", "lone_surrogate"),
+        ("a\x00b", "control_character"),
+        ("evil.example\u202eten", "bidi_control"),
+    ],
+    ids=["surrogate", "nul", "bidi"],
+)
+def test_refused_characters_in_a_body_are_a_clear_422_and_nothing_is_stored(
+    desk: tuple[ApiNode, str], value: str, fault: str
+) -> None:
+    node, _ = desk
+    body = {**PRESERVATION, "summary_of_facts": value}
+    raw = json.dumps(body).encode()  # ASCII JSON: the surrogate travels as "\ud800"
+    before = snapshot(node)
+    response = node.client.post(
+        "/api/v1/requests", content=raw, headers={**JSON, **node.headers("an")}
+    )
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == PROBLEM_JSON
+    problem = response.json()
+    assert problem["code"] == "invalid_text"
+    assert problem["problems"][0]["element"] == "body.summary_of_facts"
+    assert problem["problems"][0]["code"] == fault
+    assert snapshot(node) == before
+    listing = node.get("/api/v1/requests", "an")
+    assert listing.status_code == 200  # the node still reads its cases
+
+
+def test_a_refused_character_in_a_query_or_an_unbounded_offset_is_a_422_not_a_500(
+    desk: tuple[ApiNode, str],
+) -> None:
+    node, _ = desk
+    for path, element in (
+        ("/api/v1/inbox?offset=9223372036854775808", "offset"),
+        ("/api/v1/treaty/between?a=V%00N&b=FR", "query.a"),
+    ):
+        response = node.get(path, "an")
+        assert response.status_code == 422, (path, response.text)
+        assert element in response.text
+
+
+def test_identifiers_are_stored_nfc_normalised(desk: tuple[ApiNode, str]) -> None:
+    node, _ = desk
+    decomposed = "Cafe\u0301 Hosting SAS, Roubaix"  # "e" + combining acute accent
+    body = {**PRESERVATION, "custodian_or_location": decomposed}
+    response = node.client.post(
+        "/api/v1/requests",
+        content=json.dumps(body).encode(),
+        headers={**JSON, **node.headers("an")},
+    )
+    assert response.status_code == 201, response.text
+    stored = node.view(response.json()["id"], "an")
+    assert "Caf\u00e9 Hosting SAS, Roubaix" in json.dumps(stored, ensure_ascii=False)
+    assert decomposed not in json.dumps(stored, ensure_ascii=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -235,3 +236,35 @@ def test_a_new_message_wakes_the_sender_a_duplicate_does_not(
     assert woken == [True]  # the pong it queued leaves now, not at the next poll
     post(scene, envelope)
     assert woken == [True]
+
+
+def _hostile_envelope(scene: Scene, monkeypatch: pytest.MonkeyPatch, note: str) -> bytes:
+    """An authentic envelope whose signed JSON escapes ``note`` as ASCII (``\\ud800``):
+    what a hostile peer writes, since this node's own serializer refuses it."""
+    with monkeypatch.context() as patched:
+        patched.setattr(
+            wire,
+            "canonical_json",
+            lambda obj: json.dumps(obj, sort_keys=True, separators=(",", ":")).encode(),
+        )
+        return scene.envelope(body={"note": note})
+
+
+def test_rejects_a_lone_surrogate_from_a_peer(
+    scene: Scene, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # "\ud800" can never be canonical JSON (docs/protocol.md §2.2): refused before parsing
+    _assert_rejected(scene, _hostile_envelope(scene, monkeypatch, "\ud800"), 400, "malformed")
+
+
+@pytest.mark.parametrize("note", ["a\x00b", "bell\x07"], ids=["nul", "c0"])
+def test_rejects_a_nul_or_control_character_from_a_peer(scene: Scene, note: str) -> None:
+    envelope = scene.envelope(body={"note": note})  # canonical JSON escapes it as \u0000
+    _assert_rejected(scene, envelope, 400, "bad_text")
+    _, problem = post(scene, envelope)
+    assert "valid Unicode" in str(problem["detail"])
+
+
+def test_a_peers_bidi_control_is_accepted_for_visible_display(scene: Scene) -> None:
+    status, _ = post(scene, scene.envelope(body={"note": "evil.example\u202eten"}))
+    assert status == 200

@@ -113,6 +113,57 @@ def test_credential_and_state_updates_are_kept(new_uow: UowFactory) -> None:
         assert not uow.users.get(lan.id).totp_enrolled  # type: ignore[union-attr]
 
 
+def test_a_totp_step_is_accepted_once_by_a_conditional_update(new_uow: UowFactory) -> None:
+    lan = user()
+    stored(new_uow, lan)
+    with new_uow() as uow:
+        assert uow.users.accept_totp_step(lan.id, 100)
+        assert not uow.users.accept_totp_step(lan.id, 100)  # the same code again
+        assert not uow.users.accept_totp_step(lan.id, 99)  # an older one
+        uow.commit()
+    with new_uow() as uow:
+        assert uow.users.accept_totp_step(lan.id, 101)
+        assert uow.users.get(lan.id).totp_enrolled  # type: ignore[union-attr]
+        assert not uow.users.accept_totp_step("nobody", 1)
+
+
+def test_a_rehash_does_not_overwrite_a_password_changed_meanwhile(new_uow: UowFactory) -> None:
+    lan = user()
+    stored(new_uow, lan)
+    with new_uow() as uow:
+        uow.users.set_password_hash(lan.id, "$argon2id$changed")
+        assert not uow.users.replace_password_hash(lan.id, old="$argon2id$x", new="$argon2id$y")
+        assert uow.users.replace_password_hash(lan.id, old="$argon2id$changed", new="$a$z")
+        uow.commit()
+    with new_uow() as uow:
+        assert uow.users.credentials(lan.id).password_hash == "$a$z"  # type: ignore[union-attr]
+
+
+def test_failures_are_counted_in_the_database_not_from_a_stale_read(new_uow: UowFactory) -> None:
+    lan = user()
+    stored(new_uow, lan)
+    with new_uow() as uow:
+        assert [uow.users.add_failed_login(lan.id) for _ in range(3)] == [1, 2, 3]
+        uow.commit()
+    with new_uow() as uow:
+        assert uow.users.get(lan.id).failed_logins == 3  # type: ignore[union-attr]
+        with pytest.raises(IntegrityError):
+            uow.users.add_failed_login("nobody")
+
+
+def test_a_read_only_unit_of_work_reads_and_refuses_to_commit(new_uow: UowFactory) -> None:
+    lan = user()
+    stored(new_uow, lan)
+    uow = new_uow()
+    with uow.read_only():
+        assert uow.users.get(lan.id) == lan
+        with pytest.raises(RuntimeError, match="read-only"):
+            uow.commit()
+    with uow:  # the next block writes again
+        uow.users.set_active(lan.id, False)
+        uow.commit()
+
+
 @pytest.mark.parametrize(
     "update",
     [
@@ -243,7 +294,7 @@ def test_login_lockout_and_tokens_end_to_end(new_uow: UowFactory) -> None:
             totp_code=code,
             now=T0,
         )
-    later = T0 + timedelta(minutes=16)
+    later = T0 + timedelta(minutes=2)
     me = accounts.verify_login(
         new_uow(),
         auth,

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from hanoi247.adapters.db.engine import database_url_for, make_engine
+from hanoi247.adapters.db.engine import database_url_for, make_engine, read_only_engine
 from hanoi247.adapters.db.schema import status_imports
 from hanoi247.bootstrap import open_database
 from hanoi247.domain.audit_tags import AuditTag
@@ -68,6 +68,28 @@ def test_sqlite_transactions_take_the_write_lock_at_begin(tmp_path: Path) -> Non
             deferred = engine.execution_options(hanoi247_sqlite_begin="DEFERRED")
             with deferred.connect() as reader:  # a read-only connection may opt out
                 assert reader.exec_driver_sql("SELECT count(*) FROM t").scalar() == 0
+    finally:
+        engine.dispose()
+
+
+def test_read_only_work_reads_while_a_writer_holds_the_lock_and_cannot_write(
+    tmp_path: Path,
+) -> None:
+    engine = make_engine(database_url_for(tmp_path))
+    try:
+        with engine.begin() as connection:
+            connection.exec_driver_sql("CREATE TABLE t (x INTEGER)")
+        with engine.connect() as writer:
+            writer.exec_driver_sql("INSERT INTO t VALUES (1)")  # holds the write lock
+            with read_only_engine(engine).connect() as reader:
+                assert reader.exec_driver_sql("SELECT count(*) FROM t").scalar() == 0
+                with pytest.raises(sa.exc.OperationalError, match="readonly"):
+                    reader.exec_driver_sql("INSERT INTO t VALUES (2)")
+            writer.commit()
+        with engine.connect() as connection:  # the pool's connections write again
+            connection.exec_driver_sql("INSERT INTO t VALUES (3)")
+            connection.commit()
+            assert connection.exec_driver_sql("SELECT count(*) FROM t").scalar() == 2
     finally:
         engine.dispose()
 

@@ -11,7 +11,12 @@ import pytest
 from fakes import FakeUnitOfWork
 from hanoi247.adapters.auth import FAST, Argon2Parameters, Authenticator
 from hanoi247.domain.accounts import Position, Role
-from hanoi247.domain.errors import AuthenticationFailed, UnknownUser, ValidationFailed
+from hanoi247.domain.errors import (
+    AuthenticationFailed,
+    TotpCodeReused,
+    UnknownUser,
+    ValidationFailed,
+)
 from hanoi247.services import accounts
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
@@ -81,18 +86,41 @@ def test_an_officer_gets_a_totp_secret_and_an_audit_entry(
     assert dict(entry.details) == {"role": "officer", "totp": True, "password": True}
 
 
-@pytest.mark.parametrize("role", [Role.AUDITOR, Role.ADMINISTRATOR, Role.CENTRAL_AUTHORITY])
-def test_totp_is_optional_for_other_roles(
+def test_totp_is_optional_for_the_auditor_only(uow: FakeUnitOfWork, auth: Authenticator) -> None:
+    assert add_officer(uow, auth, role=Role.AUDITOR).totp_secret is None
+    assert add_officer(uow, auth, role=Role.AUDITOR, username="second", totp=True).totp_secret
+
+
+@pytest.mark.parametrize(
+    "role", [Role.OFFICER, Role.SUPERVISOR, Role.CENTRAL_AUTHORITY, Role.ADMINISTRATOR]
+)
+def test_totp_cannot_be_refused_for_a_role_that_reads_or_grants_content(
     uow: FakeUnitOfWork, auth: Authenticator, role: Role
 ) -> None:
-    assert add_officer(uow, auth, role=role).totp_secret is None
-    assert add_officer(uow, auth, role=role, username="second", totp=True).totp_secret
-
-
-def test_totp_cannot_be_refused_for_an_officer(uow: FakeUnitOfWork, auth: Authenticator) -> None:
     with pytest.raises(ValidationFailed) as raised:
-        add_officer(uow, auth, totp=False)
+        add_officer(uow, auth, role=role, totp=False)
     assert [p.element for p in raised.value.problems] == ["totp"]
+    assert add_officer(uow, auth, role=role).totp_secret is not None
+
+
+@pytest.mark.parametrize("role", [Role.CENTRAL_AUTHORITY, Role.ADMINISTRATOR])
+def test_an_administrator_or_central_authority_cannot_sign_in_with_a_password_only(
+    uow: FakeUnitOfWork, auth: Authenticator, role: Role
+) -> None:
+    added = add_officer(uow, auth, role=role)
+    with pytest.raises(AuthenticationFailed):
+        accounts.verify_login(uow, auth, username="lan", password=PASSWORD, totp_code=None, now=T0)
+    assert (
+        accounts.verify_login(
+            uow,
+            auth,
+            username="lan",
+            password=PASSWORD,
+            totp_code=pyotp.TOTP(added.totp_secret or "").at(T0),
+            now=T0,
+        ).role
+        is role
+    )
 
 
 def test_every_problem_of_a_new_user_is_listed_and_nothing_is_stored(
@@ -147,7 +175,71 @@ def test_a_totp_code_cannot_be_used_for_a_second_login(
     login(uow, auth, added.totp_secret, at=T0, code=code)
     with pytest.raises(AuthenticationFailed):
         login(uow, auth, added.totp_secret, at=T0 + timedelta(seconds=10), code=code)
-    assert uow.audit.entries()[-1].details["reason"] == "totp"
+    assert uow.audit.entries()[-1].details["reason"] == "totp_reused"
+
+
+def test_a_double_submitted_code_is_not_counted_as_a_failure(
+    uow: FakeUnitOfWork, auth: Authenticator
+) -> None:
+    added = add_officer(uow, auth)
+    assert added.totp_secret is not None
+    code = pyotp.TOTP(added.totp_secret).at(T0)
+    login(uow, auth, added.totp_secret, at=T0, code=code)
+    for i in range(6):  # more than the lockout threshold
+        with pytest.raises(TotpCodeReused):
+            login(uow, auth, added.totp_secret, at=T0 + timedelta(seconds=i), code=code)
+    stored = uow.users.stored[added.user.id]
+    assert (stored.failed_logins, stored.locked_until) == (0, None)
+    login(uow, auth, added.totp_secret, at=T0 + timedelta(seconds=30))  # the next code
+
+
+def test_a_wrong_password_with_a_used_code_is_a_failure_not_a_reuse(
+    uow: FakeUnitOfWork, auth: Authenticator
+) -> None:
+    added = add_officer(uow, auth)
+    assert added.totp_secret is not None
+    code = pyotp.TOTP(added.totp_secret).at(T0)
+    login(uow, auth, added.totp_secret, at=T0, code=code)
+    with pytest.raises(AuthenticationFailed) as raised:
+        login(uow, auth, added.totp_secret, at=T0, code=code, password="y" * 12)
+    assert not isinstance(raised.value, TotpCodeReused)
+    assert uow.users.stored[added.user.id].failed_logins == 1
+
+
+class _HashSpy(Authenticator):
+    """Records whether a unit-of-work block was open whenever a hash is computed."""
+
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        super().__init__(FAST)
+        self.uow = uow
+        self.inside: list[bool] = []
+
+    def verify_password(self, stored_hash: str, password: str) -> bool:
+        self.inside.append(self.uow._snapshot is not None)
+        return super().verify_password(stored_hash, password)
+
+    def hash_password(self, password: str) -> str:
+        self.inside.append(self.uow._snapshot is not None)
+        return super().hash_password(password)
+
+
+def test_login_hashes_outside_any_transaction_and_reads_read_only(
+    uow: FakeUnitOfWork,
+) -> None:
+    old = Authenticator(Argon2Parameters(time_cost=2, memory_cost=16, parallelism=1))
+    added = add_officer(uow, old)  # hashed with other parameters: login re-hashes it
+    spy = _HashSpy(uow)
+    with pytest.raises(AuthenticationFailed):
+        login(uow, spy, added.totp_secret, at=T0, password="y" * 12)
+    with pytest.raises(AuthenticationFailed):
+        accounts.verify_login(
+            uow, spy, username="nobody", password="x" * 12, totp_code=None, now=T0
+        )
+    login(uow, spy, added.totp_secret, at=T0 + timedelta(seconds=30))
+    assert len(spy.inside) >= 4
+    assert not any(spy.inside)
+    assert uow.read_only_blocks == 3
+    assert uow.audit.entries()[-1].details["rehashed"] is True
 
 
 def test_five_failures_lock_the_account_even_against_the_right_password(
@@ -157,12 +249,12 @@ def test_five_failures_lock_the_account_even_against_the_right_password(
     for i in range(5):
         with pytest.raises(AuthenticationFailed):
             login(uow, auth, added.totp_secret, at=T0 + timedelta(seconds=i), password="x" * 12)
-    assert uow.users.stored[added.user.id].locked_until == T0 + timedelta(seconds=4, minutes=15)
+    assert uow.users.stored[added.user.id].locked_until == T0 + timedelta(seconds=4, minutes=1)
     assert tags(uow)[-2:] == ["account:login:failed", "account:login:locked"]
     with pytest.raises(AuthenticationFailed):
-        login(uow, auth, added.totp_secret, at=T0 + timedelta(minutes=10))
+        login(uow, auth, added.totp_secret, at=T0 + timedelta(seconds=30))
     assert uow.audit.entries()[-1].details == {"reason": "locked"}
-    login(uow, auth, added.totp_secret, at=T0 + timedelta(minutes=20))
+    login(uow, auth, added.totp_secret, at=T0 + timedelta(minutes=2))
     assert uow.users.stored[added.user.id].failed_logins == 0
 
 

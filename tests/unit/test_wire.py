@@ -431,6 +431,7 @@ def test_rejection_codes_are_the_documented_set() -> None:
         "wrong_recipient",
         "stale",
         "malformed",
+        "bad_text",
         "too_large",
     }
 

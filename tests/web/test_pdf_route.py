@@ -61,7 +61,7 @@ def test_an_unknown_request_has_no_pdf(pair: Pair) -> None:
 def test_roles_that_do_not_read_request_content_get_403(
     pair: Pair, sent: str, role: Role, tmp_path: Path
 ) -> None:
-    user = pair.fr.add_user(f"no-{role.value}".replace("_", "-"), role, totp=False)
+    user = pair.fr.add_user(f"no-{role.value}".replace("_", "-"), role)
     client = pair.fr.client()
     assert pair.fr.sign_in(client, user).status_code == 303
 

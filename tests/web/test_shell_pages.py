@@ -61,7 +61,7 @@ def populate(tmp_path: Path) -> Shell:
     pin(desk.node, de)
     now = desk.clock.now()
     lan = desk.add_user("lan", Role.SUPERVISOR)
-    admin = desk.add_user("admin", Role.ADMINISTRATOR, totp=False)
+    admin = desk.add_user("admin", Role.ADMINISTRATOR)
     request, _ = CooperationRequest.arrived(
         request_id="019ad7a0-5c00-7abc-8def-0123456789ab",
         reference="FR-2026-000042",

@@ -11,6 +11,10 @@
 * **TOTP** (RFC 6238, pyotp): SHA-1, 6 digits, 30 s steps, one step of drift either way.
   A code is accepted only for a step *later* than the last accepted one (RFC 6238 §5.2),
   so a code seen over a shoulder cannot be replayed within its window.
+* **A cap on concurrent hashes**: at most ``max_hashes`` Argon2 computations run at once
+  (default: the number of CPUs). One more waits up to ``hash_wait`` seconds for a turn,
+  then ``Overloaded`` (the web layer answers 503 with ``Retry-After``), so a flood of
+  sign-in attempts cannot take every worker thread and all the memory (64 MiB each).
 * **API tokens**: ``h247_`` + 32 random bytes, base64url (43 characters); shown once,
   stored as their SHA-256 (``domain.accounts.api_token_hash``).
 
@@ -20,8 +24,11 @@ Nothing here logs, and no exception message carries a password, code, secret or 
 from __future__ import annotations
 
 import hmac
+import os
 import secrets
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Final
@@ -31,12 +38,14 @@ import pyotp
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from hanoi247.domain.accounts import API_TOKEN_PREFIX, api_token_hash
-from hanoi247.domain.errors import ConfigurationError
+from hanoi247.domain.errors import ConfigurationError, Overloaded
 
 TOTP_STEP_SECONDS: Final = 30
 TOTP_DIGITS: Final = 6
 TOTP_DRIFT_STEPS: Final = 1
 FAST_ENV: Final = "HANOI247_ARGON2_FAST"
+HASH_WAIT_SECONDS: Final = 2.0
+RETRY_AFTER_SECONDS: Final = 5
 
 __all__ = [
     "FAST",
@@ -89,8 +98,18 @@ class Authenticator:
     """Passwords, TOTP and API tokens with one set of Argon2 parameters."""
 
     def __init__(
-        self, parameters: Argon2Parameters = PRODUCTION, *, issuer: str = "hanoi247"
+        self,
+        parameters: Argon2Parameters = PRODUCTION,
+        *,
+        issuer: str = "hanoi247",
+        max_hashes: int | None = None,
+        hash_wait: float = HASH_WAIT_SECONDS,
     ) -> None:
+        slots = max_hashes if max_hashes is not None else max(1, os.cpu_count() or 1)
+        if slots < 1 or hash_wait < 0:
+            raise ConfigurationError("max_hashes must be at least 1 and hash_wait >= 0")
+        self._slots = threading.BoundedSemaphore(slots)
+        self._hash_wait = hash_wait
         self._hasher = argon2.PasswordHasher(
             time_cost=parameters.time_cost,
             memory_cost=parameters.memory_cost,
@@ -104,15 +123,27 @@ class Authenticator:
 
     # -- passwords -------------------------------------------------------------------
 
+    @contextmanager
+    def _hash_slot(self) -> Iterator[None]:
+        if not self._slots.acquire(timeout=self._hash_wait):
+            raise Overloaded("password checks", retry_after=RETRY_AFTER_SECONDS)
+        try:
+            yield
+        finally:
+            self._slots.release()
+
     def hash_password(self, password: str) -> str:
-        return self._hasher.hash(password)
+        with self._hash_slot():
+            return self._hasher.hash(password)
 
     def verify_password(self, stored_hash: str, password: str) -> bool:
-        """True when ``password`` matches; False for a mismatch or an unreadable hash."""
-        try:
-            return self._hasher.verify(stored_hash, password)
-        except (VerificationError, InvalidHashError):
-            return False
+        """True when ``password`` matches; False for a mismatch or an unreadable hash.
+        Raises ``Overloaded`` when no hashing slot frees up in time."""
+        with self._hash_slot():
+            try:
+                return self._hasher.verify(stored_hash, password)
+            except (VerificationError, InvalidHashError):
+                return False
 
     def password_needs_rehash(self, stored_hash: str) -> bool:
         try:
@@ -124,7 +155,7 @@ class Authenticator:
         """Take as long as a real verification, for a username that does not exist or a
         disabled account, so response times do not reveal which accounts exist."""
         if self._decoy is None:
-            self._decoy = self._hasher.hash(secrets.token_urlsafe(16))
+            self._decoy = self.hash_password(secrets.token_urlsafe(16))
         self.verify_password(self._decoy, password)
 
     # -- TOTP ------------------------------------------------------------------------

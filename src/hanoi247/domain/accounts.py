@@ -114,8 +114,12 @@ PERMISSIONS: Mapping[Role, frozenset[Permission]] = MappingProxyType(
 )
 del P
 
-# Roles whose people must prove a second factor (TOTP) at every login.
-TOTP_REQUIRED: frozenset[Role] = frozenset({Role.OFFICER, Role.SUPERVISOR})
+# Roles whose people must prove a second factor (TOTP) at every login: every role that
+# reads case content (officer, supervisor, central authority) or can grant access to it
+# (the administrator manages users). No single password opens a case.
+TOTP_REQUIRED: frozenset[Role] = frozenset(
+    {Role.OFFICER, Role.SUPERVISOR, Role.CENTRAL_AUTHORITY, Role.ADMINISTRATOR}
+)
 
 
 def can(role: Role, permission: Permission) -> bool:
@@ -247,12 +251,17 @@ class Credentials:
 class LockoutPolicy:
     """``threshold`` consecutive failures lock for ``base``; each further ``threshold``
     failures (the count survives the lock, only a success resets it) lock ``factor`` times
-    longer, up to ``maximum``: 5 → 15 min, 10 → 30 min, 15 → 1 h, ... ≤ 24 h."""
+    longer, up to ``maximum``: 5 → 1 min, 10 → 2 min, 15 → 4 min, ... ≤ 15 min.
+
+    Short on purpose: anyone who knows a username can trigger a lock, so a long one
+    would let a stranger keep an officer out. Guessing is slowed by the per-client
+    throttle of the sign-in form; the lock only stops a guesser spread over many
+    addresses, and only for minutes."""
 
     threshold: int = 5
-    base: timedelta = timedelta(minutes=15)
+    base: timedelta = timedelta(minutes=1)
     factor: int = 2
-    maximum: timedelta = timedelta(hours=24)
+    maximum: timedelta = timedelta(minutes=15)
 
     def __post_init__(self) -> None:
         if self.threshold < 1 or self.factor < 1 or self.base <= timedelta(0):

@@ -10,6 +10,7 @@
     │   ├── StatusDataError         a depositary-status file with a bad row (file, line, field)
     │   ├── HandlingRestricted      a handling restriction forbids the action
     │   ├── AuthenticationFailed    a login or token that proves nobody (never says which factor)
+    │   │   └── TotpCodeReused      the right password with the code just accepted: wait
     │   ├── PermissionDenied        the user's role does not grant the permission
     │   ├── UnknownUser             a username that names no account
     │   ├── UnknownPeer             a node id that names no pinned node
@@ -23,7 +24,8 @@
         ├── PeerUnreachable         a peer node gave no answer (the sender retries)
         ├── SignatureInvalid
         ├── IntegrityError
-        └── ConfigurationError      the node's own settings, keys or data directory
+        ├── ConfigurationError      the node's own settings, keys or data directory
+        └── Overloaded              too much work at once (password hashing): retry later
 
 A person's bad input (a CLI argument, a node card, a URL) is a ``DomainError`` that
 says what to correct, never a ``ConfigurationError`` (which means the node is broken).
@@ -44,6 +46,7 @@ from dataclasses import dataclass
 class ErrorCode(enum.StrEnum):
     MISSING_ELEMENT = "missing_element"
     INVALID_VALUE = "invalid_value"
+    INVALID_TEXT = "invalid_text"  # a lone surrogate, control character or bidi override
     UNKNOWN_FIELD = "unknown_field"
     UNKNOWN_KIND = "unknown_kind"
     UNKNOWN_STATE = "unknown_state"
@@ -174,6 +177,11 @@ class AuthenticationFailed(DomainError):
         super().__init__("authentication failed")
 
 
+class TotpCodeReused(AuthenticationFailed):
+    """The password was right and the code was one already accepted (a double submit):
+    not a failure, the person waits for the next code (RFC 6238 §5.2)."""
+
+
 class PermissionDenied(DomainError):
     code = ErrorCode.PERMISSION_DENIED
 
@@ -291,3 +299,12 @@ class IntegrityError(AdapterError):
 
 class ConfigurationError(AdapterError):
     pass
+
+
+class Overloaded(AdapterError):
+    """More work of one kind at once than the node takes (e.g. password hashes): the
+    caller answers 503 with ``Retry-After: retry_after`` seconds."""
+
+    def __init__(self, what: str, *, retry_after: int) -> None:
+        self.retry_after = retry_after
+        super().__init__(f"too many {what} at once; retry in {retry_after} s")

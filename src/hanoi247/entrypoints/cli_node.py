@@ -317,6 +317,7 @@ def serve_command(
 
     from hanoi247.bootstrap import build_runtime
     from hanoi247.entrypoints.web.app import create_app
+    from hanoi247.entrypoints.web.server import server_config
 
     settings = _settings(data_dir)
     if settings.environment not in ("demo", "test"):
@@ -325,9 +326,7 @@ def serve_command(
     try:
         listener = _listen(host, port)
         app = create_app(runtime)
-        server = uvicorn.Server(
-            uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on")
-        )
+        server = uvicorn.Server(server_config(app, host=host, port=port))
         with _quiet_signals(), listener:
             server.run(sockets=[listener])
     finally:

@@ -39,6 +39,21 @@ class UserRepository(Protocol):
         """Record the step of an accepted code; marks the user's TOTP as enrolled."""
         ...
 
+    def accept_totp_step(self, user_id: str, step: int) -> bool:
+        """Record ``step`` as the last accepted TOTP step if it is later than the stored
+        one, in one conditional update; False when it is not (a code used twice, even
+        by two requests at the same moment)."""
+        ...
+
+    def replace_password_hash(self, user_id: str, *, old: str, new: str) -> bool:
+        """Store ``new`` only if the hash is still ``old`` (a re-hash after sign-in must
+        not undo a password change made meanwhile); True when stored."""
+        ...
+
+    def add_failed_login(self, user_id: str) -> int:
+        """Add one to the consecutive failures in one update; the new count."""
+        ...
+
     def set_failed_logins(
         self, user_id: str, failed_logins: int, *, locked_until: datetime | None
     ) -> None: ...

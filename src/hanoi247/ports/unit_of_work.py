@@ -71,6 +71,11 @@ class UnitOfWork(Protocol):
     @property
     def contact_points(self) -> ContactPointRepository: ...
 
+    def read_only(self) -> Self:
+        """Make the next ``with`` block read-only: it takes no write lock (SQLite) and
+        ``commit()`` in it is refused. Use it for work that only reads."""
+        ...
+
     def __enter__(self) -> Self: ...
 
     def __exit__(

@@ -3,7 +3,8 @@
 Each function takes a unit of work that is *not* yet entered, runs in one ``with`` block
 and commits there: the change and its audit entry are written together or not at all.
 A failed login is committed too (its failure count, lock and audit entry) before
-``AuthenticationFailed`` is raised.
+``AuthenticationFailed`` is raised. A login hashes outside any transaction (see
+``verify_login``).
 
 Audit entries name users by id, never by name, e-mail or the username someone typed;
 their details never hold a password, code, secret or token.
@@ -11,6 +12,7 @@ their details never hold a password, code, secret or token.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import NamedTuple, NoReturn
@@ -38,6 +40,7 @@ from hanoi247.domain.errors import (
     AuthenticationFailed,
     ErrorCode,
     Problem,
+    TotpCodeReused,
     UnknownUser,
     ValidationFailed,
 )
@@ -156,7 +159,7 @@ def set_password(
 
 
 def list_users(uow: UnitOfWork) -> list[User]:
-    with uow:
+    with uow.read_only():
         return uow.users.list()
 
 
@@ -224,12 +227,13 @@ def authenticate_token(uow: UnitOfWork, token: str, *, now: datetime) -> User | 
     now = require_utc(now, "now")
     if not is_api_token_shaped(token):
         return None
-    with uow:
+    with uow.read_only():  # most calls only read: no write lock
         stored = uow.api_tokens.by_hash(api_token_hash(token))
-        if stored is None:
-            return None
-        user = uow.users.get(stored.user_id)
-        if stored.revoked or user is None or not user.active:
+        user = None if stored is None else uow.users.get(stored.user_id)
+    if stored is None:
+        return None
+    if stored.revoked or user is None or not user.active:
+        with uow:
             uow.audit.append(
                 at=now,
                 actor=ANONYMOUS,
@@ -241,11 +245,12 @@ def authenticate_token(uow: UnitOfWork, token: str, *, now: datetime) -> User | 
                 },
             )
             uow.commit()
-            return None
-        if stored.last_used_at is None or now - stored.last_used_at >= TOUCH_EVERY:
+        return None
+    if stored.last_used_at is None or now - stored.last_used_at >= TOUCH_EVERY:
+        with uow:
             uow.api_tokens.touch(stored.id, at=now)
             uow.commit()
-        return user
+    return user
 
 
 def verify_login(
@@ -260,45 +265,58 @@ def verify_login(
 ) -> User:
     """The user, when the password and (if the user has one) the TOTP code are right.
 
-    Otherwise ``AuthenticationFailed``, the same for every cause. ``policy.threshold``
-    consecutive failures lock the account (see ``LockoutPolicy``); a locked account is
-    refused without checking anything. A code is accepted once (RFC 6238 §5.2). A
+    Otherwise ``AuthenticationFailed``, the same for every cause, except
+    ``TotpCodeReused`` for the right password with a code already accepted (a double
+    submit: not counted as a failure). ``policy.threshold`` consecutive failures lock the
+    account briefly (``LockoutPolicy``); a locked account is refused without checking
+    anything. A code is accepted once (RFC 6238 §5.2), even by two requests at once. A
     password hashed with older parameters is re-hashed.
+
+    The slow part (Argon2) runs outside any transaction: the account is read in a
+    read-only block, checked, then the outcome is written in one short update
+    (conditional where two attempts could race), so hashing never holds a lock.
     """
     now = require_utc(now, "now")
-    with uow:
+    with uow.read_only():
         user = uow.users.by_username(username)
-        if user is None or not user.active:
-            auth.spend_verification(password)
-            reason = "unknown_user" if user is None else "inactive"
-            _login_failed(uow, user, now=now, reason=reason)
-        elif user.is_locked(now):
-            auth.spend_verification(password)
-            _login_failed(uow, user, now=now, reason="locked")
-        credentials = uow.users.credentials(user.id)
-        assert credentials is not None  # the user row exists
-        stored_hash = credentials.password_hash
-        if stored_hash is None or not auth.verify_password(stored_hash, password):
-            if stored_hash is None:
-                auth.spend_verification(password)
-            _count_failure(uow, user, now=now, policy=policy, reason="password")
-        step = None
-        if credentials.totp_secret is not None or user.role in TOTP_REQUIRED:
-            if credentials.totp_secret is not None and totp_code:
-                step = auth.verify_totp(
-                    credentials.totp_secret,
-                    totp_code,
-                    at=now,
-                    last_step=credentials.last_totp_step,
-                )
-            if step is None:
-                _count_failure(uow, user, now=now, policy=policy, reason="totp")
+        credentials = None if user is None else uow.users.credentials(user.id)
+    failed = AuthenticationFailed()
+    if user is None or credentials is None or not user.active:
+        auth.spend_verification(password)
+        reason = "unknown_user" if user is None else "inactive"
+        _refuse(uow, _refusal(user, now=now, reason=reason), failed)
+    if user.is_locked(now):
+        auth.spend_verification(password)
+        _refuse(uow, _refusal(user, now=now, reason="locked"), failed)
+    stored_hash = credentials.password_hash
+    if stored_hash is None:
+        auth.spend_verification(password)
+        _refuse(uow, _failure(user, now=now, policy=policy, reason="password"), failed)
+    if not auth.verify_password(stored_hash, password):
+        _refuse(uow, _failure(user, now=now, policy=policy, reason="password"), failed)
+    step = None
+    if credentials.totp_secret is not None or user.role in TOTP_REQUIRED:
+        if credentials.totp_secret is not None and totp_code:
+            step = auth.verify_totp(credentials.totp_secret, totp_code, at=now, last_step=None)
+        if step is None:
+            _refuse(uow, _failure(user, now=now, policy=policy, reason="totp"), failed)
+        if credentials.last_totp_step is not None and step <= credentials.last_totp_step:
+            _refuse(uow, _refusal(user, now=now, reason="totp_reused"), TotpCodeReused())
+    new_hash = auth.hash_password(password) if auth.password_needs_rehash(stored_hash) else None
+    with uow:
+        current = uow.users.get(user.id)
+        if current is None or not current.active or current.is_locked(now):
+            _refusal(user, now=now, reason="changed")(uow)  # disabled or locked meanwhile
+            uow.commit()
+            raise failed
+        if step is not None and not uow.users.accept_totp_step(user.id, step):
+            _refusal(user, now=now, reason="totp_reused")(uow)  # a concurrent request won
+            uow.commit()
+            raise TotpCodeReused()
         uow.users.set_failed_logins(user.id, 0, locked_until=None)
-        if step is not None:
-            uow.users.set_last_totp_step(user.id, step)
-        rehashed = auth.password_needs_rehash(stored_hash)
-        if rehashed:
-            uow.users.set_password_hash(user.id, auth.hash_password(password))
+        rehashed = new_hash is not None and uow.users.replace_password_hash(
+            user.id, old=stored_hash, new=new_hash
+        )
         uow.audit.append(
             at=now,
             actor=user.id,
@@ -359,7 +377,7 @@ def who_is_on_duty(
 ) -> tuple[DutyOfficer | None, DutyOfficer | None]:
     """(primary, backup) on duty at ``at``; shifts of disabled users do not count."""
     at = require_utc(at, "at")
-    with uow:
+    with uow.read_only():
         people: dict[str, User] = {}
         shifts = []
         for shift in uow.on_call.covering(at):
@@ -381,40 +399,55 @@ def _existing(uow: UnitOfWork, username: str) -> User:
     return user
 
 
-def _login_failed(uow: UnitOfWork, user: User | None, *, now: datetime, reason: str) -> NoReturn:
-    """Audit a refused attempt that does not count towards the lockout, and refuse it."""
-    subject = UNKNOWN_SUBJECT if user is None else user.id
-    uow.audit.append(
-        at=now,
-        actor=ANONYMOUS,
-        tag=AuditTag.ACCOUNT_LOGIN_FAILED,
-        subject=subject,
-        details={"reason": reason},
-    )
-    uow.commit()
-    raise AuthenticationFailed()
-
-
-def _count_failure(
-    uow: UnitOfWork, user: User, *, now: datetime, policy: LockoutPolicy, reason: str
+def _refuse(
+    uow: UnitOfWork, record: Callable[[UnitOfWork], None], error: AuthenticationFailed
 ) -> NoReturn:
-    """Count a wrong password or code, lock the account when due, audit, and refuse."""
-    state = after_failure(policy, failed_logins=user.failed_logins, at=now)
-    uow.users.set_failed_logins(user.id, state.failed_logins, locked_until=state.locked_until)
-    uow.audit.append(
-        at=now,
-        actor=ANONYMOUS,
-        tag=AuditTag.ACCOUNT_LOGIN_FAILED,
-        subject=user.id,
-        details={"reason": reason, "failures": state.failed_logins},
-    )
-    if state.locked_until is not None:
+    """Write what ``record`` writes about a refused attempt in one short block; raise."""
+    with uow:
+        record(uow)
+        uow.commit()
+    raise error
+
+
+def _refusal(user: User | None, *, now: datetime, reason: str) -> Callable[[UnitOfWork], None]:
+    """Audits a refused attempt that does not count towards the lockout."""
+
+    def record(uow: UnitOfWork) -> None:
         uow.audit.append(
             at=now,
-            actor="system",
-            tag=AuditTag.ACCOUNT_LOGIN_LOCKED,
-            subject=user.id,
-            details={"until": state.locked_until.isoformat(), "failures": state.failed_logins},
+            actor=ANONYMOUS,
+            tag=AuditTag.ACCOUNT_LOGIN_FAILED,
+            subject=UNKNOWN_SUBJECT if user is None else user.id,
+            details={"reason": reason},
         )
-    uow.commit()
-    raise AuthenticationFailed()
+
+    return record
+
+
+def _failure(
+    user: User, *, now: datetime, policy: LockoutPolicy, reason: str
+) -> Callable[[UnitOfWork], None]:
+    """Counts a wrong password or code (one update), locks the account when due, audits."""
+
+    def record(uow: UnitOfWork) -> None:
+        count = uow.users.add_failed_login(user.id)
+        state = after_failure(policy, failed_logins=count - 1, at=now)
+        if state.locked_until is not None:
+            uow.users.set_failed_logins(user.id, count, locked_until=state.locked_until)
+        uow.audit.append(
+            at=now,
+            actor=ANONYMOUS,
+            tag=AuditTag.ACCOUNT_LOGIN_FAILED,
+            subject=user.id,
+            details={"reason": reason, "failures": count},
+        )
+        if state.locked_until is not None:
+            uow.audit.append(
+                at=now,
+                actor="system",
+                tag=AuditTag.ACCOUNT_LOGIN_LOCKED,
+                subject=user.id,
+                details={"until": state.locked_until.isoformat(), "failures": count},
+            )
+
+    return record

@@ -23,6 +23,7 @@ from hanoi247.domain.errors import ConfigurationError
 
 SQLITE_FILE_NAME = "hanoi247.sqlite3"
 SQLITE_BEGIN_OPTION = "hanoi247_sqlite_begin"
+READ_ONLY_OPTION = "hanoi247_read_only"
 _BEGIN_MODES = frozenset({"DEFERRED", "IMMEDIATE", "EXCLUSIVE"})
 _SQLITE_DRIVERS = frozenset({"sqlite", "sqlite+pysqlite"})
 _POSTGRESQL_DRIVERS = frozenset({"postgresql", "postgresql+psycopg"})
@@ -97,9 +98,12 @@ def _sqlite_engine(url: URL) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        mode = connection.get_execution_options().get(SQLITE_BEGIN_OPTION, "IMMEDIATE")
+        options = connection.get_execution_options()
+        read_only = bool(options.get(READ_ONLY_OPTION, False))
+        mode = options.get(SQLITE_BEGIN_OPTION, "DEFERRED" if read_only else "IMMEDIATE")
         if mode not in _BEGIN_MODES:
             raise ConfigurationError(f"{SQLITE_BEGIN_OPTION} must be one of {sorted(_BEGIN_MODES)}")
+        connection.exec_driver_sql(f"PRAGMA query_only={int(read_only)}")
         connection.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
@@ -110,3 +114,11 @@ def _postgresql_engine(url: URL) -> Engine:
     # anyway). Operators who pass their own ``options`` in the URL keep them.
     connect_args = {} if "options" in url.query else {"options": "-c timezone=UTC"}
     return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+
+
+def read_only_engine(engine: Engine) -> Engine:
+    """``engine`` for work that only reads: no write lock on SQLite, ``READ ONLY`` on
+    PostgreSQL. Shares the pool of ``engine``."""
+    if engine.dialect.name == "postgresql":
+        return engine.execution_options(postgresql_readonly=True)
+    return engine.execution_options(**{READ_ONLY_OPTION: True})

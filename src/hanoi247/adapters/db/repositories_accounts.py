@@ -9,7 +9,7 @@ import builtins
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, insert, select, update
+from sqlalchemy import Row, insert, or_, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -92,6 +92,34 @@ class SqlUserRepository:
 
     def set_last_totp_step(self, user_id: str, step: int) -> None:
         self._update(user_id, last_totp_step=step, totp_enrolled=True)
+
+    def accept_totp_step(self, user_id: str, step: int) -> bool:
+        later = or_(users.c.last_totp_step.is_(None), users.c.last_totp_step < step)
+        result = self._session.execute(
+            update(users)
+            .where(users.c.id == user_id, later)
+            .values(last_totp_step=step, totp_enrolled=True)
+        )
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+    def replace_password_hash(self, user_id: str, *, old: str, new: str) -> bool:
+        result = self._session.execute(
+            update(users)
+            .where(users.c.id == user_id, users.c.password_hash == old)
+            .values(password_hash=new)
+        )
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+    def add_failed_login(self, user_id: str) -> int:
+        count = self._session.execute(
+            update(users)
+            .where(users.c.id == user_id)
+            .values(failed_logins=users.c.failed_logins + 1)
+            .returning(users.c.failed_logins)
+        ).scalar_one_or_none()
+        if count is None:
+            raise IntegrityError(f"user {user_id} does not exist")
+        return int(count)
 
     def set_failed_logins(
         self, user_id: str, failed_logins: int, *, locked_until: datetime | None

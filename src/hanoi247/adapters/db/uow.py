@@ -26,6 +26,7 @@ from typing import Any, Generic, Self, TypeVar, cast, overload
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from hanoi247.adapters.db.engine import read_only_engine
 from hanoi247.adapters.db.repositories import SqlAuditLog, SqlTreatyActionRepository
 from hanoi247.adapters.db.repositories_accounts import (
     SqlApiTokenRepository,
@@ -77,7 +78,8 @@ class SqlUnitOfWork:
 
     Leaving the ``with`` block rolls back whatever was not committed, and closes the
     session. On SQLite the transaction starts with ``BEGIN IMMEDIATE`` (see
-    ``engine.py``), so writers queue up instead of failing half-way.
+    ``engine.py``), so writers queue up instead of failing half-way; after
+    ``read_only()`` the next ``with`` block reads without the write lock and cannot commit.
     """
 
     treaty_actions = repository(SqlTreatyActionRepository)
@@ -96,10 +98,17 @@ class SqlUnitOfWork:
     notifications = repository(SqlNotificationOutbox)
     contact_points = repository(SqlContactPointRepository)
 
-    def __init__(self, session_factory: Callable[[], Session]) -> None:
+    def __init__(
+        self,
+        session_factory: Callable[[], Session],
+        read_session_factory: Callable[[], Session] | None = None,
+    ) -> None:
         self._session_factory = session_factory
+        self._read_session_factory = read_session_factory or session_factory
         self._session: Session | None = None
         self._repositories: dict[str, object] = {}
+        self._read_only_next = False
+        self._read_only = False
 
     @property
     def session(self) -> Session:
@@ -107,10 +116,19 @@ class SqlUnitOfWork:
             raise RuntimeError("use the unit of work inside a 'with' block")
         return self._session
 
+    def read_only(self) -> Self:
+        """Make the next ``with`` block a read-only transaction."""
+        if self._session is not None:
+            raise RuntimeError("read_only() comes before the 'with' block")
+        self._read_only_next = True
+        return self
+
     def __enter__(self) -> Self:
         if self._session is not None:
             raise RuntimeError("this unit of work is already in use")
-        self._session = self._session_factory()
+        self._read_only, self._read_only_next = self._read_only_next, False
+        factory = self._read_session_factory if self._read_only else self._session_factory
+        self._session = factory()
         self._repositories = {}
         return self
 
@@ -130,6 +148,8 @@ class SqlUnitOfWork:
             session.close()
 
     def commit(self) -> None:
+        if self._read_only:
+            raise RuntimeError("a read-only unit of work cannot commit")
         self.session.commit()
 
     def rollback(self) -> None:
@@ -142,4 +162,6 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 def make_uow_factory(engine: Engine) -> Callable[[], SqlUnitOfWork]:
     """What the composition root hands to the services: a new unit of work per call."""
-    return functools.partial(SqlUnitOfWork, make_session_factory(engine))
+    return functools.partial(
+        SqlUnitOfWork, make_session_factory(engine), make_session_factory(read_only_engine(engine))
+    )

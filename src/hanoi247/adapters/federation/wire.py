@@ -39,6 +39,7 @@ from hanoi247.adapters.federation.canonical import canonical_json, loads_strict
 from hanoi247.domain.errors import AdapterError
 from hanoi247.domain.federation import is_node_id
 from hanoi247.domain.ids import uuid7
+from hanoi247.domain.text import faults_in
 from hanoi247.domain.timestamps import format_time as format_time  # re-exported
 from hanoi247.domain.timestamps import parse_time as parse_time  # re-exported
 
@@ -62,6 +63,7 @@ class RejectionCode(enum.StrEnum):
     WRONG_RECIPIENT = "wrong_recipient"  # 421
     STALE = "stale"  # 401
     MALFORMED = "malformed"  # 400
+    BAD_TEXT = "bad_text"  # 400
     TOO_LARGE = "too_large"  # 413
 
 
@@ -71,6 +73,8 @@ _MESSAGES: Final = {
     RejectionCode.WRONG_RECIPIENT: "the envelope is addressed to another node",
     RejectionCode.STALE: "the message was sent outside the accepted time window",
     RejectionCode.MALFORMED: "the envelope is not a well-formed hanoi247 message",
+    RejectionCode.BAD_TEXT: "the message holds a lone surrogate, NUL or control character; "
+    "send valid Unicode text",
     RejectionCode.TOO_LARGE: "the envelope exceeds the size this node accepts",
 }
 
@@ -284,9 +288,10 @@ def open_envelope(
     ``resolve_sender`` (``unknown_sender``); decryption with any of ``my_encryption_keys``
     (``malformed``); signature by any of the sender's keys (``bad_signature``); inner
     ``from_node``/``to_node`` equal the outer ones (``bad_signature``/``wrong_recipient``);
-    header and body schema (``malformed``); ``sent_at`` within ``now ± replay_window``
-    (``stale``). Exceptions raised by ``resolve_sender`` itself (e.g. a database outage)
-    propagate unchanged; a naive ``now`` is a ``ValueError`` (a bug in the caller).
+    header and body schema (``malformed``); no lone surrogate, NUL or control character
+    in any string (``bad_text``); ``sent_at`` within ``now ± replay_window`` (``stale``).
+    Exceptions raised by ``resolve_sender`` itself (e.g. a database outage) propagate
+    unchanged; a naive ``now`` is a ``ValueError`` (a bug in the caller).
     """
     _require_aware(now, "now")
     if not isinstance(envelope, bytes):
@@ -325,6 +330,8 @@ def open_envelope(
             raise ValueError("body must be an object")
         if header.from_node != outer["from"] or header.to_node != outer["to"]:
             raise ValueError("inner and outer node ids differ")
+    if faults_in(document, allow_bidi=True, limit=1):  # bidi controls: shown visibly
+        _reject(RejectionCode.BAD_TEXT)
     if abs(now - header.sent_at) > replay_window:
         _reject(RejectionCode.STALE)
     if message_id_time(header.message_id) > header.sent_at + ID_TIME_TOLERANCE:

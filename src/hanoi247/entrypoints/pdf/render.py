@@ -32,6 +32,7 @@ import weasyprint
 from hanoi247.domain.states import StateCatalogue, load_states
 from hanoi247.entrypoints import i18n
 from hanoi247.entrypoints.pdf.document import Direction, Language, build
+from hanoi247.entrypoints.visible import shown
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 # Font stacks by language: the language's own font first, the others as fallbacks for
@@ -214,6 +215,7 @@ def _templates() -> jinja2.Environment:
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=True,
+        finalize=shown,  # refused characters from a peer print as visible marks
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,

@@ -14,6 +14,8 @@ Usage in a router::
 * no ``Authorization: Bearer h247_...`` header, or a token that is unknown, revoked or
   belongs to a disabled user → 401 problem+json with ``WWW-Authenticate: Bearer``
   (RFC 6750 §3); the answer never says which;
+* a client address that sent too many invalid tokens (``throttle.py``) → 429 with
+  ``Retry-After``, before any lookup;
 * an authenticated user whose role lacks the permission → 403 problem+json, code
   ``permission_denied`` (``PermissionDenied``, mapped in ``problems.py``).
 
@@ -31,6 +33,7 @@ from starlette.exceptions import HTTPException
 
 from hanoi247.domain.accounts import Permission, User
 from hanoi247.domain.errors import ConfigurationError, PermissionDenied
+from hanoi247.entrypoints.web.throttle import ClientThrottle, Throttles, client_of
 from hanoi247.ports import Clock, UnitOfWork
 from hanoi247.services.accounts import authenticate_token
 
@@ -60,14 +63,32 @@ def _uow_factory(request: Request) -> Callable[[], UnitOfWork]:
     return factory
 
 
+def _api_throttle(request: Request) -> ClientThrottle:
+    throttles: Throttles | None = getattr(request.app.state, "throttles", None)
+    if throttles is None:  # an app assembled without create_app: throttle on its own
+        throttles = Throttles()
+        request.app.state.throttles = throttles
+    return throttles.api_tokens
+
+
 def bearer_user(request: Request) -> User:
     """The active user holding the request's bearer token, or a 401."""
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         raise _unauthorized()
-    user = authenticate_token(_uow_factory(request)(), token, now=_now(request))
+    now = _now(request)
+    throttle, client = _api_throttle(request), client_of(request)
+    wait = throttle.retry_after(client, now)
+    if wait is not None:
+        raise HTTPException(
+            status_code=429,
+            detail=f"Too many invalid API tokens from your address; retry in {wait} s.",
+            headers={"Retry-After": str(wait)},
+        )
+    user = authenticate_token(_uow_factory(request)(), token, now=now)
     if user is None:
+        throttle.take(client, now)
         raise _unauthorized("invalid_token")
     request.state.user = user
     return user

@@ -1,7 +1,7 @@
 """The federation endpoints: ``POST /federation/v1/inbox`` and ``GET /federation/v1/card``.
 
 Statuses (docs/protocol.md): 200 with the signed receipt (also for a duplicate);
-problem+json with ``code`` — malformed 400, bad_signature 401, stale 401,
+problem+json with ``code`` — malformed 400, bad_text 400, bad_signature 401, stale 401,
 unknown_sender 403, too_large 413, unsupported_media_type 415, wrong_recipient 421,
 unprocessable 422 (with a ``reason`` member).
 """
@@ -21,6 +21,7 @@ from hanoi247.services.federation import UnprocessableMessage
 
 STATUS_BY_CODE = {
     wire.RejectionCode.MALFORMED: 400,
+    wire.RejectionCode.BAD_TEXT: 400,
     wire.RejectionCode.BAD_SIGNATURE: 401,
     wire.RejectionCode.STALE: 401,
     wire.RejectionCode.UNKNOWN_SENDER: 403,

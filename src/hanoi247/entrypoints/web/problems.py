@@ -28,6 +28,7 @@ from hanoi247.domain.errors import (
     InvalidTransition,
     NoLegalBasis,
     NotInForce,
+    Overloaded,
     PeerUnreachable,
     PermissionDenied,
     Problem,
@@ -108,6 +109,7 @@ STATUS_BY_ERROR: tuple[ErrorStatus, ...] = (
     ErrorStatus(PeerUnreachable, 502, "The peer node cannot be reached"),
     ErrorStatus(IntegrityError, 409, "Integrity check failed"),
     ErrorStatus(ConfigurationError, 500, "The node is misconfigured"),
+    ErrorStatus(Overloaded, 503, "The node is busy; retry after the Retry-After seconds"),
 )
 INTERNAL = ErrorStatus(Hanoi247Error, 500, "Internal error")
 
@@ -132,6 +134,10 @@ def error_to_problem(exc: Hanoi247Error) -> ProblemResponse:
     if isinstance(exc, NotInForce):
         available = list(exc.available) if isinstance(exc, NoLegalBasis) else []
         extra.update(states=[exc.a, exc.b], on=exc.on, in_force=available)
+    if isinstance(exc, Overloaded):  # not a fault of the node: say when to come back
+        busy = problem(503, "overloaded", row.title, str(exc), retry_after=exc.retry_after)
+        busy.headers["Retry-After"] = str(exc.retry_after)
+        return busy
     detail = "See the server log." if row.status >= 500 else str(exc)
     return problem(row.status, str(getattr(exc, "code", "error")), row.title, detail, **extra)
 

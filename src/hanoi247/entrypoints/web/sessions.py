@@ -38,6 +38,7 @@ IDLE_LIMIT = timedelta(minutes=30)
 ABSOLUTE_LIMIT = timedelta(hours=12)
 LANG_COOKIE_MAX_AGE = 365 * 24 * 3600
 _MAX_TOKEN_LENGTH = 128
+TOUCH_EVERY = timedelta(minutes=1)  # move a session's expiry at most this often (fewer writes)
 
 
 def session_id(token: str) -> str:
@@ -98,19 +99,23 @@ def resume_session(uow: UnitOfWork, token: str | None, *, now: datetime) -> Resu
     now = require_utc(now, "now")
     if not token or len(token) > _MAX_TOKEN_LENGTH:
         return None
-    with uow:
+    with uow.read_only():  # most page loads only read: no write lock
         stored = uow.web_sessions.get(session_id(token))
-        if stored is None:
-            return None
-        user = uow.users.get(stored.user_id)
-        if now >= stored.expires_at or user is None or not user.active:
+        user = None if stored is None else uow.users.get(stored.user_id)
+    if stored is None:
+        return None
+    if now >= stored.expires_at or user is None or not user.active:
+        with uow:
             uow.web_sessions.delete(stored.id)
             uow.commit()
-            return None
-        expires_at = expiry(stored.created_at, now)
-        uow.web_sessions.touch(stored.id, at=now, expires_at=expires_at)
-        uow.commit()
-    return ResumedSession(replace(stored, last_seen_at=now, expires_at=expires_at), user)
+        return None
+    expires_at = expiry(stored.created_at, now)
+    if now - stored.last_seen_at >= TOUCH_EVERY:  # move the expiry at most once a minute
+        with uow:
+            uow.web_sessions.touch(stored.id, at=now, expires_at=expires_at)
+            uow.commit()
+        stored = replace(stored, last_seen_at=now, expires_at=expires_at)
+    return ResumedSession(stored, user)
 
 
 def end_session(uow: UnitOfWork, session: WebSession, *, now: datetime) -> None:

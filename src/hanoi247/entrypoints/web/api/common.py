@@ -59,7 +59,7 @@ def authorize(user: User, permission: Permission, *, kind: str | None = None) ->
 def authorize_on(runtime: NodeRuntime, user: User, permission: Permission, request_id: str) -> None:
     """``authorize`` for an action on a stored request (its kind may matter)."""
     if permission in MLA_MAY:
-        with runtime.uow_factory() as uow:
+        with runtime.uow_factory().read_only() as uow:
             kind = load(uow, request_id).kind
         authorize(user, permission, kind=kind)
         return

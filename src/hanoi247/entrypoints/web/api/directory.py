@@ -92,7 +92,7 @@ def directory(user: Caller, runtime: Runtime) -> Directory:
     authorize(user, Permission.ONCALL_READ)
     now = runtime.clock.now()
     local = runtime.local
-    with runtime.uow_factory() as uow:
+    with runtime.uow_factory().read_only() as uow:
         peers = uow.peers.list()
         points = uow.contact_points.list()
     primary, backup = who_is_on_duty(runtime.uow_factory(), at=now)

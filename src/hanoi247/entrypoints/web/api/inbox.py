@@ -17,6 +17,8 @@ from hanoi247.entrypoints.web.api.routing import ApiRoute, problem_responses
 from hanoi247.entrypoints.web.api.views import Inbox, InboxItem
 from hanoi247.services.queries import inbox_view
 
+MAX_OFFSET = 1_000_000  # bounded: an unbounded int overflows the database's BIGINT
+
 router = APIRouter(route_class=ApiRoute, tags=["inbox"])
 
 
@@ -30,9 +32,9 @@ def inbox(
     user: Caller,
     runtime: Runtime,
     limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> Inbox:
     authorize(user, Permission.CASE_METADATA_READ)
-    with runtime.uow_factory() as uow:
+    with runtime.uow_factory().read_only() as uow:
         items = inbox_view(uow, runtime.clock.now(), limit=limit, offset=offset)
     return Inbox(items=[InboxItem.model_validate(item) for item in items])

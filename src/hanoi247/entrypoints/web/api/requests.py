@@ -154,7 +154,7 @@ def update_request(
 ) -> ActionOutcome:
     authorize_on(runtime, user, Permission.REQUEST_DRAFT, request_id)
     ctx = context_of(runtime)
-    with runtime.uow_factory() as uow:
+    with runtime.uow_factory().read_only() as uow:
         current = load(uow, request_id)
     if current.status is not RequestStatus.DRAFT or current.direction is not Direction.OUTGOING:
         raise ApiProblem(
@@ -201,7 +201,7 @@ def send_request(
 def read_request(request_id: str, user: Caller, runtime: Runtime) -> dict[str, Any]:
     authorize(user, Permission.REQUEST_READ)
     ctx = context_of(runtime)
-    with runtime.uow_factory() as uow:
+    with runtime.uow_factory().read_only() as uow:
         view = queries.request_view(uow, request_id, ctx)
     with runtime.uow_factory() as uow:
         queries.record_read(uow, view, ctx, reader=user.id, channel="api")
@@ -223,7 +223,7 @@ def list_requests(
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> RequestList:
     authorize(user, Permission.CASE_METADATA_READ)
-    with runtime.uow_factory() as uow:
+    with runtime.uow_factory().read_only() as uow:
         found = uow.requests.list(direction=direction, statuses=status or None, limit=limit)
     return RequestList(items=[summary(r) for r in found])
 

@@ -3,7 +3,8 @@
 ``ApiRoute`` is the route class of every API router. Before FastAPI parses anything it
 reads the request body with a cap (``MAX_BODY_BYTES``; a declared ``Content-Length``
 over the cap is refused without reading): an oversized body is answered 413
-``too_large`` and nothing runs. Then the route runs; what it raises becomes RFC 9457
+``too_large`` and nothing runs. Characters no case should hold are refused with 422
+``invalid_text`` (``text_guard.py``). Then the route runs; what it raises becomes RFC 9457
 problem+json:
 
 * ``ApiProblem``: the problem it carries (a route's own 4xx, e.g. ``unknown_field``);
@@ -30,6 +31,7 @@ from starlette.responses import Response
 
 from hanoi247.domain.errors import Hanoi247Error
 from hanoi247.entrypoints.web.api.schemas import ProblemDetails
+from hanoi247.entrypoints.web.api.text_guard import guard_text
 from hanoi247.entrypoints.web.problems import (
     PROBLEM_JSON,
     ProblemResponse,
@@ -89,9 +91,12 @@ class ApiRoute(APIRoute):
         async def run(request: Request) -> Response:
             capped = CappedRequest(request.scope, request.receive)
             try:
-                await capped.body()
+                body = await capped.body()
             except BodyTooLarge:
                 return too_large()
+            refused, capped._body = guard_text(capped, body)  # text_guard.py
+            if refused is not None:
+                return refused
             try:
                 return await handler(capped)
             except ApiProblem as exc:

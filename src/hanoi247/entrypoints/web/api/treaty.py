@@ -29,7 +29,7 @@ InstrumentId = Annotated[str, Query(description="The rule file: uncc or budapest
 
 
 def node_status(runtime: NodeRuntime) -> tuple[list[TreatyAction], StatusSource]:
-    with runtime.uow_factory() as uow:
+    with runtime.uow_factory().read_only() as uow:
         last = uow.treaty_actions.last_import()
         actions = uow.treaty_actions.list() if last is not None else []
     if last is not None:

@@ -30,6 +30,7 @@ from fastapi import Depends
 from starlette.requests import Request
 
 from hanoi247.domain.accounts import Permission, User
+from hanoi247.domain.text import text_fault
 from hanoi247.entrypoints import i18n
 from hanoi247.entrypoints.web.csrf import submitted_token, tokens_match
 from hanoi247.entrypoints.web.sessions import LANG_COOKIE, SESSION_COOKIE, resume_session
@@ -120,6 +121,13 @@ class NotFound(PageError):
     status = 404
 
 
+class TextRefused(PageError):
+    """A form field holds a lone surrogate, a NUL or control character, or a
+    bidirectional override or isolate (``domain.text``): refused before any route runs."""
+
+    status = 422
+
+
 class BadRequest(PageError):
     """A form no page of ours sends (a forged or garbled request)."""
 
@@ -203,10 +211,18 @@ def signed_in(request: Request) -> Viewer:
     return viewer
 
 
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
 async def posted(request: Request, viewer: Annotated[Viewer, Depends(signed_in)]) -> Viewer:
     """``signed_in``, and the request carries the session's CSRF token (else 403)."""
     if not tokens_match(viewer.session.csrf_token, await submitted_token(request)):
         raise CsrfRejected("csrf")
+    if request.headers.get("content-type", "").startswith(FORM_TYPES):
+        form = await request.form()  # cached by Starlette: the route reads the same form
+        for name, value in form.multi_items():
+            if text_fault(name) or (isinstance(value, str) and text_fault(value)):
+                raise TextRefused(name)
     return viewer
 
 

@@ -26,12 +26,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
-from hanoi247.domain.errors import Hanoi247Error
+from hanoi247.domain.errors import ErrorCode, Hanoi247Error
 from hanoi247.entrypoints import i18n
 from hanoi247.entrypoints.web.pages.desk import (
     CsrfRejected,
     LoginRequired,
     PageError,
+    TextRefused,
     Viewer,
     choose_language,
 )
@@ -103,7 +104,8 @@ def install_error_pages(app: FastAPI) -> None:
                 return Response(status_code=401, headers={"HX-Redirect": target})
             return RedirectResponse(target, status_code=303)
         reason = "csrf" if isinstance(exc, CsrfRejected) else ""
-        return await error_page(request, exc.status, reason=reason)
+        code = ErrorCode.INVALID_TEXT.value if isinstance(exc, TextRefused) else ""
+        return await error_page(request, exc.status, reason=reason, code=code)
 
     async def on_http(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)

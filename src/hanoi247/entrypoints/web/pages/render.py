@@ -31,6 +31,7 @@ from starlette.routing import Match
 
 from hanoi247.domain.accounts import Permission, Role, User
 from hanoi247.entrypoints import i18n
+from hanoi247.entrypoints.visible import shown
 from hanoi247.entrypoints.web.csrf import ANONYMOUS_CSRF_COOKIE, CSRF_HEADER, new_csrf_token
 from hanoi247.entrypoints.web.pages.desk import Viewer, choose_language, desk_of
 from hanoi247.entrypoints.web.pages.labels import LABELS
@@ -66,6 +67,7 @@ def make_templates() -> jinja2.Environment:
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=True,
+        finalize=shown,  # refused characters from a peer print as visible marks
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,

@@ -3,9 +3,13 @@
 * ``GET /login``: one form, user name + password + TOTP code (``?next=`` a path of this
   site to return to). Already signed in: straight to ``next``.
 * ``POST /login``: ``services.accounts.verify_login`` (Argon2id, TOTP once per step,
-  lockout after 5 failures, every attempt audited there). A failure says only "Sign-in
-  failed."; a locked account says until when. Success rotates the session (see
-  ``sessions.py``) and redirects (303) to ``next``.
+  a short lockout after 5 failures, every attempt audited there). A failure says only
+  "Sign-in failed." — the same for an unknown, a disabled and a locked account, so the
+  page reveals neither which accounts exist nor their time zone. The right password with
+  a code just accepted (a double submit) says to wait for the next code. Each client
+  address is throttled (``throttle.py``): past its allowance, 429 with ``Retry-After``
+  before anything is hashed; when every hashing slot is busy, 503 with ``Retry-After``.
+  Success rotates the session (see ``sessions.py``) and redirects (303) to ``next``.
 * ``POST /logout``: ends the session (audited) and returns to ``/login``.
 * ``POST /language``: stores the choice in the session (when signed in) and in the
   ``h247_lang`` cookie, then returns to ``next``.
@@ -15,17 +19,15 @@ WebAuthn (security keys) is not offered yet: TOTP is the second factor.
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated
-from zoneinfo import ZoneInfo
+from typing import Annotated, Any
 
-import babel.dates
 from fastapi import APIRouter, Depends, Form, Query
+from markupsafe import escape
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from hanoi247.domain.accounts import MAX_PASSWORD_LENGTH
-from hanoi247.domain.errors import AuthenticationFailed
+from hanoi247.domain.errors import AuthenticationFailed, Overloaded, TotpCodeReused
 from hanoi247.entrypoints import i18n
 from hanoi247.entrypoints.web.csrf import (
     ANONYMOUS_CSRF_COOKIE,
@@ -53,41 +55,26 @@ from hanoi247.entrypoints.web.sessions import (
     set_lang_cookie,
     set_session_cookie,
 )
+from hanoi247.entrypoints.web.throttle import client_of, throttles_of
 from hanoi247.services.accounts import verify_login
 
 router = APIRouter(include_in_schema=False)
+NO_STORE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 MAX_USERNAME = 64
 MAX_CODE = 16
 
 
-def _when(moment: datetime, now: datetime, lang: str, zone: str) -> str:
-    """ "14:30 (GMT+07:00)", with the date too when it is not today in ``zone``."""
-    local, today = moment.astimezone(ZoneInfo(zone)), now.astimezone(ZoneInfo(zone))
-    offset = babel.dates.get_timezone_gmt(local, width="long", locale=lang)
-    if local.date() != today.date():
-        return i18n.format_datetime(moment, lang, zone, width="short")
-    return f"{babel.dates.format_time(local, 'short', locale=lang)} ({offset})"
-
-
-def _failure(request: Request, username: str, now: datetime, lang: str) -> str:
-    """What a failed sign-in says: nothing about why, except a lock and its end."""
-    tr = i18n.translator(lang)
-    desk = desk_of(request)
-    if username and len(username) <= MAX_USERNAME:
-        with desk.uow_factory() as uow:
-            user = uow.users.by_username(username)
-        if user is not None and user.active and user.locked_until and user.is_locked(now):
-            until = _when(user.locked_until, now, lang, user.timezone)
-            text = tr.gettext("Account locked until {time}.")
-            return i18n.fill(text, "Account locked until {time}.", time=until)
-    return tr.gettext("Sign-in failed.")
-
-
 def _login_page(
-    request: Request, *, next_path: str, username: str = "", failure: str = ""
+    request: Request,
+    *,
+    next_path: str,
+    username: str = "",
+    failure: str = "",
+    status: int = 200,
+    retry_after: int | None = None,
 ) -> Response:
     lang = choose_language(request, session_lang=None, user=None)
-    return render(
+    response = render(
         request,
         "login.html",
         viewer=None,
@@ -97,6 +84,10 @@ def _login_page(
         username=username,
         failure=failure,
     )
+    response.status_code = status
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
+    return response
 
 
 @router.get("/login")
@@ -104,6 +95,36 @@ def login_form(request: Request, next_path: Annotated[str, Query(alias="next")] 
     if current_viewer(request) is not None:
         return RedirectResponse(safe_next(next_path), status_code=303)
     return _login_page(request, next_path=safe_next(next_path, ""))
+
+
+THROTTLED = "Too many sign-in attempts from your address. Wait {seconds} s."
+
+
+def _throttled(lang: str, wait: int) -> str:
+    text = i18n.translator(lang).gettext(
+        "Too many sign-in attempts from your address. Wait {seconds} s."
+    )
+    return i18n.fill(text, THROTTLED, seconds=wait)
+
+
+async def refuse_throttled(request: Request, call_next: Any) -> Response:
+    """HTTP middleware: a ``POST /login`` from a client whose allowance is used up is
+    answered 429 here, on the event loop, before the form is read or a template rendered,
+    so a flood costs the node as little as possible (the route takes the tokens)."""
+    if request.method == "POST" and request.url.path == "/login":
+        throttles = getattr(request.app.state, "throttles", None)
+        if throttles is not None:
+            now = request.app.state.clock.now()
+            wait = throttles.signin.retry_after(client_of(request), now)
+            if wait is not None:
+                lang = choose_language(request, session_lang=None, user=None)
+                text = _throttled(lang, wait)
+                body = f'<!doctype html><html lang="{lang}"><title>429</title><p>{escape(text)}</p>'
+                return HTMLResponse(
+                    body, status_code=429, headers={"Retry-After": str(wait), **NO_STORE}
+                )
+    response: Response = await call_next(request)
+    return response
 
 
 @router.post("/login")
@@ -120,6 +141,16 @@ def login(
     desk = desk_of(request)
     now = desk.clock.now()
     username = username.strip().lower()
+    tr = i18n.translator(choose_language(request, session_lang=None, user=None))
+    again = safe_next(next_path, "")
+    shown = username[:MAX_USERNAME]
+    throttle, client = throttles_of(request).signin, client_of(request)
+    wait = throttle.take(client, now)
+    if wait is not None:
+        failure = _throttled(choose_language(request, session_lang=None, user=None), wait)
+        return _login_page(
+            request, next_path=again, username=shown, failure=failure, status=429, retry_after=wait
+        )
     try:
         if len(username) > MAX_USERNAME or len(password) > MAX_PASSWORD_LENGTH:
             raise AuthenticationFailed()  # cannot be right; not worth hashing
@@ -131,14 +162,23 @@ def login(
             totp_code=totp.strip()[:MAX_CODE] or None,
             now=now,
         )
+    except TotpCodeReused:
+        failure = tr.gettext("This code was just used; wait for the next one.")
+        return _login_page(request, next_path=again, username=shown, failure=failure)
     except AuthenticationFailed:
-        lang = choose_language(request, session_lang=None, user=None)
+        failure = tr.gettext("Sign-in failed.")
+        return _login_page(request, next_path=again, username=shown, failure=failure)
+    except Overloaded as busy:
+        failure = tr.gettext("The node is busy. Try again in a few seconds.")
         return _login_page(
             request,
-            next_path=safe_next(next_path, ""),
-            username=username[:MAX_USERNAME],
-            failure=_failure(request, username, now, lang),
+            next_path=again,
+            username=shown,
+            failure=failure,
+            status=503,
+            retry_after=busy.retry_after,
         )
+    throttle.give_back(client, now)
     chosen = request.cookies.get(LANG_COOKIE)
     opened = open_session(
         desk.uow_factory(),

@@ -17,12 +17,14 @@
     │   ├── NoPinnedPeer            no active pinned node serves the other State
     │   ├── NoLegalBasis            (a NotInForce) nothing to send a request on
     │   ├── ActionNotAllowed        the wrong desk, kind or actor for an action
-    │   └── MessageRejected         a peer's message body that cannot be applied
+    │   ├── MessageRejected         a peer's message body that cannot be applied
+    │   └── EvidenceRejected        an evidence file, name or chunk that cannot be accepted
     └── AdapterError                the outside world
         ├── PeerUnreachable
         ├── SignatureInvalid
         ├── IntegrityError
-        └── ConfigurationError
+        ├── ConfigurationError
+        └── StorageFailed           the evidence store cannot write or read (disk full, S3 down)
 
 The domain returns *codes* (``ErrorCode``) plus structured details; the edges
 (CLI, web) turn them into text in the user's language.
@@ -70,6 +72,7 @@ class ErrorCode(enum.StrEnum):
     WRONG_KIND = "wrong_kind"
     NOT_A_PERSON = "not_a_person"
     MESSAGE_REJECTED = "message_rejected"
+    EVIDENCE_REJECTED = "evidence_rejected"
 
 
 class Severity(enum.StrEnum):
@@ -242,6 +245,16 @@ class MessageRejected(DomainError):
         super().__init__(f"message rejected: {reason}")
 
 
+class EvidenceRejected(DomainError):
+    """An evidence file that cannot be accepted; ``reason`` is a code, ``hint`` what to do."""
+
+    code = ErrorCode.EVIDENCE_REJECTED
+
+    def __init__(self, reason: str, hint: str) -> None:
+        self.reason, self.hint = reason, hint
+        super().__init__(f"evidence rejected ({reason}): {hint}")
+
+
 class AdapterError(Hanoi247Error):
     """Something outside the domain failed: a peer, a signature, storage, configuration."""
 
@@ -260,3 +273,7 @@ class IntegrityError(AdapterError):
 
 class ConfigurationError(AdapterError):
     pass
+
+
+class StorageFailed(AdapterError):
+    """The evidence store failed; nothing partial was kept. The message says what to do."""

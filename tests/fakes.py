@@ -16,6 +16,7 @@ from typing import Self
 
 from fakes_accounts import FakeApiTokenRepository, FakeOnCallRepository, FakeUserRepository
 from fakes_directory import FakeContactPointRepository
+from fakes_evidence import FakeEvidenceRepository
 from fakes_federation import FakeInbox, FakeOutbox, FakePeerRepository
 from fakes_notifications import FakeNotificationOutbox
 from fakes_web import FakeWebSessionRepository
@@ -137,6 +138,7 @@ class FakeUnitOfWork:
         "web_sessions",
         "notifications",
         "contact_points",
+        "evidence",
     )
 
     def __init__(self) -> None:
@@ -155,6 +157,7 @@ class FakeUnitOfWork:
         self.web_sessions = FakeWebSessionRepository(self)
         self.notifications = FakeNotificationOutbox()
         self.contact_points = FakeContactPointRepository()
+        self.evidence = FakeEvidenceRepository()
         self.committed = 0
         self._snapshot: dict[str, object] | None = None
 

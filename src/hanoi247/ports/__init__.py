@@ -19,6 +19,13 @@ from hanoi247.ports.audit import AuditLog
 from hanoi247.ports.channels import NotificationChannel, Notifier
 from hanoi247.ports.clock import Clock
 from hanoi247.ports.directory import ContactPointRepository
+from hanoi247.ports.evidence import (
+    BlobWriter,
+    EvidenceCipher,
+    EvidenceRepository,
+    EvidenceStore,
+    Sealed,
+)
 from hanoi247.ports.federation import Inbox, Outbox, PeerRepository
 from hanoi247.ports.notifications import NotificationOutbox, NotificationStatus, StoredNotification
 from hanoi247.ports.treaty import StatusImport, TreatyActionRepository
@@ -36,10 +43,14 @@ from hanoi247.ports.workflow import (
 __all__ = [
     "ApiTokenRepository",
     "AuditLog",
+    "BlobWriter",
     "Authenticator",
     "Clock",
     "ContactPointRepository",
     "DeadlineRepository",
+    "EvidenceCipher",
+    "EvidenceRepository",
+    "EvidenceStore",
     "Inbox",
     "InboxRow",
     "NationalProvisionRepository",
@@ -52,6 +63,7 @@ __all__ = [
     "Outbox",
     "PeerRepository",
     "ReferenceCounter",
+    "Sealed",
     "RequestRepository",
     "StatusImport",
     "StoredNotification",

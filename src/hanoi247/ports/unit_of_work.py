@@ -8,6 +8,7 @@ from typing import Protocol, Self
 from hanoi247.ports.accounts import ApiTokenRepository, OnCallRepository, UserRepository
 from hanoi247.ports.audit import AuditLog
 from hanoi247.ports.directory import ContactPointRepository
+from hanoi247.ports.evidence import EvidenceRepository
 from hanoi247.ports.federation import Inbox, Outbox, PeerRepository
 from hanoi247.ports.notifications import NotificationOutbox
 from hanoi247.ports.treaty import TreatyActionRepository
@@ -70,6 +71,9 @@ class UnitOfWork(Protocol):
 
     @property
     def contact_points(self) -> ContactPointRepository: ...
+
+    @property
+    def evidence(self) -> EvidenceRepository: ...
 
     def __enter__(self) -> Self: ...
 

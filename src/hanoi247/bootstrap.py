@@ -23,6 +23,7 @@ from hanoi247.adapters.clocks_worker import DeadlineWorker
 from hanoi247.adapters.db.engine import make_engine
 from hanoi247.adapters.db.migrate import upgrade
 from hanoi247.adapters.db.uow import SqlUnitOfWork, make_uow_factory
+from hanoi247.adapters.federation.node import KEYS_DIR, PREVIOUS_KEYS_DIR
 from hanoi247.adapters.federation.node import LocalNode, load_local_node
 from hanoi247.adapters.federation.receiver import InboxReceiver
 from hanoi247.adapters.federation.rotation import register_rotation_handler
@@ -35,9 +36,10 @@ from hanoi247.domain.depositary import StatusFile
 from hanoi247.domain.errors import ConfigurationError
 from hanoi247.domain.federation import MessageType, OutboxEntry
 from hanoi247.domain.treaty import TreatyAction
-from hanoi247.ports import Authenticator, Clock, StatusImport, UnitOfWork
+from hanoi247.ports import Authenticator, Clock, EvidenceStore, StatusImport, UnitOfWork
 from hanoi247.services.context import Context, Outcome
 from hanoi247.services.escalation import incoming_observer
+from hanoi247.services.evidence import EvidenceDesk
 from hanoi247.services.federation import IncomingDispatcher, default_dispatcher
 from hanoi247.services.incoming import apply_receipt, register_incoming
 from hanoi247.services.messagebus import MessageBus
@@ -255,3 +257,56 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> NodeRunt
 def make_authenticator(settings: Settings) -> Authenticator:
     """Password hashing (Argon2id) and TOTP, with the parameters the environment allows."""
     return Argon2Authenticator(argon2_parameters(settings.environment, os.environ))
+
+
+def evidence_store(settings: Settings) -> EvidenceStore:
+    """S3 when ``HANOI247_EVIDENCE_S3_ENDPOINT`` is set, else ``DATA_DIR/evidence``."""
+    if settings.evidence_s3_endpoint:
+        from hanoi247.adapters.storage.s3 import S3EvidenceStore, S3Location
+
+        if not settings.evidence_s3_access_key or not settings.evidence_s3_secret_key:
+            raise ConfigurationError(
+                "HANOI247_EVIDENCE_S3_ENDPOINT is set but its ACCESS_KEY or SECRET_KEY is not; "
+                "set HANOI247_EVIDENCE_S3_ACCESS_KEY and HANOI247_EVIDENCE_S3_SECRET_KEY"
+            )
+        return S3EvidenceStore(
+            S3Location(
+                endpoint_url=settings.evidence_s3_endpoint,
+                bucket=settings.evidence_s3_bucket,
+                access_key=settings.evidence_s3_access_key,
+                secret_key=settings.evidence_s3_secret_key,
+                region=settings.evidence_s3_region,
+            )
+        )
+    from hanoi247.adapters.storage.filesystem import FilesystemEvidenceStore
+
+    store = FilesystemEvidenceStore(settings.data_dir / "evidence")
+    store.sweep_incoming()  # .part files a crash left behind: ciphertext, never complete
+    return store
+
+
+def evidence_key_dirs(data_dir: Path) -> list[Path]:
+    """Where the node's age identities are: keys/, then keys/previous/<n>/ newest first."""
+    keys = data_dir / KEYS_DIR
+    previous = keys / PREVIOUS_KEYS_DIR
+    older = sorted((p for p in previous.iterdir() if p.is_dir()), reverse=True) if previous.is_dir() else []
+    return [keys, *older]
+
+
+def evidence_desk(
+    settings: Settings,
+    db: Database,
+    *,
+    node_id: str,
+    clock: Clock | None = None,
+    store: EvidenceStore | None = None,
+) -> EvidenceDesk:
+    from hanoi247.adapters.crypto.age_files import AgeEvidenceCipher
+
+    return EvidenceDesk(
+        uow=db.uow_factory,
+        store=store or evidence_store(settings),
+        cipher=AgeEvidenceCipher(evidence_key_dirs(settings.data_dir)),
+        clock=clock or SystemClock(),
+        node_id=node_id,
+    )

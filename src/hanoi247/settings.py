@@ -48,6 +48,12 @@ class Settings:
     notify_max_attempts: int = 10  # delivery rounds with a failing channel before "failed"
     # The desk's clocks (rules/uncc.toml [clocks] keys), e.g. acknowledge_urgent_minutes.
     clock_overrides: Mapping[str, object] = field(default_factory=dict)
+    # Evidence store: the filesystem in DATA_DIR/evidence unless an S3 endpoint is set.
+    evidence_s3_endpoint: str = ""
+    evidence_s3_bucket: str = "hanoi247-evidence"
+    evidence_s3_access_key: str = ""
+    evidence_s3_secret_key: str = field(default="", repr=False)
+    evidence_s3_region: str = "us-east-1"
 
     @classmethod
     def from_env(
@@ -85,6 +91,11 @@ class Settings:
             deadline_poll_seconds=_float(env, "HANOI247_DEADLINE_POLL_SECONDS", 15.0),
             notify_max_attempts=_int(env, "HANOI247_NOTIFY_MAX_ATTEMPTS", 10),
             clock_overrides=_clock_overrides(env),
+            evidence_s3_endpoint=env.get("HANOI247_EVIDENCE_S3_ENDPOINT", ""),
+            evidence_s3_bucket=env.get("HANOI247_EVIDENCE_S3_BUCKET", "hanoi247-evidence"),
+            evidence_s3_access_key=env.get("HANOI247_EVIDENCE_S3_ACCESS_KEY", ""),
+            evidence_s3_secret_key=env.get("HANOI247_EVIDENCE_S3_SECRET_KEY", ""),
+            evidence_s3_region=env.get("HANOI247_EVIDENCE_S3_REGION", "us-east-1"),
         )
         return settings
 

@@ -18,6 +18,7 @@ from hanoi247.domain.errors import Hanoi247Error, Severity, StatusDataError
 from hanoi247.entrypoints.cli_accounts import oncall_app, user_app
 from hanoi247.entrypoints.cli_common import DataDirOption, emit, fail
 from hanoi247.entrypoints.cli_directory import directory_app
+from hanoi247.entrypoints.cli_evidence import evidence_app
 from hanoi247.entrypoints.cli_node import (
     drill_app,
     init_command,
@@ -54,6 +55,7 @@ app.add_typer(node_app, name="node")
 app.add_typer(peer_app, name="peer")
 app.add_typer(drill_app, name="drill")
 app.add_typer(directory_app, name="directory")
+app.add_typer(evidence_app, name="evidence")
 app.command("init")(init_command)
 app.command("serve")(serve_command)
 app.command("demo")(demo_command)

@@ -23,7 +23,7 @@ from typing import BinaryIO, Final
 
 import pyrage
 
-from hanoi247.domain.errors import ConfigurationError, IntegrityError, StorageFailed
+from hanoi247.domain.errors import ConfigurationError, EvidenceRejected, IntegrityError
 from hanoi247.domain.evidence import CHUNK_SIZE
 from hanoi247.domain.media_types import SNIFF_BYTES, sniff_media_type
 from hanoi247.ports.evidence import BlobWriter, EvidenceStore, ProgressCallback, Sealed
@@ -87,6 +87,20 @@ def check_recipient(recipient: str) -> str:
     return recipient
 
 
+def _parse_recipients(recipients: Sequence[str]) -> list[object]:
+    parsed = []
+    for recipient in recipients:
+        try:
+            parsed.append(pyrage.x25519.Recipient.from_str(check_recipient(recipient)))
+        except ValueError:
+            raise EvidenceRejected(
+                "bad_recipient", f"{recipient[:24]!r} is not an age recipient (age1…); check it"
+            ) from None
+    if not parsed:
+        raise EvidenceRejected("no_recipient", "give at least one age recipient (age1…)")
+    return parsed
+
+
 class AgeEvidenceCipher:
     """``EvidenceCipher`` over pyrage, holding this node's identities (current first)."""
 
@@ -112,9 +126,7 @@ class AgeEvidenceCipher:
         *,
         progress: ProgressCallback | None = None,
     ) -> Sealed:
-        parsed = [pyrage.x25519.Recipient.from_str(check_recipient(r)) for r in recipients]
-        if not parsed:
-            raise ValueError("evidence needs at least one recipient")
+        parsed = _parse_recipients(recipients)
         reader = _MeasuringReader(source, progress)
         with _ChunkHashingSink(store.writer()) as sink:
             try:
@@ -151,7 +163,7 @@ class AgeEvidenceCipher:
     def reseal(
         self, blob: BinaryIO, sink: BinaryIO, recipients: Sequence[str], *, expected_sha256: str
     ) -> int:
-        parsed = [pyrage.x25519.Recipient.from_str(check_recipient(r)) for r in recipients]
+        parsed = _parse_recipients(recipients)
         read_fd, write_fd = os.pipe()  # plaintext crosses a kernel pipe, never a file
         failure: list[BaseException] = []
 
@@ -190,13 +202,20 @@ class _MeasuringReader:
         self.size = 0
         self.head = bytearray()
         self.error: BaseException | None = None
+        self._left = b""
 
     def read(self, n: int = -1) -> bytes:
-        try:
-            data = self._source.read(n if n and n > 0 else _READ_BLOCK)
-        except BaseException as exc:  # noqa: BLE001 - kept so seal() re-raises the real cause
-            self.error = exc
-            raise
+        want = n if n and n > 0 else _READ_BLOCK
+        if self._left:
+            data, self._left = self._left[:want], self._left[want:]
+        else:
+            try:
+                data = self._source.read(want)
+            except BaseException as exc:  # noqa: BLE001 - kept so seal() re-raises the cause
+                self.error = exc
+                raise
+            if len(data) > want:  # a source that returns more than asked: keep the rest
+                data, self._left = data[:want], data[want:]
         if data:
             self.sha256.update(data)
             self.size += len(data)
@@ -293,7 +312,6 @@ class _HashingWriter:
 __all__ = [
     "AGE_IDENTITY_FILE",
     "AgeEvidenceCipher",
-    "StorageFailed",
     "check_recipient",
     "generate_age_identity",
     "load_age_identity",

@@ -19,6 +19,7 @@ from typing import Any
 
 from joserfc.jwk import OKPKey
 
+from hanoi247.adapters.crypto.age_files import AGE_IDENTITY_FILE, generate_age_identity
 from hanoi247.adapters.crypto.keys import (
     ENCRYPTION_ALG,
     ENCRYPTION_KEY_FILE,
@@ -29,6 +30,11 @@ from hanoi247.adapters.crypto.keys import (
     save_node_keys,
 )
 from hanoi247.adapters.federation import receipts, wire
+from hanoi247.adapters.federation.evidence_recipient import (
+    recipient_key,
+    sign_recipient,
+    verify_recipient,
+)
 from hanoi247.adapters.federation.node import (
     KEYS_DIR,
     NODE_FILE,
@@ -104,7 +110,8 @@ def init_node(
         raise ConfigurationError(
             f"{data_dir} already holds a node ({NODE_FILE}); refusing to initialise it again"
         )
-    for leftover in (keys_dir / SIGNING_KEY_FILE, keys_dir / ENCRYPTION_KEY_FILE, database_file):
+    leftovers = (keys_dir / SIGNING_KEY_FILE, keys_dir / ENCRYPTION_KEY_FILE, database_file)
+    for leftover in (*leftovers, keys_dir / AGE_IDENTITY_FILE):
         if leftover is not None and (leftover.exists() or leftover.is_symlink()):
             raise ConfigurationError(
                 f"{leftover} exists but {data_dir} holds no {NODE_FILE}; "
@@ -126,6 +133,8 @@ def init_node(
         keys = generate_node_keys()
         save_node_keys(keys, keys_dir)
         undo += [(keys_dir / f).unlink for f in (SIGNING_KEY_FILE, ENCRYPTION_KEY_FILE)]
+        age_recipient = generate_age_identity(keys_dir)
+        undo.append((keys_dir / AGE_IDENTITY_FILE).unlink)
         if database_file is not None:
             undo.append(lambda: _remove_sqlite(database_file))
         _create_database(settings, identity, signing_kid=keys.signing_kid, by=by, at=at)
@@ -138,7 +147,7 @@ def init_node(
     except BaseException:
         _run(undo)
         raise
-    local = LocalNode(identity=identity, keys=keys, data_dir=data_dir)
+    local = LocalNode(identity=identity, keys=keys, data_dir=data_dir, age_recipient=age_recipient)
     card_path = write_card(local)
     return Initialised(local=local, fingerprint=local.card()["fingerprint"], card_path=card_path)
 
@@ -215,6 +224,13 @@ def pin_peer(
         )
     if catalogue is not None:
         catalogue.states.get_state(parsed.identity.state)
+    extra: tuple[PeerKey, ...] = ()
+    if parsed.evidence_recipient is not None:
+        signing = OKPKey.import_key(dict(parsed.signing_jwk))
+        recipient = verify_recipient(
+            parsed.evidence_recipient, node_id=node_id, signing_keys=[signing]
+        )
+        extra = (recipient_key(recipient, at=at),)
     peer = Peer(
         node_id=node_id,
         state=parsed.identity.state,
@@ -226,6 +242,7 @@ def pin_peer(
         keys=(
             _peer_key(parsed.signing_jwk, use="sig", alg=SIGNING_ALG, at=at),
             _peer_key(parsed.encryption_jwk, use="enc", alg=ENCRYPTION_ALG, at=at),
+            *extra,
         ),
     )
     nodes.store_pinned_peer(
@@ -286,6 +303,7 @@ def rotate_keys(
         "overlap_until": wire.format_time(overlap_until),
     }
     keys_dir = data_dir / KEYS_DIR
+    had_age = (keys_dir / AGE_IDENTITY_FILE).exists()
     previous_root = keys_dir / PREVIOUS_KEYS_DIR
     target = previous_root / at.astimezone(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
     files = (SIGNING_KEY_FILE, ENCRYPTION_KEY_FILE)
@@ -298,11 +316,17 @@ def rotate_keys(
         except FileExistsError:
             raise ConfigurationError(f"{target} exists: the keys were rotated at {at}") from None
         undo.append(lambda: _rmdir_if_empty(target))
-        for name in files:
+        for name in (*files, AGE_IDENTITY_FILE) if had_age else files:
             os.rename(keys_dir / name, target / name)
             undo.append(functools.partial(os.rename, target / name, keys_dir / name))
         save_node_keys(new_keys, keys_dir)
         undo += [(keys_dir / name).unlink for name in files]
+        new_recipient = generate_age_identity(keys_dir)
+        undo.append((keys_dir / AGE_IDENTITY_FILE).unlink)
+        # Signed with the old key, like the announcement: what the peers have pinned.
+        body["evidence_recipient"] = sign_recipient(
+            new_recipient, node_id=old.node_id, signing_key=old.keys.signing
+        )
         with uow_factory() as uow:
             told = nodes.announce_keys(
                 uow,

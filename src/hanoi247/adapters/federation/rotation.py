@@ -17,6 +17,7 @@ from datetime import timedelta
 from joserfc.jwk import OKPKey
 
 from hanoi247.adapters.federation import receipts, wire
+from hanoi247.adapters.federation.evidence_recipient import recipient_key, verify_recipient
 from hanoi247.adapters.federation.identity import MAX_OVERLAP, peer_key_from_jwk
 from hanoi247.domain.errors import IntegrityError, SignatureInvalid
 from hanoi247.domain.federation import MessageType
@@ -54,11 +55,11 @@ def handle_keys_rotated(
         raise UnprocessableMessage("keys_rotated_overlap_until") from None
     current = [k for k in peer.keys if k.use == "sig" and k.valid_until is None]
     jwks = None
+    signer = None
     for pinned in current:
         try:
-            jwks = receipts.verify_key_announcement(
-                token, old_public_signing_key=OKPKey.import_key(dict(pinned.jwk))
-            )
+            signer = OKPKey.import_key(dict(pinned.jwk))
+            jwks = receipts.verify_key_announcement(token, old_public_signing_key=signer)
             break
         except SignatureInvalid:
             continue
@@ -70,6 +71,15 @@ def handle_keys_rotated(
         announced = [peer_key_from_jwk(jwk, at=at) for jwk in jwks["keys"]]
     except (KeyError, ValueError):
         raise UnprocessableMessage("keys_rotated_bad_keys") from None
+    age_token = message.body.get("evidence_recipient")
+    if age_token is not None:  # absent from nodes older than evidence (issue 9)
+        if not isinstance(age_token, str) or signer is None:
+            raise UnprocessableMessage("keys_rotated_body")
+        try:
+            recipient = verify_recipient(age_token, node_id=peer.node_id, signing_keys=[signer])
+        except (SignatureInvalid, IntegrityError):
+            raise UnprocessableMessage("keys_rotated_bad_evidence_recipient") from None
+        announced.append(recipient_key(recipient, at=at))
     retired = {k.kid for k in peer.keys if k.valid_until is not None}
     if any(k.kid in retired for k in announced):
         raise UnprocessableMessage("keys_rotated_retired_key")

@@ -211,7 +211,7 @@ class S3EvidenceStore:
             raise _failed(exc, self.bucket) from None
         except BotoCoreError as exc:
             raise _failed(exc, self.bucket) from None
-        return io.BufferedReader(_BodyReader(answer["Body"]), buffer_size=1024 * 1024)  # type: ignore[return-value]
+        return io.BufferedReader(_BodyReader(answer["Body"]), buffer_size=1024 * 1024)
 
     def read_range(self, blob_id: str, offset: int, length: int) -> bytes:
         if offset < 0 or length < 0:

@@ -105,8 +105,7 @@ class FakeEvidenceRepository:
 
     def blob_in_use(self, blob_id: str) -> bool:
         return any(
-            i.blob_id == blob_id and i.status is not ItemStatus.DELETED
-            for i in self.items.values()
+            i.blob_id == blob_id and i.status is not ItemStatus.DELETED for i in self.items.values()
         )
 
     def record(self, event: CustodyEvent) -> None:

@@ -60,8 +60,12 @@ def _ready(server: S3Server) -> bool:
         aws_access_key_id=server.access_key,
         aws_secret_access_key=server.secret_key,
         region_name="us-east-1",
-        config=Config(s3={"addressing_style": "path"}, connect_timeout=1, read_timeout=3,
-                      retries={"max_attempts": 1}),
+        config=Config(
+            s3={"addressing_style": "path"},
+            connect_timeout=1,
+            read_timeout=3,
+            retries={"max_attempts": 1},
+        ),
     )
     try:
         client.list_buckets()
@@ -76,24 +80,44 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
     (root / "logs").mkdir()
     access, secret = secrets.token_hex(10), secrets.token_hex(20)
     config = root / "s3.json"
-    config.write_text(json.dumps({"identities": [{
-        "name": "admin",
-        "credentials": [{"accessKey": access, "secretKey": secret}],
-        "actions": ["Admin", "Read", "List", "Tagging", "Write"],
-    }]}))
+    config.write_text(
+        json.dumps(
+            {
+                "identities": [
+                    {
+                        "name": "admin",
+                        "credentials": [{"accessKey": access, "secretKey": secret}],
+                        "actions": ["Admin", "Read", "List", "Tagging", "Write"],
+                    }
+                ]
+            }
+        )
+    )
     ports = {name: _free_port() for name in ("s3", "master", "filer", "volume", "admin")}
     command = [
-        _weed(), f"-logdir={root / 'logs'}", "mini", f"-dir={root / 'data'}",
-        "-ip=127.0.0.1", "-ip.bind=127.0.0.1", "-master.telemetry=false", "-admin.ui=false",
-        "-webdav=false", "-s3.port.iceberg=0", "-s3.port.lance=0", f"-s3.config={config}",
-        f"-s3.port={ports['s3']}", f"-master.port={ports['master']}",
-        f"-filer.port={ports['filer']}", f"-volume.port={ports['volume']}",
+        _weed(),
+        f"-logdir={root / 'logs'}",
+        "mini",
+        f"-dir={root / 'data'}",
+        "-ip=127.0.0.1",
+        "-ip.bind=127.0.0.1",
+        "-master.telemetry=false",
+        "-admin.ui=false",
+        "-webdav=false",
+        "-s3.port.iceberg=0",
+        "-s3.port.lance=0",
+        f"-s3.config={config}",
+        f"-s3.port={ports['s3']}",
+        f"-master.port={ports['master']}",
+        f"-filer.port={ports['filer']}",
+        f"-volume.port={ports['volume']}",
         f"-admin.port={ports['admin']}",
     ]
     (root / "data").mkdir()
     out = (root / "logs" / "stdout.log").open("wb")
-    process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT,
-                               start_new_session=True)
+    process = subprocess.Popen(
+        command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+    )
     server = S3Server(f"http://127.0.0.1:{ports['s3']}", access, secret, root / "logs")
     try:
         deadline = time.monotonic() + 60

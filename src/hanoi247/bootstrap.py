@@ -23,8 +23,12 @@ from hanoi247.adapters.clocks_worker import DeadlineWorker
 from hanoi247.adapters.db.engine import make_engine
 from hanoi247.adapters.db.migrate import upgrade
 from hanoi247.adapters.db.uow import SqlUnitOfWork, make_uow_factory
-from hanoi247.adapters.federation.node import KEYS_DIR, PREVIOUS_KEYS_DIR
-from hanoi247.adapters.federation.node import LocalNode, load_local_node
+from hanoi247.adapters.federation.node import (
+    KEYS_DIR,
+    PREVIOUS_KEYS_DIR,
+    LocalNode,
+    load_local_node,
+)
 from hanoi247.adapters.federation.receiver import InboxReceiver
 from hanoi247.adapters.federation.rotation import register_rotation_handler
 from hanoi247.adapters.federation.sender import OutboxSender
@@ -289,7 +293,11 @@ def evidence_key_dirs(data_dir: Path) -> list[Path]:
     """Where the node's age identities are: keys/, then keys/previous/<n>/ newest first."""
     keys = data_dir / KEYS_DIR
     previous = keys / PREVIOUS_KEYS_DIR
-    older = sorted((p for p in previous.iterdir() if p.is_dir()), reverse=True) if previous.is_dir() else []
+    older = (
+        sorted((p for p in previous.iterdir() if p.is_dir()), reverse=True)
+        if previous.is_dir()
+        else []
+    )
     return [keys, *older]
 
 

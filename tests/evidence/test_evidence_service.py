@@ -52,7 +52,10 @@ def test_add_measures_hash_size_and_sniffed_type_in_one_pass(
 
     with desk(node, clock) as d:
         item = ev.add_evidence(
-            d, ref=node.reference, file_name="ransom note.txt", source=CountingSource(data),
+            d,
+            ref=node.reference,
+            file_name="ransom note.txt",
+            source=CountingSource(data),
             actor="officer-1",
         )
     assert sum(reads) == len(data)  # every byte read exactly once
@@ -65,7 +68,10 @@ def test_add_measures_hash_size_and_sniffed_type_in_one_pass(
 def test_no_plaintext_byte_reaches_the_disk(node: EvidenceNode, clock: FakeClock) -> None:
     with desk(node, clock) as d:
         ev.add_evidence(
-            d, ref=node.reference, file_name="a.bin", source=io.BytesIO(_plaintext()),
+            d,
+            ref=node.reference,
+            file_name="a.bin",
+            source=io.BytesIO(_plaintext()),
             actor="officer-1",
         )
     for path in node.data_dir.rglob("*"):
@@ -94,7 +100,10 @@ def test_open_decrypts_checks_and_records_custody_and_audit(
 def test_flipped_byte_in_storage_is_detected_on_open(node: EvidenceNode, clock: FakeClock) -> None:
     with desk(node, clock) as d:
         item = ev.add_evidence(
-            d, ref=node.reference, file_name="a.bin", source=io.BytesIO(_plaintext(200_000)),
+            d,
+            ref=node.reference,
+            file_name="a.bin",
+            source=io.BytesIO(_plaintext(200_000)),
             actor="officer-1",
         )
         path = d.store.path_for(item.blob_id)  # type: ignore[attr-defined]
@@ -121,7 +130,10 @@ def test_bad_file_names_are_refused_before_any_byte_is_stored(
     with desk(node, clock) as d:
         with pytest.raises(EvidenceRejected) as caught:
             ev.add_evidence(
-                d, ref=node.reference, file_name=name, source=io.BytesIO(b"data"),
+                d,
+                ref=node.reference,
+                file_name=name,
+                source=io.BytesIO(b"data"),
                 actor="officer-1",
             )
         assert caught.value.reason == reason
@@ -166,10 +178,15 @@ def test_full_store_is_a_clear_error_and_records_nothing(
     assert db is not None
     full = FakeEvidenceStore(capacity=100_000)
     try:
-        d = evidence_desk(settings(node.data_dir), db, node_id=node.node_id, clock=clock, store=full)
+        d = evidence_desk(
+            settings(node.data_dir), db, node_id=node.node_id, clock=clock, store=full
+        )
         with pytest.raises(StorageFailed, match="full"):
             ev.add_evidence(
-                d, ref=node.reference, file_name="big", source=io.BytesIO(b"y" * 500_000),
+                d,
+                ref=node.reference,
+                file_name="big",
+                source=io.BytesIO(b"y" * 500_000),
                 actor="officer-1",
             )
         assert full.blobs == {}
@@ -194,5 +211,6 @@ def test_delete_under_retention_removes_ciphertext_and_keeps_custody(
         with d.uow() as uow:
             events: list[Any] = uow.evidence.custody(item.item_id)
     assert [(e.action, e.detail) for e in events][-1] == (
-        CustodyAction.DELETED, "retention_expired"
+        CustodyAction.DELETED,
+        "retention_expired",
     )

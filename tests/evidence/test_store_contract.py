@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
+from fakes_evidence import FakeEvidenceStore
 from hanoi247.adapters.storage.filesystem import FilesystemEvidenceStore
 from hanoi247.adapters.storage.s3 import PART_SIZE, S3EvidenceStore
 from hanoi247.domain.errors import StorageFailed
-from fakes_evidence import FakeEvidenceStore
 from s3_server import S3Server
 
 STORES = ["fake", "filesystem", "s3"]

@@ -201,7 +201,9 @@ def parse_manifest_entry(data: Mapping[str, Any]) -> ManifestEntry:
             chunk_sha256=tuple(check_hex(h, "chunk_sha256") for h in data["chunk_sha256"]),
         )
     except (KeyError, TypeError, ValueError) as exc:
-        raise EvidenceRejected("manifest_entry", f"the manifest entry is malformed ({exc})") from None
+        raise EvidenceRejected(
+            "manifest_entry", f"the manifest entry is malformed ({exc})"
+        ) from None
     if entry.chunk_size <= 0 or len(entry.chunk_sha256) != chunk_count(
         entry.stored_size, entry.chunk_size
     ):

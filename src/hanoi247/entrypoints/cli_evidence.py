@@ -92,13 +92,17 @@ def add_command(
     data_dir: DataDirOption = None,
 ) -> None:
     """Hash, sniff and encrypt each FILE in one pass; record it on the request."""
-    from hanoi247.services.evidence import add_evidence
+    from hanoi247.domain.evidence import check_file_name
+    from hanoi247.services.evidence import add_evidence, list_evidence
 
     collected = _aware(collected_at, "--collected-at") if collected_at else None
     for file in files:
         if not file.is_file():
             fail(f"{file}: no such file")
+        check_file_name(file.name)
     added = []
+    with _desk(data_dir) as desk:
+        list_evidence(desk, ref)  # an unknown request fails before any progress is drawn
     with _desk(data_dir) as desk, _progress() as progress:
         for file in files:
             task = progress.add_task(file.name[:40], total=file.stat().st_size)

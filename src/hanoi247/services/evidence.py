@@ -55,7 +55,9 @@ def find_request(uow: UnitOfWork, ref: str, *, node_id: str) -> CooperationReque
     return matches[0]
 
 
-def recipients_for(uow: UnitOfWork, request: CooperationRequest, *, own: str, at: datetime) -> list[str]:
+def recipients_for(
+    uow: UnitOfWork, request: CooperationRequest, *, own: str, at: datetime
+) -> list[str]:
     """This node's age recipient and the counterpart node's (current ones, from its card)."""
     recipients = [own]
     peer = uow.peers.get(request.peer_node) if request.peer_node else None

@@ -4,13 +4,15 @@ Each item is a ``uco-observable:File`` with a ``FileFacet`` (name, size) and a
 ``ContentDataFacet`` carrying its SHA-256. Each custody event is a
 ``case-investigation:InvestigativeAction`` (when, performed by which officer or node, on
 which file) whose result is a ``case-investigation:ProvenanceRecord`` naming the exhibit.
-Every node has an IRI under ``urn:hanoi247:<node>:`` so two nodes' exports of the same
-case can be merged without clashes. ``case_validate`` (PyPI ``case-utils``) accepts the
-result; see tests/evidence/test_evidence_export.py.
+Every node has an IRI under ``urn:hanoi247:<node>:`` ending in a name-based UUID (version
+5, as UCO suggests; the items' own UUIDv7 ids are outside the pattern UCO checks), stable
+for the same item and event, so re-exports and two nodes' exports merge without clashes.
+``case_validate`` (PyPI ``case-utils``) accepts the result; see tests/evidence/test_evidence_export.py.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -42,9 +44,10 @@ def case_document(
         graph.append(_file(kb, item))
     actors: dict[str, str] = {}
     for n, event in enumerate(events, start=1):
-        performer = actors.setdefault(event.actor, f"{kb}identity-{len(actors) + 1}")
-        file_iri = f"{kb}file-{event.item_id}"
-        record_iri = f"{kb}provenance-record-{n}"
+        performer = actors.setdefault(event.actor, _iri(kb, "identity", event.actor))
+        file_iri = _iri(kb, "file", event.item_id)
+        key = f"{event.item_id}:{n}:{event.action.value}:{event.at.isoformat()}"
+        record_iri = _iri(kb, "provenance-record", key)
         graph.append(
             {
                 "@id": record_iri,
@@ -56,7 +59,7 @@ def case_document(
         )
         graph.append(
             {
-                "@id": f"{kb}investigative-action-{n}",
+                "@id": _iri(kb, "investigative-action", key),
                 "@type": "case-investigation:InvestigativeAction",
                 "uco-core:name": f"evidence:{event.action.value}",
                 "uco-core:description": _description(event),
@@ -74,30 +77,34 @@ def case_document(
     return {"@context": CONTEXT, "@graph": graph}
 
 
+def _iri(kb: str, kind: str, key: str) -> str:
+    return f"{kb}{kind}-{uuid.uuid5(uuid.NAMESPACE_URL, f'{kb}{kind}:{key}')}"
+
+
 def _description(event: CustodyEvent) -> str:
     text = f"{event.action.value} by {event.actor} at node {event.node_id}; SHA-256 {event.sha256}"
     return f"{text} ({event.detail})" if event.detail else text
 
 
 def _file(kb: str, item: EvidenceItem) -> dict[str, Any]:
-    iri = f"{kb}file-{item.item_id}"
+    iri = _iri(kb, "file", item.item_id)
     return {
         "@id": iri,
         "@type": "uco-observable:File",
         "uco-core:hasFacet": [
             {
-                "@id": f"{iri}-file-facet",
+                "@id": _iri(kb, "file-facet", item.item_id),
                 "@type": "uco-observable:FileFacet",
                 "uco-observable:fileName": item.file_name,
                 "uco-observable:sizeInBytes": {"@type": "xsd:integer", "@value": str(item.size)},
             },
             {
-                "@id": f"{iri}-content-facet",
+                "@id": _iri(kb, "content-data-facet", item.item_id),
                 "@type": "uco-observable:ContentDataFacet",
                 "uco-observable:mimeType": item.media_type,
                 "uco-observable:hash": [
                     {
-                        "@id": f"{iri}-sha256",
+                        "@id": _iri(kb, "hash", item.item_id),
                         "@type": "uco-types:Hash",
                         "uco-types:hashMethod": "SHA256",
                         "uco-types:hashValue": {"@type": "xsd:hexBinary", "@value": item.sha256},

@@ -65,7 +65,9 @@ def export_age(
         raise EvidenceRejected("no_evidence", f"request {request.reference} has no evidence")
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     if any(directory.iterdir()):
-        raise EvidenceRejected("export_not_empty", f"{directory} is not empty; give a new directory")
+        raise EvidenceRejected(
+            "export_not_empty", f"{directory} is not empty; give a new directory"
+        )
     names = _unique_names(accepted)
     for item, name in zip(accepted, names, strict=True):
         final = directory / f"{name}.age"

@@ -211,7 +211,7 @@ class _MeasuringReader:
         else:
             try:
                 data = self._source.read(want)
-            except BaseException as exc:  # noqa: BLE001 - kept so seal() re-raises the cause
+            except BaseException as exc:
                 self.error = exc
                 raise
             if len(data) > want:  # a source that returns more than asked: keep the rest
@@ -250,7 +250,7 @@ class _ChunkHashingSink:
     def write(self, data: bytes) -> int:
         try:
             self._writer.write(data)
-        except BaseException as exc:  # noqa: BLE001 - pyrage wraps it; seal() re-raises it
+        except BaseException as exc:
             self._cause = exc
             raise
         view = memoryview(data)
@@ -295,7 +295,7 @@ class _HashingWriter:
     def write(self, data: bytes) -> int:
         try:
             self._sink.write(data)
-        except BaseException as exc:  # noqa: BLE001 - re-raised by unseal()
+        except BaseException as exc:
             self.error = exc
             raise
         self.sha256.update(data)

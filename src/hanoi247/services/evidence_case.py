@@ -7,7 +7,8 @@ which file) whose result is a ``case-investigation:ProvenanceRecord`` naming the
 Every node has an IRI under ``urn:hanoi247:<node>:`` ending in a name-based UUID (version
 5, as UCO suggests; the items' own UUIDv7 ids are outside the pattern UCO checks), stable
 for the same item and event, so re-exports and two nodes' exports merge without clashes.
-``case_validate`` (PyPI ``case-utils``) accepts the result; see tests/evidence/test_evidence_export.py.
+``case_validate`` (PyPI ``case-utils``) accepts the result: see
+tests/evidence/test_evidence_cli.py.
 """
 
 from __future__ import annotations

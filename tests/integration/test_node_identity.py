@@ -126,6 +126,7 @@ def test_peer_add_with_the_right_fingerprint_pins_both_keys(
     assert {(k.use, k.kid) for k in peer.keys} == {
         ("sig", card["keys"][0]["kid"]),
         ("enc", card["keys"][1]["kid"]),
+        ("age", load_local_node(fr).age_recipient),  # checked against the signing key
     }
     assert tags[-1] == "federation:peer:pinned"
 
@@ -262,6 +263,8 @@ def test_rotation_end_to_end_new_key_at_once_old_key_until_the_overlap_ends(
             old.keys.encryption_kid: clock.now() + WEEK,
             vn_local.keys.signing_kid: None,
             vn_local.keys.encryption_kid: None,
+            old.age_recipient: clock.now() + WEEK,  # evidence recipients rotate with them
+            vn_local.age_recipient: None,
         }
         assert peer.keys_for("enc", clock.now())[0].kid == vn_local.keys.encryption_kid
         for key in (new_sig, old_sig):
@@ -331,7 +334,7 @@ def test_a_rotated_out_key_cannot_announce_keys_of_its_own(
         with node.uow_factory() as uow:
             peer = uow.peers.get(vn_local.node_id)
         assert peer is not None
-        assert len(peer.keys) == 4
+        assert len(peer.keys) == 6  # old and new: signing, encryption, evidence (age)
 
 
 def test_two_rotations_each_announcement_is_sealed_with_the_key_it_replaces(

@@ -103,6 +103,16 @@ class FakeEvidenceRepository:
     def set_status(self, item_id: str, status: ItemStatus) -> None:
         self.items[item_id] = replace(self.items[item_id], status=status)
 
+    def set_received_chunks(self, item_id: str, count: int) -> None:
+        self.items[item_id] = replace(self.items[item_id], received_chunks=count)
+
+    def set_blob(self, item_id: str, blob_id: str) -> None:
+        self.items[item_id] = replace(self.items[item_id], blob_id=blob_id)
+
+    def with_status(self, status: ItemStatus) -> builtins.list[EvidenceItem]:
+        found = [i for i in self.items.values() if i.status is status]
+        return sorted(found, key=lambda i: (i.added_at, i.item_id))
+
     def blob_in_use(self, blob_id: str) -> bool:
         return any(
             i.blob_id == blob_id and i.status is not ItemStatus.DELETED for i in self.items.values()

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
+import httpx
 from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine
 
@@ -34,6 +35,7 @@ from hanoi247.adapters.federation.rotation import register_rotation_handler
 from hanoi247.adapters.federation.sender import OutboxSender
 from hanoi247.adapters.notify.factory import build_alerting
 from hanoi247.adapters.notify.inapp import InAppHub
+from hanoi247.adapters.storage.staging import TransferStaging
 from hanoi247.domain.commands import Command
 from hanoi247.domain.deadlines import load_clocks
 from hanoi247.domain.depositary import StatusFile
@@ -41,9 +43,11 @@ from hanoi247.domain.errors import ConfigurationError
 from hanoi247.domain.federation import MessageType, OutboxEntry
 from hanoi247.domain.treaty import TreatyAction
 from hanoi247.ports import Authenticator, Clock, EvidenceStore, StatusImport, UnitOfWork
+from hanoi247.ports.evidence import ChunkSource
 from hanoi247.services.context import Context, Outcome
 from hanoi247.services.escalation import incoming_observer
 from hanoi247.services.evidence import EvidenceDesk
+from hanoi247.services.evidence_transfer import register_evidence_handlers, serve_chunk
 from hanoi247.services.federation import IncomingDispatcher, default_dispatcher
 from hanoi247.services.incoming import apply_receipt, register_incoming
 from hanoi247.services.messagebus import MessageBus
@@ -161,6 +165,8 @@ class NodeRuntime:
     context: Context | None = None
     hub: InAppHub | None = None  # in-app alerts of this process (``GET /api/v1/events``)
     deadlines: DeadlineWorker | None = None  # deadline clocks and alert delivery
+    evidence: EvidenceDesk | None = None  # None for a node without keys/evidence.age
+    staging: TransferStaging | None = None  # chunks of evidence being received
 
     def handle(self, command: Command) -> Outcome:
         """Run a workflow command in its unit of work; wake the sender if it queued a message."""
@@ -225,6 +231,10 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> NodeRunt
         clocks=load_clocks(catalogue.instrument("uncc"), settings.clock_overrides),
     )
     register_incoming(dispatcher, context)  # request.* messages → the workflow
+    register_evidence_handlers(dispatcher, node_id=local.node_id)  # evidence.* messages
+    desk = None
+    if local.age_recipient is not None:
+        desk = evidence_desk(settings, db, node_id=local.node_id, clock=real_clock)
     dispatcher.observe(incoming_observer(local.identity))  # their alerts, same transaction
     alerting = build_alerting(settings, local=local, uow_factory=db.uow_factory, clock=real_clock)
     receiver.after_commit = alerting.worker.notify  # deliver a new request's alert at once
@@ -255,6 +265,8 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> NodeRunt
         context=context,
         hub=alerting.hub,
         deadlines=alerting.worker,
+        evidence=desk,
+        staging=TransferStaging(settings.data_dir / "evidence" / "transfers"),
     )
 
 
@@ -317,4 +329,33 @@ def evidence_desk(
         cipher=AgeEvidenceCipher(evidence_key_dirs(settings.data_dir)),
         clock=clock or SystemClock(),
         node_id=node_id,
+    )
+
+
+def serve_signed_chunk(
+    runtime: NodeRuntime, authorization: str | None, *, item_id: str, index: int
+) -> bytes:
+    """One evidence chunk for a peer whose signed range request verifies (federation API)."""
+    from hanoi247.adapters.federation.evidence_client import verify_chunk_request
+
+    if runtime.evidence is None:
+        raise ConfigurationError("this node has no evidence key (keys/evidence.age)")
+    with runtime.uow_factory() as uow:
+        requester = verify_chunk_request(
+            authorization,
+            uow=uow,
+            local_node_id=runtime.local.node_id,
+            item_id=item_id,
+            index=index,
+            now=runtime.clock.now(),
+            window=timedelta(seconds=runtime.settings.replay_window_seconds),
+        )
+    return serve_chunk(runtime.evidence, requester=requester, item_id=item_id, index=index)
+
+
+def chunk_source(runtime: NodeRuntime, http: httpx.Client) -> ChunkSource:
+    from hanoi247.adapters.federation.evidence_client import HttpChunkSource
+
+    return HttpChunkSource(
+        local=runtime.local, uow_factory=runtime.uow_factory, clock=runtime.clock, http=http
     )

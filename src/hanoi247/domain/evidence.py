@@ -44,7 +44,7 @@ class CustodyAction(enum.StrEnum):
     COLLECTED = "collected"  # produced by the execution (when the officer says so)
     ADDED = "added"  # streamed in, hashed and encrypted by this node
     SENT = "sent"  # offered to the counterpart node in a signed manifest
-    RECEIVED = "received"  # every chunk arrived here
+    RECEIVED = "received"  # every chunk arrived here (at the sender: the peer confirmed)
     VERIFIED = "verified"  # chunks and whole file match the signed manifest
     REJECTED = "rejected"  # a mismatch: reported back, never kept as evidence
     OPENED = "opened"  # decrypted for an officer
@@ -82,6 +82,7 @@ class EvidenceItem:
     added_by: str
     status: ItemStatus = ItemStatus.STORED
     chunk_hashes: tuple[str, ...] = ()  # SHA-256 of each CHUNK_SIZE slice of ciphertext
+    received_chunks: int = 0  # RECEIVING: chunks checked and kept so far (resume point)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "added_at", require_utc(self.added_at, "added_at"))

@@ -31,6 +31,9 @@ class MessageType(enum.StrEnum):
     DRILL_PING = "drill.ping"
     DRILL_PONG = "drill.pong"
     KEYS_ROTATED = "node.keys_rotated"
+    EVIDENCE_OFFERED = "evidence.offered"  # a signed manifest; chunks are pulled separately
+    EVIDENCE_VERIFIED = "evidence.verified"  # the receiver checked every chunk and the file
+    EVIDENCE_REJECTED = "evidence.rejected"  # a mismatch: the receiver did not keep it
 
 
 class PeerStatus(enum.StrEnum):

@@ -87,14 +87,14 @@ class EvidenceCipher(Protocol):
         """
         ...
 
-    def unseal(self, blob: BinaryIO, sink: BinaryIO, *, expected_sha256: str) -> int:
+    def unseal(self, blob: BinaryIO, sink: ByteSink, *, expected_sha256: str) -> int:
         """Decrypt ``blob`` into ``sink`` with this node's identities, checking the
         plaintext's SHA-256 at the end (``IntegrityError`` if it differs or the ciphertext
         was altered). Returns the plaintext size."""
         ...
 
     def reseal(
-        self, blob: BinaryIO, sink: BinaryIO, recipients: Sequence[str], *, expected_sha256: str
+        self, blob: BinaryIO, sink: ByteSink, recipients: Sequence[str], *, expected_sha256: str
     ) -> int:
         """Decrypt ``blob`` and encrypt it again to ``recipients`` into ``sink``, streaming,
         checking the plaintext SHA-256 on the way (``IntegrityError``)."""
@@ -103,6 +103,36 @@ class EvidenceCipher(Protocol):
     def own_recipient(self) -> str:
         """This node's current age recipient (``age1…``)."""
         ...
+
+
+class ChunkSource(Protocol):
+    """Fetches one ciphertext chunk of an item offered by ``peer_node`` (signed range
+    request, ``adapters/federation/evidence_client.py``). ``PeerUnreachable`` when the
+    peer cannot be reached; the bytes are NOT trusted: the caller checks their hash."""
+
+    def fetch(self, peer_node: str, item_id: str, index: int) -> bytes: ...
+
+
+class StagingArea(Protocol):
+    """Resumable per-item ciphertext files for transfers being received."""
+
+    def length(self, item_id: str) -> int: ...
+
+    def truncate(self, item_id: str, size: int) -> None: ...
+
+    def append(self, item_id: str, data: bytes) -> None: ...
+
+    def open(self, item_id: str) -> BinaryIO: ...
+
+    def discard(self, item_id: str) -> None: ...
+
+
+class ByteSink(Protocol):
+    """Where decrypted or re-encrypted bytes go: a file, a socket, or nowhere."""
+
+    def write(self, data: bytes, /) -> int: ...
+
+    def flush(self) -> None: ...
 
 
 class ProgressCallback(Protocol):
@@ -119,6 +149,14 @@ class EvidenceRepository(Protocol):
     def for_request(self, request_id: str) -> builtins.list[EvidenceItem]: ...
 
     def set_status(self, item_id: str, status: ItemStatus) -> None: ...
+
+    def set_received_chunks(self, item_id: str, count: int) -> None: ...
+
+    def set_blob(self, item_id: str, blob_id: str) -> None: ...
+
+    def with_status(self, status: ItemStatus) -> builtins.list[EvidenceItem]:
+        """Items in ``status``, oldest first (the puller's work list: RECEIVING)."""
+        ...
 
     def blob_in_use(self, blob_id: str) -> bool:
         """Whether any item not deleted still points at ``blob_id``."""

@@ -109,8 +109,10 @@ def add_evidence(
         with desk.uow() as uow:
             uow.evidence.add(item)
             if collected_at is not None:
-                _custody(uow, desk, item, CustodyAction.COLLECTED, actor=actor, at=collected_at)
-            _custody(uow, desk, item, CustodyAction.ADDED, actor=actor, at=at)
+                custody_event(
+                    uow, desk.node_id, item, CustodyAction.COLLECTED, actor=actor, at=collected_at
+                )
+            custody_event(uow, desk.node_id, item, CustodyAction.ADDED, actor=actor, at=at)
             uow.commit()
     except BaseException:
         _forget_blob(desk, sealed.blob_id)
@@ -154,7 +156,7 @@ def record_custody(
     at = desk.clock.now()
     with desk.uow() as uow:
         for item in items:
-            _custody(uow, desk, item, action, actor=actor, at=at, detail=detail)
+            custody_event(uow, desk.node_id, item, action, actor=actor, at=at, detail=detail)
         uow.commit()
 
 
@@ -169,7 +171,9 @@ def delete_evidence(desk: EvidenceDesk, item_id: str, *, actor: str, rule: str) 
         if item.status is ItemStatus.DELETED:
             return item
         uow.evidence.set_status(item.item_id, ItemStatus.DELETED)
-        _custody(uow, desk, item, CustodyAction.DELETED, actor=actor, at=at, detail=rule[:64])
+        custody_event(
+            uow, desk.node_id, item, CustodyAction.DELETED, actor=actor, at=at, detail=rule[:64]
+        )
         in_use = uow.evidence.blob_in_use(item.blob_id)
         uow.commit()
     if not in_use:
@@ -191,9 +195,9 @@ def _accepted(item: EvidenceItem) -> EvidenceItem:
     return item
 
 
-def _custody(
+def custody_event(
     uow: UnitOfWork,
-    desk: EvidenceDesk,
+    node_id: str,
     item: EvidenceItem,
     action: CustodyAction,
     *,
@@ -205,7 +209,7 @@ def _custody(
         item_id=item.item_id,
         action=action,
         actor=actor,
-        node_id=desk.node_id,
+        node_id=node_id,
         at=at,
         sha256=item.sha256,
         detail=detail,
@@ -220,7 +224,7 @@ def _custody(
             "request_id": item.request_id,
             "sha256": item.sha256,
             "size": item.size,
-            "node_id": desk.node_id,
+            "node_id": node_id,
             "detail": detail or None,
         },
     )

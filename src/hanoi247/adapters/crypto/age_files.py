@@ -26,7 +26,7 @@ import pyrage
 from hanoi247.domain.errors import ConfigurationError, EvidenceRejected, IntegrityError
 from hanoi247.domain.evidence import CHUNK_SIZE
 from hanoi247.domain.media_types import SNIFF_BYTES, sniff_media_type
-from hanoi247.ports.evidence import BlobWriter, EvidenceStore, ProgressCallback, Sealed
+from hanoi247.ports.evidence import BlobWriter, ByteSink, EvidenceStore, ProgressCallback, Sealed
 
 AGE_IDENTITY_FILE: Final = "evidence.age"
 _READ_BLOCK: Final = 1024 * 1024
@@ -146,7 +146,7 @@ class AgeEvidenceCipher:
             chunk_hashes=tuple(sink.chunk_hashes),
         )
 
-    def unseal(self, blob: BinaryIO, sink: BinaryIO, *, expected_sha256: str) -> int:
+    def unseal(self, blob: BinaryIO, sink: ByteSink, *, expected_sha256: str) -> int:
         out = _HashingWriter(sink)
         try:
             pyrage.decrypt_io(blob, out, self._identities)
@@ -161,7 +161,7 @@ class AgeEvidenceCipher:
         return out.size
 
     def reseal(
-        self, blob: BinaryIO, sink: BinaryIO, recipients: Sequence[str], *, expected_sha256: str
+        self, blob: BinaryIO, sink: ByteSink, recipients: Sequence[str], *, expected_sha256: str
     ) -> int:
         parsed = _parse_recipients(recipients)
         read_fd, write_fd = os.pipe()  # plaintext crosses a kernel pipe, never a file
@@ -286,7 +286,7 @@ class _ChunkHashingSink:
 
 
 class _HashingWriter:
-    def __init__(self, sink: BinaryIO) -> None:
+    def __init__(self, sink: ByteSink) -> None:
         self._sink = sink
         self.sha256 = hashlib.sha256()
         self.size = 0

@@ -41,6 +41,32 @@ class SqlEvidenceRepository:
         if done.rowcount != 1:  # type: ignore[attr-defined]
             raise KeyError(item_id)
 
+    def set_received_chunks(self, item_id: str, count: int) -> None:
+        done = self._session.execute(
+            update(evidence_items)
+            .where(evidence_items.c.item_id == item_id)
+            .values(received_chunks=count)
+        )
+        if done.rowcount != 1:  # type: ignore[attr-defined]
+            raise KeyError(item_id)
+
+    def set_blob(self, item_id: str, blob_id: str) -> None:
+        done = self._session.execute(
+            update(evidence_items)
+            .where(evidence_items.c.item_id == item_id)
+            .values(blob_id=blob_id)
+        )
+        if done.rowcount != 1:  # type: ignore[attr-defined]
+            raise KeyError(item_id)
+
+    def with_status(self, status: ItemStatus) -> builtins.list[EvidenceItem]:
+        query = (
+            select(evidence_items)
+            .where(evidence_items.c.status == status.value)
+            .order_by(evidence_items.c.added_at, evidence_items.c.item_id)
+        )
+        return [_item(row) for row in self._session.execute(query).all()]
+
     def blob_in_use(self, blob_id: str) -> bool:
         query = select(evidence_items.c.item_id).where(
             evidence_items.c.blob_id == blob_id,
@@ -94,6 +120,7 @@ def _values(item: EvidenceItem) -> dict[str, Any]:
         "added_at": item.added_at,
         "added_by": item.added_by,
         "status": item.status.value,
+        "received_chunks": item.received_chunks,
     }
 
 
@@ -112,6 +139,7 @@ def _item(row: Row[Any]) -> EvidenceItem:
         added_by=row.added_by,
         status=ItemStatus(row.status),
         chunk_hashes=tuple(row.chunk_hashes),
+        received_chunks=row.received_chunks,
     )
 
 

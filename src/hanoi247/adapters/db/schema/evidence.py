@@ -22,6 +22,7 @@ evidence_items = Table(
     Column("added_at", UTCDateTime, nullable=False),
     Column("added_by", String(255), nullable=False),
     Column("status", String(16), nullable=False),
+    Column("received_chunks", Integer, nullable=False, server_default="0"),
 )
 
 custody_events = Table(

@@ -32,6 +32,7 @@ def upgrade() -> None:
         sa.Column("added_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("added_by", sa.String(length=255), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("received_chunks", sa.Integer(), server_default="0", nullable=False),
         sa.PrimaryKeyConstraint("item_id", name="pk_evidence_items"),
     )
     op.create_index("ix_evidence_items_request_id", "evidence_items", ["request_id"])

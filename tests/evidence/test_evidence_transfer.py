@@ -43,7 +43,8 @@ def _offer(pair: Pair, data: bytes) -> str:
 
 def _pull(pair: Pair, mangle=lambda i, d: d) -> tuple[Flaky, list]:  # type: ignore[no-untyped-def]
     desk, staging = pair.vn.runtime.evidence, pair.vn.runtime.staging
-    assert desk is not None and staging is not None
+    assert desk is not None
+    assert staging is not None
     with TestClient(pair.fr.app, base_url=pair.fr.url) as client:
         source = Flaky(pair.source(pair.vn, client), mangle)
         return source, pull_pending(desk, staging, source)

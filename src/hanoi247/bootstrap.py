@@ -233,6 +233,7 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> NodeRunt
     register_incoming(dispatcher, context)  # request.* messages → the workflow
     register_evidence_handlers(dispatcher, node_id=local.node_id)  # evidence.* messages
     desk = None
+    staging = TransferStaging(settings.data_dir / "evidence" / "transfers")
     if local.age_recipient is not None:
         desk = evidence_desk(settings, db, node_id=local.node_id, clock=real_clock)
     dispatcher.observe(incoming_observer(local.identity))  # their alerts, same transaction
@@ -250,6 +251,9 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> NodeRunt
             )
 
     sender.on_delivered = on_delivered
+    workers: list[Worker] = [sender, alerting.worker]
+    if desk is not None:  # evidence offered by peers is pulled in the background
+        workers.append(_evidence_puller(local, db, real_clock, desk, staging))
     return NodeRuntime(
         settings=settings,
         local=local,
@@ -259,14 +263,14 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> NodeRunt
         dispatcher=dispatcher,
         receiver=receiver,
         metrics=metrics,
-        workers=[sender, alerting.worker],
+        workers=workers,
         sender=sender,
         bus=MessageBus(context),
         context=context,
         hub=alerting.hub,
         deadlines=alerting.worker,
         evidence=desk,
-        staging=TransferStaging(settings.data_dir / "evidence" / "transfers"),
+        staging=staging,
     )
 
 
@@ -359,3 +363,20 @@ def chunk_source(runtime: NodeRuntime, http: httpx.Client) -> ChunkSource:
     return HttpChunkSource(
         local=runtime.local, uow_factory=runtime.uow_factory, clock=runtime.clock, http=http
     )
+
+
+def _evidence_puller(
+    local: LocalNode, db: Database, clock: Clock, desk: EvidenceDesk, staging: TransferStaging
+) -> Worker:
+    from hanoi247.adapters.federation.evidence_client import HttpChunkSource
+    from hanoi247.adapters.federation.evidence_puller import EvidencePuller
+    from hanoi247.services.evidence_transfer import pull_pending
+
+    def pull_once() -> int:
+        with httpx.Client(timeout=60) as http:
+            source = HttpChunkSource(
+                local=local, uow_factory=db.uow_factory, clock=clock, http=http
+            )
+            return len(pull_pending(desk, staging, source))
+
+    return EvidencePuller(pull_once)

@@ -219,3 +219,40 @@ def _aware(value: str, option: str) -> datetime:
     if moment.tzinfo is None:
         fail(f"{option} {value!r} needs a UTC offset, e.g. 2026-12-01T10:00:00+07:00")
     return moment
+
+
+@evidence_app.command("send")
+def send_command(
+    ref: Annotated[str, typer.Argument(help="The request: its reference or id.")],
+    by: ByOption = "operator",
+    data_dir: DataDirOption = None,
+) -> None:
+    """Offer the request's evidence to the counterpart node (signed manifest via the outbox;
+    the peer then pulls the chunks from `hanoi247 serve`)."""
+    from hanoi247.services.evidence_transfer import offer_evidence
+
+    with _desk(data_dir) as desk:
+        items = offer_evidence(desk, ref, actor=by)
+    emit({"offered": [item_json(i) for i in items]})
+
+
+@evidence_app.command("pull")
+def pull_command(data_dir: DataDirOption = None) -> None:
+    """Fetch now the chunks of evidence that peers offered (`serve` does it every few
+    seconds); resumes where an earlier pull stopped."""
+    import httpx
+
+    from hanoi247.bootstrap import build_runtime, chunk_source, settings_for
+    from hanoi247.services.evidence_transfer import pull_pending
+
+    runtime = build_runtime(settings_for(data_dir))
+    try:
+        if runtime.evidence is None or runtime.staging is None:
+            fail(
+                "this node has no evidence key (keys/evidence.age); run `hanoi247 node rotate-keys`"
+            )
+        with httpx.Client(timeout=60) as http:
+            items = pull_pending(runtime.evidence, runtime.staging, chunk_source(runtime, http))
+    finally:
+        runtime.close()
+    emit({"pulled": [item_json(i) for i in items]})

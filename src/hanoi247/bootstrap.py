@@ -253,7 +253,9 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> NodeRunt
     sender.on_delivered = on_delivered
     workers: list[Worker] = [sender, alerting.worker]
     if desk is not None:  # evidence offered by peers is pulled in the background
-        workers.append(_evidence_puller(local, db, real_clock, desk, staging))
+        workers.append(
+            _evidence_puller(local, db, real_clock, desk, staging, settings.evidence_poll_seconds)
+        )
     return NodeRuntime(
         settings=settings,
         local=local,
@@ -366,7 +368,12 @@ def chunk_source(runtime: NodeRuntime, http: httpx.Client) -> ChunkSource:
 
 
 def _evidence_puller(
-    local: LocalNode, db: Database, clock: Clock, desk: EvidenceDesk, staging: TransferStaging
+    local: LocalNode,
+    db: Database,
+    clock: Clock,
+    desk: EvidenceDesk,
+    staging: TransferStaging,
+    poll_seconds: float,
 ) -> Worker:
     from hanoi247.adapters.federation.evidence_client import HttpChunkSource
     from hanoi247.adapters.federation.evidence_puller import EvidencePuller
@@ -379,4 +386,4 @@ def _evidence_puller(
             )
             return len(pull_pending(desk, staging, source))
 
-    return EvidencePuller(pull_once)
+    return EvidencePuller(pull_once, poll_seconds=poll_seconds)

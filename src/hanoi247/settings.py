@@ -54,6 +54,7 @@ class Settings:
     evidence_s3_access_key: str = ""
     evidence_s3_secret_key: str = field(default="", repr=False)
     evidence_s3_region: str = "us-east-1"
+    evidence_poll_seconds: float = 5.0  # how often `serve` pulls evidence offered by peers
 
     @classmethod
     def from_env(
@@ -96,6 +97,7 @@ class Settings:
             evidence_s3_access_key=env.get("HANOI247_EVIDENCE_S3_ACCESS_KEY", ""),
             evidence_s3_secret_key=env.get("HANOI247_EVIDENCE_S3_SECRET_KEY", ""),
             evidence_s3_region=env.get("HANOI247_EVIDENCE_S3_REGION", "us-east-1"),
+            evidence_poll_seconds=_float(env, "HANOI247_EVIDENCE_POLL_SECONDS", 5.0),
         )
         return settings
 

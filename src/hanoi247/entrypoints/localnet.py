@@ -104,6 +104,7 @@ def provision(
                             keys=(
                                 PeerKey(local.keys.signing_kid, "sig", card["keys"][0], now),
                                 PeerKey(local.keys.encryption_kid, "enc", card["keys"][1], now),
+                                *_age_keys(local.age_recipient, now),
                             ),
                         )
                     )
@@ -118,6 +119,13 @@ def provision(
         finally:
             db.close()
     return nodes
+
+
+def _age_keys(recipient: str | None, at: datetime) -> tuple[PeerKey, ...]:
+    """The node's evidence recipient, pinned with its other keys (as `peer add` does)."""
+    from hanoi247.adapters.federation.evidence_recipient import recipient_key
+
+    return () if recipient is None else (recipient_key(recipient, at=at),)
 
 
 @dataclass

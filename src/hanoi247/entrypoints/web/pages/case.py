@@ -152,6 +152,8 @@ def case_page(
         except UnknownRequest:
             raise NotFound(request_id) from None
         links = _links(uow, view)
+        evidence = uow.evidence.for_request(request_id) if content else []
+        custody = uow.evidence.custody_for_request(request_id) if content else []
         for event in view["timeline"]:
             event["who"] = _who(uow, ctx.state, event["actor"], event["origin"])
     instrument = ctx.catalogue.instrument(view["instrument"])
@@ -192,6 +194,9 @@ def case_page(
         notice=notice if notice in PERMISSION_FOR else "",
         second_lang=second if second != viewer.lang else "",
         follow_up=follow_up,
+        evidence=evidence,
+        custody=custody,
+        item_names={item.item_id: item.file_name for item in evidence},
         nodes={ctx.node.node_id, view["peer_node"]},
         element_article=lambda name: element_article(view["instrument"], view["kind"], name),
         labels=countdown_labels(viewer, now),

@@ -215,6 +215,7 @@ def run() -> list[Figure]:
         )
         for leftover in ("a.age", "a.gpg"):
             (work / leftover).unlink()
+        _shell(f"{env} gpgconf --kill gpg-agent")  # the agent gpg started for this home
         with two_nodes("evidence") as pair:
             request_id = _shared_request(pair)
             secs, rss, item_id = _add(pair, request_id, one_gib)

@@ -212,6 +212,42 @@ def parse_manifest_entry(data: Mapping[str, Any]) -> ManifestEntry:
     return entry
 
 
+def custody_to_wire(event: CustodyEvent) -> dict[str, str]:
+    """A custody event as it travels to the other node (both case pages show the same)."""
+    return {
+        "item_id": event.item_id,
+        "action": event.action.value,
+        "actor": event.actor,
+        "node_id": event.node_id,
+        "at": event.at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "sha256": event.sha256,
+        "detail": event.detail,
+    }
+
+
+def custody_from_wire(data: object, *, item_id: str, node_id: str) -> CustodyEvent:
+    """A peer's custody event, only about ``item_id`` and only at ``node_id`` (the sender):
+    a node cannot put words in a third node's mouth. ``EvidenceRejected`` otherwise."""
+    try:
+        if not isinstance(data, Mapping):
+            raise TypeError("not an object")
+        at = datetime.fromisoformat(str(data["at"]).replace("Z", "+00:00"))
+        event = CustodyEvent(
+            item_id=_text(data, "item_id", 64),
+            action=CustodyAction(data["action"]),
+            actor=_text(data, "actor", 128),
+            node_id=_text(data, "node_id", 128),
+            at=at,
+            sha256=check_hex(data["sha256"], "sha256"),
+            detail=str(data.get("detail", ""))[:64],
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise EvidenceRejected("custody_event", f"a custody event is malformed ({exc})") from None
+    if event.item_id != item_id or event.node_id != node_id:
+        raise EvidenceRejected("custody_event", "a custody event is about another item or node")
+    return event
+
+
 def sha256sums(items: Sequence[tuple[str, str]]) -> str:
     """``sha256sum -c`` input for ``(sha256, file_name)`` pairs (names already checked)."""
     return "".join(f"{digest}  {name}\n" for digest, name in items)

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import httpx
 
+from hanoi247.adapters.crypto.age_files import generate_age_identity
 from hanoi247.adapters.crypto.keys import generate_node_keys, save_node_keys
 from hanoi247.adapters.federation.node import KEYS_DIR, load_local_node, write_identity
 from hanoi247.bootstrap import open_database
@@ -74,6 +75,7 @@ def provision(
         data_dir.mkdir(mode=0o700, parents=True, exist_ok=False)
         (data_dir / KEYS_DIR).mkdir(mode=0o700)
         save_node_keys(generate_node_keys(), data_dir / KEYS_DIR)
+        generate_age_identity(data_dir / KEYS_DIR)  # evidence key, as `hanoi247 init` makes
         write_identity(data_dir, NodeIdentity(spec.node_id, spec.state, spec.name, spec.url(port)))
         node = ProvisionedNode(spec, data_dir, port)
         db = open_database(node.settings(environ), create=True)

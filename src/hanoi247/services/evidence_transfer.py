@@ -30,6 +30,8 @@ from hanoi247.domain.evidence import (
     CustodyAction,
     EvidenceItem,
     ItemStatus,
+    custody_from_wire,
+    custody_to_wire,
     manifest_entry,
     parse_manifest_entry,
 )
@@ -73,7 +75,18 @@ def offer_evidence(desk: EvidenceDesk, ref: str, *, actor: str) -> list[Evidence
             OutgoingMessage(
                 to_node=request.peer_node,
                 type=MessageType.EVIDENCE_OFFERED,
-                body={"request_id": request.id, "files": [manifest_entry(i) for i in items]},
+                body={
+                    "request_id": request.id,
+                    "files": [
+                        {
+                            **manifest_entry(i),
+                            "custody": [
+                                custody_to_wire(e) for e in uow.evidence.custody(i.item_id)
+                            ],
+                        }
+                        for i in items
+                    ],
+                },
                 case_id=request.id,
             ),
             message_id=uuid7(at),
@@ -129,6 +142,7 @@ def handle_offered(uow: UnitOfWork, message: IncomingMessage, *, node_id: str) -
             chunk_hashes=entry.chunk_sha256,
         )
         uow.evidence.add(item)
+        _copy_custody(uow, files[entries.index(entry)], item.item_id, message.origin_node)
         uow.audit.append(
             at=message.received_at,
             actor=message.origin_node,
@@ -147,18 +161,32 @@ def handle_answer(uow: UnitOfWork, message: IncomingMessage, *, node_id: str) ->
     request = uow.requests.get(item.request_id)
     if request is None or request.peer_node != message.origin_node:
         raise UnprocessableMessage("evidence_wrong_peer")
+    _copy_custody(uow, message.body, item.item_id, message.origin_node)
     verified = message.type == MessageType.EVIDENCE_VERIFIED
-    reason = str(message.body.get("reason", ""))[:48]
-    action = CustodyAction.RECEIVED if verified else CustodyAction.REJECTED
-    custody_event(
-        uow,
-        node_id,
-        item,
-        action,
-        actor=message.origin_node,
+    uow.audit.append(
         at=message.received_at,
-        detail="peer_verified" if verified else f"peer:{reason}",
+        actor=message.origin_node,
+        tag="evidence:peer:verified" if verified else "evidence:peer:rejected",
+        subject=item.item_id,
+        details={
+            "request_id": item.request_id,
+            "sha256": item.sha256,
+            "reason": None if verified else str(message.body.get("reason", ""))[:48],
+        },
     )
+
+
+def _copy_custody(uow: UnitOfWork, body: Any, item_id: str, origin: str) -> None:
+    """Record the peer's custody events of ``item_id`` as it sent them (same timeline)."""
+    events = body.get("custody") if isinstance(body, Mapping) else None
+    if not isinstance(events, list) or len(events) > 100:
+        raise UnprocessableMessage("evidence_custody")
+    try:
+        parsed = [custody_from_wire(e, item_id=item_id, node_id=origin) for e in events]
+    except EvidenceRejected:
+        raise UnprocessableMessage("evidence_custody") from None
+    for event in parsed:
+        uow.evidence.record(event)
 
 
 def serve_chunk(desk: EvidenceDesk, *, requester: str, item_id: str, index: int) -> bytes:
@@ -278,11 +306,16 @@ def _answer(
     request = uow.requests.get(item.request_id)
     if request is None:
         raise UnknownRequest(item.request_id)
+    here = [e for e in uow.evidence.custody(item.item_id) if e.node_id == desk.node_id]
     uow.outbox.enqueue(
         OutgoingMessage(
             to_node=item.origin_node,
             type=message_type,
-            body={"item_id": item.item_id, **body},
+            body={
+                "item_id": item.item_id,
+                **body,
+                "custody": [custody_to_wire(e) for e in here],
+            },
             case_id=request.id,
         ),
         message_id=uuid7(at),

@@ -16,7 +16,7 @@ from typing import Self
 
 from fakes_accounts import FakeApiTokenRepository, FakeOnCallRepository, FakeUserRepository
 from fakes_directory import FakeContactPointRepository
-from fakes_evidence import FakeEvidenceRepository
+from fakes_evidence import FakeEvidenceRepository, FakeUploadRepository
 from fakes_federation import FakeInbox, FakeOutbox, FakePeerRepository
 from fakes_notifications import FakeNotificationOutbox
 from fakes_web import FakeWebSessionRepository
@@ -139,6 +139,7 @@ class FakeUnitOfWork:
         "notifications",
         "contact_points",
         "evidence",
+        "uploads",
     )
 
     def __init__(self) -> None:
@@ -158,6 +159,7 @@ class FakeUnitOfWork:
         self.notifications = FakeNotificationOutbox()
         self.contact_points = FakeContactPointRepository()
         self.evidence = FakeEvidenceRepository()
+        self.uploads = FakeUploadRepository()
         self.committed = 0
         self._snapshot: dict[str, object] | None = None
 

@@ -12,7 +12,7 @@ from typing import BinaryIO
 
 from hanoi247.adapters.storage.blob_ids import check_blob_id
 from hanoi247.domain.errors import StorageFailed
-from hanoi247.domain.evidence import CustodyEvent, EvidenceItem, ItemStatus
+from hanoi247.domain.evidence import CustodyEvent, EvidenceItem, ItemStatus, Upload
 
 
 class FakeBlobWriter:
@@ -127,3 +127,26 @@ class FakeEvidenceRepository:
     def custody_for_request(self, request_id: str) -> builtins.list[CustodyEvent]:
         ids = {i.item_id for i in self.items.values() if i.request_id == request_id}
         return [e for e in self.events if e.item_id in ids]
+
+
+class FakeUploadRepository:
+    def __init__(self) -> None:
+        self.uploads: dict[str, Upload] = {}
+
+    def add(self, upload: Upload) -> None:
+        self.uploads[upload.upload_id] = upload
+
+    def get(self, upload_id: str) -> Upload | None:
+        return self.uploads.get(upload_id)
+
+    def append(self, upload_id: str, *, expected: int, blob_id: str, length: int) -> bool:
+        current = self.uploads.get(upload_id)
+        if current is None or current.received != expected:
+            return False
+        self.uploads[upload_id] = replace(
+            current, received=expected + length, segments=(*current.segments, blob_id)
+        )
+        return True
+
+    def remove(self, upload_id: str) -> None:
+        self.uploads.pop(upload_id, None)

@@ -15,6 +15,8 @@ from typing import Any
 from api_support import Exchange, api_node, api_nodes, deliver
 
 from federation_helpers import pin_each_other
+from hanoi247.adapters.crypto.age_files import generate_age_identity
+from hanoi247.bootstrap import evidence_desk
 from hanoi247.domain.accounts import Position
 from hanoi247.domain.directory import ContactKind, ContactPoint
 from hanoi247.services import accounts
@@ -217,6 +219,24 @@ def tour(root: Path) -> list[Exchange]:
             )
             vn.get("/api/v1/treaty/grounds?instrument=uncc", "an", label="treaty-grounds")
 
+            # Evidence: a resumable upload by offset (docs/api.md, "Evidence").
+            with_evidence_key(vn)
+            note = b"Your files are encrypted; pay 5 BTC to the address below"
+            started = vn.post(
+                f"{R}/{pid}/evidence/uploads", "an",
+                json={"file_name": "ransom-note.txt", "size": len(note)},
+                label="evidence-upload-start",
+            ).json()  # fmt: skip
+            upath = f"/api/v1/evidence/uploads/{started['upload_id']}"
+            vn.patch(upath, "an", content=note[:24], headers={"Upload-Offset": "0"},
+                     label="evidence-upload-part")  # fmt: skip
+            vn.get(upath, "an", label="evidence-upload-status")
+            vn.patch(upath, "an", content=note[:24], headers={"Upload-Offset": "0"},
+                     label="evidence-upload-conflict")  # fmt: skip
+            vn.patch(upath, "an", content=note[24:], headers={"Upload-Offset": "24"},
+                     label="evidence-upload-last")  # fmt: skip
+            vn.get(f"{R}/{pid}/evidence", "an", label="evidence-list")
+
             # Errors every client meets.
             vn.get("/api/v1/inbox", None, label="unauthorized")
             vn.get(f"{R}/{pid}", "vn-admin", label="forbidden")
@@ -243,3 +263,12 @@ def tour(root: Path) -> list[Exchange]:
         finally:
             dz.node.close()
     return recorded
+
+
+def with_evidence_key(node: Any) -> None:
+    """Give an API node its evidence key (``make_node`` creates nodes without one)."""
+    runtime = node.runtime
+    generate_age_identity(runtime.settings.data_dir / "keys")
+    runtime.evidence = evidence_desk(
+        runtime.settings, runtime.database, node_id=runtime.local.node_id, clock=runtime.clock
+    )

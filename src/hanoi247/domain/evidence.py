@@ -110,6 +110,21 @@ class CustodyEvent:
         check_hex(self.sha256, "sha256")
 
 
+@dataclass(frozen=True, slots=True)
+class Upload:
+    """A resumable upload through the API: each part is sealed as it arrives (an encrypted
+    segment in the store), so nothing is kept in plaintext between two parts."""
+
+    upload_id: str
+    request_id: str
+    file_name: str
+    size: int  # declared by the client
+    received: int  # bytes kept so far: where the next part must start
+    segments: tuple[str, ...]  # blob ids of the encrypted parts, in order
+    created_by: str
+    created_at: datetime
+
+
 def check_hex(value: str, what: str) -> str:
     if not isinstance(value, str) or not _HEX64.fullmatch(value):
         raise ValueError(f"{what} must be 64 lowercase hex digits")

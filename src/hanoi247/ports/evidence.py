@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import BinaryIO, Protocol
 
-from hanoi247.domain.evidence import CustodyEvent, EvidenceItem, ItemStatus
+from hanoi247.domain.evidence import CustodyEvent, EvidenceItem, ItemStatus, Upload
 
 
 class BlobWriter(Protocol):
@@ -71,6 +71,13 @@ class Sealed:
 
 class EvidenceCipher(Protocol):
     """The age format on both sides of the store (``adapters/crypto/age_files.py``)."""
+
+    def seal_segments(
+        self, segments: Sequence[BinaryIO], store: EvidenceStore, recipients: Sequence[str]
+    ) -> Sealed:
+        """``seal`` over the plaintext of ``segments`` (each an age file for this node),
+        decrypted in order into a pipe: one pass, nothing in plaintext on disk."""
+        ...
 
     def seal(
         self,
@@ -169,3 +176,17 @@ class EvidenceRepository(Protocol):
         ...
 
     def custody_for_request(self, request_id: str) -> builtins.list[CustodyEvent]: ...
+
+
+class UploadRepository(Protocol):
+    """Resumable API uploads in progress."""
+
+    def add(self, upload: Upload) -> None: ...
+
+    def get(self, upload_id: str) -> Upload | None: ...
+
+    def append(self, upload_id: str, *, expected: int, blob_id: str, length: int) -> bool:
+        """Record a part that starts at ``expected``; False if the upload is elsewhere."""
+        ...
+
+    def remove(self, upload_id: str) -> None: ...

@@ -8,7 +8,7 @@ from typing import Protocol, Self
 from hanoi247.ports.accounts import ApiTokenRepository, OnCallRepository, UserRepository
 from hanoi247.ports.audit import AuditLog
 from hanoi247.ports.directory import ContactPointRepository
-from hanoi247.ports.evidence import EvidenceRepository
+from hanoi247.ports.evidence import EvidenceRepository, UploadRepository
 from hanoi247.ports.federation import Inbox, Outbox, PeerRepository
 from hanoi247.ports.notifications import NotificationOutbox
 from hanoi247.ports.treaty import TreatyActionRepository
@@ -74,6 +74,9 @@ class UnitOfWork(Protocol):
 
     @property
     def evidence(self) -> EvidenceRepository: ...
+
+    @property
+    def uploads(self) -> UploadRepository: ...
 
     def __enter__(self) -> Self: ...
 

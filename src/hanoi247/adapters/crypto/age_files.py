@@ -146,6 +146,37 @@ class AgeEvidenceCipher:
             chunk_hashes=tuple(sink.chunk_hashes),
         )
 
+    def seal_segments(
+        self, segments: Sequence[BinaryIO], store: EvidenceStore, recipients: Sequence[str]
+    ) -> Sealed:
+        read_fd, write_fd = os.pipe()  # plaintext crosses a kernel pipe, never a file
+        failure: list[BaseException] = []
+
+        def decrypt_all() -> None:
+            with os.fdopen(write_fd, "wb") as pipe_out:
+                for segment in segments:
+                    try:
+                        pyrage.decrypt_io(segment, pipe_out, self._identities)
+                    except BaseException as exc:  # noqa: BLE001 - handed to the caller below
+                        failure.append(exc)
+                        return
+
+        worker = threading.Thread(target=decrypt_all, daemon=True)
+        worker.start()
+        try:
+            with os.fdopen(read_fd, "rb") as pipe_in:
+                try:
+                    sealed = self.seal(pipe_in, store, recipients)
+                finally:
+                    while pipe_in.read(_READ_BLOCK):  # let the decrypting thread finish
+                        pass
+        finally:
+            worker.join()
+        if failure:
+            store.delete(sealed.blob_id)
+            raise IntegrityError("an uploaded part does not decrypt: it was altered in storage")
+        return sealed
+
     def unseal(self, blob: BinaryIO, sink: ByteSink, *, expected_sha256: str) -> int:
         out = _HashingWriter(sink)
         try:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import builtins
 from typing import Any
 
-from sqlalchemy import Row, insert, select, update
+from sqlalchemy import Row, delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from hanoi247.adapters.db.schema.evidence import custody_events, evidence_items
-from hanoi247.domain.evidence import CustodyAction, CustodyEvent, EvidenceItem, ItemStatus
+from hanoi247.adapters.db.schema.evidence import custody_events, evidence_items, evidence_uploads
+from hanoi247.domain.evidence import CustodyAction, CustodyEvent, EvidenceItem, ItemStatus, Upload
 
 
 class SqlEvidenceRepository:
@@ -103,6 +103,61 @@ class SqlEvidenceRepository:
             .order_by(custody_events.c.id)
         )
         return [_event(row) for row in self._session.execute(query).all()]
+
+
+class SqlUploadRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add(self, upload: Upload) -> None:
+        self._session.execute(
+            insert(evidence_uploads).values(
+                upload_id=upload.upload_id,
+                request_id=upload.request_id,
+                file_name=upload.file_name,
+                size=upload.size,
+                received=upload.received,
+                segments=list(upload.segments),
+                created_by=upload.created_by,
+                created_at=upload.created_at,
+            )
+        )
+
+    def get(self, upload_id: str) -> Upload | None:
+        query = select(evidence_uploads).where(evidence_uploads.c.upload_id == upload_id)
+        row = self._session.execute(query).one_or_none()
+        if row is None:
+            return None
+        return Upload(
+            upload_id=row.upload_id,
+            request_id=row.request_id,
+            file_name=row.file_name,
+            size=row.size,
+            received=row.received,
+            segments=tuple(row.segments),
+            created_by=row.created_by,
+            created_at=row.created_at,
+        )
+
+    def append(self, upload_id: str, *, expected: int, blob_id: str, length: int) -> bool:
+        """Add a part that starts at ``expected``; False if another part got there first."""
+        current = self.get(upload_id)
+        if current is None or current.received != expected:
+            return False
+        done = self._session.execute(
+            update(evidence_uploads)
+            .where(
+                evidence_uploads.c.upload_id == upload_id,
+                evidence_uploads.c.received == expected,
+            )
+            .values(received=expected + length, segments=[*current.segments, blob_id])
+        )
+        return bool(done.rowcount == 1)  # type: ignore[attr-defined]
+
+    def remove(self, upload_id: str) -> None:
+        self._session.execute(
+            delete(evidence_uploads).where(evidence_uploads.c.upload_id == upload_id)
+        )
 
 
 def _values(item: EvidenceItem) -> dict[str, Any]:

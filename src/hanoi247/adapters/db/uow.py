@@ -33,7 +33,7 @@ from hanoi247.adapters.db.repositories_accounts import (
     SqlUserRepository,
 )
 from hanoi247.adapters.db.repositories_directory import SqlContactPointRepository
-from hanoi247.adapters.db.repositories_evidence import SqlEvidenceRepository
+from hanoi247.adapters.db.repositories_evidence import SqlEvidenceRepository, SqlUploadRepository
 from hanoi247.adapters.db.repositories_federation import SqlInbox, SqlOutbox, SqlPeerRepository
 from hanoi247.adapters.db.repositories_notifications import SqlNotificationOutbox
 from hanoi247.adapters.db.repositories_web import SqlWebSessionRepository
@@ -97,6 +97,7 @@ class SqlUnitOfWork:
     notifications = repository(SqlNotificationOutbox)
     contact_points = repository(SqlContactPointRepository)
     evidence = repository(SqlEvidenceRepository)
+    uploads = repository(SqlUploadRepository)
 
     def __init__(self, session_factory: Callable[[], Session]) -> None:
         self._session_factory = session_factory

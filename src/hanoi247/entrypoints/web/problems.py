@@ -29,6 +29,7 @@ from hanoi247.domain.errors import (
     PermissionDenied,
     Problem,
     SignatureInvalid,
+    StorageFailed,
     UnknownRequest,
     UnknownState,
     UnknownUser,
@@ -85,6 +86,7 @@ STATUS_BY_ERROR: tuple[tuple[type[Hanoi247Error], int, str], ...] = (
     (PeerUnreachable, 502, "The peer node cannot be reached"),
     (IntegrityError, 409, "Integrity check failed"),
     (ConfigurationError, 500, "The node is misconfigured"),
+    (StorageFailed, 507, "The evidence store cannot take it"),
 )
 
 

@@ -43,3 +43,16 @@ custody_events = Table(
     Column("detail", String(64), nullable=False),
     Index("ix_custody_events_item", "item_id", "id"),
 )
+
+evidence_uploads = Table(
+    "evidence_uploads",
+    metadata,
+    Column("upload_id", String(36), primary_key=True),
+    Column("request_id", String(36), nullable=False),
+    Column("file_name", String(1024), nullable=False),
+    Column("size", BigInteger, nullable=False),  # declared by the client
+    Column("received", BigInteger, nullable=False),  # bytes kept so far (the resume offset)
+    Column("segments", JSON, nullable=False),  # blob ids, each an age-encrypted segment
+    Column("created_by", String(255), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)

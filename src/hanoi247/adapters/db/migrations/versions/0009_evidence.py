@@ -56,9 +56,22 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_custody_events"),
     )
     op.create_index("ix_custody_events_item", "custody_events", ["item_id", "id"])
+    op.create_table(
+        "evidence_uploads",
+        sa.Column("upload_id", sa.String(length=36), nullable=False),
+        sa.Column("request_id", sa.String(length=36), nullable=False),
+        sa.Column("file_name", sa.String(length=1024), nullable=False),
+        sa.Column("size", sa.BigInteger(), nullable=False),
+        sa.Column("received", sa.BigInteger(), nullable=False),
+        sa.Column("segments", sa.JSON(), nullable=False),
+        sa.Column("created_by", sa.String(length=255), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("upload_id", name="pk_evidence_uploads"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("evidence_uploads")
     op.drop_index("ix_custody_events_item", table_name="custody_events")
     op.drop_table("custody_events")
     op.drop_index("ix_evidence_items_blob_id", table_name="evidence_items")

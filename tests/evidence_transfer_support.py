@@ -20,7 +20,7 @@ from hanoi247.adapters.crypto.keys import generate_node_keys, save_node_keys
 from hanoi247.adapters.federation.evidence_client import HttpChunkSource
 from hanoi247.adapters.federation.identity import pin_peer
 from hanoi247.adapters.federation.node import write_identity
-from hanoi247.bootstrap import build_runtime, open_database
+from hanoi247.bootstrap import build_runtime, evidence_desk, open_database
 from hanoi247.domain import commands as c
 from hanoi247.domain.federation import NodeIdentity
 from hanoi247.entrypoints.web.app import create_app
@@ -116,3 +116,12 @@ class Flaky:
         data = self.inner.fetch(peer_node, item_id, index)
         self.fetched.append(index)
         return self.mangle(index, data)
+
+
+def with_evidence_key(node: InProcessNode) -> None:
+    """Give a node built by ``federation_helpers.make_node`` its evidence key."""
+    runtime = node.runtime
+    generate_age_identity(runtime.settings.data_dir / "keys")
+    runtime.evidence = evidence_desk(
+        runtime.settings, runtime.database, node_id=runtime.local.node_id, clock=runtime.clock
+    )

@@ -14,9 +14,8 @@ from typing import Any
 
 from api_support import Exchange, api_node, api_nodes, deliver
 
+from evidence_transfer_support import with_evidence_key
 from federation_helpers import pin_each_other
-from hanoi247.adapters.crypto.age_files import generate_age_identity
-from hanoi247.bootstrap import evidence_desk
 from hanoi247.domain.accounts import Position
 from hanoi247.domain.directory import ContactKind, ContactPoint
 from hanoi247.services import accounts
@@ -220,7 +219,7 @@ def tour(root: Path) -> list[Exchange]:
             vn.get("/api/v1/treaty/grounds?instrument=uncc", "an", label="treaty-grounds")
 
             # Evidence: a resumable upload by offset (docs/api.md, "Evidence").
-            with_evidence_key(vn)
+            with_evidence_key(vn.node)
             note = b"Your files are encrypted; pay 5 BTC to the address below"
             started = vn.post(
                 f"{R}/{pid}/evidence/uploads", "an",
@@ -263,12 +262,3 @@ def tour(root: Path) -> list[Exchange]:
         finally:
             dz.node.close()
     return recorded
-
-
-def with_evidence_key(node: Any) -> None:
-    """Give an API node its evidence key (``make_node`` creates nodes without one)."""
-    runtime = node.runtime
-    generate_age_identity(runtime.settings.data_dir / "keys")
-    runtime.evidence = evidence_desk(
-        runtime.settings, runtime.database, node_id=runtime.local.node_id, clock=runtime.clock
-    )

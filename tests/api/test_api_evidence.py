@@ -9,18 +9,13 @@ from pathlib import Path
 
 from api_support import ApiNode, api_nodes
 
-from hanoi247.adapters.crypto.age_files import generate_age_identity
-from hanoi247.bootstrap import evidence_desk
+from evidence_transfer_support import with_evidence_key
 from hanoi247.services import evidence as ev
 from workflow_harness import MLA
 
 
 def _with_evidence_key(node: ApiNode) -> None:
-    runtime = node.runtime
-    generate_age_identity(runtime.settings.data_dir / "keys")
-    runtime.evidence = evidence_desk(
-        runtime.settings, runtime.database, node_id=runtime.local.node_id, clock=runtime.clock
-    )
+    with_evidence_key(node.node)
 
 
 def test_upload_resumes_by_offset_and_completes_into_a_verified_item(tmp_path: Path) -> None:

@@ -62,3 +62,49 @@ def test_fr_executes_with_a_file_vn_verifies_and_both_case_pages_show_the_same_c
     ]
     assert vn_rows == expected
     assert fr_rows == expected
+
+
+def test_the_case_page_uploads_a_file_streamed_and_lists_it_with_its_custody(
+    tmp_path: Path,
+) -> None:
+    from urllib.parse import quote
+
+    from web_desk import csrf_of, make_desk
+
+    from evidence_transfer_support import with_evidence_key
+    from hanoi247.domain import commands as c
+    from workflow_harness import MLA
+
+    desk = make_desk(tmp_path)
+    try:
+        with_evidence_key(desk.node)
+        request_id = desk.node.runtime.handle(c.DraftRequest(payload=MLA, by="x")).request_id
+        lan = desk.add_user("lan", Role.SUPERVISOR)
+        client = desk.client()
+        desk.sign_in(client, lan)
+        page = client.get(f"/requests/{request_id}")
+        assert "data-evidence-upload" in page.text
+        token = csrf_of(page.text)
+        data = b"\x89PNG\r\n\x1a\n" + os.urandom(200_000)
+        headers = {
+            "X-File-Name": quote("ransom note ü.png"),
+            "Content-Type": "application/octet-stream",
+        }
+        refused = client.post(f"/requests/{request_id}/evidence", content=data, headers=headers)
+        assert refused.status_code == 403  # no CSRF token
+        stored = client.post(
+            f"/requests/{request_id}/evidence", content=data,
+            headers={**headers, "X-CSRF-Token": token},
+        )  # fmt: skip
+        assert stored.status_code == 201, stored.text
+        bad = client.post(
+            f"/requests/{request_id}/evidence", content=data,
+            headers={**headers, "X-CSRF-Token": token, "X-File-Name": quote("../x.png")},
+        )  # fmt: skip
+        assert bad.status_code == 422
+        page = client.get(f"/requests/{request_id}")
+        assert "ransom note ü.png" in page.text
+        assert stored.json()["sha256"] in page.text
+        assert '<tr data-action="added">' in page.text
+    finally:
+        desk.node.close()

@@ -81,7 +81,7 @@ class EvidenceCipher(Protocol):
 
     def seal(
         self,
-        source: BinaryIO,
+        source: ByteSource,
         store: EvidenceStore,
         recipients: Sequence[str],
         *,
@@ -132,6 +132,12 @@ class StagingArea(Protocol):
     def open(self, item_id: str) -> BinaryIO: ...
 
     def discard(self, item_id: str) -> None: ...
+
+
+class ByteSource(Protocol):
+    """Where plaintext comes from: a file, an HTTP request body being streamed."""
+
+    def read(self, n: int = -1, /) -> bytes: ...
 
 
 class ByteSink(Protocol):

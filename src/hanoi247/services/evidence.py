@@ -27,7 +27,7 @@ from hanoi247.domain.evidence import (
 )
 from hanoi247.domain.ids import uuid7
 from hanoi247.ports import Clock, UnitOfWork
-from hanoi247.ports.evidence import EvidenceCipher, EvidenceStore, ProgressCallback
+from hanoi247.ports.evidence import ByteSource, EvidenceCipher, EvidenceStore, ProgressCallback
 
 AGE_KEY_USE = "age"  # peer_keys.use of a peer's age recipient (from its node card)
 
@@ -74,7 +74,7 @@ def add_evidence(
     *,
     ref: str,
     file_name: str,
-    source: BinaryIO,
+    source: ByteSource,
     actor: str,
     collected_at: datetime | None = None,
     progress: ProgressCallback | None = None,

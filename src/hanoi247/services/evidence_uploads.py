@@ -11,7 +11,6 @@ pass (hash, sniff, encrypt to both nodes); the segments are then deleted.
 from __future__ import annotations
 
 from contextlib import ExitStack
-from typing import BinaryIO
 
 from hanoi247.domain.errors import EvidenceRejected
 from hanoi247.domain.evidence import (
@@ -21,6 +20,7 @@ from hanoi247.domain.evidence import (
     check_file_name,
 )
 from hanoi247.domain.ids import uuid7
+from hanoi247.ports.evidence import ByteSource
 from hanoi247.services.evidence import (
     EvidenceDesk,
     custody_event,
@@ -62,7 +62,7 @@ def get_upload(desk: EvidenceDesk, upload_id: str, *, actor: str) -> Upload:
 
 
 def add_part(
-    desk: EvidenceDesk, upload_id: str, *, offset: int, source: BinaryIO, actor: str
+    desk: EvidenceDesk, upload_id: str, *, offset: int, source: ByteSource, actor: str
 ) -> Upload | EvidenceItem:
     """Seal one part starting at ``offset``; the item once the declared size is reached.
 

@@ -26,7 +26,14 @@ import pyrage
 from hanoi247.domain.errors import ConfigurationError, EvidenceRejected, IntegrityError
 from hanoi247.domain.evidence import CHUNK_SIZE
 from hanoi247.domain.media_types import SNIFF_BYTES, sniff_media_type
-from hanoi247.ports.evidence import BlobWriter, ByteSink, EvidenceStore, ProgressCallback, Sealed
+from hanoi247.ports.evidence import (
+    BlobWriter,
+    ByteSink,
+    ByteSource,
+    EvidenceStore,
+    ProgressCallback,
+    Sealed,
+)
 
 AGE_IDENTITY_FILE: Final = "evidence.age"
 _READ_BLOCK: Final = 1024 * 1024
@@ -120,7 +127,7 @@ class AgeEvidenceCipher:
 
     def seal(
         self,
-        source: BinaryIO,
+        source: ByteSource,
         store: EvidenceStore,
         recipients: Sequence[str],
         *,
@@ -226,7 +233,7 @@ class AgeEvidenceCipher:
 class _MeasuringReader:
     """What pyrage reads from: counts, hashes and keeps the head of the plaintext."""
 
-    def __init__(self, source: BinaryIO, progress: ProgressCallback | None) -> None:
+    def __init__(self, source: ByteSource, progress: ProgressCallback | None) -> None:
         self._source = source
         self._progress = progress
         self.sha256 = hashlib.sha256()

@@ -176,7 +176,7 @@ async def upload_part(
     reader = _BodyReader(request)
     try:
         done = await anyio.to_thread.run_sync(
-            lambda: up.add_part(desk, upload_id, offset=upload_offset, source=reader, actor=user.id)  # type: ignore[arg-type]
+            lambda: up.add_part(desk, upload_id, offset=upload_offset, source=reader, actor=user.id)
         )
     except ClientDisconnect:
         return problem(400, "client_disconnected", "The part broke off", "Resume with HEAD.")

@@ -196,6 +196,8 @@ def case_page(
         follow_up=follow_up,
         evidence=evidence,
         custody=custody,
+        can_attach=desk.runtime.evidence is not None
+        and viewer.can(P.REQUEST_ANSWER, P.REQUEST_DRAFT),
         item_names={item.item_id: item.file_name for item in evidence},
         nodes={ctx.node.node_id, view["peer_node"]},
         element_article=lambda name: element_article(view["instrument"], view["kind"], name),

@@ -15,6 +15,7 @@ against the signed manifest's hash for that index.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Final
@@ -88,10 +89,9 @@ def verify_chunk_request(
 
 
 def _payload(token: str) -> bytes:
-    from joserfc.util import urlsafe_b64decode
-
+    """The (not yet verified) payload of a compact JWS: only to find whose keys verify it."""
     part = token.split(".")[1]
-    return urlsafe_b64decode((part + "=" * (-len(part) % 4)).encode("ascii"))
+    return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
 
 
 class HttpChunkSource:

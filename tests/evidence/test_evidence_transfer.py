@@ -170,14 +170,15 @@ def test_replayed_offer_creates_no_second_item(pair: Pair) -> None:
     assert CustodyAction.SENT.value in [a for a, _, _ in _custody(pair.fr, item_id)]
 
 
-@pytest.mark.parametrize("index", range(8))
-def test_chunk_request_tokens_of_every_length_are_read(pair: Pair, index: int) -> None:
-    """Base64url without padding: the unverified payload must decode at any length."""
+def test_chunk_request_tokens_of_every_length_are_read(pair: Pair) -> None:
+    """Base64url without padding: the unverified payload must decode at any length
+    (indexes of 1 to 4 digits give payloads of every length modulo 3)."""
     from hanoi247.adapters.federation.evidence_client import _payload
 
     item_id = "01a24d44-9133-76f5-8bf1-a112270fc05f"
-    token = sign_chunk_request(
-        pair.vn.runtime.local, to_node="fr-oclctic", item_id=item_id, index=index * 1001,
-        at=pair.clock.now(),
-    )  # fmt: skip
-    assert b'"from":"vn-a05"' in _payload(token)
+    for index in (0, 10, 100, 1000):
+        token = sign_chunk_request(
+            pair.vn.runtime.local, to_node="fr-oclctic", item_id=item_id, index=index,
+            at=pair.clock.now(),
+        )  # fmt: skip
+        assert b'"from":"vn-a05"' in _payload(token)

@@ -32,7 +32,7 @@ import pyotp
 from fastapi.testclient import TestClient
 
 from benchmarks.figures import Figure
-from hanoi247.bootstrap import NodeRuntime, build_runtime, import_treaty_status
+from hanoi247.bootstrap import NodeRuntime, build_runtime
 from hanoi247.domain.accounts import Role
 from hanoi247.domain.commands import AcknowledgeRequest, DraftRequest, SendRequest
 from hanoi247.domain.federation import MessageType
@@ -44,6 +44,7 @@ from hanoi247.services.accounts import add_user
 from hanoi247.services.incoming import apply_incoming
 from hanoi247.services.message_builders import submitted_body
 from hanoi247.services.treaty import TreatyCatalogue
+from hanoi247.services.treaty_status import import_treaty_status
 
 CASES = 10_000
 BATCH = 500
@@ -157,10 +158,12 @@ def run() -> list[Figure]:
     try:
         nodes = provision(root, SPECS, environ=ENVIRON)
         status = demo_status(TreatyCatalogue.packaged())
-        for node in nodes:
-            import_treaty_status(node.data_dir, status, imported_by="bench")
         vn, fr = (build_runtime(n.settings(ENVIRON)) for n in nodes)
         runtimes += [vn, fr]
+        for runtime in runtimes:
+            import_treaty_status(
+                runtime.uow_factory, status, imported_by="bench", clock=runtime.clock
+            )
         now = datetime.now(UTC)
         started = time.perf_counter()
         template = _template(vn, now)

@@ -28,6 +28,7 @@ from aiosmtpd.controller import Controller
 
 from federation_helpers import InProcessNode, connect, run
 from hanoi247.adapters.crypto.keys import generate_node_keys, save_node_keys
+from hanoi247.adapters.crypto.webhook_key import generate_webhook_key, save_webhook_key
 from hanoi247.adapters.federation.node import write_identity
 from hanoi247.bootstrap import build_runtime, open_database
 from hanoi247.domain.accounts import Credentials, OnCallShift, Position, Role, User, new_user_id
@@ -161,6 +162,7 @@ def alert_node(
     """Like ``federation_helpers.make_node``, with the given settings."""
     data_dir.mkdir(parents=True, exist_ok=True)
     save_node_keys(generate_node_keys(), data_dir / "keys")
+    save_webhook_key(generate_webhook_key(), data_dir / "keys")
     identity = NodeIdentity(
         node_id=node_id, state=state, name=f"Test {state}", url=f"https://{node_id}.test"
     )

@@ -27,6 +27,7 @@ from fakes_workflow import (
     FakeRequestRepository,
 )
 from hanoi247.domain.audit import AuditEntry, DetailValue, chain_entry, require_utc, verify_chain
+from hanoi247.domain.audit_tags import AuditTag, require_tag
 from hanoi247.domain.errors import IntegrityError
 from hanoi247.domain.treaty import ActionKind, TreatyAction
 from hanoi247.ports import StatusImport
@@ -99,12 +100,15 @@ class FakeAuditLog:
         *,
         at: datetime,
         actor: str,
-        tag: str,
+        tag: AuditTag,
         subject: str,
         details: Mapping[str, DetailValue],
     ) -> AuditEntry:
+        stored_tag = require_tag(tag)
         previous = self.stored[-1] if self.stored else None
-        entry = chain_entry(previous, at=at, actor=actor, tag=tag, subject=subject, details=details)
+        entry = chain_entry(
+            previous, at=at, actor=actor, tag=stored_tag, subject=subject, details=details
+        )
         self.stored.append(entry)
         return entry
 

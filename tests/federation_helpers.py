@@ -30,6 +30,7 @@ from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
 from hanoi247.adapters.crypto.keys import generate_node_keys, save_node_keys
+from hanoi247.adapters.crypto.webhook_key import generate_webhook_key, save_webhook_key
 from hanoi247.adapters.federation.node import write_identity
 from hanoi247.adapters.federation.sender import OutboxSender
 from hanoi247.bootstrap import NodeRuntime, build_runtime, open_database
@@ -62,6 +63,7 @@ def make_node(data_dir: Path, *, node_id: str, state: str, clock: Clock) -> InPr
     """A fresh node: keys, node.toml, migrated SQLite database, runtime and app."""
     data_dir.mkdir(parents=True, exist_ok=True)
     save_node_keys(generate_node_keys(), data_dir / "keys")
+    save_webhook_key(generate_webhook_key(), data_dir / "keys")
     identity = NodeIdentity(
         node_id=node_id, state=state, name=f"Test {state}", url=f"https://{node_id}.test"
     )

@@ -13,10 +13,18 @@ from joserfc.jwk import OKPKey
 
 from fakes import FakeClock
 from hanoi247.adapters.federation import wire
-from hanoi247.adapters.federation.identity import init_node, pin_peer
 from hanoi247.adapters.federation.node import LocalNode, load_local_node
-from hanoi247.bootstrap import Database, NodeRuntime, build_runtime, open_database
-from hanoi247.domain.federation import MessageType
+from hanoi247.bootstrap import (
+    Database,
+    NodeRuntime,
+    build_runtime,
+    key_reader,
+    key_store,
+    new_database,
+    open_database,
+)
+from hanoi247.domain.federation import MessageType, Peer
+from hanoi247.services.node_identity import init_node, pin_peer
 from hanoi247.services.treaty import TreatyCatalogue
 from hanoi247.settings import Settings
 
@@ -32,13 +40,13 @@ def make_node(
 ) -> Path:
     data_dir = root / f"{state.lower()}-node"
     init_node(
-        data_dir,
+        store=key_store(data_dir),
+        database=new_database(settings(data_dir)),
         state=state,
         name=name,
         url=f"http://127.0.0.1:{port}",
         catalogue=CATALOGUE,
-        settings=settings(data_dir),
-        at=clock.now(),
+        clock=clock,
     )
     return data_dir
 
@@ -54,18 +62,36 @@ def database(data_dir: Path, opened: list[Database]) -> Database:
     return db
 
 
+def pin_card(
+    into: Path,
+    card: str | bytes | dict[str, Any],
+    *,
+    given_fingerprint: str,
+    clock: FakeClock,
+    opened: list[Database],
+    by: str = "operator",
+    catalogue: TreatyCatalogue | None = None,
+) -> Peer:
+    """``hanoi247 peer add`` on the node in ``into``: the pin_peer use case, as wired there."""
+    own = load_local_node(into).card()
+    return pin_peer(
+        database(into, opened).uow_factory,
+        card,
+        given_fingerprint=given_fingerprint,
+        own_node_id=own["node_id"],
+        own_fingerprint=own["fingerprint"],
+        keys=key_reader(),
+        clock=clock,
+        by=by,
+        catalogue=catalogue,
+    )
+
+
 def pin(into: Path, card_of: Path, clock: FakeClock, opened: list[Database]) -> None:
     card = load_local_node(card_of).card()
-    with database(into, opened).uow_factory() as uow:
-        pin_peer(
-            uow,
-            json.dumps(card),
-            given_fingerprint=card["fingerprint"],
-            local=load_local_node(into),
-            by="operator",
-            at=clock.now(),
-        )
-        uow.commit()
+    pin_card(
+        into, json.dumps(card), given_fingerprint=card["fingerprint"], clock=clock, opened=opened
+    )
 
 
 @contextmanager

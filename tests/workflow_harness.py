@@ -1,7 +1,8 @@
 """Two in-memory nodes (VN, FR, and a third, DE) for workflow tests.
 
 Each node has its own ``FakeUnitOfWork`` (its own "database"), its own bus and the shared
-``FakeClock``. ``deliver`` moves the pending outbox messages of one node into the other's
+``FakeClock``, wired by ``bootstrap.build_workflow`` as ``build_runtime`` wires a real
+node. ``deliver`` moves the pending outbox messages of one node into the other's
 ``apply_incoming`` by hand, inside a unit of work of the receiver, as the inbox does.
 """
 
@@ -12,6 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from fakes import FakeClock, FakeUnitOfWork
+from hanoi247.bootstrap import build_workflow
 from hanoi247.domain import commands as c
 from hanoi247.domain.deadlines import load_clocks
 from hanoi247.domain.events import Event
@@ -80,8 +82,10 @@ def make_node(node_id: str, state: str, clock: FakeClock) -> Node:
         node_id=node_id, state=state, name=f"{state} 24/7", url=f"https://{node_id}.example"
     )
     uow = FakeUnitOfWork()
-    ctx = Context(uow=lambda: uow, clock=clock, catalogue=CATALOGUE, node=identity, clocks=CLOCKS)
-    return Node(identity, uow, ctx, MessageBus(ctx))
+    workflow = build_workflow(
+        uow_factory=lambda: uow, clock=clock, node=identity, catalogue=CATALOGUE, clocks=CLOCKS
+    )
+    return Node(identity, uow, workflow.context, workflow.bus)
 
 
 def pin(node: Node, *others: Node) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from hanoi247.domain.errors import ConfigurationError
+from hanoi247.domain.errors import InvalidInput
 from hanoi247.domain.requests import validate
 from hanoi247.domain.states import ParticipantKind
 from hanoi247.domain.treaty import ActionKind, in_force_between, instrument_status
@@ -137,7 +137,7 @@ def test_nodes_json_is_written_owner_only_and_reads_back(tmp_path: Path) -> None
 
 def test_fresh_refuses_to_wipe_a_directory_that_is_not_a_demo(tmp_path: Path) -> None:
     (tmp_path / "thesis.tex").write_text("years of work")
-    with pytest.raises(ConfigurationError, match="does not look like a demo"):
+    with pytest.raises(InvalidInput, match="does not look like a demo"):
         wipe(tmp_path)
     assert (tmp_path / "thesis.tex").exists()
 

@@ -19,7 +19,10 @@ TIMEOUT = 60  # seconds: every wait below is bounded
 
 
 def env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    return {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "HANOI247_ENV": "test", **extra}
+    # PYTHONPATH passes through so a worktree's source (PYTHONPATH=src) is what runs
+    inherited = {k: v for k, v in os.environ.items() if k == "PYTHONPATH"}
+    base = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "HANOI247_ENV": "test"}
+    return {**base, **inherited, **extra}
 
 
 def run(tmp_path: Path, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
@@ -134,12 +137,16 @@ def test_rotate_keys_moves_the_old_keys_and_queues_an_announcement(tmp_path: Pat
     assert rotated["fingerprint"] != created["fingerprint"]
     assert rotated["announced_to"] == ["fr-oclctic"]
     [previous] = (vn / "keys" / "previous").iterdir()
-    assert sorted(f.name for f in previous.iterdir()) == ["encryption.jwk.json", "signing.jwk.json"]
+    assert sorted(f.name for f in previous.iterdir()) == [
+        "encryption.jwk.json",
+        "signing.jwk.json",
+        "webhook.jwk.json",
+    ]
     card = ok(tmp_path, "node", "card", "--data-dir", str(vn))
     assert card["fingerprint"] == rotated["fingerprint"]
     assert json.loads((vn / "card.json").read_text()) == card
     secrets = [json.loads(f.read_text())["d"] for f in (vn / "keys").rglob("*.jwk.json")]
-    assert len(secrets) == 4
+    assert len(secrets) == 6  # signing, encryption and webhook keys, current and previous
     assert not any(d in json.dumps(rotated) for d in secrets)
 
 

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from joserfc.jwk import OKPKey
 
 from alert_support import (
     HookSink,
@@ -33,6 +32,7 @@ from alert_support import (
 from fakes import FakeClock
 from federation_helpers import InProcessNode, pin_each_other, run
 from hanoi247.adapters.clocks_worker import DeadlineWorker
+from hanoi247.adapters.crypto.public_keys import import_public_key
 from hanoi247.adapters.notify.delivery import NotificationDelivery
 from hanoi247.adapters.notify.webhook import verify_webhook
 from hanoi247.domain import commands as c
@@ -40,6 +40,7 @@ from hanoi247.domain.accounts import Position, Role, User
 from hanoi247.domain.notifications import DeliveryResult, Notification
 from hanoi247.domain.schedule import DeadlineStatus
 from hanoi247.ports.notifications import NotificationStatus
+from hanoi247.services.escalation import check_due_deadlines
 from workflow_harness import EMERGENCY, PRESERVATION, START
 
 
@@ -168,9 +169,12 @@ def test_urgent_request_escalates_at_60_minutes_to_the_primary_supervisor_exactl
     assert_no_case_content(mail.subject + mail.body + mail.message.as_string())
     assert desk.mail.to(deputy.email) == []
 
-    # Webhook: signed with B's key, accepted by verify_webhook.
+    # Webhook: signed with B's webhook key (not its node signing key), accepted by
+    # verify_webhook with the public JWK `hanoi247 webhook key` prints.
     [hook] = [h for h in desk.hooks.hooks if b'"topic":"acknowledgement_missed"' in h.body]
-    public = OKPKey.import_key(desk.b.runtime.local.keys.signing.as_dict(private=False))
+    webhook_key = desk.b.runtime.local.webhook_key
+    assert webhook_key is not None
+    public = import_public_key(webhook_key.public_jwk())
     document = verify_webhook(hook.body, hook.headers, public, now=desk.clock.now())
     sent = Notification.from_dict(document["notification"])
     assert sent.reference == reference
@@ -376,7 +380,7 @@ def test_two_workers_sharing_a_postgresql_database_escalate_once(desk: Desk) -> 
     first = desk.b.runtime.deadlines
     assert first is not None
     second = DeadlineWorker(
-        uow_factory=desk.b.runtime.uow_factory,
+        check=first.check,  # the same use case on the same database, in a second worker
         clock=desk.clock,
         node=desk.b.runtime.local.identity,
         delivery=NotificationDelivery(
@@ -395,3 +399,24 @@ def test_two_workers_sharing_a_postgresql_database_escalate_once(desk: Desk) -> 
     assert sum(r.delivery.sent for r in reports) == 1
     assert len(desk.mail.to(desk.people["fr.chief"].email)) == 1
     assert audit_tags(desk.b) == ["deadline:acknowledgement:escalated"]
+
+
+def test_a_check_stopped_at_its_batch_limit_says_more_is_due(desk: Desk) -> None:
+    send(desk, PRESERVATION)
+    send(desk, PRESERVATION)  # two requests: two acknowledgements fall due together
+    desk.round(desk.b)  # the arrivals' alerts
+    desk.later(minutes=60)
+    runtime = desk.b.runtime
+
+    def check(max_batches: int) -> tuple[int, bool]:
+        batch = check_due_deadlines(
+            runtime.uow_factory,
+            now=desk.clock.now(),
+            node=runtime.local.identity,
+            batch_size=1,
+            max_batches=max_batches,
+        )
+        return batch.missed, batch.more_due
+
+    assert check(max_batches=1) == (1, True)  # the worker's next round starts at once
+    assert check(max_batches=5) == (1, False)  # the rest; nothing more is due

@@ -14,20 +14,22 @@ from fakes import FakeClock
 from hanoi247.adapters.crypto.keys import fingerprint, generate_node_keys, public_jwks
 from hanoi247.adapters.db.migrate import current, head
 from hanoi247.adapters.federation import receipts, wire
-from hanoi247.adapters.federation.identity import pin_peer, rotate_keys
 from hanoi247.adapters.federation.node import load_local_node, parse_card
 from hanoi247.bootstrap import Database
-from hanoi247.domain.errors import ConfigurationError, UnknownState
+from hanoi247.domain.errors import ConfigurationError, InvalidInput, UnknownState
 from hanoi247.domain.federation import MessageType, PeerStatus
 from hanoi247.services import nodes
 from hanoi247.services.federation import UnprocessableMessage
+from hanoi247.services.node_identity import rotate_keys
 from node_support import (
     CATALOGUE,
     database,
     envelope,
+    key_store,
     make_node,
     mode,
     pin,
+    pin_card,
     runtime,
     settings,
 )
@@ -112,12 +114,10 @@ def test_peer_add_with_the_right_fingerprint_pins_both_keys(
     vn, fr = two_nodes
     card = load_local_node(fr).card()
     typed = card["fingerprint"].replace(" ", "").lower()  # as someone might type it
-    with database(vn, opened).uow_factory() as uow:
-        pin_peer(
-            uow, json.dumps(card), given_fingerprint=typed, local=load_local_node(vn),
-            by="alice", at=clock.now(), catalogue=CATALOGUE,
-        )  # fmt: skip
-        uow.commit()
+    pin_card(
+        vn, json.dumps(card), given_fingerprint=typed, clock=clock, opened=opened, by="alice",
+        catalogue=CATALOGUE,
+    )  # fmt: skip
     with database(vn, opened).uow_factory() as uow:
         peer = uow.peers.get("fr-oclctic")
         tags = [e.tag for e in uow.audit.entries()]
@@ -138,11 +138,8 @@ def test_peer_add_with_a_wrong_fingerprint_stores_nothing_and_shows_both(
     card = load_local_node(fr).card()
     wrong = load_local_node(vn).card()["fingerprint"].replace(" ", ":")
     db = database(vn, opened)
-    with db.uow_factory() as uow, pytest.raises(ConfigurationError) as refused:
-        pin_peer(
-            uow, card, given_fingerprint=wrong, local=load_local_node(vn), by="alice",
-            at=clock.now(),
-        )  # fmt: skip
+    with pytest.raises(InvalidInput) as refused:
+        pin_card(vn, card, given_fingerprint=wrong, clock=clock, opened=opened, by="alice")
     message = str(refused.value)
     assert wrong.replace(":", " ") in message  # what was given, in groups of four
     assert card["fingerprint"] in message  # what the card's keys give
@@ -160,10 +157,10 @@ def test_a_card_holding_a_private_key_is_refused_without_echoing_it(
     private = json.loads((fr / "keys" / "signing.jwk.json").read_text())
     card["keys"][0] = private
     db = database(vn, opened)
-    with db.uow_factory() as uow, pytest.raises(ConfigurationError) as refused:
-        pin_peer(
-            uow, card, given_fingerprint=card["fingerprint"], local=load_local_node(vn),
-            by="alice", at=clock.now(),
+    with pytest.raises(InvalidInput) as refused:
+        pin_card(
+            vn, card, given_fingerprint=card["fingerprint"], clock=clock, opened=opened,
+            by="alice",
         )  # fmt: skip
     assert "PRIVATE key" in str(refused.value)
     assert private["d"] not in str(refused.value)
@@ -176,10 +173,10 @@ def test_pinning_this_node_itself_is_refused(
 ) -> None:
     vn, _ = two_nodes
     local = load_local_node(vn)
-    with database(vn, opened).uow_factory() as uow, pytest.raises(ConfigurationError, match="own"):
-        pin_peer(
-            uow, local.card(), given_fingerprint=local.card()["fingerprint"], local=local,
-            by="alice", at=clock.now(),
+    with pytest.raises(InvalidInput, match="own"):
+        pin_card(
+            vn, local.card(), given_fingerprint=local.card()["fingerprint"], clock=clock,
+            opened=opened, by="alice",
         )  # fmt: skip
 
 
@@ -224,7 +221,7 @@ def pinned(
 def rotate(data_dir: Path, clock: FakeClock, opened: list[Database]) -> dict[str, Any]:
     """Rotate the keys of ``data_dir``; returns the body of its KEYS_ROTATED message."""
     db = database(data_dir, opened)
-    rotate_keys(data_dir, db.uow_factory, overlap=WEEK, at=clock.now())
+    rotate_keys(store=key_store(data_dir), uow_factory=db.uow_factory, clock=clock, overlap=WEEK)
     with db.uow_factory() as uow:
         entry = uow.outbox.list()[0]
     assert entry.type is MessageType.KEYS_ROTATED
@@ -374,7 +371,7 @@ def test_a_rotation_whose_database_step_fails_leaves_the_keys_as_they_were(
         raise ConfigurationError("database is down")
 
     with pytest.raises(ConfigurationError, match="database is down"):
-        rotate_keys(vn, broken, overlap=WEEK, at=clock.now())
+        rotate_keys(store=key_store(vn), uow_factory=broken, clock=clock, overlap=WEEK)
     after = load_local_node(vn)
     assert after.card() == before
     assert after.previous_keys == ()

@@ -15,6 +15,7 @@ from hanoi247.adapters.db.engine import make_engine
 from hanoi247.adapters.db.schema import audit_log, status_imports
 from hanoi247.adapters.db.uow import make_uow_factory
 from hanoi247.domain.audit import AuditEntry
+from hanoi247.domain.audit_tags import AuditTag
 from hanoi247.domain.errors import IntegrityError
 from hanoi247.domain.treaty import ActionKind, TreatyAction
 from hanoi247.ports import UnitOfWork
@@ -169,7 +170,11 @@ def test_exception_after_import_rolls_back_rows_and_audit(
                 SECOND_FILE, source="second.csv", as_of=None, imported_by="x", at=clock.now()
             )
             uow.audit.append(
-                at=clock.now(), actor="x", tag="status:imported", subject="s", details={"rows": 2}
+                at=clock.now(),
+                actor="x",
+                tag=AuditTag.TREATY_STATUS_IMPORTED,
+                subject="s",
+                details={"rows": 2},
             )
             raise RuntimeError("forced")
 
@@ -188,7 +193,9 @@ def test_leaving_the_unit_of_work_without_commit_stores_nothing(
         uow.treaty_actions.replace_all(
             FIRST_FILE, source="status.csv", as_of=None, imported_by="x", at=clock.now()
         )
-        uow.audit.append(at=clock.now(), actor="x", tag="status:imported", subject="s", details={})
+        uow.audit.append(
+            at=clock.now(), actor="x", tag=AuditTag.TREATY_STATUS_IMPORTED, subject="s", details={}
+        )
 
     with backend.uow() as uow:
         assert uow.treaty_actions.list() == []
@@ -201,10 +208,12 @@ def test_explicit_rollback_discards_and_the_chain_restarts_at_one(
     backend: Backend, clock: FakeClock
 ) -> None:
     with backend.uow() as uow:
-        uow.audit.append(at=clock.now(), actor="x", tag="node:started", subject="node", details={})
+        uow.audit.append(
+            at=clock.now(), actor="x", tag=AuditTag.NODE_INITIALISED, subject="node", details={}
+        )
         uow.rollback()
         entry = uow.audit.append(
-            at=clock.now(), actor="x", tag="node:started", subject="node", details={}
+            at=clock.now(), actor="x", tag=AuditTag.NODE_INITIALISED, subject="node", details={}
         )
         uow.commit()
     assert entry.seq == 1
@@ -215,7 +224,9 @@ def test_explicit_rollback_discards_and_the_chain_restarts_at_one(
 def append_three(backend: Backend, clock: FakeClock) -> list[AuditEntry]:
     appended = []
     with backend.uow() as uow:
-        for number, tag in enumerate(["status:imported", "request:preservation:sent", "x:y"]):
+        for number, tag in enumerate(
+            [AuditTag.TREATY_STATUS_IMPORTED, AuditTag.REQUEST_SENT, AuditTag.NODE_KEYS_ROTATED]
+        ):
             vietnam_time = clock.now().astimezone(timezone(timedelta(hours=7)))
             appended.append(
                 uow.audit.append(
@@ -242,7 +253,9 @@ def test_audit_chain_appends_and_verifies(backend: Backend, clock: FakeClock) ->
         assert all(e.at.utcoffset() == timedelta(0) for e in entries)
         assert uow.audit.entries(since_seq=1) == entries[1:]
         assert uow.audit.verify() is None
-        fourth = uow.audit.append(at=clock.now(), actor="x", tag="a:b", subject="s", details={})
+        fourth = uow.audit.append(
+            at=clock.now(), actor="x", tag=AuditTag.NODE_INITIALISED, subject="s", details={}
+        )
         uow.commit()
     assert (fourth.seq, fourth.prev_hash) == (4, entries[-1].hash)
 
@@ -265,7 +278,9 @@ def test_naive_datetimes_are_refused(backend: Backend, clock: FakeClock) -> None
                 FIRST_FILE, source="s.csv", as_of=None, imported_by="x", at=naive
             )
         with pytest.raises(ValueError, match="naive"):
-            uow.audit.append(at=naive, actor="x", tag="a:b", subject="s", details={})
+            uow.audit.append(
+                at=naive, actor="x", tag=AuditTag.NODE_INITIALISED, subject="s", details={}
+            )
         uow.commit()
     with backend.uow() as uow:
         assert uow.treaty_actions.list() == []
@@ -282,7 +297,13 @@ def test_the_database_refuses_naive_datetimes_and_audit_edits(db_url: str) -> No
                 )
             )
         with make_uow_factory(engine)() as uow:
-            uow.audit.append(at=datetime.now(UTC), actor="x", tag="a:b", subject="s", details={})
+            uow.audit.append(
+                at=datetime.now(UTC),
+                actor="x",
+                tag=AuditTag.NODE_INITIALISED,
+                subject="s",
+                details={},
+            )
             uow.commit()
         for statement in (audit_log.update().values(subject="edited"), audit_log.delete()):
             with engine.begin() as connection, pytest.raises(DBAPIError, match="append-only"):
@@ -291,3 +312,18 @@ def test_the_database_refuses_naive_datetimes_and_audit_edits(db_url: str) -> No
             assert connection.execute(sa.select(audit_log.c.subject)).scalars().all() == ["s"]
     finally:
         engine.dispose()
+
+
+def test_audit_append_refuses_a_bare_string_tag(backend: Backend, clock: FakeClock) -> None:
+    with backend.uow() as uow:
+        with pytest.raises(TypeError, match="AuditTag"):
+            uow.audit.append(
+                at=clock.now(),
+                actor="x",
+                tag="treaty:status:imported",  # type: ignore[arg-type]
+                subject="s",
+                details={},
+            )
+        uow.commit()
+    with backend.uow() as uow:
+        assert uow.audit.entries() == []

@@ -13,6 +13,7 @@ import pytest
 from fakes import FakeClock, FakeUnitOfWork
 from hanoi247.adapters.db.engine import make_engine
 from hanoi247.adapters.db.uow import make_uow_factory
+from hanoi247.bootstrap import build_workflow
 from hanoi247.domain import commands as c
 from hanoi247.domain.basis import OtherBasis, OtherBasisType
 from hanoi247.domain.cooperation import CooperationRequest
@@ -27,8 +28,6 @@ from hanoi247.domain.schedule import DeadlineKind, DeadlineStatus
 from hanoi247.domain.timeline import PhoneContact
 from hanoi247.domain.treaty import LegalBasis
 from hanoi247.ports import UnitOfWork
-from hanoi247.services.context import Context
-from hanoi247.services.messagebus import MessageBus
 from inbox_builder import T0 as FLOOD_START
 from inbox_builder import flood
 from workflow_harness import (
@@ -343,8 +342,10 @@ def test_the_handlers_run_on_two_real_databases(database_factory: Callable[..., 
         engines.append(engine)
         factory = make_uow_factory(engine)
         identity = NodeIdentity(node_id=node_id, state=state, name=state, url=f"https://{node_id}")
-        ctx = Context(uow=factory, clock=clock, catalogue=CATALOGUE, node=identity, clocks=CLOCKS)
-        nodes.append(Node(identity, factory(), ctx, MessageBus(ctx)))  # type: ignore[arg-type]
+        workflow = build_workflow(
+            uow_factory=factory, clock=clock, node=identity, catalogue=CATALOGUE, clocks=CLOCKS
+        )
+        nodes.append(Node(identity, factory(), workflow.context, workflow.bus))  # type: ignore[arg-type]
     vn, fr = nodes
     try:
         pin(vn, fr)

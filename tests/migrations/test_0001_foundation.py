@@ -13,6 +13,7 @@ from hanoi247.adapters.db import migrate
 from hanoi247.adapters.db.engine import make_engine
 from hanoi247.adapters.db.schema import metadata
 from hanoi247.adapters.db.uow import make_uow_factory
+from hanoi247.domain.audit_tags import AuditTag
 from hanoi247.domain.treaty import ActionKind, TreatyAction
 
 TABLES = {"treaty_actions", "status_imports", "audit_log"}
@@ -53,14 +54,14 @@ def store_real_rows(url: str) -> None:
             uow.audit.append(
                 at=datetime(2026, 3, 2, 8, 0, tzinfo=UTC),
                 actor="officer-1",
-                tag="status:imported",
+                tag=AuditTag.TREATY_STATUS_IMPORTED,
                 subject="status.csv",
                 details={"rows": count},
             )
             uow.commit()
         with make_uow_factory(engine)() as uow:
             assert len(uow.treaty_actions.list()) == 2
-            assert [e.tag for e in uow.audit.entries()] == ["status:imported"]
+            assert [e.tag for e in uow.audit.entries()] == ["treaty:status:imported"]
             assert uow.audit.verify() is None
     finally:
         engine.dispose()

@@ -11,6 +11,7 @@ from hanoi247.adapters.db import migrate
 from hanoi247.adapters.db.engine import make_engine
 from hanoi247.adapters.db.uow import make_uow_factory
 from hanoi247.domain.accounts import Credentials, OnCallShift, Position, Role, User, new_user_id
+from hanoi247.domain.audit_tags import AuditTag
 from hanoi247.domain.treaty import ActionKind, TreatyAction
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
@@ -38,7 +39,7 @@ def store_foundation_rows(url: str) -> None:
                 at=T0,
             )
             uow.audit.append(
-                at=T0, actor="officer-1", tag="treaty:status:imported", subject="status.csv",
+                at=T0, actor="officer-1", tag=AuditTag.TREATY_STATUS_IMPORTED, subject="status.csv",
                 details={"rows": 1},
             )  # fmt: skip
             uow.commit()
@@ -66,7 +67,7 @@ def store_account_rows(url: str, username: str) -> str:
             uow.api_tokens.add(user_id=user.id, token_hash="f" * 64, label="ci", at=T0)
             uow.on_call.add(OnCallShift(user.id, Position.PRIMARY, T0, T0 + timedelta(hours=8)))
             uow.audit.append(
-                at=T0, actor="admin-1", tag="account:user:added", subject=user.id,
+                at=T0, actor="admin-1", tag=AuditTag.ACCOUNT_USER_ADDED, subject=user.id,
                 details={"role": "supervisor"},
             )  # fmt: skip
             uow.commit()

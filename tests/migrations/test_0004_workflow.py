@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from hanoi247.adapters.db import migrate
 from hanoi247.adapters.db.engine import make_engine
 from hanoi247.adapters.db.uow import make_uow_factory
+from hanoi247.domain.audit_tags import AuditTag
 from hanoi247.domain.cooperation import CooperationRequest
 from hanoi247.domain.offences import NationalProvision, OffenceMapping
 from hanoi247.domain.references import Links
@@ -75,7 +76,7 @@ def store_and_read_real_rows(url: str) -> None:
             uow.audit.append(
                 at=AT,
                 actor="vn-1",
-                tag="request:sent",
+                tag=AuditTag.REQUEST_SENT,
                 subject=request.id,
                 details={"reference": request.reference},
             )

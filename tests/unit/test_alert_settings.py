@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from hanoi247.adapters.clock import SystemClock
 from hanoi247.adapters.crypto.keys import generate_node_keys
+from hanoi247.adapters.crypto.webhook_key import generate_webhook_key
 from hanoi247.adapters.federation.node import LocalNode
 from hanoi247.adapters.notify.factory import MarkedSmtpChannel, build_channels
 from hanoi247.adapters.notify.inapp import InAppHub
@@ -27,6 +29,7 @@ SMTP = {
 LOCAL = LocalNode(
     identity=NodeIdentity("vn-a05", "VN", "Test VN", "https://vn-a05.test"),
     keys=generate_node_keys(),
+    webhook_key=generate_webhook_key(),
 )
 
 
@@ -79,11 +82,21 @@ def test_incomplete_or_wrong_settings_are_refused_with_a_clear_error(env: dict[s
         channels(**env)
 
 
-def test_the_webhook_is_signed_with_the_nodes_signing_key() -> None:
+def test_the_webhook_is_signed_with_its_own_key_not_the_node_signing_key() -> None:
     [webhook, _] = channels(HANOI247_WEBHOOK_URL="https://soc.mps.gov.vn.example/hooks")
 
     assert isinstance(webhook, WebhookChannel)
-    assert webhook.key_id == LOCAL.keys.signing_kid
+    assert LOCAL.webhook_key is not None
+    assert webhook.key_id == LOCAL.webhook_key.kid
+    assert webhook.key_id not in {LOCAL.keys.signing_kid, LOCAL.keys.encryption_kid}
+
+
+def test_a_webhook_url_without_a_webhook_key_says_how_to_create_it() -> None:
+    without_key = replace(LOCAL, webhook_key=None, data_dir=Path("/srv/hanoi247"))
+    configured = settings(HANOI247_WEBHOOK_URL="https://soc.mps.gov.vn.example/hooks")
+
+    with pytest.raises(ConfigurationError, match="hanoi247 webhook key --create --data-dir"):
+        build_channels(configured, local=without_key, hub=InAppHub(), clock=SystemClock())
 
 
 def test_the_desk_clocks_can_be_configured_but_not_broken() -> None:

@@ -11,7 +11,12 @@ import pytest
 from hanoi247.domain.accounts import OnCallShift, Position, Role, User
 from hanoi247.domain.federation import MessageType
 from hanoi247.domain.lifecycle import RequestStatus
-from hanoi247.domain.notifications import Notification, NotificationSeverity, Topic
+from hanoi247.domain.notifications import (
+    Notification,
+    NotificationSeverity,
+    Topic,
+    marked_subject,
+)
 from hanoi247.domain.references import Direction
 from hanoi247.domain.requests import Urgency
 from hanoi247.domain.schedule import Deadline, DeadlineKind, DeadlineStatus
@@ -21,7 +26,6 @@ from hanoi247.services.alerts import (
     deadline_alert,
     handlers_of,
     incoming_alert,
-    marked_subject,
     officers_on_duty,
     supervisors_on_duty,
 )

@@ -3,6 +3,7 @@ legal basis, refusal grounds and delay reasons, and which deadlines a request ha
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
@@ -10,7 +11,7 @@ import pytest
 
 from hanoi247.domain.basis import OtherBasis, OtherBasisType, select_basis
 from hanoi247.domain.cooperation import CooperationRequest
-from hanoi247.domain.deadlines import load_clocks
+from hanoi247.domain.deadlines import follow_up_flag_at, load_clocks, preservation_warnings
 from hanoi247.domain.errors import (
     ActionNotAllowed,
     ErrorCode,
@@ -90,7 +91,11 @@ def test_a_draft_keeps_its_header_apart_from_its_elements() -> None:
     request = outgoing(handling={"confidential": True, "no_onward_transfer": True})
     assert request.elements == {"offence": 10}
     assert request.handling.confidential
-    assert request.payload()["handling"] == {"confidential": True, "no_onward_transfer": True}
+    assert request.payload()["handling"] == {
+        "confidential": True,
+        "use_limited_to": None,
+        "no_onward_transfer": True,
+    }
     assert request.status is S.DRAFT
     assert [e.action for e in request.timeline] == ["draft"]
 
@@ -315,6 +320,25 @@ def test_a_confirmed_preservation_has_warnings_an_expiry_and_a_follow_up_flag() 
         "preservation_expiry": end,
         "follow_up_mla": end - timedelta(days=14),
     }
+
+
+def test_the_stored_warnings_and_flag_are_the_deadline_functions_results() -> None:
+    """Production (``deadlines_for``) uses ``preservation_warnings`` and
+    ``follow_up_flag_at``: other clocks, other stored times, computed in one place."""
+    clocks = replace(
+        CLOCKS,
+        preservation_warnings=(timedelta(days=10), timedelta(days=2)),
+        follow_up_flag_before=timedelta(days=20),
+    )
+    request = received()
+    request.confirm_preservation(date(2027, 3, 1), origin="FR", by="fr-7", at=T0, message_id=None)
+    specs = {s.key: s.due_at for s in deadlines_for(request, clocks, PARIS)}
+    end = datetime(2027, 3, 2, tzinfo=PARIS)
+    (ten, ten_at), (two, two_at) = preservation_warnings(end, clocks)
+    assert (ten, two) == (10, 2)
+    assert specs["preservation_warning_10d"] == ten_at == end - timedelta(days=10)
+    assert specs["preservation_warning_2d"] == two_at == end - timedelta(days=2)
+    assert specs["follow_up_mla"] == follow_up_flag_at(end, clocks) == end - timedelta(days=20)
 
 
 def test_reconcile_opens_reschedules_and_resolves() -> None:

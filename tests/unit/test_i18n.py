@@ -318,3 +318,22 @@ def test_a_problem_on_a_nested_field_names_each_level() -> None:
     text = i18n.problem_message(problem, i18n.translator("es"))
     assert "«Identificadores n.º 1 › Fecha y hora de observación»" in text
     assert text.endswith("art. 41).")
+
+
+def test_fill_uses_the_translation_and_falls_back_to_english_when_it_is_broken() -> None:
+    english = "Request {reference}"
+    assert i18n.fill("Demande {reference}", english, reference="VN-1") == "Demande VN-1"
+    assert i18n.fill("Demande {référence}", english, reference="VN-1") == "Request VN-1"
+    assert i18n.fill("Demande {0}", english, reference="VN-1") == "Request VN-1"
+    assert i18n.fill("Demande {reference", english, reference="VN-1") == "Request VN-1"
+    assert i18n.fill("50 {%} sans valeurs", "50 {%} no values") == "50 {%} sans valeurs"
+
+
+def test_only_i18n_fills_a_translation_with_an_english_fallback() -> None:
+    root = Path(i18n.__file__).parent
+    copies = [
+        str(path.relative_to(root))
+        for path in root.rglob("*.py")
+        if "english.format(" in path.read_text(encoding="utf-8")
+    ]
+    assert copies == ["i18n.py"]

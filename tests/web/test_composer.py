@@ -133,7 +133,11 @@ def test_saving_keeps_every_field_and_reads_identifier_times_in_their_zone(pair:
     assert payload["offence"] == 7
     assert payload["mla_follow_up_intended"] is True
     assert payload["date_range"] == {"from": "2026-02-27", "to": "2026-03-01"}
-    assert payload["handling"] == {"confidential": True, "no_onward_transfer": False}
+    assert payload["handling"] == {
+        "confidential": True,
+        "use_limited_to": None,  # not limited: the one dict form keeps the key, as null
+        "no_onward_transfer": False,
+    }
     page = pair.vn_client.get(saved.headers["location"]).text
     assert 'value="2026-02-28T21:14"' in page
     assert '<option value="Asia/Ho_Chi_Minh" selected>' in page

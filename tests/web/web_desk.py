@@ -30,7 +30,7 @@ from hanoi247.services.accounts import NewUser
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 PASSWORD = "correct horse battery staple"
-WEB = Path(i18n.__file__).parent / "entrypoints" / "web"
+WEB = Path(i18n.__file__).parent / "web"  # i18n lives in entrypoints/, beside web/
 CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 

@@ -9,8 +9,8 @@ last hash with one kept elsewhere (a peer's receipt, an export) for that.
 What may go into an entry — case content never does:
 
 * ``actor`` — an officer id, a node id or ``"system"``; never a name or an e-mail.
-* ``tag`` — what happened, as a sentence of lowercase words joined by colons:
-  ``"request:preservation:confirmed"``, ``"status:imported"``.
+* ``tag`` — what happened, a member of the closed vocabulary ``domain/audit_tags.AuditTag``:
+  a sentence of lowercase words joined by colons, ``"request:preservation:confirmed"``.
 * ``subject`` — the id or human reference of the thing acted on (``"VN-2026-000123"``).
 * ``details`` — ids, codes, counts and flags only (``{"rows": 212, "as_of": "2026-01-01"}``).
   Never facts of a case, names, account identifiers, IP addresses, free text or file

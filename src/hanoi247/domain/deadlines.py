@@ -145,14 +145,16 @@ def preservation_ends_at(until: date, zone: tzinfo) -> datetime:
     return datetime.combine(until + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)
 
 
-def preservation_warnings(until: datetime, now: datetime, clocks: Clocks) -> list[datetime]:
-    """The warning instants (7 and 1 days before ``until``) still ahead of ``now``, in order.
+def preservation_warnings(until: datetime, clocks: Clocks) -> list[tuple[int, datetime]]:
+    """The warnings before preservation ends at ``until``: ``(days before, instant)``,
+    earliest first (by default 7 days and 1 day before), in UTC.
 
-    Computed when preservation is confirmed or extended and stored by the deadline worker,
-    which fires any that fall due while it was down.
+    ``schedule.deadlines_for`` stores them as deadlines; ``schedule.reconcile`` does not
+    create one whose instant has already passed (the expiry itself is tracked), and the
+    deadline worker fires any stored one that fell due while it was down.
     """
-    end, current = _aware(until, "until"), _aware(now, "now")
-    return sorted(end - before for before in clocks.preservation_warnings if end - before > current)
+    end = _aware(until, "until")
+    return [(before.days, end - before) for before in clocks.preservation_warnings]
 
 
 def follow_up_flag_at(until: datetime, clocks: Clocks) -> datetime:

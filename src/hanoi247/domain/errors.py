@@ -5,7 +5,6 @@
     │   ├── ValidationFailed        a request lacks elements or carries bad ones (list of Problem)
     │   ├── NotInForce              no legal basis between two participants on a date
     │   ├── InvalidTransition       an action not allowed from the current status
-    │   ├── DeadlinePassed          an action that came too late
     │   ├── UnknownState            a code that names no participant
     │   ├── RuleDataError           a rule file that cannot be used as written
     │   ├── StatusDataError         a depositary-status file with a bad row (file, line, field)
@@ -13,6 +12,8 @@
     │   ├── AuthenticationFailed    a login or token that proves nobody (never says which factor)
     │   ├── PermissionDenied        the user's role does not grant the permission
     │   ├── UnknownUser             a username that names no account
+    │   ├── UnknownPeer             a node id that names no pinned node
+    │   ├── InvalidInput            a value or file a person gave that cannot be used
     │   ├── UnknownRequest          a request id (or case) this node does not hold
     │   ├── NoPinnedPeer            no active pinned node serves the other State
     │   ├── NoLegalBasis            (a NotInForce) nothing to send a request on
@@ -20,11 +21,16 @@
     │   ├── MessageRejected         a peer's message body that cannot be applied
     │   └── EvidenceRejected        an evidence file, name or chunk that cannot be accepted
     └── AdapterError                the outside world
-        ├── PeerUnreachable
+        ├── PeerUnreachable         a peer node gave no answer (the sender retries)
         ├── SignatureInvalid
         ├── IntegrityError
-        ├── ConfigurationError
+        ├── ConfigurationError      the node's own settings, keys or data directory
         └── StorageFailed           the evidence store cannot write or read (disk full, S3 down)
+
+A person's bad input (a CLI argument, a node card, a URL) is a ``DomainError`` that
+says what to correct, never a ``ConfigurationError`` (which means the node is broken).
+Every class here is raised somewhere in ``src`` or is an abstract base
+(``tests/unit/test_error_tree.py`` checks it).
 
 The domain returns *codes* (``ErrorCode``) plus structured details; the edges
 (CLI, web) turn them into text in the user's language.
@@ -53,7 +59,6 @@ class ErrorCode(enum.StrEnum):
     NOT_IN_FORCE = "not_in_force"
     NO_LEGAL_BASIS = "no_legal_basis"
     INVALID_TRANSITION = "invalid_transition"
-    DEADLINE_PASSED = "deadline_passed"
     PRESERVATION_TOO_SHORT = "preservation_too_short"
     HANDLING_RESTRICTED = "handling_restricted"
     BAD_STATUS_ROW = "bad_status_row"
@@ -61,6 +66,7 @@ class ErrorCode(enum.StrEnum):
     AUTHENTICATION_FAILED = "authentication_failed"
     PERMISSION_DENIED = "permission_denied"
     UNKNOWN_USER = "unknown_user"
+    UNKNOWN_PEER = "unknown_peer"
     USERNAME_TAKEN = "username_taken"
     WEAK_PASSWORD = "weak_password"  # noqa: S105 - an error code, not a password
     UNKNOWN_REQUEST = "unknown_request"
@@ -125,10 +131,6 @@ class InvalidTransition(DomainError):
         super().__init__(f"cannot {action} a request that is {current}")
 
 
-class DeadlinePassed(DomainError):
-    code = ErrorCode.DEADLINE_PASSED
-
-
 class UnknownState(DomainError):
     code = ErrorCode.UNKNOWN_STATE
 
@@ -182,6 +184,23 @@ class UnknownUser(DomainError):
     def __init__(self, username: str) -> None:
         self.username = username
         super().__init__(f"no user {username!r}")
+
+
+class UnknownPeer(DomainError):
+    """A node id (typed by an operator) that names no pinned node."""
+
+    code = ErrorCode.UNKNOWN_PEER
+
+    def __init__(self, node_id: str) -> None:
+        self.node_id = node_id
+        super().__init__(f"no pinned node {node_id!r}; `hanoi247 peer list` shows the pinned ones")
+
+
+class InvalidInput(DomainError):
+    """A value or a file a person gave (a CLI option, a node card, a URL) that cannot be
+    used; the message names it and says what to correct."""
+
+    code = ErrorCode.INVALID_VALUE
 
 
 class UnknownRequest(DomainError):
@@ -260,7 +279,12 @@ class AdapterError(Hanoi247Error):
 
 
 class PeerUnreachable(AdapterError):
-    pass
+    """``node_id`` gave no answer; ``reason`` is a code (``peer_timeout``,
+    ``peer_unreachable``), never a transport message (it may name internal hosts)."""
+
+    def __init__(self, node_id: str, reason: str) -> None:
+        self.node_id, self.reason = node_id, reason
+        super().__init__(f"node {node_id!r} cannot be reached ({reason}); it is tried again")
 
 
 class SignatureInvalid(AdapterError):

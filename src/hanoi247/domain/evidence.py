@@ -27,6 +27,7 @@ from datetime import datetime
 from typing import Any
 
 from hanoi247.domain.audit import require_utc
+from hanoi247.domain.audit_tags import AuditTag
 from hanoi247.domain.errors import EvidenceRejected
 
 MAX_FILE_NAME_LENGTH = 255  # characters; most filesystems refuse more bytes than this
@@ -52,8 +53,8 @@ class CustodyAction(enum.StrEnum):
     DELETED = "deleted"  # removed under a retention rule
 
     @property
-    def audit_tag(self) -> str:
-        return f"evidence:{self.value}"
+    def audit_tag(self) -> AuditTag:
+        return AuditTag(f"evidence:{self.value}")
 
 
 class ItemStatus(enum.StrEnum):

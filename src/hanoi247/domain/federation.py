@@ -156,3 +156,17 @@ class NodeIdentity:
     name: str
     url: str
     extra: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingMessage:
+    """An authenticated message from a peer, as its handler sees it (the wire is gone)."""
+
+    origin_node: str
+    message_id: str
+    type: str
+    case_id: str | None
+    in_reply_to: str | None
+    sent_at: datetime
+    received_at: datetime
+    body: Mapping[str, Any]

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import Any
 
 from hanoi247.domain.errors import HandlingRestricted
 
@@ -53,22 +54,11 @@ class HandlingRestrictions:
         """From the request's ``handling`` object (already validated); absent: no restriction."""
         if not isinstance(handling, Mapping):
             return cls()
-        limited = handling.get("use_limited_to")
-        return cls(
-            confidential=handling.get("confidential") is True,
-            use_limited_to=limited if isinstance(limited, str) and limited.strip() else None,
-            no_onward_transfer=handling.get("no_onward_transfer") is True,
-        )
+        return handling_from_dict(handling)
 
     def to_payload(self) -> dict[str, object]:
         """The ``handling`` object of the request (consents are the holder's records)."""
-        payload: dict[str, object] = {
-            "confidential": self.confidential,
-            "no_onward_transfer": self.no_onward_transfer,
-        }
-        if self.use_limited_to is not None:
-            payload["use_limited_to"] = self.use_limited_to
-        return payload
+        return handling_to_dict(self)
 
     @property
     def restricted(self) -> bool:
@@ -88,3 +78,54 @@ class HandlingRestrictions:
 
     def with_consent(self, consent: Consent) -> HandlingRestrictions:
         return replace(self, consents=(*self.consents, consent))
+
+
+# -- the one dict form (request payload, peer messages, database rows, API views) ----------
+
+
+def handling_to_dict(handling: HandlingRestrictions, *, consents: bool = False) -> dict[str, Any]:
+    """``handling`` as JSON: every key always present, ``use_limited_to`` null when the use
+    is not limited; ``consents`` (the holder's records, never sent to a peer) on demand."""
+    data: dict[str, Any] = {
+        "confidential": handling.confidential,
+        "use_limited_to": handling.use_limited_to,
+        "no_onward_transfer": handling.no_onward_transfer,
+    }
+    if consents:
+        data["consents"] = [
+            {
+                "to_state": c.to_state,
+                "recorded_by": c.recorded_by,
+                "at": c.at.isoformat(),
+                "reference": c.reference,
+            }
+            for c in handling.consents
+        ]
+    return data
+
+
+def handling_from_dict(data: Mapping[str, Any]) -> HandlingRestrictions:
+    """The inverse of ``handling_to_dict``. Callers check the types first (``requests.validate``
+    for a request, ``services.messages`` for a peer's message); here an absent flag is
+    false, and an absent, null or blank ``use_limited_to`` means the use is not limited.
+    A stored consent time without an offset is UTC (rows written before offsets were kept).
+    """
+    limited = data.get("use_limited_to")
+    return HandlingRestrictions(
+        confidential=data.get("confidential") is True,
+        use_limited_to=limited if isinstance(limited, str) and limited.strip() else None,
+        no_onward_transfer=data.get("no_onward_transfer") is True,
+        consents=tuple(
+            Consent(
+                to_state=c["to_state"],
+                recorded_by=c["recorded_by"],
+                at=_utc(datetime.fromisoformat(str(c["at"]))),
+                reference=c.get("reference", ""),
+            )
+            for c in data.get("consents", ())
+        ),
+    )
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

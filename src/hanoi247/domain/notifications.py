@@ -378,3 +378,15 @@ def render_text(notification: Notification, *, locale: str = "en") -> tuple[str,
         lines.append(f"{_LABELS[fact]}: {value}")
     lines += ["", _FOOTER, ""]
     return subject, "\n".join(lines)
+
+
+URGENCY_MARKS = {Urgency.EMERGENCY.value: "[EMERGENCY]", Urgency.URGENT.value: "[URGENT]"}
+
+
+def marked_subject(notification: Notification, subject: str) -> str:
+    """``subject`` with the urgency flagged after the product tag: ``[hanoi247] [URGENT] …``."""
+    mark = URGENCY_MARKS.get(notification.facts.get(Fact.URGENCY.value, ""))
+    if mark is None or mark in subject:
+        return subject
+    head, tag, rest = subject.partition("] ")
+    return f"{head}{tag}{mark} {rest}" if tag else f"{mark} {subject}"

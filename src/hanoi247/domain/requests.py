@@ -82,7 +82,12 @@ COMMON_OPTIONAL = (
 COMMON_FIELDS = COMMON_REQUIRED + COMMON_OPTIONAL
 IDENTIFIER_TYPES = ("ip", "account", "domain", "url", "phone", "email", "wallet")
 IDENTIFIER_KEYS = ("type", "value", "timestamp", "service", "port")
-HANDLING_KEYS = {"confidential": bool, "use_limited_to": str, "no_onward_transfer": bool}
+# ``use_limited_to``: text, or null for "not limited" (``handling.handling_to_dict``)
+HANDLING_KEYS: dict[str, type | tuple[type, ...]] = {
+    "confidential": bool,
+    "use_limited_to": (str, type(None)),
+    "no_onward_transfer": bool,
+}
 PERSON_KEYS = ("name", "location", "nationality")
 _LANGUAGE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{1,8})*")
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")

@@ -25,7 +25,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
-from hanoi247.domain.deadlines import Clocks, preservation_ends_at
+from hanoi247.domain.deadlines import (
+    Clocks,
+    follow_up_flag_at,
+    preservation_ends_at,
+    preservation_warnings,
+)
 from hanoi247.domain.handling import aware_utc
 from hanoi247.domain.lifecycle import RequestStatus
 from hanoi247.domain.references import Direction
@@ -104,11 +109,11 @@ def deadlines_for(request: RequestState, clocks: Clocks, zone: tzinfo) -> list[D
     preserved = request.status in _PRESERVED and request.preservation_until is not None
     if preserved and request.links.follow_up is None and request.preservation_until:
         end = preservation_ends_at(request.preservation_until, zone)
-        for before in clocks.preservation_warnings:
-            key = warning_key(before.days)
-            specs.append(DeadlineSpec(key, DeadlineKind.PRESERVATION_WARNING, end - before))
+        for days_before, warn_at in preservation_warnings(end, clocks):
+            key = warning_key(days_before)
+            specs.append(DeadlineSpec(key, DeadlineKind.PRESERVATION_WARNING, warn_at))
         specs.append(DeadlineSpec("preservation_expiry", DeadlineKind.PRESERVATION_EXPIRY, end))
-        flag = end - clocks.follow_up_flag_before
+        flag = follow_up_flag_at(end, clocks)
         specs.append(DeadlineSpec("follow_up_mla", DeadlineKind.FOLLOW_UP_MLA, flag))
     return specs
 

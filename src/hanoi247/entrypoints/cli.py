@@ -28,6 +28,7 @@ from hanoi247.entrypoints.cli_node import (
 )
 from hanoi247.entrypoints.cli_notifications import notifications_app
 from hanoi247.entrypoints.cli_outbox import outbox_app
+from hanoi247.entrypoints.cli_webhook import webhook_app
 from hanoi247.entrypoints.demo import demo_command
 from hanoi247.services.treaty import TreatyCatalogue, between_report, status_report
 
@@ -56,6 +57,7 @@ app.add_typer(peer_app, name="peer")
 app.add_typer(drill_app, name="drill")
 app.add_typer(directory_app, name="directory")
 app.add_typer(evidence_app, name="evidence")
+app.add_typer(webhook_app, name="webhook")
 app.command("init")(init_command)
 app.command("serve")(serve_command)
 app.command("demo")(demo_command)
@@ -76,9 +78,11 @@ def _actions_for(
     """--status FILE, else the node's imported status, else the packaged snapshot."""
     if status_file is not None:
         return list(catalogue.read_status_file(status_file).actions)
-    from hanoi247.bootstrap import imported_treaty_actions
+    from hanoi247.bootstrap import database, settings_for
+    from hanoi247.services.treaty_status import imported_treaty_actions
 
-    stored = imported_treaty_actions(data_dir)
+    with database(settings_for(data_dir), create=False) as db:
+        stored = None if db is None else imported_treaty_actions(db.uow_factory)
     if stored is not None:
         actions, record = stored
         if record.hypothetical:
@@ -141,11 +145,15 @@ def treaty_import(
     ] = "operator",
 ) -> None:
     """Store a depositary-status file in the node, replacing the previous one: all rows or none."""
-    from hanoi247.bootstrap import import_treaty_status
+    from hanoi247.bootstrap import database, settings_for, system_clock
+    from hanoi247.services.treaty_status import import_treaty_status
 
     catalogue = TreatyCatalogue.packaged()
     parsed = catalogue.read_status_file(file)
-    count = import_treaty_status(data_dir, parsed, imported_by=by)
+    with database(settings_for(data_dir), create=True) as db:
+        if db is None:
+            fail(f"cannot create the node database in {settings_for(data_dir).data_dir}")
+        count = import_treaty_status(db.uow_factory, parsed, imported_by=by, clock=system_clock())
     emit(
         {
             "imported": count,

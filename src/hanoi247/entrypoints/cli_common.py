@@ -4,7 +4,7 @@ errors, JSON output, and a unit of work on an existing node's database."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -44,3 +44,15 @@ def node_uow(data_dir: Path | None) -> Iterator[UnitOfWork]:
             fail(f"no node database in {settings.data_dir}; run `hanoi247 init` first")
         with db.uow_factory() as uow:
             yield uow
+
+
+@contextmanager
+def node_uow_factory(data_dir: Path | None) -> Iterator[Callable[[], UnitOfWork]]:
+    """The unit-of-work factory of the node's database, for a service to use."""
+    from hanoi247.bootstrap import database, settings_for
+
+    settings = settings_for(data_dir)
+    with database(settings, create=False) as db:
+        if db is None:
+            fail(f"no node database in {settings.data_dir}; run `hanoi247 init` first")
+        yield db.uow_factory

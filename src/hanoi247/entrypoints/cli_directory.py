@@ -9,9 +9,9 @@ change writes an audit entry in the same transaction.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -24,10 +24,9 @@ from hanoi247.domain.directory import (
     dual_criminality_word,
     parse_dual_criminality,
 )
-from hanoi247.domain.errors import IntegrityError
 from hanoi247.entrypoints.cli_common import DataDirOption as DataDir
 from hanoi247.entrypoints.cli_common import fail as _fail
-from hanoi247.ports import UnitOfWork
+from hanoi247.ports import Clock, UnitOfWork
 
 directory_app = typer.Typer(
     help="Contact points of each State: 24/7 point of contact, central authority.",
@@ -40,15 +39,19 @@ Kind = Annotated[ContactKind, typer.Option("--kind", help="Which contact point."
 
 
 @contextmanager
-def _uow(data_dir: Path | None, *, create: bool) -> Iterator[UnitOfWork | None]:
+def _uow_factory(
+    data_dir: Path | None, *, create: bool
+) -> Iterator[Callable[[], UnitOfWork] | None]:
     from hanoi247.bootstrap import database, settings_for
 
     with database(settings_for(data_dir), create=create) as db:
-        if db is None:
-            yield None
-            return
-        with db.uow_factory() as uow:
-            yield uow
+        yield None if db is None else db.uow_factory
+
+
+def system_clock() -> Clock:
+    from hanoi247.bootstrap import system_clock as clock
+
+    return clock()
 
 
 def _split(value: str) -> tuple[str, ...]:
@@ -57,7 +60,7 @@ def _split(value: str) -> tuple[str, ...]:
 
 def _day(value: str | None, option: str) -> date:
     if value is None:
-        return datetime.now(UTC).date()
+        return system_clock().now().date()
     try:
         return date.fromisoformat(value)
     except ValueError:
@@ -132,25 +135,13 @@ def directory_set(
         )
     except ValueError as error:
         _fail(str(error))
-    now = datetime.now(UTC)
-    with _uow(data_dir, create=True) as uow:
-        assert uow is not None
-        new = uow.contact_points.upsert(point, at=now)
-        uow.audit.append(
-            at=now,
-            actor=by,
-            tag="directory:contact:added" if new else "directory:contact:updated",
-            subject=f"{point.state}:{point.kind.value}",
-            details={
-                "agency": point.agency,
-                "languages": ",".join(point.languages),
-                "channels": ",".join(point.channels),
-                "dual_criminality": dual_criminality_word(point.requires_dual_criminality),
-                "node_id": point.node_id,
-                "last_verified": point.last_verified.isoformat(),
-            },
-        )
-        uow.commit()
+    from hanoi247.services.directory import set_contact_point
+
+    clock = system_clock()
+    with _uow_factory(data_dir, create=True) as uow_factory:
+        assert uow_factory is not None  # create=True
+        set_contact_point(uow_factory, point, by=by, clock=clock)
+    now = clock.now()
     typer.echo(json.dumps(point_json(point, now.date()), ensure_ascii=False, indent=2))
 
 
@@ -162,23 +153,18 @@ def directory_verify(
     by: By = "operator",
 ) -> None:
     """Record that the contact point of STATE was checked today."""
-    now = datetime.now(UTC)
+    from hanoi247.services.directory import NoContactPoint, verify_contact_point
+
+    clock = system_clock()
     code = state.strip().upper()
-    with _uow(data_dir, create=False) as uow:
-        if uow is None:
+    with _uow_factory(data_dir, create=False) as uow_factory:
+        if uow_factory is None:
             _fail(f"no {kind.value} for {code}: the directory is empty")
         try:
-            point = uow.contact_points.mark_verified(code, kind, on=now.date(), by=by, at=now)
-        except IntegrityError:
-            _fail(f"no {kind.value} for {code}; add it with `hanoi247 directory set`")
-        uow.audit.append(
-            at=now,
-            actor=by,
-            tag="directory:contact:verified",
-            subject=f"{code}:{kind.value}",
-            details={"last_verified": now.date().isoformat()},
-        )
-        uow.commit()
+            point = verify_contact_point(uow_factory, code, kind, by=by, clock=clock)
+        except NoContactPoint as error:
+            _fail(str(error))
+    now = clock.now()
     typer.echo(json.dumps(point_json(point, now.date()), ensure_ascii=False, indent=2))
 
 
@@ -188,9 +174,13 @@ def directory_list(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
 ) -> None:
     """Every contact point, by State; STALE when last verified over 180 days ago."""
-    today = datetime.now(UTC).date()
-    with _uow(data_dir, create=False) as uow:
-        points = [] if uow is None else uow.contact_points.list()
+    today = system_clock().now().date()
+    with _uow_factory(data_dir, create=False) as uow_factory:
+        if uow_factory is None:
+            points = []
+        else:
+            with uow_factory() as uow:
+                points = uow.contact_points.list()
     if as_json:
         document = {"contact_points": [point_json(p, today) for p in points]}
         typer.echo(json.dumps(document, ensure_ascii=False, indent=2))

@@ -51,7 +51,7 @@ def _desk(data_dir: Path | None) -> Iterator[EvidenceDesk]:
     with database(settings, create=False) as db:
         if db is None:
             fail(f"no node database in {settings.data_dir}; run `hanoi247 init` first")
-        yield evidence_desk(settings, db, node_id=identity.node_id)
+        yield evidence_desk(settings, db.uow_factory, node_id=identity.node_id)
 
 
 def item_json(item: EvidenceItem) -> dict[str, Any]:

@@ -11,17 +11,17 @@ import signal
 import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import FrameType
 from typing import Annotated, Any
 
 import typer
 
-from hanoi247.domain.errors import ConfigurationError
+from hanoi247.domain.errors import ConfigurationError, InvalidInput
 from hanoi247.domain.federation import Peer, PeerStatus
 from hanoi247.entrypoints.cli_common import DataDirOption, emit
-from hanoi247.ports import UnitOfWork
+from hanoi247.ports import Clock, UnitOfWork
 from hanoi247.settings import Settings
 
 node_app = typer.Typer(help="This node: its card and its keys.", no_args_is_help=True)
@@ -56,8 +56,14 @@ def _uow_factory(settings: Settings) -> Iterator[Callable[[], UnitOfWork]]:
         yield db.uow_factory
 
 
+def _clock() -> Clock:
+    from hanoi247.bootstrap import system_clock
+
+    return system_clock()
+
+
 def _now() -> datetime:
-    return datetime.now(UTC)
+    return _clock().now()
 
 
 def init_command(
@@ -72,26 +78,27 @@ def init_command(
     by: ByOption = "operator",
 ) -> None:
     """Create this node: keys, identity, database. Prints its id, fingerprint and card."""
-    from hanoi247.adapters.federation.identity import init_node
+    from hanoi247.bootstrap import key_store, new_database
+    from hanoi247.services.node_identity import init_node
     from hanoi247.services.treaty import TreatyCatalogue
 
     settings = _settings(data_dir)
     done = init_node(
-        settings.data_dir,
+        store=key_store(settings.data_dir),
+        database=new_database(settings),
         state=state,
         name=name,
         url=url,
         node_id=node_id,
         catalogue=TreatyCatalogue.packaged(),
-        settings=settings,
-        at=_now(),
+        clock=_clock(),
         by=by,
     )
     emit(
         {
-            "node_id": done.local.node_id,
-            "state": done.local.identity.state,
-            "url": done.local.identity.url,
+            "node_id": done.identity.node_id,
+            "state": done.identity.state,
+            "url": done.identity.url,
             "fingerprint": done.fingerprint,
             "card": str(done.card_path),
             "data_dir": str(settings.data_dir),
@@ -121,27 +128,37 @@ def node_rotate_keys(
     by: ByOption = "operator",
 ) -> None:
     """New keys; the old ones move to keys/previous/, and every active peer is told."""
-    from hanoi247.adapters.federation.identity import rotate_keys
+    from hanoi247.adapters.crypto.webhook_key import load_webhook_key
+    from hanoi247.adapters.federation.node import KEYS_DIR
+    from hanoi247.bootstrap import key_store
+    from hanoi247.services.node_identity import rotate_keys
 
     settings = _settings(data_dir)
     with _uow_factory(settings) as uow_factory:
         done = rotate_keys(
-            settings.data_dir, uow_factory, overlap=timedelta(days=overlap_days), at=_now(), by=by
+            store=key_store(settings.data_dir),
+            uow_factory=uow_factory,
+            clock=_clock(),
+            overlap=timedelta(days=overlap_days),
+            by=by,
         )
+    webhook_key = load_webhook_key(settings.data_dir / KEYS_DIR)  # replaced with the node keys
     emit(
         {
-            "node_id": done.local.node_id,
+            "node_id": done.node_id,
             "fingerprint": done.fingerprint,
-            "signing_kid": done.local.keys.signing_kid,
-            "encryption_kid": done.local.keys.encryption_kid,
-            "previous_signing_kid": done.local.previous_keys[0].signing_kid,
+            "signing_kid": done.signing_kid,
+            "encryption_kid": done.encryption_kid,
+            "previous_signing_kid": done.previous_signing_kid,
+            "webhook_kid": webhook_key.kid if webhook_key is not None else None,
             "overlap_until": done.overlap_until.isoformat(),
             "announced_to": done.announced_to,
         }
     )
     note(
-        "Restart `hanoi247 serve` so the running node uses the new keys, and give peers' "
-        "operators the new fingerprint over a second channel."
+        "Restart `hanoi247 serve` so the running node uses the new keys, give peers' "
+        "operators the new fingerprint over a second channel, and webhook receivers the new "
+        "webhook key (`hanoi247 webhook key`)."
     )
 
 
@@ -156,28 +173,30 @@ def peer_add(
     by: ByOption = "operator",
 ) -> None:
     """Pin a peer's keys, if the card's keys give exactly the fingerprint you were told."""
-    from hanoi247.adapters.federation.identity import pin_peer
     from hanoi247.adapters.federation.node import load_local_node
+    from hanoi247.bootstrap import key_reader
+    from hanoi247.services.node_identity import pin_peer
     from hanoi247.services.treaty import TreatyCatalogue
 
     try:
         raw = card_file.read_bytes()
     except OSError as exc:
-        raise ConfigurationError(f"{card_file}: cannot be read ({exc.strerror})") from None
+        raise InvalidInput(f"{card_file}: cannot be read ({exc.strerror})") from None
     settings = _settings(data_dir)
-    local = load_local_node(settings.data_dir)
-    with _uow_factory(settings) as uow_factory, uow_factory() as uow:
+    own = load_local_node(settings.data_dir).card()
+    with _uow_factory(settings) as uow_factory:
         peer = pin_peer(
-            uow,
+            uow_factory,
             raw,
             given_fingerprint=fingerprint,
-            local=local,
+            own_node_id=own["node_id"],
+            own_fingerprint=own["fingerprint"],
+            keys=key_reader(),
+            clock=_clock(),
             by=by,
-            at=_now(),
             catalogue=TreatyCatalogue.packaged(),
             source=str(card_file),
         )
-        uow.commit()
     emit(peer_json(peer))
 
 
@@ -282,7 +301,7 @@ def drill_ping(
     at = _now()
     with _uow_factory(settings) as uow_factory, uow_factory() as uow:
         if nodes.require_peer(uow, node_id).status is not PeerStatus.ACTIVE:
-            raise ConfigurationError(f"peer {node_id!r} is suspended; resume it first")
+            raise InvalidInput(f"peer {node_id!r} is suspended; resume it first")
         message_id = send_drill_ping(uow, to_node=node_id, at=at, actor=by, note=note_text)
         uow.commit()
     emit({"message_id": message_id, "to": node_id, "queued_at": at.isoformat()})

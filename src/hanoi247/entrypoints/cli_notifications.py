@@ -10,17 +10,16 @@ alerts never carry case content.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from hanoi247.domain.errors import IntegrityError
 from hanoi247.entrypoints.cli_common import DataDirOption as DataDir
 from hanoi247.entrypoints.cli_common import fail as _fail
 from hanoi247.entrypoints.cli_common import node_uow as _uow
+from hanoi247.entrypoints.cli_common import node_uow_factory
 from hanoi247.ports.notifications import NotificationStatus, StoredNotification
 
 notifications_app = typer.Typer(
@@ -82,26 +81,14 @@ def retry(
     ),
 ) -> None:
     """Put a failed alert back in the queue (recorded in the audit log)."""
-    now = datetime.now(UTC)
-    with _uow(data_dir or ctx.obj) as uow:
-        found = uow.notifications.get(notification_id)
-        if found is None or found.status is not NotificationStatus.FAILED:
-            _fail(f"no failed alert {notification_id}")
+    from hanoi247.bootstrap import system_clock
+    from hanoi247.services.notifications import NoFailedAlert, retry_notification
+
+    with node_uow_factory(data_dir or ctx.obj) as uow_factory:
         try:
-            uow.notifications.retry(notification_id, at=now)
-        except IntegrityError:
-            _fail(f"no failed alert {notification_id}")
-        uow.audit.append(
-            at=now,
-            actor=by,
-            tag="notification:retried",
-            subject=notification_id,
-            details={
-                "topic": found.notification.topic.value,
-                "reference": found.notification.reference,
-            },
-        )
-        uow.commit()
+            retry_notification(uow_factory, notification_id, by=by, clock=system_clock())
+        except NoFailedAlert as error:
+            _fail(str(error))
     typer.echo(f"Alert {notification_id} is back in the queue; the running node sends it soon.")
 
 

@@ -240,17 +240,17 @@ def _existing(root: Path, spec: NodeSpec) -> ProvisionedNode:
 
 def wipe(root: Path) -> None:
     """Remove a previous demo; refuse to remove a directory that does not look like one."""
-    from hanoi247.domain.errors import ConfigurationError
+    from hanoi247.domain.errors import InvalidInput
     from hanoi247.entrypoints.demo_scenario import DEMO_STATES
 
     if not root.exists():
         return
     if not root.is_dir():
-        raise ConfigurationError(f"{root} is not a directory")
+        raise InvalidInput(f"{root} is not a directory")
     ours = {NODES_JSON, LOGS_DIR} | {d.spec.node_id for d in DEMO_STATES}
     names = {entry.name for entry in root.iterdir()}
     if names and not names & (ours - {LOGS_DIR}):
-        raise ConfigurationError(f"{root} does not look like a demo directory; not wiping it")
+        raise InvalidInput(f"{root} does not look like a demo directory; not wiping it")
     shutil.rmtree(root)
 
 

@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime, timedelta
 from importlib import resources
 from zoneinfo import ZoneInfo
 
-from hanoi247.bootstrap import Database, NodeRuntime, build_runtime, import_treaty_status
+from hanoi247.bootstrap import Database, NodeRuntime, build_runtime, system_clock
 from hanoi247.domain.accounts import Position, Role
 from hanoi247.domain.commands import AcknowledgeRequest, DraftRequest, SendRequest
 from hanoi247.domain.cooperation import CooperationRequest
@@ -33,6 +33,7 @@ from hanoi247.ports import Authenticator
 from hanoi247.services.accounts import add_shift, add_user, issue_token, who_is_on_duty
 from hanoi247.services.federation import send_drill_ping
 from hanoi247.services.treaty import TreatyCatalogue
+from hanoi247.services.treaty_status import import_treaty_status
 
 DEMO_STATUS = "demo_treaty_status.csv"
 ACTOR = "demo"  # who the audit trail says set the demo up
@@ -112,7 +113,7 @@ def ensure_hypothetical_status(node: ProvisionedNode, db: Database, status: Stat
     with db.uow_factory() as uow:
         last = uow.treaty_actions.last_import()
     if last is None or not last.hypothetical:
-        import_treaty_status(node.data_dir, status, imported_by=ACTOR)
+        import_treaty_status(db.uow_factory, status, imported_by=ACTOR, clock=system_clock())
 
 
 # -- people, tokens and the roster ------------------------------------------------------------

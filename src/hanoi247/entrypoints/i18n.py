@@ -220,8 +220,13 @@ def _translator(code: str) -> Translator:
     return Translator(code, _load(code))
 
 
-def _fmt(template: str, english: str, **values: object) -> str:
-    """``template`` filled in; the English if a translation's placeholders are broken."""
+def fill(template: str, english: str, **values: object) -> str:
+    """A translated ``template`` filled in with ``values``; the ``english`` source filled in
+    instead when the translation's placeholders are broken (a translator renamed or
+    dropped a ``{name}``). Without values the translation is returned as written. The
+    one "translate, fall back to English" helper of the web pages, the PDF and the CLI."""
+    if not values:
+        return template
     try:
         return template.format(**values)
     except (KeyError, IndexError, ValueError):
@@ -415,7 +420,7 @@ def label_delay_reason(instrument: str, code: str, tr: Translator) -> str:
 
 def _pattern(tr: Translator, name: str, **values: object) -> str:
     source = english("pattern", name) or ""
-    return _fmt(tr.pgettext("pattern", source), source, **values)
+    return fill(tr.pgettext("pattern", source), source, **values)
 
 
 def format_article(article: str, tr: Translator) -> str:
@@ -429,7 +434,7 @@ def format_article(article: str, tr: Translator) -> str:
 
     def one(found: re.Match[str]) -> str:
         subdivisions = re.sub(r"\s", "", found.group(2))
-        return _fmt(template, source, number=found.group(1), subdivisions=subdivisions)
+        return fill(template, source, number=found.group(1), subdivisions=subdivisions)
 
     return _ARTICLE.sub(one, article)
 
@@ -461,15 +466,15 @@ def problem_message(problem: Problem, tr: Translator) -> str:
     if source is None:
         source = english("problem", "_other") or "{label}: {element} ({article})"
         label = label_error_code(problem.code, tr)
-        return _fmt(
+        return fill(
             tr.pgettext("problem", source), source, label=label, element=element, article=article
         )
-    return _fmt(tr.pgettext("problem", source), source, element=element, article=article)
+    return fill(tr.pgettext("problem", source), source, element=element, article=article)
 
 
 def problems_summary(count: int, tr: Translator) -> str:
     """ "3 problems to fix", with the plural rules of the language."""
-    return _fmt(
+    return fill(
         tr.ngettext("{count} problem to fix", "{count} problems to fix", count),
         "{count} problems to fix",
         count=format_number(count, tr.lang),

@@ -1,8 +1,10 @@
 """A network of real node processes on 127.0.0.1: for the demo, the tests and the benchmarks.
 
 ``provision(root, specs)`` creates one data directory per node (keys, identity, database)
-and pins every node in every other; ``NodeProcess`` runs ``hanoi247 serve`` for one of
-them as a separate OS process that can be stopped cleanly or killed with SIGKILL.
+and pins every node in every other, through the same use cases as ``hanoi247 init`` and
+``hanoi247 peer add`` (so every pin passes the fingerprint check); ``NodeProcess`` runs
+``hanoi247 serve`` for one of them as a separate OS process that can be stopped cleanly
+or killed with SIGKILL.
 """
 
 from __future__ import annotations
@@ -15,20 +17,26 @@ import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 
-from hanoi247.adapters.crypto.age_files import generate_age_identity
-from hanoi247.adapters.crypto.keys import generate_node_keys, save_node_keys
-from hanoi247.adapters.federation.node import KEYS_DIR, load_local_node, write_identity
-from hanoi247.bootstrap import open_database
+from hanoi247.adapters.federation.identity import CARD_FILE
+from hanoi247.bootstrap import (
+    database,
+    key_reader,
+    key_store,
+    new_database,
+    packaged_catalogue,
+    system_clock,
+)
 from hanoi247.domain.errors import ConfigurationError
-from hanoi247.domain.federation import NodeIdentity, Peer, PeerKey
+from hanoi247.ports import Clock
+from hanoi247.services.node_identity import init_node, pin_peer
 from hanoi247.settings import Settings
 
 HOST = "127.0.0.1"
+ACTOR = "localnet"  # who created and pinned the nodes, in their audit trails
 
 
 def free_port() -> int:
@@ -65,69 +73,56 @@ class ProvisionedNode:
 
 
 def provision(
-    root: Path, specs: Sequence[NodeSpec], *, environ: Mapping[str, str] | None = None
+    root: Path,
+    specs: Sequence[NodeSpec],
+    *,
+    environ: Mapping[str, str] | None = None,
+    clock: Clock | None = None,
 ) -> list[ProvisionedNode]:
-    """Create every node's directory and database, then pin all of them to each other."""
-    nodes = []
+    """Create every node as ``hanoi247 init`` does, then pin all of them to each other as
+    ``hanoi247 peer add`` does: each card read from the other node's ``card.json`` and
+    checked against the fingerprint its ``init`` reported (the out-of-band channel)."""
+    clock = clock or system_clock()
+    catalogue = packaged_catalogue()
+    created: list[tuple[ProvisionedNode, str]] = []
     for spec in specs:
         port = spec.port or free_port()
         data_dir = root / spec.node_id
         data_dir.mkdir(mode=0o700, parents=True, exist_ok=False)
-        (data_dir / KEYS_DIR).mkdir(mode=0o700)
-        save_node_keys(generate_node_keys(), data_dir / KEYS_DIR)
-        generate_age_identity(data_dir / KEYS_DIR)  # evidence key, as `hanoi247 init` makes
-        write_identity(data_dir, NodeIdentity(spec.node_id, spec.state, spec.name, spec.url(port)))
         node = ProvisionedNode(spec, data_dir, port)
-        db = open_database(node.settings(environ), create=True)
-        if db is None:
-            raise ConfigurationError(f"could not create the database of {spec.node_id}")
-        db.close()
-        nodes.append(node)
-    now = datetime.now(UTC)
-    for node in nodes:
-        db = open_database(node.settings(environ), create=False)
-        assert db is not None
-        try:
-            with db.uow_factory() as uow:
-                for other in nodes:
-                    if other is node:
-                        continue
-                    local = load_local_node(other.data_dir)
-                    card = local.card()
-                    uow.peers.add(
-                        Peer(
-                            node_id=local.node_id,
-                            state=local.identity.state,
-                            name=local.identity.name,
-                            url=local.identity.url,
-                            fingerprint=card["fingerprint"],
-                            pinned_at=now,
-                            pinned_by="localnet",
-                            keys=(
-                                PeerKey(local.keys.signing_kid, "sig", card["keys"][0], now),
-                                PeerKey(local.keys.encryption_kid, "enc", card["keys"][1], now),
-                                *_age_keys(local.age_recipient, now),
-                            ),
-                        )
-                    )
-                    uow.audit.append(
-                        at=now,
-                        actor="localnet",
-                        tag="federation:peer:pinned",
-                        subject=local.node_id,
-                        details={"state": local.identity.state},
-                    )
-                uow.commit()
-        finally:
-            db.close()
-    return nodes
-
-
-def _age_keys(recipient: str | None, at: datetime) -> tuple[PeerKey, ...]:
-    """The node's evidence recipient, pinned with its other keys (as `peer add` does)."""
-    from hanoi247.adapters.federation.evidence_recipient import recipient_key
-
-    return () if recipient is None else (recipient_key(recipient, at=at),)
+        settings = node.settings(environ)
+        done = init_node(
+            store=key_store(data_dir),
+            database=new_database(settings),
+            state=spec.state,
+            name=spec.name,
+            url=spec.url(port),
+            node_id=spec.node_id,
+            catalogue=catalogue,
+            clock=clock,
+            by=ACTOR,
+        )
+        created.append((node, done.fingerprint))
+    for node, own_fingerprint in created:
+        with database(node.settings(environ), create=False) as db:
+            if db is None:
+                raise ConfigurationError(f"{node.data_dir} lost its database while provisioning")
+            for other, told_fingerprint in created:
+                if other is node:
+                    continue
+                pin_peer(
+                    db.uow_factory,
+                    (other.data_dir / CARD_FILE).read_bytes(),
+                    given_fingerprint=told_fingerprint,
+                    own_node_id=node.spec.node_id,
+                    own_fingerprint=own_fingerprint,
+                    keys=key_reader(),
+                    clock=clock,
+                    by=ACTOR,
+                    catalogue=catalogue,
+                    source=str(other.data_dir / CARD_FILE),
+                )
+    return [node for node, _ in created]
 
 
 @dataclass

@@ -26,7 +26,17 @@ from hanoi247.ports.evidence import (
     EvidenceStore,
     Sealed,
 )
-from hanoi247.ports.federation import Inbox, Outbox, PeerRepository
+from hanoi247.ports.federation import Inbox, MessageIntake, Outbox, PeerRepository
+from hanoi247.ports.node_keys import (
+    CheckedCard,
+    CreatedKeys,
+    KeyRotation,
+    NewDatabase,
+    NodeKeyStore,
+    PeerKeyReader,
+    PublicKey,
+    PublishedCard,
+)
 from hanoi247.ports.notifications import NotificationOutbox, NotificationStatus, StoredNotification
 from hanoi247.ports.treaty import StatusImport, TreatyActionRepository
 from hanoi247.ports.unit_of_work import UnitOfWork
@@ -45,15 +55,21 @@ __all__ = [
     "AuditLog",
     "Authenticator",
     "BlobWriter",
+    "CheckedCard",
     "Clock",
     "ContactPointRepository",
+    "CreatedKeys",
     "DeadlineRepository",
     "EvidenceCipher",
     "EvidenceRepository",
     "EvidenceStore",
     "Inbox",
     "InboxRow",
+    "KeyRotation",
+    "MessageIntake",
     "NationalProvisionRepository",
+    "NewDatabase",
+    "NodeKeyStore",
     "NotificationChannel",
     "NotificationOutbox",
     "NotificationStatus",
@@ -61,7 +77,10 @@ __all__ = [
     "OnCallRepository",
     "OpenSummary",
     "Outbox",
+    "PeerKeyReader",
     "PeerRepository",
+    "PublicKey",
+    "PublishedCard",
     "ReferenceCounter",
     "RequestRepository",
     "Sealed",

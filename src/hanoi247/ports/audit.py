@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Protocol
 
 from hanoi247.domain.audit import AuditEntry, DetailValue
+from hanoi247.domain.audit_tags import AuditTag
 
 
 class AuditLog(Protocol):
@@ -17,11 +18,14 @@ class AuditLog(Protocol):
         *,
         at: datetime,
         actor: str,
-        tag: str,
+        tag: AuditTag,
         subject: str,
         details: Mapping[str, DetailValue],
     ) -> AuditEntry:
         """Chain a new entry after the last one, in the current unit of work.
+
+        ``tag`` is one of the closed vocabulary (``domain/audit_tags.py``); a bare string
+        is refused with ``TypeError``, so no module can coin a tag of its own.
 
         Concurrent units of work never fork the chain: one waits for the other.
         ``details`` hold ids, codes and counts only, never case content.

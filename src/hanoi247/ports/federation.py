@@ -5,10 +5,11 @@ from __future__ import annotations
 import builtins
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from hanoi247.domain.federation import (
     InboxEntry,
+    IncomingMessage,
     OutboxEntry,
     OutboxStatus,
     OutgoingMessage,
@@ -109,3 +110,26 @@ class Inbox(Protocol):
         ...
 
     def count(self) -> int: ...
+
+
+class MessageIntake(Protocol):
+    """What the inbox endpoint hands an authenticated envelope's content to.
+
+    The receiver (``adapters/federation/receiver.py``) opens and authenticates envelopes;
+    this port (``services/intake.py``) stores each new message, acts on it and audits
+    it in one unit of work.
+    """
+
+    def signing_keys_of(self, node_id: str, *, at: datetime) -> builtins.list[Mapping[str, Any]]:
+        """Public JWKs an envelope from ``node_id`` may be signed with at ``at``; empty for
+        a node that is not pinned or is suspended."""
+        ...
+
+    def stored_receipt(self, origin_node: str, message_id: str) -> str | None:
+        """The receipt given when (origin, id) arrived before; None if it never did."""
+        ...
+
+    def accept(self, message: IncomingMessage, *, envelope_sha256: str, receipt: str) -> str | None:
+        """Store and act on a new message; None when it committed now, or the original
+        receipt when a concurrent delivery of the same message committed first."""
+        ...

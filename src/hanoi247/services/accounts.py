@@ -33,6 +33,7 @@ from hanoi247.domain.accounts import (
     user_problems,
 )
 from hanoi247.domain.audit import require_utc
+from hanoi247.domain.audit_tags import AuditTag
 from hanoi247.domain.errors import (
     AuthenticationFailed,
     ErrorCode,
@@ -127,7 +128,7 @@ def add_user(
         uow.audit.append(
             at=now,
             actor=actor,
-            tag="account:user:added",
+            tag=AuditTag.ACCOUNT_USER_ADDED,
             subject=user.id,
             details={"role": role.value, "totp": with_totp, "password": password is not None},
         )
@@ -149,7 +150,7 @@ def set_password(
         uow.users.set_password_hash(user.id, auth.hash_password(password))
         uow.users.set_failed_logins(user.id, 0, locked_until=None)
         uow.audit.append(
-            at=now, actor=actor, tag="account:password:set", subject=user.id, details={}
+            at=now, actor=actor, tag=AuditTag.ACCOUNT_PASSWORD_SET, subject=user.id, details={}
         )
         uow.commit()
 
@@ -173,7 +174,7 @@ def disable_user(uow: UnitOfWork, *, username: str, now: datetime, actor: str) -
         uow.audit.append(
             at=now,
             actor=actor,
-            tag="account:user:disabled",
+            tag=AuditTag.ACCOUNT_USER_DISABLED,
             subject=user.id,
             details={"tokens_revoked": revoked},
         )
@@ -206,7 +207,7 @@ def issue_token(
         uow.audit.append(
             at=now,
             actor=actor,
-            tag="account:token:issued",
+            tag=AuditTag.ACCOUNT_TOKEN_ISSUED,
             subject=user.id,
             details={"token_id": stored.id},
         )
@@ -232,7 +233,7 @@ def authenticate_token(uow: UnitOfWork, token: str, *, now: datetime) -> User | 
             uow.audit.append(
                 at=now,
                 actor=ANONYMOUS,
-                tag="account:token:refused",
+                tag=AuditTag.ACCOUNT_TOKEN_REFUSED,
                 subject=stored.user_id,
                 details={
                     "token_id": stored.id,
@@ -301,7 +302,7 @@ def verify_login(
         uow.audit.append(
             at=now,
             actor=user.id,
-            tag="account:login:succeeded",
+            tag=AuditTag.ACCOUNT_LOGIN_SUCCEEDED,
             subject=user.id,
             details={"totp": step is not None, "rehashed": rehashed},
         )
@@ -340,7 +341,7 @@ def add_shift(
         uow.audit.append(
             at=now,
             actor=actor,
-            tag="oncall:shift:added",
+            tag=AuditTag.ONCALL_SHIFT_ADDED,
             subject=user.id,
             details={
                 "shift_id": stored.id,
@@ -386,7 +387,7 @@ def _login_failed(uow: UnitOfWork, user: User | None, *, now: datetime, reason: 
     uow.audit.append(
         at=now,
         actor=ANONYMOUS,
-        tag="account:login:failed",
+        tag=AuditTag.ACCOUNT_LOGIN_FAILED,
         subject=subject,
         details={"reason": reason},
     )
@@ -403,7 +404,7 @@ def _count_failure(
     uow.audit.append(
         at=now,
         actor=ANONYMOUS,
-        tag="account:login:failed",
+        tag=AuditTag.ACCOUNT_LOGIN_FAILED,
         subject=user.id,
         details={"reason": reason, "failures": state.failed_logins},
     )
@@ -411,7 +412,7 @@ def _count_failure(
         uow.audit.append(
             at=now,
             actor="system",
-            tag="account:login:locked",
+            tag=AuditTag.ACCOUNT_LOGIN_LOCKED,
             subject=user.id,
             details={"until": state.locked_until.isoformat(), "failures": state.failed_logins},
         )

@@ -34,7 +34,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from hanoi247.domain.accounts import OnCallShift, Permission, Role, User, on_duty
+from hanoi247.domain.audit_tags import AuditTag
 from hanoi247.domain.federation import MessageType
+from hanoi247.domain.notifications import (  # re-exported: they were defined here first
+    URGENCY_MARKS as URGENCY_MARKS,
+)
 from hanoi247.domain.notifications import (
     Fact,
     Notification,
@@ -43,6 +47,7 @@ from hanoi247.domain.notifications import (
     format_due,
     is_email_address,
 )
+from hanoi247.domain.notifications import marked_subject as marked_subject
 from hanoi247.domain.references import Direction
 from hanoi247.domain.request_state import RequestState
 from hanoi247.domain.requests import Urgency
@@ -66,7 +71,6 @@ _ANSWERS: dict[str, tuple[Topic, NotificationSeverity]] = {
 }
 
 _CRITICAL = NotificationSeverity.CRITICAL
-URGENCY_MARKS = {Urgency.EMERGENCY.value: "[EMERGENCY]", Urgency.URGENT.value: "[URGENT]"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,15 +146,6 @@ def facts_of(request: RequestState | None, due_at: datetime | None = None) -> di
     return facts
 
 
-def marked_subject(notification: Notification, subject: str) -> str:
-    """``subject`` with the urgency flagged after the product tag: ``[hanoi247] [URGENT] …``."""
-    mark = URGENCY_MARKS.get(notification.facts.get(Fact.URGENCY.value, ""))
-    if mark is None or mark in subject:
-        return subject
-    head, tag, rest = subject.partition("] ")
-    return f"{head}{tag}{mark} {rest}" if tag else f"{mark} {subject}"
-
-
 # --- deadlines ------------------------------------------------------------------------
 
 
@@ -158,7 +153,7 @@ def marked_subject(notification: Notification, subject: str) -> str:
 class DeadlineAlert:
     """What a fallen-due deadline does: its audit tag, whether it escalates, the alert."""
 
-    tag: str
+    tag: AuditTag
     escalate: bool
     notification: Notification | None
     recipients: tuple[User, ...] = ()
@@ -176,7 +171,6 @@ def deadline_alert(
 ) -> DeadlineAlert:
     """The decision for ``deadline`` (open, now due) at ``at``; ``state``: this desk's;
     ``preservation_ends_at``: the request's preservation expiry, named by the alert."""
-    kind = deadline.kind.value
     incoming = request is not None and request.direction is Direction.INCOMING
     handlers = handlers_of(request, staff, state) if request is not None else []
     people = handlers or officers_on_duty(staff, at)
@@ -184,18 +178,20 @@ def deadline_alert(
     escalate = False
     if deadline.kind is DeadlineKind.ACKNOWLEDGEMENT:
         if not incoming:  # the peer's duty: its own node escalates; ours keeps the record
-            return DeadlineAlert(f"deadline:{kind}:missed_by_peer", False, None)
+            return DeadlineAlert(AuditTag.DEADLINE_ACKNOWLEDGEMENT_MISSED_BY_PEER, False, None)
         topic, severity, escalate = Topic.ACKNOWLEDGEMENT_MISSED, _CRITICAL, True
+        tag = AuditTag.DEADLINE_ACKNOWLEDGEMENT_ESCALATED
         people = supervisors_on_duty(staff, at)
     elif deadline.kind is DeadlineKind.PRESERVATION_WARNING:
-        topic = Topic.PRESERVATION_EXPIRING
+        topic, tag = Topic.PRESERVATION_EXPIRING, AuditTag.DEADLINE_PRESERVATION_WARNING_NOTIFIED
     elif deadline.kind is DeadlineKind.PRESERVATION_EXPIRY:
         topic, severity, escalate = Topic.PRESERVATION_EXPIRED, _CRITICAL, True
+        tag = AuditTag.DEADLINE_PRESERVATION_EXPIRY_ESCALATED
         people = _unique([*people, *supervisors_on_duty(staff, at)])
     else:  # follow-up MLA: the requesting desk sends it
         if incoming:
-            return DeadlineAlert(f"deadline:{kind}:flagged", False, None)
-        topic = Topic.FOLLOW_UP_MLA_DUE
+            return DeadlineAlert(AuditTag.DEADLINE_FOLLOW_UP_MLA_FLAGGED, False, None)
+        topic, tag = Topic.FOLLOW_UP_MLA_DUE, AuditTag.DEADLINE_FOLLOW_UP_MLA_NOTIFIED
     notification = Notification(
         id=new_id(at),
         topic=topic,
@@ -206,7 +202,6 @@ def deadline_alert(
         request_id=deadline.request_id,
         reference=deadline.reference,
     )
-    tag = f"deadline:{kind}:{'escalated' if escalate else 'notified'}"
     return DeadlineAlert(tag, escalate, notification, tuple(people))
 
 

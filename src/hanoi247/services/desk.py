@@ -13,6 +13,7 @@ from datetime import UTC, datetime, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from hanoi247.domain.audit import DetailValue
+from hanoi247.domain.audit_tags import AuditTag
 from hanoi247.domain.cooperation import CooperationRequest
 from hanoi247.domain.errors import NoPinnedPeer, UnknownRequest
 from hanoi247.domain.federation import MessageType, OutgoingMessage, Peer, PeerStatus
@@ -94,7 +95,7 @@ def save(
     ctx: Context,
     request: CooperationRequest,
     *,
-    tag: str,
+    tag: AuditTag,
     actor: str,
     now: datetime,
     details: Mapping[str, DetailValue],
@@ -109,7 +110,7 @@ def audit(
     uow: UnitOfWork,
     request: CooperationRequest,
     *,
-    tag: str,
+    tag: AuditTag,
     actor: str,
     at: datetime,
     details: Mapping[str, DetailValue],

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from hanoi247.domain.audit import DetailValue
+from hanoi247.domain.audit_tags import AuditTag
 from hanoi247.domain.basis import OtherBasis, OtherBasisType
 from hanoi247.domain.commands import DraftRequest, RecordOtherBasis, UpdateDraft
 from hanoi247.domain.cooperation import CooperationRequest
@@ -123,7 +124,7 @@ def draft_request(cmd: DraftRequest, ctx: Context) -> Outcome:
         uow.requests.add(request)
         problems = problems + link_problems
         details: dict[str, DetailValue] = {"kind": kind, "to": to, "problems": len(problems)}
-        audit(uow, request, tag="request:drafted", actor=cmd.by, at=now, details=details)
+        audit(uow, request, tag=AuditTag.REQUEST_DRAFTED, actor=cmd.by, at=now, details=details)
         uow.commit()
     return Outcome(request.id, request.reference, request.status, tuple(problems), (event,))
 
@@ -148,7 +149,15 @@ def update_draft(cmd: UpdateDraft, ctx: Context) -> Outcome:
         )
         problems = problems + link_problems
         details: dict[str, DetailValue] = {"kind": kind, "to": to, "problems": len(problems)}
-        save(uow, ctx, request, tag="request:draft:updated", actor=cmd.by, now=now, details=details)
+        save(
+            uow,
+            ctx,
+            request,
+            tag=AuditTag.REQUEST_DRAFT_UPDATED,
+            actor=cmd.by,
+            now=now,
+            details=details,
+        )
         uow.commit()
     return Outcome(request.id, request.reference, request.status, tuple(problems), (event,))
 
@@ -161,7 +170,13 @@ def record_other_basis(cmd: RecordOtherBasis, ctx: Context) -> Outcome:
         event = request.record_other_basis(basis, origin=ctx.state)
         details: dict[str, DetailValue] = {"basis": basis.type.value}
         save(
-            uow, ctx, request, tag="request:basis:recorded", actor=cmd.by, now=now, details=details
+            uow,
+            ctx,
+            request,
+            tag=AuditTag.REQUEST_BASIS_RECORDED,
+            actor=cmd.by,
+            now=now,
+            details=details,
         )
         uow.commit()
     return Outcome(request.id, request.reference, request.status, events=(event,))

@@ -16,28 +16,49 @@ message, so an arrival can never be stored without its alert.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from datetime import datetime
 
 from hanoi247.domain.audit import DetailValue
-from hanoi247.domain.federation import NodeIdentity
+from hanoi247.domain.federation import IncomingMessage, NodeIdentity
 from hanoi247.domain.ids import uuid7
 from hanoi247.domain.schedule import DeadlineKind
 from hanoi247.ports import UnitOfWork
+from hanoi247.ports.workers import DeadlineBatch as DeadlineBatch  # re-exported
 from hanoi247.services.alerts import NewId, Staff, deadline_alert, incoming_alert
-from hanoi247.services.federation import IncomingHandler, IncomingMessage
+from hanoi247.services.federation import IncomingHandler
 
 logger = logging.getLogger(__name__)
 
 
-@dataclass(slots=True)
-class DeadlineBatch:
-    """What one batch did: deadlines marked missed, of them escalated, alerts queued."""
+MAX_BATCHES_PER_ROUND = 100  # then the worker delivers what was queued; its next round goes on
 
-    missed: int = 0
-    escalated: int = 0
-    notifications: list[str] = field(default_factory=list)
-    tags: list[str] = field(default_factory=list)
+
+def check_due_deadlines(
+    uow_factory: Callable[[], UnitOfWork],
+    *,
+    now: datetime,
+    node: NodeIdentity,
+    new_id: NewId = uuid7,
+    batch_size: int = 100,
+    max_batches: int = MAX_BATCHES_PER_ROUND,
+) -> DeadlineBatch:
+    """Batches of :func:`check_deadlines`, each committed in its own unit of work, until
+    none is left due (or ``max_batches`` ran); the totals. The deadline worker's round."""
+    total = DeadlineBatch()
+    for _ in range(max_batches):
+        with uow_factory() as uow:
+            batch = check_deadlines(uow, now=now, node=node, new_id=new_id, limit=batch_size)
+            uow.commit()
+        total.missed += batch.missed
+        total.escalated += batch.escalated
+        total.notifications += batch.notifications
+        total.tags += batch.tags
+        if batch.missed < batch_size:
+            break
+    else:  # every batch was full: more may be due, the worker goes on at once
+        total.more_due = True
+    return total
 
 
 def staff_at(uow: UnitOfWork, at: datetime) -> Staff:

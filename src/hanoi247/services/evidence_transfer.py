@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+from hanoi247.domain.audit_tags import AuditTag
 from hanoi247.domain.errors import EvidenceRejected, IntegrityError, UnknownRequest
 from hanoi247.domain.evidence import (
     CHUNK_SIZE,
@@ -146,7 +147,7 @@ def handle_offered(uow: UnitOfWork, message: IncomingMessage, *, node_id: str) -
         uow.audit.append(
             at=message.received_at,
             actor=message.origin_node,
-            tag="evidence:offer:received",
+            tag=AuditTag.EVIDENCE_OFFER_RECEIVED,
             subject=item.item_id,
             details={"request_id": request.id, "sha256": item.sha256, "size": item.size},
         )
@@ -166,7 +167,7 @@ def handle_answer(uow: UnitOfWork, message: IncomingMessage, *, node_id: str) ->
     uow.audit.append(
         at=message.received_at,
         actor=message.origin_node,
-        tag="evidence:peer:verified" if verified else "evidence:peer:rejected",
+        tag=AuditTag.EVIDENCE_PEER_VERIFIED if verified else AuditTag.EVIDENCE_PEER_REJECTED,
         subject=item.item_id,
         details={
             "request_id": item.request_id,

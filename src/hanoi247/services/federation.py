@@ -1,35 +1,29 @@
 """What a node does with an authenticated incoming message (the meaning, not the wire).
 
-The inbox adapter (``adapters/federation/receiver.py``) opens and checks the envelope,
-then calls the dispatcher INSIDE the unit of work that stores the message: the inbox row,
-the effects of the message, their audit entry and any reply in the outbox commit
-together or not at all.
+The inbox adapter (``adapters/federation/receiver.py``) opens and checks the envelope;
+``services/intake.py`` then calls the dispatcher INSIDE the unit of work that stores the
+message: the inbox row, the effects of the message, their audit entry and any reply in
+the outbox commit together or not at all.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
+from hanoi247.domain.audit_tags import AuditTag
 from hanoi247.domain.errors import DomainError, ErrorCode
-from hanoi247.domain.federation import MessageType, OutboxEntry, OutboxStatus, OutgoingMessage
+from hanoi247.domain.federation import (
+    IncomingMessage as IncomingMessage,  # re-exported: handlers import it from here
+)
+from hanoi247.domain.federation import (
+    MessageType,
+    OutboxEntry,
+    OutboxStatus,
+    OutgoingMessage,
+)
 from hanoi247.domain.ids import uuid7
 from hanoi247.ports import UnitOfWork
-
-
-@dataclass(frozen=True, slots=True)
-class IncomingMessage:
-    origin_node: str
-    message_id: str
-    type: str
-    case_id: str | None
-    in_reply_to: str | None
-    sent_at: datetime
-    received_at: datetime
-    body: Mapping[str, Any]
-
 
 IncomingHandler = Callable[[UnitOfWork, IncomingMessage], None]
 
@@ -98,7 +92,7 @@ def handle_drill_ping(uow: UnitOfWork, message: IncomingMessage) -> None:
     uow.audit.append(
         at=message.received_at,
         actor=message.origin_node,
-        tag="federation:drill:answered",
+        tag=AuditTag.FEDERATION_DRILL_ANSWERED,
         subject=message.message_id,
         details={"type": message.type},
     )
@@ -109,7 +103,7 @@ def handle_drill_pong(uow: UnitOfWork, message: IncomingMessage) -> None:
     uow.audit.append(
         at=message.received_at,
         actor=message.origin_node,
-        tag="federation:drill:completed",
+        tag=AuditTag.FEDERATION_DRILL_COMPLETED,
         subject=message.in_reply_to or message.message_id,
         details={"type": message.type},
     )
@@ -136,7 +130,11 @@ def send_drill_ping(
         at=at,
     )
     uow.audit.append(
-        at=at, actor=actor, tag="federation:drill:sent", subject=message_id, details={"to": to_node}
+        at=at,
+        actor=actor,
+        tag=AuditTag.FEDERATION_DRILL_SENT,
+        subject=message_id,
+        details={"to": to_node},
     )
     return message_id
 
@@ -171,7 +169,7 @@ def retry_dead_letter(uow: UnitOfWork, entry_id: int, *, by: str, at: datetime) 
     uow.audit.append(
         at=at,
         actor=by,
-        tag="federation:message:retried",
+        tag=AuditTag.FEDERATION_MESSAGE_RETRIED,
         subject=entry.message_id,
         details={"type": entry.type.value, "to": entry.to_node, "entry": entry_id},
     )

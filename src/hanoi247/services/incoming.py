@@ -20,6 +20,7 @@ from datetime import date, datetime
 from typing import Any
 
 from hanoi247.domain.audit import DetailValue
+from hanoi247.domain.audit_tags import AuditTag
 from hanoi247.domain.cooperation import CooperationRequest
 from hanoi247.domain.deadlines import acknowledgement_due
 from hanoi247.domain.errors import (
@@ -147,7 +148,7 @@ def apply_receipt(
     audit(
         uow,
         request,
-        tag="request:receipt:recorded",
+        tag=AuditTag.REQUEST_RECEIPT_RECORDED,
         actor=request.peer_node,
         at=received_at,
         details={"message_id": message_id},
@@ -220,7 +221,7 @@ def _arrive(
         "from": peer_state,
         "message_id": message_id,
     }
-    audit(uow, request, tag="request:received", actor=origin_node, at=now, details=details)
+    audit(uow, request, tag=AuditTag.REQUEST_RECEIVED, actor=origin_node, at=now, details=details)
     return events
 
 
@@ -303,7 +304,7 @@ def _update(
         if request.status not in TERMINAL:
             raise
         events.append(request.not_applied(update.type.value, **kwargs))
-        tag = "request:peer_action:not_applied"
+        tag = AuditTag.REQUEST_PEER_ACTION_NOT_APPLIED
     except ActionNotAllowed as error:
         raise MessageRejected(f"not_allowed:{error.code}") from None
     uow.requests.save(request)

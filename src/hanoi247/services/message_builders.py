@@ -7,6 +7,7 @@ from typing import Any
 from hanoi247.domain.basis import OtherBasis, RequestBasis
 from hanoi247.domain.cooperation import CooperationRequest
 from hanoi247.domain.federation import MessageType
+from hanoi247.domain.handling import handling_to_dict
 from hanoi247.domain.lifecycle import Action
 from hanoi247.domain.references import RequestRef
 from hanoi247.domain.timeline import TimelineEvent
@@ -61,7 +62,6 @@ def submitted_body(request: CooperationRequest) -> dict[str, Any]:
     """The ``request.submitted`` body of a request this node has just sent."""
     event = next(e for e in reversed(request.timeline) if e.action == Action.SEND)
     links = request.links
-    handling = request.handling
     return _common(request, event) | {
         "kind": request.kind,
         "instrument": request.instrument,
@@ -69,11 +69,7 @@ def submitted_body(request: CooperationRequest) -> dict[str, Any]:
         "requesting_state": request.requesting_state,
         "requested_state": request.requested_state,
         "legal_basis": _basis_json(request.basis),
-        "handling": {
-            "confidential": handling.confidential,
-            "use_limited_to": handling.use_limited_to,
-            "no_onward_transfer": handling.no_onward_transfer,
-        },
+        "handling": handling_to_dict(request.handling),
         "elements": dict(request.elements),
         "links": {
             "related": _ref_json(links.related),

@@ -22,7 +22,7 @@ from typing import Any
 from hanoi247.domain.basis import OtherBasis, OtherBasisType, RequestBasis
 from hanoi247.domain.errors import MessageRejected
 from hanoi247.domain.federation import MessageType
-from hanoi247.domain.handling import HandlingRestrictions
+from hanoi247.domain.handling import HandlingRestrictions, handling_from_dict
 from hanoi247.domain.references import HEADER_FIELDS, Links, RequestRef, Results
 from hanoi247.domain.requests import Urgency
 from hanoi247.domain.timeline import PhoneContact
@@ -187,10 +187,7 @@ def _handling(value: object, name: str) -> HandlingRestrictions:
         "use_limited_to": _nullable(_text),
         "no_onward_transfer": _flag,
     }
-    data = _fields(value, schema, name)
-    return HandlingRestrictions(
-        data["confidential"], data["use_limited_to"], data["no_onward_transfer"]
-    )
+    return handling_from_dict(_fields(value, schema, name))
 
 
 def _links(value: object, name: str) -> Links:

@@ -1,9 +1,9 @@
-"""A node's identity and its peers, in terms of ports only.
+"""A node's identity and its peers: the state changes and their audit entries.
 
-The crypto and the files live in ``adapters/federation/identity.py`` (``init_node``,
-``pin_peer`` from a card, ``rotate_keys``) and ``adapters/federation/rotation.py`` (the
-``node.keys_rotated`` handler); they check keys and cards, then call these functions so
-that the state change and its audit entry commit together.
+The use cases that check cards and keys (``init_node``, ``pin_peer``, ``rotate_keys`` in
+``services/node_identity.py``, the ``node.keys_rotated`` handler in
+``services/key_rotation.py``) call these functions so that the state change and its audit
+entry commit together.
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from hanoi247.domain.errors import ConfigurationError
+from hanoi247.domain.audit_tags import AuditTag
+from hanoi247.domain.errors import InvalidInput, UnknownPeer
 from hanoi247.domain.federation import MessageType, OutgoingMessage, Peer, PeerStatus
 from hanoi247.domain.ids import uuid7
 from hanoi247.ports import UnitOfWork
@@ -24,7 +25,7 @@ def record_node_initialised(
     uow.audit.append(
         at=at,
         actor=by,
-        tag="node:initialised",
+        tag=AuditTag.NODE_INITIALISED,
         subject=node_id,
         details={"state": state, "signing_kid": signing_kid},
     )
@@ -35,12 +36,12 @@ def store_pinned_peer(
 ) -> None:
     """Pin ``peer`` (its card already checked against the fingerprint given out of band)."""
     if peer.node_id == local_node_id or peer.fingerprint == local_fingerprint:
-        raise ConfigurationError(
+        raise InvalidInput(
             f"the card of {peer.node_id!r} is this node's own card; pin other nodes' cards"
         )
     existing = uow.peers.get(peer.node_id)
     if existing is not None:
-        raise ConfigurationError(
+        raise InvalidInput(
             f"node {peer.node_id!r} is already pinned ({existing.status.value}); new keys "
             "arrive by key rotation, not by pinning again"
         )
@@ -49,7 +50,7 @@ def store_pinned_peer(
     uow.audit.append(
         at=peer.pinned_at,
         actor=peer.pinned_by,
-        tag="federation:peer:pinned",
+        tag=AuditTag.FEDERATION_PEER_PINNED,
         subject=peer.node_id,
         details={
             "state": peer.state,
@@ -77,11 +78,12 @@ def _set_status(
     if peer.status is status:
         return False
     uow.peers.set_status(node_id, status)
-    tag = "suspended" if status is PeerStatus.SUSPENDED else "resumed"
+    suspended = status is PeerStatus.SUSPENDED
+    tag = AuditTag.FEDERATION_PEER_SUSPENDED if suspended else AuditTag.FEDERATION_PEER_RESUMED
     uow.audit.append(
         at=at,
         actor=by,
-        tag=f"federation:peer:{tag}",
+        tag=tag,
         subject=node_id,
         details={"state": peer.state},
     )
@@ -91,9 +93,7 @@ def _set_status(
 def require_peer(uow: UnitOfWork, node_id: str) -> Peer:
     peer = uow.peers.get(node_id)
     if peer is None:
-        raise ConfigurationError(
-            f"no pinned node {node_id!r}; `hanoi247 peer list` shows the pinned ones"
-        )
+        raise UnknownPeer(node_id)
     return peer
 
 
@@ -122,7 +122,7 @@ def announce_keys(
     uow.audit.append(
         at=at,
         actor=by,
-        tag="node:keys:rotated",
+        tag=AuditTag.NODE_KEYS_ROTATED,
         subject=local_node_id,
         details={
             "signing_kid": new_kids["sig"],

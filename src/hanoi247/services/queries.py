@@ -17,6 +17,7 @@ from typing import Any
 from hanoi247.domain.basis import OtherBasis, RequestBasis
 from hanoi247.domain.cooperation import CooperationRequest
 from hanoi247.domain.grounds import delay_reasons, refusal_grounds
+from hanoi247.domain.handling import handling_to_dict
 from hanoi247.domain.lifecycle import Action
 from hanoi247.domain.offences import offence_catalogue
 from hanoi247.domain.references import Direction, RequestRef
@@ -177,20 +178,7 @@ def request_view(uow: UnitOfWork, request_id: str, ctx: Context) -> dict[str, An
         "elements": dict(request.elements),
         "legal_basis": basis_view(request.basis, ctx, request.kind),
         "other_basis": basis_view(request.other_basis, ctx, request.kind),
-        "handling": {
-            "confidential": handling.confidential,
-            "use_limited_to": handling.use_limited_to,
-            "no_onward_transfer": handling.no_onward_transfer,
-            "consents": [
-                {
-                    "to_state": c.to_state,
-                    "recorded_by": c.recorded_by,
-                    "at": _time(c.at),
-                    "reference": c.reference,
-                }
-                for c in handling.consents
-            ],
-        },
+        "handling": handling_to_dict(handling, consents=True),
         "preservation_until": _day(request.preservation_until),
         "links": {
             "related": _ref(links.related),

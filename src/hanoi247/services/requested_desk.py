@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from hanoi247.domain.audit import DetailValue
+from hanoi247.domain.audit_tags import AuditTag
 from hanoi247.domain.basis import select_basis
 from hanoi247.domain.commands import (
     AcknowledgeRequest,
@@ -161,7 +162,7 @@ def record_consent(cmd: RecordConsent, ctx: Context) -> Outcome:
             uow,
             ctx,
             request,
-            tag="request:consent:recorded",
+            tag=AuditTag.REQUEST_CONSENT_RECORDED,
             actor=cmd.by,
             now=now,
             details=details,
@@ -216,7 +217,15 @@ def forward_request(cmd: ForwardRequest, ctx: Context) -> Outcome:
             "forwarded_reference": forwarded.reference,
             "message_id": message_id,
         }
-        save(uow, ctx, original, tag="request:forwarded", actor=cmd.by, now=now, details=details)
+        save(
+            uow,
+            ctx,
+            original,
+            tag=AuditTag.REQUEST_FORWARDED,
+            actor=cmd.by,
+            now=now,
+            details=details,
+        )
         queue(
             uow,
             forwarded,

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from hanoi247.domain.audit import DetailValue
+from hanoi247.domain.audit_tags import AuditTag
 from hanoi247.domain.basis import OtherBasis, select_basis
 from hanoi247.domain.commands import (
     AnswerClarification,
@@ -43,19 +44,19 @@ from hanoi247.services.desk import (
 from hanoi247.services.drafting import links_of
 from hanoi247.services.message_builders import MESSAGE_FOR, submitted_body, update_body
 
-TAGS: dict[Action, str] = {
-    Action.SEND: "request:sent",
-    Action.ACKNOWLEDGE: "request:acknowledged",
-    Action.ASK_CLARIFICATION: "request:clarification:asked",
-    Action.ANSWER_CLARIFICATION: "request:clarification:answered",
-    Action.CONFIRM_PRESERVATION: "request:preservation:confirmed",
-    Action.REPORT_CANNOT_ENSURE: "request:preservation:at_risk",
-    Action.EXTEND_PRESERVATION: "request:preservation:extended",
-    Action.REFUSE: "request:refused",
-    Action.EXECUTE_PARTIALLY: "request:executed_partially",
-    Action.EXECUTE: "request:executed",
-    Action.CLOSE: "request:closed",
-    Action.WITHDRAW: "request:withdrawn",
+TAGS: dict[Action, AuditTag] = {
+    Action.SEND: AuditTag.REQUEST_SENT,
+    Action.ACKNOWLEDGE: AuditTag.REQUEST_ACKNOWLEDGED,
+    Action.ASK_CLARIFICATION: AuditTag.REQUEST_CLARIFICATION_ASKED,
+    Action.ANSWER_CLARIFICATION: AuditTag.REQUEST_CLARIFICATION_ANSWERED,
+    Action.CONFIRM_PRESERVATION: AuditTag.REQUEST_PRESERVATION_CONFIRMED,
+    Action.REPORT_CANNOT_ENSURE: AuditTag.REQUEST_PRESERVATION_AT_RISK,
+    Action.EXTEND_PRESERVATION: AuditTag.REQUEST_PRESERVATION_EXTENDED,
+    Action.REFUSE: AuditTag.REQUEST_REFUSED,
+    Action.EXECUTE_PARTIALLY: AuditTag.REQUEST_EXECUTED_PARTIALLY,
+    Action.EXECUTE: AuditTag.REQUEST_EXECUTED,
+    Action.CLOSE: AuditTag.REQUEST_CLOSED,
+    Action.WITHDRAW: AuditTag.REQUEST_WITHDRAWN,
 }
 
 
@@ -175,7 +176,7 @@ def send_request(cmd: SendRequest, ctx: Context) -> Outcome:
             sync_deadlines(uow, ctx, preservation, now)
         label = basis.type.value if isinstance(basis, OtherBasis) else basis.instrument
         details: dict[str, DetailValue] = {"to": b, "basis": label, "message_id": message_id}
-        save(uow, ctx, request, tag="request:sent", actor=cmd.by, now=now, details=details)
+        save(uow, ctx, request, tag=AuditTag.REQUEST_SENT, actor=cmd.by, now=now, details=details)
         queue(
             uow,
             request,
@@ -246,7 +247,7 @@ def log_phone_contact(cmd: LogPhoneContact, ctx: Context) -> Outcome:
             uow,
             ctx,
             request,
-            tag="request:phone_contact:logged",
+            tag=AuditTag.REQUEST_PHONE_CONTACT_LOGGED,
             actor=cmd.by,
             now=now,
             details={"call_at": contact.at.isoformat()},

@@ -27,10 +27,11 @@ import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, TypeAlias
 
 from joserfc.jwk import OKPKey
 
+from hanoi247.adapters.crypto.public_keys import PublicKey
 from hanoi247.domain.errors import ConfigurationError
 
 SIGNING_KEY_FILE: Final = "signing.jwk.json"
@@ -44,13 +45,16 @@ _SIGNING_CRV: Final[_Curve] = "Ed25519"
 _ENCRYPTION_CRV: Final[_Curve] = "X25519"
 _PUBLIC_MEMBERS: Final = ("kty", "crv", "x")  # RFC 7638 required members of an OKP key
 
+PrivateKey: TypeAlias = OKPKey
+"""A private key object; only ``adapters/crypto`` looks inside it."""
+
 
 @dataclass(frozen=True, slots=True, eq=False, repr=False)
 class NodeKeys:
     """The two private keys of one node. ``repr`` shows key ids only, never key material."""
 
-    signing: OKPKey
-    encryption: OKPKey
+    signing: PrivateKey
+    encryption: PrivateKey
 
     def __post_init__(self) -> None:
         _check_key(self.signing, crv=_SIGNING_CRV, private=True)
@@ -64,19 +68,42 @@ class NodeKeys:
     def encryption_kid(self) -> str:
         return key_id(self.encryption)
 
-    def public_signing_key(self) -> OKPKey:
+    def public_signing_key(self) -> PublicKey:
         return OKPKey.import_key(_public_jwk(self.signing, use="sig", alg=SIGNING_ALG))
 
-    def public_encryption_key(self) -> OKPKey:
+    def public_encryption_key(self) -> PublicKey:
         return OKPKey.import_key(_public_jwk(self.encryption, use="enc", alg=ENCRYPTION_ALG))
 
     def __repr__(self) -> str:
         return f"NodeKeys(signing_kid={self.signing_kid!r}, encryption_kid={self.encryption_kid!r})"
 
 
-def key_id(key: OKPKey) -> str:
+def key_id(key: PrivateKey | PublicKey) -> str:
     """The RFC 7638 thumbprint of ``key`` (base64url SHA-256): the ``kid`` hanoi247 uses."""
-    return key.thumbprint()
+    return str(key.thumbprint())
+
+
+def public_signing_jwk(key: PrivateKey) -> dict[str, Any]:
+    """The public JWK of an Ed25519 key (``kty``, ``crv``, ``x``, ``kid``, ``use``, ``alg``)."""
+    _check_key(key, crv=_SIGNING_CRV, private=False)
+    return _public_jwk(key, use="sig", alg=SIGNING_ALG)
+
+
+def generate_signing_key() -> PrivateKey:
+    """A fresh Ed25519 private key carrying ``kid`` (its thumbprint), ``use``, ``alg``."""
+    return _new_key(_SIGNING_CRV, use="sig", alg=SIGNING_ALG)
+
+
+def save_private_key(key: PrivateKey, path: Path) -> None:
+    """Write one private key to ``path``, mode ``0600``; never overwrites
+    (:class:`ConfigurationError`). The directory must exist."""
+    _write_private(path, key.as_dict(private=True))
+
+
+def load_signing_key(path: Path) -> PrivateKey:
+    """Read one private Ed25519 key written by :func:`save_private_key`, with the checks of
+    :func:`load_node_keys` (mode, curve, ``x`` and ``kid`` consistent)."""
+    return _load_private(path, crv=_SIGNING_CRV, use="sig")
 
 
 def generate_node_keys() -> NodeKeys:
@@ -167,19 +194,19 @@ def fingerprint(
 # --- internals -------------------------------------------------------------------------
 
 
-def _new_key(crv: _Curve, *, use: str, alg: str) -> OKPKey:
+def _new_key(crv: _Curve, *, use: str, alg: str) -> PrivateKey:
     key = OKPKey.generate_key(crv, parameters={"use": use, "alg": alg})
     return OKPKey.import_key(key.as_dict(private=True), {"kid": key.thumbprint()})
 
 
-def _check_key(key: OKPKey, *, crv: str, private: bool) -> None:
+def _check_key(key: PrivateKey, *, crv: str, private: bool) -> None:
     if not isinstance(key, OKPKey) or key.curve_name != crv:
         raise ValueError(f"expected an {crv} OKP key")
     if private and not key.is_private:
         raise ValueError(f"expected a private {crv} key")
 
 
-def _public_jwk(key: OKPKey, *, use: str, alg: str) -> dict[str, Any]:
+def _public_jwk(key: PrivateKey, *, use: str, alg: str) -> dict[str, Any]:
     public = {name: key.as_dict(private=False)[name] for name in _PUBLIC_MEMBERS}
     return {**public, "kid": key_id(key), "use": use, "alg": alg}
 
@@ -206,7 +233,7 @@ def _write_private(path: Path, jwk: Mapping[str, Any]) -> None:
         os.fsync(handle.fileno())
 
 
-def _load_private(path: Path, *, crv: str, use: str) -> OKPKey:
+def _load_private(path: Path, *, crv: str, use: str) -> PrivateKey:
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
@@ -232,7 +259,7 @@ def _load_private(path: Path, *, crv: str, use: str) -> OKPKey:
     return _parse_private(raw, path=path, crv=crv, use=use)
 
 
-def _parse_private(raw: bytes, *, path: Path, crv: str, use: str) -> OKPKey:
+def _parse_private(raw: bytes, *, path: Path, crv: str, use: str) -> PrivateKey:
     problem = f"{path} does not hold a private {crv} JWK; restore it from the node's backup"
     try:
         data = json.loads(raw.decode("utf-8"))

@@ -24,6 +24,7 @@ from hanoi247.domain.audit import (
     require_utc,
     verify_chain,
 )
+from hanoi247.domain.audit_tags import AuditTag, require_tag
 from hanoi247.domain.errors import IntegrityError
 from hanoi247.domain.treaty import ActionKind, TreatyAction
 from hanoi247.ports import StatusImport
@@ -112,16 +113,19 @@ class SqlAuditLog:
         *,
         at: datetime,
         actor: str,
-        tag: str,
+        tag: AuditTag,
         subject: str,
         details: Mapping[str, DetailValue],
     ) -> AuditEntry:
+        stored_tag = require_tag(tag)
         self._lock_chain()
         last = self._session.execute(
             select(audit_log).order_by(audit_log.c.seq.desc()).limit(1)
         ).first()
         previous = None if last is None else _audit_entry(last)
-        entry = chain_entry(previous, at=at, actor=actor, tag=tag, subject=subject, details=details)
+        entry = chain_entry(
+            previous, at=at, actor=actor, tag=stored_tag, subject=subject, details=details
+        )
         try:
             self._session.execute(
                 insert(audit_log).values(

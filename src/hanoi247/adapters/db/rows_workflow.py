@@ -16,7 +16,7 @@ from sqlalchemy import Row
 from hanoi247.domain.basis import OtherBasis, OtherBasisType, RequestBasis
 from hanoi247.domain.cooperation import CooperationRequest
 from hanoi247.domain.errors import IntegrityError
-from hanoi247.domain.handling import Consent, HandlingRestrictions, aware_utc
+from hanoi247.domain.handling import aware_utc, handling_from_dict, handling_to_dict
 from hanoi247.domain.lifecycle import RequestStatus
 from hanoi247.domain.references import Direction, Links, RequestRef, Results
 from hanoi247.domain.requests import Urgency
@@ -43,35 +43,6 @@ def _read_ref(data: Any) -> RequestRef | None:
     if data is None:
         return None
     return RequestRef(data["reference"], data.get("request_id"), data.get("state"))
-
-
-def handling_json(handling: HandlingRestrictions) -> dict[str, Any]:
-    return {
-        "confidential": handling.confidential,
-        "use_limited_to": handling.use_limited_to,
-        "no_onward_transfer": handling.no_onward_transfer,
-        "consents": [
-            {
-                "to_state": c.to_state,
-                "recorded_by": c.recorded_by,
-                "at": _time(c.at),
-                "reference": c.reference,
-            }
-            for c in handling.consents
-        ],
-    }
-
-
-def read_handling(data: Mapping[str, Any]) -> HandlingRestrictions:
-    return HandlingRestrictions(
-        confidential=bool(data["confidential"]),
-        use_limited_to=data.get("use_limited_to"),
-        no_onward_transfer=bool(data["no_onward_transfer"]),
-        consents=tuple(
-            Consent(c["to_state"], c["recorded_by"], _read_time(c["at"]), c.get("reference", ""))
-            for c in data.get("consents", [])
-        ),
-    )
 
 
 def basis_json(basis: RequestBasis | None) -> dict[str, Any] | None:
@@ -186,7 +157,7 @@ def request_row(request: CooperationRequest) -> dict[str, Any]:
         "requested_state": request.requested_state,
         "peer_node": request.peer_node,
         "elements": dict(request.elements),
-        "handling": handling_json(request.handling),
+        "handling": handling_to_dict(request.handling, consents=True),
         "basis": basis_json(request.basis),
         "other_basis": basis_json(request.other_basis),
         "preservation_until": request.preservation_until,
@@ -245,7 +216,7 @@ def read_request(row: Row[Any], events: Sequence[Row[Any]]) -> CooperationReques
             requesting_state=row.requesting_state,
             requested_state=row.requested_state,
             elements=dict(row.elements),
-            handling=read_handling(row.handling),
+            handling=handling_from_dict(row.handling),
             status=RequestStatus(row.status),
             created_at=row.created_at,
             created_by=row.created_by,

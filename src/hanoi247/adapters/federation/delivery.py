@@ -20,9 +20,9 @@ from datetime import datetime
 from typing import Any, Final
 
 import httpx
-from joserfc.jwk import OKPKey
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from hanoi247.adapters.crypto.public_keys import import_public_key
 from hanoi247.adapters.federation import receipts
 from hanoi247.domain.errors import IntegrityError, SignatureInvalid
 from hanoi247.domain.federation import Peer
@@ -57,7 +57,7 @@ def judge_receipt(
     receipt = data.get("receipt") if isinstance(data, dict) else None
     if not isinstance(receipt, str):
         return Outcome("retry", "bad_receipt")
-    keys = [OKPKey.import_key(dict(k.jwk)) for k in peer.keys_for("sig", now)]
+    keys = [import_public_key(k.jwk) for k in peer.keys_for("sig", now)]
     try:
         verified = receipts.verify_receipt(receipt, sender_keys=keys)
     except (SignatureInvalid, IntegrityError):

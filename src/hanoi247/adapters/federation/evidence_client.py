@@ -119,11 +119,9 @@ class HttpChunkSource:
         try:
             answer = self._http.get(url, headers={"Authorization": f"{SCHEME} {token}"})
         except httpx.HTTPError as exc:
-            raise PeerUnreachable(
-                f"{peer_node} did not answer ({exc.__class__.__name__})"
-            ) from None
+            raise PeerUnreachable(peer_node, "peer_unreachable") from exc
         if answer.status_code >= 500 or answer.status_code == 429:
-            raise PeerUnreachable(f"{peer_node} answered {answer.status_code}; retrying later")
+            raise PeerUnreachable(peer_node, f"peer_status_{answer.status_code}")
         if answer.status_code != 200:
             raise EvidenceRejected(
                 "chunk_refused", f"{peer_node} refused chunk {index} ({answer.status_code})"

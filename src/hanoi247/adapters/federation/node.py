@@ -6,6 +6,7 @@ Data directory layout (created by ``hanoi247 init``)::
     DIR/keys/signing.jwk.json      Ed25519 private key (0600)
     DIR/keys/encryption.jwk.json   X25519 private key (0600)
     DIR/keys/evidence.age          age X25519 identity for evidence files (0600)
+    DIR/keys/webhook.jwk.json      Ed25519 private key that signs webhooks only (0600)
     DIR/keys/previous/<n>/…        keys rotated out, still accepted during the overlap
     DIR/hanoi247.sqlite3           the database (unless HANOI247_DATABASE_URL is set)
 
@@ -16,33 +17,32 @@ of band before pinning (``hanoi247 peer add CARD --fingerprint FP``).
 from __future__ import annotations
 
 import json
-import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
-
-from joserfc.jwk import OKPKey
-from joserfc.util import json_b64decode
 
 from hanoi247.adapters.crypto.age_files import AGE_IDENTITY_FILE, load_age_identity
+from hanoi247.adapters.crypto.compact import MalformedToken, protected_header
 from hanoi247.adapters.crypto.keys import (
     NodeKeys,
+    PrivateKey,
     fingerprint,
     key_id,
     load_node_keys,
     public_jwks,
 )
-from hanoi247.domain.errors import ConfigurationError
+from hanoi247.adapters.crypto.public_keys import import_public_key
+from hanoi247.adapters.crypto.webhook_key import WebhookKey, load_webhook_key
+from hanoi247.domain.errors import ConfigurationError, InvalidInput
 from hanoi247.domain.federation import MessageType, NodeIdentity
+from hanoi247.domain.node_card import check_node_id, check_url
 
 PROTOCOL = "hanoi247/1"
 NODE_FILE = "node.toml"
 KEYS_DIR = "keys"
 PREVIOUS_KEYS_DIR = "previous"
-NODE_ID = re.compile(r"^[a-z0-9][a-z0-9.-]{1,62}[a-z0-9]$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,20 +54,21 @@ class LocalNode:
     previous_keys: tuple[NodeKeys, ...] = ()
     data_dir: Path | None = None
     age_recipient: str | None = None  # evidence files are encrypted to it (keys/evidence.age)
+    webhook_key: WebhookKey | None = None  # its own key, not ``keys.signing`` (webhook_key.py)
 
     @property
     def node_id(self) -> str:
         return self.identity.node_id
 
     @property
-    def encryption_keys(self) -> list[OKPKey]:
+    def encryption_keys(self) -> list[PrivateKey]:
         """Private keys able to open envelopes sent to us: current, then previous."""
         return [self.keys.encryption, *(k.encryption for k in self.previous_keys)]
 
     def card(self) -> dict[str, Any]:
         return node_card(self.identity, self.keys, age_recipient=self.age_recipient)
 
-    def signing_key_for(self, message_type: str, body: Mapping[str, Any]) -> OKPKey:
+    def signing_key_for(self, message_type: str, body: Mapping[str, Any]) -> PrivateKey:
         """The private key the sender signs an outgoing envelope with.
 
         Every message is signed with the current key, except ``node.keys_rotated``: its
@@ -95,33 +96,11 @@ def _announcement_kid(body: Mapping[str, Any]) -> str | None:
     if not isinstance(token, str):
         return None
     try:
-        header = json_b64decode(token.split(".", 1)[0].encode("ascii"))
-    except Exception:  # noqa: BLE001 - unreadable means no key matches
+        header = protected_header(token.split(".", 1)[0])
+    except MalformedToken:  # unreadable means no key matches
         return None
     kid = header.get("kid") if isinstance(header, dict) else None
     return kid if isinstance(kid, str) else None
-
-
-def default_node_id(state: str, name: str) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:40] or "node"
-    return f"{state.lower()}-{slug}"
-
-
-def check_node_id(node_id: str) -> str:
-    if not NODE_ID.match(node_id):
-        raise ConfigurationError(
-            f"node id {node_id!r} must be 3-64 characters of a-z, 0-9, '.' and '-'"
-        )
-    return node_id
-
-
-def check_url(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigurationError(f"URL {url!r} must be http(s)://host[:port]")
-    if parts.query or parts.fragment:
-        raise ConfigurationError(f"URL {url!r} must not carry a query or fragment")
-    return url.rstrip("/")
 
 
 def node_card(
@@ -158,33 +137,31 @@ class ParsedCard:
 def parse_card(data: object, *, source: str) -> ParsedCard:
     """Check a peer's card; the fingerprint is recomputed from its keys, never trusted."""
     if not isinstance(data, dict):
-        raise ConfigurationError(f"{source}: a node card is a JSON object")
+        raise InvalidInput(f"{source}: a node card is a JSON object")
     missing = [k for k in ("node_id", "state", "name", "url", "keys") if k not in data]
     if missing:
-        raise ConfigurationError(f"{source}: the node card lacks {', '.join(missing)}")
+        raise InvalidInput(f"{source}: the node card lacks {', '.join(missing)}")
     if data.get("protocol", PROTOCOL) != PROTOCOL:
-        raise ConfigurationError(f"{source}: protocol {data.get('protocol')!r} is not {PROTOCOL}")
+        raise InvalidInput(f"{source}: protocol {data.get('protocol')!r} is not {PROTOCOL}")
     keys = data["keys"]
     if not isinstance(keys, list):
-        raise ConfigurationError(f"{source}: 'keys' must be a list of public JWKs")
+        raise InvalidInput(f"{source}: 'keys' must be a list of public JWKs")
     by_use = {k.get("use"): k for k in keys if isinstance(k, dict)}
     if set(by_use) != {"sig", "enc"} or len(keys) != 2:
-        raise ConfigurationError(f"{source}: 'keys' must hold one 'sig' and one 'enc' public JWK")
+        raise InvalidInput(f"{source}: 'keys' must hold one 'sig' and one 'enc' public JWK")
     for jwk in by_use.values():
         if "d" in jwk:
-            raise ConfigurationError(f"{source}: the card contains a PRIVATE key; do not share it")
+            raise InvalidInput(f"{source}: the card contains a PRIVATE key; do not share it")
         try:
-            public = OKPKey.import_key(dict(jwk))
-        except Exception as exc:  # noqa: BLE001 - joserfc raises several types for bad keys
-            raise ConfigurationError(
-                f"{source}: unreadable key ({exc.__class__.__name__})"
-            ) from None
+            public = import_public_key(jwk)
+        except ValueError as exc:  # "unreadable key (<library error class>)"
+            raise InvalidInput(f"{source}: {exc}") from None
         if jwk.get("kid") and jwk["kid"] != key_id(public):
-            raise ConfigurationError(f"{source}: a key's kid does not match its thumbprint")
+            raise InvalidInput(f"{source}: a key's kid does not match its thumbprint")
     try:
         computed = fingerprint(by_use["sig"], by_use["enc"])
     except ValueError as exc:
-        raise ConfigurationError(f"{source}: {exc}") from None
+        raise InvalidInput(f"{source}: {exc}") from None
     identity = NodeIdentity(
         node_id=check_node_id(str(data["node_id"])),
         state=str(data["state"]).upper(),
@@ -195,11 +172,6 @@ def parse_card(data: object, *, source: str) -> ParsedCard:
     if token is not None and not isinstance(token, str):
         raise ConfigurationError(f"{source}: 'evidence_recipient' must be a signed token")
     return ParsedCard(identity, by_use["sig"], by_use["enc"], computed, token)
-
-
-def same_fingerprint(given: str, computed: str) -> bool:
-    """Compare as people type them: ignore spaces, colons and case."""
-    return re.sub(r"[\s:]", "", given).upper() == re.sub(r"[\s:]", "", computed).upper()
 
 
 def write_identity(data_dir: Path, identity: NodeIdentity) -> None:
@@ -238,6 +210,8 @@ def read_identity(data_dir: Path) -> NodeIdentity:
         )
     except KeyError as exc:
         raise ConfigurationError(f"{path}: missing {exc.args[0]!r}") from None
+    except InvalidInput as exc:  # the node's own file: the node is misconfigured
+        raise ConfigurationError(f"{path}: {exc}") from None
 
 
 def load_local_node(data_dir: Path) -> LocalNode:
@@ -259,4 +233,5 @@ def load_local_node(data_dir: Path) -> LocalNode:
         previous_keys=tuple(previous),
         data_dir=data_dir,
         age_recipient=recipient,
+        webhook_key=load_webhook_key(keys_dir),
     )

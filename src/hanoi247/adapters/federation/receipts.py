@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from joserfc.jwk import OKPKey
-
+from hanoi247.adapters.crypto.keys import PrivateKey, key_id
+from hanoi247.adapters.crypto.public_keys import PublicKey, curve, import_public_key
 from hanoi247.adapters.federation.canonical import canonical_json, loads_strict
 from hanoi247.adapters.federation.wire import (
     JWE_ALG,
@@ -47,7 +47,7 @@ def sign_receipt(
     envelope_sha256: str,
     received_at: datetime,
     receiver_node: str,
-    signing_key: OKPKey,
+    signing_key: PrivateKey,
 ) -> str:
     """A JWS (typ ``hanoi247-receipt+jws``) saying which envelope arrived, and when."""
     _check_uuid7(message_id, "message_id")
@@ -63,7 +63,7 @@ def sign_receipt(
     return _sign(canonical_json(claims), typ=RECEIPT_TYP, key=signing_key)
 
 
-def verify_receipt(receipt: str, *, sender_keys: Sequence[OKPKey]) -> Receipt:
+def verify_receipt(receipt: str, *, sender_keys: Sequence[PublicKey]) -> Receipt:
     """Check a receipt against the receiving node's pinned signing keys.
 
     ``SignatureInvalid`` if no key verifies it (or it is not a receipt JWS at all);
@@ -91,7 +91,7 @@ def _check_sha256(value: object) -> str:
     return value
 
 
-def _verify_token(token: str, keys: Sequence[OKPKey], *, typ: str, what: str) -> bytes:
+def _verify_token(token: str, keys: Sequence[PublicKey], *, typ: str, what: str) -> bytes:
     failure = SignatureInvalid(f"the {what} does not verify with the pinned key(s)")
     try:
         payload = _verify(token.encode("ascii"), keys, typ=typ, max_bytes=1 << 20)
@@ -105,7 +105,9 @@ def _verify_token(token: str, keys: Sequence[OKPKey], *, typ: str, what: str) ->
 # --- key rotation -----------------------------------------------------------------------
 
 
-def sign_key_announcement(new_public_jwks: Mapping[str, Any], *, old_signing_key: OKPKey) -> str:
+def sign_key_announcement(
+    new_public_jwks: Mapping[str, Any], *, old_signing_key: PrivateKey
+) -> str:
     """Announce a node's new public keys, signed with its current (old) signing key.
 
     ``new_public_jwks`` is :func:`hanoi247.adapters.crypto.keys.public_jwks` of the new keys.
@@ -115,7 +117,7 @@ def sign_key_announcement(new_public_jwks: Mapping[str, Any], *, old_signing_key
     return _sign(canonical_json(claims), typ=KEYS_TYP, key=old_signing_key)
 
 
-def verify_key_announcement(token: str, *, old_public_signing_key: OKPKey) -> dict[str, Any]:
+def verify_key_announcement(token: str, *, old_public_signing_key: PublicKey) -> dict[str, Any]:
     """The announced JWK Set, if ``old_public_signing_key`` (the pinned one) signed it.
 
     ``SignatureInvalid`` for a bad signature; ``IntegrityError`` if the content is not a
@@ -140,10 +142,10 @@ def _check_jwks(jwks: Mapping[str, Any]) -> dict[str, Any]:
     for jwk in keys:
         if not isinstance(jwk, dict) or "d" in jwk:
             raise ValueError("only public keys may be announced")
-        key = OKPKey.import_key(jwk)
-        if jwk.get("kid") != key.thumbprint():
+        key = import_public_key(jwk)
+        if jwk.get("kid") != key_id(key):
             raise ValueError("kid must be the RFC 7638 thumbprint")
-        uses[jwk.get("use")] = (key.curve_name, jwk.get("alg"))
+        uses[jwk.get("use")] = (curve(key), jwk.get("alg"))
     if uses != {"sig": ("Ed25519", JWS_ALG), "enc": ("X25519", JWE_ALG)}:
         raise ValueError("expected one Ed25519 signing key and one X25519 encryption key")
     return {"keys": [dict(jwk) for jwk in keys]}

@@ -1,12 +1,13 @@
-"""Inbound authentication in one place: open an envelope, de-duplicate, store, receipt.
+"""Inbound authentication in one place: open an envelope, de-duplicate, sign the receipt.
 
 Order of work for ``POST /federation/v1/inbox``:
 
 1. ``wire.open_envelope`` checks size, recipient, the pinned sender, the signature and
    the replay window (``EnvelopeRejected`` with a documented code otherwise);
-2. in ONE unit of work: a message already stored under (origin node, message id) gets its
-   original receipt back and changes nothing; a new one is stored with our signed receipt
-   and dispatched to its handler (whose changes, audit entries and replies commit with it).
+2. a message already stored under (origin node, message id) gets its original receipt
+   back and changes nothing; a new one gets our signed receipt and goes to the
+   ``MessageIntake`` port (``services/intake.py``), which stores it, dispatches it to its
+   handler and audits it in ONE unit of work.
 
 A handler that cannot act on an authentic message raises ``UnprocessableMessage``:
 nothing is stored, the sender retries and eventually dead-letters it (visible there).
@@ -19,14 +20,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import structlog
-from joserfc.jwk import OKPKey
 
+from hanoi247.adapters.crypto.public_keys import PublicKey, import_public_key
 from hanoi247.adapters.federation import receipts, wire
 from hanoi247.adapters.federation.node import LocalNode
-from hanoi247.domain.errors import IntegrityError
-from hanoi247.domain.federation import PeerStatus
-from hanoi247.ports import Clock, UnitOfWork
-from hanoi247.services.federation import IncomingDispatcher, IncomingMessage
+from hanoi247.domain.federation import IncomingMessage
+from hanoi247.ports import Clock, MessageIntake
 
 log = structlog.get_logger("hanoi247.federation.inbox")
 
@@ -43,16 +42,14 @@ class InboxReceiver:
         self,
         *,
         local: LocalNode,
-        uow_factory: Callable[[], UnitOfWork],
+        intake: MessageIntake,
         clock: Clock,
-        dispatcher: IncomingDispatcher,
         replay_window: timedelta,
         max_bytes: int,
     ) -> None:
         self.local = local
-        self.uow_factory = uow_factory
+        self.intake = intake
         self.clock = clock
-        self.dispatcher = dispatcher
         self.replay_window = replay_window
         self.max_bytes = max_bytes
         # Called after a new message committed (the deadline worker's ``notify``: the
@@ -75,7 +72,7 @@ class InboxReceiver:
             log.warning("envelope_rejected", code=rejected.code.value, cause=rejected.cause)
             raise
         header = opened.header
-        existing = self._stored_receipt(header.from_node, header.message_id)
+        existing = self.intake.stored_receipt(header.from_node, header.message_id)
         if existing is not None:
             return Received(header.message_id, existing, duplicate=True)
         receipt = receipts.sign_receipt(
@@ -95,35 +92,11 @@ class InboxReceiver:
             received_at=now,
             body=opened.body,
         )
-        try:
-            with self.uow_factory() as uow:
-                uow.inbox.add(
-                    origin_node=header.from_node,
-                    message_id=header.message_id,
-                    type=header.type,
-                    case_id=header.case_id,
-                    in_reply_to=header.in_reply_to,
-                    sent_at=header.sent_at,
-                    received_at=now,
-                    envelope_sha256=opened.envelope_sha256,
-                    body=opened.body,
-                    receipt=receipt,
-                )
-                self.dispatcher(uow, message)
-                uow.audit.append(
-                    at=now,
-                    actor=header.from_node,
-                    tag="federation:message:received",
-                    subject=header.message_id,
-                    details={"type": header.type, "case": header.case_id},
-                )
-                uow.commit()
-        except IntegrityError:
-            # The same message committed by a concurrent delivery: answer as a duplicate.
-            again = self._stored_receipt(header.from_node, header.message_id)
-            if again is None:
-                raise
-            return Received(header.message_id, again, duplicate=True)
+        original = self.intake.accept(
+            message, envelope_sha256=opened.envelope_sha256, receipt=receipt
+        )
+        if original is not None:
+            return Received(header.message_id, original, duplicate=True)
         log.info(
             "message_received",
             message_id=header.message_id,
@@ -134,15 +107,6 @@ class InboxReceiver:
             self.after_commit()
         return Received(header.message_id, receipt, duplicate=False)
 
-    def _stored_receipt(self, origin: str, message_id: str) -> str | None:
-        with self.uow_factory() as uow:
-            found = uow.inbox.find(origin, message_id)
-            return None if found is None else found.receipt
-
-    def _sender_keys(self, node_id: str) -> Sequence[OKPKey] | None:
-        at = self.clock.now()
-        with self.uow_factory() as uow:
-            peer = uow.peers.get(node_id)
-        if peer is None or peer.status is not PeerStatus.ACTIVE:
-            return None
-        return [OKPKey.import_key(dict(k.jwk)) for k in peer.keys_for("sig", at)]
+    def _sender_keys(self, node_id: str) -> Sequence[PublicKey] | None:
+        jwks = self.intake.signing_keys_of(node_id, at=self.clock.now())
+        return [import_public_key(jwk) for jwk in jwks] or None

@@ -20,7 +20,6 @@ repeat with its original receipt. Logs carry message ids and codes, never bodies
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
 import time
 from collections.abc import Callable, Mapping
@@ -29,9 +28,9 @@ from typing import Any, Final
 
 import httpx
 import structlog
-from joserfc.jwk import OKPKey
 from prometheus_client import CollectorRegistry
 
+from hanoi247.adapters.crypto.public_keys import import_public_key
 from hanoi247.adapters.federation import wire
 from hanoi247.adapters.federation.delivery import (
     PERMANENT,
@@ -43,8 +42,10 @@ from hanoi247.adapters.federation.delivery import (
     read_json,
 )
 from hanoi247.adapters.federation.node import LocalNode
+from hanoi247.adapters.polling import PollingWorker
 from hanoi247.domain.audit import DetailValue
-from hanoi247.domain.errors import ConfigurationError
+from hanoi247.domain.audit_tags import AuditTag
+from hanoi247.domain.errors import ConfigurationError, PeerUnreachable
 from hanoi247.domain.federation import Backoff, OutboxEntry, OutboxStatus, Peer, PeerStatus
 from hanoi247.ports import Clock, UnitOfWork
 from hanoi247.settings import Settings
@@ -56,8 +57,10 @@ JOSE: Final = "application/jose"
 GAUGE_REFRESH_SECONDS: Final = 5.0
 
 
-class OutboxSender:
+class OutboxSender(PollingWorker):
     """A ``bootstrap.Worker`` delivering the outbox; ``notify()`` wakes it at once."""
+
+    name = "hanoi247-outbox-sender"
 
     def __init__(
         self,
@@ -67,6 +70,7 @@ class OutboxSender:
         clock: Clock,
         backoff: Backoff | None = None,
         http: httpx.AsyncClient | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
         metrics: CollectorRegistry | None = None,
         poll_interval: float = 0.5,
         lease: timedelta = timedelta(minutes=2),
@@ -76,12 +80,13 @@ class OutboxSender:
         timeout: httpx.Timeout | None = None,
         rng: random.Random | None = None,
     ) -> None:
+        super().__init__(poll_interval=poll_interval)
         self.local = local
         self.uow_factory = uow_factory
         self.clock = clock
         self.backoff = backoff or Backoff()
         self.http = http  # set before start() to inject a client; closed only if we made it
-        self.poll_interval = poll_interval
+        self.transport = transport  # for the client it makes itself (None: the network)
         self.lease = lease
         self.batch_size = batch_size
         self.timeout = timeout or httpx.Timeout(30.0, connect=10.0)
@@ -92,14 +97,9 @@ class OutboxSender:
         self._owns_http = False
         self._max_in_flight = max_in_flight
         self._max_per_peer = max_per_peer
-        # asyncio primitives belong to one loop: (re)made by _bind() in the running loop.
-        self._loop: asyncio.AbstractEventLoop | None = None
+        # asyncio primitives belong to one loop: (re)made by _on_bind() in the running loop.
         self._in_flight = asyncio.Semaphore(max_in_flight)
         self._per_peer: dict[str, asyncio.Semaphore] = {}
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        self._stopping = False
-        self.rounds = 0  # rounds run by the background loop (for health checks and tests)
         self._gauges_at = float("-inf")
         self._metrics = SenderMetrics(metrics or CollectorRegistry())
 
@@ -112,6 +112,7 @@ class OutboxSender:
         uow_factory: Callable[[], UnitOfWork],
         clock: Clock,
         metrics: CollectorRegistry,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> OutboxSender:
         """The sender of a node: backoff cap and dead-letter age from ``Settings``."""
         backoff = Backoff(
@@ -125,70 +126,24 @@ class OutboxSender:
             clock=clock,
             backoff=backoff,
             metrics=metrics,
+            transport=transport,
             poll_interval=settings.outbox_poll_seconds,
             lease=timedelta(seconds=settings.outbox_lease_seconds),
         )
 
-    # --- Worker ---------------------------------------------------------------------------
+    # --- PollingWorker ------------------------------------------------------------------
 
-    async def start(self) -> None:
-        if self._task is not None:
-            return
-        self._bind()
+    def _on_bind(self) -> None:
+        self._in_flight = asyncio.Semaphore(self._max_in_flight)
+        self._per_peer = {}
+
+    async def _on_started(self) -> None:
         self._client()
-        self._stopping = False
-        self._task = asyncio.create_task(self._run(), name="hanoi247-outbox-sender")
-        log.info("outbox_sender_started", node=self.local.node_id)
 
-    async def stop(self) -> None:
-        task, self._task = self._task, None
-        self._stopping = True
-        self._wake.set()
-        if task is not None:
-            try:
-                await asyncio.wait_for(task, timeout=10)
-            except TimeoutError:  # wait_for cancelled it; leases expire, nothing is lost
-                log.warning("outbox_sender_stop_timeout")
+    async def _on_stopped(self) -> None:
         if self._owns_http and self.http is not None:
             await self.http.aclose()
             self.http, self._owns_http = None, False
-        log.info("outbox_sender_stopped", node=self.local.node_id)
-
-    def notify(self) -> None:
-        """Wake the sender now (something was just enqueued). Safe from any thread."""
-        loop = self._loop
-        if loop is None or loop.is_closed():
-            return
-        try:
-            running = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        if running is loop:
-            self._wake.set()
-        else:
-            loop.call_soon_threadsafe(self._wake.set)
-
-    def _bind(self) -> None:
-        loop = asyncio.get_running_loop()
-        if loop is not self._loop:
-            self._loop = loop
-            self._in_flight = asyncio.Semaphore(self._max_in_flight)
-            self._per_peer = {}
-            self._wake = asyncio.Event()
-
-    async def _run(self) -> None:
-        while not self._stopping:
-            busy = False
-            try:
-                busy = await self._round() > 0
-            except Exception as exc:  # noqa: BLE001 - a round's failure must not end the worker
-                log.error("outbox_round_failed", error=type(exc).__name__)
-            self.rounds += 1
-            if busy or self._stopping:
-                continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
-            self._wake.clear()
 
     # --- one round ------------------------------------------------------------------------
 
@@ -197,11 +152,12 @@ class OutboxSender:
         results = await self._deliver_claimed()
         return sum(outcome.kind == "delivered" for _, outcome in results)
 
-    async def _round(self) -> int:
-        """Like ``run_once``, but >0 also when a full batch was claimed (more may be due)."""
+    async def _round(self) -> bool:
+        """Like ``run_once``; True when something was delivered or a full batch was claimed
+        (more may be due), so the next round starts at once."""
         results = await self._deliver_claimed()
-        delivered = sum(o.kind == "delivered" for _, o in results)
-        return delivered or int(len(results) >= self.batch_size)
+        delivered = any(o.kind == "delivered" for _, o in results)
+        return delivered or len(results) >= self.batch_size
 
     async def _deliver_claimed(self) -> list[tuple[OutboxEntry, Outcome]]:
         self._bind()
@@ -255,6 +211,22 @@ class OutboxSender:
             envelope = await asyncio.to_thread(self._seal, entry, enc[0].jwk, now)
         except (TypeError, ValueError, ConfigurationError):
             return Outcome("dead", "unsealable")
+        try:
+            status, data = await self._post(peer, envelope)
+        except PeerUnreachable as exc:
+            return Outcome("retry", exc.reason)
+        if status == 200:
+            return judge_receipt(
+                data, message_id=entry.message_id, envelope=envelope, peer=peer, now=now
+            )
+        return judge_rejection(status, data)
+
+    async def _post(self, peer: Peer, envelope: bytes) -> tuple[int, Any]:
+        """POST ``envelope`` to ``peer``'s inbox: the answer's status and JSON body.
+
+        Raises ``PeerUnreachable`` when no answer comes (``peer_timeout``: none in time;
+        ``peer_unreachable``: refused, reset, no route, TLS failure).
+        """
         client = self._client()
         request = client.build_request(
             "POST",
@@ -265,18 +237,13 @@ class OutboxSender:
         try:
             response = await client.send(request, stream=True)
             try:
-                status, data = response.status_code, await read_json(response)
+                return response.status_code, await read_json(response)
             finally:
                 await response.aclose()
         except httpx.TimeoutException:
-            return Outcome("retry", "peer_timeout")
+            raise PeerUnreachable(peer.node_id, "peer_timeout") from None
         except httpx.TransportError:
-            return Outcome("retry", "peer_unreachable")
-        if status == 200:
-            return judge_receipt(
-                data, message_id=entry.message_id, envelope=envelope, peer=peer, now=now
-            )
-        return judge_rejection(status, data)
+            raise PeerUnreachable(peer.node_id, "peer_unreachable") from None
 
     def _seal(self, entry: OutboxEntry, enc_jwk: Mapping[str, Any], now: datetime) -> bytes:
         header = wire.MessageHeader(
@@ -293,7 +260,7 @@ class OutboxSender:
             entry.body,
             # KEYS_ROTATED travels under the old key that signed its announcement.
             sender_signing_key=self.local.signing_key_for(entry.type.value, entry.body),
-            recipient_encryption_public_key=OKPKey.import_key(dict(enc_jwk)),
+            recipient_encryption_public_key=import_public_key(enc_jwk),
         )
 
     # --- recording ------------------------------------------------------------------------
@@ -310,7 +277,7 @@ class OutboxSender:
                 uow.audit.append(
                     at=now,
                     actor=self.local.node_id,
-                    tag="federation:message:delivered",
+                    tag=AuditTag.FEDERATION_MESSAGE_DELIVERED,
                     subject=entry.message_id,
                     details={**fields, "attempts": attempts},
                 )
@@ -355,7 +322,7 @@ class OutboxSender:
             uow.audit.append(
                 at=now,
                 actor=self.local.node_id,
-                tag="federation:message:dead_lettered",
+                tag=AuditTag.FEDERATION_MESSAGE_DEAD_LETTERED,
                 subject=entry.message_id,
                 details={
                     "type": entry.type.value,
@@ -387,6 +354,8 @@ class OutboxSender:
 
     def _client(self) -> httpx.AsyncClient:
         if self.http is None:
-            self.http = httpx.AsyncClient(timeout=self.timeout, follow_redirects=False)
+            self.http = httpx.AsyncClient(
+                transport=self.transport, timeout=self.timeout, follow_redirects=False
+            )
             self._owns_http = True
         return self.http

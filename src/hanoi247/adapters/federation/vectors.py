@@ -10,8 +10,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from joserfc.util import json_b64decode
-
+from hanoi247.adapters.crypto.compact import protected_header
 from hanoi247.adapters.crypto.keys import NodeKeys, fingerprint, generate_node_keys, public_jwks
 from hanoi247.adapters.federation import canonical, receipts, wire
 from hanoi247.domain.errors import IntegrityError
@@ -82,7 +81,7 @@ def example_exchange(*, now: datetime | None = None) -> dict[str, Any]:
         "jws": token,
         "jws_protected_header": _decoded(jws_parts[0]),
         "jwe": envelope.decode("ascii"),
-        "jwe_protected_header": json_b64decode(envelope.split(b".")[0]),
+        "jwe_protected_header": protected_header(envelope.split(b".")[0]),
         "envelope_sha256": opened.envelope_sha256,
         "receipt": receipt,
         "receipt_protected_header": _decoded(receipt_parts[0]),
@@ -91,7 +90,7 @@ def example_exchange(*, now: datetime | None = None) -> dict[str, Any]:
 
 
 def _decoded(segment: str) -> Any:
-    return json_b64decode(segment.encode("ascii"))
+    return protected_header(segment)
 
 
 def _node(node_id: str, keys: NodeKeys) -> dict[str, Any]:

@@ -28,29 +28,30 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Final, NoReturn
 
-from joserfc import jwe, jws
-from joserfc.jwk import OKPKey
-from joserfc.registry import HeaderParameter
-from joserfc.util import json_b64decode  # strict: rejects non-canonical base64url
-
+from hanoi247.adapters.crypto import encryption, signing
+from hanoi247.adapters.crypto.compact import MalformedToken, protected_header
+from hanoi247.adapters.crypto.keys import PrivateKey, key_id
+from hanoi247.adapters.crypto.public_keys import PublicKey
 from hanoi247.adapters.federation.canonical import canonical_json, loads_strict
 from hanoi247.domain.errors import AdapterError
 from hanoi247.domain.ids import uuid7
+from hanoi247.domain.timestamps import format_time as format_time  # re-exported
+from hanoi247.domain.timestamps import parse_time as parse_time  # re-exported
 
 PROTOCOL: Final = "hanoi247/1"
-JWS_ALG: Final = "Ed25519"
-JWE_ALG: Final = "ECDH-ES+A256KW"
-JWE_ENC: Final = "A256GCM"
+JWS_ALG: Final = signing.ALG
+JWE_ALG: Final = encryption.ALG
+JWE_ENC: Final = encryption.ENC
 MESSAGE_TYP: Final = "hanoi247+jws"
 RECEIPT_TYP: Final = "hanoi247-receipt+jws"
 KEYS_TYP: Final = "hanoi247-keys+jws"
 
 _NODE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}")
-_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z")
 _JWE_HEADER_KEYS: Final = frozenset({"alg", "enc", "kid", "cty", "from", "to", "epk"})
+_JWE_ROUTING: Final = ("from", "to")  # our members of the JWE protected header
 
 
 class RejectionCode(enum.StrEnum):
@@ -97,26 +98,13 @@ def _rejecting(code: RejectionCode) -> Iterator[None]:
         yield
     except EnvelopeRejected:
         raise
+    except MalformedToken as exc:
+        raise EnvelopeRejected(code, cause=exc.cause) from None
     except Exception as exc:  # noqa: BLE001 - the contract: nothing else escapes
         raise EnvelopeRejected(code, cause=type(exc).__name__) from None
 
 
 # --- header, ids, times -----------------------------------------------------------------
-
-
-def format_time(moment: datetime) -> str:
-    """RFC 3339 in UTC with ``Z``; microseconds only when non-zero."""
-    _require_aware(moment, "time")
-    utc = moment.astimezone(UTC)
-    spec = "microseconds" if utc.microsecond else "seconds"
-    return utc.replace(tzinfo=None).isoformat(timespec=spec) + "Z"
-
-
-def parse_time(text: str) -> datetime:
-    """Inverse of :func:`format_time`; only the ``…Z`` form is accepted (``ValueError``)."""
-    if not isinstance(text, str) or not _TIMESTAMP.fullmatch(text):
-        raise ValueError("timestamps must be RFC 3339 UTC with 'Z'")
-    return datetime.fromisoformat(text[:-1]).replace(tzinfo=UTC)
 
 
 def _require_aware(moment: datetime, name: str) -> None:
@@ -208,41 +196,16 @@ class OpenedMessage:
 # --- sealing and opening ----------------------------------------------------------------
 
 
-def _jwe_registry(max_bytes: int = 1 << 20) -> jwe.JWERegistry:
-    registry = jwe.JWERegistry(
-        header_registry={
-            "from": HeaderParameter("Sending node id", "str", required=True),
-            "to": HeaderParameter("Receiving node id", "str", required=True),
-        },
-        algorithms=[JWE_ALG, JWE_ENC],
-    )
-    registry.max_ciphertext_length = max_bytes
-    return registry
-
-
-def _jws_registry(max_bytes: int = 1 << 20) -> jws.JWSRegistry:
-    registry = jws.JWSRegistry(algorithms=[JWS_ALG])
-    registry.max_payload_length = max_bytes
-    return registry
-
-
-def _kid(key: OKPKey) -> str:
-    return key.thumbprint()
-
-
-def _sign(payload: bytes, *, typ: str, key: OKPKey) -> str:
-    if not isinstance(key, OKPKey) or key.curve_name != "Ed25519" or not key.is_private:
-        raise ValueError("signing needs a private Ed25519 key")
-    header = {"alg": JWS_ALG, "kid": _kid(key), "typ": typ}
-    return jws.serialize_compact(header, payload, key, registry=_jws_registry(len(payload)))
+def _sign(payload: bytes, *, typ: str, key: PrivateKey) -> str:
+    return signing.sign_compact(payload, key=key, typ=typ)
 
 
 def seal(
     header: MessageHeader,
     body: Mapping[str, Any],
     *,
-    sender_signing_key: OKPKey,
-    recipient_encryption_public_key: OKPKey,
+    sender_signing_key: PrivateKey,
+    recipient_encryption_public_key: PublicKey,
 ) -> bytes:
     """Sign ``{"header", "body"}`` as JWS, then encrypt the JWS as JWE to the recipient."""
     token = sign_message(header, body, sender_signing_key=sender_signing_key)
@@ -255,7 +218,7 @@ def seal(
 
 
 def sign_message(
-    header: MessageHeader, body: Mapping[str, Any], *, sender_signing_key: OKPKey
+    header: MessageHeader, body: Mapping[str, Any], *, sender_signing_key: PrivateKey
 ) -> str:
     """The inner layer of :func:`seal`: a JWS over ``canonical_json({"header", "body"})``."""
     if not isinstance(body, Mapping):
@@ -265,31 +228,29 @@ def sign_message(
 
 
 def encrypt_message(
-    token: str, *, from_node: str, to_node: str, recipient_encryption_public_key: OKPKey
+    token: str, *, from_node: str, to_node: str, recipient_encryption_public_key: PublicKey
 ) -> bytes:
     """The outer layer of :func:`seal`: a JWE around a message JWS, naming both nodes."""
     recipient = recipient_encryption_public_key
-    if not isinstance(recipient, OKPKey) or recipient.curve_name != "X25519":
+    if not encryption.is_encryption_key(recipient):
         raise ValueError("the recipient key must be an X25519 key")
     protected = {
         "alg": JWE_ALG,
         "enc": JWE_ENC,
-        "kid": _kid(recipient),
+        "kid": key_id(recipient),
         "cty": MESSAGE_TYP,
         "from": _check_node(from_node, "from_node"),
         "to": _check_node(to_node, "to_node"),
     }
-    public = OKPKey.import_key(recipient.public_key)  # never hand a private key to encrypt
-    registry = _jwe_registry(len(token) + 1024)
-    return jwe.encrypt_compact(protected, token, public, registry=registry).encode("ascii")
+    return encryption.encrypt_compact(token, protected=protected, recipient=recipient)
 
 
 def open_envelope(
     envelope: bytes,
     *,
     my_node_id: str,
-    my_encryption_keys: Sequence[OKPKey],
-    resolve_sender: Callable[[str], Sequence[OKPKey] | None],
+    my_encryption_keys: Sequence[PrivateKey],
+    resolve_sender: Callable[[str], Sequence[PublicKey] | None],
     now: datetime,
     replay_window: timedelta,
     max_bytes: int,
@@ -349,7 +310,7 @@ def _outer_header(envelope: bytes) -> dict[str, Any]:
     parts = envelope.split(b".")
     if len(parts) != 5:
         raise ValueError("not a JWE compact serialization")
-    header = json_b64decode(parts[0])
+    header = protected_header(parts[0])
     if not isinstance(header, dict) or not set(header) <= _JWE_HEADER_KEYS:
         raise ValueError("unexpected JWE header members")
     if (header.get("alg"), header.get("enc"), header.get("cty")) != (JWE_ALG, JWE_ENC, MESSAGE_TYP):
@@ -360,38 +321,22 @@ def _outer_header(envelope: bytes) -> dict[str, Any]:
 
 
 def _decrypt(
-    envelope: bytes, outer: Mapping[str, Any], keys: Sequence[OKPKey], limit: int
+    envelope: bytes, outer: Mapping[str, Any], keys: Sequence[PrivateKey], limit: int
 ) -> bytes:
-    ordered = sorted(keys, key=lambda k: _kid(k) != outer.get("kid"))  # kid match first
-    for key in ordered:
-        try:
-            plaintext = jwe.decrypt_compact(envelope, key, registry=_jwe_registry(limit)).plaintext
-        except Exception:  # noqa: BLE001, S112 - a wrong key and a forged envelope look alike
-            continue
-        if plaintext is not None:
-            return plaintext
-    _reject(RejectionCode.MALFORMED)
+    plaintext = encryption.decrypt_compact(
+        envelope, keys, kid=outer.get("kid"), max_bytes=limit, extra_members=_JWE_ROUTING
+    )
+    if plaintext is None:
+        _reject(RejectionCode.MALFORMED)
+    return plaintext
 
 
-def _verify(token: bytes, keys: Sequence[OKPKey], *, typ: str, max_bytes: int) -> bytes | None:
+def _verify(token: bytes, keys: Sequence[PublicKey], *, typ: str, max_bytes: int) -> bytes | None:
     """The payload if ``token`` is a JWS of type ``typ`` signed by one of ``keys``.
 
     Structural problems raise ``EnvelopeRejected(malformed)``; a well-formed JWS that no key
     verifies returns ``None``.
     """
-    registry = _jws_registry(max_bytes)
     with _rejecting(RejectionCode.MALFORMED):
-        obj = jws.extract_compact(token, registry=registry)
-        headers = obj.headers()
-        if headers.get("alg") != JWS_ALG or headers.get("typ") != typ:
-            raise ValueError("unexpected JWS algorithm or type")
-        if not set(headers) <= {"alg", "kid", "typ"}:
-            raise ValueError("unexpected JWS header members")
-    ordered = sorted(keys, key=lambda k: _kid(k) != headers.get("kid"))
-    for key in ordered:
-        try:
-            if jws.validate_compact(obj, key, registry=registry):
-                return obj.payload
-        except Exception:  # noqa: BLE001, S112 - an unusable pinned key simply does not verify
-            continue
-    return None
+        parsed = signing.parse_compact(token, typ=typ, max_bytes=max_bytes)
+    return parsed.verified_by(keys)

@@ -6,27 +6,30 @@
   ``HANOI247_SMTP_FROM`` (required then), ``HANOI247_SMTP_STARTTLS`` (true),
   ``HANOI247_SMTP_USERNAME`` and ``HANOI247_SMTP_PASSWORD`` (both or neither). Mail goes to
   the users' e-mail addresses; the subject flags ``[EMERGENCY]`` / ``[URGENT]``;
-* **webhook** — when ``HANOI247_WEBHOOK_URL`` is set: signed with the node's Ed25519
-  signing key (``adapters/notify/webhook.py`` says how a receiver verifies it).
+* **webhook** — when ``HANOI247_WEBHOOK_URL`` is set: signed with the node's webhook key,
+  an Ed25519 key of its own, not the node's federation signing key
+  (``adapters/crypto/webhook_key.py``; ``adapters/notify/webhook.py`` says how a receiver
+  verifies it; ``hanoi247 webhook key`` shows the public key receivers pin).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
 
 from hanoi247.adapters.clocks_worker import DeadlineWorker
+from hanoi247.adapters.crypto.webhook_key import require_webhook_key
 from hanoi247.adapters.federation.node import LocalNode
 from hanoi247.adapters.notify.delivery import DEFAULT_BACKOFF, NotificationDelivery
 from hanoi247.adapters.notify.inapp import InAppChannel, InAppHub
 from hanoi247.adapters.notify.smtp import SmtpChannel
 from hanoi247.adapters.notify.webhook import WebhookChannel
 from hanoi247.domain.errors import ConfigurationError
-from hanoi247.domain.notifications import Notification, is_email_address
+from hanoi247.domain.notifications import Notification, is_email_address, marked_subject
 from hanoi247.ports import Clock, NotificationChannel, UnitOfWork
-from hanoi247.services.alerts import marked_subject
+from hanoi247.ports.workers import DeadlineCheck
 from hanoi247.settings import Settings
 
 
@@ -69,12 +72,13 @@ def build_channels(
     if email is not None:
         channels.append(email)
     if settings.webhook_url:
+        webhook_key = require_webhook_key(local.data_dir, local.webhook_key)
         try:
             channels.append(
                 WebhookChannel(
                     settings.webhook_url,
-                    signing_key=local.keys.signing,
-                    key_id=local.keys.signing_kid,
+                    signing_key=webhook_key.private,
+                    key_id=webhook_key.kid,
                     clock=clock,
                 )
             )
@@ -97,10 +101,22 @@ def build_alerting(
     local: LocalNode,
     uow_factory: Callable[[], UnitOfWork],
     clock: Clock,
+    check: DeadlineCheck,
+    channels: Sequence[NotificationChannel] | None = None,
 ) -> Alerting:
-    """The in-app hub, the channels and the deadline worker of a node."""
+    """The in-app hub, the channels and the deadline worker of a node.
+
+    ``check`` is the use case the worker runs each round (the composition root gives it
+    ``services.escalation.check_due_deadlines`` bound to the node's database).
+
+    ``channels`` replaces the e-mail and webhook channels the settings configure; the
+    in-app channel is always added (it feeds ``GET /api/v1/events``).
+    """
     hub = InAppHub()
-    channels = build_channels(settings, local=local, hub=hub, clock=clock)
+    if channels is None:
+        channels = build_channels(settings, local=local, hub=hub, clock=clock)
+    else:
+        channels = [*channels, InAppChannel(hub)]
     delivery = NotificationDelivery(
         uow_factory=uow_factory,
         channels=channels,
@@ -109,7 +125,7 @@ def build_alerting(
         lease=timedelta(minutes=2),
     )
     worker = DeadlineWorker(
-        uow_factory=uow_factory,
+        check=check,
         clock=clock,
         node=local.identity,
         delivery=delivery,

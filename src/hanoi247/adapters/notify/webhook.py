@@ -15,7 +15,7 @@ a JWS in compact serialization with **detached content** (RFC 7515, Appendix F):
 payload is the exact body bytes, and the middle part of the compact form is left empty.
 Its protected header is exactly::
 
-    {"alg": "Ed25519", "kid": <RFC 7638 thumbprint of the signing key>,
+    {"alg": "Ed25519", "kid": <RFC 7638 thumbprint of the webhook key>,
      "typ": "hanoi247-webhook+jws", "ts": <the Hanoi247-Timestamp value>}
 
 so the timestamp is signed too. Each attempt (see retries below) is signed afresh.
@@ -31,7 +31,8 @@ so the timestamp is signed too. Each attempt (see retries below) is signed afres
    ``hanoi247-webhook+jws``, ``ts`` equal to the ``Hanoi247-Timestamp`` header, and no
    other member than ``kid``.
 5. Verify the Ed25519 signature over ``ASCII(header-part "." BASE64URL(body))`` with the
-   node's public signing key, pinned out of band (choose it by ``kid``).
+   node's public **webhook key** (its own key, not the node's federation signing key; the
+   node operator gives it out with ``hanoi247 webhook key``), choosing it by ``kid``.
 6. Parse the body; de-duplicate on ``notification.id`` (a retry resends the same id).
 
 Delivery: up to ``attempts`` (3) tries, with exponential backoff and jitter, on HTTP 5xx and
@@ -44,7 +45,6 @@ problem: it returns ``DeliveryResult`` failed with ``http_<status>``, ``timeout`
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 import random
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -52,12 +52,13 @@ from datetime import datetime, timedelta
 from typing import Any, Final
 
 import httpx
-from joserfc import jws
-from joserfc.jwk import OKPKey
-from joserfc.registry import HeaderParameter
-from joserfc.util import json_b64decode
 
 from hanoi247.adapters.clock import SystemClock
+from hanoi247.adapters.crypto import signing
+from hanoi247.adapters.crypto.compact import MalformedToken, attach_payload, protected_header
+from hanoi247.adapters.crypto.keys import PrivateKey
+from hanoi247.adapters.crypto.keys import key_id as thumbprint_of
+from hanoi247.adapters.crypto.public_keys import PublicKey
 from hanoi247.adapters.federation.canonical import canonical_json
 from hanoi247.adapters.federation.wire import format_time, parse_time
 from hanoi247.domain.errors import SignatureInvalid
@@ -67,10 +68,10 @@ from hanoi247.ports import Clock
 SIGNATURE_HEADER: Final = "Hanoi247-Signature"
 TIMESTAMP_HEADER: Final = "Hanoi247-Timestamp"
 WEBHOOK_TYP: Final = "hanoi247-webhook+jws"
-JWS_ALG: Final = "Ed25519"
+JWS_ALG: Final = signing.ALG
 DEFAULT_TOLERANCE: Final = timedelta(minutes=5)
 MAX_BODY_BYTES: Final = 1 << 20
-_HEADER_MEMBERS: Final = frozenset({"alg", "kid", "typ", "ts"})
+_SIGNED_TIME: Final = "ts"  # the protected header member holding the Hanoi247-Timestamp
 
 
 class WebhookRejected(SignatureInvalid):
@@ -82,31 +83,27 @@ class WebhookRejected(SignatureInvalid):
         super().__init__(f"webhook rejected: {code}")
 
 
-def _registry() -> jws.JWSRegistry:
-    registry = jws.JWSRegistry(
-        header_registry={"ts": HeaderParameter("Signing time, RFC 3339 UTC", "str", True)},
-        algorithms=[JWS_ALG],
-    )
-    registry.max_payload_length = MAX_BODY_BYTES
-    return registry
-
-
 def webhook_body(notification: Notification) -> bytes:
     """The exact bytes POSTed for ``notification``."""
     return canonical_json({"notification": notification.to_dict()})
 
 
-def sign_webhook(body: bytes, *, signing_key: OKPKey, key_id: str, timestamp: str) -> str:
+def sign_webhook(body: bytes, *, signing_key: PrivateKey, key_id: str, timestamp: str) -> str:
     """The ``Hanoi247-Signature`` value: a detached-content compact JWS over ``body``."""
-    header = {"alg": JWS_ALG, "kid": key_id, "typ": WEBHOOK_TYP, "ts": timestamp}
-    token = jws.serialize_compact(header, body, signing_key, registry=_registry())
-    return jws.detach_content(token)
+    return signing.sign_detached(
+        body,
+        key=signing_key,
+        typ=WEBHOOK_TYP,
+        kid=key_id,
+        extra={_SIGNED_TIME: timestamp},
+        max_bytes=MAX_BODY_BYTES,
+    )
 
 
 def verify_webhook(
     body: bytes,
     headers: Mapping[str, str],
-    public_key: OKPKey | Sequence[OKPKey],
+    public_key: PublicKey | Sequence[PublicKey],
     *,
     now: datetime,
     tolerance: timedelta = DEFAULT_TOLERANCE,
@@ -114,7 +111,7 @@ def verify_webhook(
     """The parsed body of a genuine, fresh webhook, or :class:`WebhookRejected`.
 
     ``headers`` may be any mapping (names compared case-insensitively); ``public_key`` the
-    node's public signing key, or several during a key rotation; ``now`` an aware datetime.
+    node's public webhook key, or several during a key rotation; ``now`` an aware datetime.
     """
     if now.utcoffset() is None:
         raise ValueError("now must be a timezone-aware datetime")
@@ -128,23 +125,17 @@ def verify_webhook(
         raise WebhookRejected("malformed") from None
     if abs(now - signed_at) > tolerance:
         raise WebhookRejected("stale")
-    parts = signature.split(".")
-    if len(parts) != 3 or parts[1] or not parts[0] or not parts[2]:
-        raise WebhookRejected("malformed")
     try:
-        header = json_b64decode(parts[0].encode("ascii"))
-        if not isinstance(header, dict) or set(header) - {"kid"} != _HEADER_MEMBERS - {"kid"}:
-            raise ValueError("unexpected JWS header members")
-        if header["alg"] != JWS_ALG or header["typ"] != WEBHOOK_TYP:
-            raise ValueError("unexpected JWS algorithm or type")
-        payload_part = base64.urlsafe_b64encode(body).rstrip(b"=")
-        token = b".".join([parts[0].encode("ascii"), payload_part, parts[2].encode("ascii")])
-        obj = jws.extract_compact(token, registry=_registry())
-    except Exception:  # noqa: BLE001 - any parse failure is the same refusal
+        protected_header(signature.split(".", 1)[0])  # strict base64url, as receivers decode it
+        token = attach_payload(signature, body)
+        parsed = signing.parse_compact(
+            token, typ=WEBHOOK_TYP, max_bytes=MAX_BODY_BYTES, extra_members=[_SIGNED_TIME]
+        )
+    except MalformedToken:
         raise WebhookRejected("malformed") from None
-    if header["ts"] != stamp:
+    if parsed.header[_SIGNED_TIME] != stamp:
         raise WebhookRejected("bad_signature")
-    if not _verified(obj, public_key, header.get("kid")):
+    if parsed.verified_by(public_key) is None:
         raise WebhookRejected("bad_signature")
     try:
         document = json.loads(body.decode("utf-8"))
@@ -153,18 +144,6 @@ def verify_webhook(
     except ValueError:
         raise WebhookRejected("malformed") from None
     return document
-
-
-def _verified(obj: jws.CompactSignature, keys: OKPKey | Sequence[OKPKey], kid: object) -> bool:
-    candidates = [keys] if isinstance(keys, OKPKey) else list(keys)
-    candidates.sort(key=lambda k: k.thumbprint() != kid)  # the named key first
-    for key in candidates:
-        try:
-            if jws.validate_compact(obj, key, registry=_registry()):
-                return True
-        except Exception:  # noqa: BLE001, S112 - an unusable key simply does not verify
-            continue
-    return False
 
 
 class WebhookChannel:
@@ -179,7 +158,7 @@ class WebhookChannel:
         self,
         url: str,
         *,
-        signing_key: OKPKey,
+        signing_key: PrivateKey,
         key_id: str | None = None,
         client: httpx.AsyncClient | None = None,
         timeout: float = 10.0,
@@ -192,15 +171,15 @@ class WebhookChannel:
         parsed = httpx.URL(url)
         if parsed.scheme not in {"http", "https"} or not parsed.host:
             raise ValueError("the webhook URL must be http(s)://host/...")
-        if not isinstance(signing_key, OKPKey) or signing_key.curve_name != "Ed25519":
+        if not signing.is_signing_key(signing_key, private=False):
             raise ValueError("the webhook signing key must be an Ed25519 key")
-        if not signing_key.is_private:
+        if not signing.is_signing_key(signing_key, private=True):
             raise ValueError("the webhook signing key must be private")
         if attempts < 1 or timeout <= 0 or backoff < 0:
             raise ValueError("attempts >= 1, timeout > 0 and backoff >= 0 are required")
         self.name = name
         self.url = url
-        self.key_id = key_id or signing_key.thumbprint()
+        self.key_id = key_id or thumbprint_of(signing_key)
         self._signing_key = signing_key
         self._client = client
         self.timeout = timeout

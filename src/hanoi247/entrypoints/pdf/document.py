@@ -129,14 +129,6 @@ def _day(value: object, lang: Language) -> str:
     return i18n.format_date(date.fromisoformat(value), lang.code)
 
 
-def fill(template: str, english: str, **values: object) -> str:
-    """``template`` filled in; the English if a translation's placeholders are broken."""
-    try:
-        return template.format(**values)
-    except (KeyError, IndexError, ValueError):
-        return english.format(**values)
-
-
 def _language_name(tag: str, lang: Language) -> str:
     try:
         return Locale.parse(tag.replace("-", "_")).get_display_name(lang.code) or tag
@@ -313,7 +305,7 @@ def _handling(view: Mapping[str, Any], lang: Language) -> Part:
         lines.append(
             _with(
                 written(consent.get("reference") or ""),
-                fill(label, "Consent to transfer to {state}", state=state),
+                i18n.fill(label, "Consent to transfer to {state}", state=state),
                 value=_moment(consent.get("at"), lang),
             )
         )
@@ -325,7 +317,7 @@ def _deadlines(view: Mapping[str, Any], lang: Language) -> Part:
     lines = []
     for deadline in view.get("deadlines") or ():
         source = "{status}, due {time}"
-        value = fill(
+        value = i18n.fill(
             tr.pgettext("pdf", "{status}, due {time}"),
             source,
             status=deadline_status_label(deadline["status"], tr),

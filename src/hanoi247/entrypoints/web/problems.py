@@ -8,6 +8,7 @@ comes from. Details never carry case content or secrets.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -16,20 +17,23 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
 
 from hanoi247.domain.errors import (
+    ActionNotAllowed,
     AuthenticationFailed,
     ConfigurationError,
-    DeadlinePassed,
     DomainError,
+    ErrorCode,
     HandlingRestricted,
     Hanoi247Error,
     IntegrityError,
     InvalidTransition,
+    NoLegalBasis,
     NotInForce,
     PeerUnreachable,
     PermissionDenied,
     Problem,
     SignatureInvalid,
     StorageFailed,
+    UnknownPeer,
     UnknownRequest,
     UnknownState,
     UnknownUser,
@@ -70,36 +74,68 @@ def problems_json(problems: Sequence[Problem]) -> list[dict[str, str]]:
     ]
 
 
-STATUS_BY_ERROR: tuple[tuple[type[Hanoi247Error], int, str], ...] = (
-    (ValidationFailed, 422, "The request is incomplete or invalid"),
-    (NotInForce, 409, "No legal basis in force"),
-    (InvalidTransition, 409, "Not allowed in the request's current status"),
-    (DeadlinePassed, 409, "The deadline has passed"),
-    (HandlingRestricted, 403, "A handling restriction forbids this"),
-    (UnknownState, 422, "Unknown State"),
-    (AuthenticationFailed, 401, "Authentication failed"),
-    (PermissionDenied, 403, "Not permitted for your role"),
-    (UnknownUser, 404, "No such user"),
-    (UnknownRequest, 404, "No such request on this node"),
-    (DomainError, 422, "Rejected by the rules"),
-    (SignatureInvalid, 401, "Signature invalid"),
-    (PeerUnreachable, 502, "The peer node cannot be reached"),
-    (IntegrityError, 409, "Integrity check failed"),
-    (ConfigurationError, 500, "The node is misconfigured"),
-    (StorageFailed, 507, "The evidence store cannot take it"),
+@dataclass(frozen=True, slots=True)
+class ErrorStatus:
+    """One row of the table: errors of ``kind`` (and ``code``, when given) answer
+    ``status`` with ``title``."""
+
+    kind: type[Hanoi247Error]
+    status: int
+    title: str
+    code: ErrorCode | None = None
+
+
+#: The one table from error to HTTP status, used by the API, the app's handlers and the
+#: error pages. The first matching row wins, so subclasses come before their bases.
+STATUS_BY_ERROR: tuple[ErrorStatus, ...] = (
+    ErrorStatus(ValidationFailed, 422, "The request is incomplete or invalid"),
+    ErrorStatus(NotInForce, 409, "No legal basis in force"),
+    ErrorStatus(InvalidTransition, 409, "Not allowed in the request's current status"),
+    ErrorStatus(
+        ActionNotAllowed,
+        409,
+        "Not allowed in the request's current status",
+        ErrorCode.INVALID_TRANSITION,
+    ),
+    ErrorStatus(HandlingRestricted, 403, "A handling restriction forbids this"),
+    ErrorStatus(UnknownState, 422, "Unknown State"),
+    ErrorStatus(AuthenticationFailed, 401, "Authentication failed"),
+    ErrorStatus(PermissionDenied, 403, "Not permitted for your role"),
+    ErrorStatus(UnknownUser, 404, "No such user"),
+    ErrorStatus(UnknownRequest, 404, "No such request on this node"),
+    ErrorStatus(UnknownPeer, 404, "No such pinned node"),
+    ErrorStatus(DomainError, 422, "Rejected by the rules"),
+    ErrorStatus(SignatureInvalid, 401, "Signature invalid"),
+    ErrorStatus(PeerUnreachable, 502, "The peer node cannot be reached"),
+    ErrorStatus(IntegrityError, 409, "Integrity check failed"),
+    ErrorStatus(ConfigurationError, 500, "The node is misconfigured"),
+    ErrorStatus(StorageFailed, 507, "The evidence store cannot take it"),
 )
+INTERNAL = ErrorStatus(Hanoi247Error, 500, "Internal error")
+
+
+def status_of(exc: Hanoi247Error) -> ErrorStatus:
+    """The row of ``STATUS_BY_ERROR`` for ``exc``; ``INTERNAL`` (500) when none matches."""
+    for row in STATUS_BY_ERROR:
+        if isinstance(exc, row.kind) and (
+            row.code is None or getattr(exc, "code", None) is row.code
+        ):
+            return row
+    return INTERNAL
 
 
 def error_to_problem(exc: Hanoi247Error) -> ProblemResponse:
-    for kind, status, title in STATUS_BY_ERROR:
-        if isinstance(exc, kind):
-            code = getattr(exc, "code", "error")
-            extra: dict[str, Any] = {}
-            if isinstance(exc, ValidationFailed):
-                extra["problems"] = problems_json(exc.problems)
-            detail = "See the server log." if status >= 500 else str(exc)
-            return problem(status, str(code), title, detail, **extra)
-    return problem(500, "internal_error", "Internal error", "See the server log.")
+    row = status_of(exc)
+    if row is INTERNAL:
+        return problem(500, "internal_error", row.title, "See the server log.")
+    extra: dict[str, Any] = {}
+    if isinstance(exc, ValidationFailed):
+        extra["problems"] = problems_json(exc.problems)
+    if isinstance(exc, NotInForce):
+        available = list(exc.available) if isinstance(exc, NoLegalBasis) else []
+        extra.update(states=[exc.a, exc.b], on=exc.on, in_force=available)
+    detail = "See the server log." if row.status >= 500 else str(exc)
+    return problem(row.status, str(getattr(exc, "code", "error")), row.title, detail, **extra)
 
 
 def install_problem_handlers(app: FastAPI) -> None:

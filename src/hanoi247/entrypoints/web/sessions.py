@@ -28,6 +28,7 @@ from starlette.responses import Response
 
 from hanoi247.domain.accounts import User
 from hanoi247.domain.audit import require_utc
+from hanoi247.domain.audit_tags import AuditTag
 from hanoi247.entrypoints.web.csrf import new_csrf_token
 from hanoi247.ports import UnitOfWork, WebSession
 
@@ -120,7 +121,7 @@ def end_session(uow: UnitOfWork, session: WebSession, *, now: datetime) -> None:
         uow.audit.append(
             at=now,
             actor=session.user_id,
-            tag="account:logout",
+            tag=AuditTag.ACCOUNT_LOGOUT,
             subject=session.user_id,
             details={"channel": "web"},
         )

@@ -7,13 +7,10 @@ over the cap is refused without reading): an oversized body is answered 413
 problem+json:
 
 * ``ApiProblem``: the problem it carries (a route's own 4xx, e.g. ``unknown_field``);
-* ``UnknownRequest``: 404 ``unknown_request``;
-* ``NotInForce`` / ``NoLegalBasis``: 409 ``no_legal_basis`` with why, the two States, the
-  day and the instruments in force between them (``in_force``);
-* ``ActionNotAllowed`` for the request's status: 409 ``invalid_transition``, as
-  ``InvalidTransition`` (the app's table answers 422 for the other ``ActionNotAllowed``);
-* other hanoi247 errors, ``HTTPException`` and validation errors: the app's handlers
-  (``entrypoints/web/problems.py``);
+* hanoi247 errors: the one table ``problems.STATUS_BY_ERROR`` (``UnknownRequest`` 404,
+  ``NotInForce`` 409 ``no_legal_basis`` with the two States, the day and the instruments
+  in force between them, ``InvalidTransition`` 409, ...);
+* ``HTTPException`` and validation errors: the app's handlers (``web/problems.py``);
 * anything else: 500 ``internal_error``; the log names the route and the exception type
   and traceback frames, never the exception's message (it may quote case content).
 """
@@ -31,16 +28,14 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from hanoi247.domain.errors import (
-    ActionNotAllowed,
-    ErrorCode,
-    Hanoi247Error,
-    NoLegalBasis,
-    NotInForce,
-    UnknownRequest,
-)
+from hanoi247.domain.errors import Hanoi247Error
 from hanoi247.entrypoints.web.api.schemas import ProblemDetails
-from hanoi247.entrypoints.web.problems import PROBLEM_JSON, ProblemResponse, problem
+from hanoi247.entrypoints.web.problems import (
+    PROBLEM_JSON,
+    ProblemResponse,
+    error_to_problem,
+    problem,
+)
 
 MAX_BODY_BYTES = 256 * 1024
 log = logging.getLogger(__name__)
@@ -85,19 +80,6 @@ def too_large() -> ProblemResponse:
     )
 
 
-def no_legal_basis(exc: NotInForce) -> ProblemResponse:
-    available = list(exc.available) if isinstance(exc, NoLegalBasis) else []
-    return problem(
-        409,
-        str(exc.code),
-        "No legal basis in force",
-        str(exc),
-        states=[exc.a, exc.b],
-        on=exc.on,
-        in_force=available,
-    )
-
-
 class ApiRoute(APIRoute):
     """The route class of the JSON API (see the module docstring)."""
 
@@ -114,17 +96,9 @@ class ApiRoute(APIRoute):
                 return await handler(capped)
             except ApiProblem as exc:
                 return exc.response
-            except UnknownRequest as exc:
-                return problem(404, str(exc.code), "No such request", str(exc))
-            except NotInForce as exc:
-                return no_legal_basis(exc)
-            except ActionNotAllowed as exc:
-                if exc.code is not ErrorCode.INVALID_TRANSITION:
-                    raise
-                return problem(
-                    409, exc.code.value, "Not allowed in the request's current status", str(exc)
-                )
-            except (Hanoi247Error, HTTPException, RequestValidationError):
+            except Hanoi247Error as exc:
+                return error_to_problem(exc)
+            except (HTTPException, RequestValidationError):
                 raise
             except Exception as exc:  # noqa: BLE001 - answered as problem+json, logged below
                 frames = "".join(traceback.format_tb(exc.__traceback__))

@@ -30,6 +30,7 @@ from hanoi247.domain.grounds import delay_reasons, refusal_article, refusal_grou
 from hanoi247.domain.lifecycle import Action
 from hanoi247.domain.requests import kinds_of
 from hanoi247.domain.schedule import DeadlineStatus
+from hanoi247.entrypoints import i18n
 from hanoi247.entrypoints.pdf.document import element_article
 from hanoi247.entrypoints.pdf.render import choose_second_language
 from hanoi247.entrypoints.web.pages.desk import NotFound, Viewer, desk_of, require
@@ -41,7 +42,7 @@ from hanoi247.entrypoints.web.pages.live import (
     labelling,
     may,
 )
-from hanoi247.entrypoints.web.pages.render import fill, render
+from hanoi247.entrypoints.web.pages.render import render
 from hanoi247.services.queries import request_view
 
 router = APIRouter(include_in_schema=False)
@@ -180,7 +181,7 @@ def case_page(
         request,
         "case.html",
         viewer=viewer,
-        title=fill(tr.gettext("Request {reference}"), TITLE, reference=view["reference"]),
+        title=i18n.fill(tr.gettext("Request {reference}"), TITLE, reference=view["reference"]),
         status=status,
         view=view,
         content=content,

@@ -36,7 +36,7 @@ from hanoi247.entrypoints.web.pages.desk import (
     choose_language,
 )
 from hanoi247.entrypoints.web.pages.render import render
-from hanoi247.entrypoints.web.problems import STATUS_BY_ERROR
+from hanoi247.entrypoints.web.problems import status_of
 
 Handler = Callable[[Request, Any], Response | Awaitable[Response]]
 NOT_PAGES = ("/api/", "/federation/", "/static/", "/healthz", "/metrics")
@@ -119,7 +119,7 @@ def install_error_pages(app: FastAPI) -> None:
             if previous_domain is not None:
                 return await _delegate(previous_domain, request, exc)
             raise exc
-        status = next((s for kind, s, _ in STATUS_BY_ERROR if isinstance(exc, kind)), 500)
+        status = status_of(exc).status
         code = str(getattr(exc, "code", "")) if status < 500 else ""
         return await error_page(request, status, code=code)
 

@@ -35,7 +35,7 @@ from hanoi247.entrypoints.pdf.labels import (
     timeline_action_label,
 )
 from hanoi247.entrypoints.web.pages.desk import Viewer, WebDesk, desk_of, signed_in
-from hanoi247.entrypoints.web.pages.render import SECURITY_HEADERS, fill, template_functions
+from hanoi247.entrypoints.web.pages.render import SECURITY_HEADERS, template_functions
 from hanoi247.services.context import Context
 
 P = Permission
@@ -77,7 +77,7 @@ def countdown(due: datetime | str | None, now: datetime, lang: str) -> Countdown
         template, english = tr.gettext("Time left: {time}"), TIME_LEFT
     else:
         template, english = tr.gettext("Overdue: {time}"), OVERDUE
-    text = fill(template, english, time=span(abs(seconds), lang))
+    text = i18n.fill(template, english, time=span(abs(seconds), lang))
     return Countdown(moment.isoformat(), moment, text, seconds < 0)
 
 

@@ -106,18 +106,8 @@ class Shell:
         return None if self.user is None else self.user.role
 
 
-def fill(template: str, english: str, **values: object) -> str:
-    """``template.format(**values)``; the English if a translation's placeholders are broken."""
-    return _formatter(template, english, values)
-
-
 def _formatter(template: str, english: str, values: dict[str, object]) -> str:
-    if not values:
-        return template
-    try:
-        return template.format(**values)
-    except (KeyError, IndexError, ValueError):
-        return english.format(**values)
+    return i18n.fill(template, english, **values)
 
 
 def template_functions(lang: str, timezone: str) -> dict[str, Callable[..., str]]:

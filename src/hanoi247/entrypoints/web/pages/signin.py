@@ -41,7 +41,7 @@ from hanoi247.entrypoints.web.pages.desk import (
     posted,
     safe_next,
 )
-from hanoi247.entrypoints.web.pages.render import fill, render
+from hanoi247.entrypoints.web.pages.render import render
 from hanoi247.entrypoints.web.sessions import (
     LANG_COOKIE,
     SESSION_COOKIE,
@@ -79,7 +79,7 @@ def _failure(request: Request, username: str, now: datetime, lang: str) -> str:
         if user is not None and user.active and user.locked_until and user.is_locked(now):
             until = _when(user.locked_until, now, lang, user.timezone)
             text = tr.gettext("Account locked until {time}.")
-            return fill(text, "Account locked until {time}.", time=until)
+            return i18n.fill(text, "Account locked until {time}.", time=until)
     return tr.gettext("Sign-in failed.")
 
 

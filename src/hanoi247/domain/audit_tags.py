@@ -1,0 +1,108 @@
+"""The closed vocabulary of audit tags: every ``AuditLog.append()`` names one of these.
+
+A tag reads like a sentence, ``noun:…:verb`` (``"request:preservation:confirmed"``): what
+was acted on, then what happened to it. The values are stored in the hash chain
+(``domain/audit.py``), so a value never changes once released: a new meaning gets a new
+member. Two historic values do not end in a past participle (``account:logout`` and
+``request:preservation:at_risk``); they stay as written because entries already chained
+carry them, and ``test_audit_tags`` lists them by name.
+
+Grouped by the noun they start with, as warehouse's ``EventTag``.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class AuditTag(enum.StrEnum):
+    # -- accounts and the on-call roster (services/accounts.py, web sessions) -----------
+    ACCOUNT_USER_ADDED = "account:user:added"
+    ACCOUNT_USER_DISABLED = "account:user:disabled"
+    ACCOUNT_PASSWORD_SET = "account:password:set"  # noqa: S105 - a tag, not a secret
+    ACCOUNT_TOKEN_ISSUED = "account:token:issued"  # noqa: S105 - a tag, not a secret
+    ACCOUNT_TOKEN_REFUSED = "account:token:refused"  # noqa: S105 - a tag, not a secret
+    ACCOUNT_LOGIN_SUCCEEDED = "account:login:succeeded"
+    ACCOUNT_LOGIN_FAILED = "account:login:failed"
+    ACCOUNT_LOGIN_LOCKED = "account:login:locked"
+    ACCOUNT_LOGOUT = "account:logout"
+    ONCALL_SHIFT_ADDED = "oncall:shift:added"
+
+    # -- requests, on either desk (services/drafting, requesting_desk, requested_desk) --
+    REQUEST_DRAFTED = "request:drafted"
+    REQUEST_DRAFT_UPDATED = "request:draft:updated"
+    REQUEST_BASIS_RECORDED = "request:basis:recorded"
+    REQUEST_SENT = "request:sent"
+    REQUEST_RECEIVED = "request:received"
+    REQUEST_RECEIPT_RECORDED = "request:receipt:recorded"
+    REQUEST_ACKNOWLEDGED = "request:acknowledged"
+    REQUEST_CLARIFICATION_ASKED = "request:clarification:asked"
+    REQUEST_CLARIFICATION_ANSWERED = "request:clarification:answered"
+    REQUEST_PRESERVATION_CONFIRMED = "request:preservation:confirmed"
+    REQUEST_PRESERVATION_AT_RISK = "request:preservation:at_risk"
+    REQUEST_PRESERVATION_EXTENDED = "request:preservation:extended"
+    REQUEST_REFUSED = "request:refused"
+    REQUEST_EXECUTED_PARTIALLY = "request:executed_partially"
+    REQUEST_EXECUTED = "request:executed"
+    REQUEST_CLOSED = "request:closed"
+    REQUEST_WITHDRAWN = "request:withdrawn"
+    REQUEST_FORWARDED = "request:forwarded"
+    REQUEST_CONSENT_RECORDED = "request:consent:recorded"
+    REQUEST_PHONE_CONTACT_LOGGED = "request:phone_contact:logged"
+    REQUEST_PEER_ACTION_NOT_APPLIED = "request:peer_action:not_applied"
+
+    # -- deadlines falling due (services/alerts.deadline_alert) -------------------------
+    DEADLINE_ACKNOWLEDGEMENT_ESCALATED = "deadline:acknowledgement:escalated"
+    DEADLINE_ACKNOWLEDGEMENT_MISSED_BY_PEER = "deadline:acknowledgement:missed_by_peer"
+    DEADLINE_PRESERVATION_WARNING_NOTIFIED = "deadline:preservation_warning:notified"
+    DEADLINE_PRESERVATION_EXPIRY_ESCALATED = "deadline:preservation_expiry:escalated"
+    DEADLINE_FOLLOW_UP_MLA_NOTIFIED = "deadline:follow_up_mla:notified"
+    DEADLINE_FOLLOW_UP_MLA_FLAGGED = "deadline:follow_up_mla:flagged"
+
+    # -- this node and its peers (services/nodes, federation) ---------------------------
+    NODE_INITIALISED = "node:initialised"
+    NODE_KEYS_ROTATED = "node:keys:rotated"
+    FEDERATION_PEER_PINNED = "federation:peer:pinned"
+    FEDERATION_PEER_SUSPENDED = "federation:peer:suspended"
+    FEDERATION_PEER_RESUMED = "federation:peer:resumed"
+    FEDERATION_PEER_KEYS_ROTATED = "federation:peer:keys_rotated"
+    FEDERATION_MESSAGE_RECEIVED = "federation:message:received"
+    FEDERATION_MESSAGE_DELIVERED = "federation:message:delivered"
+    FEDERATION_MESSAGE_DEAD_LETTERED = "federation:message:dead_lettered"
+    FEDERATION_MESSAGE_RETRIED = "federation:message:retried"
+    FEDERATION_DRILL_SENT = "federation:drill:sent"
+    FEDERATION_DRILL_ANSWERED = "federation:drill:answered"
+    FEDERATION_DRILL_COMPLETED = "federation:drill:completed"
+
+    # -- reference data and notifications -----------------------------------------------
+    TREATY_STATUS_IMPORTED = "treaty:status:imported"
+    DIRECTORY_CONTACT_ADDED = "directory:contact:added"
+    DIRECTORY_CONTACT_UPDATED = "directory:contact:updated"
+    DIRECTORY_CONTACT_VERIFIED = "directory:contact:verified"
+    NOTIFICATION_RETRIED = "notification:retried"
+
+    # -- evidence and its chain of custody (services/evidence*.py) ---------------------
+    EVIDENCE_COLLECTED = "evidence:collected"
+    EVIDENCE_ADDED = "evidence:added"
+    EVIDENCE_SENT = "evidence:sent"
+    EVIDENCE_RECEIVED = "evidence:received"
+    EVIDENCE_VERIFIED = "evidence:verified"
+    EVIDENCE_REJECTED = "evidence:rejected"
+    EVIDENCE_OPENED = "evidence:opened"
+    EVIDENCE_EXPORTED = "evidence:exported"
+    EVIDENCE_DELETED = "evidence:deleted"
+    EVIDENCE_OFFER_RECEIVED = "evidence:offer:received"
+    EVIDENCE_PEER_VERIFIED = "evidence:peer:verified"
+    EVIDENCE_PEER_REJECTED = "evidence:peer:rejected"
+
+
+#: Released values that do not end in a past participle; kept because entries carry them.
+NOT_A_PAST_PARTICIPLE = frozenset({AuditTag.ACCOUNT_LOGOUT, AuditTag.REQUEST_PRESERVATION_AT_RISK})
+
+
+def require_tag(tag: object) -> str:
+    """The stored value of ``tag``; anything but an ``AuditTag`` member (a bare string
+    included, even one that equals a member's value) raises ``TypeError``."""
+    if not isinstance(tag, AuditTag):
+        raise TypeError(f"an audit tag must be an AuditTag member, not {tag!r}")
+    return tag.value

@@ -1,0 +1,74 @@
+"""What the node does with an authenticated envelope's content: the inbox's use case.
+
+The receiver (``adapters/federation/receiver.py``) checks size, recipient, signature and
+replay window and signs the receipt; then, in ONE unit of work here, a new message is
+stored with that receipt, dispatched to its handler (whose changes, audit entries and
+replies commit with it) and audited. A message already stored under (origin node,
+message id) changes nothing: its original receipt is answered again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from hanoi247.domain.audit_tags import AuditTag
+from hanoi247.domain.errors import IntegrityError
+from hanoi247.domain.federation import IncomingMessage, PeerStatus
+from hanoi247.ports import UnitOfWork
+from hanoi247.services.federation import IncomingDispatcher
+
+
+class MessageIntake:
+    """Implements ``ports.MessageIntake`` over a unit-of-work factory and a dispatcher."""
+
+    def __init__(
+        self, *, uow_factory: Callable[[], UnitOfWork], dispatcher: IncomingDispatcher
+    ) -> None:
+        self.uow_factory = uow_factory
+        self.dispatcher = dispatcher
+
+    def signing_keys_of(self, node_id: str, *, at: datetime) -> list[Mapping[str, Any]]:
+        with self.uow_factory() as uow:
+            peer = uow.peers.get(node_id)
+        if peer is None or peer.status is not PeerStatus.ACTIVE:
+            return []
+        return [k.jwk for k in peer.keys_for("sig", at)]
+
+    def stored_receipt(self, origin_node: str, message_id: str) -> str | None:
+        with self.uow_factory() as uow:
+            found = uow.inbox.find(origin_node, message_id)
+            return None if found is None else found.receipt
+
+    def accept(self, message: IncomingMessage, *, envelope_sha256: str, receipt: str) -> str | None:
+        try:
+            with self.uow_factory() as uow:
+                uow.inbox.add(
+                    origin_node=message.origin_node,
+                    message_id=message.message_id,
+                    type=message.type,
+                    case_id=message.case_id,
+                    in_reply_to=message.in_reply_to,
+                    sent_at=message.sent_at,
+                    received_at=message.received_at,
+                    envelope_sha256=envelope_sha256,
+                    body=message.body,
+                    receipt=receipt,
+                )
+                self.dispatcher(uow, message)
+                uow.audit.append(
+                    at=message.received_at,
+                    actor=message.origin_node,
+                    tag=AuditTag.FEDERATION_MESSAGE_RECEIVED,
+                    subject=message.message_id,
+                    details={"type": message.type, "case": message.case_id},
+                )
+                uow.commit()
+        except IntegrityError:
+            # The same message committed by a concurrent delivery: answer as a duplicate.
+            again = self.stored_receipt(message.origin_node, message.message_id)
+            if again is None:
+                raise
+            return again
+        return None

@@ -45,7 +45,9 @@ def desk(node: EvidenceNode, clock: FakeClock) -> Iterator[EvidenceDesk]:
     db = open_database(settings(node.data_dir), create=False)
     assert db is not None
     try:
-        yield evidence_desk(settings(node.data_dir), db, node_id=node.node_id, clock=clock)
+        yield evidence_desk(
+            settings(node.data_dir), db.uow_factory, node_id=node.node_id, clock=clock
+        )
     finally:
         db.close()
 

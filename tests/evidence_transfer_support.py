@@ -18,12 +18,12 @@ from federation_helpers import InProcessNode, connect, make_sender, run
 from hanoi247.adapters.crypto.age_files import generate_age_identity
 from hanoi247.adapters.crypto.keys import generate_node_keys, save_node_keys
 from hanoi247.adapters.federation.evidence_client import HttpChunkSource
-from hanoi247.adapters.federation.identity import pin_peer
 from hanoi247.adapters.federation.node import write_identity
-from hanoi247.bootstrap import build_runtime, evidence_desk, open_database
+from hanoi247.bootstrap import build_runtime, evidence_desk, key_reader, open_database
 from hanoi247.domain import commands as c
 from hanoi247.domain.federation import NodeIdentity
 from hanoi247.entrypoints.web.app import create_app
+from hanoi247.services.node_identity import pin_peer
 from hanoi247.settings import Settings
 from workflow_harness import MLA, uncc_in_force
 
@@ -53,13 +53,14 @@ def evidence_node(data_dir: Path, *, node_id: str, state: str, clock: FakeClock)
 
 
 def pin_card(node: InProcessNode, peer: InProcessNode) -> None:
+    """``peer add`` of ``peer``'s card on ``node``: the pin_peer use case, as wired there."""
     card = peer.runtime.local.card()
-    with node.runtime.uow_factory() as uow:
-        pin_peer(
-            uow, json.dumps(card), given_fingerprint=card["fingerprint"],
-            local=node.runtime.local, by="operator", at=node.runtime.clock.now(),
-        )  # fmt: skip
-        uow.commit()
+    own = node.runtime.local.card()
+    pin_peer(
+        node.runtime.uow_factory, json.dumps(card), given_fingerprint=card["fingerprint"],
+        own_node_id=own["node_id"], own_fingerprint=own["fingerprint"], keys=key_reader(),
+        clock=node.runtime.clock, by="operator",
+    )  # fmt: skip
 
 
 def deliver(sender: InProcessNode, *receivers: InProcessNode) -> None:
@@ -123,5 +124,5 @@ def with_evidence_key(node: InProcessNode) -> None:
     runtime = node.runtime
     generate_age_identity(runtime.settings.data_dir / "keys")
     runtime.evidence = evidence_desk(
-        runtime.settings, runtime.database, node_id=runtime.local.node_id, clock=runtime.clock
+        runtime.settings, runtime.uow_factory, node_id=runtime.local.node_id, clock=runtime.clock
     )

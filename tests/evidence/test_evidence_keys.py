@@ -12,11 +12,10 @@ import pytest
 from fakes import FakeClock
 from hanoi247.adapters.crypto.keys import generate_node_keys
 from hanoi247.adapters.federation.evidence_recipient import sign_recipient
-from hanoi247.adapters.federation.identity import pin_peer
 from hanoi247.adapters.federation.node import load_local_node
 from hanoi247.bootstrap import Database
 from hanoi247.domain.errors import SignatureInvalid
-from node_support import database, make_node, mode
+from node_support import database, make_node, mode, pin_card
 
 
 @pytest.fixture
@@ -51,14 +50,9 @@ def test_a_card_whose_evidence_recipient_was_swapped_is_not_pinned(
     card["evidence_recipient"] = sign_recipient(
         load_local_node(vn).age_recipient or "", node_id="fr-oclctic", signing_key=attacker.signing
     )
-    with database(vn, opened).uow_factory() as uow, pytest.raises(SignatureInvalid):
-        pin_peer(
-            uow,
-            json.dumps(card),
-            given_fingerprint=card["fingerprint"],
-            local=load_local_node(vn),
-            by="alice",
-            at=clock.now(),
+    with pytest.raises(SignatureInvalid):
+        pin_card(
+            vn, json.dumps(card), given_fingerprint=card["fingerprint"], clock=clock, opened=opened
         )
     with database(vn, opened).uow_factory() as uow:
         assert uow.peers.get("fr-oclctic") is None

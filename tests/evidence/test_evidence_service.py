@@ -179,7 +179,7 @@ def test_full_store_is_a_clear_error_and_records_nothing(
     full = FakeEvidenceStore(capacity=100_000)
     try:
         d = evidence_desk(
-            settings(node.data_dir), db, node_id=node.node_id, clock=clock, store=full
+            settings(node.data_dir), db.uow_factory, node_id=node.node_id, clock=clock, store=full
         )
         with pytest.raises(StorageFailed, match="full"):
             ev.add_evidence(

@@ -21,8 +21,8 @@ from datetime import datetime, timedelta
 from typing import Final
 
 import httpx
-from joserfc.jwk import OKPKey
 
+from hanoi247.adapters.crypto.public_keys import import_public_key
 from hanoi247.adapters.federation.canonical import canonical_json, loads_strict
 from hanoi247.adapters.federation.node import LocalNode
 from hanoi247.adapters.federation.receipts import _verify_token
@@ -71,7 +71,7 @@ def verify_chunk_request(
     peer = uow.peers.get(requester)
     if peer is None:
         raise SignatureInvalid("the chunk request comes from a node that is not pinned")
-    keys = [OKPKey.import_key(dict(k.jwk)) for k in peer.keys_for("sig", now)]
+    keys = [import_public_key(k.jwk) for k in peer.keys_for("sig", now)]
     claims = loads_strict(_verify_token(token, keys, typ=CHUNK_TYP, what="chunk request"))
     try:
         fresh = abs(now - parse_time(str(claims["iat"]))) <= window

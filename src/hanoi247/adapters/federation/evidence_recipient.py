@@ -14,9 +14,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Final
 
-from joserfc.jwk import OKPKey
-
 from hanoi247.adapters.crypto.age_files import check_recipient
+from hanoi247.adapters.crypto.keys import PrivateKey
+from hanoi247.adapters.crypto.public_keys import PublicKey
 from hanoi247.adapters.federation.canonical import canonical_json, loads_strict
 from hanoi247.adapters.federation.receipts import _verify_token
 from hanoi247.adapters.federation.wire import PROTOCOL, _sign
@@ -27,12 +27,12 @@ AGE_TYP: Final = "hanoi247-age+jws"
 AGE_USE: Final = "age"
 
 
-def sign_recipient(recipient: str, *, node_id: str, signing_key: OKPKey) -> str:
+def sign_recipient(recipient: str, *, node_id: str, signing_key: PrivateKey) -> str:
     claims = {"protocol": PROTOCOL, "node_id": node_id, "age_recipient": check_recipient(recipient)}
     return _sign(canonical_json(claims), typ=AGE_TYP, key=signing_key)
 
 
-def verify_recipient(token: str, *, node_id: str, signing_keys: Sequence[OKPKey]) -> str:
+def verify_recipient(token: str, *, node_id: str, signing_keys: Sequence[PublicKey]) -> str:
     """The age recipient in ``token`` if one of ``signing_keys`` signed it for ``node_id``.
 
     ``SignatureInvalid`` for a bad signature, ``IntegrityError`` for a bad content."""

@@ -66,7 +66,7 @@ def test_multi_chunk_file_resumes_after_interruption_without_refetching_and_veri
 
     def drop_after_first(index: int, chunk: bytes) -> bytes:
         if index >= 1:
-            raise PeerUnreachable("network cut mid-transfer")
+            raise PeerUnreachable("fr-oclctic", "network_cut")
         return chunk
 
     with pytest.raises(PeerUnreachable):

@@ -219,7 +219,10 @@ def run() -> list[Figure]:
         with two_nodes("evidence") as pair:
             request_id = _shared_request(pair)
             secs, rss, item_id = _add(pair, request_id, one_gib)
-            say(f"ingest 1 GiB: {mb / secs:.0f} MB/s, peak RSS {rss:.0f} MB")
+            say(
+                f"ingest 1 GiB: {mb / secs:.0f} MB/s, peak RSS {rss:.0f} MB; sha256sum+age "
+                f"{mb / age_secs:.0f} MB/s, sha256sum+gpg {mb / gpg_secs:.0f} MB/s"
+            )
             figures += [
                 Figure("evidence.ingest_1g_mb_per_s", mb / secs, "MB/s",
                        "sha256sum+age -r", mb / age_secs),

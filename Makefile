@@ -41,6 +41,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests benchmarks scripts
 	$(BIN)/python scripts/extract_messages.py --check
 	$(BIN)/python scripts/compile_messages.py --check
+	$(BIN)/python scripts/export_protocol.py --check
 	$(BIN)/lint-imports --no-cache
 
 typecheck: $(STAMP)

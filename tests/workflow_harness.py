@@ -17,10 +17,16 @@ from hanoi247.bootstrap import build_workflow
 from hanoi247.domain import commands as c
 from hanoi247.domain.deadlines import load_clocks
 from hanoi247.domain.events import Event
-from hanoi247.domain.federation import NodeIdentity, OutboxEntry, OutboxStatus, Peer
+from hanoi247.domain.federation import (
+    MessageType,
+    NodeIdentity,
+    OutboxEntry,
+    OutboxStatus,
+    Peer,
+)
 from hanoi247.domain.treaty import ActionKind, TreatyAction
 from hanoi247.services.context import Context
-from hanoi247.services.incoming import apply_incoming
+from hanoi247.services.incoming import apply_incoming, apply_receipt
 from hanoi247.services.messagebus import MessageBus
 from hanoi247.services.treaty import TreatyCatalogue
 
@@ -105,8 +111,12 @@ def pin(node: Node, *others: Node) -> None:
         uow.commit()
 
 
-def deliver(sender: Node, receiver: Node, clock: FakeClock) -> list[OutboxEntry]:
-    """Hand every pending message of ``sender`` addressed to ``receiver`` to its inbox."""
+def deliver(
+    sender: Node, receiver: Node, clock: FakeClock, *, receipts: bool = True
+) -> list[OutboxEntry]:
+    """Hand every pending message of ``sender`` addressed to ``receiver`` to its inbox; the
+    receipt of a ``request.submitted`` comes back to ``sender`` (unless ``receipts`` is
+    False: a receipt lost on the way)."""
     sent = []
     for entry in sender.pending():
         if entry.to_node != receiver.node_id:
@@ -129,6 +139,18 @@ def deliver(sender: Node, receiver: Node, clock: FakeClock) -> list[OutboxEntry]
         receiver.events.extend(events)
         sender.delivered.add(entry.message_id)
         sent.append(entry)
+        if receipts and entry.type is MessageType.REQUEST_SUBMITTED:
+            with sender.uow as uow:  # the receiver's signed receipt comes back
+                recorded = apply_receipt(
+                    uow,
+                    case_id=entry.case_id,
+                    message_id=entry.message_id,
+                    received_at=clock.now(),
+                    ctx=sender.ctx,
+                )
+                uow.commit()
+            sender.bus.publish(recorded)
+            sender.events.extend(recorded)
     return sent
 
 

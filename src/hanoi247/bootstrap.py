@@ -21,6 +21,7 @@ from prometheus_client import CollectorRegistry
 
 from hanoi247.adapters.auth import Authenticator as Argon2Authenticator
 from hanoi247.adapters.auth import argon2_parameters
+from hanoi247.adapters.backup import BackupSummary, make_backup, restore_backup
 from hanoi247.adapters.clock import SystemClock
 from hanoi247.adapters.clocks_worker import DeadlineWorker
 from hanoi247.adapters.db.database import Database as Database  # re-exported for callers
@@ -47,6 +48,7 @@ from hanoi247.ports import (
     PeerKeyReader,
     UnitOfWork,
 )
+from hanoi247.services import audit_witness
 from hanoi247.services.context import Context, Outcome
 from hanoi247.services.escalation import DeadlineBatch, check_due_deadlines, incoming_observer
 from hanoi247.services.evidence import EvidenceDesk
@@ -132,6 +134,7 @@ def build_workflow(
     dispatcher = default_dispatcher()
     register_rotation_handler(dispatcher, keys=keys or key_reader())  # node.keys_rotated
     register_incoming(dispatcher, context)  # request.* messages → the workflow
+    dispatcher.register(MessageType.AUDIT_CHECKPOINT, audit_witness.handle_checkpoint)
     dispatcher.observe(incoming_observer(node))  # their alerts, same transaction
     return Workflow(context=context, bus=MessageBus(context), dispatcher=dispatcher)
 
@@ -268,6 +271,19 @@ def build_runtime(
             )
 
     sender.on_delivered = on_delivered
+
+    def checkpoint_round(now: datetime) -> None:
+        with node_uow() as uow:
+            audit_witness.checkpoint_if_due(
+                uow,
+                node_id=local.identity.node_id,
+                now=now,
+                every_entries=settings.audit_checkpoint_entries,
+                every=timedelta(minutes=settings.audit_checkpoint_minutes),
+            )
+            uow.commit()
+
+    alerting.worker.periodic.append(checkpoint_round)
     register_evidence_handlers(workflow.dispatcher, node_id=local.node_id)  # evidence.*
     workers: list[Worker] = [sender, alerting.worker]
     desk, staging = None, TransferStaging(settings.data_dir / "evidence" / "transfers")
@@ -322,3 +338,33 @@ def _nothing() -> None:
 def make_authenticator(settings: Settings) -> Authenticator:
     """Password hashing (Argon2id) and TOTP, with the parameters the environment allows."""
     return Argon2Authenticator(argon2_parameters(settings.environment, os.environ))
+
+
+def backup_node(
+    data_dir: Path | None, *, recipient: str | None, passphrase: str | None
+) -> tuple[bytes, BackupSummary]:
+    """The node's encrypted backup (``adapters/backup.py``)."""
+    settings = settings_for(data_dir)
+    local = load_local_node(settings.data_dir)
+    return make_backup(
+        settings.data_dir,
+        node_id=local.identity.node_id,
+        recipient=recipient,
+        passphrase=passphrase,
+    )
+
+
+def restore_node(
+    sealed: bytes, data_dir: Path | None, *, identity: str | None, passphrase: str | None
+) -> tuple[Path, int, int | None]:
+    """Restore into an empty ``data_dir``; returns it, the file count and the first broken
+    audit entry of the restored database (None: the chain holds)."""
+    settings = settings_for(data_dir)
+    files = restore_backup(sealed, settings.data_dir, identity=identity, passphrase=passphrase)
+    load_local_node(settings.data_dir)  # the identity and keys read back
+    with database(settings, create=False) as db:
+        if db is None:
+            raise ConfigurationError(f"the backup held no database for {settings.data_dir}")
+        with db.uow_factory() as uow:
+            broken = uow.audit.verify()
+    return settings.data_dir, files, broken

@@ -25,7 +25,7 @@ class Settings:
     data_dir: Path
     database_url: str = ""  # empty: SQLite in the data directory
     environment: str = "production"
-    session_secret: str = ""
+    metrics_token: str = field(default="", repr=False)  # empty: /metrics answers 403
     replay_window_seconds: int = 300
     max_envelope_bytes: int = 2 * 1024 * 1024
     outbox_dead_letter_after_seconds: int = 24 * 3600
@@ -46,6 +46,9 @@ class Settings:
     webhook_url: str = ""
     deadline_poll_seconds: float = 15.0  # how often the deadline worker looks at the clocks
     notify_max_attempts: int = 10  # delivery rounds with a failing channel before "failed"
+    # Audit checkpoints sent to every peer: after this many new entries, or this long.
+    audit_checkpoint_entries: int = 100
+    audit_checkpoint_minutes: float = 60.0
     # The desk's clocks (rules/uncc.toml [clocks] keys), e.g. acknowledge_urgent_minutes.
     clock_overrides: Mapping[str, object] = field(default_factory=dict)
     # Evidence store: the filesystem in DATA_DIR/evidence unless an S3 endpoint is set.
@@ -71,7 +74,7 @@ class Settings:
             data_dir=directory.expanduser(),
             database_url=env.get("HANOI247_DATABASE_URL", ""),
             environment=environment,
-            session_secret=env.get("HANOI247_SESSION_SECRET", ""),
+            metrics_token=env.get("HANOI247_METRICS_TOKEN", ""),
             replay_window_seconds=_int(env, "HANOI247_REPLAY_WINDOW_SECONDS", 300),
             max_envelope_bytes=_int(env, "HANOI247_MAX_ENVELOPE_BYTES", 2 * 1024 * 1024),
             outbox_dead_letter_after_seconds=_int(
@@ -91,6 +94,8 @@ class Settings:
             webhook_url=env.get("HANOI247_WEBHOOK_URL", ""),
             deadline_poll_seconds=_float(env, "HANOI247_DEADLINE_POLL_SECONDS", 15.0),
             notify_max_attempts=_int(env, "HANOI247_NOTIFY_MAX_ATTEMPTS", 10),
+            audit_checkpoint_entries=_int(env, "HANOI247_AUDIT_CHECKPOINT_ENTRIES", 100),
+            audit_checkpoint_minutes=_float(env, "HANOI247_AUDIT_CHECKPOINT_MINUTES", 60.0),
             clock_overrides=_clock_overrides(env),
             evidence_s3_endpoint=env.get("HANOI247_EVIDENCE_S3_ENDPOINT", ""),
             evidence_s3_bucket=env.get("HANOI247_EVIDENCE_S3_BUCKET", "hanoi247-evidence"),
@@ -112,10 +117,13 @@ class Settings:
 
     def require_real_secrets(self) -> None:
         """Refuse placeholder secrets outside demo and test (CONVENTIONS 13)."""
-        if self.environment == "production" and self.session_secret.lower() in PLACEHOLDER_SECRETS:
+        if self.environment != "production" or not self.metrics_token:
+            return
+        if self.metrics_token.lower() in PLACEHOLDER_SECRETS or len(self.metrics_token) < 24:
             raise ConfigurationError(
-                "HANOI247_SESSION_SECRET is empty or a placeholder; set a random value of 32+ "
-                "characters (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)"
+                "HANOI247_METRICS_TOKEN is a placeholder or shorter than 24 characters; set a "
+                "random value (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)"
+                " or leave it unset to close /metrics"
             )
 
 

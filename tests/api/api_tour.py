@@ -70,7 +70,8 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
         "partial": False,
         "results": {"summary": "Logs and disk images disclosed.", "evidence_ids": ["ev-1"]},
     },
-    ("POST", f"{ID}/consent"): {"to": "DZ", "reference": "VN letter 77/2026 of 2 Dec 2026"},
+    ("POST", f"{ID}/consent-request"): {"to": "DZ"},
+    ("POST", f"{ID}/consent"): {"to": "DZ", "granted": True},
     ("POST", f"{ID}/forward"): {"to": "DZ"},
 }
 LOCATE = {
@@ -160,10 +161,16 @@ def tour(root: Path) -> list[Exchange]:
             deliver(vn, fr)
             vn.get(f"{R}/{pid}", "an", label="read")
 
-            # Consent, then forwarding to a third State (FR → DZ).
+            # FR asks VN's consent; VN's signed answer allows the forward (FR → DZ).
             fr.post(
-                f"{R}/{pid}/consent", "claire", json=body("POST", f"{ID}/consent"), label="consent"
+                f"{R}/{pid}/consent-request",
+                "claire",
+                json=body("POST", f"{ID}/consent-request"),
+                label="consent-request",
             )
+            deliver(vn, fr)
+            vn.post(f"{R}/{pid}/consent", "an", json=body("POST", f"{ID}/consent"), label="consent")
+            deliver(vn, fr)
             fr.post(
                 f"{R}/{pid}/forward", "claire", json=body("POST", f"{ID}/forward"), label="forward"
             )
@@ -171,8 +178,9 @@ def tour(root: Path) -> list[Exchange]:
             # The follow-up MLA request, executed by FR's central authority.
             clock.advance(timedelta(days=20))
             deliver(vn, fr, dz)
-            mla = vn.post(R, "an", json=MLA | {"related_reference": "VN-2026-000001"}).json()["id"]
-            vn.post(f"{R}/{mla}/send", "an")
+            mla = vn.post(R, "vn-ca", json=MLA | {"related_reference": "VN-2026-000001"})
+            vn.post(f"{R}/{mla.json()['id']}/send", "vn-ca")
+            mla = mla.json()["id"]
             deliver(vn, fr)
             fr.post(
                 f"{R}/{mla}/execute", "fr-ca", json=body("POST", f"{ID}/execute"), label="execute"

@@ -16,6 +16,7 @@ from api_tour import BODIES
 from fastapi import FastAPI
 from sqlalchemy import inspect, text
 
+from hanoi247.adapters.db.engine import make_engine
 from hanoi247.entrypoints.web.api import install_api
 from hanoi247.entrypoints.web.api.routing import MAX_BODY_BYTES
 from hanoi247.entrypoints.web.problems import PROBLEM_JSON
@@ -83,15 +84,18 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ApiNode, st
 
 def snapshot(node: ApiNode) -> dict[str, list[str]]:
     """Every row of every table of the node's database (the audit log among them)."""
-    engine = node.runtime.database.engine
-    with engine.connect() as connection:
-        names = sorted(inspect(connection).get_table_names())
-        return {
-            name: sorted(
-                repr(tuple(row)) for row in connection.execute(text(f'SELECT * FROM "{name}"'))
-            )
-            for name in names
-        }
+    engine = make_engine(node.runtime.settings.resolved_database_url)
+    try:
+        with engine.connect() as connection:
+            names = sorted(inspect(connection).get_table_names())
+            return {
+                name: sorted(
+                    repr(tuple(row)) for row in connection.execute(text(f'SELECT * FROM "{name}"'))
+                )
+                for name in names
+            }
+    finally:
+        engine.dispose()
 
 
 def test_the_walk_covers_the_workflow_routes() -> None:

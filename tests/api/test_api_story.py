@@ -90,11 +90,14 @@ def test_preservation_then_follow_up_mla_story_through_the_api(tmp_path: Path) -
         # Before expiry, VN sends the follow-up MLA request citing the preservation.
         clock.advance(timedelta(days=20))
         assert clock.now().date() < until
-        mla = vn.post(REQUESTS, "an", json=MLA | {"related_reference": "VN-2026-000001"}).json()
+        # It goes central authority to central authority: VN's officer may not send it.
+        refused = vn.post(REQUESTS, "an", json=MLA | {"related_reference": "VN-2026-000001"})
+        assert refused.status_code == 403
+        mla = vn.post(REQUESTS, "vn-ca", json=MLA | {"related_reference": "VN-2026-000001"}).json()
         mid = mla["id"]
         assert errors(mla["problems"]) == []
         assert vn.view(mid, "an")["links"]["follow_up_of"]["request_id"] == pid
-        assert vn.post(f"{REQUESTS}/{mid}/send", "an").json()["status"] == "sent"
+        assert vn.post(f"{REQUESTS}/{mid}/send", "vn-ca").json()["status"] == "sent"
         deliver(vn, fr)
         assert fr.view(pid, "claire")["links"]["follow_up"]["request_id"] == mid
         assert fr.view(mid, "claire")["links"]["follow_up_of"]["request_id"] == pid
@@ -143,9 +146,9 @@ def test_sending_where_no_instrument_binds_is_409_saying_why(tmp_path: Path) -> 
         assert "between VN and JP" in problem["detail"]
         assert "a central authority may record another legal basis" in problem["detail"]
         assert problem["states"] == ["VN", "JP"]
-        assert vn.view(pid, "an")["status"] == "draft"
         with vn.runtime.uow_factory() as uow:
-            assert len(uow.audit.entries()) == before
+            assert len(uow.audit.entries()) == before  # the refusal changed nothing
+        assert vn.view(pid, "an")["status"] == "draft"  # (a read: one audit entry, by design)
 
         # Only a central authority may record another basis; then the basis is no obstacle.
         basis = {

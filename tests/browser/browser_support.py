@@ -58,7 +58,7 @@ NAMES = {
 NODE_ENV = {
     "HANOI247_ARGON2_FAST": "1",
     "HANOI247_DATABASE_URL": "",  # SQLite in each node's own data directory
-    "HANOI247_SESSION_SECRET": "browser-tests-" + "x" * 32,
+    "HANOI247_METRICS_TOKEN": "browser-tests-" + "x" * 32,
     # a request reaches the peer at once, and a retry comes fast on a loaded machine
     "HANOI247_OUTBOX_BACKOFF_BASE_SECONDS": "0.1",
     "HANOI247_OUTBOX_MAX_BACKOFF_SECONDS": "1",

@@ -193,10 +193,17 @@ def test_demo_runs_three_seeded_hypothetical_nodes_and_stops_cleanly_on_sigterm(
         nodes = demo.nodes()
         assert [n["state"] for n in nodes] == ["VN", "FR", "DZ"]
         for node in nodes:
-            assert set(node) == {"state", "url", "api_token", "officer", "supervisor"}
+            assert set(node) == {
+                "state",
+                "url",
+                "api_token",
+                "officer",
+                "supervisor",
+                "central_authority",
+            }
             assert node["url"].startswith("http://127.0.0.1:")
             assert is_api_token_shaped(node["api_token"])
-            for role in ("officer", "supervisor"):
+            for role in ("officer", "supervisor", "central_authority"):
                 assert set(node[role]) == {"username", "password", "totp_secret"}
                 assert node[role]["password"] in demo.out.read_text()
             health = httpx.get(
@@ -211,11 +218,20 @@ def test_demo_runs_three_seeded_hypothetical_nodes_and_stops_cleanly_on_sigterm(
 
         by_state = {n["state"]: n for n in nodes}
         for state in ("VN", "FR", "DZ"):
+            # The running node's database files: the owner's only (before we open them).
+            files = sorted((root / NODE_IDS[state]).glob("hanoi247.sqlite3*"))
+            assert files
+            assert {stat.S_IMODE(f.stat().st_mode) for f in files} == {0o600}, files
             db = demo.db(state)
             try:
                 with db.uow_factory() as uow:
                     last = uow.treaty_actions.last_import()
                     actions = uow.treaty_actions.list()
+                    central = uow.users.by_username(
+                        by_state[state]["central_authority"]["username"]
+                    )
+                assert central is not None
+                assert central.role is Role.CENTRAL_AUTHORITY
                 assert last is not None
                 assert last.hypothetical
                 assert {a.source for a in actions} == {"HYPOTHETICAL (demo)"}

@@ -1,10 +1,14 @@
 """Issue 4's end-to-end story on the three-node demo, through the JSON API alone.
 
 `hanoi247 demo` runs VN, FR and DZ as real processes; an SMTP server in this test process
-receives the nodes' e-mail. VN drafts (told the missing element with its article),
-completes and sends; FR's on-duty officer is e-mailed, acknowledges and confirms
-preservation for at least 60 days; VN sends the follow-up MLA before expiry; FR's central
-authority executes it; both nodes show the same timeline.
+receives the nodes' e-mail. VN drafts a preservation for a national serious crime (a
+kidnapping, 10 years: the national-offence form of docs/requests.md); told the missing
+element with its article, a language FR does not accept, an offence below the serious-crime
+threshold (Art. 2) and that the EU is no requested State, it completes and sends; FR's
+on-duty officer is e-mailed, acknowledges and confirms preservation for at least 60 days;
+VN's central authority sends the follow-up MLA before expiry, FR's central authority is
+e-mailed and executes it, FR's 24/7 desk sees it linked to the preservation; both nodes
+show the same timeline.
 """
 
 from __future__ import annotations
@@ -35,11 +39,16 @@ PRESERVATION: dict[str, Any] = {
     "to": "FR",
     "urgency": "urgent",
     "handling": {"confidential": True, "no_onward_transfer": True},
+    "language": "en",
     "requesting_authority": "Viet Nam 24/7 point of contact (demo), officer on duty.",
-    "offence": 10,
-    "summary_of_facts": "Ransomware encrypted the records of a hospital in Hanoi.",
+    "offence": {
+        "name": "Kidnapping",
+        "provision": "Penal Code of Viet Nam, art. 157 (demo)",
+        "max_penalty_years": 10,
+    },
+    "summary_of_facts": "A child was taken in Hanoi; the ransom demand came from 203.0.113.7.",
     "data_to_preserve": "Subscriber data and logs of the server at 203.0.113.7.",
-    "relationship_to_offence": "203.0.113.7 sent the encryption commands.",
+    "relationship_to_offence": "203.0.113.7 sent the ransom demand.",
     "custodian_or_location": "Example Hosting SAS, France (fictional).",
     "mla_follow_up_intended": True,
     "identifiers": [
@@ -173,19 +182,33 @@ def test_preservation_then_mla_story_on_the_demo(
     by_state = {n["state"]: n for n in nodes}
     vn = Api(by_state["VN"]["url"], by_state["VN"]["api_token"])
     fr = Api(by_state["FR"]["url"], by_state["FR"]["api_token"])
-    fr_dir = next(p for p in state_dir.iterdir() if p.name.startswith("fr-"))
-    ca_token = _central_authority_token(fr_dir)
-    fr_ca = Api(by_state["FR"]["url"], ca_token)
+    fr_ca = _central_authority(state_dir, by_state["FR"])
+    vn_ca = _central_authority(state_dir, by_state["VN"])
 
-    # VN drafts without the necessity element: told what is missing, with its article.
-    drafted = vn.post("/requests", PRESERVATION)
+    # The EU is a Party, not a requested State: a 24/7 measure to it is refused.
+    to_eu = vn.post("/requests", PRESERVATION | {"to": "EU"})
+    assert to_eu.status_code == 422, to_eu.text
+    assert "not_a_requested_state" in to_eu.text
+
+    # VN drafts without the necessity element, in Vietnamese (FR accepts fr, en) and with an
+    # offence below the serious-crime threshold: each is named, with its article.
+    below = PRESERVATION["offence"] | {"name": "Insult", "max_penalty_years": 2}
+    drafted = vn.post("/requests", PRESERVATION | {"language": "vi", "offence": below})
     assert drafted.status_code == 201, drafted.text
     pid = drafted.json()["id"]
-    missing = [
-        (p["element"], p["article"]) for p in drafted.json()["problems"] if p["severity"] == "error"
-    ]
-    assert missing == [("necessity", "Art. 42(2)(e)")]
+    errors = {
+        (p["element"], p["code"], p["article"])
+        for p in drafted.json()["problems"]
+        if p["severity"] == "error"
+    }
+    assert errors == {
+        ("necessity", "missing_element", "Art. 42(2)(e)"),
+        ("language", "language_not_accepted", "Art. 40"),
+        ("offence.max_penalty_years", "not_serious_crime", "Art. 2"),
+    }
     assert vn.post(f"/requests/{pid}/send").status_code == 422
+    fixed = {"language": "en", "offence": PRESERVATION["offence"]}
+    assert vn.patch(f"/requests/{pid}", fixed).status_code == 200
     assert (
         vn.patch(
             f"/requests/{pid}", {"necessity": "Rented servers are wiped within days."}
@@ -231,18 +254,37 @@ def test_preservation_then_mla_story_on_the_demo(
         "confirmation at VN",
     )
 
-    # VN sends the follow-up MLA before the preservation expires; FR executes it.
-    mla = vn.post("/requests", MLA | {"related_reference": reference})
+    # The follow-up MLA goes central authority to central authority: VN's officer may not
+    # send it, VN's central authority does; FR's central authority is e-mailed; FR's 24/7
+    # desk sees it, linked to the preservation.
+    assert vn.post("/requests", MLA | {"related_reference": reference}).status_code == 403
+    mla = vn_ca.post("/requests", MLA | {"related_reference": reference})
     assert mla.status_code == 201, mla.text
     mid = mla.json()["id"]
-    assert vn.post(f"/requests/{mid}/send").status_code == 200
+    assert vn_ca.post(f"/requests/{mid}/send").status_code == 200
     wait_for(lambda: any(i["id"] == mid for i in fr.get("/inbox")["items"]), 60, "the MLA at FR")
+    mla_reference = vn_ca.get(f"/requests/{mid}")["reference"]
+    wait_for(
+        lambda: [
+            m
+            for rcpt, m in box.messages
+            if "fr.central@example.net" in rcpt and mla_reference in str(m["Subject"])
+        ],
+        60,
+        "the e-mail to FR's central authority",
+    )
     assert fr.get(f"/requests/{pid}")["links"]["follow_up"]["request_id"] == mid
+    # Preservation continues once FR has received the follow-up (its receipt), at VN too.
+    wait_for(
+        lambda: (vn.get(f"/requests/{pid}")["links"]["follow_up"] or {}).get("request_id") == mid,
+        60,
+        "the follow-up linked at VN on FR's receipt",
+    )
     executed = fr_ca.post(
         f"/requests/{mid}/execute", {"partial": False, "results": {"summary": "Logs disclosed."}}
     )
     assert executed.status_code == 200, executed.text
-    wait_for(lambda: vn.get(f"/requests/{mid}")["status"] == "executed", 60, "execution at VN")
+    wait_for(lambda: vn_ca.get(f"/requests/{mid}")["status"] == "executed", 60, "execution at VN")
 
     # Both nodes show the same timeline.
     for rid in (pid, mid):
@@ -260,32 +302,12 @@ def test_preservation_then_mla_story_on_the_demo(
     assert timeline(vn.get(f"/requests/{mid}")) == ["send", "receive", "execute"]
 
 
-def _central_authority_token(fr_dir: Path) -> str:
-    add = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "hanoi247",
-            "user",
-            "add",
-            "fr.ca",
-            "--role",
-            "central_authority",
-            "--name",
-            "Central authority (demo)",
-            "--email",
-            "fr.ca@example.net",
-            "--data-dir",
-            str(fr_dir),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, "HANOI247_ENV": "demo"},
-    )
-    assert add.returncode == 0, add.stderr
+def _central_authority(state_dir: Path, node: dict[str, Any]) -> Api:
+    """The API as the demo node's central authority (its user is in nodes.json)."""
+    data_dir = next(p for p in state_dir.iterdir() if p.name.startswith(node["state"].lower()))
+    username = node["central_authority"]["username"]
     token = subprocess.run(
-        [sys.executable, "-m", "hanoi247", "user", "token", "fr.ca", "--data-dir", str(fr_dir)],
+        [sys.executable, "-m", "hanoi247", "user", "token", username, "--data-dir", str(data_dir)],
         capture_output=True,
         text=True,
         check=False,
@@ -294,6 +316,7 @@ def _central_authority_token(fr_dir: Path) -> str:
     out = token.stdout.strip()
     try:
         parsed = json.loads(out)
-        return str(parsed["token"])
+        value = str(parsed["token"])
     except (json.JSONDecodeError, KeyError, TypeError):
-        return out.split()[-1]
+        value = out.split()[-1]
+    return Api(node["url"], value)

@@ -196,7 +196,9 @@ def test_rejects_an_oversized_envelope(scene: Scene) -> None:
         for _ in range(20):
             yield b"y" * 8192
 
-    response = scene.client.post("/federation/v1/inbox", content=chunks())
+    response = scene.client.post(
+        "/federation/v1/inbox", content=chunks(), headers={"content-type": "application/jose"}
+    )
     assert (response.status_code, response.json()["code"]) == (413, "too_large")
     assert scene.stored() == (0, 0, 0)
 

@@ -41,7 +41,7 @@ def enqueue_pings(
                         OutgoingMessage(
                             to_node=to_node,
                             type=MessageType.DRILL_PING,
-                            body={"case": c, "seq": n},
+                            body={"note": f"{c}:{n}"},
                             case_id=f"case-{c}",
                         ),
                         message_id=mid,
@@ -141,7 +141,7 @@ def test_sigkill_on_both_sides_loses_nothing_duplicates_nothing_keeps_order(
         # Order kept within each case: arrival order matches sending order.
         by_case: dict[str, list[int]] = defaultdict(list)
         for e in received:
-            by_case[str(e.case_id)].append(int(e.body["seq"]))
+            by_case[str(e.case_id)].append(int(e.body["note"].split(":")[1]))
         assert len(by_case) == cases
         assert all(seqs == list(range(per_case)) for seqs in by_case.values()), by_case
         with vn_db.uow_factory() as uow:

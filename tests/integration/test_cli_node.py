@@ -157,7 +157,7 @@ def test_serve_answers_healthz_and_card_then_stops_cleanly_on_sigterm(tmp_path: 
         [sys.executable, "-m", "hanoi247", "serve", "--data-dir", str(vn), "--port", str(port)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        env=env(tmp_path, HANOI247_ENV="production", HANOI247_SESSION_SECRET=os.urandom(24).hex()),
+        env=env(tmp_path, HANOI247_ENV="production", HANOI247_METRICS_TOKEN=os.urandom(24).hex()),
     )
     try:
         base = f"http://127.0.0.1:{port}"
@@ -185,13 +185,13 @@ def test_serve_answers_healthz_and_card_then_stops_cleanly_on_sigterm(tmp_path: 
             process.wait(timeout=TIMEOUT)
 
 
-def test_serve_refuses_a_placeholder_secret_in_production(tmp_path: Path) -> None:
+def test_serve_refuses_a_placeholder_metrics_token_in_production(tmp_path: Path) -> None:
     vn, _ = init(tmp_path, "VN", "A05")
     message = refused(
         tmp_path, "serve", "--data-dir", str(vn), "--port", str(free_port()),
-        HANOI247_ENV="production", HANOI247_SESSION_SECRET="changeme",
+        HANOI247_ENV="production", HANOI247_METRICS_TOKEN="changeme",
     )  # fmt: skip
-    assert "HANOI247_SESSION_SECRET" in message
+    assert "HANOI247_METRICS_TOKEN" in message
     assert "changeme" not in message
 
 

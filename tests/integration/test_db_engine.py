@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import stat
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -11,7 +13,10 @@ import sqlalchemy as sa
 
 from hanoi247.adapters.db.engine import database_url_for, make_engine
 from hanoi247.adapters.db.schema import status_imports
+from hanoi247.bootstrap import open_database
+from hanoi247.domain.audit_tags import AuditTag
 from hanoi247.domain.errors import ConfigurationError
+from hanoi247.settings import Settings
 
 
 def test_the_default_database_is_a_sqlite_file_in_the_data_directory(tmp_path: Path) -> None:
@@ -113,3 +118,29 @@ def test_times_round_trip_as_aware_utc_and_naive_ones_are_refused(db_url: str) -
     assert stored == hanoi
     assert stored.tzinfo is UTC
     assert stored.hour == 8
+
+
+def test_the_node_database_and_its_wal_files_are_0600_even_under_a_lax_umask(
+    tmp_path: Path,
+) -> None:
+    old = os.umask(0o022)
+    try:
+        settings = Settings(data_dir=tmp_path / "node", environment="test")
+        db = open_database(settings, create=True)
+        assert db is not None
+        with db.uow_factory() as uow:
+            uow.audit.append(
+                at=datetime.now(UTC), actor="t", tag=AuditTag.REQUEST_SENT, subject="s", details={}
+            )
+            uow.commit()
+        files = sorted((tmp_path / "node").glob("hanoi247.sqlite3*"))
+        assert [f.name for f in files][:1] == ["hanoi247.sqlite3"]
+        assert {oct(stat.S_IMODE(f.stat().st_mode)) for f in files} == {"0o600"}
+        db.close()
+        (tmp_path / "node" / "hanoi247.sqlite3").chmod(0o644)  # a careless copy
+        again = open_database(settings, create=False)
+        assert again is not None
+        again.close()
+        assert stat.S_IMODE((tmp_path / "node" / "hanoi247.sqlite3").stat().st_mode) == 0o600
+    finally:
+        os.umask(old)

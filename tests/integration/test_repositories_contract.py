@@ -260,6 +260,20 @@ def test_audit_chain_appends_and_verifies(backend: Backend, clock: FakeClock) ->
     assert (fourth.seq, fourth.prev_hash) == (4, entries[-1].hash)
 
 
+def test_last_is_the_newest_entry_or_the_newest_with_a_tag(
+    backend: Backend, clock: FakeClock
+) -> None:
+    with backend.uow() as uow:
+        assert uow.audit.last() is None
+    appended = append_three(backend, clock)
+    with backend.uow() as uow:
+        assert uow.audit.last() == appended[-1]
+        assert uow.audit.last(appended[0].tag) == max(
+            (e for e in appended if e.tag == appended[0].tag), key=lambda e: e.seq
+        )
+        assert uow.audit.last("no:such_tag") is None
+
+
 @pytest.mark.parametrize("seq", [1, 2, 3])
 def test_tampering_one_stored_row_makes_verify_name_it(
     backend: Backend, clock: FakeClock, seq: int

@@ -48,7 +48,9 @@ def enqueue(node: InProcessNode, to: str, *, case: str | None = None, n: int = 0
     now = node.runtime.clock.now()
     with node.runtime.uow_factory() as uow:
         entry = uow.outbox.enqueue(
-            OutgoingMessage(to_node=to, type=MessageType.DRILL_PING, body={"n": n}, case_id=case),
+            OutgoingMessage(
+                to_node=to, type=MessageType.DRILL_PING, body={"note": str(n)}, case_id=case
+            ),
             message_id=wire.new_message_id(now),
             at=now,
         )
@@ -136,7 +138,7 @@ def test_messages_of_a_case_arrive_in_the_order_they_were_written(
     assert run(scenario()) == 50
     with b.runtime.uow_factory() as uow:
         for case in range(5):
-            arrived = [m.body["n"] for m in uow.inbox.list(case_id=f"VN-2026-00000{case}")]
+            arrived = [int(m.body["note"]) for m in uow.inbox.list(case_id=f"VN-2026-00000{case}")]
             assert arrived == list(range(case, 50, 5))
 
 

@@ -19,7 +19,6 @@ from hanoi247.domain.basis import OtherBasis, OtherBasisType
 from hanoi247.domain.cooperation import CooperationRequest
 from hanoi247.domain.errors import IntegrityError
 from hanoi247.domain.federation import NodeIdentity, OutboxStatus
-from hanoi247.domain.handling import Consent
 from hanoi247.domain.lifecycle import RequestStatus
 from hanoi247.domain.offences import NationalProvision, OffenceMapping
 from hanoi247.domain.references import Direction, Links, RequestRef, Results
@@ -100,7 +99,9 @@ def full_request() -> CooperationRequest:
         message_id="m-1",
     )
     request.receive(origin="FR", by="fr-247", at=T0 + timedelta(minutes=2), message_id="m-1")
-    request.record_consent(Consent("DE", "fr-7", T0, "letter 77"), origin="FR")
+    request.answer_consent(
+        "DE", granted=True, origin="VN", by="vn-1", at=T0 + timedelta(minutes=3), message_id="m-c"
+    )
     request.confirm_preservation(
         date(2027, 3, 1), origin="FR", by="fr-7", at=T0 + timedelta(hours=1), message_id="m-2"
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -12,7 +12,7 @@ from hanoi247.adapters.db.engine import make_engine
 from hanoi247.adapters.db.uow import make_uow_factory
 from hanoi247.domain.accounts import Credentials, OnCallShift, Position, Role, User, new_user_id
 from hanoi247.domain.audit_tags import AuditTag
-from hanoi247.domain.treaty import ActionKind, TreatyAction
+from status_rows import insert_signature, participants
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 FOUNDATION = {"treaty_actions", "status_imports", "audit_log"}
@@ -31,13 +31,7 @@ def store_foundation_rows(url: str) -> None:
     engine = make_engine(url)
     try:
         with make_uow_factory(engine)() as uow:
-            uow.treaty_actions.replace_all(
-                [TreatyAction("VN", "uncc", ActionKind.SIGNATURE, date(2025, 10, 25))],
-                source="status.csv",
-                as_of=date(2026, 3, 1),
-                imported_by="officer-1",
-                at=T0,
-            )
+            insert_signature(uow.session.connection())
             uow.audit.append(
                 at=T0, actor="officer-1", tag=AuditTag.TREATY_STATUS_IMPORTED, subject="status.csv",
                 details={"rows": 1},
@@ -87,7 +81,7 @@ def foundation_is_intact(url: str, audit_entries: int) -> None:
     engine = make_engine(url)
     try:
         with make_uow_factory(engine)() as uow:
-            assert [a.participant for a in uow.treaty_actions.list()] == ["VN"]
+            assert participants(uow.session.connection()) == ["VN"]
             assert len(uow.audit.entries()) == audit_entries
             assert uow.audit.verify() is None
     finally:

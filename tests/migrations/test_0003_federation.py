@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
@@ -11,7 +11,7 @@ from hanoi247.adapters.db import migrate
 from hanoi247.adapters.db.engine import make_engine
 from hanoi247.adapters.db.uow import make_uow_factory
 from hanoi247.domain.federation import MessageType, OutboxStatus, OutgoingMessage, Peer, PeerKey
-from hanoi247.domain.treaty import ActionKind, TreatyAction
+from status_rows import insert_signature, participants
 
 T0 = datetime(2026, 11, 29, 3, 0, tzinfo=UTC)
 FEDERATION = {"peers", "peer_keys", "outbox", "inbox"}
@@ -29,10 +29,7 @@ def store_foundation_row(url: str) -> None:
     engine = make_engine(url)
     try:
         with make_uow_factory(engine)() as uow:
-            uow.treaty_actions.replace_all(
-                [TreatyAction("VN", "uncc", ActionKind.SIGNATURE, date(2025, 10, 25))],
-                source="status.csv", as_of=None, imported_by="operator", at=T0,
-            )  # fmt: skip
+            insert_signature(uow.session.connection())
             uow.commit()
     finally:
         engine.dispose()
@@ -86,7 +83,7 @@ def test_upgrade_with_rows_downgrade_to_0002_and_upgrade_again(empty_db_url: str
     engine = make_engine(empty_db_url)
     try:
         with make_uow_factory(engine)() as uow:
-            assert [a.participant for a in uow.treaty_actions.list()] == ["VN"]
+            assert participants(uow.session.connection()) == ["VN"]
     finally:
         engine.dispose()
 

@@ -289,3 +289,22 @@ def test_second_language_is_one_the_requested_state_accepts(
     requesting: str, requested: str, accepted: list[str] | None, expected: str
 ) -> None:
     assert choose_second_language(requesting, requested, accepted) == expected
+
+
+def test_a_national_offence_prints_its_provision_penalty_and_serious_crime_article() -> None:
+    _, vn, fr, _ = three_nodes()
+    with_basis(vn, fr)
+    kidnapping = {
+        "name": "Kidnapping",
+        "provision": "Penal Code, art. 157",
+        "max_penalty_years": 10,
+    }
+    request_id = sent(vn, {**PRESERVATION, "offence": kidnapping})
+    with vn.uow as uow:
+        national = request_view(uow, request_id, vn.ctx)
+    english = render_request_html(national, lang="en", node_name=NODE, tz=TZ)
+    assert "Kidnapping (Penal Code, art. 157), maximum penalty 10 years" in english
+    assert "a serious crime (Art. 2)" in english
+    french = render_request_html(national, lang="fr", node_name=NODE, tz=TZ)
+    assert "Kidnapping (Penal Code, art. 157), peine maximale 10 ans" in french
+    assert "infraction grave (art. 2)" in french

@@ -207,17 +207,39 @@ def test_unknown_delay_reasons_are_refused() -> None:
     assert error.value.problems[0].code is ErrorCode.UNKNOWN_DELAY_REASON
 
 
-def test_no_onward_transfer_needs_a_consent_for_that_state() -> None:
+def test_no_onward_transfer_needs_the_requesting_states_signed_consent_for_that_state() -> None:
     request = received(no_onward_transfer=True)
     with pytest.raises(HandlingRestricted, match="DE"):
         request.check_forward("DE", origin="FR")
-    request.record_consent(Consent("de", "fr-7", T0, "letter 77"), origin="FR")
+    with pytest.raises(ActionNotAllowed) as wrong_desk:  # the holder cannot consent for VN
+        request.answer_consent("DE", granted=True, origin="FR", by="fr-7", at=T0, message_id="m")
+    assert wrong_desk.value.code is ErrorCode.WRONG_DESK
+    with pytest.raises(ActionNotAllowed) as unsigned:  # nor can VN without a message
+        request.answer_consent("DE", granted=True, origin="VN", by="vn-1", at=T0, message_id=None)
+    assert unsigned.value.code is ErrorCode.NOT_SIGNED
+    request.answer_consent("de", granted=True, origin="VN", by="vn-1", at=T0, message_id="m-9")
     request.check_forward("DE", origin="FR")
     with pytest.raises(HandlingRestricted):
         request.check_forward("IT", origin="FR")
     ref = RequestRef("FR-2026-000004", "019ad000-0000-7000-8000-000000000009", "DE")
-    request.forward(ref, origin="FR", by="fr-7", at=T0)
+    request.forward(ref, origin="FR", by="fr-7", at=T0, message_id="m-10")
     assert request.links.forwarded_to == (ref,)
+
+
+def test_a_refusal_withdraws_an_earlier_consent() -> None:
+    request = received(no_onward_transfer=True)
+    request.answer_consent("DE", granted=True, origin="VN", by="vn-1", at=T0, message_id="m-1")
+    request.answer_consent("DE", granted=False, origin="VN", by="vn-1", at=T0, message_id="m-2")
+    with pytest.raises(HandlingRestricted):
+        request.check_forward("DE", origin="FR")
+    assert [e.action for e in request.timeline][-2:] == ["grant_consent", "refuse_consent"]
+
+
+def test_a_consent_without_the_id_of_a_signed_message_allows_nothing() -> None:
+    request = received(no_onward_transfer=True)
+    request.handling = request.handling.with_consent(Consent("DE", "fr-7", T0, ""))
+    with pytest.raises(HandlingRestricted):
+        request.check_forward("DE", origin="FR")
 
 
 def test_phone_contacts_are_confirmed_by_the_next_written_message_of_their_desk() -> None:
@@ -266,7 +288,10 @@ def test_refusal_grounds_and_delay_reasons_are_rule_data(instrument: Any) -> Non
     kinds = set(kinds_of(instrument))
     assert {"political_offence", "essential_interests"} <= set(grounds)
     assert all(set(g.applies_to) <= kinds and g.article for g in grounds.values())
-    assert not any(g.confirmed for g in grounds.values())  # none checked against the text yet
+    if instrument is UNCC:  # not checked against the authentic text (A/RES/79/243)
+        assert not any(g.confirmed for g in grounds.values())
+    else:  # checked against the ETS 185 text, with the source named
+        assert all(g.confirmed for g in grounds.values())
     assert {
         "awaiting_provider",
         "awaiting_judicial_order",

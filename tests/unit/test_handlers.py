@@ -122,9 +122,13 @@ def test_preservation_then_follow_up_mla_story_across_two_nodes() -> None:
     )
     assert vn.request(mla.request_id).links.follow_up_of.request_id == pid
     vn.bus.handle(c.SendRequest(request_id=mla.request_id, by="vn-officer-1"))
+    # Sent is not received (Art. 29(7): "following the receipt"): the clocks still run.
+    assert vn.request(pid).links.follow_up is None
+    assert vn.deadlines(pid)["preservation_expiry"].status is DeadlineStatus.OPEN
+    deliver(vn, fr, clock)  # FR's signed receipt comes back: now it continues
     assert vn.request(pid).links.follow_up.request_id == mla.request_id
     assert vn.deadlines(pid)["follow_up_mla"].status is DeadlineStatus.MET
-    deliver(vn, fr, clock)
+    assert vn.deadlines(pid)["preservation_expiry"].status is DeadlineStatus.MET
     assert fr.request(pid).links.follow_up.reference == "VN-2026-000002"
     assert fr.request(mla.request_id).links.follow_up_of.request_id == pid
     assert fr.deadlines(pid)["follow_up_mla"].status is DeadlineStatus.MET

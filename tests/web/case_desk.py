@@ -105,6 +105,13 @@ class Pair:
         assert self.deliver() >= 1
         return draft
 
+    def central_authority(self, desk: Desk, name: str = "ca") -> TestClient:
+        """A client signed in as ``desk``'s central authority (MLA: Art. 40)."""
+        user = desk.add_user(name, Role.CENTRAL_AUTHORITY)
+        client = desk.client()
+        assert desk.sign_in(client, user).status_code == 303
+        return client
+
     def act(self, client: TestClient, request_id: str, action: str, **form: Any) -> Any:
         token = self.token(client, f"/requests/{request_id}")
         return client.post(

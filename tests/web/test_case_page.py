@@ -27,7 +27,7 @@ CASE = (
     "pages/case.py",
     "pages/live.py",
 )
-MINIMUM_ARTICLE = "Art. 42 (paragraph number to confirm; Budapest Art. 29(7) is the model)"
+MINIMUM_ARTICLE = "Art. 42"  # the officer sees the article, never the research note
 
 
 @pytest.fixture
@@ -112,6 +112,8 @@ def test_a_preservation_request_goes_from_the_vn_composer_to_a_confirmation_on_f
     pair.deliver()
     assert status_of(pair, "vn", draft) == "preservation_confirmed"
     page = pair.vn_client.get(f"/requests/{draft}")
+    assert 'data-testid="follow-up-by-central-authority"' in page.text  # the officer's view
+    page = pair.central_authority(pair.vn).get(f"/requests/{draft}")
     assert "Preservation confirmed" in page.text
     assert 'data-testid="draft-follow-up"' in page.text
 
@@ -242,7 +244,7 @@ def test_the_case_page_has_no_english_left(pair: Pair, lang: str) -> None:
     assert pair.act(pair.fr_client, draft, "confirm_preservation", until=until).status_code == 303
     pair.deliver()
     outgoing = pair.vn_client.get(f"/requests/{draft}", headers={"accept-language": lang}).text
-    assert 'data-testid="draft-follow-up"' in outgoing
+    assert 'data-testid="follow-up-by-central-authority"' in outgoing
     assert english_left(outgoing, msgids, lang) == []
     assert english_left(
         pair.fr_client.get(f"/requests/{draft}", headers={"accept-language": "en"}).text, msgids

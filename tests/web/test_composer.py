@@ -180,22 +180,24 @@ def test_preview_shows_the_request_as_the_peer_will_and_sends_it(pair: Pair) -> 
 
 def test_the_follow_up_mla_request_is_prefilled_with_the_preservation_reference(pair: Pair) -> None:
     draft = pair.send_complete()
-    case = pair.vn_client.get(f"/requests/{draft}").text
+    central = pair.central_authority(pair.vn)  # MLA: central authority to central authority
+    case = central.get(f"/requests/{draft}").text
     link = re.search(r'id="draft-follow-up" data-testid="draft-follow-up" href="([^"]+)"', case)
     assert link is not None
-    start = pair.vn_client.get(link.group(1).replace("&amp;", "&")).text
+    start = central.get(link.group(1).replace("&amp;", "&")).text
     reference = re.search(r'name="related_reference" value="([^"]+)"', start)
     assert reference is not None
 
-    created = pair.vn_client.post(
+    created = central.post(
         "/compose",
-        data={"csrf_token": pair.token(pair.vn_client, "/compose"), "kind": "mla", "to": "FR",
+        data={"csrf_token": pair.token(central, "/compose"), "kind": "mla", "to": "FR",
               "urgency": "routine", "related_reference": reference.group(1)},
     )  # fmt: skip
 
     mla = created.headers["location"].rsplit("/", 1)[1]
     assert stored(pair, mla)["related_reference"] == reference.group(1)
-    page = pair.vn_client.get(f"/compose/{mla}").text
+    page = central.get(f"/compose/{mla}").text
+    assert 'data-testid="central-authorities"' in page
     assert f'value="{reference.group(1)}"' in page
     assert "Arts 40 and 44" in page or "Art. 40" in page
 
@@ -232,3 +234,29 @@ def test_the_composer_has_no_english_left(pair: Pair, lang: str) -> None:
         assert english_left(html, msgids, lang) == [], name
     english = pair.vn_client.get(f"/compose/{draft}", headers={"accept-language": "en"}).text
     assert english_left(english, msgids)  # the check does see the English strings
+
+
+def test_the_composer_turns_the_national_offence_inputs_into_the_request_json() -> None:
+    from starlette.datastructures import FormData
+
+    from hanoi247.domain.instruments import load_instrument
+    from hanoi247.domain.requests import kinds_of
+    from hanoi247.entrypoints.web.pages import compose_form as cf
+
+    uncc = load_instrument("uncc")
+    form = FormData(
+        [
+            ("urgency", "urgent"),
+            ("el-offence", "national"),
+            ("offence-name", "Kidnapping"),
+            ("offence-provision", "Penal Code, art. 157"),
+            ("offence-max_penalty_years", "10"),
+        ]
+    )
+    payload = cf.payload_of(form, kinds_of(uncc)["preservation"], "FR")
+    assert payload["offence"] == {
+        "name": "Kidnapping",
+        "provision": "Penal Code, art. 157",
+        "max_penalty_years": 10,
+    }
+    assert cf.national_offences(uncc) == {"article": "Art. 2", "minimum": 4}

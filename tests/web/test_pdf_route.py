@@ -69,3 +69,30 @@ def test_roles_that_do_not_read_request_content_get_403(
 
     assert answer.status_code == 403
     assert b"%PDF" not in answer.content
+
+
+def content_reads(pair: Pair) -> list[tuple[str, str]]:
+    with pair.fr.node.runtime.uow_factory() as uow:
+        return [
+            (str(e.subject), str(e.details["channel"]))
+            for e in uow.audit.entries()
+            if e.tag == "request:content:read"
+        ]
+
+
+def test_every_read_of_the_case_page_and_the_pdf_is_an_audit_entry(pair: Pair, sent: str) -> None:
+    before = content_reads(pair)
+    assert pair.fr_client.get(f"/requests/{sent}").status_code == 200
+    assert pair.fr_client.get(f"/requests/{sent}.pdf?lang=fr").status_code == 200
+    assert content_reads(pair)[len(before) :] == [(sent, "page"), (sent, "pdf")]
+
+
+def test_an_auditor_on_the_case_page_sees_metadata_and_reads_nothing_audited(
+    pair: Pair, sent: str
+) -> None:
+    user = pair.fr.add_user("fr-auditor-2", Role.AUDITOR, totp=False)
+    client = pair.fr.client()
+    assert pair.fr.sign_in(client, user).status_code == 303
+    before = content_reads(pair)
+    assert client.get(f"/requests/{sent}").status_code == 200
+    assert content_reads(pair) == before

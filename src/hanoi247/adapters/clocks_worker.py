@@ -18,6 +18,7 @@ LOCKED). Time comes from the clock, or is given to ``run_once`` (tests).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -64,6 +65,9 @@ class DeadlineWorker(PollingWorker):
         self.clock = clock
         self.node = node
         self.delivery = delivery
+        # Other periodic work of the node, run once per round in a thread after the
+        # deadlines (the audit checkpoint, wired by bootstrap): given the round's time.
+        self.periodic: list[Callable[[datetime], None]] = []
 
     async def _round(self) -> bool:
         report = await self.run_once()
@@ -75,6 +79,8 @@ class DeadlineWorker(PollingWorker):
         """Handle the deadlines due at ``now`` (default: the clock's), then deliver."""
         at = now or self.clock.now()
         batch = await asyncio.to_thread(self.check, at)
+        for task in self.periodic:
+            await asyncio.to_thread(task, at)
         delivery = await self.delivery.run_once(at)
         if batch.missed:
             log.info(

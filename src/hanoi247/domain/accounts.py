@@ -10,7 +10,8 @@ A 24/7 desk, in permissions (``PERMISSIONS`` is the single table; one test walks
 * **officer** — drafts, sends, acknowledges and answers the node's requests (Art. 41),
   reads their content and evidence;
 * **supervisor** — everything an officer does, plus receives escalations when a deadline
-  is at risk, reassigns requests and keeps the on-call roster;
+  is at risk, reassigns requests, keeps the on-call roster, and confirms preservation on a
+  legal basis this node does not recognise (docs/protocol.md §10);
 * **central_authority** — reads requests and evidence, records an alternative legal basis
   (bilateral treaty, reciprocity) and handles mutual legal assistance (Art. 40);
 * **auditor** — reads the audit log and case metadata (references, status, dates), never
@@ -59,6 +60,8 @@ class Permission(enum.StrEnum):
     REQUEST_ACKNOWLEDGE = "request:acknowledge"
     REQUEST_ANSWER = "request:answer"  # confirm preservation, ask/answer clarification, refuse
     REQUEST_REASSIGN = "request:reassign"
+    # confirm preservation on a legal basis this node does not recognise (docs/protocol.md §10)
+    BASIS_OVERRIDE = "request:confirm_on_unrecognised_basis"
     ESCALATION_RECEIVE = "escalation:receive"
     EVIDENCE_READ = "evidence:read"
     EVIDENCE_UPLOAD = "evidence:upload"
@@ -91,7 +94,8 @@ _OFFICER = frozenset(
 PERMISSIONS: Mapping[Role, frozenset[Permission]] = MappingProxyType(
     {
         Role.OFFICER: _OFFICER,
-        Role.SUPERVISOR: _OFFICER | {P.ESCALATION_RECEIVE, P.REQUEST_REASSIGN, P.ONCALL_MANAGE},
+        Role.SUPERVISOR: _OFFICER
+        | {P.ESCALATION_RECEIVE, P.REQUEST_REASSIGN, P.ONCALL_MANAGE, P.BASIS_OVERRIDE},
         Role.CENTRAL_AUTHORITY: frozenset(
             {
                 P.REQUEST_READ,

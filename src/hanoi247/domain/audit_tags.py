@@ -47,7 +47,12 @@ class AuditTag(enum.StrEnum):
     REQUEST_CLOSED = "request:closed"
     REQUEST_WITHDRAWN = "request:withdrawn"
     REQUEST_FORWARDED = "request:forwarded"
-    REQUEST_CONSENT_RECORDED = "request:consent:recorded"
+    REQUEST_CONSENT_RECORDED = "request:consent:recorded"  # legacy: no longer written
+    REQUEST_CONSENT_ASKED = "request:consent:asked"
+    REQUEST_CONSENT_GRANTED = "request:consent:granted"
+    REQUEST_CONSENT_REFUSED = "request:consent:refused"
+    REQUEST_FORWARD_REPORTED = "request:forward:reported"  # on the requesting State's copy
+    REQUEST_CONTENT_READ = "request:content:read"  # API, case page or PDF
     REQUEST_PHONE_CONTACT_LOGGED = "request:phone_contact:logged"
     REQUEST_PEER_ACTION_NOT_APPLIED = "request:peer_action:not_applied"
 
@@ -73,6 +78,11 @@ class AuditTag(enum.StrEnum):
     FEDERATION_DRILL_SENT = "federation:drill:sent"
     FEDERATION_DRILL_ANSWERED = "federation:drill:answered"
     FEDERATION_DRILL_COMPLETED = "federation:drill:completed"
+
+    # -- the audit log witnessed by peers (services/audit_witness.py) ---------------------
+    AUDIT_CHECKPOINT_SENT = "audit:checkpoint:sent"
+    AUDIT_CHECKPOINT_WITNESSED = "audit:checkpoint:witnessed"
+    AUDIT_CHECKPOINT_CONTRADICTED = "audit:checkpoint:contradicted"
 
     # -- reference data and notifications -----------------------------------------------
     TREATY_STATUS_IMPORTED = "treaty:status:imported"

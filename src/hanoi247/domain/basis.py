@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from hanoi247.domain.errors import NoLegalBasis
+from hanoi247.domain.errors import ActionNotAllowed, ErrorCode, NoLegalBasis
 from hanoi247.domain.handling import aware_utc
 from hanoi247.domain.treaty import LegalBasis
 
@@ -64,3 +64,42 @@ def select_basis(
         instrument=instrument if bases else None,
         available=[basis.instrument for basis in bases],
     )
+
+
+# --- the requested desk re-checks what the requesting State claims (docs/protocol.md §10) --
+
+
+class BasisFinding(enum.StrEnum):
+    """What this node's own treaty status says about the basis a peer's request claims."""
+
+    NOT_IN_FORCE = "basis_not_in_force"  # the instrument does not bind both States that day
+    WRONG_SINCE = "basis_wrong_since"  # it binds them, but since another day than claimed
+    OTHER_CLAIMED = "basis_other_claimed"  # a bilateral treaty or reciprocity: not in our data
+
+
+BLOCKING_FINDINGS = frozenset({BasisFinding.NOT_IN_FORCE, BasisFinding.OTHER_CLAIMED})
+
+
+def recheck_basis(claimed: RequestBasis | None, bases: Sequence[LegalBasis]) -> BasisFinding | None:
+    """Compare the claimed basis with ``bases`` (this node's, on the day it was received)."""
+    if isinstance(claimed, OtherBasis):
+        return BasisFinding.OTHER_CLAIMED
+    for basis in bases:
+        if claimed is not None and basis.instrument == claimed.instrument:
+            same = basis.in_force_since == claimed.in_force_since
+            return None if same else BasisFinding.WRONG_SINCE
+    return BasisFinding.NOT_IN_FORCE
+
+
+def check_confirmation_basis(
+    finding: BasisFinding | None, *, supervisor: bool, own_basis_recorded: bool
+) -> None:
+    """Preservation on a basis this node does not recognise needs a supervisor, or another
+    basis recorded by this node's central authority; ``ActionNotAllowed`` otherwise."""
+    if finding in BLOCKING_FINDINGS and not (supervisor or own_basis_recorded):
+        raise ActionNotAllowed(
+            "confirm_preservation",
+            ErrorCode.BASIS_NOT_RECOGNISED,
+            "this node does not recognise the legal basis the requesting State claims: a "
+            "supervisor must confirm, or the central authority must record another basis",
+        )

@@ -127,12 +127,20 @@ class LogPhoneContact(Command):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class RecordConsent(Command):
-    """The requesting State consented to the request going on to ``to_state``."""
+class AskConsent(Command):
+    """The requested desk asks the requesting State to let the request go on to ``to_state``."""
 
     request_id: str
     to_state: str
-    reference: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AnswerConsent(Command):
+    """The requesting desk grants (or refuses, or withdraws) consent to ``to_state``."""
+
+    request_id: str
+    to_state: str
+    granted: bool
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -11,14 +11,14 @@ The same methods apply the peer's actions to this node's copy, with the peer's `
 
 * Requesting desk: send, answer a clarification, withdraw.
 * Requested desk: (receive), acknowledge, ask a clarification, confirm / report at risk /
-  extend preservation, refuse, execute (partially), record consent, forward.
+  extend preservation, refuse, execute (partially), ask consent, forward.
+* Requesting desk, onward transfer: grant or refuse consent; learn of a forward.
 * Either desk: close, log a telephone contact.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import replace
+from collections.abc import Collection, Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -27,27 +27,27 @@ from hanoi247.domain.basis import OtherBasis, RequestBasis
 from hanoi247.domain.deadlines import check_preservation_until
 from hanoi247.domain.errors import ActionNotAllowed, ErrorCode
 from hanoi247.domain.grounds import check_delay_reasons, check_refusal
-from hanoi247.domain.handling import Consent, HandlingRestrictions, aware_utc
+from hanoi247.domain.handling import HandlingRestrictions, aware_utc
 from hanoi247.domain.lifecycle import (
     TERMINAL,
     Action,
     RequestStatus,
 )
+from hanoi247.domain.onward import OnwardTransfer
 from hanoi247.domain.references import (
     SYSTEM_ACTORS,
     Direction,
     Links,
-    RequestRef,
     Results,
     split_payload,
 )
-from hanoi247.domain.request_state import RequestState, raise_if, require_text
+from hanoi247.domain.request_state import raise_if, require_text
 from hanoi247.domain.requests import Urgency
 from hanoi247.domain.timeline import PhoneContact, Record
 from hanoi247.domain.treaty import Instrument
 
 
-class CooperationRequest(RequestState):
+class CooperationRequest(OnwardTransfer):
     """One copy of a request (see the module docstring)."""
 
     __slots__ = ()
@@ -184,8 +184,19 @@ class CooperationRequest(RequestState):
         return ev.DraftUpdated(**self._meta(by, at, origin))
 
     def record_other_basis(self, basis: OtherBasis, *, origin: str) -> ev.OtherBasisRecorded:
-        self._desk(Record.RECORD_OTHER_BASIS, origin, self.requesting_state)
-        if self.status is not RequestStatus.DRAFT:
+        """The requesting desk's basis on a draft, or the requested desk's own basis on an
+        incoming request whose claimed basis it does not recognise (docs/protocol.md §10)."""
+        incoming = self.direction is Direction.INCOMING
+        self._desk(
+            Record.RECORD_OTHER_BASIS,
+            origin,
+            self.requested_state if incoming else self.requesting_state,
+        )
+        if incoming and self.status in TERMINAL:
+            raise ActionNotAllowed(
+                "record another basis", ErrorCode.INVALID_TRANSITION, "the request is closed"
+            )
+        if not incoming and self.status is not RequestStatus.DRAFT:
             raise ActionNotAllowed(
                 "record another basis",
                 ErrorCode.INVALID_TRANSITION,
@@ -324,11 +335,26 @@ class CooperationRequest(RequestState):
         at: datetime,
         message_id: str | None,
         instrument: Instrument | None = None,
+        reservations: Collection[str] = (),
     ) -> ev.RequestRefused:
-        """Refused on coded grounds from the rule data, with the reasons (both required)."""
+        """Refused on coded grounds from the rule data, with the reasons (both required).
+
+        ``reservations``: the articles the refusing Party reserved (a ground that needs one
+        is refused without it)."""
         codes = tuple(grounds)
         if instrument is not None:
-            raise_if(check_refusal(codes, reasons, kind=self.kind, instrument=instrument))
+            offence = self.elements.get("offence")
+            convention = isinstance(offence, int) and not isinstance(offence, bool)
+            raise_if(
+                check_refusal(
+                    codes,
+                    reasons,
+                    kind=self.kind,
+                    instrument=instrument,
+                    reservations=reservations,
+                    convention_offence=convention,
+                )
+            )
         elif not codes or not reasons.strip():
             raise ActionNotAllowed(Action.REFUSE, ErrorCode.MISSING_ELEMENT, "no grounds")
         self._act(Action.REFUSE, origin, by, at, message_id, codes=codes, note=reasons)
@@ -354,33 +380,6 @@ class CooperationRequest(RequestState):
         self.results = (*self.results, results)
         meta = self._meta(by, at, origin, message_id)
         return ev.RequestExecuted(**meta, partial=partial, delay_reasons=codes)
-
-    def record_consent(self, consent: Consent, *, origin: str) -> ev.ConsentRecorded:
-        """The requesting State consented to a transfer to ``consent.to_state``."""
-        self._desk(Record.RECORD_CONSENT, origin, self.requested_state)
-        self.handling = self.handling.with_consent(consent)
-        by, at = consent.recorded_by, consent.at
-        self._record(Record.RECORD_CONSENT, origin=origin, by=by, at=at, codes=(consent.to_state,))
-        return ev.ConsentRecorded(**self._meta(by, at, origin), to_state=consent.to_state)
-
-    def check_forward(self, to_state: str, *, origin: str) -> None:
-        """``HandlingRestricted`` (or not the holder's move) unless it may go to ``to_state``."""
-        self._desk(Record.FORWARD, origin, self.requested_state)
-        if self.status in TERMINAL or self.status is RequestStatus.DRAFT:
-            raise ActionNotAllowed(Record.FORWARD, ErrorCode.INVALID_TRANSITION, self.status)
-        self.handling.check_transfer(to_state, reference=self.reference)
-
-    def forward(self, to: RequestRef, *, origin: str, by: str, at: datetime) -> ev.RequestForwarded:
-        state = to.state or ""
-        self.check_forward(state, origin=origin)
-        self.links = replace(self.links, forwarded_to=(*self.links.forwarded_to, to))
-        self._record(Record.FORWARD, origin=origin, by=by, at=at, codes=(state,))
-        return ev.RequestForwarded(
-            **self._meta(by, at, origin),
-            to_state=state,
-            forwarded_request_id=to.request_id or "",
-            forwarded_reference=to.reference,
-        )
 
     # -- either desk -------------------------------------------------------------------
 

@@ -2,11 +2,12 @@
 
 Header (required columns first, optional ones after)::
 
-    participant_iso2,instrument,action,date[,source][,note]
+    participant_iso2,instrument,action,date[,source][,note][,value]
 
 ``participant_iso2`` is ISO 3166 alpha-2 (``EU`` for the European Union); ``action`` is
-one of ``ActionKind``; ``date`` is ``YYYY-MM-DD``. Lines starting with ``#`` are comments;
-``# as_of: YYYY-MM-DD`` records when the file was true. Parsing is all or nothing: the
+one of ``ActionKind``; ``date`` is ``YYYY-MM-DD``; ``value`` says what a declaration,
+reservation or designation declares (``domain.declarations``). Lines starting with ``#``
+are comments; ``# as_of: YYYY-MM-DD`` records when the file was true. Parsing is all or nothing: the
 first bad row raises ``StatusDataError`` naming the file, the line and the field.
 """
 
@@ -18,11 +19,12 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 
+from hanoi247.domain.declarations import declaration_problem
 from hanoi247.domain.errors import StatusDataError
 from hanoi247.domain.treaty import ActionKind, TreatyAction
 
 REQUIRED_COLUMNS = ("participant_iso2", "instrument", "action", "date")
-OPTIONAL_COLUMNS = ("source", "note")
+OPTIONAL_COLUMNS = ("source", "note", "value")
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,16 +106,19 @@ def parse_status_csv(
                 "action",
                 f"{row['action']!r} is not one of {', '.join(a.value for a in ActionKind)}",
             ) from None
-        actions.append(
-            TreatyAction(
-                participant=who,
-                instrument=row["instrument"],
-                action=action,
-                on=_date(row["date"], source, number, "date"),
-                source=row.get("source", ""),
-                note=row.get("note", ""),
-            )
+        treaty_action = TreatyAction(
+            participant=who,
+            instrument=row["instrument"],
+            action=action,
+            on=_date(row["date"], source, number, "date"),
+            source=row.get("source", ""),
+            note=row.get("note", ""),
+            value=row.get("value", ""),
         )
+        unreadable = declaration_problem(treaty_action)
+        if unreadable is not None:
+            raise StatusDataError(source, number, "value", unreadable)
+        actions.append(treaty_action)
     return StatusFile(actions=tuple(actions), as_of=as_of, source=source, hypothetical=hypothetical)
 
 
@@ -134,6 +139,14 @@ def render_status_csv(actions: Collection[TreatyAction], *, as_of: date | None =
     writer.writerow(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)
     for a in actions:
         writer.writerow(
-            [a.participant, a.instrument, a.action.value, a.on.isoformat(), a.source, a.note]
+            [
+                a.participant,
+                a.instrument,
+                a.action.value,
+                a.on.isoformat(),
+                a.source,
+                a.note,
+                a.value,
+            ]
         )
     return out.getvalue()

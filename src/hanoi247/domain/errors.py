@@ -77,8 +77,15 @@ class ErrorCode(enum.StrEnum):
     WRONG_DESK = "wrong_desk"
     WRONG_KIND = "wrong_kind"
     NOT_A_PERSON = "not_a_person"
+    NOT_SIGNED = "not_signed"  # what only a peer's signed message may carry
     MESSAGE_REJECTED = "message_rejected"
     EVIDENCE_REJECTED = "evidence_rejected"
+    BASIS_NOT_RECOGNISED = "basis_not_recognised"
+    NOT_SERIOUS_CRIME = "not_serious_crime"
+    LANGUAGE_NOT_ACCEPTED = "language_not_accepted"
+    NOT_A_REQUESTED_STATE = "not_a_requested_state"
+    RESERVATION_NOT_MADE = "reservation_not_made"
+    GROUND_BARRED_FOR_OFFENCE = "ground_barred_for_offence"
 
 
 class Severity(enum.StrEnum):

@@ -114,8 +114,18 @@ class RequestWithdrawn(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ConsentRecorded(Event):
+class ConsentAsked(Event):
+    """The requested desk asked the requesting State to let it pass the request on."""
+
     to_state: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConsentAnswered(Event):
+    """The requesting State granted or refused an onward transfer to ``to_state``."""
+
+    to_state: str
+    granted: bool
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -123,6 +133,7 @@ class RequestForwarded(Event):
     to_state: str
     forwarded_request_id: str
     forwarded_reference: str
+    with_consent: bool = True  # False: reported by the holder although no consent was given
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

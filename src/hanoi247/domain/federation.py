@@ -8,10 +8,25 @@ from __future__ import annotations
 
 import enum
 import random
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+
+NODE_ID_GRAMMAR = r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
+"""The one grammar of node ids (docs/protocol.md §1.1): ``MU``, ``FR``, ``vn-demo``, ``be.fccu``.
+
+1-64 ASCII characters, a letter or digit first, then letters, digits, ``.``, ``_``, ``-``.
+Case-sensitive: ``MU`` and ``mu`` are two nodes. Used by ``init``, ``peer add``, the node
+card, the wire header and the JWE ``from``/``to``.
+"""
+_NODE_ID = re.compile(NODE_ID_GRAMMAR)
+
+
+def is_node_id(value: object) -> bool:
+    """True when ``value`` is a string of the node id grammar."""
+    return isinstance(value, str) and _NODE_ID.fullmatch(value) is not None
 
 
 class MessageType(enum.StrEnum):
@@ -28,12 +43,17 @@ class MessageType(enum.StrEnum):
     REQUEST_EXECUTED = "request.executed"
     REQUEST_CLOSED = "request.closed"
     REQUEST_WITHDRAWN = "request.withdrawn"
+    CONSENT_REQUESTED = "request.consent_requested"  # requested → requesting desk
+    CONSENT_GRANTED = "request.consent_granted"  # requesting → requested desk
+    CONSENT_REFUSED = "request.consent_refused"  # requesting → requested desk
+    REQUEST_FORWARDED = "request.forwarded"  # requested → requesting desk, after a forward
     DRILL_PING = "drill.ping"
     DRILL_PONG = "drill.pong"
     KEYS_ROTATED = "node.keys_rotated"
     EVIDENCE_OFFERED = "evidence.offered"  # a signed manifest; chunks are pulled separately
     EVIDENCE_VERIFIED = "evidence.verified"  # the receiver checked every chunk and the file
     EVIDENCE_REJECTED = "evidence.rejected"  # a mismatch: the receiver did not keep it
+    AUDIT_CHECKPOINT = "node.audit_checkpoint"  # the head of the sender's audit log, witnessed
 
 
 class PeerStatus(enum.StrEnum):

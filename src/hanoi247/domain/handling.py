@@ -5,8 +5,10 @@
 * ``use_limited_to`` — what is given may be used for this purpose only (Art. 40: limits on
   the use of information; Budapest Art. 28);
 * ``no_onward_transfer`` — nothing goes to a third State without the requesting State's
-  consent. Consent is recorded, State by State (``Consent``), by the desk that holds the
-  request; a forward to a State without consent raises ``HandlingRestricted``.
+  consent. Consent is given State by State (``Consent``) by the requesting desk, in a
+  signed message (``request.consent_granted``) that the holder cannot make up: a consent
+  counts only with the id of the message that carried it. A refusal withdraws it. A
+  forward to a State without consent raises ``HandlingRestricted``.
 """
 
 from __future__ import annotations
@@ -33,9 +35,13 @@ class Consent:
     """The requesting State's consent to pass the request (or its results) to a third State."""
 
     to_state: str  # ISO alpha-2 of the third State
-    recorded_by: str  # officer id at the desk that recorded it
-    at: datetime
-    reference: str = ""  # how it was given: a letter's or a call's reference
+    given_by: str  # officer id at the requesting desk that gave it
+    at: datetime  # when it was given, at the requesting desk
+    message_id: str = ""  # the signed message that carried it; "" (legacy record): void
+
+    @property
+    def signed(self) -> bool:
+        return bool(self.message_id)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "at", aware_utc(self.at))
@@ -66,18 +72,25 @@ class HandlingRestrictions:
 
     def allows_transfer_to(self, state: str) -> bool:
         code = state.strip().upper()
-        return not self.no_onward_transfer or any(c.to_state == code for c in self.consents)
+        return not self.no_onward_transfer or any(
+            c.to_state == code and c.signed for c in self.consents
+        )
 
     def check_transfer(self, state: str, *, reference: str) -> None:
         """``HandlingRestricted`` unless the request may go on to ``state``."""
         if not self.allows_transfer_to(state):
             raise HandlingRestricted(
                 f"{reference} is marked 'no onward transfer': it cannot be forwarded to "
-                f"{state.strip().upper()} unless the requesting State's consent is recorded first"
+                f"{state.strip().upper()} unless the requesting State consents first: ask it "
+                "for consent from the case (the answer comes as a signed message from its node)"
             )
 
     def with_consent(self, consent: Consent) -> HandlingRestrictions:
-        return replace(self, consents=(*self.consents, consent))
+        return replace(self, consents=(*self.without_consent(consent.to_state).consents, consent))
+
+    def without_consent(self, state: str) -> HandlingRestrictions:
+        code = state.strip().upper()
+        return replace(self, consents=tuple(c for c in self.consents if c.to_state != code))
 
 
 # -- the one dict form (request payload, peer messages, database rows, API views) ----------
@@ -95,9 +108,10 @@ def handling_to_dict(handling: HandlingRestrictions, *, consents: bool = False) 
         data["consents"] = [
             {
                 "to_state": c.to_state,
-                "recorded_by": c.recorded_by,
+                "given_by": c.given_by,
                 "at": c.at.isoformat(),
-                "reference": c.reference,
+                "message_id": c.message_id,
+                "signed": c.signed,
             }
             for c in handling.consents
         ]
@@ -116,11 +130,13 @@ def handling_from_dict(data: Mapping[str, Any]) -> HandlingRestrictions:
         use_limited_to=limited if isinstance(limited, str) and limited.strip() else None,
         no_onward_transfer=data.get("no_onward_transfer") is True,
         consents=tuple(
+            # A consent recorded locally before signed consents (``recorded_by``, no
+            # ``message_id``) is read as void: it is shown, it never allows a forward.
             Consent(
                 to_state=c["to_state"],
-                recorded_by=c["recorded_by"],
+                given_by=c.get("given_by", c.get("recorded_by", "")),
                 at=_utc(datetime.fromisoformat(str(c["at"]))),
-                reference=c.get("reference", ""),
+                message_id=c.get("message_id", ""),
             )
             for c in data.get("consents", ())
         ),

@@ -39,7 +39,36 @@ def _str(data: Mapping[str, Any], key: str, where: str) -> str:
     return value
 
 
+def unsourced_rules(data: Mapping[str, Any], path: str = "") -> list[str]:
+    """The rules marked ``confirmed = true`` that do not name their ``source``.
+
+    A confirmed rule says what it was checked against (the depositary record, the
+    authentic text and where it was read): a confirmation nobody can re-check is none.
+    """
+    found: list[str] = []
+    if data.get("confirmed") is True:
+        source = data.get("source")
+        if not isinstance(source, str) or not source.strip():
+            found.append(path or "(top)")
+    for key, value in data.items():
+        where = f"{path}.{key}" if path else str(key)
+        if isinstance(value, Mapping):
+            found += unsourced_rules(value, where)
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                if isinstance(item, Mapping):
+                    found += unsourced_rules(item, f"{where}[{i}]")
+    return found
+
+
 def parse_instrument(data: Mapping[str, Any], where: str) -> Instrument:
+    unsourced = unsourced_rules(data)
+    if unsourced:
+        raise RuleDataError(
+            f"{where}: marked confirmed without a source: {', '.join(unsourced[:5])}; "
+            'add source = "..." naming what the rule was checked against, '
+            "or set confirmed = false"
+        )
     head = _section(data, "instrument", where)
     eif = _section(data, "entry_into_force", where)
     later = _section(eif, "later", f"{where}[entry_into_force]")

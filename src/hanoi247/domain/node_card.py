@@ -13,8 +13,9 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from hanoi247.domain.errors import InvalidInput
+from hanoi247.domain.federation import NODE_ID_GRAMMAR, is_node_id
 
-NODE_ID = re.compile(r"^[a-z0-9][a-z0-9.-]{1,62}[a-z0-9]$")
+NODE_ID = re.compile(NODE_ID_GRAMMAR)  # docs/protocol.md §1.1: the one grammar
 MAX_OVERLAP = timedelta(days=30)  # peers retire a rotated-out key after at most this long
 
 
@@ -24,8 +25,11 @@ def default_node_id(state: str, name: str) -> str:
 
 
 def check_node_id(node_id: str) -> str:
-    if not NODE_ID.match(node_id):
-        raise InvalidInput(f"node id {node_id!r} must be 3-64 characters of a-z, 0-9, '.' and '-'")
+    if not is_node_id(node_id):
+        raise InvalidInput(
+            f"node id {node_id!r} must be 1-64 characters of A-Z, a-z, 0-9, '.', '_' and '-', "
+            "starting with a letter or digit (docs/protocol.md §1.1)"
+        )
     return node_id
 
 

@@ -5,6 +5,11 @@ request names its offence by the article number of the instrument (``"offence": 
 general provisions (liability of legal persons, participation and attempt) are listed
 with ``kind = "general"`` and cannot be requested on by themselves.
 
+A request may instead concern a **national offence** (``NationalOffence``): an offence of
+the requesting State's law, named with its provision and maximum penalty. The instrument's
+``[national_offences]`` table says whether it may and from what penalty it is a "serious
+crime" (uncc Art. 2: at least four years, ``confirmed = false`` until checked).
+
 ``OffenceMapping`` records which national provision of a State corresponds to an offence
 of the instrument, and whether that State requires dual criminality for it: the basis for
 helping an officer on dual criminality later.
@@ -69,6 +74,69 @@ def offence_catalogue(instrument: Instrument) -> dict[int, Offence]:
             kind=OffenceKind(kind),
         )
     return catalogue
+
+
+NATIONAL_OFFENCE_KEYS = ("name", "provision", "max_penalty_years")
+
+
+@dataclass(frozen=True, slots=True)
+class NationalOffenceRule:
+    """``[national_offences]`` of a rule file: requests on national offences, and the
+    minimum maximum penalty (years) that makes one a serious crime (None: no threshold)."""
+
+    article: str
+    minimum_max_penalty_years: float | None
+    confirmed: bool
+
+
+def national_offence_rule(instrument: Instrument) -> NationalOffenceRule | None:
+    """The instrument's rule on national offences; None: a request names its own offences."""
+    where = f"rules/{instrument.id}.toml [national_offences]"
+    table = instrument.rules.get("national_offences")
+    if table is None:
+        return None
+    if not isinstance(table, Mapping):
+        raise RuleDataError(f"{where}: must be a table")
+    article, minimum = table.get("article"), table.get("minimum_max_penalty_years")
+    confirmed = table.get("confirmed", False)
+    if not isinstance(article, str) or not article:
+        raise RuleDataError(f"{where}: 'article' must be a non-empty string")
+    if minimum is not None and (
+        isinstance(minimum, bool) or not isinstance(minimum, int | float) or minimum <= 0
+    ):
+        raise RuleDataError(f"{where}: 'minimum_max_penalty_years' must be a positive number")
+    if not isinstance(confirmed, bool):
+        raise RuleDataError(f"{where}: 'confirmed' must be true or false")
+    return NationalOffenceRule(article, None if minimum is None else float(minimum), confirmed)
+
+
+@dataclass(frozen=True, slots=True)
+class NationalOffence:
+    """An offence of the requesting State's law: ``{"name", "provision", "max_penalty_years"}``."""
+
+    name: str  # "Kidnapping"
+    provision: str  # "Penal Code, art. 157"
+    max_penalty_years: float  # the maximum deprivation of liberty it carries, in years
+
+    def serious(self, rule: NationalOffenceRule) -> bool:
+        """Whether it is a serious crime under ``rule`` (always, where there is no threshold)."""
+        minimum = rule.minimum_max_penalty_years
+        return minimum is None or self.max_penalty_years >= minimum
+
+    @classmethod
+    def read(cls, value: object) -> NationalOffence | None:
+        """The national offence of a request's ``offence`` value; None if it is not one."""
+        if not isinstance(value, Mapping):
+            return None
+        name, provision = value.get("name"), value.get("provision")
+        years = value.get("max_penalty_years")
+        if not isinstance(name, str) or not name.strip():
+            return None
+        if not isinstance(provision, str) or not provision.strip():
+            return None
+        if isinstance(years, bool) or not isinstance(years, int | float) or years <= 0:
+            return None
+        return cls(name.strip(), provision.strip(), float(years))
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,11 +20,21 @@ import enum
 import ipaddress
 import re
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+from hanoi247.domain.declarations import StateDeclarations
 from hanoi247.domain.errors import ErrorCode, Problem, RuleDataError, Severity
-from hanoi247.domain.offences import Offence, offence_catalogue
+from hanoi247.domain.offences import (
+    NationalOffenceRule,
+    Offence,
+    national_offence_rule,
+    offence_catalogue,
+)
+from hanoi247.domain.request_law import check_language, check_national_offence
+from hanoi247.domain.request_report import Report as _Report
+from hanoi247.domain.request_report import check_keys as _check_keys
+from hanoi247.domain.request_report import present as _present
 from hanoi247.domain.treaty import Instrument
 
 DEFAULT_MAX_RANGE_DAYS = 366
@@ -38,7 +48,7 @@ class Urgency(enum.StrEnum):
 
 class ElementType(enum.StrEnum):
     TEXT = "text"  # a non-empty string
-    OFFENCE = "offence"  # the article number of an offence of the instrument
+    OFFENCE = "offence"  # an article number of the instrument, or a national offence
     TRUE = "true"  # must be true (Art. 42(2)(f): an MLA request will follow)
     PERSONS = "persons"  # [{"name", "location", "nationality"}, ...]
 
@@ -63,6 +73,7 @@ class RequestKind:
     data_request: bool = False  # asks for data: a date range is expected
     extensible: bool = False  # may be extended (preservation)
     urgency: Urgency | None = None  # the only urgency this kind may carry
+    central_authority: bool = False  # MLA: central authority to central authority
 
     def element(self, name: str) -> ElementRule | None:
         return next((e for e in self.elements if e.name == name), None)
@@ -151,6 +162,7 @@ def kinds_of(instrument: Instrument) -> dict[str, RequestKind]:
             data_request=_rule_bool(data, "data_request", where),
             extensible=_rule_bool(data, "extensible", where),
             urgency=Urgency(urgency) if urgency is not None else None,
+            central_authority=_rule_bool(data, "central_authority", where),
         )
     return kinds
 
@@ -164,84 +176,12 @@ def _table(instrument: Instrument, *path: str) -> Mapping[str, object]:
     return value
 
 
-# What the officer should do, per problem (English; the edges translate by code).
-_HINTS = {
-    "missing": "Add {name}. {help}",
-    "text": "Write {name} as text.",
-    "text_or_omit": "Write {name} as text, or leave it out.",
-    "offence_number": "Give {name} as the article number of the offence, e.g. 7.",
-    "unknown_offence": "Art. {value} is not an offence a request can be made on; use one of "
-    "{known}.",
-    "must_be_true": "Set {name} to true: preservation holds the data until a mutual legal "
-    "assistance request follows; if none will, ask for another kind of assistance.",
-    "list": "Give {name} as a list of objects.",
-    "person": "Give each person as an object with name, location or nationality.",
-    "remove": "Remove {name}: it is not a field here; the fields are {allowed}.",
-    "identifier_type": "Set the identifier type to one of {allowed}.",
-    "identifier_value": "Give the identifier's value.",
-    "ip": "Check the address: it is not an IPv4 or IPv6 address.",
-    "ip_timestamp": "Add the date and time the IP address was seen, with its UTC offset: "
-    "addresses are reassigned, a provider cannot find a user without it.",
-    "account_service": "Name the service the account belongs to (e.g. the mail or social "
-    "network provider): a user name alone identifies no one.",
-    "port": "Give the source port as a number from 0 to 65535.",
-    "timestamp": "Write the time as ISO 8601 with its UTC offset, e.g. 2026-11-28T21:14:03+07:00.",
-    "zone": "Add the UTC offset to the time (e.g. +07:00 or Z): without it the time is "
-    "ambiguous by up to a day.",
-    "future": "This time is later than now: check the date and the UTC offset.",
-    "range": 'Give date_range as {{"from": ..., "to": ...}}, each a day (2026-11-28) or a time '
-    "with its UTC offset (2026-11-28T21:14:03+07:00).",
-    "range_order": "Put the start of the range before its end.",
-    "range_broad": "Narrow the range to what the investigation needs: more than {days} days "
-    "is often refused as disproportionate.",
-    "range_future": "The range starts in the future, when no stored data exists; check the year.",
-    "range_missing": "Add the date range of the data you need: providers search and keep data "
-    "by time, and a bounded request is answered faster.",
-    "language": "Give the language as an ISO 639 code, e.g. en, fr or vi.",
-    "object": "Give {name} as an object.",
-    "flag": "Set {name} to true or false.",
-    "kind": "Set kind to one of {allowed}.",
-    "unknown_kind": "{instrument} has no request kind {value!r}; use one of {allowed}.",
-    "to": "Set to to the ISO 3166 alpha-2 code of the requested State, e.g. FR.",
-    "unknown_state": "Use the ISO 3166 alpha-2 code of a known State, e.g. FR; {value!r} is "
-    "not one.",
-    "urgency": "Set urgency to routine, urgent or emergency.",
-    "fixed_urgency": "A {kind} request is always {value}: set urgency to {value}, or choose "
-    "another kind.",
-    "not_extensible": "A {kind} request cannot be extended; send a new request instead.",
-    "extends": "Give the reference of the request you are extending (e.g. VN-2026-000123).",
-    "extension_flag": "Set extension to true when you give extends_reference, or remove it.",
-}
-
-
-@dataclass
-class _Report:
-    article: str  # cited by problems with no element rule of their own
-    problems: list[Problem] = field(default_factory=list)
-
-    def add(
-        self,
-        element: str,
-        code: ErrorCode,
-        hint: str,
-        *,
-        article: str | None = None,
-        severity: Severity = Severity.ERROR,
-        **values: object,
-    ) -> None:
-        detail = _HINTS[hint].format(name=element, **values)
-        cited = self.article if article is None else article
-        self.problems.append(Problem(element, cited, code, severity, detail))
-
-
-def _present(value: object) -> bool:
-    if isinstance(value, str):
-        return bool(value.strip())
-    return value is not None and value != []
-
-
 def _check_element(
-    value: object, rule: ElementRule, offences: Mapping[int, Offence], report: _Report
+    value: object,
+    rule: ElementRule,
+    offences: Mapping[int, Offence],
+    national: NationalOffenceRule | None,
+    report: _Report,
 ) -> None:
     name, article, bad = rule.name, rule.article, ErrorCode.INVALID_VALUE
     if not _present(value):
@@ -250,6 +190,8 @@ def _check_element(
             report.add(name, ErrorCode.MISSING_ELEMENT, "missing", article=article, help=help_)
     elif rule.type is ElementType.TEXT and not isinstance(value, str):
         report.add(name, bad, "text", article=article)
+    elif rule.type is ElementType.OFFENCE and isinstance(value, Mapping):
+        check_national_offence(value, rule, national, offences, report)
     elif rule.type is ElementType.OFFENCE:
         if isinstance(value, bool) or not isinstance(value, int):
             report.add(name, bad, "offence_number", article=article)
@@ -271,20 +213,6 @@ def _check_element(
                 for key, item in person.items():
                     if key in PERSON_KEYS and (not isinstance(item, str) or not item.strip()):
                         report.add(f"{where}.{key}", bad, "text", article=article)
-
-
-def _check_keys(
-    value: Mapping[str, object],
-    allowed: Collection[str],
-    where: str,
-    report: _Report,
-    article: str | None = None,
-) -> None:
-    listed = ", ".join(allowed)
-    for key in (k for k in value if k not in allowed):
-        report.add(
-            f"{where}.{key}", ErrorCode.UNKNOWN_FIELD, "remove", article=article, allowed=listed
-        )
 
 
 def _instant(text: object) -> datetime | date | None:
@@ -452,11 +380,15 @@ def validate(
     states: Collection[str],
     now: datetime,
     max_range_days: int = DEFAULT_MAX_RANGE_DAYS,
+    reios: Collection[str] = (),
+    declarations: StateDeclarations | None = None,
 ) -> list[Problem]:
     """Every problem of ``payload`` as a request under ``instrument`` (empty: it may be sent).
 
     ``states``: the upper-case ISO alpha-2 codes of known participants. ``now`` (aware)
     catches times in the future; ``max_range_days`` bounds ``date_range`` (a warning).
+    ``reios``: participants that are not States (the EU): no 24/7 measure is addressed to
+    them. ``declarations``: what the requested State declared (the languages it accepts).
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
@@ -474,12 +406,17 @@ def validate(
         report.add("to", ErrorCode.MISSING_ELEMENT, "to")
     elif not isinstance(to, str) or to.upper() not in states:
         report.add("to", ErrorCode.UNKNOWN_STATE, "unknown_state", value=to)
+    elif to.upper() in reios and not (kind and kind.central_authority):
+        code = ErrorCode.NOT_A_REQUESTED_STATE
+        report.add("to", code, "not_requested_state", value=to.upper())
     urgency = _check_urgency(payload, kind, report)
 
-    offences = offence_catalogue(instrument)
+    offences, national = offence_catalogue(instrument), national_offence_rule(instrument)
     for rule in kind.elements if kind else ():
-        _check_element(payload.get(rule.name), rule, offences, report)
+        _check_element(payload.get(rule.name), rule, offences, national, report)
     _check_common(payload, names, report)
+    if declarations is not None:
+        check_language(payload.get("language"), declarations, instrument, report)
 
     emergency = _table(instrument, "urgency", "emergency")
     risk = _rule_str(emergency, "requires", "[urgency.emergency]")

@@ -4,7 +4,7 @@ Both nodes keep a timeline of each request. An event that travelled between the 
 carries the ``message_id`` of the message that carried it, and the time and actor *of the
 desk where it happened*: the copy that learns of it from the peer records the peer's time
 and actor, so the shared part of both timelines (``TimelineEvent.shared``) is the same.
-What only one desk did (drafting, a telephone log, a consent record) stays local
+What only one desk did (drafting, a telephone log) stays local
 (``message_id`` is None).
 """
 
@@ -25,8 +25,11 @@ class Record(enum.StrEnum):
     UPDATE_DRAFT = "update_draft"
     RECORD_OTHER_BASIS = "record_other_basis"
     LOG_PHONE_CONTACT = "log_phone_contact"
-    RECORD_CONSENT = "record_consent"
-    FORWARD = "forward"
+    RECORD_CONSENT = "record_consent"  # legacy: a local record, no longer made nor counted
+    ASK_CONSENT = "ask_consent"  # the requested desk asks consent to pass it to a third State
+    GRANT_CONSENT = "grant_consent"  # the requesting desk consents (signed message)
+    REFUSE_CONSENT = "refuse_consent"  # the requesting desk refuses (or withdraws) consent
+    FORWARD = "forward"  # on the requested copy: forwarded; on the requesting: reported
     LINK_FOLLOW_UP = "link_follow_up"
     LINK_EXTENSION = "link_extension"
     NOT_APPLIED = "not_applied"  # a peer's action that arrived after this copy was closed

@@ -60,6 +60,7 @@ class TreatyAction:
     on: date
     source: str = ""
     note: str = ""
+    value: str = ""  # what a declaration, reservation or designation says (declarations.py)
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,10 @@ import typer
 
 from hanoi247.domain.errors import Hanoi247Error, Severity, StatusDataError
 from hanoi247.entrypoints.cli_accounts import oncall_app, user_app
+from hanoi247.entrypoints.cli_audit import audit_app
+from hanoi247.entrypoints.cli_backup import backup_command, restore_command
 from hanoi247.entrypoints.cli_common import DataDirOption, emit, fail
+from hanoi247.entrypoints.cli_conformance import conformance_app
 from hanoi247.entrypoints.cli_directory import directory_app
 from hanoi247.entrypoints.cli_evidence import evidence_app
 from hanoi247.entrypoints.cli_node import (
@@ -57,10 +60,14 @@ app.add_typer(peer_app, name="peer")
 app.add_typer(drill_app, name="drill")
 app.add_typer(directory_app, name="directory")
 app.add_typer(evidence_app, name="evidence")
+app.add_typer(conformance_app, name="conformance")
+app.add_typer(audit_app, name="audit")
 app.add_typer(webhook_app, name="webhook")
 app.command("init")(init_command)
 app.command("serve")(serve_command)
 app.command("demo")(demo_command)
+app.command("backup")(backup_command)
+app.command("restore")(restore_command)
 
 
 def parse_day(value: str | None, option: str = "--on") -> date:
@@ -191,6 +198,7 @@ def request_validate(
         instrument=catalogue.instrument(instrument),
         states=set(catalogue.states),
         now=datetime.now(UTC),
+        reios={code for code, reio in catalogue.is_reio.items() if reio},
     )
     emit(
         [

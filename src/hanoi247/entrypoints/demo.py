@@ -2,9 +2,10 @@
 
 It provisions the nodes under ``--state-dir`` (or re-uses those already there), loads into
 each the HYPOTHETICAL treaty status in which the Convention is in force between the three
-(the packaged real snapshot is not touched), adds an officer and a supervisor per node with
-their roster, starts the nodes, seeds a scenario through them (``demo_scenario``), writes
-``DIR/nodes.json`` (mode 0600: it holds passwords), prints the URLs and logins, and waits.
+(the packaged real snapshot is not touched), adds an officer, a supervisor and a central
+authority per node with their roster, starts the nodes, seeds a scenario through them
+(``demo_scenario``), writes ``DIR/nodes.json`` (mode 0600: it holds passwords), prints
+the URLs and logins, and waits.
 SIGINT (Ctrl-C) or SIGTERM stops the three nodes cleanly and exits 0; a node that dies on
 its own is reported, the others are stopped, and the exit code is 1.
 
@@ -69,6 +70,7 @@ class NodeLogins:
     api_token: str
     officer: Login
     supervisor: Login
+    central_authority: Login
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -77,6 +79,7 @@ class NodeLogins:
             "api_token": self.api_token,
             "officer": self.officer.as_json(),
             "supervisor": self.supervisor.as_json(),
+            "central_authority": self.central_authority.as_json(),
         }
 
 
@@ -139,7 +142,7 @@ def run_demo(state_dir: Path, *, fresh: bool, base_port: int | None) -> int:
             network = prepare(root, fresh=fresh, base_port=base_port)
             environ = {
                 **SETTINGS_ENV,
-                "HANOI247_SESSION_SECRET": secrets.token_urlsafe(32),  # new every run
+                "HANOI247_METRICS_TOKEN": secrets.token_urlsafe(32),  # new every run
                 "HANOI247_DATABASE_URL": "",
                 "HANOI247_OUTBOX_MAX_BACKOFF_SECONDS": "10",  # a restarted peer heals fast
             }
@@ -280,6 +283,7 @@ def read_nodes_json(path: Path) -> list[NodeLogins]:
                 api_token=e["api_token"],
                 officer=Login(**e["officer"]),
                 supervisor=Login(**e["supervisor"]),
+                central_authority=Login(**e["central_authority"]),
             )
             for e in entries
         ]
@@ -375,7 +379,12 @@ def summary(network: Network, seeded: Seeded, *, root: Path, seconds: float) -> 
     ]
     for demo, entry in zip(DEMO_STATES, network.logins, strict=True):
         lines += ["", f"{entry.state}  {demo.spec.name}  {entry.url}"]
-        for role, login in (("officer", entry.officer), ("supervisor", entry.supervisor)):
+        people = (
+            ("officer", entry.officer),
+            ("supervisor", entry.supervisor),
+            ("central", entry.central_authority),
+        )
+        for role, login in people:
             lines += [
                 f"    {role:<10}  {login.username}   password {login.password}",
                 f"    {'':<10}  TOTP secret {login.totp_secret}",

@@ -57,6 +57,7 @@ class DemoState:
     timezone: str
     officer: Person
     supervisor: Person
+    central_authority: Person  # MLA goes central authority to central authority (Art. 40)
 
 
 DEMO_STATES = (
@@ -65,18 +66,21 @@ DEMO_STATES = (
         "Asia/Ho_Chi_Minh",
         Person("vn.officer", "Nguyen Van An", "en"),
         Person("vn.supervisor", "Tran Thi Binh", "vi"),
+        Person("vn.central", "Le Van Cuong", "vi"),
     ),
     DemoState(
         NodeSpec("FR", "France 24/7 point of contact (demo)", "fr-demo"),
         "Europe/Paris",
         Person("fr.officer", "Claire Martin", "en"),
         Person("fr.supervisor", "Julien Moreau", "fr"),
+        Person("fr.central", "Sophie Bernard", "fr"),
     ),
     DemoState(
         NodeSpec("DZ", "Algeria 24/7 point of contact (demo)", "dz-demo"),
         "Africa/Algiers",
         Person("dz.officer", "Amina Benali", "en"),
         Person("dz.supervisor", "Karim Haddad", "ar"),
+        Person("dz.central", "Nadia Bouzid", "ar"),
     ),
 )
 
@@ -126,9 +130,14 @@ def new_password() -> str:
 def add_people(
     node: ProvisionedNode, demo: DemoState, db: Database, auth: Authenticator, *, now: datetime
 ) -> NodeLogins:
-    """The officer and the supervisor (passwords and TOTP), the officer's API token."""
+    """The officer, the supervisor and the central authority (passwords and TOTP), the
+    officer's API token."""
     logins: dict[Role, Login] = {}
-    for role, person in ((Role.OFFICER, demo.officer), (Role.SUPERVISOR, demo.supervisor)):
+    for role, person in (
+        (Role.OFFICER, demo.officer),
+        (Role.SUPERVISOR, demo.supervisor),
+        (Role.CENTRAL_AUTHORITY, demo.central_authority),
+    ):
         password = new_password()
         added = add_user(
             db.uow_factory(),
@@ -155,6 +164,7 @@ def add_people(
         api_token=token,
         officer=logins[Role.OFFICER],
         supervisor=logins[Role.SUPERVISOR],
+        central_authority=logins[Role.CENTRAL_AUTHORITY],
     )
 
 

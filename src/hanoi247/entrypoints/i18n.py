@@ -38,7 +38,7 @@ from hanoi247.domain.evidence import CustodyAction, ItemStatus
 from hanoi247.domain.federation import MessageType, OutboxStatus
 from hanoi247.domain.instruments import PACKAGED_INSTRUMENTS, load_instrument
 from hanoi247.domain.lifecycle import Action, RequestStatus
-from hanoi247.domain.offences import offence_catalogue
+from hanoi247.domain.offences import NationalOffence, national_offence_rule, offence_catalogue
 from hanoi247.domain.requests import RequestKind, Urgency, kinds_of
 from hanoi247.domain.states import load_states
 from hanoi247.domain.treaty import Instrument
@@ -398,6 +398,30 @@ def label_offence(instrument: str, number: int, tr: Translator) -> str:
     if offence is None:
         return format_article(f"Art. {number}", tr)
     return tr.pgettext("offence", offence.title)
+
+
+def national_offence_text(value: object, instrument: str, tr: Translator) -> str:
+    """A national offence as the desk and the PDF show it: name, provision, maximum
+    penalty, and whether it is a serious crime under the instrument's rule (Art. 2)."""
+    offence = NationalOffence.read(value)
+    if offence is None:
+        return str(value)
+    years = babel.numbers.format_decimal(offence.max_penalty_years, locale=negotiate(tr.lang))
+    english = "{name} ({provision}), maximum penalty {years} years"
+    translated = tr.gettext("{name} ({provision}), maximum penalty {years} years")
+    values = {"name": offence.name, "provision": offence.provision, "years": years}
+    text = fill(translated, english, **values)
+    rule = national_offence_rule(_instrument(instrument))
+    if rule is None or rule.minimum_max_penalty_years is None:
+        return text
+    article = format_article(rule.article, tr)
+    if offence.serious(rule):
+        english = "a serious crime ({article})"
+        verdict = fill(tr.gettext("a serious crime ({article})"), english, article=article)
+    else:
+        english = "not a serious crime ({article})"
+        verdict = fill(tr.gettext("not a serious crime ({article})"), english, article=article)
+    return f"{text} — {verdict}"
 
 
 def label_rule_entry(instrument: str, section: str, key: str, tr: Translator) -> str:

@@ -36,6 +36,10 @@ class AuditLog(Protocol):
         """Entries with ``seq > since_seq``, in order."""
         ...
 
+    def last(self, tag: str | None = None) -> AuditEntry | None:
+        """The newest entry (with ``tag``, when given), or None."""
+        ...
+
     def verify(self) -> int | None:
         """The seq of the first broken entry, or None when the whole chain holds."""
         ...

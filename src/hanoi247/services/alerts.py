@@ -48,7 +48,7 @@ from hanoi247.domain.notifications import (
     is_email_address,
 )
 from hanoi247.domain.notifications import marked_subject as marked_subject
-from hanoi247.domain.references import Direction
+from hanoi247.domain.references import FOLLOW_UP_KINDS, Direction
 from hanoi247.domain.request_state import RequestState
 from hanoi247.domain.requests import Urgency
 from hanoi247.domain.schedule import Deadline, DeadlineKind
@@ -107,6 +107,12 @@ def officers_on_duty(staff: Staff, at: datetime) -> list[User]:
         if found:
             return found
     return list(eligible.values())
+
+
+def central_authorities(staff: Staff) -> list[User]:
+    """The central authority's people: an MLA request goes to them, not to the 24/7 desk."""
+    able = staff.able(Permission.MLA_HANDLE)
+    return [u for u in able.values() if u.role is Role.CENTRAL_AUTHORITY]
 
 
 def handlers_of(request: RequestState, staff: Staff, state: str) -> list[User]:
@@ -233,12 +239,14 @@ def incoming_alert(
         if request.direction is not Direction.INCOMING:
             return None
         emergency = request.urgency is Urgency.EMERGENCY
+        mla = request.kind in FOLLOW_UP_KINDS
+        people = central_authorities(staff) if mla else []
         return Notification(
             id=new_id(at),
             topic=Topic.REQUEST_RECEIVED,
             severity=NotificationSeverity.CRITICAL if emergency else NotificationSeverity.WARNING,
             created_at=at,
-            recipients=addresses(officers_on_duty(staff, at)),
+            recipients=addresses(people or officers_on_duty(staff, at)),
             facts=facts_of(request, acknowledge_by),
             request_id=request.id,
             reference=request.reference,

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from hanoi247.domain.audit import DetailValue
 from hanoi247.domain.audit_tags import AuditTag
 from hanoi247.domain.cooperation import CooperationRequest
+from hanoi247.domain.declarations import StateDeclarations, declarations_of
 from hanoi247.domain.errors import NoPinnedPeer, UnknownRequest
 from hanoi247.domain.federation import MessageType, OutgoingMessage, Peer, PeerStatus
 from hanoi247.domain.schedule import ChangeKind, reconcile
@@ -50,6 +51,13 @@ def treaty_actions(uow: UnitOfWork, ctx: Context) -> Sequence[TreatyAction]:
     if uow.treaty_actions.last_import() is None:
         return ctx.catalogue.packaged_status().actions
     return uow.treaty_actions.list()
+
+
+def declarations_for(
+    uow: UnitOfWork, ctx: Context, *, state: str, instrument: str
+) -> StateDeclarations:
+    """What ``state`` declared under ``instrument``, from the node's status data."""
+    return declarations_of(treaty_actions(uow, ctx), state=state, instrument=instrument)
 
 
 def pinned_peer(uow: UnitOfWork, state: str) -> Peer:

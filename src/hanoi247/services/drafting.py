@@ -27,17 +27,43 @@ from hanoi247.domain.requests import Urgency, kinds_of, validate
 from hanoi247.domain.treaty import Instrument
 from hanoi247.ports import UnitOfWork
 from hanoi247.services.context import Context, Outcome
-from hanoi247.services.desk import audit, instrument_of, load, save
+from hanoi247.services.desk import audit, declarations_for, instrument_of, load, save
+
+
+def request_problems(
+    ctx: Context,
+    payload: Mapping[str, object],
+    instrument: Instrument,
+    now: datetime,
+    uow: UnitOfWork | None = None,
+) -> list[Problem]:
+    """Every problem of ``payload``: its elements, the EU as no requested State of a 24/7
+    measure, and (given ``uow``) the languages the requested State declared it accepts."""
+    reios = {code for code, reio in ctx.catalogue.is_reio.items() if reio}
+    to, declared = payload.get("to"), None
+    if uow is not None and isinstance(to, str) and to.strip():
+        state = to.strip().upper()
+        declared = declarations_for(uow, ctx, state=state, instrument=instrument.id)
+    return validate(
+        payload,
+        instrument=instrument,
+        states=set(ctx.catalogue.states),
+        now=now,
+        max_range_days=ctx.max_range_days,
+        reios=reios,
+        declarations=declared,
+    )
 
 
 def header_of(
-    payload: Mapping[str, object], instrument: Instrument, ctx: Context, now: datetime
+    payload: Mapping[str, object],
+    instrument: Instrument,
+    ctx: Context,
+    now: datetime,
+    uow: UnitOfWork | None = None,
 ) -> tuple[str, str, Urgency, list[Problem]]:
     """kind, to and urgency (a draft needs them), and every problem of the payload."""
-    states = set(ctx.catalogue.states)
-    problems = validate(
-        payload, instrument=instrument, states=states, now=now, max_range_days=ctx.max_range_days
-    )
+    problems = request_problems(ctx, payload, instrument, now, uow)
     blocking = [
         p
         for p in problems
@@ -102,9 +128,9 @@ def draft_request(cmd: DraftRequest, ctx: Context) -> Outcome:
     """Store a draft; the outcome lists what is still missing, each with its article."""
     now = ctx.clock.now()
     instrument = ctx.catalogue.instrument(cmd.instrument or ctx.preferred_instrument)
-    kind, to, urgency, problems = header_of(cmd.payload, instrument, ctx, now)
-    article = kinds_of(instrument)[kind].article
     with ctx.uow() as uow:
+        kind, to, urgency, problems = header_of(cmd.payload, instrument, ctx, now, uow)
+        article = kinds_of(instrument)[kind].article
         links, link_problems = links_of(uow, ctx, cmd.payload, kind, to, article)
         number = uow.references.next(ctx.state, now.year)
         request, event = CooperationRequest.draft(
@@ -134,7 +160,7 @@ def update_draft(cmd: UpdateDraft, ctx: Context) -> Outcome:
     with ctx.uow() as uow:
         request = load(uow, cmd.request_id)
         instrument = instrument_of(ctx, request)
-        kind, to, urgency, problems = header_of(cmd.payload, instrument, ctx, now)
+        kind, to, urgency, problems = header_of(cmd.payload, instrument, ctx, now, uow)
         article = kinds_of(instrument)[kind].article
         links, link_problems = links_of(uow, ctx, cmd.payload, kind, to, article)
         event = request.update_draft(

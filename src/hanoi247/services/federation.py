@@ -23,6 +23,7 @@ from hanoi247.domain.federation import (
     OutgoingMessage,
 )
 from hanoi247.domain.ids import uuid7
+from hanoi247.domain.timestamps import format_time
 from hanoi247.ports import UnitOfWork
 
 IncomingHandler = Callable[[UnitOfWork, IncomingMessage], None]
@@ -77,12 +78,15 @@ class IncomingDispatcher:
 
 
 def handle_drill_ping(uow: UnitOfWork, message: IncomingMessage) -> None:
-    """A drill: answer at once with a pong, so both sides prove the channel works."""
+    """A drill: answer at once with a pong, so both sides prove the channel works.
+
+    The body (``{"note"}``, at most 200 characters) was checked against
+    docs/schemas/bodies/drill.ping.json by the inbox before this runs."""
     uow.outbox.enqueue(
         OutgoingMessage(
             to_node=message.origin_node,
             type=MessageType.DRILL_PONG,
-            body={"ping_id": message.message_id, "ping_sent_at": message.sent_at.isoformat()},
+            body={"ping_id": message.message_id, "ping_sent_at": format_time(message.sent_at)},
             case_id=message.case_id,
             in_reply_to=message.message_id,
         ),

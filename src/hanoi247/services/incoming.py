@@ -34,7 +34,7 @@ from hanoi247.domain.errors import (
 )
 from hanoi247.domain.events import Event
 from hanoi247.domain.federation import MessageType
-from hanoi247.domain.lifecycle import TERMINAL, Action, RequestStatus
+from hanoi247.domain.lifecycle import TERMINAL, RequestStatus
 from hanoi247.domain.references import Direction, Links, RequestRef, Results
 from hanoi247.domain.timeline import PhoneContact
 from hanoi247.ports import UnitOfWork
@@ -63,6 +63,12 @@ _APPLY: dict[MessageType, Callable[[CooperationRequest, Update, dict[str, Any]],
     ),
     MessageType.REQUEST_CLOSED: lambda r, u, k: r.close(**k, note=u.note),
     MessageType.REQUEST_WITHDRAWN: lambda r, u, k: r.withdraw(**k, note=u.note),
+    MessageType.CONSENT_REQUESTED: lambda r, u, k: r.ask_consent(u.to_state, **k),
+    MessageType.CONSENT_GRANTED: lambda r, u, k: r.answer_consent(u.to_state, granted=True, **k),
+    MessageType.CONSENT_REFUSED: lambda r, u, k: r.answer_consent(u.to_state, granted=False, **k),
+    MessageType.REQUEST_FORWARDED: lambda r, u, k: r.forward(
+        RequestRef(u.forwarded_reference, None, u.to_state), **k
+    ),
 }
 REQUEST_MESSAGES = (MessageType.REQUEST_SUBMITTED, *_APPLY)
 
@@ -145,6 +151,7 @@ def apply_receipt(
     )
     uow.requests.save(request)
     sync_deadlines(uow, ctx, request, received_at)
+    linked = link_received_follow_up(uow, ctx, request, received_at)
     audit(
         uow,
         request,
@@ -153,6 +160,27 @@ def apply_receipt(
         at=received_at,
         details={"message_id": message_id},
     )
+    return [event, *linked]
+
+
+def link_received_follow_up(
+    uow: UnitOfWork, ctx: Context, request: CooperationRequest, at: datetime
+) -> list[Event]:
+    """Our follow-up MLA request has been received by the requested State: link it to the
+    preservation it follows up, whose clocks then stop (preservation continues "following
+    the receipt" of the follow-up, Budapest Art. 29(7); uncc Art. 42)."""
+    original = request.links.follow_up_of
+    if original is None or original.request_id is None:
+        return []
+    preservation = uow.requests.get(original.request_id)
+    if preservation is None or not preservation.is_preservation:
+        return []
+    if preservation.links.follow_up is not None:
+        return []  # already linked (an earlier follow-up)
+    ref = RequestRef(request.reference, request.id)
+    event = preservation.link_follow_up(ref, origin=ctx.state, by=request.peer_node or "", at=at)
+    uow.requests.save(preservation)
+    sync_deadlines(uow, ctx, preservation, at)
     return [event]
 
 
@@ -291,6 +319,7 @@ def _update(
                 message_id=request.submitted_message_id,
             )
         )
+        events += link_received_follow_up(uow, ctx, request, update.received_at)
     kwargs: dict[str, Any] = {
         "origin": peer_state,
         "by": update.actor,
@@ -299,7 +328,7 @@ def _update(
     }
     try:
         events.append(_APPLY[update.type](request, update, kwargs))
-        tag = TAGS[Action(request.timeline[-1].action)]
+        tag = TAGS[request.timeline[-1].action]
     except InvalidTransition:
         if request.status not in TERMINAL:
             raise
@@ -312,6 +341,10 @@ def _update(
     details: dict[str, DetailValue] = {"message_id": message_id, "origin": peer_state}
     if update.codes:
         details["codes"] = ",".join(update.codes)[:200]
+    if update.to_state:
+        details["to"] = update.to_state
+    if request.timeline[-1].codes[1:] == ("without_consent",):
+        details["without_consent"] = True
     audit(uow, request, tag=tag, actor=origin_node, at=now, details=details)
     return events
 

@@ -10,10 +10,10 @@ from hanoi247.domain.federation import MessageType
 from hanoi247.domain.handling import handling_to_dict
 from hanoi247.domain.lifecycle import Action
 from hanoi247.domain.references import RequestRef
-from hanoi247.domain.timeline import TimelineEvent
+from hanoi247.domain.timeline import Record, TimelineEvent
 from hanoi247.services.messages import UPDATES, VERSION, format_time
 
-MESSAGE_FOR: dict[Action, MessageType] = {
+MESSAGE_FOR: dict[str, MessageType] = {
     Action.ACKNOWLEDGE: MessageType.REQUEST_ACKNOWLEDGED,
     Action.ASK_CLARIFICATION: MessageType.CLARIFICATION_ASKED,
     Action.ANSWER_CLARIFICATION: MessageType.CLARIFICATION_ANSWERED,
@@ -25,6 +25,10 @@ MESSAGE_FOR: dict[Action, MessageType] = {
     Action.EXECUTE: MessageType.REQUEST_EXECUTED,
     Action.CLOSE: MessageType.REQUEST_CLOSED,
     Action.WITHDRAW: MessageType.REQUEST_WITHDRAWN,
+    Record.ASK_CONSENT: MessageType.CONSENT_REQUESTED,
+    Record.GRANT_CONSENT: MessageType.CONSENT_GRANTED,
+    Record.REFUSE_CONSENT: MessageType.CONSENT_REFUSED,
+    Record.FORWARD: MessageType.REQUEST_FORWARDED,
 }
 
 
@@ -107,7 +111,10 @@ def update_body(message_type: MessageType, request: CooperationRequest) -> dict[
         "reasons": event.note,
         "until": request.preservation_until.isoformat() if request.preservation_until else None,
         "partial": event.action == Action.EXECUTE_PARTIALLY,
+        "to_state": event.codes[0] if event.codes else None,
     }
+    if request.links.forwarded_to:
+        values["forwarded_reference"] = request.links.forwarded_to[-1].reference
     if request.results:
         last = request.results[-1]
         values["results"] = {"summary": last.summary, "evidence_ids": list(last.evidence_ids)}

@@ -38,7 +38,8 @@ HANDLERS: Mapping[type[c.Command], Handler] = {
     c.ExtendPreservation: requested_desk.extend_preservation,
     c.RefuseRequest: requested_desk.refuse_request,
     c.ExecuteRequest: requested_desk.execute_request,
-    c.RecordConsent: requested_desk.record_consent,
+    c.AskConsent: requested_desk.ask_consent,
+    c.AnswerConsent: requesting_desk.answer_consent,
     c.ForwardRequest: requested_desk.forward_request,
 }
 

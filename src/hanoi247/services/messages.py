@@ -250,6 +250,11 @@ UPDATES: dict[MessageType, dict[str, _Check]] = {
     | {"partial": _flag, "results": _results, "delay_reasons": _codes},
     MessageType.REQUEST_CLOSED: {"received_at": _time_or_null, "note": _text_or_empty},
     MessageType.REQUEST_WITHDRAWN: {"note": _text_or_empty},
+    MessageType.CONSENT_REQUESTED: _FROM_REQUESTED | {"to_state": _state},
+    MessageType.CONSENT_GRANTED: {"to_state": _state},
+    MessageType.CONSENT_REFUSED: {"to_state": _state},
+    MessageType.REQUEST_FORWARDED: _FROM_REQUESTED
+    | {"to_state": _state, "forwarded_reference": _text},
 }
 
 
@@ -286,6 +291,8 @@ class Update:
     until: date | None = None
     partial: bool = False
     results: Results | None = None
+    to_state: str = ""  # the third State of an onward transfer
+    forwarded_reference: str = ""  # the holder's reference of the forwarded request
 
 
 def parse(message_type: str, body: object) -> Submitted | Update:
@@ -320,4 +327,6 @@ def parse(message_type: str, body: object) -> Submitted | Update:
         until=data.get("until"),
         partial=data.get("partial", False),
         results=results,
+        to_state=data.get("to_state", ""),
+        forwarded_reference=data.get("forwarded_reference", ""),
     )

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
-from hanoi247.domain.basis import OtherBasis, RequestBasis
+from hanoi247.domain.audit_tags import AuditTag
+from hanoi247.domain.basis import BLOCKING_FINDINGS, OtherBasis, RequestBasis
 from hanoi247.domain.cooperation import CooperationRequest
 from hanoi247.domain.grounds import delay_reasons, refusal_grounds
 from hanoi247.domain.handling import handling_to_dict
@@ -23,11 +25,12 @@ from hanoi247.domain.offences import offence_catalogue
 from hanoi247.domain.references import Direction, RequestRef
 from hanoi247.domain.requests import Urgency, kinds_of
 from hanoi247.domain.schedule import Deadline
-from hanoi247.domain.treaty import Instrument
+from hanoi247.domain.treaty import Instrument, LegalBasis
 from hanoi247.ports import UnitOfWork
 from hanoi247.ports.workflow import OpenSummary
 from hanoi247.services.context import Context
 from hanoi247.services.desk import load
+from hanoi247.services.recheck import received_check
 
 URGENCY_RANK = {Urgency.EMERGENCY: 0, Urgency.URGENT: 1, Urgency.ROUTINE: 2}
 
@@ -155,6 +158,56 @@ def dual_criminality_view(
     }
 
 
+def received_check_view(
+    uow: UnitOfWork, ctx: Context, request: CooperationRequest
+) -> dict[str, Any] | None:
+    """What this node re-checked on an incoming request (docs/protocol.md §10); None else."""
+    check = received_check(uow, ctx, request)
+    if check is None:
+        return None
+    claimed = request.basis
+    return {
+        "basis_finding": check.basis.value if check.basis else None,
+        "confirmation_needs_supervisor": check.basis in BLOCKING_FINDINGS
+        and request.other_basis is None,
+        "claimed_instrument": claimed.instrument if isinstance(claimed, LegalBasis) else None,
+        "claimed_since": _day(claimed.in_force_since) if isinstance(claimed, LegalBasis) else None,
+        "actual_since": next(
+            (
+                b.in_force_since.isoformat()
+                for b in check.in_force
+                if isinstance(claimed, LegalBasis) and b.instrument == claimed.instrument
+            ),
+            None,
+        ),
+        "in_force": [
+            {"instrument": b.instrument, "in_force_since": b.in_force_since.isoformat()}
+            for b in check.in_force
+        ],
+        "checked_on": _day(request.received_at.date()) if request.received_at else None,
+        "missing_elements": [
+            {"element": p.element, "article": p.article, "code": p.code.value}
+            for p in check.missing
+        ],
+    }
+
+
+def record_read(
+    uow: UnitOfWork, view: Mapping[str, Any], ctx: Context, *, reader: str, channel: str
+) -> None:
+    """The audit entry of a person reading a request's content (API, case page, PDF):
+    ``request:content:read``, committed in its own short unit of work BEFORE the content
+    leaves (the view itself is read without the write lock)."""
+    uow.audit.append(
+        at=ctx.clock.now(),
+        actor=reader,
+        tag=AuditTag.REQUEST_CONTENT_READ,
+        subject=str(view["id"]),
+        details={"reference": str(view["reference"]), "channel": channel},
+    )
+    uow.commit()
+
+
 def request_view(uow: UnitOfWork, request_id: str, ctx: Context) -> dict[str, Any]:
     """One request as this desk sees it (``UnknownRequest`` if this node holds none)."""
     request = load(uow, request_id)
@@ -178,6 +231,7 @@ def request_view(uow: UnitOfWork, request_id: str, ctx: Context) -> dict[str, An
         "elements": dict(request.elements),
         "legal_basis": basis_view(request.basis, ctx, request.kind),
         "other_basis": basis_view(request.other_basis, ctx, request.kind),
+        "received_check": received_check_view(uow, ctx, request),
         "handling": handling_to_dict(handling, consents=True),
         "preservation_until": _day(request.preservation_until),
         "links": {

@@ -1,5 +1,6 @@
 """Command handlers of the requested desk: acknowledge, clarify, preserve, refuse, execute,
-record a consent, forward. One unit of work each (see ``requesting_desk.announce``)."""
+ask consent to an onward transfer, forward (which tells the requesting State). One unit
+of work each (see ``requesting_desk.announce``)."""
 
 from __future__ import annotations
 
@@ -11,32 +12,34 @@ from hanoi247.domain.basis import select_basis
 from hanoi247.domain.commands import (
     AcknowledgeRequest,
     AskClarification,
+    AskConsent,
     ConfirmPreservation,
     ExecuteRequest,
     ExtendPreservation,
     ForwardRequest,
-    RecordConsent,
     RefuseRequest,
     ReportCannotEnsure,
 )
 from hanoi247.domain.cooperation import CooperationRequest
 from hanoi247.domain.errors import ActionNotAllowed, ErrorCode
 from hanoi247.domain.federation import MessageType
-from hanoi247.domain.handling import Consent
 from hanoi247.domain.lifecycle import Action
 from hanoi247.domain.references import Links, RequestRef, format_reference
 from hanoi247.domain.treaty import legal_bases
 from hanoi247.ports import UnitOfWork
 from hanoi247.services.context import Context, Outcome
 from hanoi247.services.desk import (
+    declarations_for,
     load,
+    peer_of,
     pinned_peer,
     queue,
     save,
     sync_deadlines,
     treaty_actions,
 )
-from hanoi247.services.message_builders import submitted_body
+from hanoi247.services.message_builders import submitted_body, update_body
+from hanoi247.services.recheck import check_may_confirm
 from hanoi247.services.requesting_desk import announce
 
 
@@ -74,7 +77,12 @@ def ask_clarification(cmd: AskClarification, ctx: Context) -> Outcome:
 
 
 def confirm_preservation(cmd: ConfirmPreservation, ctx: Context) -> Outcome:
-    """Preserved until ``until``: at least the minimum period of the rule data (Art. 42)."""
+    """Preserved until ``until``: at least the minimum period of the rule data (Art. 42).
+
+    On a legal basis this node does not recognise, only a supervisor confirms, unless this
+    node's central authority recorded a basis of its own (``recheck.check_may_confirm``)."""
+    with ctx.uow() as uow:
+        check_may_confirm(uow, ctx, cmd.request_id, by=cmd.by)
     return announce(
         ctx,
         cmd.request_id,
@@ -113,7 +121,12 @@ def extend_preservation(cmd: ExtendPreservation, ctx: Context) -> Outcome:
 
 
 def refuse_request(cmd: RefuseRequest, ctx: Context) -> Outcome:
-    """Refused on coded grounds of the rule data, with the reasons (both required)."""
+    """Refused on coded grounds of the rule data, with the reasons (both required); a ground
+    that needs a reservation only if this node's State recorded it."""
+    with ctx.uow() as uow:
+        instrument = load(uow, cmd.request_id).instrument
+        declared = declarations_for(uow, ctx, state=ctx.state, instrument=instrument)
+    reservations = frozenset(declared.reservations)
     return announce(
         ctx,
         cmd.request_id,
@@ -126,6 +139,7 @@ def refuse_request(cmd: RefuseRequest, ctx: Context) -> Outcome:
             at=a.at,
             message_id=a.message_id,
             instrument=a.instrument,
+            reservations=reservations,
         ),
     )
 
@@ -148,33 +162,26 @@ def execute_request(cmd: ExecuteRequest, ctx: Context) -> Outcome:
     )
 
 
-def record_consent(cmd: RecordConsent, ctx: Context) -> Outcome:
-    """Record the requesting State's consent to a transfer to ``to_state`` (local)."""
-    now = ctx.clock.now()
+def ask_consent(cmd: AskConsent, ctx: Context) -> Outcome:
+    """Ask the requesting State, by a signed message, to let the request go on to a third
+    State; its node answers with ``request.consent_granted`` or ``request.consent_refused``."""
     to_state = ctx.catalogue.states.get_state(cmd.to_state).iso2
-    with ctx.uow() as uow:
-        request = load(uow, cmd.request_id)
-        event = request.record_consent(
-            Consent(to_state, cmd.by, now, cmd.reference), origin=ctx.state
-        )
-        details: dict[str, DetailValue] = {"to": to_state}
-        save(
-            uow,
-            ctx,
-            request,
-            tag=AuditTag.REQUEST_CONSENT_RECORDED,
-            actor=cmd.by,
-            now=now,
-            details=details,
-        )
-        uow.commit()
-    return Outcome(request.id, request.reference, request.status, events=(event,))
+    return announce(
+        ctx,
+        cmd.request_id,
+        by=cmd.by,
+        act=lambda r, a: r.ask_consent(
+            to_state, origin=a.origin, by=a.by, at=a.at, message_id=a.message_id
+        ),
+    )
 
 
 def forward_request(cmd: ForwardRequest, ctx: Context) -> Outcome:
     """Pass an incoming request on to a third State's node, as a new request from this
     node that cites the original; refused (``HandlingRestricted``) when the request is
-    marked "no onward transfer" and no consent for that State is recorded."""
+    marked "no onward transfer" and the requesting State's signed consent for that State
+    has not arrived. The requesting State's node is told (``request.forwarded``) in the
+    same unit of work: no forward it does not learn of."""
     now = ctx.clock.now()
     to_state = ctx.catalogue.states.get_state(cmd.to_state).iso2
     with ctx.uow() as uow:
@@ -197,6 +204,7 @@ def forward_request(cmd: ForwardRequest, ctx: Context) -> Outcome:
             bases, instrument=original.instrument, other=None, a=ctx.state, b=to_state, on=on
         )
         peer = pinned_peer(uow, to_state)
+        originator = peer_of(uow, original)
         forwarded = _forwarded_copy(uow, ctx, original, to_state, cmd.by)
         message_id = ctx.new_id(now)
         forwarded.send(
@@ -208,7 +216,9 @@ def forward_request(cmd: ForwardRequest, ctx: Context) -> Outcome:
             message_id=message_id,
         )
         ref = RequestRef(forwarded.reference, forwarded.id, to_state)
-        event = original.forward(ref, origin=ctx.state, by=cmd.by, at=now)
+        notice_id = ctx.new_id(now)
+        in_reply_to = original.last_message_from(original.peer_state)
+        event = original.forward(ref, origin=ctx.state, by=cmd.by, at=now, message_id=notice_id)
         uow.requests.add(forwarded)
         sync_deadlines(uow, ctx, forwarded, now)
         details: dict[str, DetailValue] = {
@@ -216,6 +226,7 @@ def forward_request(cmd: ForwardRequest, ctx: Context) -> Outcome:
             "forwarded_request_id": forwarded.id,
             "forwarded_reference": forwarded.reference,
             "message_id": message_id,
+            "notice_message_id": notice_id,
         }
         save(
             uow,
@@ -225,6 +236,16 @@ def forward_request(cmd: ForwardRequest, ctx: Context) -> Outcome:
             actor=cmd.by,
             now=now,
             details=details,
+        )
+        queue(
+            uow,
+            original,
+            to_node=originator,
+            message_type=MessageType.REQUEST_FORWARDED,
+            body=update_body(MessageType.REQUEST_FORWARDED, original),
+            message_id=notice_id,
+            in_reply_to=in_reply_to,
+            now=now,
         )
         queue(
             uow,

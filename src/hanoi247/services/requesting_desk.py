@@ -16,6 +16,7 @@ from hanoi247.domain.audit_tags import AuditTag
 from hanoi247.domain.basis import OtherBasis, select_basis
 from hanoi247.domain.commands import (
     AnswerClarification,
+    AnswerConsent,
     CloseRequest,
     LogPhoneContact,
     SendRequest,
@@ -26,9 +27,9 @@ from hanoi247.domain.errors import InvalidTransition, Severity, ValidationFailed
 from hanoi247.domain.events import Event
 from hanoi247.domain.federation import MessageType
 from hanoi247.domain.lifecycle import Action, RequestStatus
-from hanoi247.domain.references import Direction, RequestRef
-from hanoi247.domain.requests import kinds_of, validate
-from hanoi247.domain.timeline import PhoneContact
+from hanoi247.domain.references import Direction
+from hanoi247.domain.requests import kinds_of
+from hanoi247.domain.timeline import PhoneContact, Record
 from hanoi247.domain.treaty import Instrument, legal_bases
 from hanoi247.services.context import Context, Outcome
 from hanoi247.services.desk import (
@@ -38,13 +39,12 @@ from hanoi247.services.desk import (
     pinned_peer,
     queue,
     save,
-    sync_deadlines,
     treaty_actions,
 )
-from hanoi247.services.drafting import links_of
+from hanoi247.services.drafting import links_of, request_problems
 from hanoi247.services.message_builders import MESSAGE_FOR, submitted_body, update_body
 
-TAGS: dict[Action, AuditTag] = {
+TAGS: dict[str, AuditTag] = {
     Action.SEND: AuditTag.REQUEST_SENT,
     Action.ACKNOWLEDGE: AuditTag.REQUEST_ACKNOWLEDGED,
     Action.ASK_CLARIFICATION: AuditTag.REQUEST_CLARIFICATION_ASKED,
@@ -57,6 +57,10 @@ TAGS: dict[Action, AuditTag] = {
     Action.EXECUTE: AuditTag.REQUEST_EXECUTED,
     Action.CLOSE: AuditTag.REQUEST_CLOSED,
     Action.WITHDRAW: AuditTag.REQUEST_WITHDRAWN,
+    Record.ASK_CONSENT: AuditTag.REQUEST_CONSENT_ASKED,
+    Record.GRANT_CONSENT: AuditTag.REQUEST_CONSENT_GRANTED,
+    Record.REFUSE_CONSENT: AuditTag.REQUEST_CONSENT_REFUSED,
+    Record.FORWARD: AuditTag.REQUEST_FORWARD_REPORTED,
 }
 
 
@@ -92,7 +96,7 @@ def announce(
         instrument = instrument_of(ctx, request)
         event = act(request, Act(ctx.state, by, now, message_id, instrument))
         done = request.timeline[-1]
-        action = Action(done.action)
+        action = done.action
         details: dict[str, DetailValue] = {"message_id": message_id}
         if done.codes:
             details["codes"] = ",".join(done.codes)[:200]
@@ -132,13 +136,7 @@ def send_request(cmd: SendRequest, ctx: Context) -> Outcome:
             raise_invalid(request, Action.SEND)
         instrument = instrument_of(ctx, request)
         payload = request.payload()
-        problems = validate(
-            payload,
-            instrument=instrument,
-            states=set(ctx.catalogue.states),
-            now=now,
-            max_range_days=ctx.max_range_days,
-        )
+        problems = request_problems(ctx, payload, instrument, now, uow)
         article = kinds_of(instrument)[request.kind].article
         problems += links_of(uow, ctx, payload, request.kind, request.requested_state, article)[1]
         if any(p.severity is Severity.ERROR for p in problems):
@@ -167,13 +165,9 @@ def send_request(cmd: SendRequest, ctx: Context) -> Outcome:
                 message_id=message_id,
             )
         ]
-        original = request.links.follow_up_of
-        if original is not None and original.request_id is not None:
-            preservation = load(uow, original.request_id)
-            ref = RequestRef(request.reference, request.id)
-            events.append(preservation.link_follow_up(ref, origin=ctx.state, by=cmd.by, at=now))
-            uow.requests.save(preservation)
-            sync_deadlines(uow, ctx, preservation, now)
+        # A follow-up is linked to its preservation when the requested State has received
+        # it (its signed receipt), not now: preservation continues "following the receipt"
+        # of the follow-up (Budapest Art. 29(7)); see incoming.link_received_follow_up.
         label = basis.type.value if isinstance(basis, OtherBasis) else basis.instrument
         details: dict[str, DetailValue] = {"to": b, "basis": label, "message_id": message_id}
         save(uow, ctx, request, tag=AuditTag.REQUEST_SENT, actor=cmd.by, now=now, details=details)
@@ -254,3 +248,22 @@ def log_phone_contact(cmd: LogPhoneContact, ctx: Context) -> Outcome:
         )
         uow.commit()
     return Outcome(request.id, request.reference, request.status, events=(event,))
+
+
+def answer_consent(cmd: AnswerConsent, ctx: Context) -> Outcome:
+    """Grant or refuse an onward transfer of this State's request to a third State: the
+    answer travels as a signed message, the only form in which the holder accepts it."""
+    to_state = ctx.catalogue.states.get_state(cmd.to_state).iso2
+    return announce(
+        ctx,
+        cmd.request_id,
+        by=cmd.by,
+        act=lambda r, a: r.answer_consent(
+            to_state,
+            granted=cmd.granted,
+            origin=a.origin,
+            by=a.by,
+            at=a.at,
+            message_id=a.message_id,
+        ),
+    )

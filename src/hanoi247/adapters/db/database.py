@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from hanoi247.adapters.db.engine import make_engine
+from hanoi247.adapters.db.engine import make_engine, secure_sqlite_files
 from hanoi247.adapters.db.migrate import upgrade
 from hanoi247.adapters.db.uow import SqlUnitOfWork, make_uow_factory
 from hanoi247.domain.errors import ConfigurationError
@@ -37,6 +37,7 @@ def open_database(settings: Settings, *, create: bool) -> Database | None:
             if not create:
                 return None
             settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    secure_sqlite_files(url)  # 0600 before the migrations create it
     upgrade(url)
     engine = make_engine(url)
     return Database(engine=engine, uow_factory=make_uow_factory(engine))

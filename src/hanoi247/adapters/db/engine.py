@@ -10,6 +10,8 @@ ask for a deferred transaction with ``execution_options(hanoi247_sqlite_begin="D
 
 from __future__ import annotations
 
+import contextlib
+import os
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +60,26 @@ def make_engine(url: str) -> Engine:
     )
 
 
+def secure_sqlite_files(url: str) -> None:
+    """Create the SQLite file ``0600`` before anything opens it, and take group and others'
+    access away from an existing one and its ``-wal`` and ``-shm`` files (SQLite gives
+    those the database file's mode). PostgreSQL and in-memory databases: nothing to do."""
+    parsed = make_url(url)
+    if parsed.drivername not in _SQLITE_DRIVERS or not parsed.database:
+        return
+    if parsed.database == ":memory:" or parsed.database.startswith("file:"):
+        return
+    path = Path(parsed.database)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        found = path.with_name(path.name + suffix)
+        if found.exists():
+            found.chmod(0o600)
+
+
 def _sqlite_engine(url: URL) -> Engine:
+    secure_sqlite_files(url.render_as_string(hide_password=False))
     engine = create_engine(url)
 
     @event.listens_for(engine, "connect")

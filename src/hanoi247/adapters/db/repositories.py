@@ -146,6 +146,13 @@ class SqlAuditLog:
     def entries(self, since_seq: int = 0) -> list[AuditEntry]:
         return list(self._iter_entries(since_seq))
 
+    def last(self, tag: str | None = None) -> AuditEntry | None:
+        query = select(audit_log).order_by(audit_log.c.seq.desc()).limit(1)
+        if tag is not None:
+            query = query.where(audit_log.c.tag == tag)
+        row = self._session.execute(query).first()
+        return None if row is None else _audit_entry(row)
+
     def verify(self, *, page: int = 1000) -> int | None:
         previous: AuditEntry | None = None
         while True:
@@ -210,7 +217,13 @@ def _action_row(action: TreatyAction, import_id: int, index: int) -> dict[str, A
         or isinstance(action.on, datetime)
         or not all(
             isinstance(v, str)
-            for v in (action.participant, action.instrument, action.source, action.note)
+            for v in (
+                action.participant,
+                action.instrument,
+                action.source,
+                action.note,
+                action.value,
+            )
         )
         or not 0 < len(action.participant) <= 8  # the columns' sizes, on every database
         or not 0 < len(action.instrument) <= 64
@@ -223,6 +236,7 @@ def _action_row(action: TreatyAction, import_id: int, index: int) -> dict[str, A
         "acted_on": action.on,
         "source": action.source,
         "note": action.note,
+        "value": action.value,
         "import_id": import_id,
     }
 
@@ -239,6 +253,7 @@ def _treaty_action(row: Row[Any]) -> TreatyAction:
         on=row.acted_on,
         source=row.source,
         note=row.note,
+        value=row.value,
     )
 
 

@@ -28,7 +28,9 @@ from hanoi247.domain.errors import IntegrityError, SignatureInvalid
 from hanoi247.domain.federation import Peer
 
 MAX_RESPONSE_BYTES: Final = 64 * 1024  # a receipt or a problem document; never more
-PERMANENT: Final = frozenset({"too_large", "malformed"})  # the same envelope fails again
+PERMANENT: Final = frozenset(
+    {"too_large", "malformed", "unsupported_media_type"}
+)  # the same envelope fails again
 PINNING: Final = frozenset({"bad_signature", "unknown_sender", "wrong_recipient"})
 LATENCY_BUCKETS: Final = (0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 6 * 3600, 86400)
 

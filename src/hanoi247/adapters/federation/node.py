@@ -35,8 +35,9 @@ from hanoi247.adapters.crypto.keys import (
 )
 from hanoi247.adapters.crypto.public_keys import import_public_key
 from hanoi247.adapters.crypto.webhook_key import WebhookKey, load_webhook_key
+from hanoi247.adapters.federation import schemas
 from hanoi247.domain.errors import ConfigurationError, InvalidInput
-from hanoi247.domain.federation import MessageType, NodeIdentity
+from hanoi247.domain.federation import MessageType, NodeIdentity, is_node_id
 from hanoi247.domain.node_card import check_node_id, check_url
 
 PROTOCOL = "hanoi247/1"
@@ -158,6 +159,11 @@ def parse_card(data: object, *, source: str) -> ParsedCard:
             raise InvalidInput(f"{source}: {exc}") from None
         if jwk.get("kid") and jwk["kid"] != key_id(public):
             raise InvalidInput(f"{source}: a key's kid does not match its thumbprint")
+    if isinstance(data.get("node_id"), str) and not is_node_id(data["node_id"]):
+        check_node_id(data["node_id"])  # the one-line grammar error, before the schema's
+    reason = schemas.problem("card.json", data)
+    if reason is not None:
+        raise InvalidInput(f"{source}: not a node card of docs/schemas/card.json ({reason})")
     try:
         computed = fingerprint(by_use["sig"], by_use["enc"])
     except ValueError as exc:

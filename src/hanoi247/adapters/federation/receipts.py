@@ -10,7 +10,8 @@ from typing import Any
 
 from hanoi247.adapters.crypto.keys import PrivateKey, key_id
 from hanoi247.adapters.crypto.public_keys import PublicKey, curve, import_public_key
-from hanoi247.adapters.federation.canonical import canonical_json, loads_strict
+from hanoi247.adapters.federation import schemas
+from hanoi247.adapters.federation.canonical import canonical_json
 from hanoi247.adapters.federation.wire import (
     JWE_ALG,
     JWS_ALG,
@@ -22,11 +23,16 @@ from hanoi247.adapters.federation.wire import (
     _sign,
     _verify,
     format_time,
+    loads_canonical,
     parse_time,
 )
 from hanoi247.domain.errors import IntegrityError, SignatureInvalid
 
 # --- receipts ---------------------------------------------------------------------------
+
+_RECEIPT_MEMBERS = frozenset(
+    {"protocol", "message_id", "envelope_sha256", "received_at", "receiver_node"}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,8 +78,12 @@ def verify_receipt(receipt: str, *, sender_keys: Sequence[PublicKey]) -> Receipt
     """
     payload = _verify_token(receipt, sender_keys, typ=RECEIPT_TYP, what="receipt")
     try:
-        claims = loads_strict(payload)
-        if not isinstance(claims, dict) or claims.get("protocol") != PROTOCOL:
+        claims = loads_canonical(payload)
+        if not isinstance(claims, dict) or set(claims) != _RECEIPT_MEMBERS:
+            raise ValueError("a receipt has exactly the members of docs/protocol.md §6")
+        if schemas.problem("receipt.json", claims) is not None:
+            raise ValueError("the receipt does not match docs/schemas/receipt.json")
+        if claims["protocol"] != PROTOCOL:
             raise ValueError("not a receipt")
         return Receipt(
             message_id=_check_uuid7(claims["message_id"], "message_id"),
@@ -125,8 +135,12 @@ def verify_key_announcement(token: str, *, old_public_signing_key: PublicKey) ->
     """
     payload = _verify_token(token, [old_public_signing_key], typ=KEYS_TYP, what="announcement")
     try:
-        claims = loads_strict(payload)
-        if not isinstance(claims, dict) or claims.get("protocol") != PROTOCOL:
+        claims = loads_canonical(payload)
+        if not isinstance(claims, dict) or set(claims) != {"protocol", "jwks"}:
+            raise ValueError("an announcement has exactly protocol and jwks")
+        if schemas.problem("key-announcement.json", claims) is not None:
+            raise ValueError("the announcement does not match docs/schemas/key-announcement.json")
+        if claims["protocol"] != PROTOCOL:
             raise ValueError("not a key announcement")
         return _check_jwks(claims["jwks"])
     except Exception:  # noqa: BLE001 - any content problem is the same integrity failure

@@ -22,12 +22,25 @@ from datetime import timedelta
 import structlog
 
 from hanoi247.adapters.crypto.public_keys import PublicKey, import_public_key
-from hanoi247.adapters.federation import receipts, wire
+from hanoi247.adapters.federation import receipts, schemas, wire
 from hanoi247.adapters.federation.node import LocalNode
+from hanoi247.domain.errors import AdapterError
 from hanoi247.domain.federation import IncomingMessage
 from hanoi247.ports import Clock, MessageIntake
 
 log = structlog.get_logger("hanoi247.federation.inbox")
+
+
+class UnprocessableBody(AdapterError):
+    """An authentic message whose body does not match ``docs/schemas/bodies/<type>.json``.
+
+    Answered like the handlers' ``UnprocessableMessage`` (422 ``unprocessable`` with this
+    ``reason``, docs/protocol.md §5.3); nothing is stored. The reason is a code, no content.
+    """
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"message cannot be processed: {reason}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +88,9 @@ class InboxReceiver:
         existing = self.intake.stored_receipt(header.from_node, header.message_id)
         if existing is not None:
             return Received(header.message_id, existing, duplicate=True)
+        reason = schemas.body_problem(header.type, opened.body)  # docs/schemas/bodies/
+        if reason is not None:
+            raise UnprocessableBody(f"message_rejected:{reason}")
         receipt = receipts.sign_receipt(
             message_id=header.message_id,
             envelope_sha256=opened.envelope_sha256,

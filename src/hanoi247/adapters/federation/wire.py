@@ -23,20 +23,21 @@ from __future__ import annotations
 
 import enum
 import hashlib
-import re
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final, NoReturn
 
 from hanoi247.adapters.crypto import encryption, signing
 from hanoi247.adapters.crypto.compact import MalformedToken, protected_header
 from hanoi247.adapters.crypto.keys import PrivateKey, key_id
 from hanoi247.adapters.crypto.public_keys import PublicKey
+from hanoi247.adapters.federation import schemas
 from hanoi247.adapters.federation.canonical import canonical_json, loads_strict
 from hanoi247.domain.errors import AdapterError
+from hanoi247.domain.federation import is_node_id
 from hanoi247.domain.ids import uuid7
 from hanoi247.domain.timestamps import format_time as format_time  # re-exported
 from hanoi247.domain.timestamps import parse_time as parse_time  # re-exported
@@ -49,7 +50,6 @@ MESSAGE_TYP: Final = "hanoi247+jws"
 RECEIPT_TYP: Final = "hanoi247-receipt+jws"
 KEYS_TYP: Final = "hanoi247-keys+jws"
 
-_NODE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}")
 _JWE_HEADER_KEYS: Final = frozenset({"alg", "enc", "kid", "cty", "from", "to", "epk"})
 _JWE_ROUTING: Final = ("from", "to")  # our members of the JWE protected header
 
@@ -118,6 +118,27 @@ def new_message_id(now: datetime) -> str:
     return uuid7(now)
 
 
+ID_TIME_TOLERANCE: Final = timedelta(seconds=1)  # senders that write whole-second sent_at
+
+
+def message_id_time(message_id: str) -> datetime:
+    """The time in the first 48 bits of a UUIDv7 (Unix milliseconds), as an aware UTC time."""
+    millis = uuid.UUID(message_id).int >> 80
+    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=millis)
+
+
+def loads_canonical(payload: bytes) -> Any:
+    """Parse signed bytes that MUST already be canonical JSON (docs/protocol.md §2).
+
+    ``ValueError`` when they are not strict JSON, hold an integer beyond ±(2**53-1), or
+    differ from their own canonical form (whitespace, member order, escapes, numbers).
+    """
+    document = loads_strict(payload)
+    if canonical_json(document) != payload:
+        raise ValueError("the signed payload is not canonical JSON")
+    return document
+
+
 def _check_uuid7(value: object, name: str) -> str:
     if not isinstance(value, str):
         raise ValueError(f"{name} must be a string")
@@ -128,8 +149,9 @@ def _check_uuid7(value: object, name: str) -> str:
 
 
 def _check_node(value: object, name: str) -> str:
-    if not isinstance(value, str) or not _NODE_ID.fullmatch(value):
-        raise ValueError(f"{name} must be a node id ([A-Za-z0-9._:@-], at most 128)")
+    if not is_node_id(value):
+        raise ValueError(f"{name} must be a node id (docs/protocol.md §1.1)")
+    assert isinstance(value, str)
     return value
 
 
@@ -284,9 +306,11 @@ def open_envelope(
     if payload is None:
         _reject(RejectionCode.BAD_SIGNATURE)
     with _rejecting(RejectionCode.MALFORMED):
-        document = loads_strict(payload)
+        document = loads_canonical(payload)
         if not isinstance(document, dict) or set(document) != {"header", "body"}:
             raise ValueError("payload must hold exactly header and body")
+        if schemas.problem("message.json", document) is not None:
+            raise ValueError("the payload does not match docs/schemas/message.json")
         inner = document["header"]
         if not isinstance(inner, dict):
             raise ValueError("header must be an object")
@@ -303,6 +327,8 @@ def open_envelope(
             raise ValueError("inner and outer node ids differ")
     if abs(now - header.sent_at) > replay_window:
         _reject(RejectionCode.STALE)
+    if message_id_time(header.message_id) > header.sent_at + ID_TIME_TOLERANCE:
+        _reject(RejectionCode.MALFORMED)  # an id made after sending: no honest sender does
     return OpenedMessage(header=header, body=body, envelope_sha256=digest)
 
 
@@ -311,8 +337,10 @@ def _outer_header(envelope: bytes) -> dict[str, Any]:
     if len(parts) != 5:
         raise ValueError("not a JWE compact serialization")
     header = protected_header(parts[0])
-    if not isinstance(header, dict) or not set(header) <= _JWE_HEADER_KEYS:
-        raise ValueError("unexpected JWE header members")
+    if not isinstance(header, dict) or set(header) != _JWE_HEADER_KEYS:
+        raise ValueError("JWE header members missing or unexpected")
+    if not isinstance(header.get("kid"), str):
+        raise ValueError("the JWE kid must name the recipient's encryption key")
     if (header.get("alg"), header.get("enc"), header.get("cty")) != (JWE_ALG, JWE_ENC, MESSAGE_TYP):
         raise ValueError("unsupported JWE algorithms or content type")
     _check_node(header.get("from"), "from")
@@ -323,8 +351,9 @@ def _outer_header(envelope: bytes) -> dict[str, Any]:
 def _decrypt(
     envelope: bytes, outer: Mapping[str, Any], keys: Sequence[PrivateKey], limit: int
 ) -> bytes:
+    named = [k for k in keys if key_id(k) == outer["kid"]]  # kid required and matching (§4)
     plaintext = encryption.decrypt_compact(
-        envelope, keys, kid=outer.get("kid"), max_bytes=limit, extra_members=_JWE_ROUTING
+        envelope, named, kid=outer["kid"], max_bytes=limit, extra_members=_JWE_ROUTING
     )
     if plaintext is None:
         _reject(RejectionCode.MALFORMED)
@@ -339,4 +368,7 @@ def _verify(token: bytes, keys: Sequence[PublicKey], *, typ: str, max_bytes: int
     """
     with _rejecting(RejectionCode.MALFORMED):
         parsed = signing.parse_compact(token, typ=typ, max_bytes=max_bytes)
-    return parsed.verified_by(keys)
+        if not isinstance(parsed.header.get("kid"), str):
+            raise ValueError("the JWS kid is required (docs/protocol.md §4)")
+    named = [k for k in keys if key_id(k) == parsed.header["kid"]]  # no other key is tried
+    return parsed.verified_by(named) if named else None  # §5.2 check 7: bad_signature

@@ -267,6 +267,10 @@ def _elements(view: Mapping[str, Any], lang: Language) -> Part:
             continue
         article = element_article(view["instrument"], view["kind"], name)
         shown = i18n.format_article(article, tr) if article else ""
+        if name == "offence" and isinstance(value, Mapping):  # a national offence
+            national = i18n.national_offence_text(value, view["instrument"], tr)
+            lines.append(Line(i18n.label_field_path(name, tr), shown, national))
+            continue
         for path, leaf in _flatten(name, value):
             label = i18n.label_field_path(path, tr)
             if isinstance(leaf, bool):
@@ -304,7 +308,7 @@ def _handling(view: Mapping[str, Any], lang: Language) -> Part:
         state = i18n.state_name(consent["to_state"], lang.code)
         lines.append(
             _with(
-                written(consent.get("reference") or ""),
+                written(consent.get("message_id") or ""),
                 i18n.fill(label, "Consent to transfer to {state}", state=state),
                 value=_moment(consent.get("at"), lang),
             )

@@ -8,11 +8,12 @@ clocks) start and stop with the app's lifespan.
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from starlette.responses import Response
 
@@ -61,8 +62,23 @@ def create_app(runtime: NodeRuntime, *, registry: CollectorRegistry | None = Non
             "state": runtime.local.identity.state,
         }
 
+    metrics_token = runtime.settings.metrics_token
+
     @app.get("/metrics", include_in_schema=False)
-    async def metrics() -> Response:
+    async def metrics(request: Request) -> Response:
+        """Prometheus metrics, for a scraper that sends ``Authorization: Bearer <token>``
+        (``HANOI247_METRICS_TOKEN``): 401 without a token, 403 with a wrong one or when
+        no token is configured (the endpoint is then closed)."""
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not given:
+            return Response(
+                "metrics need a bearer token (HANOI247_METRICS_TOKEN)\n",
+                status_code=401,
+                headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+                media_type="text/plain",
+            )
+        if not metrics_token or not hmac.compare_digest(given.encode(), metrics_token.encode()):
+            return Response("wrong metrics token\n", status_code=403, media_type="text/plain")
         return Response(generate_latest(metrics_registry), media_type=CONTENT_TYPE_LATEST)
 
     return app

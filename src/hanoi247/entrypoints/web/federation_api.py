@@ -3,7 +3,8 @@
 
 Statuses (docs/protocol.md): 200 with the signed receipt (also for a duplicate);
 problem+json with ``code`` — malformed 400, bad_signature 401, stale 401,
-unknown_sender 403, too_large 413, wrong_recipient 421, unprocessable 422.
+unknown_sender 403, too_large 413, unsupported_media_type 415, wrong_recipient 421,
+unprocessable 422 (with a ``reason`` member).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, Response
 
 from hanoi247.adapters.federation import wire
-from hanoi247.adapters.federation.receiver import InboxReceiver
+from hanoi247.adapters.federation.receiver import InboxReceiver, UnprocessableBody
 from hanoi247.domain.errors import EvidenceRejected, SignatureInvalid
 from hanoi247.entrypoints.web.problems import problem
 from hanoi247.services.federation import UnprocessableMessage
@@ -29,6 +30,12 @@ STATUS_BY_CODE = {
     wire.RejectionCode.WRONG_RECIPIENT: 421,
 }
 JOSE = "application/jose"
+UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
+
+
+def is_jose(content_type: str | None) -> bool:
+    """``application/jose``, case-insensitive, with no parameters (docs/protocol.md §5.1)."""
+    return content_type is not None and content_type.strip().lower() == JOSE
 
 
 def federation_router() -> APIRouter:
@@ -37,6 +44,13 @@ def federation_router() -> APIRouter:
     @router.post("/inbox", include_in_schema=False)
     async def inbox(request: Request) -> Response:
         receiver: InboxReceiver = request.app.state.runtime.receiver
+        if not is_jose(request.headers.get("content-type")):
+            return problem(
+                415,
+                UNSUPPORTED_MEDIA_TYPE,
+                "Envelope rejected",
+                "the envelope must be sent with Content-Type: application/jose",
+            )
         limit = receiver.max_bytes
         declared = request.headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
@@ -50,9 +64,13 @@ def federation_router() -> APIRouter:
             received = await run_in_threadpool(receiver.receive, bytes(body))
         except wire.EnvelopeRejected as rejected:
             return _rejected(rejected.code)
-        except UnprocessableMessage as exc:
+        except (UnprocessableMessage, UnprocessableBody) as exc:
             return problem(
-                422, "unprocessable", "The message cannot be processed", f"reason: {exc.reason}"
+                422,
+                "unprocessable",
+                "The message cannot be processed",
+                "the envelope is authentic but this node cannot act on the message",
+                reason=exc.reason,
             )
         if not received.duplicate:
             request.app.state.runtime.notify_outbox()  # a reply (e.g. a pong) may be queued

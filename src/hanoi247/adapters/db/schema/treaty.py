@@ -38,6 +38,8 @@ treaty_actions = Table(
     Column("acted_on", Date, nullable=False),  # TreatyAction.on ("on" is an SQL keyword)
     Column("source", Text, nullable=False, default=""),
     Column("note", Text, nullable=False, default=""),
+    # what a declaration, reservation or designation says (domain.declarations)
+    Column("value", Text, nullable=False, default="", server_default=""),
     Column(
         "import_id",
         Integer,

@@ -1,7 +1,8 @@
 """``/api/v1/requests/{id}/…``: what the requested desk answers (acknowledge, clarify,
-preserve, refuse, execute, record a consent, forward), and the requesting desk's answer
-to a question. Each answers the request's new status and the message queued for the
-other node; the other node applies the same action to its copy when it arrives."""
+preserve, refuse, execute, ask consent to an onward transfer, forward), and the requesting
+desk's answers (to a question, to a request for consent). Each answers the request's new
+status and the message queued for the other node; the other node applies the same action
+to its copy when it arrives."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from hanoi247.entrypoints.web.api.schemas import (
     ActionOutcome,
     AnswerBody,
     AtRiskBody,
+    ConsentAskBody,
     ConsentBody,
     ExecuteBody,
     ExtendBody,
@@ -213,21 +215,46 @@ def execute(request_id: str, body: ExecuteBody, user: Caller, runtime: Runtime) 
 
 
 @router.post(
-    "/requests/{request_id}/consent",
+    "/requests/{request_id}/consent-request",
     response_model=ActionOutcome,
-    summary="Record the requesting State's consent to an onward transfer",
+    summary="Ask the requesting State to consent to an onward transfer",
+    description="The requested desk asks, by a signed message to the requesting State's "
+    "node, to pass the request on to a third State. The answer arrives as a signed "
+    "message (`request.consent_granted` or `request.consent_refused`); no one at this "
+    "node can record a consent.",
     responses=problem_responses(403, 404, 409),
 )
-def record_consent(
-    request_id: str, body: ConsentBody, user: Caller, runtime: Runtime
+def ask_consent(
+    request_id: str, body: ConsentAskBody, user: Caller, runtime: Runtime
 ) -> ActionOutcome:
     return act(
         runtime,
         user,
         request_id,
         P.REQUEST_ANSWER,
-        lambda by: c.RecordConsent(
-            request_id=request_id, to_state=body.to, reference=body.reference, by=by
+        lambda by: c.AskConsent(request_id=request_id, to_state=body.to, by=by),
+    )
+
+
+@router.post(
+    "/requests/{request_id}/consent",
+    response_model=ActionOutcome,
+    summary="Grant or refuse an onward transfer of this State's request",
+    description="The requesting desk answers; the answer travels as a signed message to "
+    "the requested State's node. A refusal withdraws a consent given earlier. Refused "
+    "with 403 `wrong_desk` at the node that holds the request.",
+    responses=problem_responses(403, 404, 409),
+)
+def answer_consent(
+    request_id: str, body: ConsentBody, user: Caller, runtime: Runtime
+) -> ActionOutcome:
+    return act(
+        runtime,
+        user,
+        request_id,
+        P.REQUEST_SEND,
+        lambda by: c.AnswerConsent(
+            request_id=request_id, to_state=body.to, granted=body.granted, by=by
         ),
     )
 
@@ -237,8 +264,9 @@ def record_consent(
     response_model=ForwardOutcome,
     summary="Forward an incoming request to a third State's node",
     description="Sent as a new request of this node citing the original. Refused with 403 "
-    "`handling_restricted` when the request is marked 'no onward transfer' and no consent "
-    "for that State is recorded.",
+    "`handling_restricted` when the request is marked 'no onward transfer' and the "
+    "requesting State's signed consent for that State has not arrived. The requesting "
+    "State's node is told of every forward (`request.forwarded`).",
     responses=problem_responses(403, 404, 409),
 )
 def forward(request_id: str, body: ForwardBody, user: Caller, runtime: Runtime) -> ForwardOutcome:

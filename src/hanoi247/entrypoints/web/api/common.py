@@ -1,8 +1,10 @@
 """What the API's routes share: the node's runtime, the caller, and who may do what.
 
-Permissions come from ``domain.accounts.PERMISSIONS``. A central authority handles mutual
-legal assistance (Art. 40): on an ``mla`` request, ``mla:handle`` stands in for the
-officer's drafting, sending and answering permissions (``MLA_MAY``).
+Permissions come from ``domain.accounts.PERMISSIONS``. Mutual legal assistance (Art. 40)
+goes from central authority to central authority: on an ``mla`` request, drafting,
+sending and answering (``MLA_MAY``) need ``mla:handle``, which the central authority
+holds and the 24/7 officer does not (the officer still reads it, and its link to the
+preservation it follows up).
 """
 
 from __future__ import annotations
@@ -16,13 +18,13 @@ from hanoi247.bootstrap import NodeRuntime
 from hanoi247.domain.accounts import Permission, User
 from hanoi247.domain.errors import ConfigurationError, ErrorCode, PermissionDenied, Severity
 from hanoi247.domain.references import FOLLOW_UP_KINDS
-from hanoi247.domain.requests import validate
 from hanoi247.domain.treaty import Instrument
 from hanoi247.entrypoints.web.api.routing import ApiProblem
 from hanoi247.entrypoints.web.auth import bearer_user
 from hanoi247.entrypoints.web.problems import problem, problems_json
 from hanoi247.services.context import Context
 from hanoi247.services.desk import load
+from hanoi247.services.drafting import request_problems
 
 P = Permission
 MLA_MAY = frozenset({P.REQUEST_DRAFT, P.REQUEST_SEND, P.REQUEST_ACKNOWLEDGE, P.REQUEST_ANSWER})
@@ -45,23 +47,23 @@ def context_of(runtime: NodeRuntime) -> Context:
 
 def authorize(user: User, permission: Permission, *, kind: str | None = None) -> None:
     """``PermissionDenied`` (403) unless ``user`` may do ``permission`` (on a ``kind``)."""
+    if kind in FOLLOW_UP_KINDS and permission in MLA_MAY:
+        if user.can(P.MLA_HANDLE):
+            return
+        raise PermissionDenied(P.MLA_HANDLE.value)
     if user.can(permission):
-        return
-    if kind in FOLLOW_UP_KINDS and permission in MLA_MAY and user.can(P.MLA_HANDLE):
         return
     raise PermissionDenied(permission.value)
 
 
 def authorize_on(runtime: NodeRuntime, user: User, permission: Permission, request_id: str) -> None:
     """``authorize`` for an action on a stored request (its kind may matter)."""
-    if user.can(permission):
-        return
-    if permission in MLA_MAY and user.can(P.MLA_HANDLE):
+    if permission in MLA_MAY:
         with runtime.uow_factory() as uow:
             kind = load(uow, request_id).kind
         authorize(user, permission, kind=kind)
         return
-    raise PermissionDenied(permission.value)
+    authorize(user, permission)
 
 
 def instrument_named(ctx: Context, instrument_id: str | None) -> Instrument:
@@ -107,13 +109,7 @@ def refuse_malformed(ctx: Context, payload: Mapping[str, object], instrument: In
     """A request's JSON with problems of ``MALFORMED`` is refused whole (422, nothing
     stored): ``unknown_field`` if it names a field its kind does not have, else
     ``invalid_value``; ``problems`` lists each, with its article."""
-    problems = validate(
-        payload,
-        instrument=instrument,
-        states=set(ctx.catalogue.states),
-        now=ctx.clock.now(),
-        max_range_days=ctx.max_range_days,
-    )
+    problems = request_problems(ctx, payload, instrument, ctx.clock.now())
     bad = [p for p in problems if p.code in MALFORMED and p.severity is Severity.ERROR]
     if bad:
         unknown = any(p.code is ErrorCode.UNKNOWN_FIELD for p in bad)

@@ -39,8 +39,8 @@ from hanoi247.entrypoints.web.api.schemas import (
 )
 from hanoi247.entrypoints.web.api.views import RequestList, RequestSummary, RequestView
 from hanoi247.entrypoints.web.problems import problem
+from hanoi247.services import queries
 from hanoi247.services.desk import load
-from hanoi247.services.queries import request_view
 
 router = APIRouter(route_class=ApiRoute, tags=["requests"])
 RequestJson = Annotated[
@@ -48,8 +48,22 @@ RequestJson = Annotated[
     Body(
         description="The request's JSON, as in docs/requests.md (kind, to, urgency and the "
         "elements of the kind). It may be incomplete, not malformed: unknown fields and "
-        "values of the wrong type are refused (422 unknown_field, invalid_value).",
-        examples=[{"kind": "preservation", "to": "FR", "urgency": "urgent", "offence": 10}],
+        "values of the wrong type are refused (422 unknown_field, invalid_value). "
+        "`offence` is a Convention article number, or a national offence "
+        '{"name", "provision", "max_penalty_years"} (a serious crime, Art. 2).',
+        examples=[
+            {"kind": "preservation", "to": "FR", "urgency": "urgent", "offence": 10},
+            {
+                "kind": "preservation",
+                "to": "FR",
+                "urgency": "urgent",
+                "offence": {
+                    "name": "Kidnapping",
+                    "provision": "Penal Code of Viet Nam, art. 157",
+                    "max_penalty_years": 10,
+                },
+            },
+        ],
     ),
 ]
 PatchJson = Annotated[
@@ -186,8 +200,12 @@ def send_request(
 )
 def read_request(request_id: str, user: Caller, runtime: Runtime) -> dict[str, Any]:
     authorize(user, Permission.REQUEST_READ)
+    ctx = context_of(runtime)
     with runtime.uow_factory() as uow:
-        return request_view(uow, request_id, context_of(runtime))
+        view = queries.request_view(uow, request_id, ctx)
+    with runtime.uow_factory() as uow:
+        queries.record_read(uow, view, ctx, reader=user.id, channel="api")
+    return view
 
 
 @router.get(
@@ -215,7 +233,8 @@ def list_requests(
     response_model=ActionOutcome,
     summary="Record another legal basis (central authority)",
     description="A bilateral treaty or reciprocity, recorded on a draft when no instrument "
-    "binds both States.",
+    "binds both States, or by the requested desk on an incoming request whose claimed basis "
+    "this node does not recognise (docs/protocol.md §10).",
     responses=problem_responses(403, 404, 409),
 )
 def record_other_basis(

@@ -99,9 +99,13 @@ class ForwardBody(Body):
     to: StateCode = Field(description="The third State, ISO 3166 alpha-2.")
 
 
+class ConsentAskBody(Body):
+    to: StateCode = Field(description="The third State the request would go on to.")
+
+
 class ConsentBody(Body):
-    to: StateCode = Field(description="The State the requesting State consented to.")
-    reference: Reference = Field(default="", description="Where the consent is recorded.")
+    to: StateCode = Field(description="The third State the request would go on to.")
+    granted: bool = Field(description="True: consent; false: refusal (withdraws a consent).")
 
 
 class OtherBasisBody(Body):

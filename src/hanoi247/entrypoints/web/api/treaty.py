@@ -93,7 +93,14 @@ def grounds(user: Caller, runtime: Runtime, instrument: InstrumentId = "uncc") -
             "instrument": rules.id,
             "refusal_article": refusal_article(rules),
             "refusal_grounds": [
-                {"code": g.code, "article": g.article, "title": g.title, "applies_to": g.applies_to}
+                {
+                    "code": g.code,
+                    "article": g.article,
+                    "title": g.title,
+                    "applies_to": g.applies_to,
+                    "requires_reservation": g.requires_reservation,
+                    "not_for_convention_offences": g.not_for_convention_offences,
+                }
                 for g in refusal_grounds(rules).values()
             ],
             "delay_reasons": [

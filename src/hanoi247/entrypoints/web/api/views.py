@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class View(BaseModel):
@@ -39,9 +39,10 @@ class Basis(View):
 
 class Consent(View):
     to_state: str
-    recorded_by: str
+    given_by: str
     at: str | None
-    reference: str
+    message_id: str = Field(description="The signed message of the requesting State's node.")
+    signed: bool = Field(description="False: a legacy local record, which allows nothing.")
 
 
 class Handling(View):
@@ -302,6 +303,8 @@ class Ground(View):
     article: str
     title: str
     applies_to: list[str]
+    requires_reservation: str | None = None  # open only to a Party that reserved it
+    not_for_convention_offences: bool = False  # never for an offence of the instrument
 
 
 class DelayReason(View):

@@ -26,8 +26,8 @@ from starlette.responses import Response
 from hanoi247.domain.accounts import Permission
 from hanoi247.domain.deadlines import minimum_preservation_until
 from hanoi247.domain.errors import Problem, UnknownRequest
-from hanoi247.domain.grounds import delay_reasons, refusal_article, refusal_grounds
-from hanoi247.domain.lifecycle import Action
+from hanoi247.domain.grounds import delay_reasons, grounds_offered, refusal_article
+from hanoi247.domain.lifecycle import TERMINAL, Action
 from hanoi247.domain.requests import kinds_of
 from hanoi247.domain.schedule import DeadlineStatus
 from hanoi247.entrypoints import i18n
@@ -43,7 +43,8 @@ from hanoi247.entrypoints.web.pages.live import (
     may,
 )
 from hanoi247.entrypoints.web.pages.render import render
-from hanoi247.services.queries import request_view
+from hanoi247.services.desk import declarations_for
+from hanoi247.services.queries import record_read, request_view
 
 router = APIRouter(include_in_schema=False)
 P = Permission
@@ -62,7 +63,12 @@ PERMISSION_FOR: dict[str, Permission] = {
     Action.EXECUTE_PARTIALLY: P.REQUEST_ANSWER,
     Action.EXECUTE: P.REQUEST_ANSWER,
     Action.CLOSE: P.REQUEST_ANSWER,
+    # Onward transfer (not lifecycle actions: the status does not change).
+    "ask_consent": P.REQUEST_ANSWER,
+    "forward": P.REQUEST_SEND,
+    "answer_consent": P.REQUEST_SEND,
 }
+ONWARD = {"incoming": ("ask_consent", "forward"), "outgoing": ("answer_consent",)}
 TITLE = "Request {reference}"
 LINKS = ("related", "follow_up_of", "follow_up", "extends", "forwarded_from")
 LINK_LISTS = ("extended_by", "forwarded_to")
@@ -80,11 +86,10 @@ class Failure:
 
 def permitted_actions(viewer: Viewer, view: dict[str, Any]) -> list[str]:
     kind = view["kind"]
-    return [
-        a
-        for a in view["allowed_actions"]
-        if a in PERMISSION_FOR and may(viewer, PERMISSION_FOR[a], kind)
-    ]
+    allowed = list(view["allowed_actions"])
+    if view["status"] not in {s.value for s in TERMINAL} | {"draft"}:
+        allowed += ONWARD[view["direction"]]
+    return [a for a in allowed if a in PERMISSION_FOR and may(viewer, PERMISSION_FOR[a], kind)]
 
 
 def _links(uow: Any, view: dict[str, Any]) -> list[dict[str, Any]]:
@@ -118,9 +123,16 @@ def _ordered(view: dict[str, Any], instrument: Any) -> dict[str, Any]:
     return {**first, **{n: v for n, v in elements.items() if n not in first}}
 
 
-def _forms(view: dict[str, Any], instrument: Any, today: date) -> dict[str, Any]:
-    """What the action forms offer: grounds for this kind, reasons for delay, date bounds."""
-    grounds = [g for g in refusal_grounds(instrument).values() if view["kind"] in g.applies_to]
+def _forms(
+    view: dict[str, Any], instrument: Any, today: date, reservations: frozenset[str]
+) -> dict[str, Any]:
+    """What the action forms offer: grounds for this kind (those open to this State: its
+    reservations, the offence concerned), reasons for delay, date bounds."""
+    offence = view["elements"].get("offence")
+    convention = isinstance(offence, int) and not isinstance(offence, bool)
+    grounds = grounds_offered(
+        instrument, view["kind"], reservations=reservations, convention_offence=convention
+    )
     current = view["preservation_until"]
     periods = instrument.rules.get("periods", {})
     minimum = periods.get("preservation_minimum", {}) if isinstance(periods, Mapping) else {}
@@ -155,8 +167,12 @@ def case_page(
         links = _links(uow, view)
         evidence = uow.evidence.for_request(request_id) if content else []
         custody = uow.evidence.custody_for_request(request_id) if content else []
+        declared = declarations_for(uow, ctx, state=ctx.state, instrument=view["instrument"])
         for event in view["timeline"]:
             event["who"] = _who(uow, ctx.state, event["actor"], event["origin"])
+    if content:  # metadata only (an auditor): the template shows no element, no note
+        with desk.uow_factory() as uow:
+            record_read(uow, view, ctx, reader=viewer.user.id, channel="page")
     instrument = ctx.catalogue.instrument(view["instrument"])
     view["elements"] = _ordered(view, instrument)
     deadlines = [
@@ -168,13 +184,16 @@ def case_page(
     incoming = view["direction"] == "incoming"
     peer = view["requesting_state"] if incoming else view["requested_state"]
     second = choose_second_language(ctx.state, peer)
-    follow_up = (
+    awaiting_follow_up = (
         view["kind"] == "preservation"
         and not incoming
         and view["status"] not in ("draft", "withdrawn")
         and not view["links"]["follow_up"]
-        and may(viewer, P.REQUEST_DRAFT, "mla")
     )
+    # The follow-up MLA goes central authority to central authority: the central
+    # authority drafts it; the 24/7 officer is told who does.
+    follow_up = awaiting_follow_up and may(viewer, P.REQUEST_DRAFT, "mla")
+    follow_up_by_central_authority = awaiting_follow_up and not follow_up
     tr = viewer.tr
     notice = request.query_params.get("done", "")
     return render(
@@ -190,7 +209,7 @@ def case_page(
         deadlines=deadlines,
         links=links,
         actions=permitted_actions(viewer, view) if content else [],
-        forms=_forms(view, instrument, now.date()),
+        forms=_forms(view, instrument, now.date(), frozenset(declared.reservations)),
         failure=failure,
         notice=notice if notice in PERMISSION_FOR else "",
         second_lang=second if second != viewer.lang else "",
@@ -200,6 +219,7 @@ def case_page(
         can_attach=desk.runtime.evidence is not None
         and viewer.can(P.REQUEST_ANSWER, P.REQUEST_DRAFT),
         item_names={item.item_id: item.file_name for item in evidence},
+        follow_up_by_central_authority=follow_up_by_central_authority,
         nodes={ctx.node.node_id, view["peer_node"]},
         element_article=lambda name: element_article(view["instrument"], view["kind"], name),
         labels=countdown_labels(viewer, now),

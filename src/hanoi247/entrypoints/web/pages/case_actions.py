@@ -109,7 +109,26 @@ BUILDERS: dict[str, Builder] = {
         by=by, request_id=rid, note=one(form, "note")
     ),
     Action.SEND: lambda by, rid, form: c.SendRequest(by=by, request_id=rid),
+    "ask_consent": lambda by, rid, form: c.AskConsent(by=by, request_id=rid, to_state=_state(form)),
+    "forward": lambda by, rid, form: c.ForwardRequest(by=by, request_id=rid, to_state=_state(form)),
+    "answer_consent": lambda by, rid, form: c.AnswerConsent(
+        by=by, request_id=rid, to_state=_state(form), granted=_decision(form)
+    ),
 }
+
+
+def _state(form: FormData) -> str:
+    value = _required(form, "to_state").strip().upper()
+    if len(value) != 2 or not value.isascii() or not value.isalpha():
+        raise Incomplete(ErrorCode.INVALID_VALUE)
+    return value
+
+
+def _decision(form: FormData) -> bool:
+    value = _required(form, "decision")
+    if value not in ("grant", "refuse"):
+        raise Incomplete(ErrorCode.INVALID_VALUE)
+    return value == "grant"
 
 
 def _kind_of(request: Request, request_id: str) -> str:

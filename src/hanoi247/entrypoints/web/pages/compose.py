@@ -31,7 +31,7 @@ from hanoi247.domain.errors import DomainError, Problem, ValidationFailed
 from hanoi247.domain.federation import PeerStatus
 from hanoi247.domain.lifecycle import RequestStatus
 from hanoi247.domain.references import Direction
-from hanoi247.domain.requests import RequestKind, Urgency, kinds_of, validate
+from hanoi247.domain.requests import RequestKind, Urgency, kinds_of
 from hanoi247.domain.treaty import Instrument, legal_bases
 from hanoi247.entrypoints import i18n
 from hanoi247.entrypoints.web.pages import compose_form as cf
@@ -54,7 +54,8 @@ from hanoi247.entrypoints.web.pages.live import (
     render_fragment,
 )
 from hanoi247.entrypoints.web.pages.render import render
-from hanoi247.services.desk import treaty_actions
+from hanoi247.services.desk import declarations_for, treaty_actions
+from hanoi247.services.drafting import request_problems
 
 router = APIRouter(include_in_schema=False)
 P = Permission
@@ -82,6 +83,21 @@ def destinations(desk: WebDesk, lang: str) -> list[str]:
         states = {p.state.upper() for p in uow.peers.list() if p.status is PeerStatus.ACTIVE}
     states.discard(own)
     return sorted(states, key=lambda s: i18n.state_name(s, lang).casefold())
+
+
+def authorities_for(desk: WebDesk, draft: CooperationRequest) -> dict[str, Any] | None:
+    """For a kind sent by central authorities (MLA): this State's and the requested
+    State's designated central authorities, as the status data records them."""
+    ctx = context_of(desk)
+    kind = kinds_of(ctx.catalogue.instrument(draft.instrument)).get(draft.kind)
+    if kind is None or not kind.central_authority:
+        return None
+    with desk.uow_factory() as uow:
+        own, theirs = (
+            declarations_for(uow, ctx, state=s, instrument=draft.instrument)
+            for s in (ctx.state, draft.requested_state)
+        )
+    return {"own": own, "theirs": theirs}
 
 
 def basis_for(desk: WebDesk, to: str) -> dict[str, Any]:
@@ -195,14 +211,8 @@ def _draft(desk: WebDesk, viewer: Viewer, request_id: str) -> CooperationRequest
 
 
 def _problems(desk: WebDesk, payload: dict[str, object], instrument: Instrument) -> list[Problem]:
-    ctx = context_of(desk)
-    return validate(
-        payload,
-        instrument=instrument,
-        states=set(ctx.catalogue.states),
-        now=desk.clock.now(),
-        max_range_days=ctx.max_range_days,
-    )
+    with desk.uow_factory() as uow:
+        return request_problems(context_of(desk), payload, instrument, desk.clock.now(), uow)
 
 
 def _zones(desk: WebDesk, viewer: Viewer, to: str) -> list[str]:
@@ -255,6 +265,7 @@ def _compose_page(
         urgency=urgency,
         fields=cf.fields(kind, payload, urgency),
         offences=cf.offence_choices(instrument),
+        national_offences=cf.national_offences(instrument),
         identifiers=cf.identifier_rows(payload, zones),
         identifier_types=cf.identifier_types(),
         zones=zones,
@@ -262,6 +273,7 @@ def _compose_page(
         handling=handling if isinstance(handling, dict) else {},
         payload=payload,
         basis=basis_for(desk, draft.requested_state),
+        authorities=authorities_for(desk, draft),
         urgencies=[kind.urgency] if kind.urgency else list(Urgency),
         saved=request.query_params.get("saved") == "1",
         failure_code=failure_code,
@@ -373,6 +385,7 @@ def preview(request: Request, request_id: str, viewer: SignedIn) -> Response:
         payload=payload,
         elements=draft.elements,
         basis=basis_for(desk, draft.requested_state),
+        authorities=authorities_for(desk, draft),
         can_send=may(viewer, P.REQUEST_SEND, draft.kind),
         **_meter_context(desk, draft, payload),
         **labelling(viewer),

@@ -1,8 +1,9 @@
 """The guided composer's form: from the rule data to inputs, from inputs to the request's
 JSON (``docs/requests.md``), and the completeness meter.
 
-Input names: ``urgency``; each element ``el-<name>`` (text, offence number, ``true`` for
-a checkbox), a list of persons ``person-<i>-<name|location|nationality>``; identifiers
+Input names: ``urgency``; each element ``el-<name>`` (text, offence number or
+``national`` with ``offence-name``, ``offence-provision``, ``offence-max_penalty_years``,
+``true`` for a checkbox), a list of persons ``person-<i>-<name|location|nationality>``; identifiers
 ``id-<i>-<type|value|when|zone|service>`` (``when`` a ``datetime-local`` read in the zone
 ``zone``); ``range-from``/``range-to`` (days); ``extension`` and ``extends_reference``;
 ``handling-confidential``, ``handling-no_onward_transfer``, ``handling-use_limited_to``.
@@ -21,7 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from starlette.datastructures import FormData
 
 from hanoi247.domain.errors import ErrorCode, Problem, Severity
-from hanoi247.domain.offences import offence_catalogue
+from hanoi247.domain.offences import national_offence_rule, offence_catalogue
 from hanoi247.domain.requests import (
     IDENTIFIER_TYPES,
     PERSON_KEYS,
@@ -219,6 +220,8 @@ def _element(form: FormData, rule: ElementRule) -> object | None:
         return True if one(form, name) == "true" else None
     if rule.type is ElementType.OFFENCE:
         text = one(form, name)
+        if text == "national":
+            return national_offence_of(form)
         return int(text) if text.isdigit() else (text or None)
     if rule.type is ElementType.PERSONS:
         people = []
@@ -228,6 +231,34 @@ def _element(form: FormData, rule: ElementRule) -> object | None:
                 people.append({k: v for k, v in person.items() if v})
         return people or None
     return one(form, name) or None
+
+
+def national_offence_of(form: FormData) -> dict[str, object]:
+    """``offence-name``, ``offence-provision``, ``offence-max_penalty_years`` as the
+    request's national offence (the validation names what is missing or wrong)."""
+    offence: dict[str, object] = {}
+    for key in ("name", "provision"):
+        if one(form, f"offence-{key}"):
+            offence[key] = one(form, f"offence-{key}")
+    years = one(form, "offence-max_penalty_years").replace(",", ".")
+    if years:
+        try:
+            number = float(years)
+        except ValueError:
+            offence["max_penalty_years"] = years
+        else:
+            offence["max_penalty_years"] = int(number) if number.is_integer() else number
+    return offence
+
+
+def national_offences(instrument: Instrument) -> dict[str, object] | None:
+    """What the composer says of national offences under ``instrument`` (None: not taken)."""
+    rule = national_offence_rule(instrument)
+    if rule is None:
+        return None
+    minimum = rule.minimum_max_penalty_years
+    shown = (int(minimum) if minimum.is_integer() else minimum) if minimum is not None else None
+    return {"article": rule.article, "minimum": shown}
 
 
 def _identifiers(form: FormData) -> list[dict[str, object]]:

@@ -25,6 +25,7 @@ from starlette.responses import HTMLResponse
 
 from hanoi247.domain.accounts import Permission
 from hanoi247.domain.errors import ConfigurationError
+from hanoi247.domain.lifecycle import Action
 from hanoi247.domain.references import FOLLOW_UP_KINDS
 from hanoi247.entrypoints import i18n
 from hanoi247.entrypoints.pdf.document import offence_text
@@ -39,6 +40,7 @@ from hanoi247.entrypoints.web.pages.render import SECURITY_HEADERS, template_fun
 from hanoi247.services.context import Context
 
 P = Permission
+LIFECYCLE_ACTIONS = frozenset(a.value for a in Action)
 DAY = 86400
 TIME_LEFT = "Time left: {time}"
 OVERDUE = "Overdue: {time}"
@@ -110,6 +112,8 @@ def labelling(viewer: Viewer) -> dict[str, Any]:
     tr = viewer.tr
 
     def offence(number: object, instrument: str = "uncc") -> str:
+        if isinstance(number, Mapping):
+            return i18n.national_offence_text(number, instrument, tr)
         if isinstance(number, bool) or not isinstance(number, int):
             return str(number)
         return offence_text(instrument, number, tr)
@@ -119,7 +123,11 @@ def labelling(viewer: Viewer) -> dict[str, Any]:
         "deadline_status": lambda status: deadline_status_label(status, tr),
         "timeline_action": lambda action: timeline_action_label(action, tr),
         "basis_type": lambda kind: basis_type_label(kind, tr),
-        "action_label": lambda action: i18n.label_action(action, tr),
+        "action_label": lambda action: (
+            i18n.label_action(action, tr)
+            if action in LIFECYCLE_ACTIONS
+            else timeline_action_label(action, tr)
+        ),
         "article": lambda reference: i18n.format_article(reference, tr) if reference else "",
         "field": lambda path: i18n.label_field_path(path, tr),
         "subfield": lambda path: tr.pgettext("element", i18n.english_element_label(path)),
@@ -148,10 +156,11 @@ def render_fragment(
 
 
 def may(viewer: Viewer, permission: Permission, kind: str | None = None) -> bool:
-    """Whether the viewer may ``permission`` (on a request of ``kind``)."""
-    if viewer.can(permission):
-        return True
-    return kind in FOLLOW_UP_KINDS and permission in MLA_MAY and viewer.can(P.MLA_HANDLE)
+    """Whether the viewer may ``permission`` (on a request of ``kind``): on an MLA request,
+    drafting, sending and answering are the central authority's (``mla:handle``)."""
+    if kind in FOLLOW_UP_KINDS and permission in MLA_MAY:
+        return viewer.can(P.MLA_HANDLE)
+    return viewer.can(permission)
 
 
 def context_of(desk: WebDesk) -> Context:

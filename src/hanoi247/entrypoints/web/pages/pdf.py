@@ -20,7 +20,7 @@ from hanoi247.entrypoints.pdf.render import render_request_pdf
 from hanoi247.entrypoints.web.pages.desk import BadRequest, NotFound, desk_of, require
 from hanoi247.entrypoints.web.pages.live import SignedIn, context_of
 from hanoi247.entrypoints.web.pages.render import SECURITY_HEADERS
-from hanoi247.services.queries import request_view
+from hanoi247.services.queries import record_read, request_view
 
 router = APIRouter(include_in_schema=False)
 
@@ -46,6 +46,8 @@ async def request_pdf(request: Request, request_id: str, viewer: SignedIn) -> Re
                 view = request_view(uow, request_id, context_of(desk))
             except UnknownRequest:
                 raise NotFound(request_id) from None
+        with desk.uow_factory() as uow:
+            record_read(uow, view, context_of(desk), reader=viewer.user.id, channel="pdf")
         pdf = render_request_pdf(
             view,
             lang=lang,

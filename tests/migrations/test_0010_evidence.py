@@ -1,4 +1,4 @@
-"""Migration 0009 (evidence items and custody): up with real rows, down, up again."""
+"""Migration 0010 (evidence items and custody): up with real rows, down, up again."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ EVENT = CustodyEvent(
 
 def previous_revision() -> str:
     versions = Path(migrate.__file__).parent / "migrations" / "versions"
-    spec = importlib.util.spec_from_file_location("m0009", versions / "0009_evidence.py")
+    spec = importlib.util.spec_from_file_location("m0010", versions / "0010_evidence.py")
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -73,8 +73,8 @@ def store_and_read(url: str) -> None:
         engine.dispose()
 
 
-def test_0009_up_with_4gib_item_and_custody_down_and_up_again(empty_db_url: str) -> None:
-    migrate.upgrade(empty_db_url, "0009")
+def test_0010_up_with_4gib_item_and_custody_down_and_up_again(empty_db_url: str) -> None:
+    migrate.upgrade(empty_db_url, "0010")
     assert {"evidence_items", "custody_events"} <= table_names(empty_db_url)
     store_and_read(empty_db_url)
 
@@ -83,5 +83,5 @@ def test_0009_up_with_4gib_item_and_custody_down_and_up_again(empty_db_url: str)
     assert migrate.current(empty_db_url) == down
     assert not {"evidence_items", "custody_events"} & table_names(empty_db_url)
 
-    migrate.upgrade(empty_db_url, "0009")
+    migrate.upgrade(empty_db_url, "0010")
     store_and_read(empty_db_url)

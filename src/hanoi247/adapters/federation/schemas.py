@@ -1,0 +1,96 @@
+"""The JSON Schemas of ``hanoi247/1`` (docs/schemas/, shipped in ``hanoi247/schemas/``).
+
+The node validates with the same files it publishes: the node card (``card.json``), the
+signed payload of a message (``message.json``), receipts (``receipt.json``), key
+announcements (``key-announcement.json``) and every message body
+(``bodies/<type>.json``). A failure is reported as a reason code in the vocabulary of
+docs/protocol.md §5.2 (``missing_field:until``, ``unknown_field:x``, ``bad_field:x``,
+``unsupported_version:v``), never with content.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib import resources
+from importlib.abc import Traversable
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+
+BASE = "https://hanoi247.org/schemas/1/"
+DRAFT = "https://json-schema.org/draft/2020-12/schema"
+
+
+def schema_root() -> Traversable:
+    """The folder of the packaged schemas (docs/schemas/ holds identical copies)."""
+    return resources.files("hanoi247").joinpath("schemas")
+
+
+def schema_files() -> dict[str, bytes]:
+    """Every schema file by its path under the schema folder, e.g. ``bodies/drill.ping.json``."""
+    root = schema_root()
+    found: dict[str, bytes] = {}
+    for entry in root.iterdir():
+        if entry.name.endswith(".json"):
+            found[entry.name] = entry.read_bytes()
+    for entry in root.joinpath("bodies").iterdir():
+        if entry.name.endswith(".json"):
+            found[f"bodies/{entry.name}"] = entry.read_bytes()
+    return found
+
+
+@cache
+def _registry() -> Registry[Any]:
+    resources_by_uri = [
+        (BASE + name, Resource.from_contents(json.loads(raw)))
+        for name, raw in schema_files().items()
+    ]
+    return Registry().with_resources(resources_by_uri)
+
+
+@cache
+def _validator(name: str) -> Any:
+    contents = _registry().contents(BASE + name)
+    return Draft202012Validator(contents, registry=_registry())
+
+
+def body_types() -> frozenset[str]:
+    """The message types that have a body schema."""
+    return frozenset(
+        name.removeprefix("bodies/").removesuffix(".json")
+        for name in schema_files()
+        if name.startswith("bodies/")
+    )
+
+
+def problem(name: str, instance: object) -> str | None:
+    """The first reason ``instance`` fails schema ``name`` (a reason code), or None."""
+    errors = sorted(
+        _validator(name).iter_errors(instance),
+        key=lambda e: (len(e.absolute_path), [str(p) for p in e.absolute_path], e.validator),
+    )
+    return _reason(errors[0]) if errors else None
+
+
+def body_problem(message_type: str, body: object) -> str | None:
+    """Why ``body`` is not a valid body of ``message_type``; None if valid or no schema."""
+    if message_type not in body_types():
+        return None
+    return problem(f"bodies/{message_type}.json", body)
+
+
+def _reason(error: Any) -> str:
+    path = [str(p) for p in error.absolute_path]
+    instance = error.instance
+    if error.validator == "required" and isinstance(instance, dict):
+        missing = next(p for p in error.validator_value if p not in instance)
+        return "missing_field:" + ".".join([*path, missing])
+    if error.validator == "additionalProperties" and isinstance(instance, dict):
+        allowed = set(error.schema.get("properties", {}))
+        extra = sorted(k for k in instance if k not in allowed)[0]
+        return "unknown_field:" + ".".join([*path, str(extra)])
+    if error.validator == "const" and path == ["v"]:
+        return "unsupported_version:v"
+    return "bad_field:" + (".".join(path) or "body")

@@ -11,7 +11,7 @@ from api_support import ApiNode, api_nodes
 
 from evidence_transfer_support import with_evidence_key
 from hanoi247.services import evidence as ev
-from workflow_harness import MLA
+from workflow_harness import PRESERVATION
 
 
 def _with_evidence_key(node: ApiNode) -> None:
@@ -21,7 +21,7 @@ def _with_evidence_key(node: ApiNode) -> None:
 def test_upload_resumes_by_offset_and_completes_into_a_verified_item(tmp_path: Path) -> None:
     with api_nodes(tmp_path) as (vn, _fr, _clock):
         _with_evidence_key(vn)
-        request_id = vn.post("/api/v1/requests", "an", json=MLA).json()["id"]
+        request_id = vn.post("/api/v1/requests", "an", json=PRESERVATION).json()["id"]
         data = b"%PDF-1.7\n" + os.urandom(3_000_000)
         start = vn.post(
             f"/api/v1/requests/{request_id}/evidence/uploads", "an",
@@ -64,7 +64,7 @@ def test_upload_resumes_by_offset_and_completes_into_a_verified_item(tmp_path: P
 def test_upload_with_a_hostile_name_is_refused_before_any_byte(tmp_path: Path) -> None:
     with api_nodes(tmp_path) as (vn, _fr, _clock):
         _with_evidence_key(vn)
-        request_id = vn.post("/api/v1/requests", "an", json=MLA).json()["id"]
+        request_id = vn.post("/api/v1/requests", "an", json=PRESERVATION).json()["id"]
         for name in ("../../etc/passwd", "a\u202egnp.exe", "x" * 10_000):
             refused = vn.post(
                 f"/api/v1/requests/{request_id}/evidence/uploads", "an",

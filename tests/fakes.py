@@ -16,6 +16,7 @@ from typing import Self
 
 from fakes_accounts import FakeApiTokenRepository, FakeOnCallRepository, FakeUserRepository
 from fakes_directory import FakeContactPointRepository
+from fakes_evidence import FakeEvidenceRepository, FakeUploadRepository
 from fakes_federation import FakeInbox, FakeOutbox, FakePeerRepository
 from fakes_notifications import FakeNotificationOutbox
 from fakes_web import FakeWebSessionRepository
@@ -144,6 +145,8 @@ class FakeUnitOfWork:
         "web_sessions",
         "notifications",
         "contact_points",
+        "evidence",
+        "uploads",
     )
 
     def __init__(self) -> None:
@@ -162,6 +165,8 @@ class FakeUnitOfWork:
         self.web_sessions = FakeWebSessionRepository(self)
         self.notifications = FakeNotificationOutbox()
         self.contact_points = FakeContactPointRepository()
+        self.evidence = FakeEvidenceRepository()
+        self.uploads = FakeUploadRepository()
         self.committed = 0
         self.read_only_blocks = 0  # how many ``with`` blocks were read-only
         self._snapshot: dict[str, object] | None = None

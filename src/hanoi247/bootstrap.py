@@ -34,6 +34,7 @@ from hanoi247.adapters.federation.receiver import InboxReceiver
 from hanoi247.adapters.federation.sender import OutboxSender
 from hanoi247.adapters.notify.factory import build_alerting
 from hanoi247.adapters.notify.inapp import InAppHub
+from hanoi247.adapters.storage.staging import TransferStaging
 from hanoi247.domain.commands import Command
 from hanoi247.domain.deadlines import Clocks, load_clocks
 from hanoi247.domain.errors import ConfigurationError
@@ -50,6 +51,8 @@ from hanoi247.ports import (
 from hanoi247.services import audit_witness
 from hanoi247.services.context import Context, Outcome
 from hanoi247.services.escalation import DeadlineBatch, check_due_deadlines, incoming_observer
+from hanoi247.services.evidence import EvidenceDesk
+from hanoi247.services.evidence_transfer import register_evidence_handlers
 from hanoi247.services.federation import IncomingDispatcher, default_dispatcher
 from hanoi247.services.incoming import apply_receipt, register_incoming
 from hanoi247.services.intake import MessageIntake
@@ -153,6 +156,8 @@ class NodeRuntime:
     metrics: CollectorRegistry
     workers: list[Worker]
     closing: Callable[[], None]  # releases what build_runtime opened (the database)
+    evidence: EvidenceDesk | None = None  # None for a node without keys/evidence.age
+    staging: TransferStaging | None = None  # chunks of evidence being received
 
     @property
     def bus(self) -> MessageBus:
@@ -279,6 +284,16 @@ def build_runtime(
             uow.commit()
 
     alerting.worker.periodic.append(checkpoint_round)
+    register_evidence_handlers(workflow.dispatcher, node_id=local.node_id)  # evidence.*
+    workers: list[Worker] = [sender, alerting.worker]
+    desk, staging = None, TransferStaging(settings.data_dir / "evidence" / "transfers")
+    if local.age_recipient is not None:  # evidence offered by peers is pulled in the background
+        desk = evidence_desk(settings, uow_factory, node_id=local.node_id, clock=real_clock)
+        workers.append(
+            _evidence_puller(
+                local, uow_factory, real_clock, desk, staging, settings.evidence_poll_seconds
+            )
+        )
     return NodeRuntime(
         settings=settings,
         local=local,
@@ -291,9 +306,29 @@ def build_runtime(
         hub=alerting.hub,
         deadlines=alerting.worker,
         metrics=metrics,
-        workers=[sender, alerting.worker],
+        workers=workers,
         closing=closing,
+        evidence=desk,
+        staging=staging,
     )
+
+
+from hanoi247.bootstrap_evidence import (  # noqa: E402 - after NodeRuntime, which it names
+    _evidence_puller,
+    chunk_source,
+    evidence_desk,
+    evidence_key_dirs,
+    evidence_store,
+    serve_signed_chunk,
+)
+
+__all__ = [
+    "chunk_source",
+    "evidence_desk",
+    "evidence_key_dirs",
+    "evidence_store",
+    "serve_signed_chunk",
+]
 
 
 def _nothing() -> None:

@@ -51,6 +51,13 @@ class Settings:
     audit_checkpoint_minutes: float = 60.0
     # The desk's clocks (rules/uncc.toml [clocks] keys), e.g. acknowledge_urgent_minutes.
     clock_overrides: Mapping[str, object] = field(default_factory=dict)
+    # Evidence store: the filesystem in DATA_DIR/evidence unless an S3 endpoint is set.
+    evidence_s3_endpoint: str = ""
+    evidence_s3_bucket: str = "hanoi247-evidence"
+    evidence_s3_access_key: str = ""
+    evidence_s3_secret_key: str = field(default="", repr=False)
+    evidence_s3_region: str = "us-east-1"
+    evidence_poll_seconds: float = 5.0  # how often `serve` pulls evidence offered by peers
 
     @classmethod
     def from_env(
@@ -90,6 +97,12 @@ class Settings:
             audit_checkpoint_entries=_int(env, "HANOI247_AUDIT_CHECKPOINT_ENTRIES", 100),
             audit_checkpoint_minutes=_float(env, "HANOI247_AUDIT_CHECKPOINT_MINUTES", 60.0),
             clock_overrides=_clock_overrides(env),
+            evidence_s3_endpoint=env.get("HANOI247_EVIDENCE_S3_ENDPOINT", ""),
+            evidence_s3_bucket=env.get("HANOI247_EVIDENCE_S3_BUCKET", "hanoi247-evidence"),
+            evidence_s3_access_key=env.get("HANOI247_EVIDENCE_S3_ACCESS_KEY", ""),
+            evidence_s3_secret_key=env.get("HANOI247_EVIDENCE_S3_SECRET_KEY", ""),
+            evidence_s3_region=env.get("HANOI247_EVIDENCE_S3_REGION", "us-east-1"),
+            evidence_poll_seconds=_float(env, "HANOI247_EVIDENCE_POLL_SECONDS", 5.0),
         )
         return settings
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from api_support import Exchange, api_node, api_nodes, deliver
 
+from evidence_transfer_support import with_evidence_key
 from federation_helpers import pin_each_other
 from hanoi247.domain.accounts import Position
 from hanoi247.domain.directory import ContactKind, ContactPoint
@@ -224,6 +225,24 @@ def tour(root: Path) -> list[Exchange]:
                 "/api/v1/treaty/status?instrument=uncc&on=2026-11-30", "an", label="treaty-status"
             )
             vn.get("/api/v1/treaty/grounds?instrument=uncc", "an", label="treaty-grounds")
+
+            # Evidence: a resumable upload by offset (docs/api.md, "Evidence").
+            with_evidence_key(vn.node)
+            note = b"Your files are encrypted; pay 5 BTC to the address below"
+            started = vn.post(
+                f"{R}/{pid}/evidence/uploads", "an",
+                json={"file_name": "ransom-note.txt", "size": len(note)},
+                label="evidence-upload-start",
+            ).json()  # fmt: skip
+            upath = f"/api/v1/evidence/uploads/{started['upload_id']}"
+            vn.patch(upath, "an", content=note[:24], headers={"Upload-Offset": "0"},
+                     label="evidence-upload-part")  # fmt: skip
+            vn.get(upath, "an", label="evidence-upload-status")
+            vn.patch(upath, "an", content=note[:24], headers={"Upload-Offset": "0"},
+                     label="evidence-upload-conflict")  # fmt: skip
+            vn.patch(upath, "an", content=note[24:], headers={"Upload-Offset": "24"},
+                     label="evidence-upload-last")  # fmt: skip
+            vn.get(f"{R}/{pid}/evidence", "an", label="evidence-list")
 
             # Errors every client meets.
             vn.get("/api/v1/inbox", None, label="unauthorized")

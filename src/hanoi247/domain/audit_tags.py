@@ -91,6 +91,20 @@ class AuditTag(enum.StrEnum):
     DIRECTORY_CONTACT_VERIFIED = "directory:contact:verified"
     NOTIFICATION_RETRIED = "notification:retried"
 
+    # -- evidence and its chain of custody (services/evidence*.py) ---------------------
+    EVIDENCE_COLLECTED = "evidence:collected"
+    EVIDENCE_ADDED = "evidence:added"
+    EVIDENCE_SENT = "evidence:sent"
+    EVIDENCE_RECEIVED = "evidence:received"
+    EVIDENCE_VERIFIED = "evidence:verified"
+    EVIDENCE_REJECTED = "evidence:rejected"
+    EVIDENCE_OPENED = "evidence:opened"
+    EVIDENCE_EXPORTED = "evidence:exported"
+    EVIDENCE_DELETED = "evidence:deleted"
+    EVIDENCE_OFFER_RECEIVED = "evidence:offer:received"
+    EVIDENCE_PEER_VERIFIED = "evidence:peer:verified"
+    EVIDENCE_PEER_REJECTED = "evidence:peer:rejected"
+
 
 #: Released values that do not end in a past participle; kept because entries carry them.
 NOT_A_PAST_PARTICIPLE = frozenset({AuditTag.ACCOUNT_LOGOUT, AuditTag.REQUEST_PRESERVATION_AT_RISK})

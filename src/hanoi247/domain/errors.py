@@ -19,13 +19,15 @@
     │   ├── NoPinnedPeer            no active pinned node serves the other State
     │   ├── NoLegalBasis            (a NotInForce) nothing to send a request on
     │   ├── ActionNotAllowed        the wrong desk, kind or actor for an action
-    │   └── MessageRejected         a peer's message body that cannot be applied
+    │   ├── MessageRejected         a peer's message body that cannot be applied
+    │   └── EvidenceRejected        an evidence file, name or chunk that cannot be accepted
     └── AdapterError                the outside world
         ├── PeerUnreachable         a peer node gave no answer (the sender retries)
         ├── SignatureInvalid
         ├── IntegrityError
         ├── ConfigurationError      the node's own settings, keys or data directory
-        └── Overloaded              too much work at once (password hashing): retry later
+        ├── Overloaded              too much work at once (password hashing): retry later
+        └── StorageFailed           the evidence store cannot write or read (disk full, S3 down)
 
 A person's bad input (a CLI argument, a node card, a URL) is a ``DomainError`` that
 says what to correct, never a ``ConfigurationError`` (which means the node is broken).
@@ -80,6 +82,7 @@ class ErrorCode(enum.StrEnum):
     NOT_A_PERSON = "not_a_person"
     NOT_SIGNED = "not_signed"  # what only a peer's signed message may carry
     MESSAGE_REJECTED = "message_rejected"
+    EVIDENCE_REJECTED = "evidence_rejected"
     BASIS_NOT_RECOGNISED = "basis_not_recognised"
     NOT_SERIOUS_CRIME = "not_serious_crime"
     LANGUAGE_NOT_ACCEPTED = "language_not_accepted"
@@ -276,6 +279,16 @@ class MessageRejected(DomainError):
         super().__init__(f"message rejected: {reason}")
 
 
+class EvidenceRejected(DomainError):
+    """An evidence file that cannot be accepted; ``reason`` is a code, ``hint`` what to do."""
+
+    code = ErrorCode.EVIDENCE_REJECTED
+
+    def __init__(self, reason: str, hint: str) -> None:
+        self.reason, self.hint = reason, hint
+        super().__init__(f"evidence rejected ({reason}): {hint}")
+
+
 class AdapterError(Hanoi247Error):
     """Something outside the domain failed: a peer, a signature, storage, configuration."""
 
@@ -308,3 +321,7 @@ class Overloaded(AdapterError):
     def __init__(self, what: str, *, retry_after: int) -> None:
         self.retry_after = retry_after
         super().__init__(f"too many {what} at once; retry in {retry_after} s")
+
+
+class StorageFailed(AdapterError):
+    """The evidence store failed; nothing partial was kept. The message says what to do."""

@@ -50,6 +50,9 @@ class MessageType(enum.StrEnum):
     DRILL_PING = "drill.ping"
     DRILL_PONG = "drill.pong"
     KEYS_ROTATED = "node.keys_rotated"
+    EVIDENCE_OFFERED = "evidence.offered"  # a signed manifest; chunks are pulled separately
+    EVIDENCE_VERIFIED = "evidence.verified"  # the receiver checked every chunk and the file
+    EVIDENCE_REJECTED = "evidence.rejected"  # a mismatch: the receiver did not keep it
     AUDIT_CHECKPOINT = "node.audit_checkpoint"  # the head of the sender's audit log, witnessed
 
 

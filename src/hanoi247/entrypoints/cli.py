@@ -21,6 +21,7 @@ from hanoi247.entrypoints.cli_backup import backup_command, restore_command
 from hanoi247.entrypoints.cli_common import DataDirOption, emit, fail
 from hanoi247.entrypoints.cli_conformance import conformance_app
 from hanoi247.entrypoints.cli_directory import directory_app
+from hanoi247.entrypoints.cli_evidence import evidence_app
 from hanoi247.entrypoints.cli_node import (
     drill_app,
     init_command,
@@ -58,6 +59,7 @@ app.add_typer(node_app, name="node")
 app.add_typer(peer_app, name="peer")
 app.add_typer(drill_app, name="drill")
 app.add_typer(directory_app, name="directory")
+app.add_typer(evidence_app, name="evidence")
 app.add_typer(conformance_app, name="conformance")
 app.add_typer(audit_app, name="audit")
 app.add_typer(webhook_app, name="webhook")

@@ -34,6 +34,7 @@ from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
 from hanoi247.domain.errors import ErrorCode, Problem
+from hanoi247.domain.evidence import CustodyAction, ItemStatus
 from hanoi247.domain.federation import MessageType, OutboxStatus
 from hanoi247.domain.instruments import PACKAGED_INSTRUMENTS, load_instrument
 from hanoi247.domain.lifecycle import Action, RequestStatus
@@ -56,6 +57,8 @@ ENUMS: dict[str, type[enum.StrEnum]] = {
     "urgency": Urgency,
     "outbox_status": OutboxStatus,
     "message_type": MessageType,
+    "custody_action": CustodyAction,
+    "evidence_status": ItemStatus,
 }
 # Participants whose CLDR name is not the name the UN uses: translated from the catalogue.
 CATALOGUE_STATES = ("EU", "PS", "VA", "CD", "CG", "MM")
@@ -307,6 +310,14 @@ def label_outbox_status(status: OutboxStatus | str, tr: Translator) -> str:
 
 def label_message_type(kind: MessageType | str, tr: Translator) -> str:
     return _code_label("message_type", kind, tr)
+
+
+def label_custody_action(action: CustodyAction | str, tr: Translator) -> str:
+    return _code_label("custody_action", action, tr)
+
+
+def label_evidence_status(status: ItemStatus | str, tr: Translator) -> str:
+    return _code_label("evidence_status", status, tr)
 
 
 @functools.cache

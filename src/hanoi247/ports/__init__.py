@@ -19,6 +19,13 @@ from hanoi247.ports.audit import AuditLog
 from hanoi247.ports.channels import NotificationChannel, Notifier
 from hanoi247.ports.clock import Clock
 from hanoi247.ports.directory import ContactPointRepository
+from hanoi247.ports.evidence import (
+    BlobWriter,
+    EvidenceCipher,
+    EvidenceRepository,
+    EvidenceStore,
+    Sealed,
+)
 from hanoi247.ports.federation import Inbox, MessageIntake, Outbox, PeerRepository
 from hanoi247.ports.node_keys import (
     CheckedCard,
@@ -47,11 +54,15 @@ __all__ = [
     "ApiTokenRepository",
     "AuditLog",
     "Authenticator",
+    "BlobWriter",
     "CheckedCard",
     "Clock",
     "ContactPointRepository",
     "CreatedKeys",
     "DeadlineRepository",
+    "EvidenceCipher",
+    "EvidenceRepository",
+    "EvidenceStore",
     "Inbox",
     "InboxRow",
     "KeyRotation",
@@ -72,6 +83,7 @@ __all__ = [
     "PublishedCard",
     "ReferenceCounter",
     "RequestRepository",
+    "Sealed",
     "StatusImport",
     "StoredNotification",
     "TreatyActionRepository",

@@ -39,7 +39,7 @@ class CheckedCard:
 
     identity: NodeIdentity
     fingerprint: str  # never read from the card
-    keys: tuple[PublicKey, PublicKey]  # signing, encryption
+    keys: tuple[PublicKey, ...]  # signing, encryption, then the evidence (age) recipient
 
 
 @dataclass(frozen=True, slots=True)

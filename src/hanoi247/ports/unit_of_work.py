@@ -8,6 +8,7 @@ from typing import Protocol, Self
 from hanoi247.ports.accounts import ApiTokenRepository, OnCallRepository, UserRepository
 from hanoi247.ports.audit import AuditLog
 from hanoi247.ports.directory import ContactPointRepository
+from hanoi247.ports.evidence import EvidenceRepository, UploadRepository
 from hanoi247.ports.federation import Inbox, Outbox, PeerRepository
 from hanoi247.ports.notifications import NotificationOutbox
 from hanoi247.ports.treaty import TreatyActionRepository
@@ -75,6 +76,12 @@ class UnitOfWork(Protocol):
         """Make the next ``with`` block read-only: it takes no write lock (SQLite) and
         ``commit()`` in it is refused. Use it for work that only reads."""
         ...
+
+    @property
+    def evidence(self) -> EvidenceRepository: ...
+
+    @property
+    def uploads(self) -> UploadRepository: ...
 
     def __enter__(self) -> Self: ...
 

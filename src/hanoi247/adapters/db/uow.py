@@ -34,6 +34,7 @@ from hanoi247.adapters.db.repositories_accounts import (
     SqlUserRepository,
 )
 from hanoi247.adapters.db.repositories_directory import SqlContactPointRepository
+from hanoi247.adapters.db.repositories_evidence import SqlEvidenceRepository, SqlUploadRepository
 from hanoi247.adapters.db.repositories_federation import SqlInbox, SqlOutbox, SqlPeerRepository
 from hanoi247.adapters.db.repositories_notifications import SqlNotificationOutbox
 from hanoi247.adapters.db.repositories_web import SqlWebSessionRepository
@@ -97,6 +98,8 @@ class SqlUnitOfWork:
     web_sessions = repository(SqlWebSessionRepository)
     notifications = repository(SqlNotificationOutbox)
     contact_points = repository(SqlContactPointRepository)
+    evidence = repository(SqlEvidenceRepository)
+    uploads = repository(SqlUploadRepository)
 
     def __init__(
         self,

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from hanoi247.adapters.crypto.age_files import AGE_IDENTITY_FILE, generate_age_identity
 from hanoi247.adapters.crypto.keys import (
     ENCRYPTION_ALG,
     ENCRYPTION_KEY_FILE,
@@ -33,6 +34,7 @@ from hanoi247.adapters.crypto.webhook_key import (
     save_webhook_key,
 )
 from hanoi247.adapters.federation import receipts, wire
+from hanoi247.adapters.federation.evidence_recipient import AGE_USE, verify_recipient
 from hanoi247.adapters.federation.node import (
     KEYS_DIR,
     NODE_FILE,
@@ -75,7 +77,7 @@ class FileKeyStore:
         return (self._data_dir / NODE_FILE).exists()
 
     def leftovers(self) -> list[Path]:
-        names = (SIGNING_KEY_FILE, ENCRYPTION_KEY_FILE, WEBHOOK_KEY_FILE)
+        names = (SIGNING_KEY_FILE, ENCRYPTION_KEY_FILE, WEBHOOK_KEY_FILE, AGE_IDENTITY_FILE)
         files = [self.keys_dir / name for name in names]
         return [f for f in files if f.exists() or f.is_symlink()]
 
@@ -99,6 +101,9 @@ class FileKeyStore:
             undo += [(keys_dir / f).unlink for f in (SIGNING_KEY_FILE, ENCRYPTION_KEY_FILE)]
             # webhooks are signed with a key of their own (adapters/crypto/webhook_key.py)
             undo.append(save_webhook_key(generate_webhook_key(), keys_dir).unlink)
+            # evidence files are encrypted to the node's age identity (adapters/crypto/age_files)
+            generate_age_identity(keys_dir)
+            undo.append((keys_dir / AGE_IDENTITY_FILE).unlink)
         except OSError as exc:
             _run(undo)
             raise ConfigurationError(
@@ -188,12 +193,22 @@ class CardKeyReader:
 
     def read_card(self, data: object, *, source: str) -> CheckedCard:
         parsed = parse_card(data, source=source)
+        evidence: tuple[PublicKey, ...] = ()
+        if parsed.evidence_recipient is not None:  # checked against the card's signing key
+            recipient = verify_recipient(
+                parsed.evidence_recipient,
+                node_id=parsed.identity.node_id,
+                signing_keys=[import_public_key(parsed.signing_jwk)],
+            )
+            jwk = {"use": AGE_USE, "age_recipient": recipient}
+            evidence = (PublicKey(kid=recipient, use=AGE_USE, jwk=jwk),)
         return CheckedCard(
             identity=parsed.identity,
             fingerprint=parsed.fingerprint,
             keys=(
                 public_key(parsed.signing_jwk, use="sig"),
                 public_key(parsed.encryption_jwk, use="enc"),
+                *evidence,
             ),
         )
 

@@ -5,6 +5,7 @@ Data directory layout (created by ``hanoi247 init``)::
     DIR/node.toml                  node_id, state, name, url (no secrets)
     DIR/keys/signing.jwk.json      Ed25519 private key (0600)
     DIR/keys/encryption.jwk.json   X25519 private key (0600)
+    DIR/keys/evidence.age          age X25519 identity for evidence files (0600)
     DIR/keys/webhook.jwk.json      Ed25519 private key that signs webhooks only (0600)
     DIR/keys/previous/<n>/…        keys rotated out, still accepted during the overlap
     DIR/hanoi247.sqlite3           the database (unless HANOI247_DATABASE_URL is set)
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hanoi247.adapters.crypto.age_files import AGE_IDENTITY_FILE, load_age_identity
 from hanoi247.adapters.crypto.compact import MalformedToken, protected_header
 from hanoi247.adapters.crypto.keys import (
     NodeKeys,
@@ -52,6 +54,7 @@ class LocalNode:
     keys: NodeKeys
     previous_keys: tuple[NodeKeys, ...] = ()
     data_dir: Path | None = None
+    age_recipient: str | None = None  # evidence files are encrypted to it (keys/evidence.age)
     webhook_key: WebhookKey | None = None  # its own key, not ``keys.signing`` (webhook_key.py)
 
     @property
@@ -64,7 +67,7 @@ class LocalNode:
         return [self.keys.encryption, *(k.encryption for k in self.previous_keys)]
 
     def card(self) -> dict[str, Any]:
-        return node_card(self.identity, self.keys)
+        return node_card(self.identity, self.keys, age_recipient=self.age_recipient)
 
     def signing_key_for(self, message_type: str, body: Mapping[str, Any]) -> PrivateKey:
         """The private key the sender signs an outgoing envelope with.
@@ -101,9 +104,11 @@ def _announcement_kid(body: Mapping[str, Any]) -> str | None:
     return kid if isinstance(kid, str) else None
 
 
-def node_card(identity: NodeIdentity, keys: NodeKeys) -> dict[str, Any]:
+def node_card(
+    identity: NodeIdentity, keys: NodeKeys, *, age_recipient: str | None = None
+) -> dict[str, Any]:
     jwks = public_jwks(keys)["keys"]
-    return {
+    card = {
         "protocol": PROTOCOL,
         "node_id": identity.node_id,
         "state": identity.state,
@@ -112,6 +117,13 @@ def node_card(identity: NodeIdentity, keys: NodeKeys) -> dict[str, Any]:
         "keys": jwks,
         "fingerprint": fingerprint(jwks[0], jwks[1]),
     }
+    if age_recipient is not None:
+        from hanoi247.adapters.federation.evidence_recipient import sign_recipient
+
+        card["evidence_recipient"] = sign_recipient(
+            age_recipient, node_id=identity.node_id, signing_key=keys.signing
+        )
+    return card
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +132,7 @@ class ParsedCard:
     signing_jwk: Mapping[str, Any]
     encryption_jwk: Mapping[str, Any]
     fingerprint: str
+    evidence_recipient: str | None = None  # signed token; checked when the peer is pinned
 
 
 def parse_card(data: object, *, source: str) -> ParsedCard:
@@ -161,7 +174,10 @@ def parse_card(data: object, *, source: str) -> ParsedCard:
         name=str(data["name"]),
         url=check_url(str(data["url"])),
     )
-    return ParsedCard(identity, by_use["sig"], by_use["enc"], computed)
+    token = data.get("evidence_recipient")
+    if token is not None and not isinstance(token, str):
+        raise ConfigurationError(f"{source}: 'evidence_recipient' must be a signed token")
+    return ParsedCard(identity, by_use["sig"], by_use["enc"], computed, token)
 
 
 def write_identity(data_dir: Path, identity: NodeIdentity) -> None:
@@ -214,10 +230,14 @@ def load_local_node(data_dir: Path) -> LocalNode:
         for folder in sorted(previous_root.iterdir(), reverse=True):
             if folder.is_dir():
                 previous.append(load_node_keys(folder))
+    recipient = None
+    if (keys_dir / AGE_IDENTITY_FILE).exists():
+        recipient, _ = load_age_identity(keys_dir)
     return LocalNode(
         identity=identity,
         keys=keys,
         previous_keys=tuple(previous),
         data_dir=data_dir,
+        age_recipient=recipient,
         webhook_key=load_webhook_key(keys_dir),
     )

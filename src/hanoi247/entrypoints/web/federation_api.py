@@ -1,4 +1,5 @@
-"""The federation endpoints: ``POST /federation/v1/inbox`` and ``GET /federation/v1/card``.
+"""The federation endpoints: ``POST /federation/v1/inbox``, ``GET /federation/v1/card`` and
+``GET /federation/v1/evidence/{item}/chunks/{n}`` (signed range requests for evidence).
 
 Statuses (docs/protocol.md): 200 with the signed receipt (also for a duplicate);
 problem+json with ``code`` — malformed 400, bad_text 400, bad_signature 401, stale 401,
@@ -16,6 +17,7 @@ from starlette.responses import JSONResponse, Response
 
 from hanoi247.adapters.federation import wire
 from hanoi247.adapters.federation.receiver import InboxReceiver, UnprocessableBody
+from hanoi247.domain.errors import EvidenceRejected, SignatureInvalid
 from hanoi247.entrypoints.web.problems import problem
 from hanoi247.services.federation import UnprocessableMessage
 
@@ -80,6 +82,27 @@ def federation_router() -> APIRouter:
                 "duplicate": received.duplicate,
             }
         )
+
+    @router.get("/evidence/{item_id}/chunks/{index}", include_in_schema=False)
+    async def evidence_chunk(request: Request, item_id: str, index: int) -> Response:
+        runtime = request.app.state.runtime
+        if runtime.evidence is None:
+            return problem(404, "no_evidence", "No evidence here", "this node has no evidence key")
+        from hanoi247.bootstrap import serve_signed_chunk  # the composition root wires it
+
+        try:
+            data = await run_in_threadpool(
+                serve_signed_chunk,
+                runtime,
+                request.headers.get("authorization"),
+                item_id=item_id,
+                index=index,
+            )
+        except SignatureInvalid as exc:
+            return problem(401, "bad_signature", "Chunk request refused", str(exc))
+        except EvidenceRejected as exc:
+            return problem(403, exc.reason, "Chunk request refused", exc.hint)
+        return Response(content=data, media_type="application/octet-stream")
 
     @router.get("/card")
     async def card(request: Request) -> dict[str, Any]:

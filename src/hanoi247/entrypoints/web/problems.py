@@ -33,6 +33,7 @@ from hanoi247.domain.errors import (
     PermissionDenied,
     Problem,
     SignatureInvalid,
+    StorageFailed,
     UnknownPeer,
     UnknownRequest,
     UnknownState,
@@ -110,6 +111,7 @@ STATUS_BY_ERROR: tuple[ErrorStatus, ...] = (
     ErrorStatus(IntegrityError, 409, "Integrity check failed"),
     ErrorStatus(ConfigurationError, 500, "The node is misconfigured"),
     ErrorStatus(Overloaded, 503, "The node is busy; retry after the Retry-After seconds"),
+    ErrorStatus(StorageFailed, 507, "The evidence store cannot take it"),
 )
 INTERNAL = ErrorStatus(Hanoi247Error, 500, "Internal error")
 

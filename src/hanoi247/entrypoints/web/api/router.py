@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.security import HTTPBearer
 
-from hanoi247.entrypoints.web.api import answers, directory, inbox, requests, treaty
+from hanoi247.entrypoints.web.api import answers, directory, evidence, inbox, requests, treaty
 from hanoi247.entrypoints.web.api.routing import ApiRoute, problem_media_types
 
 PREFIX = "/api/v1"
@@ -28,7 +28,7 @@ BEARER = HTTPBearer(
 
 def api_router() -> APIRouter:
     router = APIRouter(prefix=PREFIX, route_class=ApiRoute, dependencies=[Depends(BEARER)])
-    for module in (requests, answers, inbox, directory, treaty):
+    for module in (requests, answers, evidence, inbox, directory, treaty):
         router.include_router(module.router)
     return router
 

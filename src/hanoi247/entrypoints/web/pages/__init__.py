@@ -49,6 +49,7 @@ from hanoi247.entrypoints.web.pages import (
     admin,
     case,
     case_actions,
+    case_evidence,
     compose,
     directory,
     inbox,
@@ -72,6 +73,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     pdf.router,  # before case: /requests/{id}.pdf
     case.router,
     case_actions.router,
+    case_evidence.router,
     compose.router,
     directory.router,
     treaty.router,

@@ -165,6 +165,8 @@ def case_page(
         except UnknownRequest:
             raise NotFound(request_id) from None
         links = _links(uow, view)
+        evidence = uow.evidence.for_request(request_id) if content else []
+        custody = uow.evidence.custody_for_request(request_id) if content else []
         declared = declarations_for(uow, ctx, state=ctx.state, instrument=view["instrument"])
         for event in view["timeline"]:
             event["who"] = _who(uow, ctx.state, event["actor"], event["origin"])
@@ -212,6 +214,11 @@ def case_page(
         notice=notice if notice in PERMISSION_FOR else "",
         second_lang=second if second != viewer.lang else "",
         follow_up=follow_up,
+        evidence=evidence,
+        custody=custody,
+        can_attach=desk.runtime.evidence is not None
+        and viewer.can(P.REQUEST_ANSWER, P.REQUEST_DRAFT),
+        item_names={item.item_id: item.file_name for item in evidence},
         follow_up_by_central_authority=follow_up_by_central_authority,
         nodes={ctx.node.node_id, view["peer_node"]},
         element_article=lambda name: element_article(view["instrument"], view["kind"], name),

@@ -58,6 +58,8 @@ LABELS: Mapping[str, Label] = MappingProxyType(
         "urgency": i18n.label_urgency,
         "outbox_status": i18n.label_outbox_status,
         "message_type": i18n.label_message_type,
+        "custody_action": i18n.label_custody_action,
+        "evidence_status": i18n.label_evidence_status,
         "kind": kind_label,
         "error_code": i18n.label_error_code,
         "instrument": i18n.label_instrument,

@@ -1,0 +1,272 @@
+"""Evidence: ingest speed and memory, node-to-node transfer, and the 4 GiB flat-memory check.
+
+Everything runs as real processes, and every peak RSS is measured from outside the process
+that used the memory: ``os.wait4`` (the kernel's ``ru_maxrss``) for the CLI commands, and
+``VmHWM`` in ``/proc/<pid>/status`` for the two running ``hanoi247 serve`` nodes.
+
+* ``evidence.ingest_1g_mb_per_s`` — ``hanoi247 evidence add`` of a 1 GiB random file (hash,
+  sniff, age-encrypt to both nodes, store), beside, on the same file in the same run,
+  ``sha256sum`` then ``age -r`` (target ≥ 0.8×) and ``sha256sum`` then ``gpg --encrypt``
+  (target ≥ 2×).
+* ``evidence.transfer_1g_mb_per_s`` — from ``evidence send`` on FR until VN holds the item
+  VERIFIED (manifest via the outbox, chunks pulled, every check done), beside a plain HTTP
+  upload of the same bytes to a bare uvicorn app on the same loopback (target ≥ 0.5×).
+* ``evidence.flat_memory_4g_*`` — a 4 GiB file ingested, transferred and exported
+  (``--format age``): the peak RSS of every process involved must stay below 200 MB, or
+  the benchmark fails.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+import httpx
+import pyrage
+from sqlalchemy import select
+
+from benchmarks._federation_net import ENV, BenchmarkFailed, Pair, say, two_nodes, wait_for
+from benchmarks.figures import Figure
+from hanoi247.adapters.db.schema.evidence import evidence_items
+from hanoi247.adapters.db.schema.workflow import requests as requests_table
+from hanoi247.bootstrap import build_runtime
+from hanoi247.domain import commands as c
+from hanoi247.domain.treaty import ActionKind, TreatyAction
+
+MIB = 1024 * 1024
+LIMIT_MB = 200.0
+ENV["HANOI247_EVIDENCE_POLL_SECONDS"] = "0.2"
+
+
+def _random_file(path: Path, size: int) -> Path:
+    block = os.urandom(16 * MIB)
+    with path.open("wb") as out:
+        left = size
+        while left:
+            n = min(left, len(block))
+            out.write(block[:n])
+            left -= n
+            block = block[1:] + block[:1] if left % (256 * MIB) == 0 else block
+    return path
+
+
+def _timed(command: list[str]) -> tuple[float, float, str]:
+    """Seconds, peak RSS (MB, from the kernel via wait4) and stdout of one process."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - started
+    out = proc.stdout.read().decode() if proc.stdout else ""
+    err = proc.stderr.read().decode() if proc.stderr else ""
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise BenchmarkFailed(f"{' '.join(command[:4])} failed: {err[-500:]}")
+    return elapsed, usage.ru_maxrss / 1024, out
+
+
+def _shell(script: str) -> float:
+    started = time.perf_counter()
+    subprocess.run(["bash", "-c", script], check=True, capture_output=True)
+    return time.perf_counter() - started
+
+
+def _hanoi247(*args: str) -> list[str]:
+    return [sys.executable, "-m", "hanoi247", *args]
+
+
+def _vm_hwm_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise BenchmarkFailed(f"no VmHWM for {pid}")
+
+
+def _shared_request(pair: Pair) -> str:
+    """VN drafts and sends an MLA to FR (VN's running sender delivers it)."""
+    runtime = build_runtime(pair.vn.proc.node.settings())
+    try:
+        with runtime.uow_factory() as uow:
+            codes = ["VN", "FR", *[f"X{i}" for i in range(0)]]
+            actions = [
+                TreatyAction(s, "uncc", ActionKind.RATIFICATION, date(2025, 1, 1)) for s in codes
+            ]
+            catalogue = runtime.catalogue
+            others = [s for s in sorted(catalogue.states) if s not in codes][:40]
+            actions += [
+                TreatyAction(s, "uncc", ActionKind.RATIFICATION, date(2025, 1, 1)) for s in others
+            ]
+            uow.treaty_actions.replace_all(
+                actions, source="bench.csv", as_of=None, imported_by="bench", at=runtime.clock.now()
+            )
+            uow.commit()
+        mla = {
+            "kind": "mla", "to": "FR", "urgency": "urgent",
+            "requesting_authority": "Ministry of Public Security of Viet Nam, central authority.",
+            "subject_matter": "Benchmark case.", "summary_of_facts": "Benchmark facts.",
+            "assistance_sought": "Disclosure of preserved data.", "purpose": "Benchmark.",
+            "offence": 10, "date_range": {"from": "2026-11-20", "to": "2026-11-29"},
+        }  # fmt: skip
+        drafted = runtime.handle(c.DraftRequest(payload=mla, by="bench-officer"))
+        runtime.handle(c.SendRequest(request_id=drafted.request_id, by="bench-officer"))
+    finally:
+        runtime.close()
+
+    def arrived() -> bool:
+        with pair.fr.read() as conn:
+            found = conn.execute(
+                select(requests_table.c.id).where(requests_table.c.id == drafted.request_id)
+            ).first()
+        return found is not None
+
+    wait_for(arrived, 60, "the MLA to reach FR")
+    return drafted.request_id
+
+
+def _transfer(pair: Pair, request_id: str, item_id: str) -> float:
+    fr_dir = str(pair.fr.proc.node.data_dir)
+    started = time.perf_counter()
+    _timed(_hanoi247("evidence", "send", request_id, "--data-dir", fr_dir))
+
+    def verified() -> bool:
+        with pair.vn.read() as conn:
+            status = conn.execute(
+                select(evidence_items.c.status).where(evidence_items.c.item_id == item_id)
+            ).scalar()
+        if status == "rejected":
+            raise BenchmarkFailed("VN rejected the evidence")
+        return status == "verified"
+
+    wait_for(verified, 900, "VN to verify the evidence", step=0.05)
+    return time.perf_counter() - started
+
+
+def _plain_upload(path: Path, workdir: Path) -> float:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "benchmarks._evidence_sink:app", "--port", str(port),
+         "--log-level", "warning"],
+        cwd=Path(__file__).resolve().parents[1], start_new_session=True,
+    )  # fmt: skip
+    try:
+        wait_for(lambda: _answers(port), 30, "the plain upload sink")
+
+        def body() -> object:
+            with path.open("rb") as handle:
+                while block := handle.read(4 * MIB):
+                    yield block
+
+        started = time.perf_counter()
+        answer = httpx.post(f"http://127.0.0.1:{port}/", content=body(), timeout=600)
+        elapsed = time.perf_counter() - started
+        if int(answer.text) != path.stat().st_size:
+            raise BenchmarkFailed("the plain upload lost bytes")
+        return elapsed
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+
+
+def _answers(port: int) -> bool:
+    try:
+        return httpx.post(f"http://127.0.0.1:{port}/", content=b"x", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _add(pair: Pair, request_id: str, path: Path) -> tuple[float, float, str]:
+    fr_dir = str(pair.fr.proc.node.data_dir)
+    secs, rss, out = _timed(
+        _hanoi247("evidence", "add", request_id, str(path), "--data-dir", fr_dir)
+    )
+    return secs, rss, json.loads(out)[0]["item_id"]
+
+
+def run() -> list[Figure]:
+    for tool in ("age", "gpg", "sha256sum"):
+        if shutil.which(tool) is None:
+            raise BenchmarkFailed(f"{tool} is missing: `make bench` installs it (APT_PACKAGES)")
+    work = Path(tempfile.mkdtemp(prefix="hanoi247-bench-evidence-"))
+    figures: list[Figure] = []
+    try:
+        one_gib = _random_file(work / "evidence-1g.bin", 1024 * MIB)
+        mb = one_gib.stat().st_size / 1e6
+        court = pyrage.x25519.Identity.generate()
+        recipient = court.to_public()
+        age_secs = _shell(
+            f"sha256sum {one_gib} >/dev/null && age -r {recipient} -o {work}/a.age {one_gib}"
+        )
+        gnupg = work / "gnupg"
+        gnupg.mkdir(mode=0o700)
+        env = f"GNUPGHOME={gnupg}"
+        _shell(f"{env} gpg --batch --passphrase '' --quick-gen-key bench@example.org")
+        gpg_secs = _shell(
+            f"sha256sum {one_gib} >/dev/null && {env} gpg --batch --yes --trust-model always "
+            f"--encrypt --recipient bench@example.org -o {work}/a.gpg {one_gib}"
+        )
+        for leftover in ("a.age", "a.gpg"):
+            (work / leftover).unlink()
+        _shell(f"{env} gpgconf --kill gpg-agent")  # the agent gpg started for this home
+        with two_nodes("evidence") as pair:
+            request_id = _shared_request(pair)
+            secs, rss, item_id = _add(pair, request_id, one_gib)
+            say(
+                f"ingest 1 GiB: {mb / secs:.0f} MB/s, peak RSS {rss:.0f} MB; sha256sum+age "
+                f"{mb / age_secs:.0f} MB/s, sha256sum+gpg {mb / gpg_secs:.0f} MB/s"
+            )
+            figures += [
+                Figure("evidence.ingest_1g_mb_per_s", mb / secs, "MB/s",
+                       "sha256sum+age -r", mb / age_secs),
+                Figure("evidence.ingest_1g_vs_gpg_mb_per_s", mb / secs, "MB/s",
+                       "sha256sum+gpg --encrypt", mb / gpg_secs),
+                Figure("evidence.ingest_1g_peak_rss_mb", rss, "MB"),
+            ]  # fmt: skip
+            stored = pair.fr.proc.node.data_dir / "evidence" / "blobs"
+            cipher = next(p for p in stored.rglob("*") if p.is_file())
+            transfer_secs = _transfer(pair, request_id, item_id)
+            upload_secs = _plain_upload(cipher, work)
+            figures.append(
+                Figure("evidence.transfer_1g_mb_per_s", mb / transfer_secs, "MB/s",
+                       "plain HTTP upload", mb / upload_secs)
+            )  # fmt: skip
+            say(f"transfer 1 GiB: {mb / transfer_secs:.0f} MB/s (plain {mb / upload_secs:.0f})")
+            one_gib.unlink()
+            figures += _four_gib(pair, request_id, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return figures
+
+
+def _four_gib(pair: Pair, request_id: str, work: Path) -> list[Figure]:
+    big = _random_file(work / "evidence-4g.bin", 4096 * MIB)
+    _, ingest_rss, item_id = _add(pair, request_id, big)
+    big.unlink()
+    _transfer(pair, request_id, item_id)
+    court = pyrage.x25519.Identity.generate()
+    vn_dir = str(pair.vn.proc.node.data_dir)
+    _, export_rss, _ = _timed(
+        _hanoi247("evidence", "export", request_id, "--format", "age", "--out", str(work / "pkg"),
+                  "--recipient", str(court.to_public()), "--data-dir", vn_dir)
+    )  # fmt: skip
+    sender_rss = _vm_hwm_mb(pair.fr.proc.process.pid)  # type: ignore[union-attr]
+    receiver_rss = _vm_hwm_mb(pair.vn.proc.process.pid)  # type: ignore[union-attr]
+    peaks = {
+        "ingest_cli": ingest_rss,
+        "sender_node": sender_rss,
+        "receiver_node": receiver_rss,
+        "export_cli": export_rss,
+    }
+    say("4 GiB peak RSS (MB): " + ", ".join(f"{k} {v:.0f}" for k, v in peaks.items()))
+    over = {k: v for k, v in peaks.items() if v >= LIMIT_MB}
+    if over:
+        raise BenchmarkFailed(f"peak RSS over {LIMIT_MB:.0f} MB with a 4 GiB file: {over}")
+    return [Figure(f"evidence.flat_memory_4g_{k}_peak_rss_mb", v, "MB") for k, v in peaks.items()]

@@ -1,0 +1,356 @@
+"""Evidence files in the age format (pyrage): one streaming pass, flat memory.
+
+``seal`` reads the plaintext once. Each block pyrage pulls goes through SHA-256 and a
+byte count, the first bytes are kept for the media-type sniffer, and the ciphertext pyrage
+pushes out goes straight into the store's writer (which hashes it and cuts it into the
+transfer chunks' hashes). Plaintext is never written anywhere: not to the store, not to a
+temporary file.
+
+The node's age identity (X25519) is ``keys/evidence.age`` (mode 0600), in the file format
+the ``age`` CLI reads (``# public key: age1…`` then ``AGE-SECRET-KEY-1…``). Rotated-out
+identities stay in ``keys/previous/<n>/evidence.age`` so older evidence can still be opened.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import BinaryIO, Final
+
+import pyrage
+
+from hanoi247.domain.errors import ConfigurationError, EvidenceRejected, IntegrityError
+from hanoi247.domain.evidence import CHUNK_SIZE
+from hanoi247.domain.media_types import SNIFF_BYTES, sniff_media_type
+from hanoi247.ports.evidence import (
+    BlobWriter,
+    ByteSink,
+    ByteSource,
+    EvidenceStore,
+    ProgressCallback,
+    Sealed,
+)
+
+AGE_IDENTITY_FILE: Final = "evidence.age"
+_READ_BLOCK: Final = 1024 * 1024
+
+
+def generate_age_identity(directory: Path) -> str:
+    """Create ``directory/evidence.age`` (0600, refused if present); returns the recipient."""
+    identity = pyrage.x25519.Identity.generate()
+    recipient = str(identity.to_public())
+    path = directory / AGE_IDENTITY_FILE
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags, 0o600)
+    except FileExistsError:
+        raise ConfigurationError(
+            f"{path} already exists; rotate the node's keys instead of overwriting it"
+        ) from None
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(f"# public key: {recipient}\n{identity}\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    return recipient
+
+
+def load_age_identity(directory: Path) -> tuple[str, object]:
+    """``(recipient, identity)`` from ``directory/evidence.age``; ConfigurationError if the
+    file is missing, open to group or others, or unreadable."""
+    path = directory / AGE_IDENTITY_FILE
+    try:
+        info = path.stat()
+        text = path.read_text(encoding="ascii")
+    except FileNotFoundError:
+        raise ConfigurationError(
+            f"{path} is missing: this node has no evidence key; run `hanoi247 node rotate-keys` "
+            "or restore it from backup"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigurationError(f"cannot read {path} ({exc.__class__.__name__})") from None
+    if info.st_mode & 0o077:
+        raise ConfigurationError(
+            f"{path} has mode {oct(stat.S_IMODE(info.st_mode))}, open to group or others; "
+            f"treat the key as exposed: rotate it, or run `chmod 600 {path}`"
+        )
+    secret = [line for line in text.splitlines() if line.startswith("AGE-SECRET-KEY-1")]
+    try:
+        identity = pyrage.x25519.Identity.from_str(secret[0])
+    except (IndexError, pyrage.IdentityError):
+        raise ConfigurationError(f"{path} holds no age identity; restore it") from None
+    return str(identity.to_public()), identity
+
+
+def check_recipient(recipient: str) -> str:
+    """``recipient`` if it is an age X25519 recipient (``age1…``), else ``ValueError``."""
+    try:
+        pyrage.x25519.Recipient.from_str(recipient)
+    except (pyrage.RecipientError, TypeError, ValueError):
+        raise ValueError(f"{recipient[:80]!r} is not an age X25519 recipient") from None
+    return recipient
+
+
+def _parse_recipients(recipients: Sequence[str]) -> list[object]:
+    parsed = []
+    for recipient in recipients:
+        try:
+            parsed.append(pyrage.x25519.Recipient.from_str(check_recipient(recipient)))
+        except ValueError:
+            raise EvidenceRejected(
+                "bad_recipient", f"{recipient[:24]!r} is not an age recipient (age1…); check it"
+            ) from None
+    if not parsed:
+        raise EvidenceRejected("no_recipient", "give at least one age recipient (age1…)")
+    return parsed
+
+
+class AgeEvidenceCipher:
+    """``EvidenceCipher`` over pyrage, holding this node's identities (current first)."""
+
+    def __init__(self, key_dirs: Sequence[Path]) -> None:
+        loaded = [load_age_identity(d) for d in key_dirs if (d / AGE_IDENTITY_FILE).exists()]
+        if not loaded:
+            dirs = ", ".join(str(d) for d in key_dirs)
+            raise ConfigurationError(
+                f"no evidence key ({AGE_IDENTITY_FILE}) in {dirs}; run `hanoi247 node "
+                "rotate-keys` to create one, or restore keys/ from backup"
+            )
+        self._recipient = loaded[0][0]
+        self._identities = [identity for _, identity in loaded]
+
+    def own_recipient(self) -> str:
+        return self._recipient
+
+    def seal(
+        self,
+        source: ByteSource,
+        store: EvidenceStore,
+        recipients: Sequence[str],
+        *,
+        progress: ProgressCallback | None = None,
+    ) -> Sealed:
+        parsed = _parse_recipients(recipients)
+        reader = _MeasuringReader(source, progress)
+        with _ChunkHashingSink(store.writer()) as sink:
+            try:
+                pyrage.encrypt_io(reader, sink, parsed)
+            except pyrage.EncryptError:
+                sink.raise_cause()
+                if reader.error is not None:
+                    raise reader.error from None
+                raise
+            blob_id = sink.commit()
+        return Sealed(
+            size=reader.size,
+            sha256=reader.sha256.hexdigest(),
+            media_type=sniff_media_type(bytes(reader.head)),
+            blob_id=blob_id,
+            stored_size=sink.written,
+            chunk_hashes=tuple(sink.chunk_hashes),
+        )
+
+    def seal_segments(
+        self, segments: Sequence[BinaryIO], store: EvidenceStore, recipients: Sequence[str]
+    ) -> Sealed:
+        read_fd, write_fd = os.pipe()  # plaintext crosses a kernel pipe, never a file
+        failure: list[BaseException] = []
+
+        def decrypt_all() -> None:
+            with os.fdopen(write_fd, "wb") as pipe_out:
+                for segment in segments:
+                    try:
+                        pyrage.decrypt_io(segment, pipe_out, self._identities)
+                    except BaseException as exc:  # noqa: BLE001 - handed to the caller below
+                        failure.append(exc)
+                        return
+
+        worker = threading.Thread(target=decrypt_all, daemon=True)
+        worker.start()
+        try:
+            with os.fdopen(read_fd, "rb") as pipe_in:
+                try:
+                    sealed = self.seal(pipe_in, store, recipients)
+                finally:
+                    while pipe_in.read(_READ_BLOCK):  # let the decrypting thread finish
+                        pass
+        finally:
+            worker.join()
+        if failure:
+            store.delete(sealed.blob_id)
+            raise IntegrityError("an uploaded part does not decrypt: it was altered in storage")
+        return sealed
+
+    def unseal(self, blob: BinaryIO, sink: ByteSink, *, expected_sha256: str) -> int:
+        out = _HashingWriter(sink)
+        try:
+            pyrage.decrypt_io(blob, out, self._identities)
+        except (pyrage.DecryptError, OSError) as exc:
+            if isinstance(exc, OSError) and out.error is not None:
+                raise out.error from None
+            raise IntegrityError(
+                "the stored evidence does not decrypt: it was altered or is not for this node"
+            ) from None
+        if out.sha256.hexdigest() != expected_sha256:
+            raise IntegrityError("the decrypted evidence does not match its recorded SHA-256")
+        return out.size
+
+    def reseal(
+        self, blob: BinaryIO, sink: ByteSink, recipients: Sequence[str], *, expected_sha256: str
+    ) -> int:
+        parsed = _parse_recipients(recipients)
+        read_fd, write_fd = os.pipe()  # plaintext crosses a kernel pipe, never a file
+        failure: list[BaseException] = []
+
+        def decrypt() -> None:
+            with os.fdopen(write_fd, "wb") as pipe_out:
+                try:
+                    pyrage.decrypt_io(blob, pipe_out, self._identities)
+                except BaseException as exc:  # noqa: BLE001 - handed to the caller below
+                    failure.append(exc)
+
+        worker = threading.Thread(target=decrypt, daemon=True)
+        worker.start()
+        with os.fdopen(read_fd, "rb") as pipe_in:
+            reader = _MeasuringReader(pipe_in, None)
+            try:
+                pyrage.encrypt_io(reader, sink, parsed)
+            finally:
+                pipe_in.read()  # drain so the decrypting thread can finish
+                worker.join()
+        if failure:
+            raise IntegrityError(
+                "the stored evidence does not decrypt: it was altered or is not for this node"
+            )
+        if reader.sha256.hexdigest() != expected_sha256:
+            raise IntegrityError("the decrypted evidence does not match its recorded SHA-256")
+        return reader.size
+
+
+class _MeasuringReader:
+    """What pyrage reads from: counts, hashes and keeps the head of the plaintext."""
+
+    def __init__(self, source: ByteSource, progress: ProgressCallback | None) -> None:
+        self._source = source
+        self._progress = progress
+        self.sha256 = hashlib.sha256()
+        self.size = 0
+        self.head = bytearray()
+        self.error: BaseException | None = None
+        self._left = b""
+
+    def read(self, n: int = -1) -> bytes:
+        want = n if n and n > 0 else _READ_BLOCK
+        if self._left:
+            data, self._left = self._left[:want], self._left[want:]
+        else:
+            try:
+                data = self._source.read(want)
+            except BaseException as exc:
+                self.error = exc
+                raise
+            if len(data) > want:  # a source that returns more than asked: keep the rest
+                data, self._left = data[:want], data[want:]
+        if data:
+            self.sha256.update(data)
+            self.size += len(data)
+            if len(self.head) < SNIFF_BYTES:
+                self.head += data[: SNIFF_BYTES - len(self.head)]
+            if self._progress is not None:
+                self._progress(self.size)
+        return data
+
+    def readable(self) -> bool:
+        return True
+
+
+class _ChunkHashingSink:
+    """What pyrage writes to: the store's writer, plus SHA-256 per transfer chunk."""
+
+    def __init__(self, writer: BlobWriter) -> None:
+        self._writer = writer
+        self._chunk = hashlib.sha256()
+        self._in_chunk = 0
+        self.chunk_hashes: list[str] = []
+        self.written = 0
+        self._cause: BaseException | None = None
+
+    def __enter__(self) -> _ChunkHashingSink:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if exc[0] is not None:
+            self._writer.abort()
+
+    def write(self, data: bytes) -> int:
+        try:
+            self._writer.write(data)
+        except BaseException as exc:
+            self._cause = exc
+            raise
+        view = memoryview(data)
+        while view:
+            take = min(len(view), CHUNK_SIZE - self._in_chunk)
+            self._chunk.update(view[:take])
+            self._in_chunk += take
+            view = view[take:]
+            if self._in_chunk == CHUNK_SIZE:
+                self.chunk_hashes.append(self._chunk.hexdigest())
+                self._chunk, self._in_chunk = hashlib.sha256(), 0
+        self.written += len(data)
+        return len(data)
+
+    def flush(self) -> None:
+        return None
+
+    def writable(self) -> bool:
+        return True
+
+    def raise_cause(self) -> None:
+        if self._cause is not None:
+            raise self._cause
+
+    def commit(self) -> str:
+        if self._in_chunk or not self.chunk_hashes:
+            self.chunk_hashes.append(self._chunk.hexdigest())
+        try:
+            return self._writer.commit()
+        except BaseException:
+            self._writer.abort()
+            raise
+
+
+class _HashingWriter:
+    def __init__(self, sink: ByteSink) -> None:
+        self._sink = sink
+        self.sha256 = hashlib.sha256()
+        self.size = 0
+        self.error: BaseException | None = None
+
+    def write(self, data: bytes) -> int:
+        try:
+            self._sink.write(data)
+        except BaseException as exc:
+            self.error = exc
+            raise
+        self.sha256.update(data)
+        self.size += len(data)
+        return len(data)
+
+    def flush(self) -> None:
+        self._sink.flush()
+
+    def writable(self) -> bool:
+        return True
+
+
+__all__ = [
+    "AGE_IDENTITY_FILE",
+    "AgeEvidenceCipher",
+    "check_recipient",
+    "generate_age_identity",
+    "load_age_identity",
+]

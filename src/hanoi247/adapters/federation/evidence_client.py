@@ -1,0 +1,129 @@
+"""Signed range requests for evidence chunks (docs/protocol.md, "Evidence transfer").
+
+The receiver asks the sender for one chunk at a time::
+
+    GET /federation/v1/evidence/{item_id}/chunks/{index}
+    Authorization: Hanoi247-Chunk <compact JWS>
+
+The JWS (``typ`` ``hanoi247-chunk+jws``, Ed25519, the receiver's current signing key)
+signs ``{"protocol", "from", "to", "item_id", "index", "iat"}``. The sender checks it
+against the keys it pinned for ``from``, that ``to`` is itself, that ``iat`` is within the
+replay window, and serves the chunk only if the item was offered to ``from``. The answer
+is the raw ciphertext slice: its integrity is not taken on trust, the receiver checks it
+against the signed manifest's hash for that index.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Final
+
+import httpx
+
+from hanoi247.adapters.crypto.public_keys import import_public_key
+from hanoi247.adapters.federation.canonical import canonical_json, loads_strict
+from hanoi247.adapters.federation.node import LocalNode
+from hanoi247.adapters.federation.receipts import _verify_token
+from hanoi247.adapters.federation.wire import PROTOCOL, _sign, format_time, parse_time
+from hanoi247.domain.errors import EvidenceRejected, PeerUnreachable, SignatureInvalid
+from hanoi247.ports import Clock, UnitOfWork
+
+CHUNK_TYP: Final = "hanoi247-chunk+jws"
+SCHEME: Final = "Hanoi247-Chunk"
+
+
+def sign_chunk_request(
+    local: LocalNode, *, to_node: str, item_id: str, index: int, at: datetime
+) -> str:
+    claims = {
+        "protocol": PROTOCOL,
+        "from": local.node_id,
+        "to": to_node,
+        "item_id": item_id,
+        "index": index,
+        "iat": format_time(at),
+    }
+    return _sign(canonical_json(claims), typ=CHUNK_TYP, key=local.keys.signing)
+
+
+def verify_chunk_request(
+    authorization: str | None,
+    *,
+    uow: UnitOfWork,
+    local_node_id: str,
+    item_id: str,
+    index: int,
+    now: datetime,
+    window: timedelta,
+) -> str:
+    """The requesting node's id, or ``SignatureInvalid`` (unsigned, unknown peer, bad
+    signature, another item, index or recipient, outside the replay window)."""
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme != SCHEME or not token:
+        raise SignatureInvalid("the chunk request is not signed")
+    try:
+        unverified = loads_strict(_payload(token))
+        requester = str(unverified["from"])
+    except Exception:  # noqa: BLE001 - any unreadable token is an unsigned one
+        raise SignatureInvalid("the chunk request is not readable") from None
+    peer = uow.peers.get(requester)
+    if peer is None:
+        raise SignatureInvalid("the chunk request comes from a node that is not pinned")
+    keys = [import_public_key(k.jwk) for k in peer.keys_for("sig", now)]
+    claims = loads_strict(_verify_token(token, keys, typ=CHUNK_TYP, what="chunk request"))
+    try:
+        fresh = abs(now - parse_time(str(claims["iat"]))) <= window
+    except (KeyError, ValueError):
+        fresh = False
+    if (
+        claims.get("to") != local_node_id
+        or claims.get("item_id") != item_id
+        or claims.get("index") != index
+        or claims.get("protocol") != PROTOCOL
+        or not fresh
+    ):
+        raise SignatureInvalid("the chunk request is not for this node, item and time")
+    return requester
+
+
+def _payload(token: str) -> bytes:
+    """The (not yet verified) payload of a compact JWS: only to find whose keys verify it."""
+    part = token.split(".")[1]
+    return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+
+
+class HttpChunkSource:
+    """``ChunkSource`` over HTTP: one signed GET per chunk to the peer's pinned URL."""
+
+    def __init__(
+        self,
+        *,
+        local: LocalNode,
+        uow_factory: Callable[[], UnitOfWork],
+        clock: Clock,
+        http: httpx.Client,
+    ) -> None:
+        self._local, self._uow, self._clock, self._http = local, uow_factory, clock, http
+
+    def fetch(self, peer_node: str, item_id: str, index: int) -> bytes:
+        with self._uow() as uow:
+            peer = uow.peers.get(peer_node)
+        if peer is None:
+            raise EvidenceRejected("unknown_peer", f"{peer_node} is not pinned")
+        token = sign_chunk_request(
+            self._local, to_node=peer_node, item_id=item_id, index=index, at=self._clock.now()
+        )
+        url = f"{peer.url}/federation/v1/evidence/{item_id}/chunks/{index}"
+        try:
+            answer = self._http.get(url, headers={"Authorization": f"{SCHEME} {token}"})
+        except httpx.HTTPError as exc:
+            raise PeerUnreachable(peer_node, "peer_unreachable") from exc
+        if answer.status_code >= 500 or answer.status_code == 429:
+            raise PeerUnreachable(peer_node, f"peer_status_{answer.status_code}")
+        if answer.status_code != 200:
+            raise EvidenceRejected(
+                "chunk_refused", f"{peer_node} refused chunk {index} ({answer.status_code})"
+            )
+        return answer.content

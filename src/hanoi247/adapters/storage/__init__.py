@@ -1,0 +1,1 @@
+"""Evidence stores: the filesystem (default) and S3-compatible object storage."""

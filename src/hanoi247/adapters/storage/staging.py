@@ -1,0 +1,64 @@
+"""Where chunks of evidence being received wait: one ciphertext file per item, appended
+chunk by chunk and fsynced, so a transfer resumes after a crash without fetching again what
+arrived. The database records how many chunks were checked and kept (``received_chunks``);
+on resume the file is cut back to exactly that, so a chunk appended but not recorded (a
+SIGKILL between the two) is fetched again, never counted twice.
+
+``ROOT/<item id>.part`` (0600, in a 0700 directory). Only ciphertext is ever here.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import BinaryIO
+
+from hanoi247.domain.errors import StorageFailed
+
+_ITEM_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+class TransferStaging:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        root.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+    def _path(self, item_id: str) -> Path:
+        if not _ITEM_ID.fullmatch(item_id):
+            raise ValueError("an item id is a lowercase UUID")
+        return self.root / f"{item_id}.part"
+
+    def length(self, item_id: str) -> int:
+        path = self._path(item_id)
+        return path.stat().st_size if path.exists() else 0
+
+    def truncate(self, item_id: str, size: int) -> None:
+        path = self._path(item_id)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+        try:
+            os.ftruncate(fd, size)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def append(self, item_id: str, data: bytes) -> None:
+        fd = os.open(self._path(item_id), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        except OSError as exc:
+            raise StorageFailed(
+                f"cannot keep a received chunk in {self.root} ({exc.strerror}); free space, "
+                "the transfer resumes from the last chunk kept"
+            ) from None
+        finally:
+            os.close(fd)
+
+    def open(self, item_id: str) -> BinaryIO:
+        return self._path(item_id).open("rb")
+
+    def discard(self, item_id: str) -> None:
+        self._path(item_id).unlink(missing_ok=True)

@@ -1,0 +1,130 @@
+"""The evidence part of the composition root (``bootstrap.py`` imports it): which store,
+which cipher, the desk, the chunk endpoint's wiring and the background puller."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import httpx
+
+from hanoi247.adapters.clock import SystemClock
+from hanoi247.adapters.federation.node import KEYS_DIR, PREVIOUS_KEYS_DIR, LocalNode
+from hanoi247.adapters.storage.staging import TransferStaging
+from hanoi247.domain.errors import ConfigurationError
+from hanoi247.ports import Clock, EvidenceStore, UnitOfWork
+from hanoi247.ports.evidence import ChunkSource
+from hanoi247.services.evidence import EvidenceDesk
+from hanoi247.services.evidence_transfer import serve_chunk
+from hanoi247.settings import Settings
+
+if TYPE_CHECKING:
+    from hanoi247.bootstrap import NodeRuntime, Worker
+
+
+def evidence_store(settings: Settings) -> EvidenceStore:
+    """S3 when ``HANOI247_EVIDENCE_S3_ENDPOINT`` is set, else ``DATA_DIR/evidence``."""
+    if settings.evidence_s3_endpoint:
+        from hanoi247.adapters.storage.s3 import S3EvidenceStore, S3Location
+
+        if not settings.evidence_s3_access_key or not settings.evidence_s3_secret_key:
+            raise ConfigurationError(
+                "HANOI247_EVIDENCE_S3_ENDPOINT is set but its ACCESS_KEY or SECRET_KEY is not; "
+                "set HANOI247_EVIDENCE_S3_ACCESS_KEY and HANOI247_EVIDENCE_S3_SECRET_KEY"
+            )
+        return S3EvidenceStore(
+            S3Location(
+                endpoint_url=settings.evidence_s3_endpoint,
+                bucket=settings.evidence_s3_bucket,
+                access_key=settings.evidence_s3_access_key,
+                secret_key=settings.evidence_s3_secret_key,
+                region=settings.evidence_s3_region,
+            )
+        )
+    from hanoi247.adapters.storage.filesystem import FilesystemEvidenceStore
+
+    store = FilesystemEvidenceStore(settings.data_dir / "evidence")
+    store.sweep_incoming()  # .part files a crash left behind: ciphertext, never complete
+    return store
+
+
+def evidence_key_dirs(data_dir: Path) -> list[Path]:
+    """Where the node's age identities are: keys/, then keys/previous/<n>/ newest first."""
+    keys = data_dir / KEYS_DIR
+    previous = keys / PREVIOUS_KEYS_DIR
+    older = (
+        sorted((p for p in previous.iterdir() if p.is_dir()), reverse=True)
+        if previous.is_dir()
+        else []
+    )
+    return [keys, *older]
+
+
+def evidence_desk(
+    settings: Settings,
+    uow_factory: Callable[[], UnitOfWork],
+    *,
+    node_id: str,
+    clock: Clock | None = None,
+    store: EvidenceStore | None = None,
+) -> EvidenceDesk:
+    from hanoi247.adapters.crypto.age_files import AgeEvidenceCipher
+
+    return EvidenceDesk(
+        uow=uow_factory,
+        store=store or evidence_store(settings),
+        cipher=AgeEvidenceCipher(evidence_key_dirs(settings.data_dir)),
+        clock=clock or SystemClock(),
+        node_id=node_id,
+    )
+
+
+def serve_signed_chunk(
+    runtime: NodeRuntime, authorization: str | None, *, item_id: str, index: int
+) -> bytes:
+    """One evidence chunk for a peer whose signed range request verifies (federation API)."""
+    from hanoi247.adapters.federation.evidence_client import verify_chunk_request
+
+    if runtime.evidence is None:
+        raise ConfigurationError("this node has no evidence key (keys/evidence.age)")
+    with runtime.uow_factory() as uow:
+        requester = verify_chunk_request(
+            authorization,
+            uow=uow,
+            local_node_id=runtime.local.node_id,
+            item_id=item_id,
+            index=index,
+            now=runtime.clock.now(),
+            window=timedelta(seconds=runtime.settings.replay_window_seconds),
+        )
+    return serve_chunk(runtime.evidence, requester=requester, item_id=item_id, index=index)
+
+
+def chunk_source(runtime: NodeRuntime, http: httpx.Client) -> ChunkSource:
+    from hanoi247.adapters.federation.evidence_client import HttpChunkSource
+
+    return HttpChunkSource(
+        local=runtime.local, uow_factory=runtime.uow_factory, clock=runtime.clock, http=http
+    )
+
+
+def _evidence_puller(
+    local: LocalNode,
+    uow_factory: Callable[[], UnitOfWork],
+    clock: Clock,
+    desk: EvidenceDesk,
+    staging: TransferStaging,
+    poll_seconds: float,
+) -> Worker:
+    from hanoi247.adapters.federation.evidence_client import HttpChunkSource
+    from hanoi247.adapters.federation.evidence_puller import EvidencePuller
+    from hanoi247.services.evidence_transfer import pull_pending
+
+    def pull_once() -> int:
+        with httpx.Client(timeout=60) as http:
+            source = HttpChunkSource(local=local, uow_factory=uow_factory, clock=clock, http=http)
+            return len(pull_pending(desk, staging, source))
+
+    return EvidencePuller(pull_once, poll_seconds=poll_seconds)

@@ -1,0 +1,81 @@
+"""``POST /requests/{id}/evidence``: the case page's upload (desk.js shows a progress bar).
+
+The body is the raw file (``application/octet-stream``), its name in ``X-File-Name``
+(percent-encoded UTF-8), the CSRF token in ``X-CSRF-Token``. The body is streamed through
+the one-pass sealing (hash, sniff, encrypt) in a worker thread: the desk never holds the
+file in memory or writes it in plaintext. Answers JSON: the item, or a problem.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import unquote
+
+import anyio
+from anyio.from_thread import run as from_thread_run
+from fastapi import APIRouter, Depends, Request
+from starlette.requests import ClientDisconnect
+from starlette.responses import JSONResponse, Response
+
+from hanoi247.domain.accounts import Permission
+from hanoi247.domain.errors import EvidenceRejected, StorageFailed, UnknownRequest
+from hanoi247.entrypoints.web.pages.desk import Forbidden, NotFound, Viewer, desk_of, posted
+from hanoi247.entrypoints.web.problems import problem
+from hanoi247.services import evidence as ev
+
+router = APIRouter(include_in_schema=False)
+
+
+class _Body:
+    def __init__(self, request: Request) -> None:
+        self._stream = request.stream()
+        self._left = b""
+        self._done = False
+
+    def read(self, n: int = -1) -> bytes:
+        while not self._left and not self._done:
+            try:
+                self._left = from_thread_run(self._next)
+            except StopAsyncIteration:
+                self._done = True
+        size = len(self._left) if n is None or n < 0 else n
+        data, self._left = self._left[:size], self._left[size:]
+        return data
+
+    async def _next(self) -> bytes:
+        chunk: bytes = await self._stream.__anext__()
+        return chunk
+
+
+@router.post("/requests/{request_id}/evidence")
+async def upload(
+    request: Request, request_id: str, viewer: Annotated[Viewer, Depends(posted)]
+) -> Response:
+    if not viewer.can(Permission.REQUEST_ANSWER, Permission.REQUEST_DRAFT):
+        raise Forbidden(Permission.REQUEST_ANSWER.value)
+    desk = desk_of(request).runtime.evidence
+    if desk is None:
+        return problem(503, "no_evidence_key", "No evidence key", "Ask the administrator.")
+    name = unquote(request.headers.get("x-file-name", ""))
+    body = _Body(request)
+    try:
+        item = await anyio.to_thread.run_sync(
+            lambda: ev.add_evidence(
+                desk,
+                ref=request_id,
+                file_name=name,
+                source=body,
+                actor=viewer.user.id,
+            )
+        )
+    except UnknownRequest:
+        raise NotFound(request_id) from None
+    except EvidenceRejected as exc:
+        return problem(422, exc.reason, "File refused", exc.hint)
+    except StorageFailed as exc:
+        return problem(507, "storage_failed", "Storage failed", str(exc))
+    except ClientDisconnect:
+        return problem(400, "client_disconnected", "The upload broke off", "Send it again.")
+    return JSONResponse(
+        {"item_id": item.item_id, "sha256": item.sha256, "size": item.size}, status_code=201
+    )

@@ -1,0 +1,198 @@
+"""Evidence: where the ciphertext lives, how it is sealed, and the records about it."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import BinaryIO, Protocol
+
+from hanoi247.domain.evidence import CustodyEvent, EvidenceItem, ItemStatus, Upload
+
+
+class BlobWriter(Protocol):
+    """An object being written into the store; invisible until ``commit`` returns.
+
+    ``abort`` (or an exception inside ``with``) removes whatever was written. ``write``
+    raises ``StorageFailed`` when the store is full or gone, and leaves nothing behind.
+    """
+
+    def write(self, data: bytes | bytearray | memoryview) -> int: ...
+
+    def commit(self) -> str:
+        """Make the object visible; returns its id: the SHA-256 (hex) of its bytes."""
+        ...
+
+    def abort(self) -> None: ...
+
+    @property
+    def written(self) -> int: ...
+
+
+class EvidenceStore(Protocol):
+    """Content-addressed storage for ciphertext (never plaintext).
+
+    Blob ids are 64 lowercase hex digits; any other id raises ``ValueError`` before the
+    store is touched, so a hostile id cannot name a path or a key outside the store.
+    """
+
+    def writer(self) -> BlobWriter: ...
+
+    def open(self, blob_id: str) -> BinaryIO:
+        """A reader over the whole blob; ``KeyError`` if there is none."""
+        ...
+
+    def read_range(self, blob_id: str, offset: int, length: int) -> bytes: ...
+
+    def size(self, blob_id: str) -> int:
+        """Bytes stored; ``KeyError`` if there is none."""
+        ...
+
+    def exists(self, blob_id: str) -> bool: ...
+
+    def delete(self, blob_id: str) -> None:
+        """Remove the blob; nothing happens if it is already gone."""
+        ...
+
+    def iter_ids(self) -> Iterator[str]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Sealed:
+    """What one pass over a plaintext stream measured and where its ciphertext went."""
+
+    size: int
+    sha256: str
+    media_type: str
+    blob_id: str
+    stored_size: int
+    chunk_hashes: tuple[str, ...]
+
+
+class EvidenceCipher(Protocol):
+    """The age format on both sides of the store (``adapters/crypto/age_files.py``)."""
+
+    def seal_segments(
+        self, segments: Sequence[BinaryIO], store: EvidenceStore, recipients: Sequence[str]
+    ) -> Sealed:
+        """``seal`` over the plaintext of ``segments`` (each an age file for this node),
+        decrypted in order into a pipe: one pass, nothing in plaintext on disk."""
+        ...
+
+    def seal(
+        self,
+        source: ByteSource,
+        store: EvidenceStore,
+        recipients: Sequence[str],
+        *,
+        progress: ProgressCallback | None = None,
+    ) -> Sealed:
+        """Hash, sniff and encrypt ``source`` into ``store`` in one streaming pass.
+
+        The blob is committed only after the whole source was read; on any failure it is
+        aborted, nothing is left in the store, and the error propagates.
+        """
+        ...
+
+    def unseal(self, blob: BinaryIO, sink: ByteSink, *, expected_sha256: str) -> int:
+        """Decrypt ``blob`` into ``sink`` with this node's identities, checking the
+        plaintext's SHA-256 at the end (``IntegrityError`` if it differs or the ciphertext
+        was altered). Returns the plaintext size."""
+        ...
+
+    def reseal(
+        self, blob: BinaryIO, sink: ByteSink, recipients: Sequence[str], *, expected_sha256: str
+    ) -> int:
+        """Decrypt ``blob`` and encrypt it again to ``recipients`` into ``sink``, streaming,
+        checking the plaintext SHA-256 on the way (``IntegrityError``)."""
+        ...
+
+    def own_recipient(self) -> str:
+        """This node's current age recipient (``age1…``)."""
+        ...
+
+
+class ChunkSource(Protocol):
+    """Fetches one ciphertext chunk of an item offered by ``peer_node`` (signed range
+    request, ``adapters/federation/evidence_client.py``). ``PeerUnreachable`` when the
+    peer cannot be reached; the bytes are NOT trusted: the caller checks their hash."""
+
+    def fetch(self, peer_node: str, item_id: str, index: int) -> bytes: ...
+
+
+class StagingArea(Protocol):
+    """Resumable per-item ciphertext files for transfers being received."""
+
+    def length(self, item_id: str) -> int: ...
+
+    def truncate(self, item_id: str, size: int) -> None: ...
+
+    def append(self, item_id: str, data: bytes) -> None: ...
+
+    def open(self, item_id: str) -> BinaryIO: ...
+
+    def discard(self, item_id: str) -> None: ...
+
+
+class ByteSource(Protocol):
+    """Where plaintext comes from: a file, an HTTP request body being streamed."""
+
+    def read(self, n: int = -1, /) -> bytes: ...
+
+
+class ByteSink(Protocol):
+    """Where decrypted or re-encrypted bytes go: a file, a socket, or nowhere."""
+
+    def write(self, data: bytes, /) -> int: ...
+
+    def flush(self) -> None: ...
+
+
+class ProgressCallback(Protocol):
+    def __call__(self, done: int) -> None: ...
+
+
+class EvidenceRepository(Protocol):
+    """Evidence items and their custody events, in the unit of work."""
+
+    def add(self, item: EvidenceItem) -> None: ...
+
+    def get(self, item_id: str) -> EvidenceItem | None: ...
+
+    def for_request(self, request_id: str) -> builtins.list[EvidenceItem]: ...
+
+    def set_status(self, item_id: str, status: ItemStatus) -> None: ...
+
+    def set_received_chunks(self, item_id: str, count: int) -> None: ...
+
+    def set_blob(self, item_id: str, blob_id: str) -> None: ...
+
+    def with_status(self, status: ItemStatus) -> builtins.list[EvidenceItem]:
+        """Items in ``status``, oldest first (the puller's work list: RECEIVING)."""
+        ...
+
+    def blob_in_use(self, blob_id: str) -> bool:
+        """Whether any item not deleted still points at ``blob_id``."""
+        ...
+
+    def record(self, event: CustodyEvent) -> None: ...
+
+    def custody(self, item_id: str) -> builtins.list[CustodyEvent]:
+        """The item's events, oldest first."""
+        ...
+
+    def custody_for_request(self, request_id: str) -> builtins.list[CustodyEvent]: ...
+
+
+class UploadRepository(Protocol):
+    """Resumable API uploads in progress."""
+
+    def add(self, upload: Upload) -> None: ...
+
+    def get(self, upload_id: str) -> Upload | None: ...
+
+    def append(self, upload_id: str, *, expected: int, blob_id: str, length: int) -> bool:
+        """Record a part that starts at ``expected``; False if the upload is elsewhere."""
+        ...
+
+    def remove(self, upload_id: str) -> None: ...

@@ -1,0 +1,184 @@
+"""Evidence from FR (executing the MLA) to VN (requesting): a signed manifest through the
+outbox, chunks pulled with signed range requests, every chunk and the whole file checked."""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from evidence_transfer_support import Flaky, Pair, deliver, vn_fr_pair
+from hanoi247.adapters.crypto.keys import generate_node_keys
+from hanoi247.adapters.federation.evidence_client import sign_chunk_request
+from hanoi247.adapters.federation.node import LocalNode
+from hanoi247.domain.errors import PeerUnreachable
+from hanoi247.domain.evidence import CHUNK_SIZE, CustodyAction, ItemStatus
+from hanoi247.services import evidence as ev
+from hanoi247.services.evidence_transfer import offer_evidence, pull_pending
+
+SIZE = 2 * CHUNK_SIZE + 123_457  # three chunks of ciphertext
+
+
+@pytest.fixture
+def pair(tmp_path: Path) -> Pair:  # type: ignore[misc]
+    with vn_fr_pair(tmp_path) as p:
+        yield p
+
+
+def _offer(pair: Pair, data: bytes) -> str:
+    desk = pair.fr.runtime.evidence
+    assert desk is not None
+    item = ev.add_evidence(
+        desk, ref=pair.request_id, file_name="hosting logs.csv", source=io.BytesIO(data),
+        actor="fr-officer-1",
+    )  # fmt: skip
+    assert len(item.chunk_hashes) == -(-item.stored_size // CHUNK_SIZE)
+    offer_evidence(desk, pair.request_id, actor="fr-officer-1")
+    deliver(pair.fr, pair.vn)
+    return item.item_id
+
+
+def _pull(pair: Pair, mangle=lambda i, d: d) -> tuple[Flaky, list]:  # type: ignore[no-untyped-def]
+    desk, staging = pair.vn.runtime.evidence, pair.vn.runtime.staging
+    assert desk is not None
+    assert staging is not None
+    with TestClient(pair.fr.app, base_url=pair.fr.url) as client:
+        source = Flaky(pair.source(pair.vn, client), mangle)
+        return source, pull_pending(desk, staging, source)
+
+
+def _custody(node, item_id: str) -> list[tuple[str, str, str]]:  # type: ignore[no-untyped-def]
+    with node.runtime.uow_factory() as uow:
+        return [(e.action.value, e.node_id, e.detail) for e in uow.evidence.custody(item_id)]
+
+
+def test_multi_chunk_file_resumes_after_interruption_without_refetching_and_verifies(
+    pair: Pair,
+) -> None:
+    data = os.urandom(SIZE)
+    item_id = _offer(pair, data)
+    desk = pair.fr.runtime.evidence
+    assert desk is not None
+    assert len(ev.get_item(desk, item_id).chunk_hashes) == 3
+
+    def drop_after_first(index: int, chunk: bytes) -> bytes:
+        if index >= 1:
+            raise PeerUnreachable("fr-oclctic", "network_cut")
+        return chunk
+
+    with pytest.raises(PeerUnreachable):
+        _pull(pair, drop_after_first)
+    with pair.vn.runtime.uow_factory() as uow:
+        partial = uow.evidence.get(item_id)
+    assert partial is not None
+    assert (partial.status, partial.received_chunks) == (ItemStatus.RECEIVING, 1)
+
+    source, done = _pull(pair)
+    assert source.fetched == [1, 2]  # chunk 0 was not sent again
+    assert [i.status for i in done] == [ItemStatus.VERIFIED]
+    desk = pair.vn.runtime.evidence
+    assert desk is not None
+    out = io.BytesIO()
+    ev.open_evidence(desk, item_id, out, actor="vn-officer-1")
+    assert out.getvalue() == data
+
+    deliver(pair.vn, pair.fr)  # evidence.verified goes back to FR
+    fr_events = _custody(pair.fr, item_id)
+    vn_events = _custody(pair.vn, item_id)
+    shared = [
+        ("added", "fr-oclctic", ""),
+        ("sent", "fr-oclctic", "vn-a05"),
+        ("received", "vn-a05", ""),
+        ("verified", "vn-a05", ""),
+    ]
+    assert fr_events == shared  # both sides hold the same chain of custody
+    assert vn_events == [*shared, ("opened", "vn-a05", "")]
+
+
+@pytest.mark.parametrize(
+    ("mangle", "what"),
+    [
+        (lambda i, d: d[:100] + bytes([d[100] ^ 1]) + d[101:] if i == 1 else d, "flipped byte"),
+        (lambda i, d: d[:-1] if i == 2 else d, "truncated"),
+        (lambda i, d: _FIRST.setdefault("c", d) if i == 0 else _FIRST["c"], "replayed"),
+    ],
+    ids=["flipped", "truncated", "replayed"],
+)
+def test_altered_chunk_in_transit_is_rejected_and_reported_to_both_sides(
+    pair: Pair,
+    mangle,
+    what: str,  # type: ignore[no-untyped-def]
+) -> None:
+    _FIRST.clear()
+    item_id = _offer(pair, os.urandom(SIZE))
+    _, done = _pull(pair, mangle)
+    assert [i.status for i in done] == [ItemStatus.REJECTED], what
+    assert _custody(pair.vn, item_id)[-1] == ("rejected", "vn-a05", "chunk_mismatch")
+    assert list((pair.vn.runtime.settings.data_dir / "evidence" / "transfers").iterdir()) == []
+    desk = pair.vn.runtime.evidence
+    assert desk is not None
+    with pytest.raises(ev.EvidenceRejected):
+        ev.open_evidence(desk, item_id, io.BytesIO(), actor="vn-officer-1")
+    deliver(pair.vn, pair.fr)
+    assert _custody(pair.fr, item_id)[-1] == ("rejected", "vn-a05", "chunk_mismatch")
+
+
+_FIRST: dict[str, bytes] = {}
+
+
+def test_flipped_byte_in_the_senders_storage_is_rejected_by_the_receiver(pair: Pair) -> None:
+    data = os.urandom(SIZE)
+    desk = pair.fr.runtime.evidence
+    assert desk is not None
+    item_id = _offer(pair, data)
+    item = ev.get_item(desk, item_id)
+    path = desk.store.path_for(item.blob_id)  # type: ignore[attr-defined]
+    raw = bytearray(path.read_bytes())
+    raw[CHUNK_SIZE + 5] ^= 0x80
+    path.write_bytes(bytes(raw))
+    _, done = _pull(pair)
+    assert [i.status for i in done] == [ItemStatus.REJECTED]
+    deliver(pair.vn, pair.fr)
+    assert _custody(pair.fr, item_id)[-1][0] == "rejected"
+
+
+def test_chunk_request_from_a_node_that_is_not_the_recipient_is_refused(pair: Pair) -> None:
+    item_id = _offer(pair, os.urandom(1000))
+    stranger = LocalNode(identity=pair.vn.runtime.local.identity, keys=generate_node_keys())
+    token = sign_chunk_request(
+        stranger, to_node="fr-oclctic", item_id=item_id, index=0, at=pair.clock.now()
+    )
+    with TestClient(pair.fr.app, base_url=pair.fr.url) as client:
+        answer = client.get(
+            f"/federation/v1/evidence/{item_id}/chunks/0",
+            headers={"Authorization": f"Hanoi247-Chunk {token}"},
+        )
+        unsigned = client.get(f"/federation/v1/evidence/{item_id}/chunks/0")
+    assert answer.status_code == 401
+    assert unsigned.status_code == 401
+    _, done = _pull(pair)  # the real recipient still gets it
+    assert [i.status for i in done] == [ItemStatus.VERIFIED]
+
+
+def test_replayed_offer_creates_no_second_item(pair: Pair) -> None:
+    item_id = _offer(pair, os.urandom(1000))
+    with pair.vn.runtime.uow_factory() as uow:
+        assert [i.item_id for i in uow.evidence.for_request(pair.request_id)] == [item_id]
+    assert CustodyAction.SENT.value in [a for a, _, _ in _custody(pair.fr, item_id)]
+
+
+def test_chunk_request_tokens_of_every_length_are_read(pair: Pair) -> None:
+    """Base64url without padding: the unverified payload must decode at any length
+    (indexes of 1 to 4 digits give payloads of every length modulo 3)."""
+    from hanoi247.adapters.federation.evidence_client import _payload
+
+    item_id = "01a24d44-9133-76f5-8bf1-a112270fc05f"
+    for index in (0, 10, 100, 1000):
+        token = sign_chunk_request(
+            pair.vn.runtime.local, to_node="fr-oclctic", item_id=item_id, index=index,
+            at=pair.clock.now(),
+        )  # fmt: skip
+        assert b'"from":"vn-a05"' in _payload(token)

@@ -1,0 +1,139 @@
+"""One contract for every EvidenceStore: the fake, the filesystem and S3 (a real server)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fakes_evidence import FakeEvidenceStore
+from hanoi247.adapters.storage.filesystem import FilesystemEvidenceStore
+from hanoi247.adapters.storage.s3 import PART_SIZE, S3EvidenceStore
+from hanoi247.domain.errors import StorageFailed
+from s3_server import S3Server
+
+STORES = ["fake", "filesystem", "s3"]
+
+
+@pytest.fixture(params=STORES)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
+    if request.param == "fake":
+        yield FakeEvidenceStore()
+    elif request.param == "filesystem":
+        yield FilesystemEvidenceStore(tmp_path / "store")
+    else:
+        server: S3Server = request.getfixturevalue("s3_server")
+        yield S3EvidenceStore(server.location(f"t-{secrets.token_hex(6)}"))
+
+
+def _put(store: Any, data: bytes, block: int = 65536) -> str:
+    writer = store.writer()
+    for start in range(0, len(data), block):
+        writer.write(data[start : start + block])
+    return str(writer.commit())
+
+
+def test_committed_blob_is_named_by_the_sha256_of_its_bytes_and_reads_back(store: Any) -> None:
+    data = os.urandom(300_000)
+    blob_id = _put(store, data)
+    assert blob_id == hashlib.sha256(data).hexdigest()
+    assert store.exists(blob_id)
+    assert store.size(blob_id) == len(data)
+    with store.open(blob_id) as handle:
+        assert handle.read() == data
+    assert store.read_range(blob_id, 1000, 5000) == data[1000:6000]
+    assert store.read_range(blob_id, len(data) - 10, 100) == data[-10:]
+    assert list(store.iter_ids()) == [blob_id]
+
+
+def test_blob_larger_than_one_s3_part_streams_in_and_out_intact(store: Any) -> None:
+    data = os.urandom(PART_SIZE * 2 + 12345)
+    blob_id = _put(store, data, block=1024 * 1024)
+    assert store.size(blob_id) == len(data)
+    digest = hashlib.sha256()
+    with store.open(blob_id) as handle:
+        while block := handle.read(1024 * 1024):
+            digest.update(block)
+    assert digest.hexdigest() == blob_id
+    assert list(store.iter_ids()) == [blob_id]
+
+
+def test_aborted_writer_leaves_nothing_visible(store: Any) -> None:
+    writer = store.writer()
+    writer.write(os.urandom(PART_SIZE + 10))  # an S3 multipart upload has started
+    writer.abort()
+    assert list(store.iter_ids()) == []
+
+
+def test_empty_blob_is_valid(store: Any) -> None:
+    blob_id = _put(store, b"")
+    assert blob_id == hashlib.sha256(b"").hexdigest()
+    assert store.size(blob_id) == 0
+
+
+@pytest.mark.parametrize(
+    "hostile", ["../../etc/passwd", "A" * 64, "ab/../" + "0" * 58, "0" * 63, "", "0" * 64 + "\x00"]
+)
+def test_hostile_blob_ids_are_refused_before_the_store_is_touched(store: Any, hostile: str) -> None:
+    for call in (store.exists, store.size, store.delete, store.open):
+        with pytest.raises(ValueError, match="64 lowercase hex"):
+            call(hostile)
+
+
+def test_missing_blob_raises_key_error(store: Any) -> None:
+    missing = "0" * 64
+    assert not store.exists(missing)
+    with pytest.raises(KeyError):
+        store.size(missing)
+    with pytest.raises(KeyError):
+        store.open(missing)
+    store.delete(missing)  # deleting what is gone is not an error
+
+
+def test_delete_removes_the_blob(store: Any) -> None:
+    blob_id = _put(store, b"evidence")
+    store.delete(blob_id)
+    assert not store.exists(blob_id)
+    assert list(store.iter_ids()) == []
+
+
+def test_filesystem_blobs_are_0600_in_0700_directories(tmp_path: Path) -> None:
+    store = FilesystemEvidenceStore(tmp_path / "store")
+    blob_id = _put(store, b"ciphertext")
+    path = store.path_for(blob_id)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE((tmp_path / "store" / "blobs").stat().st_mode) == 0o700
+    assert path.is_relative_to(tmp_path / "store" / "blobs")
+
+
+def test_filesystem_full_disk_is_a_clear_error_and_leaves_no_partial_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = FilesystemEvidenceStore(tmp_path / "store")
+    writer = store.writer()
+    writer.write(b"x" * 1000)
+    real_write = os.write
+
+    def full(fd: int, data: Any) -> int:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "write", full)
+    with pytest.raises(StorageFailed, match="is full"):
+        writer.write(b"y" * 1000)
+    monkeypatch.setattr(os, "write", real_write)
+    assert list((tmp_path / "store" / "incoming").iterdir()) == []
+    assert list(store.iter_ids()) == []
+
+
+def test_filesystem_sweep_removes_parts_left_by_a_crash(tmp_path: Path) -> None:
+    store = FilesystemEvidenceStore(tmp_path / "store")
+    writer = store.writer()
+    writer.write(b"half")  # the process dies here: no commit, no abort
+    assert store.sweep_incoming() == 1
+    assert list((tmp_path / "store" / "incoming").iterdir()) == []

@@ -1,0 +1,99 @@
+"""Evidence items and custody events: the repository on the fake, SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from fakes import FakeUnitOfWork
+from hanoi247.adapters.db.engine import make_engine
+from hanoi247.adapters.db.uow import make_uow_factory
+from hanoi247.domain.evidence import CustodyAction, CustodyEvent, EvidenceItem, ItemStatus
+from hanoi247.ports import UnitOfWork
+
+AT = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
+ITEM = EvidenceItem(
+    item_id="0193a000-0000-7000-8000-000000000001",
+    request_id="0193a000-0000-7000-8000-0000000000aa",
+    file_name="subscriber-records.csv",
+    size=1234,
+    sha256="a" * 64,
+    media_type="text/plain",
+    blob_id="b" * 64,
+    stored_size=1500,
+    origin_node="fr-oclctic",
+    added_at=AT,
+    added_by="officer-1",
+    chunk_hashes=("c" * 64,),
+)
+
+
+def event(action: CustodyAction, minutes: int, item_id: str = ITEM.item_id) -> CustodyEvent:
+    return CustodyEvent(
+        item_id=item_id,
+        action=action,
+        actor="officer-1",
+        node_id="fr-oclctic",
+        at=AT + timedelta(minutes=minutes),
+        sha256="a" * 64,
+        detail="",
+    )
+
+
+@pytest.fixture(params=["fake", "sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
+def uow(
+    request: pytest.FixtureRequest, database_factory: Callable[..., str]
+) -> Iterator[Callable[[], UnitOfWork]]:
+    if request.param == "fake":
+        fake = FakeUnitOfWork()
+        yield lambda: fake
+        return
+    engine = make_engine(database_factory(request.param))
+    yield make_uow_factory(engine)
+    engine.dispose()
+
+
+def test_item_round_trips_with_its_chunk_hashes_and_status(uow: Callable[[], UnitOfWork]) -> None:
+    other = replace(ITEM, item_id="0193a000-0000-7000-8000-000000000002", request_id="x" * 36)
+    with uow() as u:
+        u.evidence.add(ITEM)
+        u.evidence.add(other)
+        u.commit()
+    with uow() as u:
+        assert u.evidence.get(ITEM.item_id) == ITEM
+        assert u.evidence.for_request(ITEM.request_id) == [ITEM]
+        assert u.evidence.get("nope") is None
+        u.evidence.set_status(ITEM.item_id, ItemStatus.DELETED)
+        u.commit()
+    with uow() as u:
+        stored = u.evidence.get(ITEM.item_id)
+        assert stored is not None
+        assert stored.status is ItemStatus.DELETED
+        assert u.evidence.blob_in_use(ITEM.blob_id) is True  # ``other`` still points at it
+        u.evidence.set_status(other.item_id, ItemStatus.DELETED)
+        assert u.evidence.blob_in_use(ITEM.blob_id) is False
+
+
+def test_custody_events_come_back_in_recording_order(uow: Callable[[], UnitOfWork]) -> None:
+    with uow() as u:
+        u.evidence.add(ITEM)
+        for n, action in enumerate([CustodyAction.ADDED, CustodyAction.SENT, CustodyAction.OPENED]):
+            u.evidence.record(event(action, n))
+        u.commit()
+    with uow() as u:
+        actions = [e.action for e in u.evidence.custody(ITEM.item_id)]
+        assert actions == [CustodyAction.ADDED, CustodyAction.SENT, CustodyAction.OPENED]
+        assert u.evidence.custody_for_request(ITEM.request_id) == u.evidence.custody(ITEM.item_id)
+        assert u.evidence.custody_for_request("other") == []
+
+
+def test_uncommitted_item_and_events_are_rolled_back(uow: Callable[[], UnitOfWork]) -> None:
+    with uow() as u:
+        u.evidence.add(ITEM)
+        u.evidence.record(event(CustodyAction.ADDED, 0))
+    with uow() as u:
+        assert u.evidence.get(ITEM.item_id) is None
+        assert u.evidence.custody(ITEM.item_id) == []

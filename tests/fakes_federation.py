@@ -49,10 +49,10 @@ class FakePeerRepository:
     ) -> None:
         peer = self.stored[node_id]
         new = builtins.list(keys)
-        kids = {k.kid for k in new}
+        kids, uses = {k.kid for k in new}, {k.use for k in new}
         kept = tuple(
             k
-            if k.kid in kids or k.valid_until is not None
+            if k.kid in kids or k.valid_until is not None or k.use not in uses
             else replace(k, valid_until=retire_others_at)
             for k in peer.keys
         )

@@ -64,7 +64,7 @@ class PeerStatus(enum.StrEnum):
 @dataclass(frozen=True, slots=True)
 class PeerKey:
     kid: str
-    use: str  # "sig" | "enc"
+    use: str  # "sig" | "enc" | "age" (the evidence recipient)
     jwk: Mapping[str, Any]  # public JWK
     added_at: datetime
     valid_until: datetime | None = None  # set when rotated out: accepted until then

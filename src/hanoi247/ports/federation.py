@@ -37,7 +37,8 @@ class PeerRepository(Protocol):
     def add_keys(
         self, node_id: str, keys: Iterable[PeerKey], *, retire_others_at: datetime
     ) -> None:
-        """Add announced keys; the peer's other keys stay valid until ``retire_others_at``."""
+        """Add announced keys; the peer's other keys OF THE SAME USES stay valid until
+        ``retire_others_at`` (a rotation of "sig" and "enc" leaves its "age" recipient be)."""
         ...
 
     def set_status(self, node_id: str, status: PeerStatus) -> None: ...

@@ -76,6 +76,7 @@ class SqlPeerRepository:
             update(peer_keys)
             .where(
                 peer_keys.c.node_id == node_id,
+                peer_keys.c.use.in_({k.use for k in new}),
                 peer_keys.c.kid.not_in(new_kids),
                 peer_keys.c.valid_until.is_(None),
             )

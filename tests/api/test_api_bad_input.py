@@ -43,7 +43,11 @@ def _api_only_schema() -> dict[str, Any]:
     return app.openapi()
 
 
-ROUTES = mutating_routes(_api_only_schema())
+# A part of an evidence upload is the file's own bytes, streamed: any bytes are valid
+# content, so the JSON walk does not apply; tests/api/test_api_evidence.py covers it
+# (offsets, a client that stops mid-part, parts that overrun the declared size).
+STREAMED = {("PATCH", "/api/v1/evidence/uploads/{upload_id}")}
+ROUTES = [route for route in mutating_routes(_api_only_schema()) if route not in STREAMED]
 
 
 def _wrong_type(example: dict[str, Any]) -> dict[str, Any]:
@@ -123,7 +127,7 @@ def test_the_walk_covers_the_workflow_routes() -> None:
 def test_the_app_serves_exactly_these_mutating_routes(desk: tuple[ApiNode, str]) -> None:
     vn, _ = desk
     served = vn.client.get("/api/v1/openapi.json").json()
-    assert mutating_routes(served) == ROUTES
+    assert [r for r in mutating_routes(served) if r not in STREAMED] == ROUTES
 
 
 @pytest.mark.parametrize("route", ROUTES, ids=[f"{m} {p}" for m, p in ROUTES])

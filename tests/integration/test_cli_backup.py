@@ -27,7 +27,7 @@ def a_node_with_history(root: Path) -> Path:
                 at=START, actor="an", tag=AuditTag.REQUEST_SENT, subject=f"r{n}", details={}
             )
         uow.commit()
-    (root / "vn" / "evidence").mkdir()
+    (root / "vn" / "evidence").mkdir(exist_ok=True)  # the node makes its evidence store
     (root / "vn" / "evidence" / "ev-1.age").write_bytes(b"sealed evidence bytes")
     node.close()
     return root / "vn"

@@ -88,7 +88,11 @@ def test_init_then_card_then_peer_add_and_list_between_two_nodes(tmp_path: Path)
 
     listed = ok(tmp_path, "peer", "list", "--json", "--data-dir", str(vn))
     assert [p["node_id"] for p in listed] == ["fr-oclctic"]
-    assert {k["kid"] for k in listed[0]["keys"]} == {k["kid"] for k in fr_card["keys"]}
+    # The signing and encryption keys of the card, and its signed evidence (age) recipient.
+    assert {k["kid"] for k in listed[0]["keys"] if k["use"] != "age"} == {
+        k["kid"] for k in fr_card["keys"]
+    }
+    assert [k["use"] for k in listed[0]["keys"] if k["use"] == "age"] == ["age"]
     table = run(tmp_path, "peer", "list", "--data-dir", str(vn), COLUMNS="200")
     assert table.returncode == 0
     assert "fr-oclctic" in table.stdout

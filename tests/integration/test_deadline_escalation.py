@@ -116,6 +116,7 @@ def desk(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Desk]:
         try:
             pin_each_other(a, b)
             import_basis(a)
+            import_basis(b)  # the requested node re-checks the basis on its own status
             people = {
                 "vn.officer": add_person(a, "vn.officer", Role.OFFICER, "duty@mps.vn.example"),
                 "vn.chief": add_person(a, "vn.chief", Role.SUPERVISOR, "chief@mps.vn.example"),

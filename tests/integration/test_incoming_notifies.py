@@ -57,6 +57,7 @@ def pair(tmp_path: Path) -> Iterator[Pair]:
         try:
             pin_each_other(a, b)
             import_basis(a)
+            import_basis(b)  # the requested node re-checks the basis on its own status
             people = {
                 "vn.officer": add_person(a, "vn.officer", Role.OFFICER, "duty@mps.vn.example"),
                 "vn.other": add_person(a, "vn.other", Role.OFFICER, "other@mps.vn.example"),

@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import enum
+import re
 import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
 from typing import NamedTuple
@@ -110,8 +111,26 @@ def normalised(document: object) -> object:
     return document
 
 
+# A left-to-right isolate around plain ASCII (letters, digits, brackets, dots, hyphens,
+# spaces): what the desk itself puts around an article number so that "42(2)(e)" keeps its
+# order inside Arabic text (``entrypoints/i18n._ISOLATE``). ASCII shown left to right is
+# its own logical order, so such a pair cannot reorder anything and is shown as it is.
+_PLAIN_LTR_ISOLATE = re.compile("\u2066[0-9A-Za-z().\\- ]{1,64}\u2069")
+
+
 def visible(value: str) -> str:
-    """``value`` with every refused character shown as ``<U+XXXX>`` (for display only)."""
+    """``value`` with every refused character shown as ``<U+XXXX>`` (for display only);
+    a left-to-right isolate around plain ASCII (an article number) is kept as it is."""
     if all(_fault_of(char) is None for char in value):
         return value
+    shown, start = [], 0
+    for kept in _PLAIN_LTR_ISOLATE.finditer(value):
+        shown.append(_marked(value[start : kept.start()]))
+        shown.append(kept.group())
+        start = kept.end()
+    shown.append(_marked(value[start:]))
+    return "".join(shown)
+
+
+def _marked(value: str) -> str:
     return "".join(f"<U+{ord(c):04X}>" if _fault_of(c) is not None else c for c in value)

@@ -1,7 +1,8 @@
 """``/api/v1/…/evidence``: resumable, streamed uploads of evidence files, and the list.
 
-These routes read the request body as a stream (never whole into memory), so they use
-FastAPI's plain route class rather than the capped ``ApiRoute`` of the other endpoints.
+The ``PATCH`` that carries a part reads the request body as a stream (never whole into
+memory), so it alone uses FastAPI's plain route class (``router``); the JSON routes use
+the capped, text-checked ``ApiRoute`` of the other endpoints (``json_router``).
 Protocol (docs/api.md, "Evidence"): ``POST`` declares the upload (name, size), each
 ``PATCH`` sends the next part with ``Upload-Offset`` (where it starts), ``HEAD`` answers
 where the upload stands after an interruption. The part that completes the declared size
@@ -13,7 +14,7 @@ from __future__ import annotations
 import anyio
 from anyio.from_thread import run as from_thread_run
 from fastapi import APIRouter, Header, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import ClientDisconnect
 
 from hanoi247.bootstrap import NodeRuntime
@@ -21,17 +22,20 @@ from hanoi247.domain.accounts import Permission
 from hanoi247.domain.errors import ConfigurationError, EvidenceRejected
 from hanoi247.domain.evidence import EvidenceItem, Upload
 from hanoi247.entrypoints.web.api.common import Caller, Runtime, authorize_on
-from hanoi247.entrypoints.web.api.routing import problem_responses
+from hanoi247.entrypoints.web.api.routing import ApiRoute, problem_responses
 from hanoi247.entrypoints.web.problems import problem
 from hanoi247.services import evidence as ev
 from hanoi247.services import evidence_uploads as up
 from hanoi247.services.evidence import EvidenceDesk
 
-router = APIRouter(tags=["evidence"])
+router = APIRouter(tags=["evidence"])  # the streamed PATCH only
+json_router = APIRouter(route_class=ApiRoute, tags=["evidence"])
 P = Permission
 
 
 class UploadStart(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     file_name: str = Field(description="The file's name (a name, not a path).")
     size: int = Field(ge=0, description="The file's size in bytes.")
 
@@ -90,7 +94,7 @@ def _state(upload: Upload) -> UploadState:
     return UploadState(upload_id=upload.upload_id, offset=upload.received, size=upload.size)
 
 
-@router.get(
+@json_router.get(
     "/requests/{request_id}/evidence",
     response_model=EvidenceList,
     summary="The request's evidence items",
@@ -102,7 +106,7 @@ def list_evidence(request_id: str, runtime: Runtime, user: Caller) -> EvidenceLi
     return EvidenceList(request_id=request.id, items=[_item(i) for i in items])
 
 
-@router.post(
+@json_router.post(
     "/requests/{request_id}/evidence/uploads",
     status_code=201,
     response_model=UploadState,
@@ -117,7 +121,7 @@ def start_upload(request_id: str, body: UploadStart, runtime: Runtime, user: Cal
     return _state(upload)
 
 
-@router.get(
+@json_router.get(
     "/evidence/uploads/{upload_id}",
     response_model=UploadState,
     summary="Where an upload stands (after an interruption: resume from offset)",

@@ -30,6 +30,7 @@ def api_router() -> APIRouter:
     router = APIRouter(prefix=PREFIX, route_class=ApiRoute, dependencies=[Depends(BEARER)])
     for module in (requests, answers, evidence, inbox, directory, treaty):
         router.include_router(module.router)
+    router.include_router(evidence.json_router)
     return router
 
 

@@ -38,10 +38,11 @@ from browser_support import (
 )
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 
-from hanoi247.bootstrap import import_treaty_status
+from hanoi247.bootstrap import database, settings_for, system_clock
 from hanoi247.entrypoints.demo_scenario import demo_status
 from hanoi247.entrypoints.localnet import NodeProcess, provision
 from hanoi247.services.treaty import TreatyCatalogue
+from hanoi247.services.treaty_status import import_treaty_status
 
 EXPECT_TIMEOUT_MS = 15_000  # a busy 2-core machine; arrivals wait longer (test_journeys)
 LOCALES = {"en": "en-GB", "ar": "ar-EG", "zh": "zh-CN", "fr": "fr-FR", "vi": "vi-VN"}
@@ -64,7 +65,11 @@ def net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Network]:
         provisioned = provision(root / "nodes", SPECS, environ=NODE_ENV)
         status = demo_status(TreatyCatalogue.packaged())  # HYPOTHETICAL: uncc in force
         for node in provisioned:
-            import_treaty_status(node.data_dir, status, imported_by=ACTOR)
+            with database(settings_for(node.data_dir), create=False) as db:
+                assert db is not None, f"{node.data_dir} has no database"
+                import_treaty_status(
+                    db.uow_factory, status, imported_by=ACTOR, clock=system_clock()
+                )
     nodes: dict[str, Node] = {}
     try:
         for node in provisioned:

@@ -12,7 +12,6 @@ answers ``201`` with the evidence item.
 from __future__ import annotations
 
 import anyio
-from anyio.from_thread import run as from_thread_run
 from fastapi import APIRouter, Header, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import ClientDisconnect
@@ -23,6 +22,7 @@ from hanoi247.domain.errors import ConfigurationError, EvidenceRejected
 from hanoi247.domain.evidence import EvidenceItem, Upload
 from hanoi247.entrypoints.web.api.common import Caller, Runtime, authorize_on
 from hanoi247.entrypoints.web.api.routing import ApiRoute, problem_responses
+from hanoi247.entrypoints.web.body_reader import BodyReader
 from hanoi247.entrypoints.web.problems import problem
 from hanoi247.services import evidence as ev
 from hanoi247.services import evidence_uploads as up
@@ -136,29 +136,6 @@ def upload_offset(
     return _state(upload)
 
 
-class _BodyReader:
-    """The request body as a blocking reader, for the sealing thread (flat memory)."""
-
-    def __init__(self, request: Request) -> None:
-        self._stream = request.stream()
-        self._left = b""
-        self._done = False
-
-    def read(self, n: int = -1) -> bytes:
-        while not self._left and not self._done:
-            try:
-                self._left = from_thread_run(self._next)
-            except StopAsyncIteration:
-                self._done = True
-        size = len(self._left) if n is None or n < 0 else n
-        data, self._left = self._left[:size], self._left[size:]
-        return data
-
-    async def _next(self) -> bytes:
-        chunk: bytes = await self._stream.__anext__()
-        return chunk
-
-
 @router.patch(
     "/evidence/uploads/{upload_id}",
     summary="Send the next part of an upload (header Upload-Offset: where it starts)",
@@ -177,7 +154,7 @@ async def upload_part(
     upload_offset: int = Header(alias="Upload-Offset", ge=0),
 ) -> Response:
     desk = _desk(runtime)
-    reader = _BodyReader(request)
+    reader = BodyReader(request)
     try:
         done = await anyio.to_thread.run_sync(
             lambda: up.add_part(desk, upload_id, offset=upload_offset, source=reader, actor=user.id)

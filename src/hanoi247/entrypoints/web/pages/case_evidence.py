@@ -12,39 +12,18 @@ from typing import Annotated
 from urllib.parse import unquote
 
 import anyio
-from anyio.from_thread import run as from_thread_run
 from fastapi import APIRouter, Depends, Request
 from starlette.requests import ClientDisconnect
 from starlette.responses import JSONResponse, Response
 
 from hanoi247.domain.accounts import Permission
 from hanoi247.domain.errors import EvidenceRejected, StorageFailed, UnknownRequest
+from hanoi247.entrypoints.web.body_reader import BodyReader
 from hanoi247.entrypoints.web.pages.desk import Forbidden, NotFound, Viewer, desk_of, posted
 from hanoi247.entrypoints.web.problems import problem
 from hanoi247.services import evidence as ev
 
 router = APIRouter(include_in_schema=False)
-
-
-class _Body:
-    def __init__(self, request: Request) -> None:
-        self._stream = request.stream()
-        self._left = b""
-        self._done = False
-
-    def read(self, n: int = -1) -> bytes:
-        while not self._left and not self._done:
-            try:
-                self._left = from_thread_run(self._next)
-            except StopAsyncIteration:
-                self._done = True
-        size = len(self._left) if n is None or n < 0 else n
-        data, self._left = self._left[:size], self._left[size:]
-        return data
-
-    async def _next(self) -> bytes:
-        chunk: bytes = await self._stream.__anext__()
-        return chunk
 
 
 @router.post("/requests/{request_id}/evidence")
@@ -57,7 +36,7 @@ async def upload(
     if desk is None:
         return problem(503, "no_evidence_key", "No evidence key", "Ask the administrator.")
     name = unquote(request.headers.get("x-file-name", ""))
-    body = _Body(request)
+    body = BodyReader(request)
     try:
         item = await anyio.to_thread.run_sync(
             lambda: ev.add_evidence(

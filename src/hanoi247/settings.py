@@ -160,6 +160,7 @@ CLOCK_VARIABLES = {
     "HANOI247_ACK_URGENT_MINUTES": "acknowledge_urgent_minutes",
     "HANOI247_ACK_ROUTINE_MINUTES": "acknowledge_routine_minutes",
     "HANOI247_FOLLOW_UP_FLAG_DAYS": "follow_up_flag_days_before_expiry",
+    "HANOI247_RESPOND_EMERGENCY_HOURS": "respond_emergency_hours",
 }
 
 

@@ -192,6 +192,20 @@ def due(kind: DeadlineKind, key: str | None = None) -> Deadline:
             None,
             [],
         ),
+        (
+            DeadlineKind.EMERGENCY_RESPONSE,
+            Direction.INCOMING,
+            "deadline:emergency_response:escalated",
+            Topic.EMERGENCY_RESPONSE_MISSED,
+            [OFFICER_2, CHIEF],
+        ),
+        (
+            DeadlineKind.EMERGENCY_RESPONSE,
+            Direction.OUTGOING,
+            "deadline:emergency_response:missed_by_peer",
+            None,
+            [],
+        ),
     ],
 )
 def test_each_deadline_kind_has_its_decision(
@@ -223,9 +237,12 @@ def test_each_deadline_kind_has_its_decision(
     assert alert.notification is not None
     assert alert.notification.topic is topic
     assert alert.notification.recipients == tuple(r for u in to for r in (u.id, u.email))
-    named = (
-        NOW if kind in (DeadlineKind.ACKNOWLEDGEMENT, DeadlineKind.PRESERVATION_EXPIRY) else ends
+    own_time = (
+        DeadlineKind.ACKNOWLEDGEMENT,
+        DeadlineKind.PRESERVATION_EXPIRY,
+        DeadlineKind.EMERGENCY_RESPONSE,
     )
+    named = NOW if kind in own_time else ends
     assert alert.notification.facts["due_at"] == named.strftime("%Y-%m-%dT%H:%M:%SZ")
     assert "Ransomware" not in str(alert.notification.to_dict())
 

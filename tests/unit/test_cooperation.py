@@ -34,9 +34,11 @@ from hanoi247.domain.requests import Urgency, kinds_of
 from hanoi247.domain.schedule import (
     ChangeKind,
     Deadline,
+    DeadlineKind,
     DeadlineStatus,
     deadlines_for,
     reconcile,
+    resolution,
 )
 from hanoi247.domain.treaty import LegalBasis
 
@@ -329,9 +331,58 @@ def stored(specs: list[Any], status: DeadlineStatus = DeadlineStatus.OPEN) -> li
 def test_acknowledgement_is_due_on_the_clock_of_the_urgency(urgency: Urgency, within: int) -> None:
     request = received("preservation")  # the requesting copy watches from sending
     request.urgency = urgency
-    [spec] = deadlines_for(request, CLOCKS, PARIS)
-    assert spec.key == "acknowledgement"
+    [spec] = [s for s in deadlines_for(request, CLOCKS, PARIS) if s.key == "acknowledgement"]
     assert spec.due_at == request.sent_at + timedelta(minutes=within)
+
+
+def emergency() -> CooperationRequest:
+    request = received("emergency_disclosure")
+    request.urgency = Urgency.EMERGENCY
+    return request
+
+
+def test_an_emergency_request_must_be_answered_within_8_hours_of_sending() -> None:
+    request = emergency()
+    specs = {s.key: s.due_at for s in deadlines_for(request, CLOCKS, PARIS)}
+    assert specs["emergency_response"] == request.sent_at + timedelta(hours=8)
+    request.acknowledge(origin="FR", by="fr-7", at=T0 + timedelta(minutes=5), message_id=None)
+    specs = {s.key: s.due_at for s in deadlines_for(request, CLOCKS, PARIS)}
+    assert specs == {"emergency_response": request.sent_at + timedelta(hours=8)}
+
+
+@pytest.mark.parametrize("urgency", [Urgency.URGENT, Urgency.ROUTINE])
+def test_only_an_emergency_has_the_clock_in_hours(urgency: Urgency) -> None:
+    request = received("emergency_disclosure")
+    request.urgency = urgency
+    assert "emergency_response" not in {s.key for s in deadlines_for(request, CLOCKS, PARIS)}
+
+
+def test_the_emergency_clock_is_met_by_an_answer_and_cancelled_by_a_withdrawal() -> None:
+    executed = emergency()
+    executed.execute(
+        Results("Subscriber data."), partial=False, origin="FR", by="fr-7", at=T0, message_id=None
+    )
+    refused = emergency()
+    refused.refuse(
+        ["essential_interests"], "Sovereignty.", origin="FR", by="fr-7", at=T0, message_id=None,
+        instrument=UNCC,
+    )  # fmt: skip
+    withdrawn = emergency()
+    withdrawn.withdraw(origin="VN", by="vn-1", at=T0, message_id=None)
+    for request, status in (
+        (executed, DeadlineStatus.MET),
+        (refused, DeadlineStatus.MET),
+        (withdrawn, DeadlineStatus.CANCELLED),
+    ):
+        assert "emergency_response" not in {s.key for s in deadlines_for(request, CLOCKS, PARIS)}
+        assert resolution(request, DeadlineKind.EMERGENCY_RESPONSE) is status
+
+
+def test_the_emergency_clock_is_configuration_a_node_may_change() -> None:
+    clocks = load_clocks(UNCC, {"respond_emergency_hours": 2})
+    request = emergency()
+    specs = {s.key: s.due_at for s in deadlines_for(request, clocks, PARIS)}
+    assert specs["emergency_response"] == request.sent_at + timedelta(hours=2)
 
 
 def test_a_confirmed_preservation_has_warnings_an_expiry_and_a_follow_up_flag() -> None:

@@ -105,6 +105,7 @@ def test_default_clocks() -> None:
         acknowledge_routine=timedelta(days=1),
         preservation_warnings=(timedelta(days=7), timedelta(days=1)),
         follow_up_flag_before=timedelta(days=14),
+        respond_emergency=timedelta(hours=8),
     )
 
 

@@ -63,6 +63,8 @@ class AuditTag(enum.StrEnum):
     DEADLINE_PRESERVATION_EXPIRY_ESCALATED = "deadline:preservation_expiry:escalated"
     DEADLINE_FOLLOW_UP_MLA_NOTIFIED = "deadline:follow_up_mla:notified"
     DEADLINE_FOLLOW_UP_MLA_FLAGGED = "deadline:follow_up_mla:flagged"
+    DEADLINE_EMERGENCY_RESPONSE_ESCALATED = "deadline:emergency_response:escalated"
+    DEADLINE_EMERGENCY_RESPONSE_MISSED_BY_PEER = "deadline:emergency_response:missed_by_peer"
 
     # -- this node and its peers (services/nodes, federation) ---------------------------
     NODE_INITIALISED = "node:initialised"

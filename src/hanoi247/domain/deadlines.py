@@ -28,7 +28,8 @@ _MINUTES = {
 }
 _WARNINGS = "preservation_warning_days"
 _FOLLOW_UP = "follow_up_flag_days_before_expiry"
-CLOCK_KEYS = frozenset({*_MINUTES.values(), _WARNINGS, _FOLLOW_UP})
+_RESPOND_EMERGENCY = "respond_emergency_hours"
+CLOCK_KEYS = frozenset({*_MINUTES.values(), _WARNINGS, _FOLLOW_UP, _RESPOND_EMERGENCY})
 _INFORMATIVE_KEYS = frozenset({"legal", "note"})
 
 
@@ -41,6 +42,7 @@ class Clocks:
     acknowledge_routine: timedelta
     preservation_warnings: tuple[timedelta, ...]  # before expiry, longest first
     follow_up_flag_before: timedelta  # before expiry, flag a preservation with no MLA yet
+    respond_emergency: timedelta  # an emergency request is answered within this of receipt
 
     def acknowledge_within(self, urgency: Urgency) -> timedelta:
         return {
@@ -85,6 +87,9 @@ def load_clocks(instrument: Instrument, overrides: Mapping[str, object] | None =
         ),
         follow_up_flag_before=timedelta(
             days=_positive(merged[_FOLLOW_UP], f"{where}.{_FOLLOW_UP}")
+        ),
+        respond_emergency=timedelta(
+            hours=_positive(merged[_RESPOND_EMERGENCY], f"{where}.{_RESPOND_EMERGENCY}")
         ),
     )
 

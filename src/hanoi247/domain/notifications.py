@@ -41,6 +41,7 @@ class Topic(enum.StrEnum):
     REQUEST_RECEIVED = "request_received"
     ACKNOWLEDGEMENT_DUE_SOON = "acknowledgement_due_soon"
     ACKNOWLEDGEMENT_MISSED = "acknowledgement_missed"  # an escalation
+    EMERGENCY_RESPONSE_MISSED = "emergency_response_missed"  # an escalation
     PRESERVATION_EXPIRING = "preservation_expiring"
     PRESERVATION_EXPIRED = "preservation_expired"
     FOLLOW_UP_MLA_DUE = "follow_up_mla_due"
@@ -61,6 +62,7 @@ DEFAULT_SEVERITY: Final[Mapping[Topic, NotificationSeverity]] = MappingProxyType
         Topic.REQUEST_RECEIVED: NotificationSeverity.WARNING,
         Topic.ACKNOWLEDGEMENT_DUE_SOON: NotificationSeverity.WARNING,
         Topic.ACKNOWLEDGEMENT_MISSED: NotificationSeverity.CRITICAL,
+        Topic.EMERGENCY_RESPONSE_MISSED: NotificationSeverity.CRITICAL,
         Topic.PRESERVATION_EXPIRING: NotificationSeverity.WARNING,
         Topic.PRESERVATION_EXPIRED: NotificationSeverity.CRITICAL,
         Topic.FOLLOW_UP_MLA_DUE: NotificationSeverity.WARNING,
@@ -292,6 +294,9 @@ _SUBJECTS: Final[Mapping[Topic, str]] = MappingProxyType(
         Topic.REQUEST_RECEIVED: N_("New request received: {reference}"),
         Topic.ACKNOWLEDGEMENT_DUE_SOON: N_("Acknowledgement due soon: {reference}"),
         Topic.ACKNOWLEDGEMENT_MISSED: N_("Escalation, acknowledgement overdue: {reference}"),
+        Topic.EMERGENCY_RESPONSE_MISSED: N_(
+            "Escalation, emergency request unanswered: {reference}"
+        ),
         Topic.PRESERVATION_EXPIRING: N_("Preservation ending soon: {reference}"),
         Topic.PRESERVATION_EXPIRED: N_("Preservation ended: {reference}"),
         Topic.FOLLOW_UP_MLA_DUE: N_(
@@ -316,6 +321,10 @@ _LEADS: Final[Mapping[Topic, str]] = MappingProxyType(
         Topic.ACKNOWLEDGEMENT_MISSED: N_(
             "The acknowledgement of a received request is overdue. "
             "This alert is escalated to you: acknowledge the request now."
+        ),
+        Topic.EMERGENCY_RESPONSE_MISSED: N_(
+            "An emergency request has not been answered in time. "
+            "This alert is escalated to you: execute or refuse the request now."
         ),
         Topic.PRESERVATION_EXPIRING: N_(
             "Data preserved for a request will soon stop being preserved. "

@@ -35,6 +35,7 @@ from hanoi247.domain.handling import aware_utc
 from hanoi247.domain.lifecycle import RequestStatus
 from hanoi247.domain.references import Direction
 from hanoi247.domain.request_state import RequestState
+from hanoi247.domain.requests import Urgency
 
 
 class DeadlineKind(enum.StrEnum):
@@ -42,6 +43,7 @@ class DeadlineKind(enum.StrEnum):
     PRESERVATION_WARNING = "preservation_warning"
     PRESERVATION_EXPIRY = "preservation_expiry"
     FOLLOW_UP_MLA = "follow_up_mla"
+    EMERGENCY_RESPONSE = "emergency_response"  # an emergency request answered in hours
 
 
 class DeadlineStatus(enum.StrEnum):
@@ -90,6 +92,20 @@ class DeadlineChange:
 
 _WAITING_FOR_ACKNOWLEDGEMENT = frozenset({RequestStatus.SENT, RequestStatus.RECEIVED})
 _PRESERVED = frozenset({RequestStatus.PRESERVATION_CONFIRMED, RequestStatus.PRESERVATION_AT_RISK})
+# An emergency request waits for its answer (execution or refusal) in these states.
+_AWAITING_ANSWER = frozenset(
+    {
+        RequestStatus.SENT,
+        RequestStatus.RECEIVED,
+        RequestStatus.ACKNOWLEDGED,
+        RequestStatus.CLARIFICATION_REQUESTED,
+        RequestStatus.PRESERVATION_CONFIRMED,
+        RequestStatus.PRESERVATION_AT_RISK,
+    }
+)
+_ANSWERED = frozenset(
+    {RequestStatus.EXECUTED, RequestStatus.EXECUTED_PARTIALLY, RequestStatus.REFUSED}
+)
 
 
 def warning_key(before_days: int) -> str:
@@ -106,6 +122,14 @@ def deadlines_for(request: RequestState, clocks: Clocks, zone: tzinfo) -> list[D
             due = aware_utc(start) + clocks.acknowledge_within(request.urgency)
             kind = DeadlineKind.ACKNOWLEDGEMENT
             specs.append(DeadlineSpec(kind.value, kind, due))
+    if request.urgency is Urgency.EMERGENCY and request.status in _AWAITING_ANSWER:
+        incoming = request.direction is Direction.INCOMING
+        start = request.received_at if incoming else request.sent_at
+        if start is not None:
+            kind = DeadlineKind.EMERGENCY_RESPONSE
+            specs.append(
+                DeadlineSpec(kind.value, kind, aware_utc(start) + clocks.respond_emergency)
+            )
     preserved = request.status in _PRESERVED and request.preservation_until is not None
     if preserved and request.links.follow_up is None and request.preservation_until:
         end = preservation_ends_at(request.preservation_until, zone)
@@ -122,6 +146,8 @@ def resolution(request: RequestState, kind: DeadlineKind) -> DeadlineStatus:
     """How a deadline of ``kind`` ends once ``request`` no longer has it."""
     if kind is DeadlineKind.ACKNOWLEDGEMENT:
         served = request.acknowledged_at is not None
+    elif kind is DeadlineKind.EMERGENCY_RESPONSE:
+        served = request.status in _ANSWERED
     else:
         served = request.links.follow_up is not None
     return DeadlineStatus.MET if served else DeadlineStatus.CANCELLED

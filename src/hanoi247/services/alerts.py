@@ -188,6 +188,12 @@ def deadline_alert(
         topic, severity, escalate = Topic.ACKNOWLEDGEMENT_MISSED, _CRITICAL, True
         tag = AuditTag.DEADLINE_ACKNOWLEDGEMENT_ESCALATED
         people = supervisors_on_duty(staff, at)
+    elif deadline.kind is DeadlineKind.EMERGENCY_RESPONSE:
+        if not incoming:  # the peer's duty, as for an acknowledgement
+            return DeadlineAlert(AuditTag.DEADLINE_EMERGENCY_RESPONSE_MISSED_BY_PEER, False, None)
+        topic, severity, escalate = Topic.EMERGENCY_RESPONSE_MISSED, _CRITICAL, True
+        tag = AuditTag.DEADLINE_EMERGENCY_RESPONSE_ESCALATED
+        people = _unique([*people, *supervisors_on_duty(staff, at)])
     elif deadline.kind is DeadlineKind.PRESERVATION_WARNING:
         topic, tag = Topic.PRESERVATION_EXPIRING, AuditTag.DEADLINE_PRESERVATION_WARNING_NOTIFIED
     elif deadline.kind is DeadlineKind.PRESERVATION_EXPIRY:
@@ -214,7 +220,11 @@ def deadline_alert(
 def _due_for(deadline: Deadline, preservation_ends_at: datetime | None) -> datetime | None:
     """The time the alert names: when the acknowledgement was due, when preservation ends
     (a warning's or a flag's own time is not what the officer must beat)."""
-    if deadline.kind in (DeadlineKind.ACKNOWLEDGEMENT, DeadlineKind.PRESERVATION_EXPIRY):
+    if deadline.kind in (
+        DeadlineKind.ACKNOWLEDGEMENT,
+        DeadlineKind.PRESERVATION_EXPIRY,
+        DeadlineKind.EMERGENCY_RESPONSE,
+    ):
         return deadline.due_at
     return preservation_ends_at
 

@@ -21,6 +21,7 @@ def deadline_kind_label(kind: str, tr: i18n.Translator) -> str:
             "deadline", "Warning before preservation expires"
         ),
         DeadlineKind.PRESERVATION_EXPIRY: tr.pgettext("deadline", "End of preservation"),
+        DeadlineKind.EMERGENCY_RESPONSE: tr.pgettext("deadline", "Answer to the emergency"),
         DeadlineKind.FOLLOW_UP_MLA: tr.pgettext(
             "deadline", "Mutual legal assistance request to follow"
         ),

@@ -78,11 +78,18 @@ def provision(
     *,
     environ: Mapping[str, str] | None = None,
     clock: Clock | None = None,
+    node_environ: Mapping[str, Mapping[str, str]] | None = None,
 ) -> list[ProvisionedNode]:
     """Create every node as ``hanoi247 init`` does, then pin all of them to each other as
     ``hanoi247 peer add`` does: each card read from the other node's ``card.json`` and
-    checked against the fingerprint its ``init`` reported (the out-of-band channel)."""
+    checked against the fingerprint its ``init`` reported (the out-of-band channel).
+    ``node_environ``: variables of one node (by node id) over ``environ``, e.g. its own
+    ``HANOI247_DATABASE_URL``."""
     clock = clock or system_clock()
+
+    def env(spec: NodeSpec) -> dict[str, str]:
+        return {**(environ or {}), **(node_environ or {}).get(spec.node_id, {})}
+
     catalogue = packaged_catalogue()
     created: list[tuple[ProvisionedNode, str]] = []
     for spec in specs:
@@ -90,7 +97,7 @@ def provision(
         data_dir = root / spec.node_id
         data_dir.mkdir(mode=0o700, parents=True, exist_ok=False)
         node = ProvisionedNode(spec, data_dir, port)
-        settings = node.settings(environ)
+        settings = node.settings(env(spec))
         done = init_node(
             store=key_store(data_dir),
             database=new_database(settings),
@@ -104,7 +111,7 @@ def provision(
         )
         created.append((node, done.fingerprint))
     for node, own_fingerprint in created:
-        with database(node.settings(environ), create=False) as db:
+        with database(node.settings(env(node.spec)), create=False) as db:
             if db is None:
                 raise ConfigurationError(f"{node.data_dir} lost its database while provisioning")
             for other, told_fingerprint in created:

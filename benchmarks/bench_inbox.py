@@ -139,7 +139,8 @@ def _fill(
 
 def _clone(fr: NodeRuntime, copies: int) -> None:
     """Multiply FR's incoming requests (with their timelines and deadlines) ``copies``
-    times in SQL: each copy differs in id (last two hex digits) and reference (a suffix),
+    times in SQL: each copy differs in id (its last two characters replaced by "z1", "z2"…:
+    never hex, so never an original id) and reference (a suffix),
     keeps status, acknowledgement, deadlines and the kept queue columns of its original.
     The real inbound path stored the originals; copying them is what makes 100,000 cases
     take seconds instead of most of an hour on this machine. No audit entries are copied
@@ -158,7 +159,7 @@ def _clone(fr: NodeRuntime, copies: int) -> None:
     with fr.uow_factory() as uow:
         session = uow.session  # type: ignore[attr-defined]
         for k in range(1, copies):
-            tag = f"{k:02x}"
+            tag = f"z{k:x}"  # never a hex digit: no copy can equal an original id
 
             def new_id(value: Any, tag: str = tag) -> Any:
                 return func.substr(value, 1, 34, type_=String()) + tag

@@ -120,11 +120,21 @@ def _evidence_puller(
 ) -> Worker:
     from hanoi247.adapters.federation.evidence_client import HttpChunkSource
     from hanoi247.adapters.federation.evidence_puller import EvidencePuller
-    from hanoi247.services.evidence_transfer import pull_pending
+    from hanoi247.services.evidence_pull import PARALLEL_FETCHES, pull_pending
+
+    # One client while the worker runs: its connections to a peer are reused from chunk to
+    # chunk and round to round (a new client per round costs a TLS context each time).
+    clients: list[httpx.Client] = []
 
     def pull_once() -> int:
-        with httpx.Client(timeout=60) as http:
-            source = HttpChunkSource(local=local, uow_factory=uow_factory, clock=clock, http=http)
-            return len(pull_pending(desk, staging, source))
+        if not clients:
+            limits = httpx.Limits(max_connections=2 * PARALLEL_FETCHES)
+            clients.append(httpx.Client(timeout=60, limits=limits))
+        source = HttpChunkSource(local=local, uow_factory=uow_factory, clock=clock, http=clients[0])
+        return len(pull_pending(desk, staging, source, parallel=PARALLEL_FETCHES))
 
-    return EvidencePuller(pull_once, poll_seconds=poll_seconds)
+    def close() -> None:
+        while clients:
+            clients.pop().close()
+
+    return EvidencePuller(pull_once, poll_seconds=poll_seconds, close=close)

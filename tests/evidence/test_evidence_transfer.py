@@ -17,7 +17,8 @@ from hanoi247.adapters.federation.node import LocalNode
 from hanoi247.domain.errors import PeerUnreachable
 from hanoi247.domain.evidence import CHUNK_SIZE, CustodyAction, ItemStatus
 from hanoi247.services import evidence as ev
-from hanoi247.services.evidence_transfer import offer_evidence, pull_pending
+from hanoi247.services.evidence_pull import pull_pending
+from hanoi247.services.evidence_transfer import offer_evidence
 
 SIZE = 2 * CHUNK_SIZE + 123_457  # three chunks of ciphertext
 

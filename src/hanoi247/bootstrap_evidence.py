@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import httpx
+import structlog
 
 from hanoi247.adapters.clock import SystemClock
 from hanoi247.adapters.federation.node import KEYS_DIR, PREVIOUS_KEYS_DIR, LocalNode
@@ -19,6 +20,8 @@ from hanoi247.ports.evidence import ChunkSource
 from hanoi247.services.evidence import EvidenceDesk
 from hanoi247.services.evidence_transfer import serve_chunk
 from hanoi247.settings import Settings
+
+log = structlog.get_logger("hanoi247.evidence")
 
 if TYPE_CHECKING:
     from hanoi247.bootstrap import NodeRuntime, Worker
@@ -99,7 +102,10 @@ def serve_signed_chunk(
             now=runtime.clock.now(),
             window=timedelta(seconds=runtime.settings.replay_window_seconds),
         )
-    return serve_chunk(runtime.evidence, requester=requester, item_id=item_id, index=index)
+    data = serve_chunk(runtime.evidence, requester=requester, item_id=item_id, index=index)
+    # what left the node, for the operator (and the crash tests: nothing stored is refetched)
+    log.info("evidence_chunk_served", item_id=item_id, index=index, to=requester)
+    return data
 
 
 def chunk_source(runtime: NodeRuntime, http: httpx.Client) -> ChunkSource:

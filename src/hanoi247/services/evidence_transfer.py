@@ -49,13 +49,22 @@ def offer_evidence(desk: EvidenceDesk, ref: str, *, actor: str) -> list[Evidence
             raise EvidenceRejected(
                 "no_peer", f"request {request.reference} has no counterpart node to send to"
             )
-        items = [
+        ours = [
             i
             for i in uow.evidence.for_request(request.id)
             if i.accepted and i.origin_node == desk.node_id
         ]
-        if not items:
+        if not ours:
             raise EvidenceRejected("no_evidence", f"request {request.reference} has no evidence")
+        # Each item is offered once: the peer holds an item id it was offered (and refuses
+        # an offer naming one again), so a later send carries only the items added since.
+        items = [i for i in ours if not _sent_to(uow, i, request.peer_node)]
+        if not items:
+            raise EvidenceRejected(
+                "already_sent",
+                f"every evidence item of request {request.reference} was already sent to "
+                f"{request.peer_node}; add a file to send something new",
+            )
         for item in items:
             custody_event(
                 uow,
@@ -89,6 +98,13 @@ def offer_evidence(desk: EvidenceDesk, ref: str, *, actor: str) -> list[Evidence
         )
         uow.commit()
     return items
+
+
+def _sent_to(uow: UnitOfWork, item: EvidenceItem, peer_node: str) -> bool:
+    return any(
+        e.action is CustodyAction.SENT and e.detail == peer_node
+        for e in uow.evidence.custody(item.item_id)
+    )
 
 
 def register_evidence_handlers(dispatcher: IncomingDispatcher, *, node_id: str) -> None:

@@ -286,6 +286,8 @@ def build_runtime(
     alerting.worker.periodic.append(checkpoint_round)
     register_evidence_handlers(workflow.dispatcher, node_id=local.node_id)  # evidence.*
     workers: list[Worker] = [sender, alerting.worker]
+    if alerting.relay is not None:  # listening before the workers deliver anything
+        workers.insert(0, alerting.relay)
     desk, staging = None, TransferStaging(settings.data_dir / "evidence" / "transfers")
     if local.age_recipient is not None:  # evidence offered by peers is pulled in the background
         desk = evidence_desk(settings, uow_factory, node_id=local.node_id, clock=real_clock)

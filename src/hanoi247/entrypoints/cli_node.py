@@ -339,20 +339,31 @@ def serve_command(
     from hanoi247.entrypoints.web.workers import Supervisor
 
     with listener:
-        code = Supervisor(workers, lambda: _serve_one(settings, listener, host, port)).run()
+        code = Supervisor(
+            workers,
+            lambda slot: _serve_one(settings, listener, host, port, pull_evidence=slot == 0),
+        ).run()
     if code:
         raise typer.Exit(code)
 
 
-def _serve_one(settings: Settings, listener: socket.socket, host: str, port: int) -> None:
-    """One server process: its runtime, the app, uvicorn on ``listener``."""
+def _serve_one(
+    settings: Settings,
+    listener: socket.socket,
+    host: str,
+    port: int,
+    *,
+    pull_evidence: bool = True,
+) -> None:
+    """One server process: its runtime, the app, uvicorn on ``listener``. Evidence offered
+    by peers is pulled by one process only (``pull_evidence``)."""
     import uvicorn
 
     from hanoi247.bootstrap import build_runtime
     from hanoi247.entrypoints.web.app import create_app
     from hanoi247.entrypoints.web.server import server_config
 
-    runtime = build_runtime(settings)
+    runtime = build_runtime(settings, pull_evidence=pull_evidence)
     try:
         app = create_app(runtime)
         server = uvicorn.Server(server_config(app, host=host, port=port))

@@ -7,6 +7,9 @@ PostgreSQL relay) and runs uvicorn with the server deadlines of ``server.py`` on
 inherited socket; the kernel hands each new connection to one of them. The supervisor
 holds no database connection and runs no thread.
 
+* Each worker has a slot (0 … N-1), kept by its replacement. Work that must run in one
+  process only runs in slot 0: pulling evidence offered by peers (chunks are appended to
+  one staging file per item, ``adapters/storage/staging.py``).
 * A worker that dies (a crash, the OOM killer, ``kill -9``) is started again. What it was
   doing is in the database: the outbox and notification leases expire and another worker
   takes the messages over; a receipt it had not answered is answered again on the
@@ -53,11 +56,11 @@ class Supervisor:
     """Forks ``count`` processes that each run ``serve_one()``; see the module docstring."""
 
     count: int
-    serve_one: Callable[[], None]
+    serve_one: Callable[[int], None]  # given the worker's slot, 0 … count - 1
     crash_window: float = CRASH_WINDOW
     crash_limit: int = CRASH_LIMIT
     stop_timeout: float = STOP_TIMEOUT
-    children: dict[int, float] = field(default_factory=dict)  # pid -> monotonic start time
+    children: dict[int, tuple[int, float]] = field(default_factory=dict)  # pid -> slot, start
     restarts: int = 0
     _stopping: bool = False
 
@@ -69,8 +72,8 @@ class Supervisor:
             sig: signal.signal(sig, self._stop_requested) for sig in (signal.SIGTERM, signal.SIGINT)
         }
         try:
-            for _ in range(self.count):
-                self._spawn()
+            for slot in range(self.count):
+                self._spawn(slot)
             return self._watch()
         finally:
             self._stop_children()
@@ -87,9 +90,10 @@ class Supervisor:
             if pid == 0:
                 time.sleep(_TICK)
                 continue
-            started = self.children.pop(pid, None)
-            if started is None:
+            child = self.children.pop(pid, None)
+            if child is None:
                 continue
+            slot, started = child
             code = os.waitstatus_to_exitcode(status)
             lived = time.monotonic() - started
             log.warning("worker_exited", pid=pid, code=code, lived_seconds=round(lived, 1))
@@ -105,16 +109,16 @@ class Supervisor:
                 )
                 return 1
             self.restarts += 1
-            self._spawn()
+            self._spawn(slot)
         return 0
 
-    def _spawn(self) -> None:
+    def _spawn(self, slot: int) -> None:
         parent = os.getpid()
         pid = os.fork()
         if pid == 0:  # the worker: never returns into the supervisor's code
-            os._exit(_run_child(self.serve_one, parent))
-        self.children[pid] = time.monotonic()
-        log.info("worker_started", pid=pid)
+            os._exit(_run_child(lambda: self.serve_one(slot), parent))
+        self.children[pid] = (slot, time.monotonic())
+        log.info("worker_started", pid=pid, slot=slot)
 
     def _stop_children(self) -> None:
         for pid in list(self.children):

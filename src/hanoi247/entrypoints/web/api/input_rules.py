@@ -86,7 +86,7 @@ class Rules:
 
     def _string(self, node: dict[str, Any]) -> None:
         pattern = node.get("pattern")
-        if node.get("x-codes") in self.codes:
+        if self.codes.get(node.get("x-codes", "")):
             node["enum"] = self.codes[node["x-codes"]]
         elif pattern == STATE_CODE:
             node["enum"] = self.states

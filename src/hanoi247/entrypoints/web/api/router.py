@@ -39,8 +39,10 @@ def api_router() -> APIRouter:
 
 
 def rule_codes(app: FastAPI) -> dict[str, list[str]]:
-    """The codes of the rule files' tables a body may name, over every instrument."""
-    instruments = app.state.runtime.context.catalogue.instruments
+    """The codes of the rule files' tables a body may name, over every instrument (none
+    for an app without a node runtime, as docs tests build)."""
+    runtime = getattr(app.state, "runtime", None)
+    instruments = runtime.context.catalogue.instruments if runtime is not None else ()
     return {
         "delay_reasons": sorted({code for i in instruments for code in delay_reasons(i)}),
         "refusal_grounds": sorted({code for i in instruments for code in refusal_grounds(i)}),

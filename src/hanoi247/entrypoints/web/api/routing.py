@@ -74,16 +74,19 @@ class CappedRequest(Request):
 
 
 def not_json(request: Request, body: bytes) -> bool:
-    """A body FastAPI would read as JSON (JSON or no media type) that is not UTF-8 JSON.
+    """A body FastAPI would read as JSON (JSON or no media type) that cannot be decoded.
 
-    FastAPI answers 400 "error parsing the body" when it cannot decode one; this API
-    says 422 ``invalid_body`` for every malformed body, as its schema documents."""
+    FastAPI answers malformed JSON 422 ``json_invalid`` (with its position) itself, but
+    an undecodable body (not UTF-8) 400 "error parsing the body"; this API says 422
+    ``invalid_body`` for both, as its schema documents."""
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if not body or (media and not media.endswith("json")):
         return False
     try:
-        json.loads(body.decode("utf-8"))
-    except ValueError:  # UnicodeDecodeError included
+        json.loads(body)
+    except json.JSONDecodeError:  # FastAPI's own 422 names the position
+        return False
+    except ValueError:  # UnicodeDecodeError: no text to parse
         return True
     return False
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import json.scanner
 from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from json.encoder import encode_basestring  # the C encoder json.dumps uses (non-ASCII kept)
@@ -30,9 +31,32 @@ from hanoi247.domain.audit import GENESIS
 
 StoredRow = tuple[int, str | None, Any, Any, Any, Any, Any, Any, Any]
 
-_DETAILS = json.JSONEncoder(
+_ENCODER = json.JSONEncoder(
     sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-).encode
+)
+_DECODER = json.JSONDecoder()
+
+
+def _details_encoder() -> Callable[[Any, int], Iterable[str]]:
+    """``_ENCODER.encode`` without its per-call set-up: the C encoder ``iterencode`` makes
+    each time, made once (no circular check: parsed JSON has no cycles)."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # an interpreter without the C accelerator
+        return lambda document, _level: [_ENCODER.encode(document)]
+    encoder: Callable[[Any, int], Iterable[str]] = make(
+        None, _ENCODER.default, encode_basestring, None, ":", ",", True, False, False
+    )
+    return encoder
+
+
+def _details_scanner() -> Callable[[str, int], tuple[Any, int]]:
+    """``json.loads`` without its Python frames: the decoder's scanner, from index 0."""
+    scanner: Callable[[str, int], tuple[Any, int]] = json.scanner.make_scanner(_DECODER)  # type: ignore[arg-type]  # typeshed names the wrong type
+    return scanner
+
+
+_encode_details = _details_encoder()
+_scan_details = _details_scanner()
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +99,8 @@ def scan_span(
     last_hash: Any = None
     broken: int | None = None
     hashes: dict[int, str] = {}
-    enc, details_json, loads, sha256 = encode_basestring, _DETAILS, json.loads, hashlib.sha256
+    enc, loads, sha256 = encode_basestring, json.loads, hashlib.sha256
+    encode_details, scan_details, join = _encode_details, _scan_details, "".join
     for seq, at, actor, tag, subject, details, prev_hash, stored_hash, raw_at in rows:
         count += 1
         if seq in want:
@@ -89,18 +114,23 @@ def scan_span(
                 if at is None:
                     at = canonical_at(raw_at)
                 try:
-                    document = loads(details)
+                    try:  # what json.loads does, minus its checks of the whole text
+                        document, end = scan_details(details, 0)
+                        if end != len(details):
+                            document = loads(details)  # trailing space, or it raises
+                    except (StopIteration, TypeError):
+                        document = loads(details)  # leading space, bytes, or it raises
                     if at is None or type(document) is not dict:
                         raise TypeError("not an entry")
                     body = (
-                        '{"actor":' + enc(actor) + ',"at":"' + at + '","details":'
-                        + details_json(document) + ',"prev_hash":' + enc(prev_hash)
-                        + ',"seq":' + str(seq) + ',"subject":' + enc(subject)
-                        + ',"tag":' + enc(tag) + "}"
-                    )  # fmt: skip
+                        f'{{"actor":{enc(actor)},"at":"{at}",'
+                        f'"details":{join(encode_details(document, 0))},'
+                        f'"prev_hash":{enc(prev_hash)},"seq":{seq},'
+                        f'"subject":{enc(subject)},"tag":{enc(tag)}}}'
+                    )
                     if sha256(body.encode("utf-8")).hexdigest() != stored_hash:
                         broken = seq
-                except (TypeError, ValueError, RecursionError):
+                except (TypeError, ValueError, RecursionError, StopIteration):
                     broken = seq  # not even canonical JSON: damaged
         last_seq, last_hash = seq, stored_hash
     return Span(count, first_seq, first_prev, last_seq, last_hash, broken, hashes)

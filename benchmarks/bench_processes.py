@@ -55,6 +55,7 @@ THROUGHPUT_MESSAGES, THROUGHPUT_CASES = 2000, 100
 CRASH_MESSAGES, CRASH_CASES = 5000, 50
 CRASH_CHAOS_SECONDS = 300.0
 CRASH_SETTLE_SECONDS = 240.0
+RESTART_SECONDS = 180.0  # a loaded machine may take long to start a node
 PING, PONG = MessageType.DRILL_PING, MessageType.DRILL_PONG
 
 
@@ -101,7 +102,7 @@ def pg_nodes(create: Callable[[str], str], workers: int, label: str) -> Iterator
         for p in procs:
             p.start()
         for p in procs:
-            p.wait_ready()
+            p.wait_ready(timeout=RESTART_SECONDS)
         for p in procs:
             db = open_database(p.node.settings(p.environ), create=False)
             if db is None:
@@ -224,7 +225,7 @@ def kill_node(node: Node) -> None:
     node.proc.kill()
     wait_for(lambda: all(map(gone, workers)), 30, "the killed node's workers to die")
     node.proc.start()
-    node.proc.wait_ready()
+    node.proc.wait_ready(timeout=RESTART_SECONDS)
 
 
 def crash_run(pair: Pair) -> list[Figure]:

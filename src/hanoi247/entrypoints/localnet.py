@@ -78,16 +78,22 @@ def provision(
     *,
     environ: Mapping[str, str] | None = None,
     clock: Clock | None = None,
+    node_environ: Mapping[str, Mapping[str, str]] | None = None,
     environ_for: Callable[[NodeSpec], Mapping[str, str]] | None = None,
 ) -> list[ProvisionedNode]:
     """Create every node as ``hanoi247 init`` does, then pin all of them to each other as
     ``hanoi247 peer add`` does: each card read from the other node's ``card.json`` and
     checked against the fingerprint its ``init`` reported (the out-of-band channel).
-    ``environ_for`` gives a node's own settings (its ``HANOI247_DATABASE_URL``)."""
+    ``node_environ``: variables of one node (by node id) over ``environ``, e.g. its own
+    ``HANOI247_DATABASE_URL``; ``environ_for`` gives a node's whole settings instead."""
     clock = clock or system_clock()
 
     def env(spec: NodeSpec) -> Mapping[str, str] | None:
-        return environ_for(spec) if environ_for is not None else environ
+        if environ_for is not None:
+            return environ_for(spec)
+        if node_environ is None:
+            return environ
+        return {**(environ or {}), **node_environ.get(spec.node_id, {})}
 
     catalogue = packaged_catalogue()
     created: list[tuple[ProvisionedNode, str]] = []

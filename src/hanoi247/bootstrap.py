@@ -379,9 +379,7 @@ def restore_node(
     settings = settings_for(data_dir)
     files = restore_backup(sealed, settings.data_dir, identity=identity, passphrase=passphrase)
     load_local_node(settings.data_dir)  # the identity and keys read back
-    with database(settings, create=False) as db:
+    with database(settings, create=False) as db:  # migrated to the current schema
         if db is None:
             raise ConfigurationError(f"the backup held no database for {settings.data_dir}")
-        with db.uow_factory() as uow:
-            broken = uow.audit.verify()
-    return settings.data_dir, files, broken
+    return settings.data_dir, files, scan_audit_log(settings).first_broken

@@ -15,7 +15,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -79,16 +79,21 @@ def provision(
     environ: Mapping[str, str] | None = None,
     clock: Clock | None = None,
     node_environ: Mapping[str, Mapping[str, str]] | None = None,
+    environ_for: Callable[[NodeSpec], Mapping[str, str]] | None = None,
 ) -> list[ProvisionedNode]:
     """Create every node as ``hanoi247 init`` does, then pin all of them to each other as
     ``hanoi247 peer add`` does: each card read from the other node's ``card.json`` and
     checked against the fingerprint its ``init`` reported (the out-of-band channel).
     ``node_environ``: variables of one node (by node id) over ``environ``, e.g. its own
-    ``HANOI247_DATABASE_URL``."""
+    ``HANOI247_DATABASE_URL``; ``environ_for`` gives a node's whole settings instead."""
     clock = clock or system_clock()
 
-    def env(spec: NodeSpec) -> dict[str, str]:
-        return {**(environ or {}), **(node_environ or {}).get(spec.node_id, {})}
+    def env(spec: NodeSpec) -> Mapping[str, str] | None:
+        if environ_for is not None:
+            return environ_for(spec)
+        if node_environ is None:
+            return environ
+        return {**(environ or {}), **node_environ.get(spec.node_id, {})}
 
     catalogue = packaged_catalogue()
     created: list[tuple[ProvisionedNode, str]] = []
@@ -141,6 +146,7 @@ class NodeProcess:
     log_path: Path | None = None
     process: subprocess.Popen[bytes] | None = None
     starts: int = 0
+    workers: int = 1  # ``serve --workers``: more than 1 needs HANOI247_DATABASE_URL in environ
 
     def start(self) -> None:
         if self.is_running():
@@ -160,6 +166,8 @@ class NodeProcess:
                     HOST,
                     "--port",
                     str(self.node.port),
+                    "--workers",
+                    str(self.workers),
                 ],
                 env=env,
                 stdout=log,
@@ -186,6 +194,17 @@ class NodeProcess:
 
     def is_running(self) -> bool:
         return self.process is not None and self.process.poll() is None
+
+    def worker_pids(self) -> list[int]:
+        """The server processes ``serve --workers N`` forked (Linux ``/proc``)."""
+        if self.process is None or not self.is_running():
+            return []
+        pid = self.process.pid
+        try:
+            text = Path(f"/proc/{pid}/task/{pid}/children").read_text(encoding="ascii")
+        except OSError:
+            return []
+        return [int(p) for p in text.split()]
 
     def kill(self) -> None:
         """SIGKILL: no clean-up at all, as a power cut would do."""

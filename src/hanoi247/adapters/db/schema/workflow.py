@@ -104,6 +104,8 @@ request_events = Table(
     Column("note", Text, nullable=False),
     Column("message_id", String(36), nullable=True),
     UniqueConstraint("request_id", "seq"),
+    # The statistics' first preservation / execution and last outcome (migration 0012).
+    Index("ix_request_events_action", "action", "request_id", "seq", "at"),
 )
 
 deadlines = Table(

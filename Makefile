@@ -11,7 +11,7 @@ DEMO_DIR ?= .demo
 # System packages: PostgreSQL (tests run a throwaway cluster), age (tests open evidence
 # packages with the real CLI), poppler-utils (pdftotext for PDF tests), fonts and Chromium
 # for the browser tests and PDFs.
-APT_PACKAGES := postgresql age poppler-utils fonts-noto-core fonts-noto-cjk chromium
+APT_PACKAGES := postgresql age poppler-utils fonts-noto-core fonts-noto-cjk chromium sqlite3
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: demo test bench lint typecheck format sysdeps venv unit clean messages axe

@@ -11,6 +11,7 @@ from typing import Any
 
 from joserfc.jwk import OKPKey
 
+from at_rest_support import session_key_file
 from fakes import FakeClock
 from hanoi247.adapters.federation import wire
 from hanoi247.adapters.federation.node import LocalNode, load_local_node
@@ -32,7 +33,7 @@ CATALOGUE = TreatyCatalogue.packaged()
 
 
 def settings(data_dir: Path) -> Settings:
-    return Settings(data_dir=data_dir, environment="test")
+    return Settings(data_dir=data_dir, environment="test", secret_key_file=session_key_file())
 
 
 def make_node(

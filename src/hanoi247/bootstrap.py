@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from contextvars import ContextVar
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Protocol
@@ -24,10 +25,14 @@ from hanoi247.adapters.auth import argon2_parameters
 from hanoi247.adapters.backup import BackupSummary, make_backup, restore_backup
 from hanoi247.adapters.clock import SystemClock
 from hanoi247.adapters.clocks_worker import DeadlineWorker
+from hanoi247.adapters.crypto.secret_key import check_outside_data_dir as check_outside_data_dir
+from hanoi247.adapters.crypto.secret_key import create_key_file as create_key_file  # re-exported
 from hanoi247.adapters.db.database import Database as Database  # re-exported for callers
 from hanoi247.adapters.db.database import NewNodeDatabase
 from hanoi247.adapters.db.database import database as database  # re-exported for callers
 from hanoi247.adapters.db.database import open_database as open_database  # re-exported
+from hanoi247.adapters.db.rotation import SecretRotation as SecretRotation  # re-exported
+from hanoi247.adapters.db.rotation import rotate_secret_key as rotate_secret_key  # re-exported
 from hanoi247.adapters.federation.identity import CardKeyReader, FileKeyStore
 from hanoi247.adapters.federation.node import LocalNode, load_local_node
 from hanoi247.adapters.federation.receiver import InboxReceiver
@@ -61,9 +66,20 @@ from hanoi247.services.messagebus import MessageBus
 from hanoi247.services.treaty import TreatyCatalogue
 from hanoi247.settings import Settings
 
+# The passphrase typed at start (``--ask-passphrase``): held for this process only, never
+# in the environment (child processes would inherit it) nor in a file.
+_PASSPHRASE: ContextVar[str] = ContextVar("hanoi247_secret_passphrase", default="")
+
+
+def use_passphrase(passphrase: str) -> None:
+    """Derive the secret key from ``passphrase`` (``adapters/crypto/secret_key.py``)."""
+    _PASSPHRASE.set(passphrase)
+
 
 def settings_for(data_dir: Path | None) -> Settings:
-    return Settings.from_env(os.environ, data_dir=data_dir)
+    settings = Settings.from_env(os.environ, data_dir=data_dir)
+    passphrase = _PASSPHRASE.get()
+    return replace(settings, secret_passphrase=passphrase) if passphrase else settings
 
 
 def system_clock() -> Clock:

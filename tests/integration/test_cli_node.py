@@ -15,13 +15,20 @@ from typing import Any
 import httpx
 import pytest
 
+from at_rest_support import session_key_file
+
 TIMEOUT = 60  # seconds: every wait below is bounded
 
 
 def env(tmp_path: Path, **extra: str) -> dict[str, str]:
     # PYTHONPATH passes through so a worktree's source (PYTHONPATH=src) is what runs
     inherited = {k: v for k, v in os.environ.items() if k == "PYTHONPATH"}
-    base = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "HANOI247_ENV": "test"}
+    base = {
+        "PATH": "/usr/bin:/bin",
+        "HANOI247_SECRET_KEY_FILE": str(session_key_file()),
+        "HOME": str(tmp_path),
+        "HANOI247_ENV": "test",
+    }
     return {**base, **inherited, **extra}
 
 

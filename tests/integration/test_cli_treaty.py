@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from at_rest_support import session_key_file
+
 HYPOTHETICAL = """# as_of: 2027-06-01
 participant_iso2,instrument,action,date,source
 {rows}
@@ -22,7 +24,11 @@ def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]
         text=True,
         cwd=cwd,
         check=False,
-        env={"PATH": "/usr/bin:/bin", "HOME": str(cwd or Path.cwd())},
+        env={
+            "PATH": "/usr/bin:/bin",
+            "HANOI247_SECRET_KEY_FILE": str(session_key_file()),
+            "HOME": str(cwd or Path.cwd()),
+        },
     )
 
 

@@ -69,6 +69,7 @@ class AuditTag(enum.StrEnum):
     # -- this node and its peers (services/nodes, federation) ---------------------------
     NODE_INITIALISED = "node:initialised"
     NODE_KEYS_ROTATED = "node:keys:rotated"
+    NODE_SECRET_KEY_ROTATED = "node:secret_key:rotated"  # noqa: S105 - a tag, not a secret
     FEDERATION_PEER_PINNED = "federation:peer:pinned"
     FEDERATION_PEER_SUSPENDED = "federation:peer:suspended"
     FEDERATION_PEER_RESUMED = "federation:peer:resumed"

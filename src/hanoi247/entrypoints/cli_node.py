@@ -311,14 +311,23 @@ def serve_command(
     data_dir: DataDirOption = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8470,
+    ask_passphrase: Annotated[
+        bool,
+        typer.Option(
+            "--ask-passphrase",
+            help="Derive the secret key from a passphrase typed now (docs/operations.md).",
+        ),
+    ] = False,
 ) -> None:
     """Run the node: web pages, API, federation endpoint and background workers."""
     import uvicorn
 
-    from hanoi247.bootstrap import build_runtime
+    from hanoi247.bootstrap import build_runtime, use_passphrase
     from hanoi247.entrypoints.web.app import create_app
     from hanoi247.entrypoints.web.server import server_config
 
+    if ask_passphrase:
+        use_passphrase(str(typer.prompt("Secret key passphrase", hide_input=True)))
     settings = _settings(data_dir)
     if settings.environment not in ("demo", "test"):
         settings.require_real_secrets()

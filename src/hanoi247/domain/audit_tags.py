@@ -19,6 +19,7 @@ class AuditTag(enum.StrEnum):
     # -- accounts and the on-call roster (services/accounts.py, web sessions) -----------
     ACCOUNT_USER_ADDED = "account:user:added"
     ACCOUNT_USER_DISABLED = "account:user:disabled"
+    ACCOUNT_CONTENT_ROLE_ANNOUNCED = "account:content_role:announced"  # supervisors alerted
     ACCOUNT_PASSWORD_SET = "account:password:set"  # noqa: S105 - a tag, not a secret
     ACCOUNT_TOKEN_ISSUED = "account:token:issued"  # noqa: S105 - a tag, not a secret
     ACCOUNT_TOKEN_REFUSED = "account:token:refused"  # noqa: S105 - a tag, not a secret

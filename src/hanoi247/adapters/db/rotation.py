@@ -45,13 +45,12 @@ def rotate_secret_key(settings: Settings, *, at: datetime, by: str) -> SecretRot
         raise ConfigurationError(NEEDS_FILE)
     old = read_key_file(path)
     old_kids = tuple(k.kid for k in old)
-    new = SecretKey.generate()
-    write_key_file(path, [new, *old], replace=True)
-    db = open_database(settings, create=False)
+    db = open_database(settings, create=False)  # with the old key: it must open the node
     if db is None:
-        write_key_file(path, old, replace=True)
         raise ConfigurationError(f"no node database in {settings.data_dir}; nothing to rotate")
+    new = SecretKey.generate()
     try:
+        write_key_file(path, [new, *old], replace=True)
         with db.uow_factory() as uow:
             count = reseal_all(
                 uow.session.connection(), new=FieldCipher([new]), old=FieldCipher(old)

@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 
 from hanoi247.adapters.crypto.at_rest import FieldCipher
+from hanoi247.adapters.crypto.key_files import KeyFileSeal
 from hanoi247.adapters.crypto.secret_key import create_key_file, read_key_file
 
 
@@ -34,3 +35,8 @@ def remove_session_key_file() -> None:
 @functools.cache
 def session_cipher() -> FieldCipher:
     return FieldCipher(read_key_file(session_key_file()))
+
+
+def session_seal() -> KeyFileSeal:
+    """Opens the key files of the nodes the tests create with the session's secret key."""
+    return KeyFileSeal.of(read_key_file(session_key_file()))

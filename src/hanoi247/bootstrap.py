@@ -25,8 +25,10 @@ from hanoi247.adapters.auth import argon2_parameters
 from hanoi247.adapters.backup import BackupSummary, make_backup, restore_backup
 from hanoi247.adapters.clock import SystemClock
 from hanoi247.adapters.clocks_worker import DeadlineWorker
+from hanoi247.adapters.crypto.key_files import KeyFileSeal
 from hanoi247.adapters.crypto.secret_key import check_outside_data_dir as check_outside_data_dir
 from hanoi247.adapters.crypto.secret_key import create_key_file as create_key_file  # re-exported
+from hanoi247.adapters.crypto.secret_key import secret_keys
 from hanoi247.adapters.db.database import Database as Database  # re-exported for callers
 from hanoi247.adapters.db.database import NewNodeDatabase
 from hanoi247.adapters.db.database import database as database  # re-exported for callers
@@ -86,9 +88,19 @@ def system_clock() -> Clock:
     return SystemClock()
 
 
-def key_store(data_dir: Path) -> NodeKeyStore:
-    """The node's key files, ``node.toml`` and ``card.json`` in ``data_dir``."""
-    return FileKeyStore(data_dir)
+def key_file_seal(settings: Settings) -> KeyFileSeal:
+    """Seals and opens the node's private key files with its secret key."""
+    return KeyFileSeal.of(secret_keys(settings))
+
+
+def key_store(settings: Settings) -> NodeKeyStore:
+    """The node's key files (sealed), ``node.toml`` and ``card.json`` in its data directory."""
+    return FileKeyStore(settings.data_dir, seal=key_file_seal(settings))
+
+
+def local_node(settings: Settings) -> LocalNode:
+    """The node's identity and keys, its key files opened with its secret key."""
+    return load_local_node(settings.data_dir, seal=key_file_seal(settings))
 
 
 def key_reader() -> PeerKeyReader:
@@ -225,7 +237,7 @@ def build_runtime(
     caller's); the network for the outbox sender's HTTP client; the e-mail and webhook
     channels the settings configure (in-app is always on).
     """
-    local = load_local_node(settings.data_dir)
+    local = local_node(settings)
     closing: Callable[[], None] = _nothing
     if uow_factory is None:
         db = open_database(settings, create=False)
@@ -361,7 +373,7 @@ def backup_node(
 ) -> tuple[bytes, BackupSummary]:
     """The node's encrypted backup (``adapters/backup.py``)."""
     settings = settings_for(data_dir)
-    local = load_local_node(settings.data_dir)
+    local = local_node(settings)
     return make_backup(
         settings.data_dir,
         node_id=local.identity.node_id,
@@ -377,7 +389,7 @@ def restore_node(
     audit entry of the restored database (None: the chain holds)."""
     settings = settings_for(data_dir)
     files = restore_backup(sealed, settings.data_dir, identity=identity, passphrase=passphrase)
-    load_local_node(settings.data_dir)  # the identity and keys read back
+    local_node(settings)  # the identity and keys read back (with the node's secret key)
     with database(settings, create=False) as db:
         if db is None:
             raise ConfigurationError(f"the backup held no database for {settings.data_dir}")

@@ -12,9 +12,11 @@ from typer.testing import CliRunner
 
 from fakes import FakeClock
 from hanoi247.adapters.crypto.at_rest import FieldCipher
+from hanoi247.adapters.crypto.key_files import KeyFileSeal
 from hanoi247.adapters.crypto.secret_key import read_key_file
 from hanoi247.adapters.db.engine import make_engine
 from hanoi247.adapters.db.uow import make_uow_factory
+from hanoi247.adapters.federation.node import load_local_node
 from hanoi247.bootstrap import key_store, new_database, open_database
 from hanoi247.domain.audit_tags import AuditTag
 from hanoi247.domain.errors import ConfigurationError
@@ -44,7 +46,7 @@ def node_with_content(tmp_path: Path) -> tuple[Path, Path, Settings]:
     data_dir = tmp_path / "node"
     settings = Settings(data_dir=data_dir, environment="test", secret_key_file=key_file)
     init_node(
-        store=key_store(data_dir), database=new_database(settings), state="VN", name="A05",
+        store=key_store(settings), database=new_database(settings), state="VN", name="A05",
         url="http://127.0.0.1:9001", catalogue=TreatyCatalogue.packaged(), clock=FakeClock(T0),
     )  # fmt: skip
     db = open_database(settings, create=False)
@@ -83,6 +85,12 @@ def test_rotate_reseals_every_value_under_the_new_key_and_audits_it(tmp_path: Pa
     assert done["new_kid"] == new.kid != old.kid
     assert done["values"] >= 1
     assert kids_in_requests(data_dir) == {new.kid}
+    assert done["key_files"] == 4  # signing, encryption, webhook, evidence (age)
+    for path in (data_dir / "keys").iterdir():
+        assert KeyFileSeal.of([new]).kid_of(path.read_bytes()) == new.kid, path.name
+    with pytest.raises(ConfigurationError, match=new.kid):
+        load_local_node(data_dir, seal=KeyFileSeal.of([old]))
+    assert load_local_node(data_dir, seal=KeyFileSeal.of([new])).identity.node_id
 
     db = open_database(settings, create=False)
     assert db is not None

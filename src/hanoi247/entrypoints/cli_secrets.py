@@ -66,4 +66,11 @@ def secrets_rotate(
         done = rotate_secret_key(settings_for(data_dir), at=datetime.now(UTC), by=by)
     except Hanoi247Error as error:
         fail(str(error))
-    emit({"old_kids": list(done.old_kids), "new_kid": done.new_kid, "values": done.values})
+    emit(
+        {
+            "old_kids": list(done.old_kids),
+            "new_kid": done.new_kid,
+            "values": done.values,
+            "key_files": done.key_files,
+        }
+    )

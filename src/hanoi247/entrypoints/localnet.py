@@ -109,7 +109,7 @@ def provision(
         node.create_secret_key()
         settings = node.settings(environ)
         done = init_node(
-            store=key_store(data_dir),
+            store=key_store(settings),
             database=new_database(settings),
             state=spec.state,
             name=spec.name,

@@ -6,7 +6,9 @@ The order makes a crash at any point recoverable with the same command:
    rename): from then on the file opens old and new values alike;
 2. one transaction re-seals every value of ``adapters/db/sealed.SEALED`` still under an
    old key and appends the audit entry ``node:secret_key:rotated`` (old and new key ids);
-3. the key file is rewritten with the new key alone.
+3. every private key file under ``keys/`` is rewritten sealed under the new key (files
+   left in clear by an older version are sealed now);
+4. the key file is rewritten with the new key alone.
 
 A rerun after a crash between 1 and 3 finds the values already under the new key and
 leaves them; the old key is only dropped once nothing needs it.
@@ -18,9 +20,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from hanoi247.adapters.crypto.at_rest import FieldCipher, SecretKey
+from hanoi247.adapters.crypto.key_files import KeyFileSeal, reseal_key_files
 from hanoi247.adapters.crypto.secret_key import read_key_file, write_key_file
 from hanoi247.adapters.db.database import open_database
 from hanoi247.adapters.db.sealed import reseal_all
+from hanoi247.adapters.federation.node import KEYS_DIR
 from hanoi247.domain.audit_tags import AuditTag
 from hanoi247.domain.errors import ConfigurationError
 from hanoi247.settings import Settings
@@ -36,7 +40,8 @@ NEEDS_FILE = (
 class SecretRotation:
     old_kids: tuple[str, ...]
     new_kid: str
-    values: int  # values re-sealed
+    values: int  # database values re-sealed
+    key_files: int  # private key files re-sealed
 
 
 def rotate_secret_key(settings: Settings, *, at: datetime, by: str) -> SecretRotation:
@@ -65,5 +70,7 @@ def rotate_secret_key(settings: Settings, *, at: datetime, by: str) -> SecretRot
             uow.commit()
     finally:
         db.close()
+    # After the commit: a crash here leaves both keys in the key file; a rerun finishes.
+    files = reseal_key_files(settings.data_dir / KEYS_DIR, KeyFileSeal.of([new, *old]))
     write_key_file(path, [new], replace=True)
-    return SecretRotation(old_kids=old_kids, new_kid=new.kid, values=count)
+    return SecretRotation(old_kids=old_kids, new_kid=new.kid, values=count, key_files=files)

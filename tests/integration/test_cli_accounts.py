@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -33,6 +34,7 @@ def run(
         env={
             "PATH": "/usr/bin:/bin",
             "HANOI247_SECRET_KEY_FILE": str(session_key_file()),
+            **{k: v for k, v in os.environ.items() if k == "PYTHONPATH"},  # a worktree's source
             "HOME": str(data_dir),
             "HANOI247_ENV": "test",
             "HANOI247_ARGON2_FAST": "1",

@@ -12,6 +12,7 @@ import pytest
 
 from at_rest_support import session_seal
 from fakes import FakeClock
+from hanoi247.adapters.crypto.key_files import open_bytes
 from hanoi247.adapters.crypto.keys import fingerprint, generate_node_keys, public_jwks
 from hanoi247.adapters.db.migrate import current, head
 from hanoi247.adapters.federation import receipts, wire
@@ -158,7 +159,8 @@ def test_a_card_holding_a_private_key_is_refused_without_echoing_it(
 ) -> None:
     vn, fr = two_nodes
     card = load_local_node(fr, seal=session_seal()).card()
-    private = json.loads((fr / "keys" / "signing.jwk.json").read_text())
+    key_file = fr / "keys" / "signing.jwk.json"
+    private = json.loads(open_bytes(key_file, key_file.read_bytes(), session_seal()))
     card["keys"][0] = private
     db = database(vn, opened)
     with pytest.raises(InvalidInput) as refused:

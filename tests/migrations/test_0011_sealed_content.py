@@ -44,6 +44,8 @@ def write_rows(url: str) -> tuple[str, str]:
                 timezone="Asia/Ho_Chi_Minh", created_at=AT,
             )  # fmt: skip
             uow.users.add(user, Credentials("$argon2id$v=19$x", SECRET))
+            # rows pointing at users: rebuilding that table on SQLite would break them
+            uow.api_tokens.add(user_id=user.id, token_hash="f" * 64, label="ci", at=AT)
             request = incoming(1, Urgency.URGENT, AT)
             request.elements["facts"] = FACTS
             request.ask_clarification(

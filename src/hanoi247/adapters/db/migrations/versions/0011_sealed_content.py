@@ -5,7 +5,8 @@ Rows written by earlier versions hold these columns in clear; this migration sea
 downgrade opens them again. Both need the node's secret key, which ``migrate.upgrade``
 passes in ``config.attributes["field_cipher"]``; on a database with such rows and no key
 the migration stops and says so. ``users.totp_secret`` becomes TEXT (a sealed value is
-longer than the 64 characters of the clear secret).
+longer than the 64 characters of the clear secret; on PostgreSQL only, SQLite does not
+enforce lengths).
 
 The columns are listed here, frozen as of this revision (``adapters/db/sealed.py`` holds
 the living list).
@@ -97,9 +98,15 @@ def _has_content(connection: sa.Connection) -> bool:
     return False
 
 
+def _widen(type_: sa.types.TypeEngine[str]) -> None:
+    """PostgreSQL enforces VARCHAR(64); SQLite does not, and rebuilding its ``users``
+    table would break the foreign keys of the rows that point at it: left as it is."""
+    if op.get_bind().dialect.name != "sqlite":
+        op.alter_column("users", "totp_secret", type_=type_, existing_nullable=True)
+
+
 def upgrade() -> None:
-    with op.batch_alter_table("users") as batch:
-        batch.alter_column("totp_secret", type_=sa.Text(), existing_nullable=True)
+    _widen(sa.Text())
     connection = op.get_bind()
     cipher = _cipher()
     if cipher is None:
@@ -120,5 +127,4 @@ def downgrade() -> None:
             raise RuntimeError("downgrading 0011 opens sealed rows: give it the node's secret key")
     else:
         reseal_all(connection, new=None, old=cipher, tables=TABLES)
-    with op.batch_alter_table("users") as batch:
-        batch.alter_column("totp_secret", type_=sa.String(length=64), existing_nullable=True)
+    _widen(sa.String(length=64))

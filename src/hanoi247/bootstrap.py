@@ -29,6 +29,7 @@ from hanoi247.adapters.crypto.key_files import KeyFileSeal
 from hanoi247.adapters.crypto.secret_key import check_outside_data_dir as check_outside_data_dir
 from hanoi247.adapters.crypto.secret_key import create_key_file as create_key_file  # re-exported
 from hanoi247.adapters.crypto.secret_key import secret_keys
+from hanoi247.adapters.db.audit_scan import scan_database
 from hanoi247.adapters.db.database import Database as Database  # re-exported for callers
 from hanoi247.adapters.db.database import NewNodeDatabase
 from hanoi247.adapters.db.database import database as database  # re-exported for callers
@@ -42,6 +43,7 @@ from hanoi247.adapters.federation.sender import OutboxSender
 from hanoi247.adapters.notify.factory import build_alerting
 from hanoi247.adapters.notify.inapp import InAppHub
 from hanoi247.adapters.storage.staging import TransferStaging
+from hanoi247.domain.audit_scan import ChainScan
 from hanoi247.domain.commands import Command
 from hanoi247.domain.deadlines import Clocks, load_clocks
 from hanoi247.domain.errors import ConfigurationError
@@ -229,13 +231,15 @@ def build_runtime(
     uow_factory: Callable[[], UnitOfWork] | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
     channels: Sequence[NotificationChannel] | None = None,
+    pull_evidence: bool = True,
 ) -> NodeRuntime:
     """Wire a node from its data directory: identity, keys, database, dispatcher, workers.
 
     Every collaborator has its production default: the system clock; the node's database
     (opened here, closed by ``runtime.close()``; a given ``uow_factory`` stays the
     caller's); the network for the outbox sender's HTTP client; the e-mail and webhook
-    channels the settings configure (in-app is always on).
+    channels the settings configure (in-app is always on). ``pull_evidence`` off: no
+    evidence puller in this runtime (``serve --workers N`` runs it in one process only).
     """
     local = local_node(settings)
     closing: Callable[[], None] = _nothing
@@ -314,9 +318,12 @@ def build_runtime(
     alerting.worker.periodic.append(checkpoint_round)
     register_evidence_handlers(workflow.dispatcher, node_id=local.node_id)  # evidence.*
     workers: list[Worker] = [sender, alerting.worker]
+    if alerting.relay is not None:  # listening before the workers deliver anything
+        workers.insert(0, alerting.relay)
     desk, staging = None, TransferStaging(settings.data_dir / "evidence" / "transfers")
     if local.age_recipient is not None:  # evidence offered by peers is pulled in the background
         desk = evidence_desk(settings, uow_factory, node_id=local.node_id, clock=real_clock)
+    if desk is not None and pull_evidence:
         workers.append(
             _evidence_puller(
                 local, uow_factory, real_clock, desk, staging, settings.evidence_poll_seconds
@@ -363,6 +370,16 @@ def _nothing() -> None:
     return None
 
 
+def scan_audit_log(
+    settings: Settings, *, want: frozenset[int] = frozenset(), processes: int | None = None
+) -> ChainScan:
+    """The node's whole audit chain checked from raw rows (``adapters/db/audit_scan.py``),
+    in ``processes`` processes (default: one per CPU) when the log is long."""
+    return scan_database(
+        settings.resolved_database_url, want=want, processes=processes or os.cpu_count() or 1
+    )
+
+
 def make_authenticator(settings: Settings) -> Authenticator:
     """Password hashing (Argon2id) and TOTP, with the parameters the environment allows."""
     return Argon2Authenticator(argon2_parameters(settings.environment, os.environ))
@@ -390,9 +407,7 @@ def restore_node(
     settings = settings_for(data_dir)
     files = restore_backup(sealed, settings.data_dir, identity=identity, passphrase=passphrase)
     local_node(settings)  # the identity and keys read back (with the node's secret key)
-    with database(settings, create=False) as db:
+    with database(settings, create=False) as db:  # migrated to the current schema
         if db is None:
             raise ConfigurationError(f"the backup held no database for {settings.data_dir}")
-        with db.uow_factory() as uow:
-            broken = uow.audit.verify()
-    return settings.data_dir, files, broken
+    return settings.data_dir, files, scan_audit_log(settings).first_broken

@@ -58,8 +58,8 @@ def store_account_rows(url: str, username: str) -> str:
                 locked_until=T0 + timedelta(minutes=15),
                 failed_logins=5,
             )
-            # No TOTP secret: today's code seals it, longer than 0002's VARCHAR(64) (0011
-            # widens the column; tests/migrations/test_0011_sealed_content.py stores one).
+            # No TOTP secret: today's code seals it, longer than 0002's VARCHAR(64) (0012
+            # widens the column; tests/migrations/test_0012_sealed_content.py stores one).
             uow.users.add(user, Credentials("$argon2id$v=19$x", None, 59_000_000))
             uow.api_tokens.add(user_id=user.id, token_hash="f" * 64, label="ci", at=T0)
             uow.on_call.add(OnCallShift(user.id, Position.PRIMARY, T0, T0 + timedelta(hours=8)))

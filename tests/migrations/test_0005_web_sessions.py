@@ -38,7 +38,7 @@ def store_user(url: str) -> str:
             created_at=AT,
         )
         with make_uow_factory(engine, cipher=session_cipher())() as uow:
-            uow.users.add(user, Credentials("$argon2id$v=19$x", None))  # sealed: see 0011
+            uow.users.add(user, Credentials("$argon2id$v=19$x", None))  # sealed: see 0012
             uow.commit()
         return user.id
     finally:

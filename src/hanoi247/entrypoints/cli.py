@@ -32,6 +32,7 @@ from hanoi247.entrypoints.cli_node import (
 from hanoi247.entrypoints.cli_notifications import notifications_app
 from hanoi247.entrypoints.cli_outbox import outbox_app
 from hanoi247.entrypoints.cli_secrets import secrets_app
+from hanoi247.entrypoints.cli_stats import stats_app
 from hanoi247.entrypoints.cli_webhook import webhook_app
 from hanoi247.entrypoints.demo import demo_command
 from hanoi247.services.treaty import TreatyCatalogue, between_report, status_report
@@ -84,6 +85,7 @@ def _global_options(
         use_passphrase(str(typer.prompt("Secret key passphrase", hide_input=True)))
 
 
+app.add_typer(stats_app, name="stats")
 app.command("init")(init_command)
 app.command("serve")(serve_command)
 app.command("demo")(demo_command)

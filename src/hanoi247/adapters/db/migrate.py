@@ -24,7 +24,7 @@ from sqlalchemy import Engine
 from hanoi247.adapters.crypto.at_rest import FieldCipher
 from hanoi247.adapters.db.engine import make_engine
 
-CIPHER_ATTRIBUTE = "field_cipher"  # read by migration 0011
+CIPHER_ATTRIBUTE = "field_cipher"  # read by migration 0012
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
@@ -45,7 +45,7 @@ def head() -> str:
 def upgrade(url: str, revision: str = "heads", *, cipher: FieldCipher | None = None) -> None:
     """Migrate the database at ``url`` up to ``revision`` (the newest by default).
 
-    ``cipher`` is the node's at-rest cipher: migration 0011 seals the content rows that
+    ``cipher`` is the node's at-rest cipher: migration 0012 seals the content rows that
     an older version stored in clear, and refuses to run over such rows without it."""
     _run(url, lambda config: command.upgrade(config, revision), cipher)
 

@@ -100,7 +100,7 @@ def reseal_all(
     tables: Sequence[SealedTable] = SEALED,
 ) -> int:
     """Re-seal every sealed value under ``new``; seal clear ones (``old`` None: migration
-    0011); or open them all to clear text (``new`` None: its downgrade).
+    0012); or open them all to clear text (``new`` None: its downgrade).
 
     Runs in the caller's transaction; returns the number of values written. A value
     already sealed under ``new``'s key is left alone, so a run cut short can be rerun.

@@ -2,7 +2,7 @@
 
 Created by migration ``0002_accounts``. ``users.password_hash`` is an Argon2id hash;
 ``users.totp_secret`` is the shared TOTP secret, sealed with the node's secret key
-(``adapters/db/sealed.py``, migration 0011); ``api_tokens`` holds SHA-256 hashes only.
+(``adapters/db/sealed.py``, migration 0012); ``api_tokens`` holds SHA-256 hashes only.
 """
 
 from __future__ import annotations

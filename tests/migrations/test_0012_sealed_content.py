@@ -1,4 +1,4 @@
-"""Migration 0011 (content sealed at rest): clear rows of 0010 sealed, down opens them."""
+"""Migration 0012 (content sealed at rest): clear rows of 0011 sealed, down opens them."""
 
 from __future__ import annotations
 
@@ -104,18 +104,18 @@ def read_back(url: str, user_id: str, request_id: str) -> None:
 def test_clear_rows_are_sealed_by_the_upgrade_and_opened_by_the_downgrade(
     empty_db_url: str,
 ) -> None:
-    migrate.upgrade(empty_db_url, "0011")
+    migrate.upgrade(empty_db_url, "0012")
     user_id, request_id = write_rows(empty_db_url)
 
-    migrate.downgrade(empty_db_url, "0010", cipher=session_cipher())
-    clear = raw_values(empty_db_url)  # what version 0010 stored: content in clear
+    migrate.downgrade(empty_db_url, "0011", cipher=session_cipher())
+    clear = raw_values(empty_db_url)  # what version 0011 stored: content in clear
     assert clear[("users", "totp_secret")] == [SECRET]
     assert FACTS in clear[("requests", "elements")][0]
     assert NOTE in clear[("request_events", "note")]
     assert BODY in clear[("outbox", "body")][0]
     assert ARRIVED in clear[("inbox", "body")][0]
 
-    migrate.upgrade(empty_db_url, "0011", cipher=session_cipher())
+    migrate.upgrade(empty_db_url, "0012", cipher=session_cipher())
     sealed = raw_values(empty_db_url)
     for place, values in sealed.items():
         assert values, place
@@ -127,15 +127,15 @@ def test_clear_rows_are_sealed_by_the_upgrade_and_opened_by_the_downgrade(
 
 
 def test_the_upgrade_refuses_clear_rows_without_the_secret_key(empty_db_url: str) -> None:
-    migrate.upgrade(empty_db_url, "0011")
+    migrate.upgrade(empty_db_url, "0012")
     write_rows(empty_db_url)
-    migrate.downgrade(empty_db_url, "0010", cipher=session_cipher())
+    migrate.downgrade(empty_db_url, "0011", cipher=session_cipher())
     with pytest.raises(RuntimeError, match="secret key"):
-        migrate.upgrade(empty_db_url, "0011")
-    assert migrate.current(empty_db_url) == "0010"  # nothing half done: one transaction
+        migrate.upgrade(empty_db_url, "0012")
+    assert migrate.current(empty_db_url) == "0011"  # nothing half done: one transaction
     assert FACTS in raw_values(empty_db_url)[("requests", "elements")][0]
 
 
-def test_an_empty_database_needs_no_key_to_reach_0011(empty_db_url: str) -> None:
-    migrate.upgrade(empty_db_url, "0011")
-    assert migrate.current(empty_db_url) == "0011"
+def test_an_empty_database_needs_no_key_to_reach_0012(empty_db_url: str) -> None:
+    migrate.upgrade(empty_db_url, "0012")
+    assert migrate.current(empty_db_url) == "0012"

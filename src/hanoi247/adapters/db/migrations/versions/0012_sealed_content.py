@@ -11,8 +11,8 @@ enforce lengths).
 The columns are listed here, frozen as of this revision (``adapters/db/sealed.py`` holds
 the living list).
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-07
 """
 
@@ -24,8 +24,8 @@ from alembic import context, op
 from hanoi247.adapters.crypto.at_rest import FieldCipher
 from hanoi247.adapters.db.sealed import SealedTable, reseal_all
 
-revision: str = "0011"
-down_revision: str | None = "0010"
+revision: str = "0012"
+down_revision: str | None = "0011"
 branch_labels: str | None = None
 depends_on: str | None = None
 
@@ -112,7 +112,7 @@ def upgrade() -> None:
     if cipher is None:
         if _has_content(connection):
             raise RuntimeError(
-                "migration 0011 seals existing case content and TOTP secrets: run it through "
+                "migration 0012 seals existing case content and TOTP secrets: run it through "
                 "hanoi247 (which gives it the node's secret key), not the bare alembic command"
             )
         return
@@ -124,7 +124,7 @@ def downgrade() -> None:
     cipher = _cipher()
     if cipher is None:
         if _has_content(connection):
-            raise RuntimeError("downgrading 0011 opens sealed rows: give it the node's secret key")
+            raise RuntimeError("downgrading 0012 opens sealed rows: give it the node's secret key")
     else:
         reseal_all(connection, new=None, old=cipher, tables=TABLES)
     _widen(sa.String(length=64))

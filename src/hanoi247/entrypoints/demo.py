@@ -238,7 +238,9 @@ def _existing(root: Path, spec: NodeSpec) -> ProvisionedNode:
     data_dir = root / spec.node_id
     port = urlsplit(read_identity(data_dir).url).port
     assert port is not None  # localnet writes http://127.0.0.1:PORT
-    return ProvisionedNode(spec, data_dir, port)
+    node = ProvisionedNode(spec, data_dir, port)
+    node.create_secret_key()  # a demo made before encryption at rest: its data is sealed now
+    return node
 
 
 def wipe(root: Path) -> None:

@@ -37,7 +37,9 @@ users = Table(
     Column("locked_until", UTCDateTime, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("password_hash", String(255), nullable=True),
-    Column("totp_secret", Text, nullable=True),  # sealed (adapters/db/sealed.py)
+    # sealed (adapters/db/sealed.py), longer than 64: TEXT on PostgreSQL (migration 0012);
+    # SQLite enforces no length, and its table is not rebuilt for it
+    Column("totp_secret", String(64).with_variant(Text(), "postgresql"), nullable=True),
     Column("last_totp_step", Integer, nullable=True),
     CheckConstraint("failed_logins >= 0", name="failed_logins_not_negative"),
 )

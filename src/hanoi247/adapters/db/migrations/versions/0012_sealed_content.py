@@ -4,9 +4,8 @@ Rows written by earlier versions hold these columns in clear; this migration sea
 (AES-256-GCM, ``adapters/crypto/at_rest.py``) in the upgrade's one transaction, and the
 downgrade opens them again. Both need the node's secret key, which ``migrate.upgrade``
 passes in ``config.attributes["field_cipher"]``; on a database with such rows and no key
-the migration stops and says so. ``users.totp_secret`` becomes TEXT (a sealed value is
-longer than the 64 characters of the clear secret; on PostgreSQL only, SQLite does not
-enforce lengths).
+the migration stops and says so. ``users.totp_secret`` becomes TEXT on PostgreSQL (a sealed
+value is longer than the 64 characters of the clear secret; SQLite enforces no length).
 
 The columns are listed here, frozen as of this revision (``adapters/db/sealed.py`` holds
 the living list).
@@ -99,8 +98,9 @@ def _has_content(connection: sa.Connection) -> bool:
 
 
 def _widen(type_: sa.types.TypeEngine[str]) -> None:
-    """PostgreSQL enforces VARCHAR(64); SQLite does not, and rebuilding its ``users``
-    table would break the foreign keys of the rows that point at it: left as it is."""
+    """PostgreSQL enforces VARCHAR(64): the column becomes TEXT there. SQLite enforces no
+    length, and rebuilding its ``users`` table would trip the RESTRICT foreign keys of the
+    rows pointing at users (tokens, shifts): the column is left as it is on SQLite."""
     if op.get_bind().dialect.name != "sqlite":
         op.alter_column("users", "totp_secret", type_=type_, existing_nullable=True)
 

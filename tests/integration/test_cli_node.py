@@ -143,6 +143,7 @@ def test_rotate_keys_moves_the_old_keys_and_queues_an_announcement(tmp_path: Pat
     [previous] = (vn / "keys" / "previous").iterdir()
     assert sorted(f.name for f in previous.iterdir()) == [
         "encryption.jwk.json",
+        "evidence.age",  # the evidence identity rotates too; kept to open older evidence
         "signing.jwk.json",
         "webhook.jwk.json",
     ]
@@ -152,6 +153,7 @@ def test_rotate_keys_moves_the_old_keys_and_queues_an_announcement(tmp_path: Pat
     secrets = [json.loads(f.read_text())["d"] for f in (vn / "keys").rglob("*.jwk.json")]
     assert len(secrets) == 6  # signing, encryption and webhook keys, current and previous
     assert not any(d in json.dumps(rotated) for d in secrets)
+    assert "AGE-SECRET-KEY" not in json.dumps(rotated)
 
 
 def test_serve_answers_healthz_and_card_then_stops_cleanly_on_sigterm(tmp_path: Path) -> None:

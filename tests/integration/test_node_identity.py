@@ -228,7 +228,7 @@ def rotate(data_dir: Path, clock: FakeClock, opened: list[Database]) -> dict[str
     return dict(entry.body)
 
 
-def test_rotation_end_to_end_new_key_at_once_old_key_until_the_overlap_ends_age_key_kept(
+def test_rotation_end_to_end_new_key_at_once_old_key_until_the_overlap_ends_age_key_replaced(
     pinned: tuple[Path, Path], clock: FakeClock, opened: list[Database]
 ) -> None:
     vn, fr = pinned
@@ -260,9 +260,10 @@ def test_rotation_end_to_end_new_key_at_once_old_key_until_the_overlap_ends_age_
             old.keys.encryption_kid: clock.now() + WEEK,
             vn_local.keys.signing_kid: None,
             vn_local.keys.encryption_kid: None,
-            # A rotation of "sig" and "enc" leaves the evidence (age) recipient pinned from
-            # the card valid: the node keeps its age identity, so evidence still reaches it.
-            old.age_recipient: None,
+            # The evidence (age) recipient rotates too, announced with the keys: the old one
+            # gets no new evidence from now on (the node keeps its identity to open the old).
+            old.age_recipient: clock.now(),
+            vn_local.age_recipient: None,
         }
         assert peer.keys_for("enc", clock.now())[0].kid == vn_local.keys.encryption_kid
         for key in (new_sig, old_sig):
@@ -332,7 +333,7 @@ def test_a_rotated_out_key_cannot_announce_keys_of_its_own(
         with node.uow_factory() as uow:
             peer = uow.peers.get(vn_local.node_id)
         assert peer is not None
-        assert len(peer.keys) == 5  # old and new sig/enc, and the card's evidence recipient
+        assert len(peer.keys) == 6  # old and new sig/enc, old and new evidence recipients
 
 
 def test_two_rotations_each_announcement_is_sealed_with_the_key_it_replaces(

@@ -34,7 +34,11 @@ from hanoi247.adapters.crypto.webhook_key import (
     save_webhook_key,
 )
 from hanoi247.adapters.federation import receipts, wire
-from hanoi247.adapters.federation.evidence_recipient import AGE_USE, verify_recipient
+from hanoi247.adapters.federation.evidence_recipient import (
+    AGE_USE,
+    sign_recipient,
+    verify_recipient,
+)
 from hanoi247.adapters.federation.node import (
     KEYS_DIR,
     NODE_FILE,
@@ -153,6 +157,8 @@ class FileKeyStore:
         files: tuple[str, ...] = (SIGNING_KEY_FILE, ENCRYPTION_KEY_FILE)
         if (keys_dir / WEBHOOK_KEY_FILE).exists():
             files += (WEBHOOK_KEY_FILE,)  # the webhook key is replaced with the node keys
+        if (keys_dir / AGE_IDENTITY_FILE).exists():
+            files += (AGE_IDENTITY_FILE,)  # kept there: evidence sealed to it still opens
         undo: list[Undo] = []
         try:
             previous_root.mkdir(mode=0o700, exist_ok=True)
@@ -170,6 +176,13 @@ class FileKeyStore:
             save_node_keys(new_keys, keys_dir)
             undo += [(keys_dir / name).unlink for name in (SIGNING_KEY_FILE, ENCRYPTION_KEY_FILE)]
             undo.append(save_webhook_key(generate_webhook_key(), keys_dir).unlink)
+            # the evidence recipient rotates too (a node without one gets its first here);
+            # peers learn it from the announcement, signed like it with the old key
+            recipient = generate_age_identity(keys_dir)
+            undo.append((keys_dir / AGE_IDENTITY_FILE).unlink)
+            announcement["evidence_recipient"] = sign_recipient(
+                recipient, node_id=old.node_id, signing_key=old.keys.signing
+            )
         except OSError as exc:
             _run(undo)
             raise ConfigurationError(
@@ -228,6 +241,15 @@ class CardKeyReader:
             except (KeyError, ValueError):
                 raise IntegrityError("the announced keys are not a node's two keys") from None
         raise SignatureInvalid("no current signing key of the peer signed the announcement")
+
+    def read_evidence_recipient(
+        self, token: str, *, node_id: str, signed_by: Sequence[Mapping[str, Any]]
+    ) -> PublicKey:
+        recipient = verify_recipient(
+            token, node_id=node_id, signing_keys=[import_public_key(jwk) for jwk in signed_by]
+        )
+        jwk = {"use": AGE_USE, "age_recipient": recipient}
+        return PublicKey(kid=recipient, use=AGE_USE, jwk=jwk)
 
 
 def public_key(jwk: Mapping[str, Any], *, use: str) -> PublicKey:

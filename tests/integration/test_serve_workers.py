@@ -216,8 +216,7 @@ def test_two_workers_share_the_port_both_answer_and_a_killed_one_is_replaced(
             clients.append(client)
             assert client.get(f"{node.url}/healthz").status_code == 200
             held = {pid: _established_on(pid, node.port) for pid in workers}
-        assert sum(held.values()) == len(clients), held
-        assert all(count > 0 for count in held.values()), held
+        assert all(count > 0 for count in held.values()), held  # (idle ones close after 5 s)
     finally:
         for client in clients:
             client.close()

@@ -27,7 +27,7 @@ import pytest
 from hanoi247.bootstrap import Database, open_database
 from hanoi247.domain.accounts import Role, is_api_token_shaped
 from hanoi247.domain.federation import MessageType
-from hanoi247.domain.lifecycle import RequestStatus
+from hanoi247.domain.lifecycle import TERMINAL, RequestStatus
 from hanoi247.domain.references import Direction
 from hanoi247.entrypoints.demo import HYPOTHETICAL_LINE
 from hanoi247.entrypoints.localnet import KEY_FILES_DIR
@@ -38,6 +38,7 @@ pytestmark = pytest.mark.slow
 
 READY = "Press Ctrl-C to stop the three nodes."
 NODE_IDS = {"VN": "vn-demo", "FR": "fr-demo", "DZ": "dz-demo"}
+OPEN = [s for s in RequestStatus if s not in TERMINAL]  # the demo history is all closed
 BANNER = "HYPOTHETICAL treaty status — demonstration only, not the depositary record"
 STARTUP = 240.0  # bounded, and generous: CI machines run other node processes meanwhile
 
@@ -254,7 +255,7 @@ def test_demo_runs_three_seeded_hypothetical_nodes_and_stops_cleanly_on_sigterm(
         fr_db = demo.db("FR")
         try:
             with fr_db.uow_factory() as uow:
-                incoming = uow.requests.list(direction=Direction.INCOMING)
+                incoming = uow.requests.list(direction=Direction.INCOMING, statuses=OPEN)
         finally:
             fr_db.close()
         kinds = {(r.requesting_state, r.kind): r for r in incoming}
@@ -317,10 +318,12 @@ def test_demo_stops_the_others_when_a_node_dies_and_reuses_its_directory(
         db = again.db("FR")
         try:
             with db.uow_factory() as uow:
-                incoming = uow.requests.list(direction=Direction.INCOMING)
+                incoming = uow.requests.list(direction=Direction.INCOMING, statuses=OPEN)
+                history = uow.requests.list(direction=Direction.INCOMING, limit=10_000)
         finally:
             db.close()
-        assert len(incoming) == 2  # the scenario is not seeded twice
+        assert len(incoming) == 2  # the scenario is not seeded twice (open ones)…
+        assert len({r.reference for r in history}) == len(history)  # … nor its history
         again.process.send_signal(signal.SIGINT)
         assert again.wait_exit() == 0, again.output()
         assert node_pids(root) == {}

@@ -4,8 +4,10 @@ edits, deletes or damages rows, and the stored hashes at checkpoint seqs."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
@@ -110,3 +112,43 @@ def test_an_edited_timestamp_breaks_the_entry(engine: Engine, processes: int) ->
 
     assert orm_verdict(engine) == 12
     assert scan(engine, processes).first_broken == 12
+
+
+def test_audit_verify_names_the_first_bad_entry_of_a_node_and_exits_1(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from hanoi247.entrypoints.cli import app
+    from hanoi247.entrypoints.localnet import NodeSpec, provision
+
+    [node] = provision(tmp_path / "nodes", [NodeSpec("VN", "A05", "vn-a05")])
+    engine = make_engine(node.settings().resolved_database_url)
+    try:
+        with make_uow_factory(engine, cipher=session_cipher())() as uow:
+            for n in range(30):
+                uow.audit.append(
+                    at=T0 + timedelta(seconds=n),
+                    actor="operator",
+                    tag=AuditTag.NODE_INITIALISED,
+                    subject=f"s-{n}",
+                    details={"n": n},
+                )
+            uow.commit()
+            total = len(uow.audit.entries())
+        runner = CliRunner()
+        where = ["--data-dir", str(node.data_dir)]
+        good = runner.invoke(app, ["audit", "verify", *where])
+        assert good.exit_code == 0, good.output
+        assert f"The audit log holds: {total} entries" in good.output
+
+        attack(engine, "UPDATE audit_log SET subject = 'edited' WHERE seq = 17")
+        bad = runner.invoke(app, ["audit", "verify", "--json", *where])
+    finally:
+        engine.dispose()
+    assert bad.exit_code == 1
+    verdict = json.loads(bad.stdout)
+    assert (verdict["ok"], verdict["first_bad_seq"], verdict["finding"]) == (
+        False,
+        17,
+        "chain_broken",
+    )
+    assert verdict["entries"] == total

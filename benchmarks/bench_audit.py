@@ -10,6 +10,9 @@ runs (``bootstrap.scan_audit_log`` → ``adapters/db/audit_scan.scan_database``)
   500,000 entries/s;
 * ``audit.verify_entries_per_s_postgresql`` — the same on PostgreSQL;
 * ``…_1_process`` — each in a single process, to show what parallel spans bring;
+* ``audit.orm_verify_entries_per_s…`` — the check as it was before (``AuditEntry`` objects
+  through the ORM, ``verify_chain``) over the last 100,000 entries, in the same run: the
+  comparison that does not depend on the machine's load;
 
 and each run must find the chain intact (``BenchmarkFailed`` otherwise). The machine is
 shared: figures are taken under whatever load it carries.
@@ -32,9 +35,10 @@ from benchmarks._federation_net import BenchmarkFailed, say
 from benchmarks._pg_cluster import postgresql_cluster
 from benchmarks.figures import Figure
 from hanoi247.adapters.db.audit_scan import scan_database
-from hanoi247.adapters.db.engine import database_url_for, libpq_parameters
+from hanoi247.adapters.db.engine import database_url_for, libpq_parameters, make_engine
 from hanoi247.adapters.db.migrate import upgrade
-from hanoi247.domain.audit import AuditEntry, chain_entry
+from hanoi247.adapters.db.uow import make_uow_factory
+from hanoi247.domain.audit import AuditEntry, chain_entry, verify_chain
 from hanoi247.domain.audit_tags import AuditTag
 
 ENTRIES = 1_000_000
@@ -129,6 +133,25 @@ def timed(url: str, processes: int) -> float:
     return ENTRIES / seconds
 
 
+ORM_TAIL = 100_000
+
+
+def orm_rate(url: str) -> float:
+    """The previous check (ORM rows → ``AuditEntry`` → ``verify_chain``), on the tail."""
+    engine = make_engine(url)
+    try:
+        with make_uow_factory(engine)() as uow:
+            started = time.perf_counter()
+            entries = uow.audit.entries(since_seq=ENTRIES - ORM_TAIL - 1)  # one more: the anchor
+            broken = verify_chain(entries[1:], after=entries[0])
+            seconds = time.perf_counter() - started
+    finally:
+        engine.dispose()
+    if broken is not None or len(entries) != ORM_TAIL + 1:
+        raise BenchmarkFailed(f"the ORM check saw {len(entries)} entries, broken at {broken}")
+    return len(entries) / seconds
+
+
 def run() -> list[Figure]:
     cpus = os.cpu_count() or 1
     figures: list[Figure] = []
@@ -147,6 +170,8 @@ def run() -> list[Figure]:
             best, single = rates[1], timed(url, 1)  # the median of three
             say(f"audit verify{name or ' sqlite'}: {best:,.0f}/s ({cpus} processes, median of 3)")
             say(f"audit verify{name or ' sqlite'}: {single:,.0f}/s (1 process)")
+            orm = orm_rate(url)
+            say(f"audit verify{name or ' sqlite'}, previous ORM check: {orm:,.0f}/s")
             figures += [
                 Figure(
                     f"audit.verify_entries_per_s{name}",
@@ -156,5 +181,6 @@ def run() -> list[Figure]:
                     baseline_value=TARGET,
                 ),
                 Figure(f"audit.verify_entries_per_s{name}_1_process", single, "1/s"),
+                Figure(f"audit.orm_verify_entries_per_s{name}", orm, "1/s"),
             ]
     return figures

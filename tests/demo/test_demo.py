@@ -30,6 +30,7 @@ from hanoi247.domain.federation import MessageType
 from hanoi247.domain.lifecycle import TERMINAL, RequestStatus
 from hanoi247.domain.references import Direction
 from hanoi247.entrypoints.demo import HYPOTHETICAL_LINE
+from hanoi247.entrypoints.localnet import KEY_FILES_DIR
 from hanoi247.services.accounts import authenticate_token
 from hanoi247.settings import Settings
 
@@ -104,7 +105,12 @@ class Demo:
         return entries
 
     def db(self, state: str) -> Database:
-        settings = Settings.from_env({}, data_dir=self.root / NODE_IDS[state])
+        node_id = NODE_IDS[state]
+        key_file = self.root / KEY_FILES_DIR / f"{node_id}.key"  # beside the data directories
+        assert key_file.stat().st_mode & 0o777 == 0o600
+        settings = Settings.from_env(
+            {"HANOI247_SECRET_KEY_FILE": str(key_file)}, data_dir=self.root / node_id
+        )
         db = open_database(settings, create=False)
         assert db is not None
         return db

@@ -4,12 +4,15 @@ edits, deletes or damages rows, and the stored hashes at checkpoint seqs."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
 
+from at_rest_support import session_cipher
 from hanoi247.adapters.db import audit_scan
 from hanoi247.adapters.db.engine import make_engine
 from hanoi247.adapters.db.uow import make_uow_factory
@@ -23,7 +26,7 @@ ENTRIES = 40
 @pytest.fixture
 def engine(db_url: str) -> Iterator[Engine]:
     engine = make_engine(db_url)
-    uow_factory = make_uow_factory(engine)
+    uow_factory = make_uow_factory(engine, cipher=session_cipher())
     with uow_factory() as uow:
         for n in range(ENTRIES):
             uow.audit.append(
@@ -53,7 +56,7 @@ def attack(engine: Engine, statement: str) -> None:
 
 def orm_verdict(engine: Engine) -> int | None:
     uow: UnitOfWork
-    with make_uow_factory(engine)() as uow:
+    with make_uow_factory(engine, cipher=session_cipher())() as uow:
         return uow.audit.verify()
 
 
@@ -76,7 +79,7 @@ def test_an_untouched_log_holds_and_gives_the_hashes_asked_for(
     result = scan(engine, processes, frozenset({1, 14, 27, 40, 99}))
 
     assert (result.entries, result.first_broken) == (ENTRIES, None)
-    with make_uow_factory(engine)() as uow:
+    with make_uow_factory(engine, cipher=session_cipher())() as uow:
         stored = {e.seq: e.hash for e in uow.audit.entries()}
     assert result.hashes == {seq: stored[seq] for seq in (1, 14, 27, 40)}
 
@@ -109,3 +112,43 @@ def test_an_edited_timestamp_breaks_the_entry(engine: Engine, processes: int) ->
 
     assert orm_verdict(engine) == 12
     assert scan(engine, processes).first_broken == 12
+
+
+def test_audit_verify_names_the_first_bad_entry_of_a_node_and_exits_1(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from hanoi247.entrypoints.cli import app
+    from hanoi247.entrypoints.localnet import NodeSpec, provision
+
+    [node] = provision(tmp_path / "nodes", [NodeSpec("VN", "A05", "vn-a05")])
+    engine = make_engine(node.settings().resolved_database_url)
+    try:
+        with make_uow_factory(engine, cipher=session_cipher())() as uow:
+            for n in range(30):
+                uow.audit.append(
+                    at=T0 + timedelta(seconds=n),
+                    actor="operator",
+                    tag=AuditTag.NODE_INITIALISED,
+                    subject=f"s-{n}",
+                    details={"n": n},
+                )
+            uow.commit()
+            total = len(uow.audit.entries())
+        runner = CliRunner()
+        where = ["--data-dir", str(node.data_dir)]
+        good = runner.invoke(app, ["audit", "verify", *where])
+        assert good.exit_code == 0, good.output
+        assert f"The audit log holds: {total} entries" in good.output
+
+        attack(engine, "UPDATE audit_log SET subject = 'edited' WHERE seq = 17")
+        bad = runner.invoke(app, ["audit", "verify", "--json", *where])
+    finally:
+        engine.dispose()
+    assert bad.exit_code == 1
+    verdict = json.loads(bad.stdout)
+    assert (verdict["ok"], verdict["first_bad_seq"], verdict["finding"]) == (
+        False,
+        17,
+        "chain_broken",
+    )
+    assert verdict["entries"] == total

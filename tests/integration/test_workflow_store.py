@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from at_rest_support import session_cipher
 from fakes import FakeClock, FakeUnitOfWork
 from hanoi247.adapters.db.engine import make_engine
 from hanoi247.adapters.db.uow import make_uow_factory
@@ -53,7 +54,7 @@ def uow(
         yield lambda: fake
         return
     engine = make_engine(database_factory(request.param))
-    yield make_uow_factory(engine)
+    yield make_uow_factory(engine, cipher=session_cipher())
     engine.dispose()
 
 
@@ -343,7 +344,7 @@ def test_the_handlers_run_on_two_real_databases(database_factory: Callable[..., 
     for node_id, state in (("vn-247", "VN"), ("fr-247", "FR")):
         engine = make_engine(database_factory("sqlite"))
         engines.append(engine)
-        factory = make_uow_factory(engine)
+        factory = make_uow_factory(engine, cipher=session_cipher())
         identity = NodeIdentity(node_id=node_id, state=state, name=state, url=f"https://{node_id}")
         workflow = build_workflow(
             uow_factory=factory, clock=clock, node=identity, catalogue=CATALOGUE, clocks=CLOCKS

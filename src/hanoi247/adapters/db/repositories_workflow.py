@@ -26,6 +26,7 @@ from hanoi247.adapters.db.schema.workflow import (
     request_events,
     requests,
 )
+from hanoi247.adapters.db.sealed import cipher_of
 from hanoi247.domain.audit import require_utc
 from hanoi247.domain.cooperation import CooperationRequest
 from hanoi247.domain.errors import IntegrityError
@@ -46,7 +47,7 @@ class SqlRequestRepository:
         self._session = session
 
     def add(self, request: CooperationRequest) -> None:
-        row = request_row(request) | {"version": request.version}
+        row = request_row(request, cipher_of(self._session)) | {"version": request.version}
         row |= queue.kept_values(request, stored=False)
         try:
             self._session.execute(insert(requests).values(**row))
@@ -67,7 +68,7 @@ class SqlRequestRepository:
         return None if row is None else self._read(row)
 
     def save(self, request: CooperationRequest) -> None:
-        row = request_row(request)
+        row = request_row(request, cipher_of(self._session))
         del row["id"]
         try:
             done = self._session.execute(
@@ -102,7 +103,8 @@ class SqlRequestRepository:
             query = query.where(requests.c.status.in_([s.value for s in statuses]))
         rows = self._session.execute(query.limit(limit)).all()
         events = self._events([r.id for r in rows])
-        return [read_request(r, events.get(r.id, [])) for r in rows]
+        cipher = cipher_of(self._session)
+        return [read_request(r, events.get(r.id, []), cipher) for r in rows]
 
     def inbox_rows(
         self,
@@ -204,7 +206,7 @@ class SqlRequestRepository:
         return int(self._session.execute(query).scalar_one())
 
     def _read(self, row: Row[Any]) -> CooperationRequest:
-        return read_request(row, self._events([row.id]).get(row.id, []))
+        return read_request(row, self._events([row.id]).get(row.id, []), cipher_of(self._session))
 
     def _events(self, ids: builtins.list[str]) -> dict[str, builtins.list[Row[Any]]]:
         found: dict[str, builtins.list[Row[Any]]] = {}
@@ -220,8 +222,9 @@ class SqlRequestRepository:
         return found
 
     def _insert_events(self, request: CooperationRequest, stored: int) -> None:
+        cipher = cipher_of(self._session)
         rows = [
-            event_row(request.id, seq, event)
+            event_row(request.id, seq, event, cipher)
             for seq, event in enumerate(request.timeline[stored:], start=stored + 1)
         ]
         if rows:

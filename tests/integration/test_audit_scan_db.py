@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
+from at_rest_support import session_cipher
 from hanoi247.adapters.db import audit_scan
 from hanoi247.adapters.db.engine import make_engine
 from hanoi247.adapters.db.uow import make_uow_factory
@@ -25,7 +26,7 @@ ENTRIES = 40
 @pytest.fixture
 def engine(db_url: str) -> Iterator[Engine]:
     engine = make_engine(db_url)
-    uow_factory = make_uow_factory(engine)
+    uow_factory = make_uow_factory(engine, cipher=session_cipher())
     with uow_factory() as uow:
         for n in range(ENTRIES):
             uow.audit.append(
@@ -55,7 +56,7 @@ def attack(engine: Engine, statement: str) -> None:
 
 def orm_verdict(engine: Engine) -> int | None:
     uow: UnitOfWork
-    with make_uow_factory(engine)() as uow:
+    with make_uow_factory(engine, cipher=session_cipher())() as uow:
         return uow.audit.verify()
 
 
@@ -78,7 +79,7 @@ def test_an_untouched_log_holds_and_gives_the_hashes_asked_for(
     result = scan(engine, processes, frozenset({1, 14, 27, 40, 99}))
 
     assert (result.entries, result.first_broken) == (ENTRIES, None)
-    with make_uow_factory(engine)() as uow:
+    with make_uow_factory(engine, cipher=session_cipher())() as uow:
         stored = {e.seq: e.hash for e in uow.audit.entries()}
     assert result.hashes == {seq: stored[seq] for seq in (1, 14, 27, 40)}
 

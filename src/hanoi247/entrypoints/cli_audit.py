@@ -65,11 +65,11 @@ def _output(out: Path | None) -> Iterator[IO[str]]:
 
 
 def _node_id(data_dir: Path | None) -> str:
-    from hanoi247.adapters.federation.node import load_local_node
+    from hanoi247.adapters.federation.node import read_identity
     from hanoi247.bootstrap import settings_for
 
     try:
-        return load_local_node(settings_for(data_dir).data_dir).identity.node_id
+        return read_identity(settings_for(data_dir).data_dir).node_id
     except Hanoi247Error as error:
         fail(str(error))
 

@@ -102,7 +102,7 @@ def sample_envelope(pair: Pair) -> bytes:
     )
     return wire.seal(
         header,
-        {"case": "case-0", "seq": 0},
+        {"note": "case-0:0"},
         sender_signing_key=vn.keys.signing,
         recipient_encryption_public_key=fr.keys.public_encryption_key(),
     )
@@ -300,7 +300,7 @@ def check_crash_run(
         problems.append("FR holds pings that were never sent")
     by_case: dict[str, list[int]] = defaultdict(list)
     for r in received:
-        by_case[str(r.case_id)].append(int(r.body["seq"]))
+        by_case[str(r.case_id)].append(int(str(r.body["note"]).rsplit(":", 1)[1]))
     disordered = [c for c in cases if by_case.get(c) != list(range(per_case))]
     if disordered:
         problems.append(f"{len(disordered)} case(s) out of order or incomplete: {disordered[:3]}")

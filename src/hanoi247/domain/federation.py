@@ -56,6 +56,18 @@ class MessageType(enum.StrEnum):
     AUDIT_CHECKPOINT = "node.audit_checkpoint"  # the head of the sender's audit log, witnessed
 
 
+# Messages whose handlers never open, resolve or escalate a deadline nor queue an alert:
+# receiving one does not wake the deadline worker. Any other type wakes it.
+LEAVES_DEADLINES_ALONE: frozenset[str] = frozenset(
+    {
+        MessageType.DRILL_PING.value,
+        MessageType.DRILL_PONG.value,
+        MessageType.AUDIT_CHECKPOINT.value,
+        MessageType.KEYS_ROTATED.value,
+    }
+)
+
+
 class PeerStatus(enum.StrEnum):
     ACTIVE = "active"
     SUSPENDED = "suspended"  # pinned, but nothing is sent to or accepted from it

@@ -5,7 +5,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol
 
 from hanoi247.domain.federation import (
     InboxEntry,
@@ -121,9 +121,10 @@ class MessageIntake(Protocol):
     it in one unit of work.
     """
 
-    def signing_keys_of(self, node_id: str, *, at: datetime) -> builtins.list[Mapping[str, Any]]:
-        """Public JWKs an envelope from ``node_id`` may be signed with at ``at``; empty for
-        a node that is not pinned or is suspended."""
+    def signing_keys_of(self, node_id: str) -> builtins.list[PeerKey]:
+        """Every signing key of ``node_id`` with its validity (``PeerKey.valid_on``); empty
+        for a node that is not pinned or is suspended. The receiver caches the answer
+        briefly and checks each key's validity at the time of each envelope."""
         ...
 
     def stored_receipt(self, origin_node: str, message_id: str) -> str | None:

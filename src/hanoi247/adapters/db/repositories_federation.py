@@ -8,6 +8,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Row, and_, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError as SqlIntegrityError
 from sqlalchemy.orm import Session
 
@@ -23,6 +25,22 @@ from hanoi247.domain.federation import (
     PeerKey,
     PeerStatus,
 )
+
+_OUTBOX_INSERT = insert(outbox).returning(outbox.c.id)
+# INSERT ... ON CONFLICT (origin_node, message_id) DO NOTHING RETURNING id: the dialects
+# spell it alike but SQLAlchemy builds it per dialect.
+_INBOX_INSERT = {
+    "sqlite": sqlite_insert(inbox)
+    .on_conflict_do_nothing(index_elements=[inbox.c.origin_node, inbox.c.message_id])
+    .returning(inbox.c.id),
+    "postgresql": postgresql_insert(inbox)
+    .on_conflict_do_nothing(index_elements=[inbox.c.origin_node, inbox.c.message_id])
+    .returning(inbox.c.id),
+}
+
+
+def _inbox_insert(session: Session) -> Any:
+    return _INBOX_INSERT[session.get_bind().dialect.name]
 
 
 class SqlPeerRepository:
@@ -132,27 +150,35 @@ class SqlOutbox:
         self.session = session
 
     def enqueue(self, message: OutgoingMessage, *, message_id: str, at: datetime) -> OutboxEntry:
-        entry_id = self.session.scalar(
-            insert(outbox)
-            .returning(outbox.c.id)
-            .values(
-                message_id=message_id,
-                to_node=message.to_node,
-                type=message.type.value,
-                case_id=message.case_id,
-                in_reply_to=message.in_reply_to,
-                body=dict(message.body),
-                created_at=at,
-                status=OutboxStatus.PENDING.value,
-                attempts=0,
-                next_attempt_at=at,
-                last_error="",
-            )
-        )
-        entry = self.get(int(entry_id)) if entry_id is not None else None
-        if entry is None:
+        values: dict[str, Any] = {
+            "message_id": message_id,
+            "to_node": message.to_node,
+            "type": message.type.value,
+            "case_id": message.case_id,
+            "in_reply_to": message.in_reply_to,
+            "body": dict(message.body),
+            "created_at": at,
+            "status": OutboxStatus.PENDING.value,
+            "attempts": 0,
+            "next_attempt_at": at,
+            "last_error": "",
+        }
+        entry_id = self.session.scalar(_OUTBOX_INSERT, values)
+        if entry_id is None:
             raise IntegrityError("the outbox did not store the message")
-        return entry
+        return OutboxEntry(
+            id=int(entry_id),
+            message_id=message_id,
+            to_node=message.to_node,
+            type=message.type,
+            body=values["body"],
+            case_id=message.case_id,
+            in_reply_to=message.in_reply_to,
+            created_at=at,
+            status=OutboxStatus.PENDING,
+            attempts=0,
+            next_attempt_at=at,
+        )
 
     def claim_due(
         self, *, now: datetime, lease: timedelta, limit: int = 100
@@ -280,29 +306,23 @@ class SqlInbox:
         body: Mapping[str, object],
         receipt: str,
     ) -> InboxEntry:
-        try:
-            with self.session.begin_nested():
-                self.session.execute(
-                    insert(inbox).values(
-                        origin_node=origin_node,
-                        message_id=message_id,
-                        type=type,
-                        case_id=case_id,
-                        in_reply_to=in_reply_to,
-                        sent_at=sent_at,
-                        received_at=received_at,
-                        envelope_sha256=envelope_sha256,
-                        body=dict(body),
-                        receipt=receipt,
-                    )
-                )
-        except SqlIntegrityError:
-            raise IntegrityError(
-                f"message {message_id} from {origin_node} is already in the inbox"
-            ) from None
-        found = self.find(origin_node, message_id)
-        assert found is not None  # just inserted in this transaction
-        return found
+        values: dict[str, Any] = {
+            "origin_node": origin_node,
+            "message_id": message_id,
+            "type": type,
+            "case_id": case_id,
+            "in_reply_to": in_reply_to,
+            "sent_at": sent_at,
+            "received_at": received_at,
+            "envelope_sha256": envelope_sha256,
+            "body": dict(body),
+            "receipt": receipt,
+        }
+        # One statement: no duplicate check before, no savepoint, no read after.
+        entry_id = self.session.scalar(_inbox_insert(self.session), values)
+        if entry_id is None:
+            raise IntegrityError(f"message {message_id} from {origin_node} is already in the inbox")
+        return InboxEntry(id=int(entry_id), **values)
 
     def list(self, *, case_id: str | None = None, limit: int = 200) -> builtins.list[InboxEntry]:
         query = select(inbox).order_by(inbox.c.id).limit(limit)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import builtins
+import uuid
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -13,7 +15,13 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError as SqlIntegrityError
 from sqlalchemy.orm import Session
 
-from hanoi247.adapters.db.schema.federation import inbox, outbox, peer_keys, peers
+from hanoi247.adapters.db.schema.federation import (
+    inbox,
+    outbox,
+    peer_delivery,
+    peer_keys,
+    peers,
+)
 from hanoi247.domain.errors import IntegrityError
 from hanoi247.domain.federation import (
     InboxEntry,
@@ -194,12 +202,18 @@ class SqlOutbox:
             )
             .exists()
         )
+        held = (
+            select(peer_delivery.c.node_id)
+            .where(peer_delivery.c.node_id == outbox.c.to_node, peer_delivery.c.retry_at > now)
+            .exists()
+        )
         query = (
             select(outbox)
             .where(
                 outbox.c.status == OutboxStatus.PENDING.value,
                 outbox.c.next_attempt_at <= now,
                 ~and_(outbox.c.case_id.is_not(None), blocked),
+                ~held,
             )
             .order_by(outbox.c.id)
             .limit(limit)
@@ -210,14 +224,20 @@ class SqlOutbox:
         if not rows:
             return []
         ids = [row.id for row in rows]
+        claim = uuid.uuid4().hex  # one token for the round: each entry is fenced by it
         self.session.execute(
-            update(outbox).where(outbox.c.id.in_(ids)).values(next_attempt_at=now + lease)
+            update(outbox)
+            .where(outbox.c.id.in_(ids))
+            .values(next_attempt_at=now + lease, claim=claim)
         )
-        return [_outbox_entry(row) for row in rows]
+        return [replace(_outbox_entry(row), claim=claim) for row in rows]
 
-    def mark_delivered(self, entry_id: int, *, at: datetime, receipt: str) -> None:
-        self._update(
+    def mark_delivered(
+        self, entry_id: int, *, at: datetime, receipt: str, claim: str | None = None
+    ) -> bool:
+        return self._settle(
             entry_id,
+            claim,
             status=OutboxStatus.DELIVERED.value,
             delivered_at=at,
             last_attempt_at=at,
@@ -226,30 +246,70 @@ class SqlOutbox:
             last_error="",
         )
 
-    def mark_failed(self, entry_id: int, *, at: datetime, error: str, retry_at: datetime) -> None:
-        self._update(
+    def mark_failed(
+        self,
+        entry_id: int,
+        *,
+        at: datetime,
+        error: str,
+        retry_at: datetime,
+        claim: str | None = None,
+    ) -> bool:
+        return self._settle(
             entry_id,
+            claim,
             last_attempt_at=at,
             attempts=outbox.c.attempts + 1,
             last_error=error[:500],
             next_attempt_at=retry_at,
         )
 
-    def mark_dead(self, entry_id: int, *, at: datetime, error: str) -> None:
-        self._update(
+    def mark_dead(
+        self, entry_id: int, *, at: datetime, error: str, claim: str | None = None
+    ) -> bool:
+        return self._settle(
             entry_id,
+            claim,
             status=OutboxStatus.DEAD.value,
             last_attempt_at=at,
             attempts=outbox.c.attempts + 1,
             last_error=error[:500],
         )
 
+    def dead_to(self, node_id: str) -> int:
+        query = select(func.count()).where(
+            outbox.c.to_node == node_id, outbox.c.status == OutboxStatus.DEAD.value
+        )
+        return int(self.session.scalar(query) or 0)
+
+    def _settle(self, entry_id: int, claim: str | None, **values: Any) -> bool:
+        """Update the entry; with ``claim``, only while it is pending under that claim."""
+        if claim is None:
+            self._update(entry_id, **values)
+            return True
+        result = self.session.execute(
+            update(outbox)
+            .where(
+                outbox.c.id == entry_id,
+                outbox.c.claim == claim,
+                outbox.c.status == OutboxStatus.PENDING.value,
+            )
+            .values(**values)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
     def retry(self, entry_id: int, *, at: datetime) -> None:
         entry = self.get(entry_id)
         if entry is None or entry.status is not OutboxStatus.DEAD:
             raise IntegrityError(f"outbox entry {entry_id} is not a dead letter")
         # A retried dead letter starts a fresh dead-letter clock.
-        self._update(entry_id, status=OutboxStatus.PENDING.value, next_attempt_at=at, created_at=at)
+        self._update(
+            entry_id,
+            status=OutboxStatus.PENDING.value,
+            next_attempt_at=at,
+            created_at=at,
+            claim=None,
+        )
 
     def get(self, entry_id: int) -> OutboxEntry | None:
         row = self.session.execute(select(outbox).where(outbox.c.id == entry_id)).first()
@@ -351,6 +411,7 @@ def _outbox_entry(row: Row[Any]) -> OutboxEntry:
         last_attempt_at=row.last_attempt_at,
         delivered_at=row.delivered_at,
         receipt=row.receipt,
+        claim=row.claim,
     )
 
 

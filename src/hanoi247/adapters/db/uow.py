@@ -37,6 +37,7 @@ from hanoi247.adapters.db.repositories_directory import SqlContactPointRepositor
 from hanoi247.adapters.db.repositories_evidence import SqlEvidenceRepository, SqlUploadRepository
 from hanoi247.adapters.db.repositories_federation import SqlInbox, SqlOutbox, SqlPeerRepository
 from hanoi247.adapters.db.repositories_notifications import SqlNotificationOutbox
+from hanoi247.adapters.db.repositories_peer_delivery import SqlPeerDeliveryStates
 from hanoi247.adapters.db.repositories_web import SqlWebSessionRepository
 from hanoi247.adapters.db.repositories_workflow import (
     SqlDeadlineRepository,
@@ -88,6 +89,7 @@ class SqlUnitOfWork:
     peers = repository(SqlPeerRepository)
     outbox = repository(SqlOutbox)
     inbox = repository(SqlInbox)
+    peer_delivery = repository(SqlPeerDeliveryStates)
     users = repository(SqlUserRepository)
     api_tokens = repository(SqlApiTokenRepository)
     on_call = repository(SqlOnCallRepository)

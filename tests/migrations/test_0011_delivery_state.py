@@ -1,0 +1,96 @@
+"""Migration 0011 (delivery state): up with pending outbox rows written under 0010, which
+are then claimed (with a claim token) and fenced; per-peer state stored; down to 0010
+(the rows intact, the table and column gone); up again."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+
+from hanoi247.adapters.db import migrate
+from hanoi247.adapters.db.engine import make_engine
+from hanoi247.adapters.db.uow import make_uow_factory
+from hanoi247.domain.federation import OutboxStatus
+
+T0 = datetime(2026, 12, 6, 22, 0, tzinfo=UTC)
+OUTBOX_0010 = sa.table(
+    "outbox",
+    *(sa.column(c) for c in ("message_id", "to_node", "type", "case_id", "body", "created_at")),
+    *(sa.column(c) for c in ("status", "attempts", "next_attempt_at", "last_error")),
+)
+
+
+def columns(url: str, table: str) -> set[str]:
+    engine = make_engine(url)
+    try:
+        inspector = sa.inspect(engine)
+        if table not in inspector.get_table_names():
+            return set()
+        return {str(c["name"]) for c in inspector.get_columns(table)}
+    finally:
+        engine.dispose()
+
+
+def test_0011_up_with_rows_down_and_up_again(empty_db_url: str) -> None:
+    migrate.upgrade(empty_db_url, "0010")
+    engine = make_engine(empty_db_url)
+    try:
+        with engine.begin() as connection:  # rows as 0010 wrote them: no claim column
+            connection.execute(
+                sa.insert(OUTBOX_0010),
+                [
+                    {
+                        "message_id": f"0192f1a0-0000-7000-8000-00000000000{n}",
+                        "to_node": "fr-oclctic",
+                        "type": "drill.ping",
+                        "case_id": "case-1",
+                        "body": '{"note": "%d"}' % n,
+                        "created_at": T0.replace(tzinfo=None),
+                        "status": "pending",
+                        "attempts": 0,
+                        "next_attempt_at": T0.replace(tzinfo=None),
+                        "last_error": "",
+                    }
+                    for n in (1, 2)
+                ],
+            )
+    finally:
+        engine.dispose()
+
+    migrate.upgrade(empty_db_url, "0011")
+    assert "claim" in columns(empty_db_url, "outbox")
+    assert "down_since" in columns(empty_db_url, "peer_delivery")
+    engine = make_engine(empty_db_url)
+    try:
+        uow = make_uow_factory(engine)
+        with uow() as u:
+            [first] = u.outbox.claim_due(now=T0, lease=timedelta(seconds=30))  # in case order
+            assert first.claim
+            assert first.body == {"note": "1"}
+            assert not u.outbox.mark_delivered(first.id, at=T0, receipt="r", claim="not-ours")
+            assert u.outbox.mark_delivered(first.id, at=T0, receipt="r", claim=first.claim)
+            state = u.peer_delivery.lock("fr-oclctic")
+            u.peer_delivery.save(state.failed(at=T0, error="peer_timeout", retry_at=T0))
+            u.commit()
+        with uow() as u:
+            assert u.outbox.counts()[OutboxStatus.DELIVERED] == 1
+            assert [s.down_since for s in u.peer_delivery.list()] == [T0]
+    finally:
+        engine.dispose()
+
+    migrate.downgrade(empty_db_url, "0010")
+    assert migrate.current(empty_db_url) == "0010"
+    assert "claim" not in columns(empty_db_url, "outbox")
+    assert columns(empty_db_url, "peer_delivery") == set()
+    engine = make_engine(empty_db_url)
+    try:
+        with engine.connect() as connection:
+            statuses = connection.execute(
+                sa.select(OUTBOX_0010.c.status).order_by(OUTBOX_0010.c.message_id)
+            ).scalars()
+            assert list(statuses) == ["delivered", "pending"]
+    finally:
+        engine.dispose()
+    migrate.upgrade(empty_db_url, "0011")
+    assert "claim" in columns(empty_db_url, "outbox")

@@ -45,7 +45,7 @@ def test_0011_up_with_rows_down_and_up_again(empty_db_url: str) -> None:
                         "to_node": "fr-oclctic",
                         "type": "drill.ping",
                         "case_id": "case-1",
-                        "body": '{"note": "%d"}' % n,
+                        "body": f'{{"note": "{n}"}}',
                         "created_at": T0.replace(tzinfo=None),
                         "status": "pending",
                         "attempts": 0,

@@ -35,7 +35,8 @@ from hanoi247.adapters.db.repositories_accounts import (
 )
 from hanoi247.adapters.db.repositories_directory import SqlContactPointRepository
 from hanoi247.adapters.db.repositories_evidence import SqlEvidenceRepository, SqlUploadRepository
-from hanoi247.adapters.db.repositories_federation import SqlInbox, SqlOutbox, SqlPeerRepository
+from hanoi247.adapters.db.repositories_federation import SqlOutbox, SqlPeerRepository
+from hanoi247.adapters.db.repositories_inbox import SqlInbox
 from hanoi247.adapters.db.repositories_notifications import SqlNotificationOutbox
 from hanoi247.adapters.db.repositories_peer_delivery import SqlPeerDeliveryStates
 from hanoi247.adapters.db.repositories_web import SqlWebSessionRepository

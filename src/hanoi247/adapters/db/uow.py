@@ -39,6 +39,7 @@ from hanoi247.adapters.db.repositories_federation import SqlOutbox, SqlPeerRepos
 from hanoi247.adapters.db.repositories_inbox import SqlInbox
 from hanoi247.adapters.db.repositories_notifications import SqlNotificationOutbox
 from hanoi247.adapters.db.repositories_peer_delivery import SqlPeerDeliveryStates
+from hanoi247.adapters.db.repositories_statistics import SqlStatisticsRepository
 from hanoi247.adapters.db.repositories_web import SqlWebSessionRepository
 from hanoi247.adapters.db.repositories_workflow import (
     SqlDeadlineRepository,
@@ -98,6 +99,7 @@ class SqlUnitOfWork:
     deadlines = repository(SqlDeadlineRepository)
     national_provisions = repository(SqlNationalProvisionRepository)
     references = repository(SqlReferenceCounter)
+    statistics = repository(SqlStatisticsRepository)
     web_sessions = repository(SqlWebSessionRepository)
     notifications = repository(SqlNotificationOutbox)
     contact_points = repository(SqlContactPointRepository)

@@ -1,5 +1,5 @@
-"""Migration 0011 (delivery state): up with pending outbox rows written under 0010, which
-are then claimed (with a claim token) and fenced; per-peer state stored; down to 0010
+"""Migration 0012 (delivery state): up with pending outbox rows written under 0011, which
+are then claimed (with a claim token) and fenced; per-peer state stored; down to 0011
 (the rows intact, the table and column gone); up again."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from hanoi247.adapters.db.uow import make_uow_factory
 from hanoi247.domain.federation import OutboxStatus
 
 T0 = datetime(2026, 12, 6, 22, 0, tzinfo=UTC)
-OUTBOX_0010 = sa.table(
+OUTBOX_0011 = sa.table(
     "outbox",
     *(sa.column(c) for c in ("message_id", "to_node", "type", "case_id", "body", "created_at")),
     *(sa.column(c) for c in ("status", "attempts", "next_attempt_at", "last_error")),
@@ -32,13 +32,13 @@ def columns(url: str, table: str) -> set[str]:
         engine.dispose()
 
 
-def test_0011_up_with_rows_down_and_up_again(empty_db_url: str) -> None:
-    migrate.upgrade(empty_db_url, "0010")
+def test_0012_up_with_rows_down_and_up_again(empty_db_url: str) -> None:
+    migrate.upgrade(empty_db_url, "0011")
     engine = make_engine(empty_db_url)
     try:
-        with engine.begin() as connection:  # rows as 0010 wrote them: no claim column
+        with engine.begin() as connection:  # rows as 0011 wrote them: no claim column
             connection.execute(
-                sa.insert(OUTBOX_0010),
+                sa.insert(OUTBOX_0011),
                 [
                     {
                         "message_id": f"0192f1a0-0000-7000-8000-00000000000{n}",
@@ -58,7 +58,7 @@ def test_0011_up_with_rows_down_and_up_again(empty_db_url: str) -> None:
     finally:
         engine.dispose()
 
-    migrate.upgrade(empty_db_url, "0011")
+    migrate.upgrade(empty_db_url, "0012")
     assert "claim" in columns(empty_db_url, "outbox")
     assert "down_since" in columns(empty_db_url, "peer_delivery")
     engine = make_engine(empty_db_url)
@@ -79,18 +79,18 @@ def test_0011_up_with_rows_down_and_up_again(empty_db_url: str) -> None:
     finally:
         engine.dispose()
 
-    migrate.downgrade(empty_db_url, "0010")
-    assert migrate.current(empty_db_url) == "0010"
+    migrate.downgrade(empty_db_url, "0011")
+    assert migrate.current(empty_db_url) == "0011"
     assert "claim" not in columns(empty_db_url, "outbox")
     assert columns(empty_db_url, "peer_delivery") == set()
     engine = make_engine(empty_db_url)
     try:
         with engine.connect() as connection:
             statuses = connection.execute(
-                sa.select(OUTBOX_0010.c.status).order_by(OUTBOX_0010.c.message_id)
+                sa.select(OUTBOX_0011.c.status).order_by(OUTBOX_0011.c.message_id)
             ).scalars()
             assert list(statuses) == ["delivered", "pending"]
     finally:
         engine.dispose()
-    migrate.upgrade(empty_db_url, "0011")
+    migrate.upgrade(empty_db_url, "0012")
     assert "claim" in columns(empty_db_url, "outbox")

@@ -4,7 +4,7 @@ nodes over the last 365 days, each carried through its timeline (acknowledged, p
 executed, refused on a ground of the rule data, withdrawn, or reported "cannot ensure"),
 then closed — so none of them is open in an inbox. Their references carry an ``H``
 (``VN-2026-H00042``) so that nobody mistakes them for a case; one audit entry
-(``demo:history:seeded``) records the seeding with the count.
+(``node:demo_history:seeded``) records the seeding with the count.
 
 Only for ``hanoi247 demo`` (``HANOI247_ENV=demo``) and the tests: ``seed_history`` returns
 what it did (``HistoryFact``), which the tests use as the independent truth the
@@ -123,7 +123,7 @@ def seed_history(
     uow.audit.append(
         at=now,
         actor="demo",
-        tag=AuditTag.DEMO_HISTORY_SEEDED,
+        tag=AuditTag.NODE_DEMO_HISTORY_SEEDED,
         subject=own.node_id,
         details={"requests": count, "days": 365},
     )

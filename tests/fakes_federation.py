@@ -194,6 +194,16 @@ class FakeOutbox:
         )
         return True
 
+    def dead_for_case(self, case_id: str) -> builtins.list[OutboxEntry]:
+        return sorted(
+            (
+                e
+                for e in self.stored.values()
+                if e.case_id == case_id and e.status is OutboxStatus.DEAD
+            ),
+            key=lambda e: e.id,
+        )
+
     def dead_to(self, node_id: str) -> int:
         return sum(
             1

@@ -94,6 +94,11 @@ class Outbox(Protocol):
         """Give the entry up (a dead letter); fenced as ``mark_delivered``."""
         ...
 
+    def dead_for_case(self, case_id: str) -> builtins.list[OutboxEntry]:
+        """The dead letters of a case, oldest first: they block its later messages to the
+        same peer, so its page shows them (an operator retries them)."""
+        ...
+
     def dead_to(self, node_id: str) -> int:
         """How many dead letters to ``node_id`` wait for an operator."""
         ...

@@ -259,6 +259,14 @@ class SqlOutbox:
             last_error=error[:500],
         )
 
+    def dead_for_case(self, case_id: str) -> builtins.list[OutboxEntry]:
+        query = (
+            select(outbox)
+            .where(outbox.c.case_id == case_id, outbox.c.status == OutboxStatus.DEAD.value)
+            .order_by(outbox.c.id)
+        )
+        return [_outbox_entry(row) for row in self.session.execute(query)]
+
     def dead_to(self, node_id: str) -> int:
         query = select(func.count()).where(
             outbox.c.to_node == node_id, outbox.c.status == OutboxStatus.DEAD.value

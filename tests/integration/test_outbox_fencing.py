@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from at_rest_support import session_cipher
 from fakes import FakeUnitOfWork
 from hanoi247.adapters.db.engine import make_engine
 from hanoi247.adapters.db.uow import make_uow_factory
@@ -41,7 +42,8 @@ def senders(
         return
     url = database_factory(request.param)
     first, second = make_engine(url), make_engine(url)
-    yield make_uow_factory(first), make_uow_factory(second)
+    cipher = session_cipher()
+    yield make_uow_factory(first, cipher=cipher), make_uow_factory(second, cipher=cipher)
     first.dispose()
     second.dispose()
 

@@ -20,6 +20,7 @@ from hanoi247.adapters.db.schema.federation import (
     peer_keys,
     peers,
 )
+from hanoi247.adapters.db.sealed import open_json, seal_json
 from hanoi247.domain.errors import IntegrityError
 from hanoi247.domain.federation import (
     MessageType,
@@ -147,7 +148,9 @@ class SqlOutbox:
             "type": message.type.value,
             "case_id": message.case_id,
             "in_reply_to": message.in_reply_to,
-            "body": dict(message.body),
+            "body": seal_json(
+                self.session, dict(message.body), table=outbox, column="body", row=message_id
+            ),
             "created_at": at,
             "status": OutboxStatus.PENDING.value,
             "attempts": 0,
@@ -162,7 +165,7 @@ class SqlOutbox:
             message_id=message_id,
             to_node=message.to_node,
             type=message.type,
-            body=values["body"],
+            body=dict(message.body),
             case_id=message.case_id,
             in_reply_to=message.in_reply_to,
             created_at=at,
@@ -213,7 +216,7 @@ class SqlOutbox:
             .where(outbox.c.id.in_(ids))
             .values(next_attempt_at=now + lease, claim=claim)
         )
-        return [replace(_outbox_entry(row), claim=claim) for row in rows]
+        return [replace(_outbox_entry(row, self.session), claim=claim) for row in rows]
 
     def mark_delivered(
         self, entry_id: int, *, at: datetime, receipt: str, claim: str | None = None
@@ -265,7 +268,7 @@ class SqlOutbox:
             .where(outbox.c.case_id == case_id, outbox.c.status == OutboxStatus.DEAD.value)
             .order_by(outbox.c.id)
         )
-        return [_outbox_entry(row) for row in self.session.execute(query)]
+        return [_outbox_entry(row, self.session) for row in self.session.execute(query)]
 
     def dead_to(self, node_id: str) -> int:
         query = select(func.count()).where(
@@ -304,11 +307,11 @@ class SqlOutbox:
 
     def get(self, entry_id: int) -> OutboxEntry | None:
         row = self.session.execute(select(outbox).where(outbox.c.id == entry_id)).first()
-        return None if row is None else _outbox_entry(row)
+        return None if row is None else _outbox_entry(row, self.session)
 
     def by_message_id(self, message_id: str) -> OutboxEntry | None:
         row = self.session.execute(select(outbox).where(outbox.c.message_id == message_id)).first()
-        return None if row is None else _outbox_entry(row)
+        return None if row is None else _outbox_entry(row, self.session)
 
     def list(
         self, *, status: OutboxStatus | None = None, limit: int = 200
@@ -316,7 +319,7 @@ class SqlOutbox:
         query = select(outbox).order_by(outbox.c.id.desc()).limit(limit)
         if status is not None:
             query = query.where(outbox.c.status == status.value)
-        return [_outbox_entry(row) for row in self.session.execute(query)]
+        return [_outbox_entry(row, self.session) for row in self.session.execute(query)]
 
     def counts(self) -> dict[OutboxStatus, int]:
         rows = self.session.execute(select(outbox.c.status, func.count()).group_by(outbox.c.status))
@@ -331,13 +334,13 @@ class SqlOutbox:
             raise IntegrityError(f"no outbox entry {entry_id}")
 
 
-def _outbox_entry(row: Row[Any]) -> OutboxEntry:
+def _outbox_entry(row: Row[Any], session: Session) -> OutboxEntry:
     return OutboxEntry(
         id=row.id,
         message_id=row.message_id,
         to_node=row.to_node,
         type=MessageType(row.type),
-        body=row.body,
+        body=open_json(session, row.body, table=outbox, column="body", row=row.message_id),
         case_id=row.case_id,
         in_reply_to=row.in_reply_to,
         created_at=row.created_at,

@@ -14,6 +14,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from hanoi247.adapters.db.schema.federation import inbox
+from hanoi247.adapters.db.sealed import open_json, row_key, seal_json
 from hanoi247.domain.errors import IntegrityError
 from hanoi247.domain.federation import InboxEntry
 
@@ -43,7 +44,7 @@ class SqlInbox:
                 inbox.c.origin_node == origin_node, inbox.c.message_id == message_id
             )
         ).first()
-        return None if row is None else _inbox_entry(row)
+        return None if row is None else _inbox_entry(row, self.session)
 
     def add(
         self,
@@ -68,26 +69,32 @@ class SqlInbox:
             "sent_at": sent_at,
             "received_at": received_at,
             "envelope_sha256": envelope_sha256,
-            "body": dict(body),
+            "body": seal_json(
+                self.session,
+                dict(body),
+                table=inbox,
+                column="body",
+                row=row_key(origin_node, message_id),
+            ),
             "receipt": receipt,
         }
         # One statement: no duplicate check before, no savepoint, no read after.
         entry_id = self.session.scalar(_inbox_insert(self.session), values)
         if entry_id is None:
             raise IntegrityError(f"message {message_id} from {origin_node} is already in the inbox")
-        return InboxEntry(id=int(entry_id), **values)
+        return InboxEntry(id=int(entry_id), **{**values, "body": dict(body)})
 
     def list(self, *, case_id: str | None = None, limit: int = 200) -> builtins.list[InboxEntry]:
         query = select(inbox).order_by(inbox.c.id).limit(limit)
         if case_id is not None:
             query = query.where(inbox.c.case_id == case_id)
-        return [_inbox_entry(row) for row in self.session.execute(query)]
+        return [_inbox_entry(row, self.session) for row in self.session.execute(query)]
 
     def count(self) -> int:
         return int(self.session.scalar(select(func.count()).select_from(inbox)) or 0)
 
 
-def _inbox_entry(row: Row[Any]) -> InboxEntry:
+def _inbox_entry(row: Row[Any], session: Session) -> InboxEntry:
     return InboxEntry(
         id=row.id,
         origin_node=row.origin_node,
@@ -98,6 +105,12 @@ def _inbox_entry(row: Row[Any]) -> InboxEntry:
         sent_at=row.sent_at,
         received_at=row.received_at,
         envelope_sha256=row.envelope_sha256,
-        body=row.body,
+        body=open_json(
+            session,
+            row.body,
+            table=inbox,
+            column="body",
+            row=row_key(row.origin_node, row.message_id),
+        ),
         receipt=row.receipt,
     )

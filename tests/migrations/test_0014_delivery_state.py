@@ -1,5 +1,5 @@
-"""Migration 0012 (delivery state): up with pending outbox rows written under 0011, which
-are then claimed (with a claim token) and fenced; per-peer state stored; down to 0011
+"""Migration 0014 (delivery state): up with pending outbox rows written under 0013, which
+are then claimed (with a claim token) and fenced; per-peer state stored; down to 0013
 (the rows intact, the table and column gone); up again."""
 
 from __future__ import annotations
@@ -8,17 +8,14 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
+from at_rest_support import session_cipher
 from hanoi247.adapters.db import migrate
 from hanoi247.adapters.db.engine import make_engine
 from hanoi247.adapters.db.uow import make_uow_factory
-from hanoi247.domain.federation import OutboxStatus
+from hanoi247.domain.federation import MessageType, OutboxStatus, OutgoingMessage
 
 T0 = datetime(2026, 12, 6, 22, 0, tzinfo=UTC)
-OUTBOX_0011 = sa.table(
-    "outbox",
-    *(sa.column(c) for c in ("message_id", "to_node", "type", "case_id", "body", "created_at")),
-    *(sa.column(c) for c in ("status", "attempts", "next_attempt_at", "last_error")),
-)
+OUTBOX = sa.table("outbox", sa.column("message_id"), sa.column("status"))
 
 
 def columns(url: str, table: str) -> set[str]:
@@ -32,38 +29,28 @@ def columns(url: str, table: str) -> set[str]:
         engine.dispose()
 
 
-def test_0012_up_with_rows_down_and_up_again(empty_db_url: str) -> None:
-    migrate.upgrade(empty_db_url, "0011")
+def test_0014_up_with_rows_down_and_up_again(empty_db_url: str) -> None:
+    cipher = session_cipher()
+    migrate.upgrade(empty_db_url, "0013", cipher=cipher)
     engine = make_engine(empty_db_url)
     try:
-        with engine.begin() as connection:  # rows as 0011 wrote them: no claim column
-            connection.execute(
-                sa.insert(OUTBOX_0011),
-                [
-                    {
-                        "message_id": f"0192f1a0-0000-7000-8000-00000000000{n}",
-                        "to_node": "fr-oclctic",
-                        "type": "drill.ping",
-                        "case_id": "case-1",
-                        "body": f'{{"note": "{n}"}}',
-                        "created_at": T0.replace(tzinfo=None),
-                        "status": "pending",
-                        "attempts": 0,
-                        "next_attempt_at": T0.replace(tzinfo=None),
-                        "last_error": "",
-                    }
-                    for n in (1, 2)
-                ],
-            )
+        with make_uow_factory(engine, cipher=cipher)() as uow:  # written without a claim column
+            for n in (1, 2):
+                uow.outbox.enqueue(
+                    OutgoingMessage("fr-oclctic", MessageType.DRILL_PING, {"note": str(n)}, "c-1"),
+                    message_id=f"0192f1a0-0000-7000-8000-00000000000{n}",
+                    at=T0,
+                )
+            uow.commit()
     finally:
         engine.dispose()
 
-    migrate.upgrade(empty_db_url, "0012")
+    migrate.upgrade(empty_db_url, "0014", cipher=cipher)
     assert "claim" in columns(empty_db_url, "outbox")
     assert "down_since" in columns(empty_db_url, "peer_delivery")
     engine = make_engine(empty_db_url)
     try:
-        uow = make_uow_factory(engine)
+        uow = make_uow_factory(engine, cipher=cipher)
         with uow() as u:
             [first] = u.outbox.claim_due(now=T0, lease=timedelta(seconds=30))  # in case order
             assert first.claim
@@ -79,18 +66,18 @@ def test_0012_up_with_rows_down_and_up_again(empty_db_url: str) -> None:
     finally:
         engine.dispose()
 
-    migrate.downgrade(empty_db_url, "0011")
-    assert migrate.current(empty_db_url) == "0011"
+    migrate.downgrade(empty_db_url, "0013", cipher=cipher)
+    assert migrate.current(empty_db_url) == "0013"
     assert "claim" not in columns(empty_db_url, "outbox")
     assert columns(empty_db_url, "peer_delivery") == set()
     engine = make_engine(empty_db_url)
     try:
         with engine.connect() as connection:
             statuses = connection.execute(
-                sa.select(OUTBOX_0011.c.status).order_by(OUTBOX_0011.c.message_id)
+                sa.select(OUTBOX.c.status).order_by(OUTBOX.c.message_id)
             ).scalars()
             assert list(statuses) == ["delivered", "pending"]
     finally:
         engine.dispose()
-    migrate.upgrade(empty_db_url, "0012")
+    migrate.upgrade(empty_db_url, "0014", cipher=cipher)
     assert "claim" in columns(empty_db_url, "outbox")

@@ -17,7 +17,7 @@ from typing import Self
 from fakes_accounts import FakeApiTokenRepository, FakeOnCallRepository, FakeUserRepository
 from fakes_directory import FakeContactPointRepository
 from fakes_evidence import FakeEvidenceRepository, FakeUploadRepository
-from fakes_federation import FakeInbox, FakeOutbox, FakePeerRepository
+from fakes_federation import FakeInbox, FakeOutbox, FakePeerDeliveryStates, FakePeerRepository
 from fakes_notifications import FakeNotificationOutbox
 from fakes_web import FakeWebSessionRepository
 from fakes_workflow import (
@@ -135,6 +135,7 @@ class FakeUnitOfWork:
         "peers",
         "outbox",
         "inbox",
+        "peer_delivery",
         "users",
         "api_tokens",
         "on_call",
@@ -153,8 +154,9 @@ class FakeUnitOfWork:
         self.treaty_actions = FakeTreatyActionRepository()
         self.audit = FakeAuditLog()
         self.peers = FakePeerRepository()
-        self.outbox = FakeOutbox()
+        self.outbox = FakeOutbox(held=self._peer_held)
         self.inbox = FakeInbox()
+        self.peer_delivery = FakePeerDeliveryStates()
         self.users = FakeUserRepository()
         self.api_tokens = FakeApiTokenRepository(self)
         self.on_call = FakeOnCallRepository(self)
@@ -209,6 +211,10 @@ class FakeUnitOfWork:
             raise RuntimeError("use the unit of work inside a 'with' block")
         for name, state in self._snapshot.items():
             setattr(self, name, _clone(state))
+
+    def _peer_held(self, node_id: str, now: datetime) -> bool:
+        state = self.peer_delivery.stored.get(node_id)
+        return state is not None and state.retry_at is not None and state.retry_at > now
 
     def _take(self) -> dict[str, object]:
         return {name: _clone(getattr(self, name)) for name in self._repositories}

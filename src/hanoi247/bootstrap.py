@@ -67,6 +67,7 @@ from hanoi247.services.incoming import apply_receipt, register_incoming
 from hanoi247.services.intake import MessageIntake
 from hanoi247.services.key_rotation import register_rotation_handler
 from hanoi247.services.messagebus import MessageBus
+from hanoi247.services.peer_alerts import PeerAlerts
 from hanoi247.services.treaty import TreatyCatalogue
 from hanoi247.settings import Settings
 
@@ -303,6 +304,7 @@ def build_runtime(
             )
 
     sender.on_delivered = on_delivered
+    sender.alerts = PeerAlerts()  # one alert per peer outage / return / dead letters
 
     def checkpoint_round(now: datetime) -> None:
         with node_uow() as uow:

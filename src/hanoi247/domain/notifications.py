@@ -47,7 +47,9 @@ class Topic(enum.StrEnum):
     FOLLOW_UP_MLA_DUE = "follow_up_mla_due"
     CLARIFICATION_ASKED = "clarification_asked"
     REQUEST_ANSWERED = "request_answered"
-    MESSAGE_DEAD_LETTERED = "message_dead_lettered"
+    MESSAGE_DEAD_LETTERED = "message_dead_lettered"  # once per peer, however many letters
+    PEER_DOWN = "peer_down"  # a peer stopped answering: its messages wait
+    PEER_BACK = "peer_back"  # it answers again: what waited leaves in order
     DRILL = "drill"
     CONTENT_ROLE_GRANTED = "content_role_granted"  # an account that can read case content
 
@@ -70,6 +72,8 @@ DEFAULT_SEVERITY: Final[Mapping[Topic, NotificationSeverity]] = MappingProxyType
         Topic.CLARIFICATION_ASKED: NotificationSeverity.INFO,
         Topic.REQUEST_ANSWERED: NotificationSeverity.INFO,
         Topic.MESSAGE_DEAD_LETTERED: NotificationSeverity.CRITICAL,
+        Topic.PEER_DOWN: NotificationSeverity.WARNING,
+        Topic.PEER_BACK: NotificationSeverity.INFO,
         Topic.DRILL: NotificationSeverity.INFO,
         Topic.CONTENT_ROLE_GRANTED: NotificationSeverity.WARNING,
     }
@@ -318,6 +322,8 @@ _SUBJECTS: Final[Mapping[Topic, str]] = MappingProxyType(
         Topic.CLARIFICATION_ASKED: N_("Clarification asked: {reference}"),
         Topic.REQUEST_ANSWERED: N_("Request answered: {reference}"),
         Topic.MESSAGE_DEAD_LETTERED: N_("Message not delivered: {reference}"),
+        Topic.PEER_DOWN: N_("Node not reachable: {reference}"),
+        Topic.PEER_BACK: N_("Node reachable again: {reference}"),
         Topic.DRILL: N_("Drill: test alert, no action needed"),
         Topic.CONTENT_ROLE_GRANTED: N_("New account with access to case content"),
     }
@@ -354,6 +360,13 @@ _LEADS: Final[Mapping[Topic, str]] = MappingProxyType(
         Topic.MESSAGE_DEAD_LETTERED: N_(
             "A message to another node could not be delivered and is no longer retried. "
             "An operator must act."
+        ),
+        Topic.PEER_DOWN: N_(
+            "Another node does not answer. Messages to it wait and are sent in order "
+            "when it answers again. Contact its operators if this lasts."
+        ),
+        Topic.PEER_BACK: N_(
+            "Another node answers again. The messages that waited for it are being sent."
         ),
         Topic.DRILL: N_(
             "This is a drill of the 24/7 alerting. "

@@ -26,7 +26,14 @@ from hanoi247.ports.evidence import (
     EvidenceStore,
     Sealed,
 )
-from hanoi247.ports.federation import Inbox, MessageIntake, Outbox, PeerRepository
+from hanoi247.ports.federation import (
+    DeliveryAlerts,
+    Inbox,
+    MessageIntake,
+    Outbox,
+    PeerDeliveryStates,
+    PeerRepository,
+)
 from hanoi247.ports.node_keys import (
     CheckedCard,
     CreatedKeys,
@@ -61,6 +68,7 @@ __all__ = [
     "ContactPointRepository",
     "CreatedKeys",
     "DeadlineRepository",
+    "DeliveryAlerts",
     "EvidenceCipher",
     "EvidenceRepository",
     "EvidenceStore",
@@ -78,6 +86,7 @@ __all__ = [
     "OnCallRepository",
     "OpenSummary",
     "Outbox",
+    "PeerDeliveryStates",
     "PeerKeyReader",
     "PeerRepository",
     "PublicKey",

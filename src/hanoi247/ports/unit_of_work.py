@@ -9,7 +9,7 @@ from hanoi247.ports.accounts import ApiTokenRepository, OnCallRepository, UserRe
 from hanoi247.ports.audit import AuditLog
 from hanoi247.ports.directory import ContactPointRepository
 from hanoi247.ports.evidence import EvidenceRepository, UploadRepository
-from hanoi247.ports.federation import Inbox, Outbox, PeerRepository
+from hanoi247.ports.federation import Inbox, Outbox, PeerDeliveryStates, PeerRepository
 from hanoi247.ports.notifications import NotificationOutbox
 from hanoi247.ports.statistics import StatisticsRepository
 from hanoi247.ports.treaty import TreatyActionRepository
@@ -42,6 +42,9 @@ class UnitOfWork(Protocol):
 
     @property
     def inbox(self) -> Inbox: ...
+
+    @property
+    def peer_delivery(self) -> PeerDeliveryStates: ...
 
     @property
     def users(self) -> UserRepository: ...

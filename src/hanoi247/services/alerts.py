@@ -73,6 +73,12 @@ _ANSWERS: dict[str, tuple[Topic, NotificationSeverity]] = {
 _CRITICAL = NotificationSeverity.CRITICAL
 
 
+def may_raise_alert(message_type: str) -> bool:
+    """Whether ``incoming_alert`` can return an alert for a message of this type: the
+    inbox observer looks the case up only then (a drill or a checkpoint costs no read)."""
+    return message_type == MessageType.REQUEST_SUBMITTED.value or message_type in _ANSWERS
+
+
 @dataclass(frozen=True, slots=True)
 class Staff:
     """The node's people and the shifts covering the moment of the decision."""

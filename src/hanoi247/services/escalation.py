@@ -25,7 +25,13 @@ from hanoi247.domain.ids import uuid7
 from hanoi247.domain.schedule import DeadlineKind
 from hanoi247.ports import UnitOfWork
 from hanoi247.ports.workers import DeadlineBatch as DeadlineBatch  # re-exported
-from hanoi247.services.alerts import NewId, Staff, deadline_alert, incoming_alert
+from hanoi247.services.alerts import (
+    NewId,
+    Staff,
+    deadline_alert,
+    incoming_alert,
+    may_raise_alert,
+)
 from hanoi247.services.federation import IncomingHandler
 
 logger = logging.getLogger(__name__)
@@ -131,7 +137,7 @@ def incoming_observer(node: NodeIdentity, *, new_id: NewId = uuid7) -> IncomingH
     """The inbox observer queueing the alert of each stored request message."""
 
     def observe(uow: UnitOfWork, message: IncomingMessage) -> None:
-        if message.case_id is None:
+        if message.case_id is None or not may_raise_alert(message.type):
             return
         request = uow.requests.get(message.case_id)
         if request is None:

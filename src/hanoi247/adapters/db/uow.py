@@ -36,8 +36,10 @@ from hanoi247.adapters.db.repositories_accounts import (
 )
 from hanoi247.adapters.db.repositories_directory import SqlContactPointRepository
 from hanoi247.adapters.db.repositories_evidence import SqlEvidenceRepository, SqlUploadRepository
-from hanoi247.adapters.db.repositories_federation import SqlInbox, SqlOutbox, SqlPeerRepository
+from hanoi247.adapters.db.repositories_federation import SqlOutbox, SqlPeerRepository
+from hanoi247.adapters.db.repositories_inbox import SqlInbox
 from hanoi247.adapters.db.repositories_notifications import SqlNotificationOutbox
+from hanoi247.adapters.db.repositories_peer_delivery import SqlPeerDeliveryStates
 from hanoi247.adapters.db.repositories_statistics import SqlStatisticsRepository
 from hanoi247.adapters.db.repositories_web import SqlWebSessionRepository
 from hanoi247.adapters.db.repositories_workflow import (
@@ -91,6 +93,7 @@ class SqlUnitOfWork:
     peers = repository(SqlPeerRepository)
     outbox = repository(SqlOutbox)
     inbox = repository(SqlInbox)
+    peer_delivery = repository(SqlPeerDeliveryStates)
     users = repository(SqlUserRepository)
     api_tokens = repository(SqlApiTokenRepository)
     on_call = repository(SqlOnCallRepository)

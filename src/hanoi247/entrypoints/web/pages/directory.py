@@ -28,7 +28,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from hanoi247.domain.directory import ContactPoint, dual_criminality_word
-from hanoi247.domain.federation import Peer, PeerStatus
+from hanoi247.domain.federation import Peer, PeerDelivery, PeerStatus
 from hanoi247.entrypoints import i18n
 from hanoi247.entrypoints.web.pages.desk import Viewer, WebDesk, desk_of, signed_in
 from hanoi247.entrypoints.web.pages.render import render
@@ -47,6 +47,7 @@ class NodeRow:
     verified_at: datetime | None  # None for this node
     stale: bool = False
     this_node: bool = False
+    down_since: datetime | None = None  # it does not answer: messages to it wait
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +108,7 @@ def _own_row(desk: WebDesk) -> NodeRow:
     )
 
 
-def _peer_row(peer: Peer, now: datetime) -> NodeRow:
+def _peer_row(peer: Peer, now: datetime, delivery: PeerDelivery | None = None) -> NodeRow:
     return NodeRow(
         node_id=peer.node_id,
         name=peer.name,
@@ -116,11 +117,17 @@ def _peer_row(peer: Peer, now: datetime) -> NodeRow:
         status=peer.status.value,
         verified_at=peer.pinned_at,
         stale=now - peer.pinned_at > STALE_AFTER,
+        down_since=None if delivery is None else delivery.down_since,
     )
 
 
 def directory_entries(
-    desk: WebDesk, peers: list[Peer], *, lang: str, contacts: list[ContactPoint] | None = None
+    desk: WebDesk,
+    peers: list[Peer],
+    *,
+    lang: str,
+    contacts: list[ContactPoint] | None = None,
+    delivery: Mapping[str, PeerDelivery] | None = None,
 ) -> list[StateEntry]:
     """This node's State first, then every State with a pinned peer or a contact point,
     by name."""
@@ -142,7 +149,7 @@ def directory_entries(
 
     entry(own_state).nodes.append(_own_row(desk))
     for peer in sorted(peers, key=lambda p: p.name.casefold()):
-        entry(peer.state).nodes.append(_peer_row(peer, now))
+        entry(peer.state).nodes.append(_peer_row(peer, now, (delivery or {}).get(peer.node_id)))
     nodes = {node.node_id: node for e in entries.values() for node in e.nodes}
     by_state: dict[str, list[ContactRow]] = {}
     for point in contacts or ():
@@ -160,12 +167,15 @@ def directory(request: Request, viewer: Annotated[Viewer, Depends(signed_in)]) -
     with desk.uow_factory() as uow:
         peers = uow.peers.list()
         contacts = uow.contact_points.list()
+        delivery = {s.node_id: s for s in uow.peer_delivery.list()}
     return render(
         request,
         "directory.html",
         viewer=viewer,
         title=viewer.tr.gettext("Directory"),
-        entries=directory_entries(desk, peers, lang=viewer.lang, contacts=contacts),
+        entries=directory_entries(
+            desk, peers, lang=viewer.lang, contacts=contacts, delivery=delivery
+        ),
         now=desk.clock.now(),
         stale_days=STALE_AFTER.days,
     )

@@ -16,6 +16,7 @@ from typing import Self
 
 from fakes_accounts import FakeApiTokenRepository, FakeOnCallRepository, FakeUserRepository
 from fakes_directory import FakeContactPointRepository
+from fakes_drills import FakeDrillRepository, FakeDrillScheduleRepository, FakePeerCheckRepository
 from fakes_evidence import FakeEvidenceRepository, FakeUploadRepository
 from fakes_federation import FakeInbox, FakeOutbox, FakePeerRepository
 from fakes_notifications import FakeNotificationOutbox
@@ -147,6 +148,9 @@ class FakeUnitOfWork:
         "contact_points",
         "evidence",
         "uploads",
+        "drills",
+        "drill_schedules",
+        "peer_checks",
     )
 
     def __init__(self) -> None:
@@ -167,6 +171,9 @@ class FakeUnitOfWork:
         self.contact_points = FakeContactPointRepository()
         self.evidence = FakeEvidenceRepository()
         self.uploads = FakeUploadRepository()
+        self.drills = FakeDrillRepository()
+        self.drill_schedules = FakeDrillScheduleRepository()
+        self.peer_checks = FakePeerCheckRepository()
         self.committed = 0
         self.read_only_blocks = 0  # how many ``with`` blocks were read-only
         self._snapshot: dict[str, object] | None = None

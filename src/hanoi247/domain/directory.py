@@ -60,6 +60,8 @@ class ContactPoint:
     requires_dual_criminality: bool | None = None  # None: unknown
     notes: str = ""
     node_id: str | None = None  # the pinned peer that serves it, if any
+    hours: str = ""  # when it answers: "24/7", "Mon-Fri 08:00-18:00 UTC+1"
+    emergency_channel: str = ""  # how to reach it at once: a phone, "hanoi247", ...
 
     def __post_init__(self) -> None:
         if not _ISO2.match(self.state):

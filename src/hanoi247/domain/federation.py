@@ -49,6 +49,8 @@ class MessageType(enum.StrEnum):
     REQUEST_FORWARDED = "request.forwarded"  # requested → requesting desk, after a forward
     DRILL_PING = "drill.ping"
     DRILL_PONG = "drill.pong"
+    DRILL_ALERT = "drill.alert"  # a drill answered by a person (services/drills.py)
+    DRILL_ACKNOWLEDGED = "drill.acknowledged"  # the person's answer, by name
     KEYS_ROTATED = "node.keys_rotated"
     EVIDENCE_OFFERED = "evidence.offered"  # a signed manifest; chunks are pulled separately
     EVIDENCE_VERIFIED = "evidence.verified"  # the receiver checked every chunk and the file

@@ -48,7 +48,13 @@ class Topic(enum.StrEnum):
     CLARIFICATION_ASKED = "clarification_asked"
     REQUEST_ANSWERED = "request_answered"
     MESSAGE_DEAD_LETTERED = "message_dead_lettered"
-    DRILL = "drill"
+    DRILL = "drill"  # the self-test of the alert channels (``hanoi247 notifications test``)
+    DRILL_ALERT = "drill_alert"  # a peer drills this node: the officer on duty acknowledges
+    DRILL_MISSED = "drill_missed"  # a peer left our drill unanswered: an escalation
+
+
+DRILL_TOPICS: Final = frozenset({Topic.DRILL, Topic.DRILL_ALERT, Topic.DRILL_MISSED})
+DRILL_MARK: Final = "[DRILL]"
 
 
 class NotificationSeverity(enum.StrEnum):
@@ -70,6 +76,8 @@ DEFAULT_SEVERITY: Final[Mapping[Topic, NotificationSeverity]] = MappingProxyType
         Topic.REQUEST_ANSWERED: NotificationSeverity.INFO,
         Topic.MESSAGE_DEAD_LETTERED: NotificationSeverity.CRITICAL,
         Topic.DRILL: NotificationSeverity.INFO,
+        Topic.DRILL_ALERT: NotificationSeverity.WARNING,
+        Topic.DRILL_MISSED: NotificationSeverity.WARNING,
     }
 )
 
@@ -83,6 +91,7 @@ class Fact(enum.StrEnum):
     FROM_STATE = "from_state"
     TO_STATE = "to_state"
     DUE_AT = "due_at"  # RFC 3339 UTC with "Z": use format_due()
+    DRILL = "drill"  # a drill's id (never a case's): the page /drills/{id}
 
 
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
@@ -102,6 +111,7 @@ _FACT_PATTERNS: Final[Mapping[Fact, re.Pattern[str]]] = MappingProxyType(
         Fact.FROM_STATE: re.compile(r"[A-Z]{2}"),  # ISO 3166 alpha-2, or EU
         Fact.TO_STATE: re.compile(r"[A-Z]{2}"),
         Fact.DUE_AT: _UTC_TIME,
+        Fact.DRILL: re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"),
     }
 )
 
@@ -166,8 +176,15 @@ class Notification:
     def email_addresses(self) -> tuple[str, ...]:
         return tuple(r for r in self.recipients if is_email_address(r))
 
+    @property
+    def drill(self) -> bool:
+        """A drill, never a case: marked DRILL in every channel (subject, banner, payload)."""
+        return self.topic in DRILL_TOPICS
+
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict (the webhook and in-app payload); inverse of :meth:`from_dict`."""
+        """A JSON-ready dict (the webhook and in-app payload); inverse of :meth:`from_dict`.
+
+        ``drill`` is true for a drill: a receiver must never take it for a case."""
         return {
             "id": self.id,
             "topic": self.topic.value,
@@ -177,6 +194,7 @@ class Notification:
             "reference": self.reference,
             "recipients": list(self.recipients),
             "facts": dict(self.facts),
+            "drill": self.drill,
         }
 
     @classmethod
@@ -184,6 +202,8 @@ class Notification:
         """Parse :meth:`to_dict` output; ``ValueError`` on missing or unknown members."""
         expected = {"id", "topic", "severity", "created_at", "request_id", "reference"}
         expected |= {"recipients", "facts"}
+        if isinstance(data, Mapping) and "drill" in data:  # derived from the topic
+            data = {k: v for k, v in data.items() if k != "drill"}
         if not isinstance(data, Mapping) or set(data) != expected:
             raise ValueError("notification members are missing or unknown")
         recipients, facts = data["recipients"], data["facts"]
@@ -306,6 +326,8 @@ _SUBJECTS: Final[Mapping[Topic, str]] = MappingProxyType(
         Topic.REQUEST_ANSWERED: N_("Request answered: {reference}"),
         Topic.MESSAGE_DEAD_LETTERED: N_("Message not delivered: {reference}"),
         Topic.DRILL: N_("Drill: test alert, no action needed"),
+        Topic.DRILL_ALERT: N_("DRILL from another State: acknowledge this test alert"),
+        Topic.DRILL_MISSED: N_("Escalation, a peer did not answer our DRILL"),
     }
 )
 
@@ -345,6 +367,15 @@ _LEADS: Final[Mapping[Topic, str]] = MappingProxyType(
             "This is a drill of the 24/7 alerting. "
             "No action is needed beyond confirming that you received it."
         ),
+        Topic.DRILL_ALERT: N_(
+            "THIS IS A DRILL, NOT A REQUEST: no case exists. Another State tests that its "
+            "24/7 alert reaches a person. Acknowledge it in one click on the Drills page of "
+            "hanoi247 before it is due."
+        ),
+        Topic.DRILL_MISSED: N_(
+            "THIS IS A DRILL, NOT A REQUEST. Nobody at the other State acknowledged our drill "
+            "in time. Check the contact point of that State by another channel."
+        ),
     }
 )
 
@@ -356,6 +387,7 @@ _LABELS: Final[Mapping[Fact, str]] = MappingProxyType(
         Fact.FROM_STATE: N_("From"),
         Fact.TO_STATE: N_("To"),
         Fact.DUE_AT: N_("Due"),
+        Fact.DRILL: N_("Drill"),
     }
 )
 
@@ -376,6 +408,8 @@ def render_text(notification: Notification, *, locale: str = "en") -> tuple[str,
     subject = _SUBJECTS[notification.topic].format(reference=reference)
     if notification.severity is NotificationSeverity.CRITICAL:
         subject = f"{CRITICAL_MARK} {subject}"
+    if notification.drill and notification.topic is not Topic.DRILL:
+        subject = f"{DRILL_MARK} {subject}"
     subject = f"[{PRODUCT}] {subject}"
     lines = [_LEADS[notification.topic], ""]
     for fact in Fact:

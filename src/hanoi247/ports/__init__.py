@@ -19,6 +19,12 @@ from hanoi247.ports.audit import AuditLog
 from hanoi247.ports.channels import NotificationChannel, Notifier
 from hanoi247.ports.clock import Clock
 from hanoi247.ports.directory import ContactPointRepository
+from hanoi247.ports.drills import (
+    DrillRepository,
+    DrillScheduleRepository,
+    PeerCheck,
+    PeerCheckRepository,
+)
 from hanoi247.ports.evidence import (
     BlobWriter,
     EvidenceCipher,
@@ -60,6 +66,8 @@ __all__ = [
     "ContactPointRepository",
     "CreatedKeys",
     "DeadlineRepository",
+    "DrillRepository",
+    "DrillScheduleRepository",
     "EvidenceCipher",
     "EvidenceRepository",
     "EvidenceStore",
@@ -77,6 +85,8 @@ __all__ = [
     "OnCallRepository",
     "OpenSummary",
     "Outbox",
+    "PeerCheck",
+    "PeerCheckRepository",
     "PeerKeyReader",
     "PeerRepository",
     "PublicKey",

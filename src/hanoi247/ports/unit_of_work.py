@@ -8,6 +8,7 @@ from typing import Protocol, Self
 from hanoi247.ports.accounts import ApiTokenRepository, OnCallRepository, UserRepository
 from hanoi247.ports.audit import AuditLog
 from hanoi247.ports.directory import ContactPointRepository
+from hanoi247.ports.drills import DrillRepository, DrillScheduleRepository, PeerCheckRepository
 from hanoi247.ports.evidence import EvidenceRepository, UploadRepository
 from hanoi247.ports.federation import Inbox, Outbox, PeerRepository
 from hanoi247.ports.notifications import NotificationOutbox
@@ -82,6 +83,15 @@ class UnitOfWork(Protocol):
 
     @property
     def uploads(self) -> UploadRepository: ...
+
+    @property
+    def drills(self) -> DrillRepository: ...
+
+    @property
+    def drill_schedules(self) -> DrillScheduleRepository: ...
+
+    @property
+    def peer_checks(self) -> PeerCheckRepository: ...
 
     def __enter__(self) -> Self: ...
 

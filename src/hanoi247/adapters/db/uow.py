@@ -34,6 +34,11 @@ from hanoi247.adapters.db.repositories_accounts import (
     SqlUserRepository,
 )
 from hanoi247.adapters.db.repositories_directory import SqlContactPointRepository
+from hanoi247.adapters.db.repositories_drills import (
+    SqlDrillRepository,
+    SqlDrillScheduleRepository,
+    SqlPeerCheckRepository,
+)
 from hanoi247.adapters.db.repositories_evidence import SqlEvidenceRepository, SqlUploadRepository
 from hanoi247.adapters.db.repositories_federation import SqlInbox, SqlOutbox, SqlPeerRepository
 from hanoi247.adapters.db.repositories_notifications import SqlNotificationOutbox
@@ -100,6 +105,9 @@ class SqlUnitOfWork:
     contact_points = repository(SqlContactPointRepository)
     evidence = repository(SqlEvidenceRepository)
     uploads = repository(SqlUploadRepository)
+    drills = repository(SqlDrillRepository)
+    drill_schedules = repository(SqlDrillScheduleRepository)
+    peer_checks = repository(SqlPeerCheckRepository)
 
     def __init__(
         self,

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 import typer
 
 from hanoi247.domain.errors import Hanoi247Error, Severity, StatusDataError
+from hanoi247.entrypoints import cli_drills  # noqa: F401  (registers drill start|schedule|list|ack)
 from hanoi247.entrypoints.cli_accounts import oncall_app, user_app
 from hanoi247.entrypoints.cli_audit import audit_app
 from hanoi247.entrypoints.cli_backup import backup_command, restore_command

@@ -52,6 +52,7 @@ from hanoi247.entrypoints.web.pages import (
     case_evidence,
     compose,
     directory,
+    drills,
     inbox,
     pdf,
     shell,
@@ -76,6 +77,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     case_evidence.router,
     compose.router,
     directory.router,
+    drills.router,
     treaty.router,
     admin.router,
 )

@@ -58,6 +58,9 @@ class Settings:
     evidence_s3_secret_key: str = field(default="", repr=False)
     evidence_s3_region: str = "us-east-1"
     evidence_poll_seconds: float = 5.0  # how often `serve` pulls evidence offered by peers
+    # A directory entry not verified (drill, phone, in person, the peer's card) for this many
+    # days is flagged STALE (docs/operations.md).
+    directory_stale_after_days: int = 180
 
     @classmethod
     def from_env(
@@ -103,6 +106,7 @@ class Settings:
             evidence_s3_secret_key=env.get("HANOI247_EVIDENCE_S3_SECRET_KEY", ""),
             evidence_s3_region=env.get("HANOI247_EVIDENCE_S3_REGION", "us-east-1"),
             evidence_poll_seconds=_float(env, "HANOI247_EVIDENCE_POLL_SECONDS", 5.0),
+            directory_stale_after_days=_int(env, "HANOI247_DIRECTORY_STALE_AFTER_DAYS", 180),
         )
         return settings
 

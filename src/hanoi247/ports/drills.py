@@ -4,10 +4,10 @@
 from __future__ import annotations
 
 import builtins
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from hanoi247.domain.directory import PeerCheck as PeerCheck  # re-exported
 from hanoi247.domain.drills import Drill, DrillDirection, DrillSchedule
 
 
@@ -63,16 +63,6 @@ class DrillScheduleRepository(Protocol):
         """Move ``next_fire_at`` from ``expected`` to ``next_fire_at``: True for the one
         caller that did it (a compare-and-set, so a period fires once across processes)."""
         ...
-
-
-@dataclass(frozen=True, slots=True)
-class PeerCheck:
-    """A person of this node checked a peer's entry: when, who, by which channel."""
-
-    node_id: str
-    at: datetime
-    by: str  # a name
-    channel: str  # "drill" | "phone" | "in_person" | "card"
 
 
 class PeerCheckRepository(Protocol):

@@ -120,9 +120,7 @@ def peer_standings(
     return standings
 
 
-def verify_peer(
-    uow: UnitOfWork, node_id: str, *, channel: str, by: str, at: datetime
-) -> PeerCheck:
+def verify_peer(uow: UnitOfWork, node_id: str, *, channel: str, by: str, at: datetime) -> PeerCheck:
     """An audited local check of a peer's entry (a phone call, a meeting in person):
     ``UnknownPeer`` if it is not pinned. The caller commits."""
     if channel not in ("phone", "in_person"):

@@ -16,7 +16,12 @@ from typing import Self
 
 from fakes_accounts import FakeApiTokenRepository, FakeOnCallRepository, FakeUserRepository
 from fakes_directory import FakeContactPointRepository
-from fakes_drills import FakeDrillRepository, FakeDrillScheduleRepository, FakePeerCheckRepository
+from fakes_drills import (
+    FakeDrillRepository,
+    FakeDrillScheduleRepository,
+    FakePeerAlertRepository,
+    FakePeerCheckRepository,
+)
 from fakes_evidence import FakeEvidenceRepository, FakeUploadRepository
 from fakes_federation import FakeInbox, FakeOutbox, FakePeerRepository
 from fakes_notifications import FakeNotificationOutbox
@@ -151,6 +156,7 @@ class FakeUnitOfWork:
         "drills",
         "drill_schedules",
         "peer_checks",
+        "peer_alerts",
     )
 
     def __init__(self) -> None:
@@ -174,6 +180,7 @@ class FakeUnitOfWork:
         self.drills = FakeDrillRepository()
         self.drill_schedules = FakeDrillScheduleRepository()
         self.peer_checks = FakePeerCheckRepository()
+        self.peer_alerts = FakePeerAlertRepository()
         self.committed = 0
         self.read_only_blocks = 0  # how many ``with`` blocks were read-only
         self._snapshot: dict[str, object] | None = None

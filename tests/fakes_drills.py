@@ -109,3 +109,33 @@ class FakePeerCheckRepository:
         for check in sorted(self.checks, key=lambda c: c.at):
             found[check.node_id] = check
         return found
+
+
+class FakePeerAlertRepository:
+    def __init__(self) -> None:
+        self.episodes: dict[tuple[str, str], dict[str, object]] = {}
+
+    def open(self, peer_node: str, kind: str, *, at: datetime, notification_id: str) -> bool:
+        require_utc(at, "at")
+        row = self.episodes.get((peer_node, kind))
+        if row is not None and row["opened_at"] is not None:
+            row["occurrences"] = int(str(row["occurrences"])) + 1
+            return False
+        self.episodes[(peer_node, kind)] = {
+            "opened_at": at,
+            "closed_at": None,
+            "occurrences": 1,
+            "notification_id": notification_id,
+        }
+        return True
+
+    def close(self, peer_node: str, kind: str, *, at: datetime) -> bool:
+        row = self.episodes.get((peer_node, kind))
+        if row is None or row["opened_at"] is None:
+            return False
+        row["opened_at"], row["closed_at"] = None, require_utc(at, "at")
+        return True
+
+    def is_open(self, peer_node: str, kind: str) -> bool:
+        row = self.episodes.get((peer_node, kind))
+        return row is not None and row["opened_at"] is not None

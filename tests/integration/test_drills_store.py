@@ -129,3 +129,21 @@ def test_the_latest_check_of_each_peer_wins(uow: Callable[[], UnitOfWork]) -> No
         latest = u.peer_checks.latest()
     assert latest["fr-oclctic"].channel == "phone"
     assert latest["de-bka"].by == "An"
+
+
+def test_a_peer_episode_opens_once_counts_and_reopens_after_closing(
+    uow: Callable[[], UnitOfWork],
+) -> None:
+    kind = "acknowledgement_overdue"
+    with uow() as u:
+        assert u.peer_alerts.open("fr-oclctic", kind, at=AT, notification_id="n1") is True
+        assert u.peer_alerts.open("fr-oclctic", kind, at=AT, notification_id="n2") is False
+        assert u.peer_alerts.open("de-bka", kind, at=AT, notification_id="n3") is True
+        u.commit()
+    with uow() as u:
+        assert u.peer_alerts.is_open("fr-oclctic", kind) is True
+        assert u.peer_alerts.close("fr-oclctic", kind, at=AT) is True
+        assert u.peer_alerts.close("fr-oclctic", kind, at=AT) is False
+        assert u.peer_alerts.is_open("fr-oclctic", kind) is False
+        assert u.peer_alerts.open("fr-oclctic", kind, at=AT, notification_id="n4") is True
+        u.commit()

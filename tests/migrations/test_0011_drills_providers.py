@@ -15,7 +15,8 @@ from hanoi247.domain.directory import ContactKind
 from hanoi247.domain.drills import Drill, DrillDirection
 
 AT = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
-NEW_TABLES = {"drills", "drill_schedules", "peer_checks", "service_providers", "provider_orders"}
+NEW_TABLES = {"drills", "drill_schedules", "peer_checks", "peer_alerts"}
+NEW_TABLES |= {"service_providers", "provider_orders"}
 
 
 def tables(url: str) -> set[str]:

@@ -51,6 +51,7 @@ class Topic(enum.StrEnum):
     DRILL = "drill"  # the self-test of the alert channels (``hanoi247 notifications test``)
     DRILL_ALERT = "drill_alert"  # a peer drills this node: the officer on duty acknowledges
     DRILL_MISSED = "drill_missed"  # a peer left our drill unanswered: an escalation
+    PEER_ACKNOWLEDGEMENT_OVERDUE = "peer_acknowledgement_overdue"  # one per peer episode
 
 
 DRILL_TOPICS: Final = frozenset({Topic.DRILL, Topic.DRILL_ALERT, Topic.DRILL_MISSED})
@@ -78,6 +79,7 @@ DEFAULT_SEVERITY: Final[Mapping[Topic, NotificationSeverity]] = MappingProxyType
         Topic.DRILL: NotificationSeverity.INFO,
         Topic.DRILL_ALERT: NotificationSeverity.WARNING,
         Topic.DRILL_MISSED: NotificationSeverity.WARNING,
+        Topic.PEER_ACKNOWLEDGEMENT_OVERDUE: NotificationSeverity.CRITICAL,
     }
 )
 
@@ -328,6 +330,9 @@ _SUBJECTS: Final[Mapping[Topic, str]] = MappingProxyType(
         Topic.DRILL: N_("Drill: test alert, no action needed"),
         Topic.DRILL_ALERT: N_("DRILL from another State: acknowledge this test alert"),
         Topic.DRILL_MISSED: N_("Escalation, a peer did not answer our DRILL"),
+        Topic.PEER_ACKNOWLEDGEMENT_OVERDUE: N_(
+            "Escalation, another State is not acknowledging our requests: {reference}"
+        ),
     }
 )
 
@@ -375,6 +380,11 @@ _LEADS: Final[Mapping[Topic, str]] = MappingProxyType(
         Topic.DRILL_MISSED: N_(
             "THIS IS A DRILL, NOT A REQUEST. Nobody at the other State acknowledged our drill "
             "in time. Check the contact point of that State by another channel."
+        ),
+        Topic.PEER_ACKNOWLEDGEMENT_OVERDUE: N_(
+            "Another State has not acknowledged our request within its clock. This is one "
+            "alert for that State until it acknowledges again, however many requests wait: "
+            "call its 24/7 point of contact by another channel."
         ),
     }
 )

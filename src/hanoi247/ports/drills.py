@@ -71,3 +71,18 @@ class PeerCheckRepository(Protocol):
     def latest(self) -> dict[str, PeerCheck]:
         """The latest check of each peer, by node id."""
         ...
+
+
+class PeerAlertRepository(Protocol):
+    """Peers in trouble raise ONE alert per episode, not one per message."""
+
+    def open(self, peer_node: str, kind: str, *, at: datetime, notification_id: str) -> bool:
+        """Count one more occurrence; True (and ``notification_id`` kept as the episode's
+        alert) only when this opened the episode (none was open)."""
+        ...
+
+    def close(self, peer_node: str, kind: str, *, at: datetime) -> bool:
+        """End the open episode, if any: True if one was open."""
+        ...
+
+    def is_open(self, peer_node: str, kind: str) -> bool: ...

@@ -8,7 +8,12 @@ from typing import Protocol, Self
 from hanoi247.ports.accounts import ApiTokenRepository, OnCallRepository, UserRepository
 from hanoi247.ports.audit import AuditLog
 from hanoi247.ports.directory import ContactPointRepository
-from hanoi247.ports.drills import DrillRepository, DrillScheduleRepository, PeerCheckRepository
+from hanoi247.ports.drills import (
+    DrillRepository,
+    DrillScheduleRepository,
+    PeerAlertRepository,
+    PeerCheckRepository,
+)
 from hanoi247.ports.evidence import EvidenceRepository, UploadRepository
 from hanoi247.ports.federation import Inbox, Outbox, PeerRepository
 from hanoi247.ports.notifications import NotificationOutbox
@@ -92,6 +97,9 @@ class UnitOfWork(Protocol):
 
     @property
     def peer_checks(self) -> PeerCheckRepository: ...
+
+    @property
+    def peer_alerts(self) -> PeerAlertRepository: ...
 
     def __enter__(self) -> Self: ...
 

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Row, insert, select, update
 from sqlalchemy.orm import Session
 
-from hanoi247.adapters.db.schema.drills import drill_schedules, drills, peer_checks
+from hanoi247.adapters.db.schema.drills import drill_schedules, drills, peer_alerts, peer_checks
 from hanoi247.domain.audit import require_utc
 from hanoi247.domain.drills import (
     Drill,
@@ -223,3 +223,44 @@ class SqlPeerCheckRepository:
             row.node_id: PeerCheck(node_id=row.node_id, at=row.at, by=row.by, channel=row.channel)
             for row in self._session.execute(query).all()
         }
+
+
+class SqlPeerAlertRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def _key(self, peer_node: str, kind: str) -> tuple[Any, Any]:
+        return (peer_alerts.c.peer_node == peer_node, peer_alerts.c.kind == kind)
+
+    def open(self, peer_node: str, kind: str, *, at: datetime, notification_id: str) -> bool:
+        at = require_utc(at, "at")
+        key = self._key(peer_node, kind)
+        counted = self._session.execute(
+            update(peer_alerts)
+            .where(*key, peer_alerts.c.opened_at.is_not(None))
+            .values(occurrences=peer_alerts.c.occurrences + 1)
+        )
+        if counted.rowcount == 1:  # type: ignore[attr-defined]
+            return False
+        values = {"opened_at": at, "closed_at": None, "occurrences": 1}
+        values["notification_id"] = notification_id  # type: ignore[assignment]
+        reopened = self._session.execute(
+            update(peer_alerts).where(*key, peer_alerts.c.opened_at.is_(None)).values(**values)
+        )
+        if reopened.rowcount != 1:  # type: ignore[attr-defined]
+            self._session.execute(
+                insert(peer_alerts).values(peer_node=peer_node, kind=kind, **values)
+            )
+        return True
+
+    def close(self, peer_node: str, kind: str, *, at: datetime) -> bool:
+        done = self._session.execute(
+            update(peer_alerts)
+            .where(*self._key(peer_node, kind), peer_alerts.c.opened_at.is_not(None))
+            .values(opened_at=None, closed_at=require_utc(at, "at"))
+        )
+        return bool(done.rowcount == 1)  # type: ignore[attr-defined]
+
+    def is_open(self, peer_node: str, kind: str) -> bool:
+        query = select(peer_alerts.c.opened_at).where(*self._key(peer_node, kind))
+        return self._session.execute(query).scalar() is not None

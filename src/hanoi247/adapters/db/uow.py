@@ -37,6 +37,7 @@ from hanoi247.adapters.db.repositories_directory import SqlContactPointRepositor
 from hanoi247.adapters.db.repositories_drills import (
     SqlDrillRepository,
     SqlDrillScheduleRepository,
+    SqlPeerAlertRepository,
     SqlPeerCheckRepository,
 )
 from hanoi247.adapters.db.repositories_evidence import SqlEvidenceRepository, SqlUploadRepository
@@ -108,6 +109,7 @@ class SqlUnitOfWork:
     drills = repository(SqlDrillRepository)
     drill_schedules = repository(SqlDrillScheduleRepository)
     peer_checks = repository(SqlPeerCheckRepository)
+    peer_alerts = repository(SqlPeerAlertRepository)
 
     def __init__(
         self,

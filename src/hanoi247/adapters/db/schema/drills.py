@@ -53,3 +53,14 @@ peer_checks = Table(
     Column("by", String(255), nullable=False),
     Column("channel", String(16), nullable=False),
 )
+
+peer_alerts = Table(  # one row per peer and kind of trouble: an episode is open or not
+    "peer_alerts",
+    metadata,
+    Column("peer_node", String(255), primary_key=True),
+    Column("kind", String(32), primary_key=True),  # e.g. "acknowledgement_overdue"
+    Column("opened_at", UTCDateTime, nullable=True),  # NULL: no episode open now
+    Column("closed_at", UTCDateTime, nullable=True),
+    Column("occurrences", Integer, nullable=False),  # in the open (or last) episode
+    Column("notification_id", String(128), nullable=True),  # the one alert of the episode
+)

@@ -1,4 +1,5 @@
-"""Drills answered by a person and their schedules, local checks of peers, the hours and
+"""Drills answered by a person and their schedules, local checks of peers, one alert per
+peer episode (peer_alerts), the hours and
 emergency channel of contact points, the register of service providers and the
 preservation orders given to them (issue 11).
 
@@ -67,6 +68,16 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_peer_checks"),
     )
     op.create_index("ix_peer_checks_node_id", "peer_checks", ["node_id"])
+    op.create_table(
+        "peer_alerts",
+        sa.Column("peer_node", sa.String(length=255), nullable=False),
+        sa.Column("kind", sa.String(length=32), nullable=False),
+        sa.Column("opened_at", _TIME, nullable=True),
+        sa.Column("closed_at", _TIME, nullable=True),
+        sa.Column("occurrences", sa.Integer(), nullable=False),
+        sa.Column("notification_id", sa.String(length=128), nullable=True),
+        sa.PrimaryKeyConstraint("peer_node", "kind", name="pk_peer_alerts"),
+    )
     with op.batch_alter_table("contact_points") as batch:
         batch.add_column(
             sa.Column("hours", sa.String(length=64), nullable=False, server_default="")
@@ -114,6 +125,7 @@ def downgrade() -> None:
     with op.batch_alter_table("contact_points") as batch:
         batch.drop_column("emergency_channel")
         batch.drop_column("hours")
+    op.drop_table("peer_alerts")
     op.drop_index("ix_peer_checks_node_id", table_name="peer_checks")
     op.drop_table("peer_checks")
     op.drop_index("ix_drill_schedules_next_fire_at", table_name="drill_schedules")

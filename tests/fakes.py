@@ -25,6 +25,7 @@ from fakes_drills import (
 from fakes_evidence import FakeEvidenceRepository, FakeUploadRepository
 from fakes_federation import FakeInbox, FakeOutbox, FakePeerRepository
 from fakes_notifications import FakeNotificationOutbox
+from fakes_providers import FakeProviderRepository
 from fakes_web import FakeWebSessionRepository
 from fakes_workflow import (
     FakeDeadlineRepository,
@@ -157,6 +158,7 @@ class FakeUnitOfWork:
         "drill_schedules",
         "peer_checks",
         "peer_alerts",
+        "providers",
     )
 
     def __init__(self) -> None:
@@ -181,6 +183,7 @@ class FakeUnitOfWork:
         self.drill_schedules = FakeDrillScheduleRepository()
         self.peer_checks = FakePeerCheckRepository()
         self.peer_alerts = FakePeerAlertRepository()
+        self.providers = FakeProviderRepository()
         self.committed = 0
         self.read_only_blocks = 0  # how many ``with`` blocks were read-only
         self._snapshot: dict[str, object] | None = None

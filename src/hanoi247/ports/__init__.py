@@ -44,6 +44,7 @@ from hanoi247.ports.node_keys import (
     PublishedCard,
 )
 from hanoi247.ports.notifications import NotificationOutbox, NotificationStatus, StoredNotification
+from hanoi247.ports.providers import ProviderRepository
 from hanoi247.ports.treaty import StatusImport, TreatyActionRepository
 from hanoi247.ports.unit_of_work import UnitOfWork
 from hanoi247.ports.web import WebSession, WebSessionRepository
@@ -89,6 +90,7 @@ __all__ = [
     "PeerCheckRepository",
     "PeerKeyReader",
     "PeerRepository",
+    "ProviderRepository",
     "PublicKey",
     "PublishedCard",
     "ReferenceCounter",

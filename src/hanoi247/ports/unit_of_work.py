@@ -17,6 +17,7 @@ from hanoi247.ports.drills import (
 from hanoi247.ports.evidence import EvidenceRepository, UploadRepository
 from hanoi247.ports.federation import Inbox, Outbox, PeerRepository
 from hanoi247.ports.notifications import NotificationOutbox
+from hanoi247.ports.providers import ProviderRepository
 from hanoi247.ports.treaty import TreatyActionRepository
 from hanoi247.ports.web import WebSessionRepository
 from hanoi247.ports.workflow import (
@@ -100,6 +101,9 @@ class UnitOfWork(Protocol):
 
     @property
     def peer_alerts(self) -> PeerAlertRepository: ...
+
+    @property
+    def providers(self) -> ProviderRepository: ...
 
     def __enter__(self) -> Self: ...
 

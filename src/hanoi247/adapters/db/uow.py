@@ -43,6 +43,7 @@ from hanoi247.adapters.db.repositories_drills import (
 from hanoi247.adapters.db.repositories_evidence import SqlEvidenceRepository, SqlUploadRepository
 from hanoi247.adapters.db.repositories_federation import SqlInbox, SqlOutbox, SqlPeerRepository
 from hanoi247.adapters.db.repositories_notifications import SqlNotificationOutbox
+from hanoi247.adapters.db.repositories_providers import SqlProviderRepository
 from hanoi247.adapters.db.repositories_web import SqlWebSessionRepository
 from hanoi247.adapters.db.repositories_workflow import (
     SqlDeadlineRepository,
@@ -110,6 +111,7 @@ class SqlUnitOfWork:
     drill_schedules = repository(SqlDrillScheduleRepository)
     peer_checks = repository(SqlPeerCheckRepository)
     peer_alerts = repository(SqlPeerAlertRepository)
+    providers = repository(SqlProviderRepository)
 
     def __init__(
         self,

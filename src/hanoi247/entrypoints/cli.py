@@ -32,6 +32,7 @@ from hanoi247.entrypoints.cli_node import (
 )
 from hanoi247.entrypoints.cli_notifications import notifications_app
 from hanoi247.entrypoints.cli_outbox import outbox_app
+from hanoi247.entrypoints.cli_providers import provider_app
 from hanoi247.entrypoints.cli_webhook import webhook_app
 from hanoi247.entrypoints.demo import demo_command
 from hanoi247.services.treaty import TreatyCatalogue, between_report, status_report
@@ -60,6 +61,7 @@ app.add_typer(node_app, name="node")
 app.add_typer(peer_app, name="peer")
 app.add_typer(drill_app, name="drill")
 app.add_typer(directory_app, name="directory")
+app.add_typer(provider_app, name="provider")
 app.add_typer(evidence_app, name="evidence")
 app.add_typer(conformance_app, name="conformance")
 app.add_typer(audit_app, name="audit")

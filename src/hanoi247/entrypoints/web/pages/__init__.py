@@ -55,6 +55,7 @@ from hanoi247.entrypoints.web.pages import (
     drills,
     inbox,
     pdf,
+    providers,
     shell,
     signin,
     treaty,
@@ -78,6 +79,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     compose.router,
     directory.router,
     drills.router,
+    providers.router,
     treaty.router,
     admin.router,
 )

@@ -48,6 +48,7 @@ NAVIGATION: tuple[tuple[str, str, tuple[Permission, ...]], ...] = (
     ("compose", "/compose", (P.REQUEST_DRAFT,)),
     ("directory", "/directory", ()),
     ("drills", "/drills", (P.REQUEST_ACKNOWLEDGE, P.REQUEST_SEND)),
+    ("providers", "/providers", (P.REQUEST_READ, P.ESCALATION_RECEIVE, P.PEER_MANAGE)),
     ("treaty", "/treaty", ()),
     ("admin", "/admin", (P.USER_MANAGE, P.PEER_MANAGE)),
 )

@@ -92,6 +92,7 @@ class AuditTag(enum.StrEnum):
     DRILL_MISSED_RECORDED = "drill:missed:recorded"
     DRILL_SCHEDULE_CREATED = "drill:schedule:created"
     DRILL_SCHEDULE_FIRED = "drill:schedule:fired"
+    DRILL_HISTORY_SEEDED = "drill:history:seeded"  # hanoi247 demo only
     DIRECTORY_PEER_VERIFIED = "directory:peer:verified"
     PEER_ACKNOWLEDGEMENT_OVERDUE_ESCALATED = "peer:acknowledgement_overdue:escalated"
     PROVIDER_REGISTER_ADDED = "provider:register:added"

@@ -125,6 +125,9 @@ class AuditTag(enum.StrEnum):
     EVIDENCE_OFFER_RECEIVED = "evidence:offer:received"
     EVIDENCE_PEER_VERIFIED = "evidence:peer:verified"
     EVIDENCE_PEER_REJECTED = "evidence:peer:rejected"
+    NODE_DEMO_HISTORY_SEEDED = (
+        "node:demo_history:seeded"  # a year of made-up requests, demo nodes only
+    )
 
 
 #: Released values that do not end in a past participle; kept because entries carry them.

@@ -55,6 +55,7 @@ from hanoi247.ports.workflow import (
     OpenSummary,
     ReferenceCounter,
     RequestRepository,
+    SentRow,
 )
 
 __all__ = [
@@ -96,6 +97,7 @@ __all__ = [
     "ReferenceCounter",
     "RequestRepository",
     "Sealed",
+    "SentRow",
     "StatusImport",
     "StoredNotification",
     "TreatyActionRepository",

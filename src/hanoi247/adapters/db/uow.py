@@ -44,6 +44,7 @@ from hanoi247.adapters.db.repositories_evidence import SqlEvidenceRepository, Sq
 from hanoi247.adapters.db.repositories_federation import SqlInbox, SqlOutbox, SqlPeerRepository
 from hanoi247.adapters.db.repositories_notifications import SqlNotificationOutbox
 from hanoi247.adapters.db.repositories_providers import SqlProviderRepository
+from hanoi247.adapters.db.repositories_statistics import SqlStatisticsRepository
 from hanoi247.adapters.db.repositories_web import SqlWebSessionRepository
 from hanoi247.adapters.db.repositories_workflow import (
     SqlDeadlineRepository,
@@ -102,6 +103,7 @@ class SqlUnitOfWork:
     deadlines = repository(SqlDeadlineRepository)
     national_provisions = repository(SqlNationalProvisionRepository)
     references = repository(SqlReferenceCounter)
+    statistics = repository(SqlStatisticsRepository)
     web_sessions = repository(SqlWebSessionRepository)
     notifications = repository(SqlNotificationOutbox)
     contact_points = repository(SqlContactPointRepository)

@@ -1,5 +1,5 @@
-"""Migration 0011 (drills, schedules, peer checks, contact point hours and emergency
-channel, service providers and their orders): a contact point of 0010 survives with empty
+"""Migration 0012 (drills, schedules, peer checks, contact point hours and emergency
+channel, service providers and their orders): a contact point of 0011 survives with empty
 hours; new rows go in and come back; down keeps the contact point; up again."""
 
 from __future__ import annotations
@@ -76,16 +76,16 @@ def use_new_tables(url: str) -> None:
         engine.dispose()
 
 
-def test_0011_keeps_contact_points_adds_drills_and_providers_down_and_up(
+def test_0012_keeps_contact_points_adds_drills_and_providers_down_and_up(
     empty_db_url: str,
 ) -> None:
-    migrate.upgrade(empty_db_url, "0010")
-    old_contact_point(empty_db_url)
     migrate.upgrade(empty_db_url, "0011")
+    old_contact_point(empty_db_url)
+    migrate.upgrade(empty_db_url, "0012")
     assert tables(empty_db_url) >= NEW_TABLES
     use_new_tables(empty_db_url)
 
-    migrate.downgrade(empty_db_url, "0010")
+    migrate.downgrade(empty_db_url, "0011")
     assert not NEW_TABLES & tables(empty_db_url)
     engine = make_engine(empty_db_url)
     try:
@@ -96,5 +96,5 @@ def test_0011_keeps_contact_points_adds_drills_and_providers_down_and_up(
     finally:
         engine.dispose()
 
-    migrate.upgrade(empty_db_url, "0011")
+    migrate.upgrade(empty_db_url, "0012")
     use_new_tables(empty_db_url)

@@ -12,7 +12,15 @@ from typing import Any
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.security import HTTPBearer
 
-from hanoi247.entrypoints.web.api import answers, directory, evidence, inbox, requests, treaty
+from hanoi247.entrypoints.web.api import (
+    answers,
+    directory,
+    drills,
+    evidence,
+    inbox,
+    requests,
+    treaty,
+)
 from hanoi247.entrypoints.web.api.routing import ApiRoute, problem_media_types
 
 PREFIX = "/api/v1"
@@ -28,7 +36,7 @@ BEARER = HTTPBearer(
 
 def api_router() -> APIRouter:
     router = APIRouter(prefix=PREFIX, route_class=ApiRoute, dependencies=[Depends(BEARER)])
-    for module in (requests, answers, evidence, inbox, directory, treaty):
+    for module in (requests, answers, evidence, inbox, directory, drills, treaty):
         router.include_router(module.router)
     router.include_router(evidence.json_router)
     return router

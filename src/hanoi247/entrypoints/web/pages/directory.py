@@ -65,7 +65,7 @@ class NodeRow:
     verified_channel: str = ""  # drill | phone | in_person | card | pinned
     drills_acknowledged: int = 0
     drills_missed: int = 0
-    median_to_acknowledge: str = ""  # "7 min 30 s"; "" without an acknowledged drill
+    median_to_acknowledge: str = ""  # "7:30"; "" without an acknowledged drill
     p90_to_acknowledge: str = ""
 
 

@@ -45,7 +45,7 @@ NOTICES = ("started", "acknowledged", "scheduled", "closed", "bad_input")
 class DrillRow:
     drill: Drill
     peer_name: str
-    time_to_acknowledge: str  # "7 min 30 s", or ""
+    time_to_acknowledge: str  # "7:30", or ""
 
     @property
     def id(self) -> str:
@@ -53,15 +53,16 @@ class DrillRow:
 
 
 def duration(delta: timedelta | None) -> str:
-    """``7 min 30 s``: a duration in the units people read on a clock (numbers only)."""
+    """``7:30`` (minutes:seconds) or ``1:05:00`` (hours:minutes:seconds): digits that read
+    the same in every language; "" for no duration."""
     if delta is None:
         return ""
     seconds = int(delta.total_seconds())
     hours, rest = divmod(seconds, 3600)
     minutes, seconds = divmod(rest, 60)
     if hours:
-        return f"{hours} h {minutes:02d} min"
-    return f"{minutes} min {seconds:02d} s"
+        return f"{hours}:{minutes:02d}:{seconds:02d}"
+    return f"{minutes}:{seconds:02d}"
 
 
 def _rows(drills: list[Drill], names: dict[str, str]) -> list[DrillRow]:

@@ -50,6 +50,7 @@ from hanoi247.ports import (
 )
 from hanoi247.services import audit_witness
 from hanoi247.services.context import Context, Outcome
+from hanoi247.services.directory_card import handle_directory_card
 from hanoi247.services.drill_schedules import fire_due_schedules
 from hanoi247.services.drills import (
     check_drills,
@@ -144,6 +145,7 @@ def build_workflow(
     dispatcher.register(MessageType.AUDIT_CHECKPOINT, audit_witness.handle_checkpoint)
     dispatcher.register(MessageType.DRILL_ALERT, drill_alert_handler(node))  # a person answers
     dispatcher.register(MessageType.DRILL_ACKNOWLEDGED, handle_drill_acknowledged)
+    dispatcher.register(MessageType.DIRECTORY_CARD, handle_directory_card)  # peer's own entry
     dispatcher.observe(incoming_observer(node))  # their alerts, same transaction
     return Workflow(context=context, bus=MessageBus(context), dispatcher=dispatcher)
 

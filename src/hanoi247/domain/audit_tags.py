@@ -94,6 +94,8 @@ class AuditTag(enum.StrEnum):
     DRILL_SCHEDULE_FIRED = "drill:schedule:fired"
     DRILL_HISTORY_SEEDED = "drill:history:seeded"  # hanoi247 demo only
     DIRECTORY_PEER_VERIFIED = "directory:peer:verified"
+    DIRECTORY_CARD_SENT = "directory:card:sent"
+    DIRECTORY_CARD_RECEIVED = "directory:card:received"
     PEER_ACKNOWLEDGEMENT_OVERDUE_ESCALATED = "peer:acknowledgement_overdue:escalated"
     PROVIDER_REGISTER_ADDED = "provider:register:added"
     PROVIDER_REGISTER_UPDATED = "provider:register:updated"

@@ -51,6 +51,9 @@ class MessageType(enum.StrEnum):
     DRILL_PONG = "drill.pong"
     DRILL_ALERT = "drill.alert"  # a drill answered by a person (services/drills.py)
     DRILL_ACKNOWLEDGED = "drill.acknowledged"  # the person's answer, by name
+    DIRECTORY_CARD = (
+        "directory.card"  # a node's own contact points, signed (services/directory_card.py)
+    )
     KEYS_ROTATED = "node.keys_rotated"
     EVIDENCE_OFFERED = "evidence.offered"  # a signed manifest; chunks are pulled separately
     EVIDENCE_VERIFIED = "evidence.verified"  # the receiver checked every chunk and the file

@@ -231,3 +231,25 @@ def directory_list(
         dual = dual_criminality_word(p.requires_dual_criminality)
         typer.echo(f"    languages: {languages}  channels: {channels}  dual criminality: {dual}")
         typer.echo(f"    last verified: {p.last_verified.isoformat()} by {p.verified_by}{flag}")
+
+
+@directory_app.command("publish")
+def directory_publish(data_dir: DataDir = None, by: By = "operator") -> None:
+    """Send this node's own contact points, signed, to every active peer (directory.card):
+    their directories take them from this message only, or from an audited local edit."""
+    from hanoi247.adapters.federation.node import load_local_node
+    from hanoi247.bootstrap import settings_for
+    from hanoi247.services.directory_card import publish_card
+
+    state = load_local_node(settings_for(data_dir).data_dir).identity.state
+    with _uow_factory(data_dir, create=False) as uow_factory:
+        if uow_factory is None:
+            _fail("no node database here; run `hanoi247 init` first")
+        with uow_factory() as uow:
+            told = publish_card(uow, state=state, by=by, at=system_clock().now())
+            uow.commit()
+    if not told:
+        _fail(
+            f"nothing sent: add {state}'s contact points first (`hanoi247 directory set {state}`)"
+        )
+    typer.echo(json.dumps({"state": state, "sent_to": told}, indent=2))

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 
+from at_rest_support import session_cipher
 from hanoi247.adapters.db import migrate
 from hanoi247.adapters.db.engine import make_engine
 from hanoi247.adapters.db.uow import make_uow_factory
@@ -56,7 +57,7 @@ def old_contact_point(url: str) -> None:
 def use_new_tables(url: str) -> None:
     engine = make_engine(url)
     try:
-        uow = make_uow_factory(engine)
+        uow = make_uow_factory(engine, cipher=session_cipher())
         drill = Drill(
             id="019cade2-12ba-7000-8000-000000000001",
             direction=DrillDirection.OUTGOING,

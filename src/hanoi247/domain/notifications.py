@@ -52,6 +52,7 @@ class Topic(enum.StrEnum):
     DRILL_ALERT = "drill_alert"  # a peer drills this node: the officer on duty acknowledges
     DRILL_MISSED = "drill_missed"  # a peer left our drill unanswered: an escalation
     PEER_ACKNOWLEDGEMENT_OVERDUE = "peer_acknowledgement_overdue"  # one per peer episode
+    CONTENT_ROLE_GRANTED = "content_role_granted"  # an account that can read case content
 
 
 DRILL_TOPICS: Final = frozenset({Topic.DRILL, Topic.DRILL_ALERT, Topic.DRILL_MISSED})
@@ -80,6 +81,7 @@ DEFAULT_SEVERITY: Final[Mapping[Topic, NotificationSeverity]] = MappingProxyType
         Topic.DRILL_ALERT: NotificationSeverity.WARNING,
         Topic.DRILL_MISSED: NotificationSeverity.WARNING,
         Topic.PEER_ACKNOWLEDGEMENT_OVERDUE: NotificationSeverity.CRITICAL,
+        Topic.CONTENT_ROLE_GRANTED: NotificationSeverity.WARNING,
     }
 )
 
@@ -94,6 +96,9 @@ class Fact(enum.StrEnum):
     TO_STATE = "to_state"
     DUE_AT = "due_at"  # RFC 3339 UTC with "Z": use format_due()
     DRILL = "drill"  # a drill's id (never a case's): the page /drills/{id}
+    ACCOUNT = "account"  # a username (domain.accounts rules), never a person's name
+    ROLE = "role"  # a domain.accounts.Role value
+    BY = "by"  # who did it: a username or an operator's label
 
 
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
@@ -114,8 +119,16 @@ _FACT_PATTERNS: Final[Mapping[Fact, re.Pattern[str]]] = MappingProxyType(
         Fact.TO_STATE: re.compile(r"[A-Z]{2}"),
         Fact.DUE_AT: _UTC_TIME,
         Fact.DRILL: re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"),
+        Fact.ACCOUNT: re.compile(r"[a-z0-9][a-z0-9._-]{1,63}"),
+        Fact.ROLE: re.compile(r"[a-z][a-z_]{0,31}"),
+        Fact.BY: re.compile(r"[A-Za-z0-9][A-Za-z0-9._@:-]{0,127}"),
     }
 )
+
+
+def fits(fact: Fact, value: str) -> bool:
+    """Whether ``value`` may be carried as ``fact`` (its strict pattern)."""
+    return _FACT_PATTERNS[fact].fullmatch(value) is not None
 
 
 def format_due(moment: datetime) -> str:
@@ -333,6 +346,7 @@ _SUBJECTS: Final[Mapping[Topic, str]] = MappingProxyType(
         Topic.PEER_ACKNOWLEDGEMENT_OVERDUE: N_(
             "Escalation, another State is not acknowledging our requests: {reference}"
         ),
+        Topic.CONTENT_ROLE_GRANTED: N_("New account with access to case content"),
     }
 )
 
@@ -385,6 +399,9 @@ _LEADS: Final[Mapping[Topic, str]] = MappingProxyType(
             "Another State has not acknowledged our request within its clock. This is one "
             "alert for that State until it acknowledges again, however many requests wait: "
             "call its 24/7 point of contact by another channel."
+        Topic.CONTENT_ROLE_GRANTED: N_(
+            "An account that can read case content, or grant access to it, was created. "
+            "If you did not expect it, have it disabled and report it."
         ),
     }
 )
@@ -398,6 +415,9 @@ _LABELS: Final[Mapping[Fact, str]] = MappingProxyType(
         Fact.TO_STATE: N_("To"),
         Fact.DUE_AT: N_("Due"),
         Fact.DRILL: N_("Drill"),
+        Fact.ACCOUNT: N_("Account"),
+        Fact.ROLE: N_("Role"),
+        Fact.BY: N_("Created by"),
     }
 )
 

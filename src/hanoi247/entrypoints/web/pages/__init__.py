@@ -58,6 +58,7 @@ from hanoi247.entrypoints.web.pages import (
     providers,
     shell,
     signin,
+    statistics,
     treaty,
 )
 from hanoi247.entrypoints.web.pages.desk import WebDesk
@@ -81,6 +82,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     drills.router,
     providers.router,
     treaty.router,
+    statistics.router,
     admin.router,
 )
 

@@ -50,6 +50,7 @@ NAVIGATION: tuple[tuple[str, str, tuple[Permission, ...]], ...] = (
     ("drills", "/drills", (P.REQUEST_ACKNOWLEDGE, P.REQUEST_SEND)),
     ("providers", "/providers", (P.REQUEST_READ, P.ESCALATION_RECEIVE, P.PEER_MANAGE)),
     ("treaty", "/treaty", ()),
+    ("statistics", "/statistics", (P.STATISTICS_READ,)),
     ("admin", "/admin", (P.USER_MANAGE, P.PEER_MANAGE)),
 )
 

@@ -1,5 +1,5 @@
-"""Migration 0012 (drills, schedules, peer checks, contact point hours and emergency
-channel, service providers and their orders): a contact point of 0011 survives with empty
+"""Migration 0014 (drills, schedules, peer checks, contact point hours and emergency
+channel, service providers and their orders): a contact point of 0013 survives with empty
 hours; new rows go in and come back; down keeps the contact point; up again."""
 
 from __future__ import annotations
@@ -77,16 +77,16 @@ def use_new_tables(url: str) -> None:
         engine.dispose()
 
 
-def test_0012_keeps_contact_points_adds_drills_and_providers_down_and_up(
+def test_0014_keeps_contact_points_adds_drills_and_providers_down_and_up(
     empty_db_url: str,
 ) -> None:
-    migrate.upgrade(empty_db_url, "0011")
+    migrate.upgrade(empty_db_url, "0013")
     old_contact_point(empty_db_url)
-    migrate.upgrade(empty_db_url, "0012")
+    migrate.upgrade(empty_db_url, "0014")
     assert tables(empty_db_url) >= NEW_TABLES
     use_new_tables(empty_db_url)
 
-    migrate.downgrade(empty_db_url, "0011")
+    migrate.downgrade(empty_db_url, "0013")
     assert not NEW_TABLES & tables(empty_db_url)
     engine = make_engine(empty_db_url)
     try:
@@ -97,5 +97,5 @@ def test_0012_keeps_contact_points_adds_drills_and_providers_down_and_up(
     finally:
         engine.dispose()
 
-    migrate.upgrade(empty_db_url, "0012")
+    migrate.upgrade(empty_db_url, "0014")
     use_new_tables(empty_db_url)

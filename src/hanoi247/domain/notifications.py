@@ -399,6 +399,7 @@ _LEADS: Final[Mapping[Topic, str]] = MappingProxyType(
             "Another State has not acknowledged our request within its clock. This is one "
             "alert for that State until it acknowledges again, however many requests wait: "
             "call its 24/7 point of contact by another channel."
+        ),
         Topic.CONTENT_ROLE_GRANTED: N_(
             "An account that can read case content, or grant access to it, was created. "
             "If you did not expect it, have it disabled and report it."

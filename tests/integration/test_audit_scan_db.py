@@ -123,7 +123,7 @@ def test_audit_verify_names_the_first_bad_entry_of_a_node_and_exits_1(tmp_path: 
     [node] = provision(tmp_path / "nodes", [NodeSpec("VN", "A05", "vn-a05")])
     engine = make_engine(node.settings().resolved_database_url)
     try:
-        with make_uow_factory(engine)() as uow:
+        with make_uow_factory(engine, cipher=session_cipher())() as uow:
             for n in range(30):
                 uow.audit.append(
                     at=T0 + timedelta(seconds=n),

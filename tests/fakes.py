@@ -16,9 +16,16 @@ from typing import Self
 
 from fakes_accounts import FakeApiTokenRepository, FakeOnCallRepository, FakeUserRepository
 from fakes_directory import FakeContactPointRepository
+from fakes_drills import (
+    FakeDrillRepository,
+    FakeDrillScheduleRepository,
+    FakePeerAlertRepository,
+    FakePeerCheckRepository,
+)
 from fakes_evidence import FakeEvidenceRepository, FakeUploadRepository
 from fakes_federation import FakeInbox, FakeOutbox, FakePeerDeliveryStates, FakePeerRepository
 from fakes_notifications import FakeNotificationOutbox
+from fakes_providers import FakeProviderRepository
 from fakes_web import FakeWebSessionRepository
 from fakes_workflow import (
     FakeDeadlineRepository,
@@ -148,6 +155,11 @@ class FakeUnitOfWork:
         "contact_points",
         "evidence",
         "uploads",
+        "drills",
+        "drill_schedules",
+        "peer_checks",
+        "peer_alerts",
+        "providers",
     )
 
     def __init__(self) -> None:
@@ -169,6 +181,11 @@ class FakeUnitOfWork:
         self.contact_points = FakeContactPointRepository()
         self.evidence = FakeEvidenceRepository()
         self.uploads = FakeUploadRepository()
+        self.drills = FakeDrillRepository()
+        self.drill_schedules = FakeDrillScheduleRepository()
+        self.peer_checks = FakePeerCheckRepository()
+        self.peer_alerts = FakePeerAlertRepository()
+        self.providers = FakeProviderRepository()
         self.committed = 0
         self.read_only_blocks = 0  # how many ``with`` blocks were read-only
         self._snapshot: dict[str, object] | None = None

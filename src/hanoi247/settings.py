@@ -66,6 +66,9 @@ class Settings:
     evidence_s3_secret_key: str = field(default="", repr=False)
     evidence_s3_region: str = "us-east-1"
     evidence_poll_seconds: float = 5.0  # how often `serve` pulls evidence offered by peers
+    # A directory entry not verified (drill, phone, in person, the peer's card) for this many
+    # days is flagged STALE (docs/operations.md).
+    directory_stale_after_days: int = 180
     # The secret key that encrypts TOTP secrets, case content and key files at rest
     # (adapters/crypto/secret_key.py): a file off the data disk, a systemd credential, or
     # a passphrase typed at start (never read from the environment).
@@ -122,6 +125,7 @@ class Settings:
             evidence_s3_secret_key=env.get("HANOI247_EVIDENCE_S3_SECRET_KEY", ""),
             evidence_s3_region=env.get("HANOI247_EVIDENCE_S3_REGION", "us-east-1"),
             evidence_poll_seconds=_float(env, "HANOI247_EVIDENCE_POLL_SECONDS", 5.0),
+            directory_stale_after_days=_int(env, "HANOI247_DIRECTORY_STALE_AFTER_DAYS", 180),
             secret_key_file=_path(env, "HANOI247_SECRET_KEY_FILE"),
             secret_key_inside_data_dir=_bool(env, "HANOI247_SECRET_KEY_INSIDE_DATA_DIR", False),
             credentials_directory=_path(env, "CREDENTIALS_DIRECTORY"),

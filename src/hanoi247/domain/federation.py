@@ -49,6 +49,11 @@ class MessageType(enum.StrEnum):
     REQUEST_FORWARDED = "request.forwarded"  # requested → requesting desk, after a forward
     DRILL_PING = "drill.ping"
     DRILL_PONG = "drill.pong"
+    DRILL_ALERT = "drill.alert"  # a drill answered by a person (services/drills.py)
+    DRILL_ACKNOWLEDGED = "drill.acknowledged"  # the person's answer, by name
+    DIRECTORY_CARD = (
+        "directory.card"  # a node's own contact points, signed (services/directory_card.py)
+    )
     KEYS_ROTATED = "node.keys_rotated"
     EVIDENCE_OFFERED = "evidence.offered"  # a signed manifest; chunks are pulled separately
     EVIDENCE_VERIFIED = "evidence.verified"  # the receiver checked every chunk and the file

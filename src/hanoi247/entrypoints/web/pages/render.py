@@ -47,6 +47,8 @@ NAVIGATION: tuple[tuple[str, str, tuple[Permission, ...]], ...] = (
     ("inbox", "/inbox", (P.REQUEST_READ, P.CASE_METADATA_READ)),
     ("compose", "/compose", (P.REQUEST_DRAFT,)),
     ("directory", "/directory", ()),
+    ("drills", "/drills", (P.REQUEST_ACKNOWLEDGE, P.REQUEST_SEND)),
+    ("providers", "/providers", (P.REQUEST_READ, P.ESCALATION_RECEIVE, P.PEER_MANAGE)),
     ("treaty", "/treaty", ()),
     ("statistics", "/statistics", (P.STATISTICS_READ,)),
     ("admin", "/admin", (P.USER_MANAGE, P.PEER_MANAGE)),

@@ -19,6 +19,7 @@ class AuditTag(enum.StrEnum):
     # -- accounts and the on-call roster (services/accounts.py, web sessions) -----------
     ACCOUNT_USER_ADDED = "account:user:added"
     ACCOUNT_USER_DISABLED = "account:user:disabled"
+    ACCOUNT_CONTENT_ROLE_ANNOUNCED = "account:content_role:announced"  # supervisors alerted
     ACCOUNT_PASSWORD_SET = "account:password:set"  # noqa: S105 - a tag, not a secret
     ACCOUNT_TOKEN_ISSUED = "account:token:issued"  # noqa: S105 - a tag, not a secret
     ACCOUNT_TOKEN_REFUSED = "account:token:refused"  # noqa: S105 - a tag, not a secret
@@ -69,6 +70,7 @@ class AuditTag(enum.StrEnum):
     # -- this node and its peers (services/nodes, federation) ---------------------------
     NODE_INITIALISED = "node:initialised"
     NODE_KEYS_ROTATED = "node:keys:rotated"
+    NODE_SECRET_KEY_ROTATED = "node:secret_key:rotated"  # noqa: S105 - a tag, not a secret
     FEDERATION_PEER_PINNED = "federation:peer:pinned"
     FEDERATION_PEER_SUSPENDED = "federation:peer:suspended"
     FEDERATION_PEER_RESUMED = "federation:peer:resumed"

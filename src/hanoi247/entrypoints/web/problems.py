@@ -135,6 +135,12 @@ STATUS_BY_ERROR: tuple[ErrorStatus, ...] = (
     ErrorStatus(StorageFailed, 507, "The evidence store cannot take it"),
 )
 INTERNAL = ErrorStatus(Hanoi247Error, 500, "Internal error")
+# Said to the uploader instead of the store's own message (which names paths, for the log).
+STORAGE_FAILED_DETAIL = (
+    "The evidence store is full or cannot be written; nothing partial was kept as evidence "
+    "and the evidence already stored is intact. Ask the node's operator to free space, then "
+    "send the file again (an upload resumes from the offset the node reports)."
+)
 
 
 def status_of(exc: Hanoi247Error) -> ErrorStatus:
@@ -163,6 +169,8 @@ def error_to_problem(exc: Hanoi247Error) -> ProblemResponse:
         busy = problem(503, "overloaded", row.title, str(exc), retry_after=exc.retry_after)
         busy.headers["Retry-After"] = str(exc.retry_after)
         return busy
+    if isinstance(exc, StorageFailed):  # the uploader must know what happened and what to do
+        return problem(507, "storage_failed", row.title, STORAGE_FAILED_DETAIL)
     detail = "See the server log." if row.status >= 500 else str(exc)
     return problem(row.status, str(getattr(exc, "code", "error")), row.title, detail, **extra)
 

@@ -56,6 +56,7 @@ from hanoi247.entrypoints.web.pages import (
     pdf,
     shell,
     signin,
+    statistics,
     treaty,
 )
 from hanoi247.entrypoints.web.pages.desk import WebDesk
@@ -77,6 +78,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     compose.router,
     directory.router,
     treaty.router,
+    statistics.router,
     admin.router,
 )
 

@@ -54,6 +54,7 @@ def rule_codes(app: FastAPI) -> dict[str, list[str]]:
     return {
         "delay_reasons": sorted({code for i in instruments for code in delay_reasons(i)}),
         "refusal_grounds": sorted({code for i in instruments for code in refusal_grounds(i)}),
+        "instruments": [i.id for i in instruments],
     }
 
 

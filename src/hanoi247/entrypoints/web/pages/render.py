@@ -193,7 +193,7 @@ def build_shell(request: Request, viewer: Viewer | None, *, title: str, lang: st
     desk = desk_of(request)
     identity = desk.runtime.local.identity
     now = desk.clock.now()
-    with desk.uow_factory() as uow:
+    with desk.uow_factory().read_only() as uow:  # the sign-in page too: no write lock
         last = uow.treaty_actions.last_import()
     hypothetical = last is not None and last.hypothetical
     if viewer is None:

@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import String, func, insert, select, text
 
 from benchmarks.figures import Figure
+from hanoi247.adapters.crypto.at_rest import FieldCipher, SecretKey
 from hanoi247.adapters.db.engine import make_engine
 from hanoi247.adapters.db.migrate import upgrade
 from hanoi247.adapters.db.schema.workflow import deadlines, request_events, requests
@@ -30,6 +31,12 @@ from hanoi247.adapters.db.uow import make_uow_factory
 from hanoi247.domain.statistics import Period
 from hanoi247.entrypoints.demo_history import Peer, seed_history
 from hanoi247.services.statistics import compute_statistics
+
+
+def run_cipher() -> FieldCipher:
+    """The throwaway database's secret key: random, for this run only (nothing is kept)."""
+    return FieldCipher([SecretKey.generate()])
+
 
 SEEDED = 2_000
 COPIES = 50
@@ -81,7 +88,7 @@ def run() -> list[Figure]:
         upgrade(url)
         engine = make_engine(url)
         try:
-            uow_factory = make_uow_factory(engine)
+            uow_factory = make_uow_factory(engine, cipher=run_cipher())
             started = time.perf_counter()
             with uow_factory() as uow:
                 seed_history(uow, own=OWN, peers=PEERS, now=now, count=SEEDED, seed=7)

@@ -237,11 +237,11 @@ def directory_list(
 def directory_publish(data_dir: DataDir = None, by: By = "operator") -> None:
     """Send this node's own contact points, signed, to every active peer (directory.card):
     their directories take them from this message only, or from an audited local edit."""
-    from hanoi247.adapters.federation.node import load_local_node
+    from hanoi247.adapters.federation.node import read_identity
     from hanoi247.bootstrap import settings_for
     from hanoi247.services.directory_card import publish_card
 
-    state = load_local_node(settings_for(data_dir).data_dir).identity.state
+    state = read_identity(settings_for(data_dir).data_dir).state  # the keys are not needed
     with _uow_factory(data_dir, create=False) as uow_factory:
         if uow_factory is None:
             _fail("no node database here; run `hanoi247 init` first")

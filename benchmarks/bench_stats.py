@@ -15,19 +15,15 @@ median wall time in seconds. The target is 1 s, the figure's baseline.
 
 from __future__ import annotations
 
-import shutil
 import statistics
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import String, func, insert, select, text
 
 from benchmarks.figures import Figure
-from hanoi247.adapters.crypto.at_rest import FieldCipher
-from hanoi247.adapters.crypto.secret_key import create_key_file, read_key_file
+from hanoi247.adapters.crypto.at_rest import FieldCipher, SecretKey
 from hanoi247.adapters.db.engine import make_engine
 from hanoi247.adapters.db.migrate import upgrade
 from hanoi247.adapters.db.schema.workflow import deadlines, request_events, requests
@@ -35,6 +31,12 @@ from hanoi247.adapters.db.uow import make_uow_factory
 from hanoi247.domain.statistics import Period
 from hanoi247.entrypoints.demo_history import Peer, seed_history
 from hanoi247.services.statistics import compute_statistics
+
+
+def run_cipher() -> FieldCipher:
+    """The throwaway database's secret key: random, for this run only (nothing is kept)."""
+    return FieldCipher([SecretKey.generate()])
+
 
 SEEDED = 2_000
 COPIES = 50
@@ -85,10 +87,8 @@ def run() -> list[Figure]:
     with _postgresql() as url:
         upgrade(url)
         engine = make_engine(url)
-        key = Path(tempfile.mkdtemp(prefix="bench-stats-key-")) / "secret.key"
         try:
-            create_key_file(key)
-            uow_factory = make_uow_factory(engine, cipher=FieldCipher(read_key_file(key)))
+            uow_factory = make_uow_factory(engine, cipher=run_cipher())
             started = time.perf_counter()
             with uow_factory() as uow:
                 seed_history(uow, own=OWN, peers=PEERS, now=now, count=SEEDED, seed=7)
@@ -112,7 +112,6 @@ def run() -> list[Figure]:
             print(f"   statistics of {total} requests: {samples}", flush=True)
         finally:
             engine.dispose()
-            shutil.rmtree(key.parent, ignore_errors=True)
     return [
         Figure(
             "stats.compute_100k_postgresql_s",

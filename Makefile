@@ -11,7 +11,7 @@ DEMO_DIR ?= .demo
 # System packages: PostgreSQL (tests run a throwaway cluster), age (tests open evidence
 # packages with the real CLI), poppler-utils (pdftotext for PDF tests), fonts and Chromium
 # for the browser tests and PDFs.
-APT_PACKAGES := postgresql age poppler-utils fonts-noto-core fonts-noto-cjk chromium
+APT_PACKAGES := postgresql age poppler-utils fonts-noto-core fonts-noto-cjk chromium sqlite3
 # `make bench` also needs gnupg: bench_evidence times `sha256sum` + `gpg --encrypt`, what
 # officers use today, beside the node's ingest of the same file (`make test` does not).
 BENCH_APT_PACKAGES := gnupg

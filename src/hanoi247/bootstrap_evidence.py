@@ -74,11 +74,16 @@ def evidence_desk(
     store: EvidenceStore | None = None,
 ) -> EvidenceDesk:
     from hanoi247.adapters.crypto.age_files import AgeEvidenceCipher
+    from hanoi247.adapters.crypto.key_files import KeyFileSeal
+    from hanoi247.adapters.crypto.secret_key import secret_keys
 
     return EvidenceDesk(
         uow=uow_factory,
         store=store or evidence_store(settings),
-        cipher=AgeEvidenceCipher(evidence_key_dirs(settings.data_dir)),
+        cipher=AgeEvidenceCipher(
+            evidence_key_dirs(settings.data_dir),
+            seal=KeyFileSeal.of(secret_keys(settings)),  # the identity files are sealed
+        ),
         clock=clock or SystemClock(),
         node_id=node_id,
     )

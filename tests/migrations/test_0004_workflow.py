@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 
+from at_rest_support import session_cipher
 from hanoi247.adapters.db import migrate
 from hanoi247.adapters.db.engine import make_engine
 from hanoi247.adapters.db.uow import make_uow_factory
@@ -32,7 +33,7 @@ def table_names(url: str) -> set[str]:
 def store_and_read_real_rows(url: str) -> None:
     engine = make_engine(url)
     try:
-        with make_uow_factory(engine)() as uow:
+        with make_uow_factory(engine, cipher=session_cipher())() as uow:
             number = uow.references.next("VN", 2026)
             request, _ = CooperationRequest.draft(
                 request_id="019ad7a0-5c00-7abc-8def-0123456789ab",
@@ -81,7 +82,7 @@ def store_and_read_real_rows(url: str) -> None:
                 details={"reference": request.reference},
             )
             uow.commit()
-        with make_uow_factory(engine)() as uow:
+        with make_uow_factory(engine, cipher=session_cipher())() as uow:
             loaded = uow.requests.get("019ad7a0-5c00-7abc-8def-0123456789ab")
             assert loaded is not None
             assert [e.action for e in loaded.timeline] == ["draft", "send"]
@@ -95,22 +96,22 @@ def store_and_read_real_rows(url: str) -> None:
 
 
 def test_upgrade_with_real_rows_downgrade_and_upgrade_again(empty_db_url: str) -> None:
-    migrate.upgrade(empty_db_url, "0003")
+    migrate.upgrade(empty_db_url, "0003", cipher=session_cipher())
     assert not WORKFLOW & table_names(empty_db_url)
 
-    migrate.upgrade(empty_db_url, "0004")
+    migrate.upgrade(empty_db_url, "0004", cipher=session_cipher())
     assert migrate.current(empty_db_url) == "0004"
     assert table_names(empty_db_url) >= WORKFLOW
     # Rows are written by today's repositories, so at today's schema (0011 added columns
     # to requests); the way down to 0003 then passes 0004 with them in its tables.
-    migrate.upgrade(empty_db_url, "head")
+    migrate.upgrade(empty_db_url, "head", cipher=session_cipher())
     store_and_read_real_rows(empty_db_url)
 
-    migrate.downgrade(empty_db_url, "0003")
+    migrate.downgrade(empty_db_url, "0003", cipher=session_cipher())
     assert migrate.current(empty_db_url) == "0003"
     remaining = table_names(empty_db_url)
     assert not WORKFLOW & remaining
     assert {"audit_log", "outbox", "peers"} <= remaining  # earlier revisions untouched
 
-    migrate.upgrade(empty_db_url, "head")
+    migrate.upgrade(empty_db_url, "head", cipher=session_cipher())
     store_and_read_real_rows(empty_db_url)  # the counter starts again: the tables were dropped

@@ -9,6 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from at_rest_support import session_cipher
 from hanoi247.adapters.db import migrate
 from hanoi247.adapters.db.engine import make_engine
 from hanoi247.adapters.db.uow import make_uow_factory
@@ -39,13 +40,13 @@ def kept(url: str) -> dict[str, tuple[Any, Any]]:
 
 
 def test_0011_backfills_the_queue_of_existing_rows_down_and_up_again(empty_db_url: str) -> None:
-    migrate.upgrade(empty_db_url, "head")
+    migrate.upgrade(empty_db_url, "head", cipher=session_cipher())
     engine = make_engine(empty_db_url)
     try:
-        with make_uow_factory(engine)() as uow:
+        with make_uow_factory(engine, cipher=session_cipher())() as uow:
             first, closing = flood(uow, total=12, emergencies=2)  # with a deadline each
             uow.commit()
-        with make_uow_factory(engine)() as uow:
+        with make_uow_factory(engine, cipher=session_cipher())() as uow:
             deadline = uow.deadlines.for_request(first)[0]
             uow.deadlines.resolve(deadline.id, status=DeadlineStatus.MET, at=T0)
             request = uow.requests.get(closing)
@@ -60,7 +61,7 @@ def test_0011_backfills_the_queue_of_existing_rows_down_and_up_again(empty_db_ur
     assert expected[closing][1] is None  # withdrawn: out of the queue
     assert len({rank for _, rank in expected.values()}) >= 4
 
-    migrate.downgrade(empty_db_url, "0010")
+    migrate.downgrade(empty_db_url, "0010", cipher=session_cipher())
     assert not {"next_due_at", "queue_rank"} & columns(empty_db_url)
     engine = make_engine(empty_db_url)
     try:
@@ -70,12 +71,12 @@ def test_0011_backfills_the_queue_of_existing_rows_down_and_up_again(empty_db_ur
     finally:
         engine.dispose()
 
-    migrate.upgrade(empty_db_url, "0011")
+    migrate.upgrade(empty_db_url, "0011", cipher=session_cipher())
     assert kept(empty_db_url) == expected  # the backfill computes what the repositories kept
     engine = make_engine(empty_db_url)
     try:
         assert QUEUE[1] in {i["name"] for i in sa.inspect(engine).get_indexes(QUEUE[0])}
-        with make_uow_factory(engine)() as uow:
+        with make_uow_factory(engine, cipher=session_cipher())() as uow:
             rows = uow.requests.inbox_rows(limit=20)
         assert len(rows) == 11
         assert (rows[0].urgency, rows[0].id) == ("emergency", first)

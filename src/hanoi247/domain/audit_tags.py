@@ -19,6 +19,7 @@ class AuditTag(enum.StrEnum):
     # -- accounts and the on-call roster (services/accounts.py, web sessions) -----------
     ACCOUNT_USER_ADDED = "account:user:added"
     ACCOUNT_USER_DISABLED = "account:user:disabled"
+    ACCOUNT_CONTENT_ROLE_ANNOUNCED = "account:content_role:announced"  # supervisors alerted
     ACCOUNT_PASSWORD_SET = "account:password:set"  # noqa: S105 - a tag, not a secret
     ACCOUNT_TOKEN_ISSUED = "account:token:issued"  # noqa: S105 - a tag, not a secret
     ACCOUNT_TOKEN_REFUSED = "account:token:refused"  # noqa: S105 - a tag, not a secret
@@ -69,6 +70,7 @@ class AuditTag(enum.StrEnum):
     # -- this node and its peers (services/nodes, federation) ---------------------------
     NODE_INITIALISED = "node:initialised"
     NODE_KEYS_ROTATED = "node:keys:rotated"
+    NODE_SECRET_KEY_ROTATED = "node:secret_key:rotated"  # noqa: S105 - a tag, not a secret
     FEDERATION_PEER_PINNED = "federation:peer:pinned"
     FEDERATION_PEER_SUSPENDED = "federation:peer:suspended"
     FEDERATION_PEER_RESUMED = "federation:peer:resumed"
@@ -80,6 +82,27 @@ class AuditTag(enum.StrEnum):
     FEDERATION_DRILL_SENT = "federation:drill:sent"
     FEDERATION_DRILL_ANSWERED = "federation:drill:answered"
     FEDERATION_DRILL_COMPLETED = "federation:drill:completed"
+
+    # -- drills answered by a person (services/drills.py) ---------------------------------
+    DRILL_ALERT_SENT = "drill:alert:sent"
+    DRILL_ALERT_DELIVERED = "drill:alert:delivered"
+    DRILL_ALERT_RECEIVED = "drill:alert:received"
+    DRILL_ALERT_ACKNOWLEDGED = "drill:alert:acknowledged"
+    DRILL_ACKNOWLEDGEMENT_RECORDED = "drill:acknowledgement:recorded"
+    DRILL_ACKNOWLEDGEMENT_IGNORED = "drill:acknowledgement:ignored"
+    DRILL_MISSED_ESCALATED = "drill:missed:escalated"
+    DRILL_MISSED_RECORDED = "drill:missed:recorded"
+    DRILL_SCHEDULE_CREATED = "drill:schedule:created"
+    DRILL_SCHEDULE_FIRED = "drill:schedule:fired"
+    DRILL_HISTORY_SEEDED = "drill:history:seeded"  # hanoi247 demo only
+    DIRECTORY_PEER_VERIFIED = "directory:peer:verified"
+    DIRECTORY_CARD_SENT = "directory:card:sent"
+    DIRECTORY_CARD_RECEIVED = "directory:card:received"
+    PEER_ACKNOWLEDGEMENT_OVERDUE_ESCALATED = "peer:acknowledgement_overdue:escalated"
+    PROVIDER_REGISTER_ADDED = "provider:register:added"
+    PROVIDER_REGISTER_UPDATED = "provider:register:updated"
+    PROVIDER_ORDER_RECORDED = "provider:order:recorded"
+    PROVIDER_PRESERVATION_CONFIRMED = "provider:preservation:confirmed"
 
     # -- the audit log witnessed by peers (services/audit_witness.py) ---------------------
     AUDIT_CHECKPOINT_SENT = "audit:checkpoint:sent"

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 import typer
 
 from hanoi247.domain.errors import Hanoi247Error, Severity, StatusDataError
+from hanoi247.entrypoints import cli_drills  # noqa: F401  (registers drill start|schedule|list|ack)
 from hanoi247.entrypoints.cli_accounts import oncall_app, user_app
 from hanoi247.entrypoints.cli_audit import audit_app
 from hanoi247.entrypoints.cli_backup import backup_command, restore_command
@@ -31,6 +32,8 @@ from hanoi247.entrypoints.cli_node import (
 )
 from hanoi247.entrypoints.cli_notifications import notifications_app
 from hanoi247.entrypoints.cli_outbox import outbox_app
+from hanoi247.entrypoints.cli_providers import provider_app
+from hanoi247.entrypoints.cli_secrets import secrets_app
 from hanoi247.entrypoints.cli_stats import stats_app
 from hanoi247.entrypoints.cli_webhook import webhook_app
 from hanoi247.entrypoints.demo import demo_command
@@ -60,10 +63,31 @@ app.add_typer(node_app, name="node")
 app.add_typer(peer_app, name="peer")
 app.add_typer(drill_app, name="drill")
 app.add_typer(directory_app, name="directory")
+app.add_typer(provider_app, name="provider")
 app.add_typer(evidence_app, name="evidence")
 app.add_typer(conformance_app, name="conformance")
 app.add_typer(audit_app, name="audit")
 app.add_typer(webhook_app, name="webhook")
+app.add_typer(secrets_app, name="secrets")
+
+
+@app.callback()
+def _global_options(
+    ask_passphrase: Annotated[
+        bool,
+        typer.Option(
+            "--ask-passphrase",
+            help="The node's secret key comes from a passphrase: ask for it before the "
+            "command runs (`hanoi247 --ask-passphrase user add …`).",
+        ),
+    ] = False,
+) -> None:
+    if ask_passphrase:
+        from hanoi247.bootstrap import use_passphrase
+
+        use_passphrase(str(typer.prompt("Secret key passphrase", hide_input=True)))
+
+
 app.add_typer(stats_app, name="stats")
 app.command("init")(init_command)
 app.command("serve")(serve_command)

@@ -19,7 +19,7 @@ from typing import Annotated, Any
 import typer
 
 from hanoi247.domain.errors import ConfigurationError, InvalidInput
-from hanoi247.domain.federation import Peer, PeerStatus
+from hanoi247.domain.federation import Peer, PeerDelivery, PeerStatus
 from hanoi247.entrypoints.cli_common import DataDirOption, emit
 from hanoi247.ports import Clock, UnitOfWork
 from hanoi247.settings import Settings
@@ -84,7 +84,7 @@ def init_command(
 
     settings = _settings(data_dir)
     done = init_node(
-        store=key_store(settings.data_dir),
+        store=key_store(settings),
         database=new_database(settings),
         state=state,
         name=name,
@@ -113,9 +113,9 @@ def init_command(
 @node_app.command("card")
 def node_card(data_dir: DataDirOption = None) -> None:
     """Print this node's card (public: identity, public keys, fingerprint)."""
-    from hanoi247.adapters.federation.node import load_local_node
+    from hanoi247.bootstrap import local_node
 
-    emit(load_local_node(_settings(data_dir).data_dir).card())
+    emit(local_node(_settings(data_dir)).card())
 
 
 @node_app.command("rotate-keys")
@@ -130,19 +130,20 @@ def node_rotate_keys(
     """New keys; the old ones move to keys/previous/, and every active peer is told."""
     from hanoi247.adapters.crypto.webhook_key import load_webhook_key
     from hanoi247.adapters.federation.node import KEYS_DIR
-    from hanoi247.bootstrap import key_store
+    from hanoi247.bootstrap import key_file_seal, key_store
     from hanoi247.services.node_identity import rotate_keys
 
     settings = _settings(data_dir)
     with _uow_factory(settings) as uow_factory:
         done = rotate_keys(
-            store=key_store(settings.data_dir),
+            store=key_store(settings),
             uow_factory=uow_factory,
             clock=_clock(),
             overlap=timedelta(days=overlap_days),
             by=by,
         )
-    webhook_key = load_webhook_key(settings.data_dir / KEYS_DIR)  # replaced with the node keys
+    # replaced with the node keys
+    webhook_key = load_webhook_key(settings.data_dir / KEYS_DIR, seal=key_file_seal(settings))
     emit(
         {
             "node_id": done.node_id,
@@ -173,8 +174,7 @@ def peer_add(
     by: ByOption = "operator",
 ) -> None:
     """Pin a peer's keys, if the card's keys give exactly the fingerprint you were told."""
-    from hanoi247.adapters.federation.node import load_local_node
-    from hanoi247.bootstrap import key_reader
+    from hanoi247.bootstrap import key_reader, local_node
     from hanoi247.services.node_identity import pin_peer
     from hanoi247.services.treaty import TreatyCatalogue
 
@@ -183,7 +183,7 @@ def peer_add(
     except OSError as exc:
         raise InvalidInput(f"{card_file}: cannot be read ({exc.strerror})") from None
     settings = _settings(data_dir)
-    own = load_local_node(settings.data_dir).card()
+    own = local_node(settings).card()
     with _uow_factory(settings) as uow_factory:
         peer = pin_peer(
             uow_factory,
@@ -205,12 +205,14 @@ def peer_list(
     data_dir: DataDirOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON instead of a table.")] = False,
 ) -> None:
-    """Every pinned peer, with its status and keys (a key rotated out shows until when)."""
+    """Every pinned peer, with its status, keys (a key rotated out shows until when) and
+    delivery: "down since" while it does not answer (its messages wait)."""
     settings = _settings(data_dir)
     with _uow_factory(settings) as uow_factory, uow_factory() as uow:
         peers = uow.peers.list()
+        delivery = {s.node_id: s for s in uow.peer_delivery.list()}
     if as_json:
-        emit([peer_json(p) for p in peers])
+        emit([peer_json(p, delivery.get(p.node_id)) for p in peers])
         return
     from rich.console import Console
     from rich.table import Table
@@ -221,6 +223,7 @@ def peer_list(
     table.add_column("fingerprint", max_width=19)  # at most four groups a line
     table.add_column("status")
     table.add_column("keys (kid, valid until)", overflow="fold")
+    table.add_column("delivery", overflow="fold")
     for p in peers:
         keys = "\n".join(
             f"{k.use} {k.kid[:12]}…"
@@ -228,11 +231,25 @@ def peer_list(
             for k in p.keys
         )
         status = p.status.value if p.status is PeerStatus.ACTIVE else f"[red]{p.status.value}"
-        table.add_row(p.node_id, p.state, p.name, p.url, p.fingerprint, status, keys)
+        table.add_row(
+            p.node_id, p.state, p.name, p.url, p.fingerprint, status, keys,
+            delivery_text(delivery.get(p.node_id)),
+        )  # fmt: skip
     Console().print(table)
 
 
-def peer_json(peer: Peer) -> dict[str, Any]:
+def delivery_text(state: PeerDelivery | None) -> str:
+    if state is None or not state.down:
+        return "ok"
+    assert state.down_since is not None
+    return (
+        f"[red]down since {state.down_since:%Y-%m-%d %H:%M}Z[/red]\n"
+        f"{state.failures} failure(s), {state.last_error}"
+    )
+
+
+def peer_json(peer: Peer, delivery: PeerDelivery | None = None) -> dict[str, Any]:
+    state = delivery or PeerDelivery(peer.node_id)
     return {
         "node_id": peer.node_id,
         "state": peer.state,
@@ -251,6 +268,12 @@ def peer_json(peer: Peer) -> dict[str, Any]:
             }
             for k in peer.keys
         ],
+        "delivery": {
+            "down_since": None if state.down_since is None else state.down_since.isoformat(),
+            "failures": state.failures,
+            "retry_at": None if state.retry_at is None else state.retry_at.isoformat(),
+            "last_error": state.last_error,
+        },
     }
 
 
@@ -311,6 +334,13 @@ def serve_command(
     data_dir: DataDirOption = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8470,
+    ask_passphrase: Annotated[
+        bool,
+        typer.Option(
+            "--ask-passphrase",
+            help="Derive the secret key from a passphrase typed now (docs/operations.md).",
+        ),
+    ] = False,
     workers: Annotated[
         int,
         typer.Option(
@@ -322,7 +352,11 @@ def serve_command(
     ] = 1,
 ) -> None:
     """Run the node: web pages, API, federation endpoint and background workers."""
-    settings = _settings(data_dir)
+    if ask_passphrase:
+        from hanoi247.bootstrap import use_passphrase
+
+        use_passphrase(str(typer.prompt("Secret key passphrase", hide_input=True)))
+    settings = _settings(data_dir)  # carries the passphrase into every worker process
     if settings.environment not in ("demo", "test"):
         settings.require_real_secrets()
     if workers > 1 and not settings.resolved_database_url.startswith("postgresql"):

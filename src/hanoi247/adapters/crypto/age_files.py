@@ -23,6 +23,7 @@ from typing import BinaryIO, Final
 
 import pyrage
 
+from hanoi247.adapters.crypto.key_files import KeyFileSeal, open_bytes, seal_bytes
 from hanoi247.domain.errors import ConfigurationError, EvidenceRejected, IntegrityError
 from hanoi247.domain.evidence import CHUNK_SIZE
 from hanoi247.domain.media_types import SNIFF_BYTES, sniff_media_type
@@ -40,8 +41,9 @@ _READ_BLOCK: Final = 1024 * 1024
 _IO_BLOCK: Final = 1024 * 1024  # what the source is read and the store written in
 
 
-def generate_age_identity(directory: Path) -> str:
-    """Create ``directory/evidence.age`` (0600, refused if present); returns the recipient."""
+def generate_age_identity(directory: Path, *, seal: KeyFileSeal | None = None) -> str:
+    """Create ``directory/evidence.age`` (0600, refused if present, sealed with ``seal``);
+    returns the recipient."""
     identity = pyrage.x25519.Identity.generate()
     recipient = str(identity.to_public())
     path = directory / AGE_IDENTITY_FILE
@@ -52,20 +54,21 @@ def generate_age_identity(directory: Path) -> str:
         raise ConfigurationError(
             f"{path} already exists; rotate the node's keys instead of overwriting it"
         ) from None
-    with os.fdopen(fd, "w", encoding="ascii") as handle:
-        handle.write(f"# public key: {recipient}\n{identity}\n")
+    clear = f"# public key: {recipient}\n{identity}\n".encode("ascii")
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(seal_bytes(path, clear, seal))
         handle.flush()
         os.fsync(handle.fileno())
     return recipient
 
 
-def load_age_identity(directory: Path) -> tuple[str, object]:
+def load_age_identity(directory: Path, *, seal: KeyFileSeal | None = None) -> tuple[str, object]:
     """``(recipient, identity)`` from ``directory/evidence.age``; ConfigurationError if the
     file is missing, open to group or others, or unreadable."""
     path = directory / AGE_IDENTITY_FILE
     try:
         info = path.stat()
-        text = path.read_text(encoding="ascii")
+        text = open_bytes(path, path.read_bytes(), seal).decode("ascii")
     except FileNotFoundError:
         raise ConfigurationError(
             f"{path} is missing: this node has no evidence key; run `hanoi247 node rotate-keys` "
@@ -112,8 +115,10 @@ def _parse_recipients(recipients: Sequence[str]) -> list[object]:
 class AgeEvidenceCipher:
     """``EvidenceCipher`` over pyrage, holding this node's identities (current first)."""
 
-    def __init__(self, key_dirs: Sequence[Path]) -> None:
-        loaded = [load_age_identity(d) for d in key_dirs if (d / AGE_IDENTITY_FILE).exists()]
+    def __init__(self, key_dirs: Sequence[Path], *, seal: KeyFileSeal | None = None) -> None:
+        loaded = [
+            load_age_identity(d, seal=seal) for d in key_dirs if (d / AGE_IDENTITY_FILE).exists()
+        ]
         if not loaded:
             dirs = ", ".join(str(d) for d in key_dirs)
             raise ConfigurationError(

@@ -103,7 +103,12 @@ def _sqlite_engine(url: URL) -> Engine:
         mode = options.get(SQLITE_BEGIN_OPTION, "DEFERRED" if read_only else "IMMEDIATE")
         if mode not in _BEGIN_MODES:
             raise ConfigurationError(f"{SQLITE_BEGIN_OPTION} must be one of {sorted(_BEGIN_MODES)}")
-        connection.exec_driver_sql(f"PRAGMA query_only={int(read_only)}")
+        # query_only sticks to the pooled connection: set it only when it changes (the
+        # read-only and read-write engines share one pool).
+        info = connection.connection.info
+        if info.get("hanoi247_query_only") != read_only:
+            connection.exec_driver_sql(f"PRAGMA query_only={int(read_only)}")
+            info["hanoi247_query_only"] = read_only
         connection.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
@@ -114,6 +119,19 @@ def _postgresql_engine(url: URL) -> Engine:
     # anyway). Operators who pass their own ``options`` in the URL keep them.
     connect_args = {} if "options" in url.query else {"options": "-c timezone=UTC"}
     return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+
+
+def libpq_parameters(database_url: str) -> dict[str, Any]:
+    """psycopg/libpq keyword parameters of a ``postgresql[+psycopg]://`` URL, for the few
+    connections made outside SQLAlchemy (LISTEN/NOTIFY, the audit scan)."""
+    url = make_url(database_url)
+    params: dict[str, Any] = url.translate_connect_args(username="user", database="dbname")
+    params.update({key: value for key, value in url.query.items() if isinstance(value, str)})
+    return params
+
+
+def is_sqlite_url(database_url: str) -> bool:
+    return make_url(database_url).drivername in _SQLITE_DRIVERS
 
 
 def read_only_engine(engine: Engine) -> Engine:

@@ -4,7 +4,7 @@ Composition root::
 
     engine = make_engine(url)            # adapters.db.engine
     upgrade(url)                         # adapters.db.migrate, once at start-up
-    uow_factory = make_uow_factory(engine)
+    uow_factory = make_uow_factory(engine, cipher=FieldCipher(secret_keys(settings)))
     with uow_factory() as uow:
         uow.treaty_actions.replace_all(...)
         uow.audit.append(...)
@@ -26,6 +26,7 @@ from typing import Any, Generic, Self, TypeVar, cast, overload
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from hanoi247.adapters.crypto.at_rest import FieldCipher
 from hanoi247.adapters.db.engine import read_only_engine
 from hanoi247.adapters.db.repositories import SqlAuditLog, SqlTreatyActionRepository
 from hanoi247.adapters.db.repositories_accounts import (
@@ -34,9 +35,18 @@ from hanoi247.adapters.db.repositories_accounts import (
     SqlUserRepository,
 )
 from hanoi247.adapters.db.repositories_directory import SqlContactPointRepository
+from hanoi247.adapters.db.repositories_drills import (
+    SqlDrillRepository,
+    SqlDrillScheduleRepository,
+    SqlPeerAlertRepository,
+    SqlPeerCheckRepository,
+)
 from hanoi247.adapters.db.repositories_evidence import SqlEvidenceRepository, SqlUploadRepository
-from hanoi247.adapters.db.repositories_federation import SqlInbox, SqlOutbox, SqlPeerRepository
+from hanoi247.adapters.db.repositories_federation import SqlOutbox, SqlPeerRepository
+from hanoi247.adapters.db.repositories_inbox import SqlInbox
 from hanoi247.adapters.db.repositories_notifications import SqlNotificationOutbox
+from hanoi247.adapters.db.repositories_peer_delivery import SqlPeerDeliveryStates
+from hanoi247.adapters.db.repositories_providers import SqlProviderRepository
 from hanoi247.adapters.db.repositories_statistics import SqlStatisticsRepository
 from hanoi247.adapters.db.repositories_web import SqlWebSessionRepository
 from hanoi247.adapters.db.repositories_workflow import (
@@ -45,6 +55,7 @@ from hanoi247.adapters.db.repositories_workflow import (
     SqlReferenceCounter,
     SqlRequestRepository,
 )
+from hanoi247.adapters.db.sealed import CIPHER_KEY
 
 R = TypeVar("R")
 
@@ -89,6 +100,7 @@ class SqlUnitOfWork:
     peers = repository(SqlPeerRepository)
     outbox = repository(SqlOutbox)
     inbox = repository(SqlInbox)
+    peer_delivery = repository(SqlPeerDeliveryStates)
     users = repository(SqlUserRepository)
     api_tokens = repository(SqlApiTokenRepository)
     on_call = repository(SqlOnCallRepository)
@@ -102,6 +114,11 @@ class SqlUnitOfWork:
     contact_points = repository(SqlContactPointRepository)
     evidence = repository(SqlEvidenceRepository)
     uploads = repository(SqlUploadRepository)
+    drills = repository(SqlDrillRepository)
+    drill_schedules = repository(SqlDrillScheduleRepository)
+    peer_checks = repository(SqlPeerCheckRepository)
+    peer_alerts = repository(SqlPeerAlertRepository)
+    providers = repository(SqlProviderRepository)
 
     def __init__(
         self,
@@ -161,12 +178,19 @@ class SqlUnitOfWork:
         self.session.rollback()
 
 
-def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
+def make_session_factory(engine: Engine, cipher: FieldCipher) -> sessionmaker[Session]:
+    """Sessions that carry the cipher of the sealed columns (``adapters/db/sealed.py``)."""
+    return sessionmaker(
+        bind=engine, expire_on_commit=False, autoflush=False, info={CIPHER_KEY: cipher}
+    )
 
 
-def make_uow_factory(engine: Engine) -> Callable[[], SqlUnitOfWork]:
-    """What the composition root hands to the services: a new unit of work per call."""
+def make_uow_factory(engine: Engine, *, cipher: FieldCipher) -> Callable[[], SqlUnitOfWork]:
+    """What the composition root hands to the services: a new unit of work per call.
+
+    ``cipher`` seals and opens the content columns with the node's secret key."""
     return functools.partial(
-        SqlUnitOfWork, make_session_factory(engine), make_session_factory(read_only_engine(engine))
+        SqlUnitOfWork,
+        make_session_factory(engine, cipher),
+        make_session_factory(read_only_engine(engine), cipher),
     )

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from hanoi247.adapters.crypto.age_files import AGE_IDENTITY_FILE, generate_age_identity
+from hanoi247.adapters.crypto.key_files import KeyFileSeal
 from hanoi247.adapters.crypto.keys import (
     ENCRYPTION_ALG,
     ENCRYPTION_KEY_FILE,
@@ -66,8 +67,9 @@ CARD_FILE = "card.json"  # DIR/card.json: the public node card, rewritten on rot
 class FileKeyStore:
     """``ports.NodeKeyStore`` over a data directory (layout: ``adapters/federation/node.py``)."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, *, seal: KeyFileSeal | None = None) -> None:
         self._data_dir = data_dir
+        self._seal = seal  # the node's secret key seals every private key file it writes
 
     @property
     def data_dir(self) -> Path:
@@ -101,12 +103,12 @@ class FileKeyStore:
                 undo.append(functools.partial(_rmdir_if_empty, keys_dir))
             keys_dir.chmod(0o700)
             keys = generate_node_keys()
-            save_node_keys(keys, keys_dir)
+            save_node_keys(keys, keys_dir, seal=self._seal)
             undo += [(keys_dir / f).unlink for f in (SIGNING_KEY_FILE, ENCRYPTION_KEY_FILE)]
             # webhooks are signed with a key of their own (adapters/crypto/webhook_key.py)
-            undo.append(save_webhook_key(generate_webhook_key(), keys_dir).unlink)
+            undo.append(save_webhook_key(generate_webhook_key(), keys_dir, seal=self._seal).unlink)
             # evidence files are encrypted to the node's age identity (adapters/crypto/age_files)
-            generate_age_identity(keys_dir)
+            generate_age_identity(keys_dir, seal=self._seal)
             undo.append((keys_dir / AGE_IDENTITY_FILE).unlink)
         except OSError as exc:
             _run(undo)
@@ -132,7 +134,7 @@ class FileKeyStore:
         return read_identity(self._data_dir)
 
     def publish_card(self) -> PublishedCard:
-        local = load_local_node(self._data_dir)
+        local = load_local_node(self._data_dir, seal=self._seal)
         path = write_card(local)
         return PublishedCard(
             node_id=local.node_id, fingerprint=local.card()["fingerprint"], path=path
@@ -143,7 +145,7 @@ class FileKeyStore:
         ``keys/previous/<UTC time>/`` (0700 directory, files keep 0600): the node keeps
         opening envelopes encrypted to the old key, and keeps the old signing key to sign
         the envelopes carrying the announcement (``LocalNode.signing_key_for``)."""
-        old = load_local_node(self._data_dir)
+        old = load_local_node(self._data_dir, seal=self._seal)
         new_keys = generate_node_keys()
         announcement = {
             "announcement": receipts.sign_key_announcement(
@@ -173,12 +175,12 @@ class FileKeyStore:
             for name in files:
                 os.rename(keys_dir / name, target / name)
                 undo.append(functools.partial(os.rename, target / name, keys_dir / name))
-            save_node_keys(new_keys, keys_dir)
+            save_node_keys(new_keys, keys_dir, seal=self._seal)
             undo += [(keys_dir / name).unlink for name in (SIGNING_KEY_FILE, ENCRYPTION_KEY_FILE)]
-            undo.append(save_webhook_key(generate_webhook_key(), keys_dir).unlink)
+            undo.append(save_webhook_key(generate_webhook_key(), keys_dir, seal=self._seal).unlink)
             # the evidence recipient rotates too (a node without one gets its first here);
             # peers learn it from the announcement, signed like it with the old key
-            recipient = generate_age_identity(keys_dir)
+            recipient = generate_age_identity(keys_dir, seal=self._seal)
             undo.append((keys_dir / AGE_IDENTITY_FILE).unlink)
             announcement["evidence_recipient"] = sign_recipient(
                 recipient, node_id=old.node_id, signing_key=old.keys.signing

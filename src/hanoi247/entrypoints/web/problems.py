@@ -15,6 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
+from starlette.routing import Match
 
 from hanoi247.domain.errors import (
     ActionNotAllowed,
@@ -22,11 +23,13 @@ from hanoi247.domain.errors import (
     ConfigurationError,
     DomainError,
     ErrorCode,
+    EvidenceRejected,
     HandlingRestricted,
     Hanoi247Error,
     IntegrityError,
     InvalidTransition,
     NoLegalBasis,
+    NoPinnedPeer,
     NotInForce,
     Overloaded,
     PeerUnreachable,
@@ -84,6 +87,7 @@ class ErrorStatus:
     status: int
     title: str
     code: ErrorCode | None = None
+    reason: str | None = None  # an ``EvidenceRejected.reason``
 
 
 #: The one table from error to HTTP status, used by the API, the app's handlers and the
@@ -97,6 +101,23 @@ STATUS_BY_ERROR: tuple[ErrorStatus, ...] = (
         409,
         "Not allowed in the request's current status",
         ErrorCode.INVALID_TRANSITION,
+    ),
+    # Refused because of what this node holds (which desk the request is at, what kind
+    # it is, whether a node of the other State is pinned), not because of the body: 409.
+    *(
+        ErrorStatus(ActionNotAllowed, 409, "Not allowed on this request at this desk", code)
+        for code in (
+            ErrorCode.WRONG_DESK,
+            ErrorCode.WRONG_KIND,
+            ErrorCode.NOT_SIGNED,
+            ErrorCode.NOT_A_PERSON,
+            ErrorCode.BASIS_NOT_RECOGNISED,
+        )
+    ),
+    ErrorStatus(NoPinnedPeer, 409, "No pinned node serves that State"),
+    *(
+        ErrorStatus(EvidenceRejected, 404, "No such upload or evidence item", reason=reason)
+        for reason in ("unknown_upload", "unknown_item")
     ),
     ErrorStatus(HandlingRestricted, 403, "A handling restriction forbids this"),
     ErrorStatus(UnknownState, 422, "Unknown State"),
@@ -125,8 +146,10 @@ STORAGE_FAILED_DETAIL = (
 def status_of(exc: Hanoi247Error) -> ErrorStatus:
     """The row of ``STATUS_BY_ERROR`` for ``exc``; ``INTERNAL`` (500) when none matches."""
     for row in STATUS_BY_ERROR:
-        if isinstance(exc, row.kind) and (
-            row.code is None or getattr(exc, "code", None) is row.code
+        if (
+            isinstance(exc, row.kind)
+            and (row.code is None or getattr(exc, "code", None) is row.code)
+            and (row.reason is None or getattr(exc, "reason", None) == row.reason)
         ):
             return row
     return INTERNAL
@@ -152,6 +175,25 @@ def error_to_problem(exc: Hanoi247Error) -> ProblemResponse:
     return problem(row.status, str(getattr(exc, "code", "error")), row.title, detail, **extra)
 
 
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """The methods some route serves at ``request``'s path (for ``Allow``).
+
+    Starlette's 405 lists the methods of the first route whose path matched, while
+    several routes may serve one path (``GET`` and ``PATCH /api/v1/requests/{id}``).
+    Each method is tried against the app's routes (``matches``, included routers too)."""
+    routes = request.app.router.routes
+    return [
+        method
+        for method in METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes
+        )
+    ]
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     async def on_domain(request: Request, exc: Exception) -> ProblemResponse:
         assert isinstance(exc, Hanoi247Error)
@@ -175,6 +217,8 @@ def install_problem_handlers(app: FastAPI) -> None:
         )
         if exc.headers:
             response.headers.update(exc.headers)
+        if exc.status_code == 405:  # every method of the path, not those of one route
+            response.headers["Allow"] = ", ".join(allowed_methods(request))
         return response
 
     async def on_invalid(request: Request, exc: Exception) -> ProblemResponse:

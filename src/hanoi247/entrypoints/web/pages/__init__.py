@@ -52,10 +52,13 @@ from hanoi247.entrypoints.web.pages import (
     case_evidence,
     compose,
     directory,
+    drills,
     inbox,
     pdf,
+    providers,
     shell,
     signin,
+    statistics,
     treaty,
 )
 from hanoi247.entrypoints.web.pages.desk import WebDesk
@@ -76,7 +79,10 @@ ROUTERS: tuple[APIRouter, ...] = (
     case_evidence.router,
     compose.router,
     directory.router,
+    drills.router,
+    providers.router,
     treaty.router,
+    statistics.router,
     admin.router,
 )
 

@@ -167,6 +167,7 @@ def case_page(
         links = _links(uow, view)
         evidence = uow.evidence.for_request(request_id) if content else []
         custody = uow.evidence.custody_for_request(request_id) if content else []
+        dead_letters = uow.outbox.dead_for_case(request_id)  # they block the case: shown
         declared = declarations_for(uow, ctx, state=ctx.state, instrument=view["instrument"])
         for event in view["timeline"]:
             event["who"] = _who(uow, ctx.state, event["actor"], event["origin"])
@@ -220,6 +221,7 @@ def case_page(
         and viewer.can(P.REQUEST_ANSWER, P.REQUEST_DRAFT),
         item_names={item.item_id: item.file_name for item in evidence},
         follow_up_by_central_authority=follow_up_by_central_authority,
+        dead_letters=dead_letters,
         nodes={ctx.node.node_id, view["peer_node"]},
         element_article=lambda name: element_article(view["instrument"], view["kind"], name),
         labels=countdown_labels(viewer, now),

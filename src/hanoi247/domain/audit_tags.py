@@ -92,6 +92,7 @@ class AuditTag(enum.StrEnum):
     DIRECTORY_CONTACT_UPDATED = "directory:contact:updated"
     DIRECTORY_CONTACT_VERIFIED = "directory:contact:verified"
     NOTIFICATION_RETRIED = "notification:retried"
+    NOTIFICATION_DISMISSED = "notification:dismissed"  # dismissed from the desk's alert banner
 
     # -- evidence and its chain of custody (services/evidence*.py) ---------------------
     EVIDENCE_COLLECTED = "evidence:collected"

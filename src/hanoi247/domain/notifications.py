@@ -74,6 +74,18 @@ DEFAULT_SEVERITY: Final[Mapping[Topic, NotificationSeverity]] = MappingProxyType
 )
 
 
+#: What the desk's alert banner counts until the recipient dismisses it: every critical
+#: alert, whatever its topic (a missed clock, an escalation, a dead letter), and drills
+#: (a drill proves that an alert reaches the person on duty).
+ALARM_SEVERITIES: Final = frozenset({NotificationSeverity.CRITICAL})
+ALARM_TOPICS: Final = frozenset({Topic.DRILL})
+
+
+def is_alarm(topic: Topic, severity: NotificationSeverity) -> bool:
+    """Whether an alert of ``topic`` and ``severity`` stays in the banner until dismissed."""
+    return severity in ALARM_SEVERITIES or topic in ALARM_TOPICS
+
+
 class Fact(enum.StrEnum):
     """The only keys ``Notification.facts`` may hold."""
 

@@ -47,6 +47,7 @@ from starlette.staticfiles import StaticFiles
 from hanoi247.bootstrap import make_authenticator
 from hanoi247.entrypoints.web.pages import (
     admin,
+    alarms,
     case,
     case_actions,
     case_evidence,
@@ -69,6 +70,7 @@ STATIC = TEMPLATES.parent / "static"
 ROUTERS: tuple[APIRouter, ...] = (
     signin.router,
     shell.router,
+    alarms.router,
     inbox.router,
     pdf.router,  # before case: /requests/{id}.pdf
     case.router,

@@ -44,6 +44,7 @@ from hanoi247.entrypoints.web.pages.live import (
 )
 from hanoi247.entrypoints.web.pages.render import render
 from hanoi247.services.desk import declarations_for
+from hanoi247.services.outgoing import silent_peer_of
 from hanoi247.services.queries import record_read, request_view
 
 router = APIRouter(include_in_schema=False)
@@ -168,6 +169,7 @@ def case_page(
         evidence = uow.evidence.for_request(request_id) if content else []
         custody = uow.evidence.custody_for_request(request_id) if content else []
         declared = declarations_for(uow, ctx, state=ctx.state, instrument=view["instrument"])
+        silent = silent_peer_of(uow, request_id, now)
         for event in view["timeline"]:
             event["who"] = _who(uow, ctx.state, event["actor"], event["origin"])
     if content:  # metadata only (an auditor): the template shows no element, no note
@@ -205,6 +207,7 @@ def case_page(
         view=view,
         content=content,
         incoming=incoming,
+        silent=silent,
         peer=peer,
         deadlines=deadlines,
         links=links,

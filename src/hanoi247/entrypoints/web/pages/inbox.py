@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter
@@ -29,7 +30,6 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from hanoi247.adapters.notify.inapp import sse_comment, sse_event
-from hanoi247.domain.lifecycle import TERMINAL, RequestStatus
 from hanoi247.domain.references import Direction
 from hanoi247.entrypoints.web.pages.desk import Viewer, WebDesk, desk_of, require
 from hanoi247.entrypoints.web.pages.live import (
@@ -41,6 +41,7 @@ from hanoi247.entrypoints.web.pages.live import (
 )
 from hanoi247.entrypoints.web.pages.render import render
 from hanoi247.entrypoints.web.pages.shell import INBOX_READERS
+from hanoi247.services.outgoing import outgoing_view
 from hanoi247.services.queries import inbox_fingerprint, inbox_view
 
 router = APIRouter(include_in_schema=False)
@@ -52,25 +53,15 @@ OUTGOING_SHOWN = 200
 PAGE_SIZE = 100
 
 
-def _outgoing(desk: WebDesk) -> list[dict[str, Any]]:
-    """Open requests this desk sent (drafts are on the composer's page)."""
-    statuses = [s for s in RequestStatus if s not in TERMINAL and s is not RequestStatus.DRAFT]
+def _outgoing(desk: WebDesk, viewer: Viewer, now: datetime) -> list[dict[str, Any]]:
+    """Open requests this desk sent (drafts are on the composer's page), each with its
+    next deadline and, when the peer is late to acknowledge, the number to call."""
     with desk.uow_factory() as uow:
-        requests = uow.requests.list(
-            direction=Direction.OUTGOING, statuses=statuses, limit=OUTGOING_SHOWN
-        )
-    return [
-        {
-            "id": r.id,
-            "reference": r.reference,
-            "kind": r.kind,
-            "urgency": r.urgency.value,
-            "status": r.status.value,
-            "requested_state": r.requested_state,
-            "sent_at": r.sent_at.isoformat() if r.sent_at else None,
-        }
-        for r in requests
-    ]
+        items = outgoing_view(uow, now, limit=OUTGOING_SHOWN)
+    for item in items:
+        due = item["next_deadline"]
+        item["countdown"] = countdown(due["due_at"], now, viewer.lang) if due else None
+    return items
 
 
 def fingerprint_of(desk: WebDesk) -> str:
@@ -95,7 +86,7 @@ def list_context(desk: WebDesk, viewer: Viewer, page: int = 1) -> dict[str, Any]
         item["countdown"] = countdown(due["due_at"], now, viewer.lang) if due else None
     return {
         "items": incoming,
-        "outgoing": _outgoing(desk),
+        "outgoing": _outgoing(desk, viewer, now),
         "fingerprint": fingerprint,
         "unacknowledged": summary.unacknowledged,
         "page_number": page,

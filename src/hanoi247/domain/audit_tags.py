@@ -65,6 +65,10 @@ class AuditTag(enum.StrEnum):
     DEADLINE_FOLLOW_UP_MLA_FLAGGED = "deadline:follow_up_mla:flagged"
     DEADLINE_EMERGENCY_RESPONSE_ESCALATED = "deadline:emergency_response:escalated"
     DEADLINE_EMERGENCY_RESPONSE_MISSED_BY_PEER = "deadline:emergency_response:missed_by_peer"
+    DEADLINE_PRESERVATION_CONFIRMATION_ESCALATED = "deadline:preservation_confirmation:escalated"
+    DEADLINE_PRESERVATION_CONFIRMATION_MISSED_BY_PEER = (
+        "deadline:preservation_confirmation:missed_by_peer"
+    )
 
     # -- this node and its peers (services/nodes, federation) ---------------------------
     NODE_INITIALISED = "node:initialised"

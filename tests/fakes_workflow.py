@@ -10,7 +10,7 @@ import builtins
 import copy
 from collections.abc import Collection, Iterable
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Protocol
 
 from hanoi247.domain.audit import require_utc
@@ -18,12 +18,11 @@ from hanoi247.domain.cooperation import CooperationRequest
 from hanoi247.domain.errors import IntegrityError
 from hanoi247.domain.lifecycle import TERMINAL, RequestStatus
 from hanoi247.domain.offences import OffenceMapping
+from hanoi247.domain.queue import QueuePosition, queue_rank
 from hanoi247.domain.references import Direction
-from hanoi247.domain.requests import Urgency
 from hanoi247.domain.schedule import Deadline, DeadlineKind, DeadlineStatus
-from hanoi247.ports.workflow import InboxRow, OpenSummary
+from hanoi247.ports.workflow import InboxRow, OpenSummary, SentRow
 
-RANK = {Urgency.EMERGENCY: 0, Urgency.URGENT: 1, Urgency.ROUTINE: 2}
 UNRESOLVED = (DeadlineStatus.OPEN, DeadlineStatus.MISSED)
 
 
@@ -91,38 +90,70 @@ class FakeRequestRepository:
             r for r in self.stored.values() if r.direction is direction and r.status not in TERMINAL
         ]
 
-    def inbox_rows(self, *, limit: int, offset: int = 0) -> builtins.list[InboxRow]:
+    def _earliest(self) -> dict[str, datetime]:
         earliest: dict[str, datetime] = {}
         for d in self._unresolved():
             if d.request_id not in earliest or d.due_at < earliest[d.request_id]:
                 earliest[d.request_id] = d.due_at
+        return earliest
 
-        def rank(r: CooperationRequest) -> tuple[object, ...]:
+    def inbox_rows(
+        self,
+        *,
+        limit: int,
+        after: QueuePosition | None = None,
+        before: QueuePosition | None = None,
+    ) -> builtins.list[InboxRow]:
+        earliest = self._earliest()
+        rows = []
+        for r in self._open(Direction.INCOMING):
             due = earliest.get(r.id)
-            return (
-                RANK[r.urgency],
-                r.acknowledged_at is not None,
-                due is None,
-                due or datetime.min,
-                r.received_at is None,
-                r.received_at or datetime.min,
-                r.id,
+            rank = queue_rank(
+                r.status,
+                r.urgency,
+                acknowledged=r.acknowledged_at is not None,
+                has_deadline=due is not None,
             )
+            assert rank is not None
+            assert r.received_at is not None
+            rows.append(
+                InboxRow(
+                    id=r.id,
+                    reference=r.reference,
+                    kind=r.kind,
+                    urgency=r.urgency.value,
+                    status=r.status.value,
+                    requesting_state=r.requesting_state,
+                    received_at=r.received_at,
+                    acknowledged_at=r.acknowledged_at,
+                    next_due_at=due,
+                    rank=rank,
+                )
+            )
+        rows.sort(key=lambda row: _key(row.position))
+        if after is not None:
+            return [row for row in rows if _key(row.position) > _key(after)][:limit]
+        if before is not None:
+            return [row for row in rows if _key(row.position) < _key(before)][-limit:]
+        return rows[:limit]
 
-        found = sorted(self._open(Direction.INCOMING), key=rank)[offset : offset + limit]
+    def sent_rows(self, *, limit: int) -> builtins.list[SentRow]:
+        earliest = self._earliest()
+        found = [r for r in self._open(Direction.OUTGOING) if r.status is not RequestStatus.DRAFT]
+        found.sort(key=lambda r: (r.created_at, r.id), reverse=True)
         return [
-            InboxRow(
+            SentRow(
                 id=r.id,
                 reference=r.reference,
                 kind=r.kind,
                 urgency=r.urgency.value,
                 status=r.status.value,
-                requesting_state=r.requesting_state,
-                received_at=r.received_at,
+                requested_state=r.requested_state,
+                sent_at=r.sent_at,
                 acknowledged_at=r.acknowledged_at,
                 next_due_at=earliest.get(r.id),
             )
-            for r in found
+            for r in found[:limit]
         ]
 
     def open_summary(self, direction: Direction, now: datetime) -> OpenSummary:
@@ -148,6 +179,15 @@ class FakeRequestRepository:
 
     def count_open_incoming(self) -> int:
         return len(self._open(Direction.INCOMING))
+
+
+def _key(position: QueuePosition) -> tuple[object, ...]:
+    return (
+        position.rank,
+        position.due_at or datetime.min.replace(tzinfo=UTC),
+        position.received_at,
+        position.id,
+    )
 
 
 class FakeDeadlineRepository:

@@ -201,13 +201,15 @@ def build_runtime(
     uow_factory: Callable[[], UnitOfWork] | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
     channels: Sequence[NotificationChannel] | None = None,
+    pull_evidence: bool = True,
 ) -> NodeRuntime:
     """Wire a node from its data directory: identity, keys, database, dispatcher, workers.
 
     Every collaborator has its production default: the system clock; the node's database
     (opened here, closed by ``runtime.close()``; a given ``uow_factory`` stays the
     caller's); the network for the outbox sender's HTTP client; the e-mail and webhook
-    channels the settings configure (in-app is always on).
+    channels the settings configure (in-app is always on). ``pull_evidence`` off: no
+    evidence puller in this runtime (``serve --workers N`` runs it in one process only).
     """
     local = load_local_node(settings.data_dir)
     closing: Callable[[], None] = _nothing
@@ -286,9 +288,12 @@ def build_runtime(
     alerting.worker.periodic.append(checkpoint_round)
     register_evidence_handlers(workflow.dispatcher, node_id=local.node_id)  # evidence.*
     workers: list[Worker] = [sender, alerting.worker]
+    if alerting.relay is not None:  # listening before the workers deliver anything
+        workers.insert(0, alerting.relay)
     desk, staging = None, TransferStaging(settings.data_dir / "evidence" / "transfers")
     if local.age_recipient is not None:  # evidence offered by peers is pulled in the background
         desk = evidence_desk(settings, uow_factory, node_id=local.node_id, clock=real_clock)
+    if desk is not None and pull_evidence:
         workers.append(
             _evidence_puller(
                 local, uow_factory, real_clock, desk, staging, settings.evidence_poll_seconds

@@ -214,12 +214,15 @@ def test_refused_characters_in_a_body_are_a_clear_422_and_nothing_is_stored(
     assert listing.status_code == 200  # the node still reads its cases
 
 
-def test_a_refused_character_in_a_query_or_an_unbounded_offset_is_a_422_not_a_500(
+def test_a_refused_character_in_a_query_or_a_forged_cursor_is_a_422_not_a_500(
     desk: tuple[ApiNode, str],
 ) -> None:
     node, _ = desk
     for path, element in (
-        ("/api/v1/inbox?offset=9223372036854775808", "offset"),
+        ("/api/v1/inbox?cursor=" + "A" * 401, "cursor"),
+        ("/api/v1/inbox?cursor=bm90LWEtY3Vyc29y", "cursor"),  # base64 of "not-a-cursor"
+        # rank 2 without a deadline: only odd ranks have none
+        ("/api/v1/inbox?cursor=YXwyfHwyMDI2LTExLTAxVDA4OjAwOjAwKzAwOjAwfGlkfDk", "cursor"),
         ("/api/v1/treaty/between?a=V%00N&b=FR", "query.a"),
     ):
         response = node.get(path, "an")

@@ -101,6 +101,9 @@ def test_upgrade_with_real_rows_downgrade_and_upgrade_again(empty_db_url: str) -
     migrate.upgrade(empty_db_url, "0004")
     assert migrate.current(empty_db_url) == "0004"
     assert table_names(empty_db_url) >= WORKFLOW
+    # Rows are written by today's repositories, so at today's schema (0011 added columns
+    # to requests); the way down to 0003 then passes 0004 with them in its tables.
+    migrate.upgrade(empty_db_url, "head")
     store_and_read_real_rows(empty_db_url)
 
     migrate.downgrade(empty_db_url, "0003")
@@ -109,5 +112,5 @@ def test_upgrade_with_real_rows_downgrade_and_upgrade_again(empty_db_url: str) -
     assert not WORKFLOW & remaining
     assert {"audit_log", "outbox", "peers"} <= remaining  # earlier revisions untouched
 
-    migrate.upgrade(empty_db_url, "0004")
+    migrate.upgrade(empty_db_url, "head")
     store_and_read_real_rows(empty_db_url)  # the counter starts again: the tables were dropped

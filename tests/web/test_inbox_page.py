@@ -226,7 +226,7 @@ def test_the_inbox_has_no_english_left(pair: Pair, lang: str) -> None:
     assert english_left(pair.fr_client.get("/inbox").text, msgids)  # the check sees English
 
 
-def test_the_inbox_is_paged_and_the_first_page_holds_the_most_urgent(
+def test_the_inbox_is_paged_by_cursor_and_the_first_page_holds_the_most_urgent(
     pair: Pair, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(inbox_page, "PAGE_SIZE", 2)
@@ -235,19 +235,31 @@ def test_the_inbox_is_paged_and_the_first_page_holds_the_most_urgent(
     arrive(pair, 3, Urgency.ROUTINE, minutes_left=20)
 
     first = pair.fr_client.get("/inbox").text
-    second = pair.fr_client.get("/inbox?page=2").text
-    fragment = pair.fr_client.get("/inbox/fragment?page=2").text
+    cursor = re.search(r'id="inbox-next" href="/inbox\?cursor=([A-Za-z0-9_-]+)"', first)
+    assert cursor is not None
+    second = pair.fr_client.get(f"/inbox?cursor={cursor[1]}").text
+    fragment = pair.fr_client.get(f"/inbox/fragment?cursor={cursor[1]}").text
+    forged = pair.fr_client.get("/inbox?cursor=bm90LWEtY3Vyc29y")
 
     assert re.findall(r'data-testid="inbox-row" data-reference="([^"]+)"', first) == [
         "VN-2026-000901",
         "VN-2026-000902",
     ]
     assert "Requests 1–2 of 3" in first
-    assert 'href="/inbox?page=2"' in first
     assert 'rel="prev"' not in first
     assert "3 requests are not yet acknowledged" in second  # all of them, on every page
-    assert 'data-fragment="/inbox/fragment?page=2"' in second
+    assert f'data-fragment="/inbox/fragment?cursor={cursor[1]}"' in second
     assert "Requests 3–3 of 3" in second
-    assert 'href="/inbox">' in second
+    assert 'rel="next"' not in second
+    previous = re.search(r'id="inbox-previous" href="/inbox\?cursor=([A-Za-z0-9_-]+)"', second)
+    assert previous is not None
+    back = pair.fr_client.get(f"/inbox?cursor={previous[1]}").text
+    assert re.findall(r'data-testid="inbox-row" data-reference="([^"]+)"', back) == [
+        "VN-2026-000901",
+        "VN-2026-000902",
+    ]
+    assert "Requests 1–2 of 3" in back
     assert 'data-reference="VN-2026-000903"' in fragment
     assert 'data-reference="VN-2026-000901"' not in fragment
+    assert forged.status_code == 200  # a cursor this node did not write shows the first page
+    assert 'data-reference="VN-2026-000901"' in forged.text

@@ -111,6 +111,7 @@ class AuditTag(enum.StrEnum):
     EVIDENCE_OFFER_RECEIVED = "evidence:offer:received"
     EVIDENCE_PEER_VERIFIED = "evidence:peer:verified"
     EVIDENCE_PEER_REJECTED = "evidence:peer:rejected"
+    DEMO_HISTORY_SEEDED = "demo:history:seeded"  # a year of made-up requests, demo nodes only
 
 
 #: Released values that do not end in a past participle; kept because entries carry them.

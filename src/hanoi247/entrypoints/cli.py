@@ -31,6 +31,7 @@ from hanoi247.entrypoints.cli_node import (
 )
 from hanoi247.entrypoints.cli_notifications import notifications_app
 from hanoi247.entrypoints.cli_outbox import outbox_app
+from hanoi247.entrypoints.cli_stats import stats_app
 from hanoi247.entrypoints.cli_webhook import webhook_app
 from hanoi247.entrypoints.demo import demo_command
 from hanoi247.services.treaty import TreatyCatalogue, between_report, status_report
@@ -63,6 +64,7 @@ app.add_typer(evidence_app, name="evidence")
 app.add_typer(conformance_app, name="conformance")
 app.add_typer(audit_app, name="audit")
 app.add_typer(webhook_app, name="webhook")
+app.add_typer(stats_app, name="stats")
 app.command("init")(init_command)
 app.command("serve")(serve_command)
 app.command("demo")(demo_command)

@@ -311,23 +311,63 @@ def serve_command(
     data_dir: DataDirOption = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8470,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=1,
+            max=64,
+            help="Server processes sharing the port (more than 1 needs PostgreSQL).",
+        ),
+    ] = 1,
 ) -> None:
     """Run the node: web pages, API, federation endpoint and background workers."""
+    settings = _settings(data_dir)
+    if settings.environment not in ("demo", "test"):
+        settings.require_real_secrets()
+    if workers > 1 and not settings.resolved_database_url.startswith("postgresql"):
+        raise ConfigurationError(
+            f"--workers {workers} needs PostgreSQL (set HANOI247_DATABASE_URL): SQLite lets "
+            "one process write at a time and in-app alerts cannot reach another process "
+            "without it; run one process (--workers 1) on SQLite"
+        )
+    listener = _listen(host, port)
+    if workers == 1:
+        with listener:
+            _serve_one(settings, listener, host, port)
+        return
+    from hanoi247.entrypoints.web.workers import Supervisor
+
+    with listener:
+        code = Supervisor(
+            workers,
+            lambda slot: _serve_one(settings, listener, host, port, pull_evidence=slot == 0),
+        ).run()
+    if code:
+        raise typer.Exit(code)
+
+
+def _serve_one(
+    settings: Settings,
+    listener: socket.socket,
+    host: str,
+    port: int,
+    *,
+    pull_evidence: bool = True,
+) -> None:
+    """One server process: its runtime, the app, uvicorn on ``listener``. Evidence offered
+    by peers is pulled by one process only (``pull_evidence``)."""
     import uvicorn
 
     from hanoi247.bootstrap import build_runtime
     from hanoi247.entrypoints.web.app import create_app
     from hanoi247.entrypoints.web.server import server_config
 
-    settings = _settings(data_dir)
-    if settings.environment not in ("demo", "test"):
-        settings.require_real_secrets()
-    runtime = build_runtime(settings)
+    runtime = build_runtime(settings, pull_evidence=pull_evidence)
     try:
-        listener = _listen(host, port)
         app = create_app(runtime)
         server = uvicorn.Server(server_config(app, host=host, port=port))
-        with _quiet_signals(), listener:
+        with _quiet_signals():
             server.run(sockets=[listener])
     finally:
         runtime.close()

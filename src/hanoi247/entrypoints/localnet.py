@@ -15,7 +15,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -78,11 +78,23 @@ def provision(
     *,
     environ: Mapping[str, str] | None = None,
     clock: Clock | None = None,
+    node_environ: Mapping[str, Mapping[str, str]] | None = None,
+    environ_for: Callable[[NodeSpec], Mapping[str, str]] | None = None,
 ) -> list[ProvisionedNode]:
     """Create every node as ``hanoi247 init`` does, then pin all of them to each other as
     ``hanoi247 peer add`` does: each card read from the other node's ``card.json`` and
-    checked against the fingerprint its ``init`` reported (the out-of-band channel)."""
+    checked against the fingerprint its ``init`` reported (the out-of-band channel).
+    ``node_environ``: variables of one node (by node id) over ``environ``, e.g. its own
+    ``HANOI247_DATABASE_URL``; ``environ_for`` gives a node's whole settings instead."""
     clock = clock or system_clock()
+
+    def env(spec: NodeSpec) -> Mapping[str, str] | None:
+        if environ_for is not None:
+            return environ_for(spec)
+        if node_environ is None:
+            return environ
+        return {**(environ or {}), **node_environ.get(spec.node_id, {})}
+
     catalogue = packaged_catalogue()
     created: list[tuple[ProvisionedNode, str]] = []
     for spec in specs:
@@ -90,7 +102,7 @@ def provision(
         data_dir = root / spec.node_id
         data_dir.mkdir(mode=0o700, parents=True, exist_ok=False)
         node = ProvisionedNode(spec, data_dir, port)
-        settings = node.settings(environ)
+        settings = node.settings(env(spec))
         done = init_node(
             store=key_store(data_dir),
             database=new_database(settings),
@@ -104,7 +116,7 @@ def provision(
         )
         created.append((node, done.fingerprint))
     for node, own_fingerprint in created:
-        with database(node.settings(environ), create=False) as db:
+        with database(node.settings(env(node.spec)), create=False) as db:
             if db is None:
                 raise ConfigurationError(f"{node.data_dir} lost its database while provisioning")
             for other, told_fingerprint in created:
@@ -134,6 +146,7 @@ class NodeProcess:
     log_path: Path | None = None
     process: subprocess.Popen[bytes] | None = None
     starts: int = 0
+    workers: int = 1  # ``serve --workers``: more than 1 needs HANOI247_DATABASE_URL in environ
 
     def start(self) -> None:
         if self.is_running():
@@ -153,6 +166,8 @@ class NodeProcess:
                     HOST,
                     "--port",
                     str(self.node.port),
+                    "--workers",
+                    str(self.workers),
                 ],
                 env=env,
                 stdout=log,
@@ -179,6 +194,17 @@ class NodeProcess:
 
     def is_running(self) -> bool:
         return self.process is not None and self.process.poll() is None
+
+    def worker_pids(self) -> list[int]:
+        """The server processes ``serve --workers N`` forked (Linux ``/proc``)."""
+        if self.process is None or not self.is_running():
+            return []
+        pid = self.process.pid
+        try:
+            text = Path(f"/proc/{pid}/task/{pid}/children").read_text(encoding="ascii")
+        except OSError:
+            return []
+        return [int(p) for p in text.split()]
 
     def kill(self) -> None:
         """SIGKILL: no clean-up at all, as a power cut would do."""

@@ -48,6 +48,7 @@ from hanoi247.ports.workflow import (
     OpenSummary,
     ReferenceCounter,
     RequestRepository,
+    SentRow,
 )
 
 __all__ = [
@@ -84,6 +85,7 @@ __all__ = [
     "ReferenceCounter",
     "RequestRepository",
     "Sealed",
+    "SentRow",
     "StatusImport",
     "StoredNotification",
     "TreatyActionRepository",

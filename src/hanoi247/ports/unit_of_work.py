@@ -11,6 +11,7 @@ from hanoi247.ports.directory import ContactPointRepository
 from hanoi247.ports.evidence import EvidenceRepository, UploadRepository
 from hanoi247.ports.federation import Inbox, Outbox, PeerRepository
 from hanoi247.ports.notifications import NotificationOutbox
+from hanoi247.ports.statistics import StatisticsRepository
 from hanoi247.ports.treaty import TreatyActionRepository
 from hanoi247.ports.web import WebSessionRepository
 from hanoi247.ports.workflow import (
@@ -62,6 +63,9 @@ class UnitOfWork(Protocol):
 
     @property
     def references(self) -> ReferenceCounter: ...
+
+    @property
+    def statistics(self) -> StatisticsRepository: ...
 
     @property
     def web_sessions(self) -> WebSessionRepository: ...

@@ -15,6 +15,7 @@ from typing import Protocol
 from hanoi247.domain.cooperation import CooperationRequest
 from hanoi247.domain.lifecycle import RequestStatus
 from hanoi247.domain.offences import OffenceMapping
+from hanoi247.domain.queue import QueuePosition
 from hanoi247.domain.references import Direction
 from hanoi247.domain.schedule import Deadline, DeadlineKind, DeadlineStatus
 
@@ -32,6 +33,30 @@ class InboxRow:
     received_at: datetime | None
     acknowledged_at: datetime | None
     next_due_at: datetime | None  # its earliest open (or missed, unresolved) deadline
+    rank: int  # its queue rank (``domain.queue``)
+
+    @property
+    def position(self) -> QueuePosition:
+        """Where it sits in the queue: the cursor of a page that ends (or starts) here."""
+        if self.received_at is None:
+            raise ValueError(f"incoming request {self.id} has no time of receipt")
+        return QueuePosition(self.rank, self.next_due_at, self.received_at, self.id)
+
+
+@dataclass(frozen=True, slots=True)
+class SentRow:
+    """One open request this desk sent, as its list shows it (no draft: those are on the
+    composer's page)."""
+
+    id: str
+    reference: str
+    kind: str
+    urgency: str
+    status: str
+    requested_state: str
+    sent_at: datetime | None
+    acknowledged_at: datetime | None  # by the requested State's desk
+    next_due_at: datetime | None  # its earliest unresolved deadline, kept on the row
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,10 +110,25 @@ class RequestRepository(Protocol):
         """Newest first."""
         ...
 
-    def inbox_rows(self, *, limit: int, offset: int = 0) -> builtins.list[InboxRow]:
+    def inbox_rows(
+        self,
+        *,
+        limit: int,
+        after: QueuePosition | None = None,
+        before: QueuePosition | None = None,
+    ) -> builtins.list[InboxRow]:
         """Open (not terminal) incoming requests, most urgent first, ordered before the
         limit: urgency (emergency, urgent, routine), unacknowledged ones first, earliest
-        unresolved deadline (none last), received time (then id)."""
+        unresolved deadline (none last), received time (then id) — ``domain.queue``.
+
+        Keyset pages: the first ``limit``, or the ``limit`` right after ``after``, or the
+        ``limit`` right before ``before`` (in the same order). Read from the kept queue
+        columns, so a page costs the same at any depth and any number of open cases."""
+        ...
+
+    def sent_rows(self, *, limit: int) -> builtins.list[SentRow]:
+        """Open requests this desk sent (not drafts), newest first, with their kept next
+        deadline."""
         ...
 
     def open_summary(self, direction: Direction, now: datetime) -> OpenSummary:

@@ -10,15 +10,11 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from hanoi247.domain.cooperation import CooperationRequest
 from hanoi247.domain.directory import ContactKind
-from hanoi247.domain.lifecycle import TERMINAL, RequestStatus
 from hanoi247.domain.references import Direction
 from hanoi247.domain.schedule import Deadline, DeadlineKind
 from hanoi247.ports import UnitOfWork
 from hanoi247.services.queries import deadline_view
-
-OPEN_SENT = tuple(s for s in RequestStatus if s not in TERMINAL and s is not RequestStatus.DRAFT)
 
 
 def duty_phone(uow: UnitOfWork, state: str) -> str | None:
@@ -43,46 +39,54 @@ def acknowledgement_overdue(
 
 
 def silent_peer(
-    uow: UnitOfWork, request: CooperationRequest, deadlines: Iterable[Deadline], now: datetime
+    uow: UnitOfWork,
+    requested_state: str,
+    acknowledged_at: datetime | None,
+    deadlines: Iterable[Deadline],
+    now: datetime,
 ) -> dict[str, Any] | None:
     """``{"state", "phone"}`` when the requested State of an outgoing request has not
     acknowledged in time (``phone``: None when the directory has none), else None."""
-    if request.direction is not Direction.OUTGOING:
+    if not acknowledgement_overdue(acknowledged_at, deadlines, now):
         return None
-    if not acknowledgement_overdue(request.acknowledged_at, deadlines, now):
-        return None
-    return {"state": request.requested_state, "phone": duty_phone(uow, request.requested_state)}
+    return {"state": requested_state, "phone": duty_phone(uow, requested_state)}
 
 
 def outgoing_view(uow: UnitOfWork, now: datetime, *, limit: int = 200) -> list[dict[str, Any]]:
-    """Open requests this desk sent, newest first, each with its next deadline and, when
-    the peer is late to acknowledge, who to call."""
-    requests = uow.requests.list(direction=Direction.OUTGOING, statuses=OPEN_SENT, limit=limit)
+    """Open requests this desk sent, newest first (``sent_rows``: the next deadline kept on
+    the row), each with that deadline's kind and, when the peer is late to acknowledge,
+    who to call."""
+    rows = uow.requests.sent_rows(limit=limit)
     by_request: dict[str, list[Deadline]] = {}
-    for deadline in uow.deadlines.unresolved_for([r.id for r in requests]):
+    for deadline in uow.deadlines.unresolved_for([r.id for r in rows]):
         by_request.setdefault(deadline.request_id, []).append(deadline)  # by due time
     items = []
-    for r in requests:
+    for r in rows:
         deadlines = by_request.get(r.id, [])
         items.append(
             {
                 "id": r.id,
                 "reference": r.reference,
                 "kind": r.kind,
-                "urgency": r.urgency.value,
-                "status": r.status.value,
+                "urgency": r.urgency,
+                "status": r.status,
                 "requested_state": r.requested_state,
                 "sent_at": r.sent_at.isoformat() if r.sent_at else None,
+                "acknowledged": r.acknowledged_at is not None,
+                "next_due_at": r.next_due_at.isoformat() if r.next_due_at else None,
                 "next_deadline": deadline_view(deadlines[0], now) if deadlines else None,
-                "silent_peer": silent_peer(uow, r, deadlines, now),
+                "silent_peer": silent_peer(
+                    uow, r.requested_state, r.acknowledged_at, deadlines, now
+                ),
             }
         )
     return items
 
 
 def silent_peer_of(uow: UnitOfWork, request_id: str, now: datetime) -> dict[str, Any] | None:
-    """``silent_peer`` for one request (the case page)."""
+    """``silent_peer`` for one request (the case page); None for an incoming one."""
     request = uow.requests.get(request_id)
-    if request is None:
+    if request is None or request.direction is not Direction.OUTGOING:
         return None
-    return silent_peer(uow, request, uow.deadlines.for_request(request_id), now)
+    deadlines = uow.deadlines.for_request(request_id)
+    return silent_peer(uow, request.requested_state, request.acknowledged_at, deadlines, now)

@@ -22,12 +22,13 @@ from hanoi247.domain.grounds import delay_reasons, refusal_grounds
 from hanoi247.domain.handling import handling_to_dict
 from hanoi247.domain.lifecycle import Action
 from hanoi247.domain.offences import offence_catalogue
+from hanoi247.domain.queue import QueuePosition
 from hanoi247.domain.references import Direction, RequestRef
 from hanoi247.domain.requests import Urgency, kinds_of
 from hanoi247.domain.schedule import Deadline
 from hanoi247.domain.treaty import Instrument, LegalBasis
 from hanoi247.ports import UnitOfWork
-from hanoi247.ports.workflow import OpenSummary
+from hanoi247.ports.workflow import InboxRow, OpenSummary
 from hanoi247.services.context import Context
 from hanoi247.services.desk import load
 from hanoi247.services.recheck import received_check
@@ -269,12 +270,22 @@ def request_view(uow: UnitOfWork, request_id: str, ctx: Context) -> dict[str, An
 
 
 def inbox_view(
-    uow: UnitOfWork, now: datetime, *, limit: int = 1000, offset: int = 0
+    uow: UnitOfWork,
+    now: datetime,
+    *,
+    limit: int = 1000,
+    after: QueuePosition | None = None,
+    before: QueuePosition | None = None,
 ) -> list[dict[str, Any]]:
-    """Open incoming requests, most urgent first (see the module docstring), ``limit`` from
-    ``offset``: ordered by the database before the limit, so no emergency is ever cut off
-    by the newest routine requests."""
-    rows = uow.requests.inbox_rows(limit=limit, offset=offset)
+    """Open incoming requests, most urgent first (see the module docstring), ``limit`` of
+    them from the start or after/before a position (``services.inbox_pages`` for cursors):
+    ordered by the database before the limit, so no emergency is ever cut off by the
+    newest routine requests."""
+    return inbox_items(uow, uow.requests.inbox_rows(limit=limit, after=after, before=before), now)
+
+
+def inbox_items(uow: UnitOfWork, rows: list[InboxRow], now: datetime) -> list[dict[str, Any]]:
+    """The inbox's rows as the API and the page show them, each with its next deadline."""
     earliest: dict[str, Deadline] = {}
     for deadline in uow.deadlines.unresolved_for([r.id for r in rows]):
         earliest.setdefault(deadline.request_id, deadline)  # sorted by due time

@@ -17,6 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from hanoi247.adapters.db import queue
 from hanoi247.adapters.db.rows_workflow import event_row, read_request, request_row
 from hanoi247.adapters.db.schema.workflow import (
     deadlines,
@@ -30,10 +31,10 @@ from hanoi247.domain.cooperation import CooperationRequest
 from hanoi247.domain.errors import IntegrityError
 from hanoi247.domain.lifecycle import TERMINAL, RequestStatus
 from hanoi247.domain.offences import NationalProvision, OffenceMapping
+from hanoi247.domain.queue import QueuePosition
 from hanoi247.domain.references import Direction
-from hanoi247.domain.requests import Urgency
 from hanoi247.domain.schedule import Deadline, DeadlineKind, DeadlineStatus
-from hanoi247.ports.workflow import InboxRow, OpenSummary
+from hanoi247.ports.workflow import InboxRow, OpenSummary, SentRow
 
 OPEN = [s.value for s in RequestStatus if s not in TERMINAL]
 UNRESOLVED = [DeadlineStatus.OPEN.value, DeadlineStatus.MISSED.value]
@@ -45,6 +46,7 @@ class SqlRequestRepository:
 
     def add(self, request: CooperationRequest) -> None:
         row = request_row(request) | {"version": request.version}
+        row |= queue.kept_values(request, stored=False)
         try:
             self._session.execute(insert(requests).values(**row))
             self._insert_events(request, 0)
@@ -70,7 +72,8 @@ class SqlRequestRepository:
             done = self._session.execute(
                 update(requests)
                 .where(requests.c.id == request.id, requests.c.version == request.version)
-                .values(**row, version=request.version + 1)
+                .values(**row, **queue.kept_values(request, stored=True))
+                .values(version=request.version + 1)
             )
             if done.rowcount != 1:  # type: ignore[attr-defined]
                 raise IntegrityError(
@@ -100,40 +103,15 @@ class SqlRequestRepository:
         events = self._events([r.id for r in rows])
         return [read_request(r, events.get(r.id, [])) for r in rows]
 
-    def inbox_rows(self, *, limit: int, offset: int = 0) -> builtins.list[InboxRow]:
-        r = requests.c
-        due = (
-            select(deadlines.c.request_id, func.min(deadlines.c.due_at).label("due_at"))
-            .where(deadlines.c.resolved_at.is_(None), deadlines.c.status.in_(UNRESOLVED))
-            .group_by(deadlines.c.request_id)
-            .subquery()
-        )
-        rank = case({Urgency.EMERGENCY.value: 0, Urgency.URGENT.value: 1}, value=r.urgency, else_=2)
-        query = (
-            select(
-                r.id,
-                r.reference,
-                r.kind,
-                r.urgency,
-                r.status,
-                r.requesting_state,
-                r.received_at,
-                r.acknowledged_at,
-                due.c.due_at,
-            )
-            .select_from(requests.outerjoin(due, due.c.request_id == r.id))
-            .where(r.direction == Direction.INCOMING.value, r.status.in_(OPEN))
-            .order_by(
-                rank,
-                r.acknowledged_at.is_not(None),  # false (unacknowledged) first
-                due.c.due_at.is_(None),  # no deadline last, on both dialects
-                due.c.due_at,
-                r.received_at.is_(None),
-                r.received_at,
-                r.id,
-            )
-            .limit(limit)
-            .offset(offset)
+    def inbox_rows(
+        self,
+        *,
+        limit: int,
+        after: QueuePosition | None = None,
+        before: QueuePosition | None = None,
+    ) -> builtins.list[InboxRow]:
+        rows = queue.page(
+            self._session, Direction.INCOMING, limit=limit, after=after, before=before
         )
         return [
             InboxRow(
@@ -145,7 +123,45 @@ class SqlRequestRepository:
                 requesting_state=row.requesting_state,
                 received_at=row.received_at,
                 acknowledged_at=row.acknowledged_at,
-                next_due_at=row.due_at,
+                next_due_at=row.next_due_at,
+                rank=row.queue_rank,
+            )
+            for row in rows
+        ]
+
+    def sent_rows(self, *, limit: int) -> builtins.list[SentRow]:
+        r = requests.c
+        query = (
+            select(
+                r.id,
+                r.reference,
+                r.kind,
+                r.urgency,
+                r.status,
+                r.requested_state,
+                r.sent_at,
+                r.acknowledged_at,
+                r.next_due_at,
+            )
+            .where(
+                r.direction == Direction.OUTGOING.value,
+                r.queue_rank >= 0,
+                r.status != RequestStatus.DRAFT.value,
+            )
+            .order_by(r.created_at.desc(), r.id.desc())
+            .limit(limit)
+        )
+        return [
+            SentRow(
+                id=row.id,
+                reference=row.reference,
+                kind=row.kind,
+                urgency=row.urgency,
+                status=row.status,
+                requested_state=row.requested_state,
+                sent_at=row.sent_at,
+                acknowledged_at=row.acknowledged_at,
+                next_due_at=row.next_due_at,
             )
             for row in self._session.execute(query)
         ]
@@ -263,12 +279,14 @@ class SqlDeadlineRepository:
             ).scalar_one()
         else:
             self._session.execute(update(deadlines).where(deadlines.c.id == found).values(**values))
+        queue.refresh(self._session, request_id)
         return _deadline(
             self._session.execute(select(deadlines).where(deadlines.c.id == found)).one()
         )
 
     def resolve(self, deadline_id: int, *, status: DeadlineStatus, at: datetime) -> None:
         self._set(deadline_id, status=status.value, resolved_at=require_utc(at))
+        queue.refresh(self._session, queue.request_of_deadline(deadline_id))
 
     def due(self, now: datetime, *, limit: int = 100) -> builtins.list[Deadline]:
         query = (

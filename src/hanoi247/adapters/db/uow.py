@@ -37,6 +37,7 @@ from hanoi247.adapters.db.repositories_directory import SqlContactPointRepositor
 from hanoi247.adapters.db.repositories_evidence import SqlEvidenceRepository, SqlUploadRepository
 from hanoi247.adapters.db.repositories_federation import SqlInbox, SqlOutbox, SqlPeerRepository
 from hanoi247.adapters.db.repositories_notifications import SqlNotificationOutbox
+from hanoi247.adapters.db.repositories_statistics import SqlStatisticsRepository
 from hanoi247.adapters.db.repositories_web import SqlWebSessionRepository
 from hanoi247.adapters.db.repositories_workflow import (
     SqlDeadlineRepository,
@@ -95,6 +96,7 @@ class SqlUnitOfWork:
     deadlines = repository(SqlDeadlineRepository)
     national_provisions = repository(SqlNationalProvisionRepository)
     references = repository(SqlReferenceCounter)
+    statistics = repository(SqlStatisticsRepository)
     web_sessions = repository(SqlWebSessionRepository)
     notifications = repository(SqlNotificationOutbox)
     contact_points = repository(SqlContactPointRepository)

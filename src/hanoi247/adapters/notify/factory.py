@@ -1,7 +1,8 @@
 """The node's alert channels and deadline worker, built from ``Settings``.
 
 * **in-app** — always on: an :class:`InAppHub` per process, served as server-sent events
-  at ``GET /api/v1/events`` (``runtime.hub``);
+  at ``GET /api/v1/events`` (``runtime.hub``); over PostgreSQL also relayed to the node's
+  other processes (``pg_relay.PgInAppRelay``, LISTEN/NOTIFY; ``Alerting.relay``);
 * **e-mail** — when ``HANOI247_SMTP_HOST`` is set: ``HANOI247_SMTP_PORT`` (587),
   ``HANOI247_SMTP_FROM`` (required then), ``HANOI247_SMTP_STARTTLS`` (true),
   ``HANOI247_SMTP_USERNAME`` and ``HANOI247_SMTP_PASSWORD`` (both or neither). Mail goes to
@@ -24,6 +25,7 @@ from hanoi247.adapters.crypto.webhook_key import require_webhook_key
 from hanoi247.adapters.federation.node import LocalNode
 from hanoi247.adapters.notify.delivery import DEFAULT_BACKOFF, NotificationDelivery
 from hanoi247.adapters.notify.inapp import InAppChannel, InAppHub
+from hanoi247.adapters.notify.pg_relay import PgInAppRelay
 from hanoi247.adapters.notify.smtp import SmtpChannel
 from hanoi247.adapters.notify.webhook import WebhookChannel
 from hanoi247.domain.errors import ConfigurationError
@@ -64,7 +66,12 @@ def smtp_channel(settings: Settings) -> MarkedSmtpChannel | None:
 
 
 def build_channels(
-    settings: Settings, *, local: LocalNode, hub: InAppHub, clock: Clock
+    settings: Settings,
+    *,
+    local: LocalNode,
+    hub: InAppHub,
+    clock: Clock,
+    relay: PgInAppRelay | None = None,
 ) -> list[NotificationChannel]:
     """E-mail and webhook as configured, in-app always (see the module docstring)."""
     channels: list[NotificationChannel] = []
@@ -84,7 +91,7 @@ def build_channels(
             )
         except ValueError as error:
             raise ConfigurationError(f"HANOI247_WEBHOOK_URL: {error}") from None
-    channels.append(InAppChannel(hub))
+    channels.append(InAppChannel(hub, relay=relay))
     return channels
 
 
@@ -93,6 +100,11 @@ class Alerting:
     hub: InAppHub
     channels: tuple[NotificationChannel, ...]
     worker: DeadlineWorker
+    relay: PgInAppRelay | None = None  # over PostgreSQL: a worker to start with the node
+
+
+def is_postgresql(settings: Settings) -> bool:
+    return settings.resolved_database_url.split(":", 1)[0].startswith("postgresql")
 
 
 def build_alerting(
@@ -113,10 +125,11 @@ def build_alerting(
     in-app channel is always added (it feeds ``GET /api/v1/events``).
     """
     hub = InAppHub()
+    relay = PgInAppRelay.for_url(hub, settings.database_url) if is_postgresql(settings) else None
     if channels is None:
-        channels = build_channels(settings, local=local, hub=hub, clock=clock)
+        channels = build_channels(settings, local=local, hub=hub, clock=clock, relay=relay)
     else:
-        channels = [*channels, InAppChannel(hub)]
+        channels = [*channels, InAppChannel(hub, relay=relay)]
     delivery = NotificationDelivery(
         uow_factory=uow_factory,
         channels=channels,
@@ -131,4 +144,4 @@ def build_alerting(
         delivery=delivery,
         poll_interval=settings.deadline_poll_seconds,
     )
-    return Alerting(hub=hub, channels=tuple(channels), worker=worker)
+    return Alerting(hub=hub, channels=tuple(channels), worker=worker, relay=relay)

@@ -6,9 +6,11 @@ among the notification's recipients. A subscription buffers at most ``queue_size
 notifications: when a slow client lags, the **oldest** one is dropped and counted
 (``Subscription.dropped``, ``InAppHub.dropped``), so one stuck browser cannot grow memory.
 
-The hub is per process: with several web processes, each publishes what its own workers
-produce. ``publish`` may be called from any thread; a subscription is consumed in the event
-loop that first iterates it.
+The hub is per process. With several web processes (``hanoi247 serve --workers N`` over
+PostgreSQL) the channel also hands each notification to an :class:`InAppRelay`
+(``adapters/notify/pg_relay.py``: LISTEN/NOTIFY), which publishes it to the hubs of the
+node's other processes. ``publish`` may be called from any thread; a subscription is
+consumed in the event loop that first iterates it.
 
 :func:`sse_format` turns a notification into one event of the ``text/event-stream`` format
 (HTML Living Standard, "Server-sent events"): ``id:``, ``event:`` and one ``data:`` line
@@ -24,7 +26,7 @@ import threading
 from collections import deque
 from collections.abc import AsyncIterator
 from types import TracebackType
-from typing import Final, Self
+from typing import Final, Protocol, Self
 
 from hanoi247.domain.notifications import DeliveryResult, Notification, render_text
 
@@ -172,22 +174,39 @@ class InAppHub:
                     del self._subscriptions[subscription.user_id]
 
 
+class InAppRelay(Protocol):
+    """Hands a notification to the hubs of the node's other processes."""
+
+    def broadcast(self, notification: Notification) -> bool:
+        """True when it was sent (the other processes' open sessions get it)."""
+        ...
+
+
 class InAppChannel:
     """A :class:`hanoi247.ports.NotificationChannel` over an :class:`InAppHub`.
 
-    Delivered means "queued for at least one open session"; with no recipient user id it
-    is skipped (``no_user_recipients``), with none of them connected skipped
-    (``no_open_session``): the notification stays visible in the app's list, not here.
+    Delivered means "queued for at least one open session" of this process or, with a
+    ``relay``, "handed to every process of the node" (which sessions they hold is not
+    known here); with no recipient user id it is skipped (``no_user_recipients``), with
+    none of them connected and no relay skipped (``no_open_session``): the notification
+    stays visible in the app's list, not here.
     """
 
-    def __init__(self, hub: InAppHub, *, name: str = "in_app") -> None:
+    def __init__(
+        self, hub: InAppHub, *, name: str = "in_app", relay: InAppRelay | None = None
+    ) -> None:
         self.name = name
         self.hub = hub
+        self.relay = relay
 
     async def send(self, notification: Notification) -> DeliveryResult:
         if not notification.user_ids:
             return DeliveryResult.skipped(self.name, notification, "no_user_recipients")
-        if self.hub.publish(notification) == 0:
+        local = self.hub.publish(notification)
+        relayed = False
+        if self.relay is not None:
+            relayed = await asyncio.to_thread(self.relay.broadcast, notification)
+        if local == 0 and not relayed:
             return DeliveryResult.skipped(self.name, notification, "no_open_session")
         return DeliveryResult.delivered(self.name, notification)
 

@@ -11,6 +11,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    SmallInteger,
     String,
     Table,
     Text,
@@ -48,6 +49,11 @@ requests = Table(
     Column("acknowledged_at", UTCDateTime, nullable=True),
     Column("closed_at", UTCDateTime, nullable=True),
     Column("version", Integer, nullable=False),
+    # Kept by the repositories in the unit of work that changes the request or one of its
+    # deadlines (``domain.queue``; migration 0011): the earliest unresolved deadline, and
+    # the queue rank (None once closed).
+    Column("next_due_at", UTCDateTime, nullable=True),
+    Column("queue_rank", SmallInteger, nullable=True),
     UniqueConstraint("origin_node", "reference"),
     Index(None, "direction", "status"),
     # The inbox (``inbox_rows``, ``open_summary``) reads only these: it never touches the
@@ -63,6 +69,8 @@ requests = Table(
         "version",
         "sent_at",
     ),
+    # The inbox's ORDER BY, column for column: a page is an index range (migration 0011).
+    Index("ix_requests_queue", "direction", "queue_rank", "next_due_at", "received_at", "id"),
 )
 
 request_events = Table(

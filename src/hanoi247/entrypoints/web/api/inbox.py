@@ -1,9 +1,10 @@
 """``GET /api/v1/inbox``: the incoming requests still open, most urgent first
-(``services.queries.inbox_view``: emergency > urgent > routine, then those nobody has
-acknowledged, then by the earliest deadline; ordered before ``limit``, then ``offset`` to page
-on). Metadata only: ids, references, kinds,
-statuses and deadlines; open ``GET /api/v1/requests/{id}`` (the same id as on the
-requesting node) for the content."""
+(``services.inbox_pages``: emergency > urgent > routine, then those nobody has
+acknowledged, then by the earliest deadline), ``limit`` a page; give a page's
+``next_cursor`` (or ``previous_cursor``) as ``cursor`` to read the next (previous) one.
+Keyset pages: each costs the same however deep it is and however many cases are open.
+Metadata only: ids, references, kinds, statuses and deadlines; open
+``GET /api/v1/requests/{id}`` (the same id as on the requesting node) for the content."""
 
 from __future__ import annotations
 
@@ -12,12 +13,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from hanoi247.domain.accounts import Permission
+from hanoi247.domain.queue import MAX_CURSOR
 from hanoi247.entrypoints.web.api.common import Caller, Runtime, authorize
 from hanoi247.entrypoints.web.api.routing import ApiRoute, problem_responses
 from hanoi247.entrypoints.web.api.views import Inbox, InboxItem
-from hanoi247.services.queries import inbox_view
-
-MAX_OFFSET = 1_000_000  # bounded: an unbounded int overflows the database's BIGINT
+from hanoi247.services.inbox_pages import inbox_page
 
 router = APIRouter(route_class=ApiRoute, tags=["inbox"])
 
@@ -31,10 +31,23 @@ router = APIRouter(route_class=ApiRoute, tags=["inbox"])
 def inbox(
     user: Caller,
     runtime: Runtime,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
-    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000, description="Requests per page.")] = 1000,
+    cursor: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=MAX_CURSOR,
+            pattern=r"^[A-Za-z0-9_-]+$",
+            description="A page's `next_cursor` or `previous_cursor`, as given; "
+            "leave it out for the first page.",
+        ),
+    ] = None,
 ) -> Inbox:
     authorize(user, Permission.CASE_METADATA_READ)
     with runtime.uow_factory().read_only() as uow:
-        items = inbox_view(uow, runtime.clock.now(), limit=limit, offset=offset)
-    return Inbox(items=[InboxItem.model_validate(item) for item in items])
+        page = inbox_page(uow, runtime.clock.now(), limit=limit, cursor=cursor)
+    return Inbox(
+        items=[InboxItem.model_validate(item) for item in page.items],
+        next_cursor=page.next_cursor,
+        previous_cursor=page.previous_cursor,
+    )

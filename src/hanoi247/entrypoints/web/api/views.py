@@ -199,6 +199,12 @@ class InboxItem(View):
 
 class Inbox(View):
     items: list[InboxItem]
+    next_cursor: str | None = Field(
+        description="Give it as `cursor` for the page after this one; null on the last page."
+    )
+    previous_cursor: str | None = Field(
+        description="Give it as `cursor` for the page before this one; null on the first page."
+    )
 
 
 # -- directory ---------------------------------------------------------------------------

@@ -1,8 +1,9 @@
 """The inbox: ``/inbox``, ``/inbox/fragment``, ``/inbox/events``.
 
-``/inbox`` lists open incoming requests, most urgent first (``services.queries.inbox_view``:
-emergency > urgent > routine, then unacknowledged, then by the earliest deadline, ordered by
-the database), ``PAGE_SIZE`` a page (``?page=2``; page 1 always holds the most urgent), each
+``/inbox`` lists open incoming requests, most urgent first (``services.inbox_pages``:
+emergency > urgent > routine, then unacknowledged, then by the earliest deadline, read from
+an index in that order), ``PAGE_SIZE`` a page (``?cursor=…`` from the "next" and "previous"
+links: keyset pages; the first page always holds the most urgent), each
 with a live countdown to its next deadline; a banner counts those nobody has acknowledged
 yet (on every page). Below, the open requests this desk sent.
 
@@ -10,7 +11,7 @@ Live updates without reloading: ``static/desk.js`` opens an ``EventSource`` on
 ``/inbox/events``, a server-sent event stream for signed-in sessions that polls the inbox
 every ``POLL_SECONDS`` and sends ``event: inbox`` with the inbox's fingerprint when the
 stream opens and whenever it changes (``services.queries.inbox_fingerprint``: aggregates
-only, no request loaded); desk.js then fetches ``/inbox/fragment?page=N`` (the list alone,
+only, no request loaded); desk.js then fetches ``/inbox/fragment?cursor=…`` (the list alone,
 the page shown) and swaps it in. The stream ends after ``STREAM_SECONDS`` (the browser reconnects,
 and the session is checked again). It does not subscribe to the in-app alert hub: a
 subscription there counts as an open session for the alert channel.
@@ -22,14 +23,16 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from hanoi247.adapters.notify.inapp import sse_comment, sse_event
+from hanoi247.domain.errors import InvalidInput
+from hanoi247.domain.queue import MAX_CURSOR
 from hanoi247.domain.references import Direction
 from hanoi247.entrypoints.web.pages.desk import Viewer, WebDesk, desk_of, require
 from hanoi247.entrypoints.web.pages.live import (
@@ -41,8 +44,9 @@ from hanoi247.entrypoints.web.pages.live import (
 )
 from hanoi247.entrypoints.web.pages.render import render
 from hanoi247.entrypoints.web.pages.shell import INBOX_READERS
+from hanoi247.services.inbox_pages import inbox_page
 from hanoi247.services.outgoing import outgoing_view
-from hanoi247.services.queries import inbox_fingerprint, inbox_view
+from hanoi247.services.queries import inbox_fingerprint
 
 router = APIRouter(include_in_schema=False)
 POLL_SECONDS = 2.0
@@ -71,36 +75,41 @@ def fingerprint_of(desk: WebDesk) -> str:
         return inbox_fingerprint(uow, desk.clock.now())
 
 
-def list_context(desk: WebDesk, viewer: Viewer, page: int = 1) -> dict[str, Any]:
-    """Page ``page`` of the inbox (``PAGE_SIZE`` rows; page 1 holds the most urgent)."""
+def list_context(desk: WebDesk, viewer: Viewer, cursor: str | None = None) -> dict[str, Any]:
+    """A page of the inbox (``PAGE_SIZE`` rows; the first holds the most urgent), by
+    cursor (``services.inbox_pages``); a cursor this node did not write shows page 1."""
     now = desk.clock.now()
     with desk.uow_factory() as uow:
         summary = uow.requests.open_summary(Direction.INCOMING, now)
-        pages = max(1, -(-summary.open // PAGE_SIZE))
-        page = min(max(page, 1), pages)
-        offset = (page - 1) * PAGE_SIZE
-        incoming = inbox_view(uow, now, limit=PAGE_SIZE, offset=offset)
+        try:
+            page = inbox_page(uow, now, limit=PAGE_SIZE, cursor=cursor)
+        except InvalidInput:
+            cursor, page = None, inbox_page(uow, now, limit=PAGE_SIZE, cursor=None)
         fingerprint = inbox_fingerprint(uow, now, summary)
-    for item in incoming:
+    for item in page.items:
         due = item["next_deadline"]
         item["countdown"] = countdown(due["due_at"], now, viewer.lang) if due else None
     return {
-        "items": incoming,
+        "items": page.items,
         "outgoing": _outgoing(desk, viewer, now),
         "fingerprint": fingerprint,
         "unacknowledged": summary.unacknowledged,
-        "page_number": page,
-        "pages": pages,
+        "cursor": cursor,
+        "next_cursor": page.next_cursor,
+        "previous_cursor": page.previous_cursor,
         "total": summary.open,
-        "first": offset + 1 if incoming else 0,
-        "last": offset + len(incoming),
+        "first": page.first,
+        "last": page.first + len(page.items) - 1 if page.items else 0,
         "now": now,
         **labelling(viewer),
     }
 
 
+CursorQuery = Annotated[str | None, Query(max_length=MAX_CURSOR)]
+
+
 @router.get("/inbox")
-def inbox(request: Request, viewer: SignedIn, page: int = 1) -> Response:
+def inbox(request: Request, viewer: SignedIn, cursor: CursorQuery = None) -> Response:
     require(viewer, *INBOX_READERS)
     desk = desk_of(request)
     return render(
@@ -109,15 +118,15 @@ def inbox(request: Request, viewer: SignedIn, page: int = 1) -> Response:
         viewer=viewer,
         title=viewer.tr.gettext("Inbox"),
         labels=countdown_labels(viewer, desk.clock.now()),
-        **list_context(desk, viewer, page),
+        **list_context(desk, viewer, cursor),
     )
 
 
 @router.get("/inbox/fragment")
-def inbox_fragment(request: Request, viewer: SignedIn, page: int = 1) -> Response:
+def inbox_fragment(request: Request, viewer: SignedIn, cursor: CursorQuery = None) -> Response:
     require(viewer, *INBOX_READERS)
     desk = desk_of(request)
-    context = list_context(desk, viewer, page)
+    context = list_context(desk, viewer, cursor)
     return render_fragment(request, "_inbox_list.html", viewer=viewer, **context)
 
 

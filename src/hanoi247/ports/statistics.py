@@ -1,0 +1,45 @@
+"""Port of the statistics queries (issue 11): SQL aggregates over the node's own records,
+handed to the pure ``domain.statistics`` as counts and distributions — never rows of
+requests, so 100,000 cases cost one pass of the database, not of Python."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Protocol
+
+from hanoi247.domain.statistics import Measure, Outcome, Period
+
+Distribution = Mapping[float, int]  # seconds → how many requests took exactly that long
+
+
+class StatisticsRepository(Protocol):
+    """Every method counts the requests received (incoming, by ``received_at``) or sent
+    (outgoing, by ``sent_at``) in ``period``; keys ``"received"`` and ``"sent"``."""
+
+    def request_counts(self, period: Period) -> list[tuple[str, str, str, str, int]]:
+        """(direction, kind, counterpart State, urgency, requests) for every combination
+        that occurs."""
+        ...
+
+    def durations(self, period: Period, measure: Measure) -> Mapping[str, Distribution]:
+        """Per direction, whole seconds from receipt to ``measure`` → how many requests."""
+        ...
+
+    def outcomes(self, period: Period) -> Mapping[str, Mapping[Outcome, int]]:
+        """Per direction, requests by their last outcome on the timeline."""
+        ...
+
+    def refusal_grounds(self, period: Period) -> Mapping[str, Mapping[str, int]]:
+        """Per direction, refused requests by each ground code cited (one refusal may
+        cite several)."""
+        ...
+
+    def preservations_expired(self, period: Period) -> Mapping[str, int]:
+        """Per direction, preservations whose expiry passed in ``period`` with no
+        follow-up request linked (the expiry deadline missed)."""
+        ...
+
+    def drill_pings(self, period: Period) -> tuple[Mapping[str, tuple[int, int]], Distribution]:
+        """Drill pings sent in ``period`` per peer node (sent, answered), and the round trip
+        (ping sent → pong received) in whole seconds → how many."""
+        ...

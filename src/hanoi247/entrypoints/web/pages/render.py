@@ -34,7 +34,7 @@ from hanoi247.domain.accounts import Permission, Role, User
 from hanoi247.domain.notifications import Topic
 from hanoi247.entrypoints import i18n
 from hanoi247.entrypoints.visible import shown
-from hanoi247.entrypoints.web.csrf import ANONYMOUS_CSRF_COOKIE, CSRF_HEADER, new_csrf_token
+from hanoi247.entrypoints.web.csrf import CSRF_HEADER, new_csrf_token
 from hanoi247.entrypoints.web.pages.desk import Viewer, choose_language, desk_of
 from hanoi247.entrypoints.web.pages.labels import LABELS
 from hanoi247.entrypoints.web.sessions import secure_cookies
@@ -204,7 +204,7 @@ def build_shell(request: Request, viewer: Viewer | None, *, title: str, lang: st
         last = uow.treaty_actions.last_import()
     hypothetical = last is not None and last.hypothetical
     if viewer is None:
-        token = request.cookies.get(ANONYMOUS_CSRF_COOKIE) or new_csrf_token()
+        token = request.cookies.get(desk.csrf_cookie) or new_csrf_token()
         return Shell(
             title=title,
             lang=lang,
@@ -253,9 +253,9 @@ def render(
     functions = template_functions(lang, timezone)
     html = desk.templates.get_template(template).render(page=shell, **functions, **context)
     response = HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
-    if viewer is None and request.cookies.get(ANONYMOUS_CSRF_COOKIE) != shell.csrf_token:
+    if viewer is None and request.cookies.get(desk.csrf_cookie) != shell.csrf_token:
         response.set_cookie(
-            ANONYMOUS_CSRF_COOKIE,
+            desk.csrf_cookie,
             shell.csrf_token,
             path="/",
             secure=secure_cookies(request, desk.environment),

@@ -42,6 +42,7 @@ from hanoi247.entrypoints.web.pages.live import (
     labelling,
     may,
 )
+from hanoi247.entrypoints.web.pages.people import state_of_node, who
 from hanoi247.entrypoints.web.pages.render import render
 from hanoi247.services.desk import declarations_for
 from hanoi247.services.outgoing import silent_peer_of
@@ -106,15 +107,6 @@ def _links(uow: Any, view: dict[str, Any]) -> list[dict[str, Any]]:
     return found
 
 
-def _who(uow: Any, own_state: str, actor: str, origin: str) -> str:
-    """A local officer's display name ("" for anyone else: the page shows the id)."""
-    if origin == own_state:
-        user = uow.users.get(actor)
-        if user is not None:
-            return str(user.display_name)
-    return ""
-
-
 def _ordered(view: dict[str, Any], instrument: Any) -> dict[str, Any]:
     """The elements in the rule file's order for the kind, then the others."""
     kind = kinds_of(instrument).get(view["kind"])
@@ -170,8 +162,27 @@ def case_page(
         custody = uow.evidence.custody_for_request(request_id) if content else []
         declared = declarations_for(uow, ctx, state=ctx.state, instrument=view["instrument"])
         silent = silent_peer_of(uow, request_id, now)
+        own = (ctx.node.node_id, desk.runtime.local.identity.name)
         for event in view["timeline"]:
-            event["who"] = _who(uow, ctx.state, event["actor"], event["origin"])
+            event["who"] = who(
+                uow,
+                actor=event["actor"],
+                origin=event["origin"],
+                own_state=ctx.state,
+                own_node=own,
+                lang=viewer.lang,
+            )
+        names: dict[str, str] = {}
+        for step in custody:
+            origin = state_of_node(uow, step.node_id, own, ctx.state)
+            names[step.node_id] = who(
+                uow, actor=step.node_id, origin=origin, own_state=ctx.state, own_node=own,
+                lang=viewer.lang,
+            )  # fmt: skip
+            names[step.actor] = who(
+                uow, actor=step.actor, origin=origin, own_state=ctx.state, own_node=own,
+                lang=viewer.lang,
+            )  # fmt: skip
     if content:  # metadata only (an auditor): the template shows no element, no note
         with desk.uow_factory() as uow:
             record_read(uow, view, ctx, reader=viewer.user.id, channel="page")
@@ -223,7 +234,7 @@ def case_page(
         and viewer.can(P.REQUEST_ANSWER, P.REQUEST_DRAFT),
         item_names={item.item_id: item.file_name for item in evidence},
         follow_up_by_central_authority=follow_up_by_central_authority,
-        nodes={ctx.node.node_id, view["peer_node"]},
+        names=names,
         element_article=lambda name: element_article(view["instrument"], view["kind"], name),
         labels=countdown_labels(viewer, now),
         **labelling(viewer),

@@ -86,6 +86,27 @@ class Failure:
     values: dict[str, Any] = field(default_factory=dict)  # what the officer had typed
 
 
+# The request's next step, in the order a case goes: the one action shown open on the case
+# page (the others stay folded in <details>, so the request itself comes first).
+NEXT_STEPS = (
+    "acknowledge",
+    "confirm_preservation",
+    "answer_clarification",
+    "answer_consent",
+    "execute",
+    "extend_preservation",
+)
+
+
+def open_action(actions: list[str], failure: Failure | None) -> str:
+    """The action whose form the case page shows open: the one that just failed (to
+    correct it), else the request's next step, else none."""
+    if failure is not None:
+        return "execute" if failure.action == "execute_partially" else failure.action
+    present = set(actions) | ({"execute"} if "execute_partially" in actions else set())
+    return next((step for step in NEXT_STEPS if step in present), "")
+
+
 def permitted_actions(viewer: Viewer, view: dict[str, Any]) -> list[str]:
     kind = view["kind"]
     allowed = list(view["allowed_actions"])
@@ -209,6 +230,7 @@ def case_page(
     follow_up_by_central_authority = awaiting_follow_up and not follow_up
     tr = viewer.tr
     notice = request.query_params.get("done", "")
+    actions = permitted_actions(viewer, view) if content else []
     return render(
         request,
         "case.html",
@@ -222,7 +244,8 @@ def case_page(
         peer=peer,
         deadlines=deadlines,
         links=links,
-        actions=permitted_actions(viewer, view) if content else [],
+        actions=actions,
+        open_action=open_action(actions, failure),
         forms=_forms(view, instrument, now.date(), frozenset(declared.reservations)),
         failure=failure,
         notice=notice if notice in PERMISSION_FOR else "",

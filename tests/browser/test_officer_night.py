@@ -189,3 +189,52 @@ def test_after_acknowledging_a_clock_runs_until_the_preservation_is_confirmed(
     screenshot(page, f"case-acknowledged-{lang}")
     page.goto(f"{net['FR'].url}/inbox")
     expect(page.locator(f"#row-{reference}")).to_contain_text(label)  # not "—"
+
+
+SENTENCE = "192.0.2.44 issued the encryption commands to the hospital's servers."
+
+BOXES = """([needle, word]) => {
+  const holder = [...document.querySelectorAll('.written')]
+    .find(e => e.textContent.includes(needle));
+  const walker = document.createTreeWalker(holder, NodeFilter.SHOW_TEXT);
+  let node;
+  while ((node = walker.nextNode()) && !node.data.includes(needle)) {}
+  const box = text => {
+    const range = document.createRange();
+    const at = node.data.indexOf(text);
+    range.setStart(node, at);
+    range.setEnd(node, at + text.length);
+    const r = range.getBoundingClientRect();
+    return {left: r.left, right: r.right, top: r.top};
+  };
+  return {ip: box('192.0.2.44'), word: box(word)};
+}"""
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_request_reads_first_and_english_text_reads_left_to_right_in_arabic(
+    net: Network, new_page: PageFactory, lang: str
+) -> None:
+    sender = net.user("VN", Role.OFFICER)
+    officer = net.user("FR", Role.OFFICER, on_duty=True)
+    payload = {**preservation_payload(datetime.now(UTC)), "summary_of_facts": SENTENCE}
+    request_id, _reference = net.send_request(sender, payload)
+    net.wait_for_request("FR", request_id)
+    page = new_page(lang=lang)
+    sign_in(page, net["FR"].url, officer, lang)
+
+    page.goto(f"{net['FR'].url}/requests/{request_id}")
+
+    brief = page.get_by_test_id("request-brief").bounding_box()
+    actions = page.locator("#actions-heading").bounding_box()
+    assert brief is not None
+    assert actions is not None
+    assert brief["y"] < actions["y"]  # the request before what to do with it
+    opened = page.locator("details.action-box[open]")
+    expect(opened).to_have_count(1)
+    expect(opened).to_have_attribute("data-action", "acknowledge")
+    boxes = page.evaluate(BOXES, ["192.0.2.44", "issued"])
+    same_line = abs(boxes["ip"]["top"] - boxes["word"]["top"]) < 2
+    assert same_line, boxes
+    # in an Arabic page as in an English one, the sentence starts with the address
+    assert boxes["ip"]["right"] <= boxes["word"]["left"], boxes

@@ -42,8 +42,8 @@ from benchmarks._federation_net import (
 from benchmarks.figures import Figure
 from hanoi247.adapters.db.schema.federation import inbox, outbox
 from hanoi247.adapters.federation import wire
-from hanoi247.adapters.federation.node import load_local_node
 from hanoi247.adapters.federation.sender import JOSE
+from hanoi247.bootstrap import local_node
 from hanoi247.domain.federation import MessageType, OutboxStatus
 from hanoi247.domain.ids import uuid7
 
@@ -90,8 +90,8 @@ def run() -> list[Figure]:
 
 def sample_envelope(pair: Pair) -> bytes:
     """A real sealed ping VN→FR: the baseline POSTs a body of the same size."""
-    vn = load_local_node(pair.vn.proc.node.data_dir)
-    fr = load_local_node(pair.fr.proc.node.data_dir)
+    vn = local_node(pair.vn.proc.node.settings())
+    fr = local_node(pair.fr.proc.node.settings())
     header = wire.MessageHeader(
         message_id=uuid7(datetime.now(UTC)),
         type=PING.value,

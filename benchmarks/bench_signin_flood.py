@@ -168,7 +168,7 @@ def _one(database: str, environ: dict[str, str]) -> list[Figure]:
     root = Path(tempfile.mkdtemp(prefix="h247flood-"))
     environ = {k: v for k, v in environ.items() if k != "HANOI247_ARGON2_FAST"}
     (node,) = provision(root, [SPEC], environ=environ)
-    token = _officer_token(environ, node.data_dir)
+    token = _officer_token(node.environment(environ), node.data_dir)
     process = NodeProcess(node, environ=environ, log_path=root / "node.log")
     process.start()
     try:

@@ -26,6 +26,7 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
+from at_rest_support import session_key_file
 from federation_helpers import InProcessNode, connect, run
 from hanoi247.adapters.crypto.keys import generate_node_keys, save_node_keys
 from hanoi247.adapters.crypto.webhook_key import generate_webhook_key, save_webhook_key
@@ -144,7 +145,12 @@ def alert_settings(
     """What a node's operator sets: HANOI247_SMTP_HOST=127.0.0.1, HANOI247_SMTP_PORT=<port>,
     HANOI247_SMTP_FROM=..., HANOI247_SMTP_STARTTLS=false, HANOI247_WEBHOOK_URL=...;
     ``extra``: more variables (``HANOI247_DEADLINE_POLL_SECONDS="3600"``)."""
-    env = {"HANOI247_ENV": "test", "HANOI247_WEBHOOK_URL": webhook_url, **extra}
+    env = {
+        "HANOI247_ENV": "test",
+        "HANOI247_WEBHOOK_URL": webhook_url,
+        "HANOI247_SECRET_KEY_FILE": str(session_key_file()),
+        **extra,
+    }
     if smtp_port is not None:
         env |= {
             "HANOI247_SMTP_HOST": "127.0.0.1",

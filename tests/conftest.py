@@ -26,6 +26,7 @@ import psycopg
 import pytest
 from sqlalchemy.engine import URL
 
+from at_rest_support import remove_session_key_file, session_key_file
 from hanoi247.adapters.db.engine import database_url_for
 from hanoi247.adapters.db.migrate import upgrade
 
@@ -77,6 +78,20 @@ class PostgresCluster:
             database=name,
             query={"host": str(self.socket_dir)},
         ).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def secret_key_file() -> Iterator[Path]:
+    """The node's secret key for the whole session, outside every data directory."""
+    path = session_key_file()
+    previous = os.environ.get("HANOI247_SECRET_KEY_FILE")
+    os.environ["HANOI247_SECRET_KEY_FILE"] = str(path)
+    yield path
+    if previous is None:
+        os.environ.pop("HANOI247_SECRET_KEY_FILE", None)
+    else:
+        os.environ["HANOI247_SECRET_KEY_FILE"] = previous
+    remove_session_key_file()
 
 
 @pytest.fixture(scope="session")

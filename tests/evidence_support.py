@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import hanoi247
+from at_rest_support import session_key_file
 from fakes import FakeClock
 from hanoi247.bootstrap import evidence_desk, open_database
 from hanoi247.domain import commands as c
@@ -59,7 +60,13 @@ def cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
         text=True,
         check=False,
         timeout=TIMEOUT,
-        env={"PATH": "/usr/bin:/bin", "HOME": str(home), "HANOI247_ENV": "test", "PYTHONPATH": SRC},
+        env={
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(home),
+            "HANOI247_ENV": "test",
+            "PYTHONPATH": SRC,
+            "HANOI247_SECRET_KEY_FILE": str(session_key_file()),
+        },
     )
 
 

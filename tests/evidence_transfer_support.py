@@ -13,6 +13,7 @@ from pathlib import Path
 
 from starlette.testclient import TestClient
 
+from at_rest_support import session_key_file
 from fakes import FakeClock
 from federation_helpers import InProcessNode, connect, make_sender, run
 from hanoi247.adapters.crypto.age_files import generate_age_identity
@@ -38,7 +39,7 @@ def evidence_node(data_dir: Path, *, node_id: str, state: str, clock: FakeClock)
         node_id=node_id, state=state, name=f"Test {state}", url=f"https://{node_id}.test"
     )
     write_identity(data_dir, identity)
-    settings = Settings(data_dir=data_dir, environment="test")
+    settings = Settings(data_dir=data_dir, environment="test", secret_key_file=session_key_file())
     db = open_database(settings, create=True)
     assert db is not None
     db.close()

@@ -90,6 +90,7 @@ class FakeKeyReader:
 
     def __init__(self) -> None:
         self.announcements: dict[str, tuple[str, tuple[PublicKey, PublicKey] | None]] = {}
+        self.recipients: dict[str, tuple[str, str]] = {}  # token: (signer kid, recipient)
 
     def read_card(self, data: object, *, source: str) -> CheckedCard:
         if not isinstance(data, dict):
@@ -107,6 +108,14 @@ class FakeKeyReader:
         if keys is None:
             raise IntegrityError("not a node's two keys")
         return keys
+
+    def read_evidence_recipient(
+        self, token: str, *, node_id: str, signed_by: Sequence[Mapping[str, Any]]
+    ) -> PublicKey:
+        signer, recipient = self.recipients[token]
+        if signer not in [jwk["kid"] for jwk in signed_by]:
+            raise SignatureInvalid("not signed by a current key")
+        return PublicKey(kid=recipient, use="age", jwk={"use": "age", "age_recipient": recipient})
 
 
 class FakeNewDatabase:

@@ -159,8 +159,8 @@ class FakeRequestRepository:
     def open_summary(self, direction: Direction, now: datetime) -> OpenSummary:
         now = require_utc(now, "now")
         found = self._open(direction)
-        ids = {r.id for r in found}
-        due = [d for d in self._unresolved() if d.request_id in ids]
+        earliest = self._earliest()
+        due = [earliest[r.id] for r in found if r.id in earliest]
         received = [r.received_at for r in found if r.received_at]
         sent = [r.sent_at for r in found if r.sent_at]
         return OpenSummary(
@@ -169,12 +169,10 @@ class FakeRequestRepository:
             versions=sum(r.version for r in found),
             last_received_at=max(received, default=None),
             last_sent_at=max(sent, default=None),
-            deadlines=len(due),
-            missed=sum(1 for d in due if d.status is DeadlineStatus.MISSED),
-            overdue=sum(1 for d in due if d.due_at <= now),
-            escalations=sum(d.escalations for d in due),
-            first_due_at=min((d.due_at for d in due), default=None),
-            last_due_at=max((d.due_at for d in due), default=None),
+            with_deadline=len(due),
+            overdue=sum(1 for d in due if d <= now),
+            first_due_at=min(due, default=None),
+            last_due_at=max(due, default=None),
         )
 
     def count_open_incoming(self) -> int:

@@ -29,6 +29,7 @@ import httpx
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
+from at_rest_support import session_key_file
 from hanoi247.adapters.crypto.keys import generate_node_keys, save_node_keys
 from hanoi247.adapters.crypto.webhook_key import generate_webhook_key, save_webhook_key
 from hanoi247.adapters.federation.node import write_identity
@@ -68,7 +69,7 @@ def make_node(data_dir: Path, *, node_id: str, state: str, clock: Clock) -> InPr
         node_id=node_id, state=state, name=f"Test {state}", url=f"https://{node_id}.test"
     )
     write_identity(data_dir, identity)
-    settings = Settings(data_dir=data_dir, environment="test")
+    settings = Settings(data_dir=data_dir, environment="test", secret_key_file=session_key_file())
     db = open_database(settings, create=True)
     assert db is not None
     db.close()

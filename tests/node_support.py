@@ -11,6 +11,7 @@ from typing import Any
 
 from joserfc.jwk import OKPKey
 
+from at_rest_support import session_key_file, session_seal
 from fakes import FakeClock
 from hanoi247.adapters.federation import wire
 from hanoi247.adapters.federation.node import LocalNode, load_local_node
@@ -32,7 +33,7 @@ CATALOGUE = TreatyCatalogue.packaged()
 
 
 def settings(data_dir: Path) -> Settings:
-    return Settings(data_dir=data_dir, environment="test")
+    return Settings(data_dir=data_dir, environment="test", secret_key_file=session_key_file())
 
 
 def make_node(
@@ -40,7 +41,7 @@ def make_node(
 ) -> Path:
     data_dir = root / f"{state.lower()}-node"
     init_node(
-        store=key_store(data_dir),
+        store=key_store(settings(data_dir)),
         database=new_database(settings(data_dir)),
         state=state,
         name=name,
@@ -73,7 +74,7 @@ def pin_card(
     catalogue: TreatyCatalogue | None = None,
 ) -> Peer:
     """``hanoi247 peer add`` on the node in ``into``: the pin_peer use case, as wired there."""
-    own = load_local_node(into).card()
+    own = load_local_node(into, seal=session_seal()).card()
     return pin_peer(
         database(into, opened).uow_factory,
         card,
@@ -88,7 +89,7 @@ def pin_card(
 
 
 def pin(into: Path, card_of: Path, clock: FakeClock, opened: list[Database]) -> None:
-    card = load_local_node(card_of).card()
+    card = load_local_node(card_of, seal=session_seal()).card()
     pin_card(
         into, json.dumps(card), given_fingerprint=card["fingerprint"], clock=clock, opened=opened
     )

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from contextvars import ContextVar
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Protocol
@@ -24,10 +25,17 @@ from hanoi247.adapters.auth import argon2_parameters
 from hanoi247.adapters.backup import BackupSummary, make_backup, restore_backup
 from hanoi247.adapters.clock import SystemClock
 from hanoi247.adapters.clocks_worker import DeadlineWorker
+from hanoi247.adapters.crypto.key_files import KeyFileSeal
+from hanoi247.adapters.crypto.secret_key import check_outside_data_dir as check_outside_data_dir
+from hanoi247.adapters.crypto.secret_key import create_key_file as create_key_file  # re-exported
+from hanoi247.adapters.crypto.secret_key import secret_keys
+from hanoi247.adapters.db.audit_scan import scan_database
 from hanoi247.adapters.db.database import Database as Database  # re-exported for callers
 from hanoi247.adapters.db.database import NewNodeDatabase
 from hanoi247.adapters.db.database import database as database  # re-exported for callers
 from hanoi247.adapters.db.database import open_database as open_database  # re-exported
+from hanoi247.adapters.db.rotation import SecretRotation as SecretRotation  # re-exported
+from hanoi247.adapters.db.rotation import rotate_secret_key as rotate_secret_key  # re-exported
 from hanoi247.adapters.federation.identity import CardKeyReader, FileKeyStore
 from hanoi247.adapters.federation.node import LocalNode, load_local_node
 from hanoi247.adapters.federation.receiver import InboxReceiver
@@ -35,6 +43,7 @@ from hanoi247.adapters.federation.sender import OutboxSender
 from hanoi247.adapters.notify.factory import build_alerting
 from hanoi247.adapters.notify.inapp import InAppHub
 from hanoi247.adapters.storage.staging import TransferStaging
+from hanoi247.domain.audit_scan import ChainScan
 from hanoi247.domain.commands import Command
 from hanoi247.domain.deadlines import Clocks, load_clocks
 from hanoi247.domain.errors import ConfigurationError
@@ -61,18 +70,39 @@ from hanoi247.services.messagebus import MessageBus
 from hanoi247.services.treaty import TreatyCatalogue
 from hanoi247.settings import Settings
 
+# The passphrase typed at start (``--ask-passphrase``): held for this process only, never
+# in the environment (child processes would inherit it) nor in a file.
+_PASSPHRASE: ContextVar[str] = ContextVar("hanoi247_secret_passphrase", default="")
+
+
+def use_passphrase(passphrase: str) -> None:
+    """Derive the secret key from ``passphrase`` (``adapters/crypto/secret_key.py``)."""
+    _PASSPHRASE.set(passphrase)
+
 
 def settings_for(data_dir: Path | None) -> Settings:
-    return Settings.from_env(os.environ, data_dir=data_dir)
+    settings = Settings.from_env(os.environ, data_dir=data_dir)
+    passphrase = _PASSPHRASE.get()
+    return replace(settings, secret_passphrase=passphrase) if passphrase else settings
 
 
 def system_clock() -> Clock:
     return SystemClock()
 
 
-def key_store(data_dir: Path) -> NodeKeyStore:
-    """The node's key files, ``node.toml`` and ``card.json`` in ``data_dir``."""
-    return FileKeyStore(data_dir)
+def key_file_seal(settings: Settings) -> KeyFileSeal:
+    """Seals and opens the node's private key files with its secret key."""
+    return KeyFileSeal.of(secret_keys(settings))
+
+
+def key_store(settings: Settings) -> NodeKeyStore:
+    """The node's key files (sealed), ``node.toml`` and ``card.json`` in its data directory."""
+    return FileKeyStore(settings.data_dir, seal=key_file_seal(settings))
+
+
+def local_node(settings: Settings) -> LocalNode:
+    """The node's identity and keys, its key files opened with its secret key."""
+    return load_local_node(settings.data_dir, seal=key_file_seal(settings))
 
 
 def key_reader() -> PeerKeyReader:
@@ -211,7 +241,7 @@ def build_runtime(
     channels the settings configure (in-app is always on). ``pull_evidence`` off: no
     evidence puller in this runtime (``serve --workers N`` runs it in one process only).
     """
-    local = load_local_node(settings.data_dir)
+    local = local_node(settings)
     closing: Callable[[], None] = _nothing
     if uow_factory is None:
         db = open_database(settings, create=False)
@@ -340,6 +370,16 @@ def _nothing() -> None:
     return None
 
 
+def scan_audit_log(
+    settings: Settings, *, want: frozenset[int] = frozenset(), processes: int | None = None
+) -> ChainScan:
+    """The node's whole audit chain checked from raw rows (``adapters/db/audit_scan.py``),
+    in ``processes`` processes (default: one per CPU) when the log is long."""
+    return scan_database(
+        settings.resolved_database_url, want=want, processes=processes or os.cpu_count() or 1
+    )
+
+
 def make_authenticator(settings: Settings) -> Authenticator:
     """Password hashing (Argon2id) and TOTP, with the parameters the environment allows."""
     return Argon2Authenticator(argon2_parameters(settings.environment, os.environ))
@@ -350,7 +390,7 @@ def backup_node(
 ) -> tuple[bytes, BackupSummary]:
     """The node's encrypted backup (``adapters/backup.py``)."""
     settings = settings_for(data_dir)
-    local = load_local_node(settings.data_dir)
+    local = local_node(settings)
     return make_backup(
         settings.data_dir,
         node_id=local.identity.node_id,
@@ -366,10 +406,8 @@ def restore_node(
     audit entry of the restored database (None: the chain holds)."""
     settings = settings_for(data_dir)
     files = restore_backup(sealed, settings.data_dir, identity=identity, passphrase=passphrase)
-    load_local_node(settings.data_dir)  # the identity and keys read back
-    with database(settings, create=False) as db:
+    local_node(settings)  # the identity and keys read back (with the node's secret key)
+    with database(settings, create=False) as db:  # migrated to the current schema
         if db is None:
             raise ConfigurationError(f"the backup held no database for {settings.data_dir}")
-        with db.uow_factory() as uow:
-            broken = uow.audit.verify()
-    return settings.data_dir, files, broken
+    return settings.data_dir, files, scan_audit_log(settings).first_broken

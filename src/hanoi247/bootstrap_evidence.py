@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import httpx
+import structlog
 
 from hanoi247.adapters.clock import SystemClock
 from hanoi247.adapters.federation.node import KEYS_DIR, PREVIOUS_KEYS_DIR, LocalNode
@@ -19,6 +20,8 @@ from hanoi247.ports.evidence import ChunkSource
 from hanoi247.services.evidence import EvidenceDesk
 from hanoi247.services.evidence_transfer import serve_chunk
 from hanoi247.settings import Settings
+
+log = structlog.get_logger("hanoi247.evidence")
 
 if TYPE_CHECKING:
     from hanoi247.bootstrap import NodeRuntime, Worker
@@ -71,11 +74,16 @@ def evidence_desk(
     store: EvidenceStore | None = None,
 ) -> EvidenceDesk:
     from hanoi247.adapters.crypto.age_files import AgeEvidenceCipher
+    from hanoi247.adapters.crypto.key_files import KeyFileSeal
+    from hanoi247.adapters.crypto.secret_key import secret_keys
 
     return EvidenceDesk(
         uow=uow_factory,
         store=store or evidence_store(settings),
-        cipher=AgeEvidenceCipher(evidence_key_dirs(settings.data_dir)),
+        cipher=AgeEvidenceCipher(
+            evidence_key_dirs(settings.data_dir),
+            seal=KeyFileSeal.of(secret_keys(settings)),  # the identity files are sealed
+        ),
         clock=clock or SystemClock(),
         node_id=node_id,
     )
@@ -99,7 +107,10 @@ def serve_signed_chunk(
             now=runtime.clock.now(),
             window=timedelta(seconds=runtime.settings.replay_window_seconds),
         )
-    return serve_chunk(runtime.evidence, requester=requester, item_id=item_id, index=index)
+    data = serve_chunk(runtime.evidence, requester=requester, item_id=item_id, index=index)
+    # what left the node, for the operator (and the crash tests: nothing stored is refetched)
+    log.info("evidence_chunk_served", item_id=item_id, index=index, to=requester)
+    return data
 
 
 def chunk_source(runtime: NodeRuntime, http: httpx.Client) -> ChunkSource:
@@ -120,11 +131,21 @@ def _evidence_puller(
 ) -> Worker:
     from hanoi247.adapters.federation.evidence_client import HttpChunkSource
     from hanoi247.adapters.federation.evidence_puller import EvidencePuller
-    from hanoi247.services.evidence_transfer import pull_pending
+    from hanoi247.services.evidence_pull import PARALLEL_FETCHES, pull_pending
+
+    # One client while the worker runs: its connections to a peer are reused from chunk to
+    # chunk and round to round (a new client per round costs a TLS context each time).
+    clients: list[httpx.Client] = []
 
     def pull_once() -> int:
-        with httpx.Client(timeout=60) as http:
-            source = HttpChunkSource(local=local, uow_factory=uow_factory, clock=clock, http=http)
-            return len(pull_pending(desk, staging, source))
+        if not clients:
+            limits = httpx.Limits(max_connections=2 * PARALLEL_FETCHES)
+            clients.append(httpx.Client(timeout=60, limits=limits))
+        source = HttpChunkSource(local=local, uow_factory=uow_factory, clock=clock, http=clients[0])
+        return len(pull_pending(desk, staging, source, parallel=PARALLEL_FETCHES))
 
-    return EvidencePuller(pull_once, poll_seconds=poll_seconds)
+    def close() -> None:
+        while clients:
+            clients.pop().close()
+
+    return EvidencePuller(pull_once, poll_seconds=poll_seconds, close=close)

@@ -58,6 +58,13 @@ class Settings:
     evidence_s3_secret_key: str = field(default="", repr=False)
     evidence_s3_region: str = "us-east-1"
     evidence_poll_seconds: float = 5.0  # how often `serve` pulls evidence offered by peers
+    # The secret key that encrypts TOTP secrets, case content and key files at rest
+    # (adapters/crypto/secret_key.py): a file off the data disk, a systemd credential, or
+    # a passphrase typed at start (never read from the environment).
+    secret_key_file: Path | None = None
+    secret_key_inside_data_dir: bool = False  # explicit override of the refusal
+    credentials_directory: Path | None = None  # systemd's $CREDENTIALS_DIRECTORY
+    secret_passphrase: str = field(default="", repr=False)
 
     @classmethod
     def from_env(
@@ -103,6 +110,9 @@ class Settings:
             evidence_s3_secret_key=env.get("HANOI247_EVIDENCE_S3_SECRET_KEY", ""),
             evidence_s3_region=env.get("HANOI247_EVIDENCE_S3_REGION", "us-east-1"),
             evidence_poll_seconds=_float(env, "HANOI247_EVIDENCE_POLL_SECONDS", 5.0),
+            secret_key_file=_path(env, "HANOI247_SECRET_KEY_FILE"),
+            secret_key_inside_data_dir=_bool(env, "HANOI247_SECRET_KEY_INSIDE_DATA_DIR", False),
+            credentials_directory=_path(env, "CREDENTIALS_DIRECTORY"),
         )
         return settings
 
@@ -125,6 +135,11 @@ class Settings:
                 "random value (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)"
                 " or leave it unset to close /metrics"
             )
+
+
+def _path(env: Mapping[str, str], key: str) -> Path | None:
+    raw = env.get(key, "")
+    return Path(raw).expanduser() if raw else None
 
 
 def _int(env: Mapping[str, str], key: str, default: int) -> int:

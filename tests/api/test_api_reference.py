@@ -90,7 +90,7 @@ def test_directory_lists_pinned_peers_with_local_time_and_who_is_on_call(tmp_pat
 
 def test_treaty_between_answers_the_cli_json_with_the_status_source(tmp_path: Path) -> None:
     with api_nodes(tmp_path) as (vn, _, _):
-        bound = vn.get("/api/v1/treaty/between?a=vn&b=FR&on=2026-11-30", "vn-admin").json()
+        bound = vn.get("/api/v1/treaty/between?a=VN&b=FR&on=2026-11-30", "vn-admin").json()
         before = vn.get("/api/v1/treaty/between?a=VN&b=FR&on=2026-04-04", "an").json()
         unbound = vn.get("/api/v1/treaty/between?a=VN&b=JP&on=2026-11-30", "an").json()
         status = vn.get("/api/v1/treaty/status?instrument=uncc&on=2026-11-30", "an").json()

@@ -27,9 +27,10 @@ import pytest
 from hanoi247.bootstrap import Database, open_database
 from hanoi247.domain.accounts import Role, is_api_token_shaped
 from hanoi247.domain.federation import MessageType
-from hanoi247.domain.lifecycle import RequestStatus
+from hanoi247.domain.lifecycle import TERMINAL, RequestStatus
 from hanoi247.domain.references import Direction
 from hanoi247.entrypoints.demo import HYPOTHETICAL_LINE
+from hanoi247.entrypoints.localnet import KEY_FILES_DIR
 from hanoi247.services.accounts import authenticate_token
 from hanoi247.settings import Settings
 
@@ -37,6 +38,7 @@ pytestmark = pytest.mark.slow
 
 READY = "Press Ctrl-C to stop the three nodes."
 NODE_IDS = {"VN": "vn-demo", "FR": "fr-demo", "DZ": "dz-demo"}
+OPEN = [s for s in RequestStatus if s not in TERMINAL]  # the demo history is all closed
 BANNER = "HYPOTHETICAL treaty status — demonstration only, not the depositary record"
 STARTUP = 240.0  # bounded, and generous: CI machines run other node processes meanwhile
 
@@ -103,7 +105,12 @@ class Demo:
         return entries
 
     def db(self, state: str) -> Database:
-        settings = Settings.from_env({}, data_dir=self.root / NODE_IDS[state])
+        node_id = NODE_IDS[state]
+        key_file = self.root / KEY_FILES_DIR / f"{node_id}.key"  # beside the data directories
+        assert key_file.stat().st_mode & 0o777 == 0o600
+        settings = Settings.from_env(
+            {"HANOI247_SECRET_KEY_FILE": str(key_file)}, data_dir=self.root / node_id
+        )
         db = open_database(settings, create=False)
         assert db is not None
         return db
@@ -248,7 +255,7 @@ def test_demo_runs_three_seeded_hypothetical_nodes_and_stops_cleanly_on_sigterm(
         fr_db = demo.db("FR")
         try:
             with fr_db.uow_factory() as uow:
-                incoming = uow.requests.list(direction=Direction.INCOMING)
+                incoming = uow.requests.list(direction=Direction.INCOMING, statuses=OPEN)
         finally:
             fr_db.close()
         kinds = {(r.requesting_state, r.kind): r for r in incoming}
@@ -311,10 +318,12 @@ def test_demo_stops_the_others_when_a_node_dies_and_reuses_its_directory(
         db = again.db("FR")
         try:
             with db.uow_factory() as uow:
-                incoming = uow.requests.list(direction=Direction.INCOMING)
+                incoming = uow.requests.list(direction=Direction.INCOMING, statuses=OPEN)
+                history = uow.requests.list(direction=Direction.INCOMING, limit=10_000)
         finally:
             db.close()
-        assert len(incoming) == 2  # the scenario is not seeded twice
+        assert len(incoming) == 2  # the scenario is not seeded twice (open ones)…
+        assert len({r.reference for r in history}) == len(history)  # … nor its history
         again.process.send_signal(signal.SIGINT)
         assert again.wait_exit() == 0, again.output()
         assert node_pids(root) == {}

@@ -7,12 +7,14 @@ element with its article, a language FR does not accept, an offence below the se
 threshold (Art. 2) and that the EU is no requested State, it completes and sends; FR's
 on-duty officer is e-mailed, acknowledges and confirms preservation for at least 60 days;
 VN's central authority sends the follow-up MLA before expiry, FR's central authority is
-e-mailed and executes it, FR's 24/7 desk sees it linked to the preservation; both nodes
-show the same timeline.
+e-mailed and executes it with a file (the hosting logs, uploaded through the API), FR's
+24/7 desk sees it linked to the preservation; FR sends the file, VN receives and verifies it
+against the signed manifest; both nodes show the same timeline and the same chain of custody.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import signal
@@ -137,6 +139,7 @@ def demo(
         "HANOI247_SMTP_STARTTLS": "false",
         "HANOI247_ARGON2_FAST": "1",
         "HANOI247_OUTBOX_POLL_SECONDS": "0.1",
+        "HANOI247_EVIDENCE_POLL_SECONDS": "0.5",
     }
     log = open(tmp_path / "demo.log", "wb")  # noqa: SIM115
     process = subprocess.Popen(
@@ -280,11 +283,45 @@ def test_preservation_then_mla_story_on_the_demo(
         60,
         "the follow-up linked at VN on FR's receipt",
     )
+    # FR executes the MLA with a file: the hosting logs, uploaded to the request.
+    logs = b"time,ip,port\n" + b"2026-11-21T03:14:07Z,203.0.113.7,443\n" * 20_000
+    uploaded = _upload(fr_ca, mid, "hosting logs.csv", logs)
+    assert uploaded["sha256"] == hashlib.sha256(logs).hexdigest()
     executed = fr_ca.post(
         f"/requests/{mid}/execute", {"partial": False, "results": {"summary": "Logs disclosed."}}
     )
     assert executed.status_code == 200, executed.text
     wait_for(lambda: vn_ca.get(f"/requests/{mid}")["status"] == "executed", 60, "execution at VN")
+
+    # FR sends it; VN pulls the chunks, checks them against the signed manifest, verifies.
+    fr_dir, vn_dir = _data_dir(state_dir, by_state["FR"]), _data_dir(state_dir, by_state["VN"])
+    _cli("evidence", "send", mid, "--by", "fr-central-authority", "--data-dir", str(fr_dir))
+
+    def vn_items() -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = vn_ca.get(f"/requests/{mid}/evidence")["items"]
+        return items
+
+    wait_for(lambda: [i["status"] for i in vn_items()] == ["verified"], 90, "VN verifies")
+    [received] = vn_items()
+    assert (received["item_id"], received["sha256"]) == (uploaded["item_id"], uploaded["sha256"])
+    fr_node, vn_node = (
+        json.loads(_cli("node", "card", "--data-dir", str(d)))["node_id"] for d in (fr_dir, vn_dir)
+    )
+    assert received["origin_node"] == fr_node
+
+    # Both case pages show the same chain of custody: `evidence list` reads the custody the
+    # case page renders (custody_for_request); compare the event kinds, nodes and hashes.
+    def custody(data_dir: Path) -> list[tuple[str, str, str]]:
+        listed = json.loads(_cli("evidence", "list", mid, "--data-dir", str(data_dir)))
+        return [(e["action"], e["node_id"], e["sha256"]) for e in listed["custody"]]
+
+    wait_for(lambda: custody(fr_dir) == custody(vn_dir), 60, "the same custody on both nodes")
+    assert custody(vn_dir) == [
+        ("added", fr_node, uploaded["sha256"]),
+        ("sent", fr_node, uploaded["sha256"]),
+        ("received", vn_node, uploaded["sha256"]),
+        ("verified", vn_node, uploaded["sha256"]),
+    ]
 
     # Both nodes show the same timeline.
     for rid in (pid, mid):
@@ -302,9 +339,37 @@ def test_preservation_then_mla_story_on_the_demo(
     assert timeline(vn.get(f"/requests/{mid}")) == ["send", "receive", "execute"]
 
 
+def _data_dir(state_dir: Path, node: dict[str, Any]) -> Path:
+    return next(p for p in state_dir.iterdir() if p.name.startswith(node["state"].lower()))
+
+
+def _cli(*args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "hanoi247", *args], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def _upload(api: Api, request_id: str, name: str, data: bytes) -> dict[str, Any]:
+    """The resumable upload of the API, in one part: the evidence item."""
+    start = api.post(
+        f"/requests/{request_id}/evidence/uploads", {"file_name": name, "size": len(data)}
+    )
+    assert start.status_code == 201, start.text
+    done = api.client.patch(
+        f"/api/v1/evidence/uploads/{start.json()['upload_id']}",
+        content=data,
+        headers={"Upload-Offset": "0", "Content-Type": "application/offset+octet-stream"},
+    )
+    assert done.status_code == 200, done.text
+    item: dict[str, Any] = done.json()["item"]
+    return item
+
+
 def _central_authority(state_dir: Path, node: dict[str, Any]) -> Api:
     """The API as the demo node's central authority (its user is in nodes.json)."""
-    data_dir = next(p for p in state_dir.iterdir() if p.name.startswith(node["state"].lower()))
+    data_dir = _data_dir(state_dir, node)
     username = node["central_authority"]["username"]
     token = subprocess.run(
         [sys.executable, "-m", "hanoi247", "user", "token", username, "--data-dir", str(data_dir)],

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from at_rest_support import session_seal
 from fakes import FakeClock
 from hanoi247.adapters.crypto.keys import generate_node_keys
 from hanoi247.adapters.federation.evidence_recipient import sign_recipient
@@ -31,7 +32,7 @@ def test_init_creates_the_age_identity_0600_and_puts_its_signed_recipient_on_the
 ) -> None:
     node = make_node(tmp_path, FakeClock())
     assert mode(node / "keys" / "evidence.age") == 0o600
-    local = load_local_node(node)
+    local = load_local_node(node, seal=session_seal())
     assert local.age_recipient is not None
     assert local.age_recipient.startswith("age1")
     card = json.loads((node / "card.json").read_text())
@@ -45,10 +46,12 @@ def test_a_card_whose_evidence_recipient_was_swapped_is_not_pinned(
     clock = FakeClock()
     vn = make_node(tmp_path, clock)
     fr = make_node(tmp_path, clock, state="FR", name="OCLCTIC", port=9002)
-    card = load_local_node(fr).card()
+    card = load_local_node(fr, seal=session_seal()).card()
     attacker = generate_node_keys()
     card["evidence_recipient"] = sign_recipient(
-        load_local_node(vn).age_recipient or "", node_id="fr-oclctic", signing_key=attacker.signing
+        load_local_node(vn, seal=session_seal()).age_recipient or "",
+        node_id="fr-oclctic",
+        signing_key=attacker.signing,
     )
     with pytest.raises(SignatureInvalid):
         pin_card(

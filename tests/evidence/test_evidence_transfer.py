@@ -17,7 +17,8 @@ from hanoi247.adapters.federation.node import LocalNode
 from hanoi247.domain.errors import PeerUnreachable
 from hanoi247.domain.evidence import CHUNK_SIZE, CustodyAction, ItemStatus
 from hanoi247.services import evidence as ev
-from hanoi247.services.evidence_transfer import offer_evidence, pull_pending
+from hanoi247.services.evidence_pull import pull_pending
+from hanoi247.services.evidence_transfer import offer_evidence
 
 SIZE = 2 * CHUNK_SIZE + 123_457  # three chunks of ciphertext
 
@@ -41,13 +42,13 @@ def _offer(pair: Pair, data: bytes) -> str:
     return item.item_id
 
 
-def _pull(pair: Pair, mangle=lambda i, d: d) -> tuple[Flaky, list]:  # type: ignore[no-untyped-def]
+def _pull(pair: Pair, mangle=lambda i, d: d, parallel: int = 1) -> tuple[Flaky, list]:  # type: ignore[no-untyped-def]
     desk, staging = pair.vn.runtime.evidence, pair.vn.runtime.staging
     assert desk is not None
     assert staging is not None
     with TestClient(pair.fr.app, base_url=pair.fr.url) as client:
         source = Flaky(pair.source(pair.vn, client), mangle)
-        return source, pull_pending(desk, staging, source)
+        return source, pull_pending(desk, staging, source, parallel=parallel)
 
 
 def _custody(node, item_id: str) -> list[tuple[str, str, str]]:  # type: ignore[no-untyped-def]
@@ -182,3 +183,74 @@ def test_chunk_request_tokens_of_every_length_are_read(pair: Pair) -> None:
             at=pair.clock.now(),
         )  # fmt: skip
         assert b'"from":"vn-a05"' in _payload(token)
+
+
+def test_parallel_pull_checks_every_chunk_in_order_and_verifies(pair: Pair) -> None:
+    data = os.urandom(3 * CHUNK_SIZE + 17)  # four chunks of ciphertext, four in flight
+    item_id = _offer(pair, data)
+    source, done = _pull(pair, parallel=4)
+    assert sorted(source.fetched) == [0, 1, 2, 3]
+    assert [i.status for i in done] == [ItemStatus.VERIFIED]
+    desk = pair.vn.runtime.evidence
+    assert desk is not None
+    out = io.BytesIO()
+    ev.open_evidence(desk, item_id, out, actor="vn-officer-1")
+    assert out.getvalue() == data
+
+
+def test_parallel_pull_rejects_an_altered_chunk_whatever_order_the_answers_come_in(
+    pair: Pair,
+) -> None:
+    item_id = _offer(pair, os.urandom(3 * CHUNK_SIZE + 17))
+    flip = lambda i, d: d[:-1] + bytes([d[-1] ^ 1]) if i == 2 else d  # noqa: E731
+    _, done = _pull(pair, flip, parallel=4)
+    assert [i.status for i in done] == [ItemStatus.REJECTED]
+    assert _custody(pair.vn, item_id)[-1] == ("rejected", "vn-a05", "chunk_mismatch")
+
+
+def test_resume_keeps_the_staged_chunks_that_match_the_manifest_and_cuts_the_rest(
+    pair: Pair,
+) -> None:
+    """As after a SIGKILL: a chunk stored but not counted is kept (its hash matches the
+    signed manifest), a half-written one is cut and fetched again."""
+    data = os.urandom(SIZE)
+    item_id = _offer(pair, data)
+
+    def cut_after_two(index: int, chunk: bytes) -> bytes:
+        if index >= 2:
+            raise PeerUnreachable("fr-oclctic", "network_cut")
+        return chunk
+
+    with pytest.raises(PeerUnreachable):
+        _pull(pair, cut_after_two)
+    staged = pair.vn.runtime.settings.data_dir / "evidence" / "transfers" / f"{item_id}.part"
+    assert staged.stat().st_size == 2 * CHUNK_SIZE
+    with pair.vn.runtime.uow_factory() as uow:
+        uow.evidence.set_received_chunks(item_id, 0)  # the progress count was not committed
+        uow.commit()
+    with staged.open("ab") as part:
+        part.write(os.urandom(1000))  # and the third chunk was half-written
+    source, done = _pull(pair)
+    assert source.fetched == [2]  # chunks 0 and 1 were not fetched again
+    assert [i.status for i in done] == [ItemStatus.VERIFIED]
+    desk = pair.vn.runtime.evidence
+    assert desk is not None
+    out = io.BytesIO()
+    ev.open_evidence(desk, item_id, out, actor="vn-officer-1")
+    assert out.getvalue() == data
+
+
+def test_a_second_send_offers_only_the_items_added_since_and_both_arrive(pair: Pair) -> None:
+    first = _offer(pair, os.urandom(1000))
+    _, done = _pull(pair)
+    assert [i.item_id for i in done] == [first]
+    desk = pair.fr.runtime.evidence
+    assert desk is not None
+    with pytest.raises(ev.EvidenceRejected, match="already sent"):
+        offer_evidence(desk, pair.request_id, actor="fr-officer-1")
+    second = _offer(pair, os.urandom(2000))  # the offer names the new item only
+    _, done = _pull(pair)
+    assert [(i.item_id, i.status) for i in done] == [(second, ItemStatus.VERIFIED)]
+    with pair.vn.runtime.uow_factory() as uow:
+        held = {i.item_id: i.status for i in uow.evidence.for_request(pair.request_id)}
+    assert held == {first: ItemStatus.VERIFIED, second: ItemStatus.VERIFIED}

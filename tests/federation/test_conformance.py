@@ -16,7 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from hanoi247.adapters.federation.conformance_kit import create_kit
-from hanoi247.adapters.federation.node import load_local_node
+from hanoi247.bootstrap import local_node
 from hanoi247.entrypoints.cli import app
 from hanoi247.entrypoints.localnet import NodeProcess, NodeSpec, free_port, provision
 
@@ -40,7 +40,7 @@ def tested(tmp_path: Path) -> Iterator[tuple[str, Path, Path]]:
     """A real VN node that has pinned the kit's card (as its operator would)."""
     [vn] = provision(tmp_path / "nodes", (NodeSpec("VN", "A05 Cybersecurity", "vn-a05"),))
     card = tmp_path / "vn-card.json"
-    card.write_text(json.dumps(load_local_node(vn.data_dir).card()), encoding="utf-8")
+    card.write_text(json.dumps(local_node(vn.settings()).card()), encoding="utf-8")
     kit_dir = tmp_path / "kit"
     made = CliRunner().invoke(
         app,
@@ -53,6 +53,7 @@ def tested(tmp_path: Path) -> Iterator[tuple[str, Path, Path]]:
         app,
         ["peer", "add", str(kit_dir / "card.json"), "--fingerprint", fingerprint,
          "--data-dir", str(vn.data_dir)],
+        env={"HANOI247_SECRET_KEY_FILE": str(vn.secret_key_file)},
     )  # fmt: skip
     assert pinned.exit_code == 0, pinned.output
     process = NodeProcess(vn, environ=FAST, log_path=tmp_path / "vn.log")
@@ -108,7 +109,7 @@ def test_the_conformance_kit_fails_against_a_broken_peer_naming_the_section(
     tmp_path: Path,
 ) -> None:
     [node] = provision(tmp_path / "nodes", (NodeSpec("VN", "Broken", "vn-broken"),))
-    card = load_local_node(node.data_dir).card()
+    card = local_node(node.settings()).card()
     card_file = tmp_path / "card.json"
     card_file.write_text(json.dumps(card), encoding="utf-8")
     kit_dir = tmp_path / "kit"

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from at_rest_support import session_key_file
 from fakes import FakeClock
 from hanoi247.adapters.crypto.keys import NodeKeys, generate_node_keys, save_node_keys
 from hanoi247.adapters.federation import receipts, wire
@@ -33,7 +34,12 @@ def make_node(root: Path, identity: NodeIdentity) -> tuple[Settings, NodeKeys]:
     (data / KEYS_DIR).mkdir(mode=0o700)
     save_node_keys(keys, data / KEYS_DIR)
     write_identity(data, identity)
-    settings = Settings(data_dir=data, environment="test", max_envelope_bytes=64 * 1024)
+    settings = Settings(
+        data_dir=data,
+        environment="test",
+        secret_key_file=session_key_file(),
+        max_envelope_bytes=64 * 1024,
+    )
     db = open_database(settings, create=True)
     assert db is not None
     db.close()

@@ -11,8 +11,7 @@ from datetime import UTC, datetime
 import pytest
 
 from hanoi247.adapters.federation import receipts
-from hanoi247.adapters.federation.node import load_local_node
-from hanoi247.bootstrap import Database, open_database
+from hanoi247.bootstrap import Database, local_node, open_database
 from hanoi247.domain.federation import MessageType, OutboxStatus, OutgoingMessage
 from hanoi247.domain.ids import uuid7
 from hanoi247.entrypoints.localnet import NodeProcess
@@ -84,7 +83,7 @@ def test_a_message_travels_vn_to_fr_and_the_reply_comes_back(
         assert sent is not None
         assert sent.status is OutboxStatus.DELIVERED
         assert sent.receipt
-        fr_keys = load_local_node(fr.node.data_dir).keys
+        fr_keys = local_node(fr.node.settings()).keys
         receipt = receipts.verify_receipt(sent.receipt, sender_keys=[fr_keys.public_signing_key()])
         assert receipt.message_id == ping_id
         assert receipt.receiver_node == "fr-oclctic"

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pyotp
 import pytest
 
+from at_rest_support import session_cipher
 from fakes import FakeUnitOfWork
 from hanoi247.adapters.auth import FAST, Authenticator
 from hanoi247.adapters.db.engine import make_engine
@@ -41,7 +42,7 @@ def new_uow(
         return
     engine = make_engine(database_factory(request.param))
     try:
-        yield make_uow_factory(engine)
+        yield make_uow_factory(engine, cipher=session_cipher())
     finally:
         engine.dispose()
 

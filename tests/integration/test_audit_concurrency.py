@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
+from at_rest_support import session_cipher
 from hanoi247.adapters.db.engine import make_engine
 from hanoi247.adapters.db.uow import make_uow_factory
 from hanoi247.domain.audit import AuditEntry
@@ -44,7 +45,7 @@ def test_an_append_waits_for_the_open_unit_of_work_that_appended_first(db_url: s
     def second_writer() -> None:
         try:
             started.set()
-            with make_uow_factory(second_engine)() as uow:
+            with make_uow_factory(second_engine, cipher=session_cipher())() as uow:
                 appended.append(
                     uow.audit.append(
                         at=datetime.now(UTC),
@@ -61,7 +62,7 @@ def test_an_append_waits_for_the_open_unit_of_work_that_appended_first(db_url: s
             finished.set()
 
     try:
-        with make_uow_factory(first_engine)() as uow:
+        with make_uow_factory(first_engine, cipher=session_cipher())() as uow:
             first = uow.audit.append(
                 at=datetime.now(UTC),
                 actor="first",
@@ -86,7 +87,7 @@ def test_an_append_waits_for_the_open_unit_of_work_that_appended_first(db_url: s
             raise failures[0]
         [second] = appended
         assert (second.seq, second.prev_hash) == (first.seq + 1, first.hash)
-        with make_uow_factory(observer)() as uow:
+        with make_uow_factory(observer, cipher=session_cipher())() as uow:
             assert uow.audit.verify() is None
             assert [e.actor for e in uow.audit.entries()] == ["first", "second"]
     finally:
@@ -103,7 +104,7 @@ def test_two_writers_appending_50_entries_each_leave_one_unbroken_chain_of_100(
     def writer(name: str) -> None:
         engine = make_engine(db_url)  # its own engine and pool, like another process
         try:
-            uow_factory = make_uow_factory(engine)
+            uow_factory = make_uow_factory(engine, cipher=session_cipher())
             barrier.wait(timeout=DEADLINE_SECONDS)
             for number in range(PER_WRITER):
                 with uow_factory() as uow:
@@ -132,7 +133,7 @@ def test_two_writers_appending_50_entries_each_leave_one_unbroken_chain_of_100(
 
     engine = make_engine(db_url)
     try:
-        with make_uow_factory(engine)() as uow:
+        with make_uow_factory(engine, cipher=session_cipher())() as uow:
             entries = uow.audit.entries()
             assert uow.audit.verify() is None
     finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -11,6 +12,7 @@ from pathlib import Path
 import pyotp
 import pytest
 
+from at_rest_support import session_key_file
 from hanoi247.adapters.auth import FAST, Authenticator
 from hanoi247.bootstrap import database
 from hanoi247.domain.accounts import Role
@@ -31,6 +33,8 @@ def run(
         check=False,
         env={
             "PATH": "/usr/bin:/bin",
+            "HANOI247_SECRET_KEY_FILE": str(session_key_file()),
+            **{k: v for k, v in os.environ.items() if k == "PYTHONPATH"},  # a worktree's source
             "HOME": str(data_dir),
             "HANOI247_ENV": "test",
             "HANOI247_ARGON2_FAST": "1",
@@ -82,7 +86,7 @@ def test_user_add_then_token_and_the_token_authenticates(tmp_path: Path) -> None
     assert token.startswith("h247_")
 
     now = datetime.now(UTC)
-    settings = Settings(data_dir=tmp_path, environment="test")
+    settings = Settings(data_dir=tmp_path, environment="test", secret_key_file=session_key_file())
     with database(settings, create=False) as db:
         assert db is not None
         user = accounts.authenticate_token(db.uow_factory(), token, now=now)
@@ -118,7 +122,7 @@ def test_user_list_and_disable(tmp_path: Path) -> None:
     assert "totp_secret" not in json.dumps(listed)
     disabled = ok(run(tmp_path, "user", "disable", "lan"))
     assert disabled["active"] is False  # type: ignore[index]
-    settings = Settings(data_dir=tmp_path, environment="test")
+    settings = Settings(data_dir=tmp_path, environment="test", secret_key_file=session_key_file())
     with database(settings, create=False) as db:
         assert db is not None
         assert accounts.authenticate_token(db.uow_factory(), token, now=datetime.now(UTC)) is None

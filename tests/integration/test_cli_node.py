@@ -15,13 +15,21 @@ from typing import Any
 import httpx
 import pytest
 
+from at_rest_support import session_key_file, session_seal
+from hanoi247.adapters.crypto.key_files import is_sealed_file, open_bytes
+
 TIMEOUT = 60  # seconds: every wait below is bounded
 
 
 def env(tmp_path: Path, **extra: str) -> dict[str, str]:
     # PYTHONPATH passes through so a worktree's source (PYTHONPATH=src) is what runs
     inherited = {k: v for k, v in os.environ.items() if k == "PYTHONPATH"}
-    base = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "HANOI247_ENV": "test"}
+    base = {
+        "PATH": "/usr/bin:/bin",
+        "HANOI247_SECRET_KEY_FILE": str(session_key_file()),
+        "HOME": str(tmp_path),
+        "HANOI247_ENV": "test",
+    }
     return {**base, **inherited, **extra}
 
 
@@ -143,15 +151,19 @@ def test_rotate_keys_moves_the_old_keys_and_queues_an_announcement(tmp_path: Pat
     [previous] = (vn / "keys" / "previous").iterdir()
     assert sorted(f.name for f in previous.iterdir()) == [
         "encryption.jwk.json",
+        "evidence.age",  # the evidence identity rotates too; kept to open older evidence
         "signing.jwk.json",
         "webhook.jwk.json",
     ]
     card = ok(tmp_path, "node", "card", "--data-dir", str(vn))
     assert card["fingerprint"] == rotated["fingerprint"]
     assert json.loads((vn / "card.json").read_text()) == card
-    secrets = [json.loads(f.read_text())["d"] for f in (vn / "keys").rglob("*.jwk.json")]
+    files = list((vn / "keys").rglob("*.jwk.json"))
+    assert all(is_sealed_file(f.read_bytes()) for f in files)  # sealed at rest, previous too
+    secrets = [json.loads(open_bytes(f, f.read_bytes(), session_seal()))["d"] for f in files]
     assert len(secrets) == 6  # signing, encryption and webhook keys, current and previous
     assert not any(d in json.dumps(rotated) for d in secrets)
+    assert "AGE-SECRET-KEY" not in json.dumps(rotated)
 
 
 def test_serve_answers_healthz_and_card_then_stops_cleanly_on_sigterm(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from at_rest_support import session_key_file
 from federation_helpers import InProcessNode, make_node
 from hanoi247.adapters.clock import SystemClock
 from hanoi247.adapters.federation import wire
@@ -23,7 +25,12 @@ def hanoi247(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
         text=True,
         check=False,
         timeout=120,
-        env={"PATH": "/usr/bin:/bin", "HOME": str(home)},
+        env={
+            "PATH": "/usr/bin:/bin",
+            "HANOI247_SECRET_KEY_FILE": str(session_key_file()),
+            **{k: v for k, v in os.environ.items() if k == "PYTHONPATH"},  # a worktree's source
+            "HOME": str(home),
+        },
     )
 
 

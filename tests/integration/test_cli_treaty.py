@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from at_rest_support import session_key_file
 
 HYPOTHETICAL = """# as_of: 2027-06-01
 participant_iso2,instrument,action,date,source
@@ -22,7 +25,12 @@ def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]
         text=True,
         cwd=cwd,
         check=False,
-        env={"PATH": "/usr/bin:/bin", "HOME": str(cwd or Path.cwd())},
+        env={
+            "PATH": "/usr/bin:/bin",
+            "HANOI247_SECRET_KEY_FILE": str(session_key_file()),
+            **{k: v for k, v in os.environ.items() if k == "PYTHONPATH"},  # a worktree's source
+            "HOME": str(cwd or Path.cwd()),
+        },
     )
 
 

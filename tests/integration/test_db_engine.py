@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from at_rest_support import session_key_file
 from hanoi247.adapters.db.engine import database_url_for, make_engine, read_only_engine
 from hanoi247.adapters.db.schema import status_imports
 from hanoi247.bootstrap import open_database
@@ -147,7 +148,9 @@ def test_the_node_database_and_its_wal_files_are_0600_even_under_a_lax_umask(
 ) -> None:
     old = os.umask(0o022)
     try:
-        settings = Settings(data_dir=tmp_path / "node", environment="test")
+        settings = Settings(
+            data_dir=tmp_path / "node", environment="test", secret_key_file=session_key_file()
+        )
         db = open_database(settings, create=True)
         assert db is not None
         with db.uow_factory() as uow:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from at_rest_support import session_cipher, session_key_file
 from fakes import FakeUnitOfWork
 from hanoi247.adapters.db.engine import make_engine
 from hanoi247.adapters.db.uow import make_uow_factory
@@ -54,7 +56,7 @@ def uow(
         yield lambda: fake
         return
     engine = make_engine(database_factory(request.param))
-    yield make_uow_factory(engine)
+    yield make_uow_factory(engine, cipher=session_cipher())
     engine.dispose()
 
 
@@ -116,7 +118,13 @@ def run(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
         check=False,
-        env={"PATH": "/usr/bin:/bin", "HOME": str(data_dir), "HANOI247_ENV": "test"},
+        env={
+            "PATH": "/usr/bin:/bin",
+            "HANOI247_SECRET_KEY_FILE": str(session_key_file()),
+            **{k: v for k, v in os.environ.items() if k == "PYTHONPATH"},  # a worktree's source
+            "HOME": str(data_dir),
+            "HANOI247_ENV": "test",
+        },
     )
 
 
@@ -178,7 +186,10 @@ def test_cli_set_list_verify_each_audited(tmp_path: Path) -> None:
     assert bad.returncode == 2
     assert bad.stderr.count("\n") == 1
 
-    with database(Settings(data_dir=tmp_path, environment="test"), create=False) as db:
+    with database(
+        Settings(data_dir=tmp_path, environment="test", secret_key_file=session_key_file()),
+        create=False,
+    ) as db:
         assert db is not None
         with db.uow_factory() as u:
             entries = [(e.tag, e.subject, e.actor) for e in u.audit.entries()]

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from at_rest_support import session_cipher
 from fakes import FakeUnitOfWork
 from hanoi247.adapters.db.engine import make_engine
 from hanoi247.adapters.db.uow import make_uow_factory
@@ -52,7 +53,7 @@ def uow(
         yield lambda: fake
         return
     engine = make_engine(database_factory(request.param))
-    yield make_uow_factory(engine)
+    yield make_uow_factory(engine, cipher=session_cipher())
     engine.dispose()
 
 

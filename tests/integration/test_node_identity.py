@@ -10,7 +10,9 @@ from typing import Any
 
 import pytest
 
+from at_rest_support import session_seal
 from fakes import FakeClock
+from hanoi247.adapters.crypto.key_files import open_bytes
 from hanoi247.adapters.crypto.keys import fingerprint, generate_node_keys, public_jwks
 from hanoi247.adapters.db.migrate import current, head
 from hanoi247.adapters.federation import receipts, wire
@@ -68,7 +70,7 @@ def test_init_creates_private_key_files_and_a_migrated_database(
         [entry] = uow.audit.entries()
     assert (entry.tag, entry.subject) == ("node:initialised", "vn-a05")
     card_file = json.loads((data_dir / "card.json").read_text())
-    assert card_file == load_local_node(data_dir).card()
+    assert card_file == load_local_node(data_dir, seal=session_seal()).card()
     assert all("d" not in jwk for jwk in card_file["keys"])
 
 
@@ -76,10 +78,10 @@ def test_init_refuses_a_directory_that_already_holds_a_node(
     tmp_path: Path, clock: FakeClock
 ) -> None:
     data_dir = make_node(tmp_path, clock)
-    before = load_local_node(data_dir).card()["fingerprint"]
+    before = load_local_node(data_dir, seal=session_seal()).card()["fingerprint"]
     with pytest.raises(ConfigurationError, match=r"already holds a node \(node.toml\)"):
         make_node(tmp_path, clock)
-    assert load_local_node(data_dir).card()["fingerprint"] == before
+    assert load_local_node(data_dir, seal=session_seal()).card()["fingerprint"] == before
 
 
 def test_init_refuses_an_unknown_state_and_creates_nothing(
@@ -91,7 +93,7 @@ def test_init_refuses_an_unknown_state_and_creates_nothing(
 
 
 def test_the_card_round_trips_through_parse_card(tmp_path: Path, clock: FakeClock) -> None:
-    local = load_local_node(make_node(tmp_path, clock))
+    local = load_local_node(make_node(tmp_path, clock), seal=session_seal())
     card = json.loads(json.dumps(local.card()))
     parsed = parse_card(card, source="card")
     assert parsed.identity == local.identity
@@ -112,7 +114,7 @@ def test_peer_add_with_the_right_fingerprint_pins_both_keys(
     two_nodes: tuple[Path, Path], clock: FakeClock, opened: list[Database]
 ) -> None:
     vn, fr = two_nodes
-    card = load_local_node(fr).card()
+    card = load_local_node(fr, seal=session_seal()).card()
     typed = card["fingerprint"].replace(" ", "").lower()  # as someone might type it
     pin_card(
         vn, json.dumps(card), given_fingerprint=typed, clock=clock, opened=opened, by="alice",
@@ -126,7 +128,10 @@ def test_peer_add_with_the_right_fingerprint_pins_both_keys(
     assert {(k.use, k.kid) for k in peer.keys} == {
         ("sig", card["keys"][0]["kid"]),
         ("enc", card["keys"][1]["kid"]),
-        ("age", load_local_node(fr).age_recipient),  # checked against the signing key
+        (
+            "age",
+            load_local_node(fr, seal=session_seal()).age_recipient,
+        ),  # checked against the signing key
     }
     assert tags[-1] == "federation:peer:pinned"
 
@@ -135,8 +140,8 @@ def test_peer_add_with_a_wrong_fingerprint_stores_nothing_and_shows_both(
     two_nodes: tuple[Path, Path], clock: FakeClock, opened: list[Database]
 ) -> None:
     vn, fr = two_nodes
-    card = load_local_node(fr).card()
-    wrong = load_local_node(vn).card()["fingerprint"].replace(" ", ":")
+    card = load_local_node(fr, seal=session_seal()).card()
+    wrong = load_local_node(vn, seal=session_seal()).card()["fingerprint"].replace(" ", ":")
     db = database(vn, opened)
     with pytest.raises(InvalidInput) as refused:
         pin_card(vn, card, given_fingerprint=wrong, clock=clock, opened=opened, by="alice")
@@ -153,8 +158,9 @@ def test_a_card_holding_a_private_key_is_refused_without_echoing_it(
     two_nodes: tuple[Path, Path], clock: FakeClock, opened: list[Database]
 ) -> None:
     vn, fr = two_nodes
-    card = load_local_node(fr).card()
-    private = json.loads((fr / "keys" / "signing.jwk.json").read_text())
+    card = load_local_node(fr, seal=session_seal()).card()
+    key_file = fr / "keys" / "signing.jwk.json"
+    private = json.loads(open_bytes(key_file, key_file.read_bytes(), session_seal()))
     card["keys"][0] = private
     db = database(vn, opened)
     with pytest.raises(InvalidInput) as refused:
@@ -172,7 +178,7 @@ def test_pinning_this_node_itself_is_refused(
     two_nodes: tuple[Path, Path], clock: FakeClock, opened: list[Database]
 ) -> None:
     vn, _ = two_nodes
-    local = load_local_node(vn)
+    local = load_local_node(vn, seal=session_seal())
     with pytest.raises(InvalidInput, match="own"):
         pin_card(
             vn, local.card(), given_fingerprint=local.card()["fingerprint"], clock=clock,
@@ -190,7 +196,7 @@ def test_a_suspended_peer_can_no_longer_send_and_resuming_restores_it(
             assert nodes.suspend_peer(uow, "fr-oclctic", by="alice", at=clock.now())
             assert not nodes.suspend_peer(uow, "fr-oclctic", by="alice", at=clock.now())
             uow.commit()
-        fr_local = load_local_node(fr)
+        fr_local = load_local_node(fr, seal=session_seal())
         ping = envelope(fr_local, node.local, clock, signing_key=fr_local.keys.signing)
         with pytest.raises(wire.EnvelopeRejected) as rejected:
             node.receiver.receive(ping)
@@ -221,20 +227,22 @@ def pinned(
 def rotate(data_dir: Path, clock: FakeClock, opened: list[Database]) -> dict[str, Any]:
     """Rotate the keys of ``data_dir``; returns the body of its KEYS_ROTATED message."""
     db = database(data_dir, opened)
-    rotate_keys(store=key_store(data_dir), uow_factory=db.uow_factory, clock=clock, overlap=WEEK)
+    rotate_keys(
+        store=key_store(settings(data_dir)), uow_factory=db.uow_factory, clock=clock, overlap=WEEK
+    )
     with db.uow_factory() as uow:
         entry = uow.outbox.list()[0]
     assert entry.type is MessageType.KEYS_ROTATED
     return dict(entry.body)
 
 
-def test_rotation_end_to_end_new_key_at_once_old_key_until_the_overlap_ends_age_key_kept(
+def test_rotation_end_to_end_new_key_at_once_old_key_until_the_overlap_ends_age_key_replaced(
     pinned: tuple[Path, Path], clock: FakeClock, opened: list[Database]
 ) -> None:
     vn, fr = pinned
-    old = load_local_node(vn)
+    old = load_local_node(vn, seal=session_seal())
     body = rotate(vn, clock, opened)
-    vn_local = load_local_node(vn)
+    vn_local = load_local_node(vn, seal=session_seal())
     assert vn_local.previous_keys[0].signing_kid == old.keys.signing_kid
     assert mode(vn / "keys" / "previous") == 0o700
     [previous] = (vn / "keys" / "previous").iterdir()
@@ -260,9 +268,10 @@ def test_rotation_end_to_end_new_key_at_once_old_key_until_the_overlap_ends_age_
             old.keys.encryption_kid: clock.now() + WEEK,
             vn_local.keys.signing_kid: None,
             vn_local.keys.encryption_kid: None,
-            # A rotation of "sig" and "enc" leaves the evidence (age) recipient pinned from
-            # the card valid: the node keeps its age identity, so evidence still reaches it.
-            old.age_recipient: None,
+            # The evidence (age) recipient rotates too, announced with the keys: the old one
+            # gets no new evidence from now on (the node keeps its identity to open the old).
+            old.age_recipient: clock.now(),
+            vn_local.age_recipient: None,
         }
         assert peer.keys_for("enc", clock.now())[0].kid == vn_local.keys.encryption_kid
         for key in (new_sig, old_sig):
@@ -278,9 +287,9 @@ def test_the_rotated_node_still_opens_envelopes_sent_to_its_previous_key(
     pinned: tuple[Path, Path], clock: FakeClock, opened: list[Database]
 ) -> None:
     vn, fr = pinned
-    old_encryption = load_local_node(vn).keys.public_encryption_key()
+    old_encryption = load_local_node(vn, seal=session_seal()).keys.public_encryption_key()
     rotate(vn, clock, opened)
-    fr_local = load_local_node(fr)
+    fr_local = load_local_node(fr, seal=session_seal())
     with runtime(vn, clock) as node:
         assert node.local.keys.public_encryption_key().thumbprint() != old_encryption.thumbprint()
         received = node.receiver.receive(
@@ -296,7 +305,7 @@ def test_an_announcement_sealed_with_the_new_key_cannot_reach_a_peer(
     """Why the envelope carrying KEYS_ROTATED is signed with the previous key."""
     vn, fr = pinned
     body = rotate(vn, clock, opened)
-    vn_local = load_local_node(vn)
+    vn_local = load_local_node(vn, seal=session_seal())
     with runtime(fr, clock) as node, pytest.raises(wire.EnvelopeRejected) as rejected:
         node.receiver.receive(
             envelope(vn_local, node.local, clock, signing_key=vn_local.keys.signing,
@@ -310,7 +319,7 @@ def test_a_rotated_out_key_cannot_announce_keys_of_its_own(
 ) -> None:
     vn, fr = pinned
     body = rotate(vn, clock, opened)
-    vn_local = load_local_node(vn)
+    vn_local = load_local_node(vn, seal=session_seal())
     old_sig = vn_local.signing_key_for(MessageType.KEYS_ROTATED, body)
     with runtime(fr, clock) as node:
         node.receiver.receive(
@@ -332,19 +341,19 @@ def test_a_rotated_out_key_cannot_announce_keys_of_its_own(
         with node.uow_factory() as uow:
             peer = uow.peers.get(vn_local.node_id)
         assert peer is not None
-        assert len(peer.keys) == 5  # old and new sig/enc, and the card's evidence recipient
+        assert len(peer.keys) == 6  # old and new sig/enc, old and new evidence recipients
 
 
 def test_two_rotations_each_announcement_is_sealed_with_the_key_it_replaces(
     pinned: tuple[Path, Path], clock: FakeClock, opened: list[Database]
 ) -> None:
     vn, fr = pinned
-    key0 = load_local_node(vn).keys.signing_kid
+    key0 = load_local_node(vn, seal=session_seal()).keys.signing_kid
     first = rotate(vn, clock, opened)
     clock.advance(timedelta(seconds=1))
-    key1 = load_local_node(vn).keys.signing_kid
+    key1 = load_local_node(vn, seal=session_seal()).keys.signing_kid
     second = rotate(vn, clock, opened)
-    vn_local = load_local_node(vn)
+    vn_local = load_local_node(vn, seal=session_seal())
     assert vn_local.signing_key_for(MessageType.KEYS_ROTATED, first).thumbprint() == key0
     assert vn_local.signing_key_for(MessageType.KEYS_ROTATED, second).thumbprint() == key1
     assert vn_local.signing_key_for(MessageType.DRILL_PING, first) is vn_local.keys.signing
@@ -366,14 +375,14 @@ def test_a_rotation_whose_database_step_fails_leaves_the_keys_as_they_were(
     pinned: tuple[Path, Path], clock: FakeClock
 ) -> None:
     vn, _ = pinned
-    before = load_local_node(vn).card()
+    before = load_local_node(vn, seal=session_seal()).card()
 
     def broken() -> Any:
         raise ConfigurationError("database is down")
 
     with pytest.raises(ConfigurationError, match="database is down"):
-        rotate_keys(store=key_store(vn), uow_factory=broken, clock=clock, overlap=WEEK)
-    after = load_local_node(vn)
+        rotate_keys(store=key_store(settings(vn)), uow_factory=broken, clock=clock, overlap=WEEK)
+    after = load_local_node(vn, seal=session_seal())
     assert after.card() == before
     assert after.previous_keys == ()
     keys = before["keys"]

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from at_rest_support import session_cipher
 from fakes import FakeUnitOfWork
 from hanoi247.adapters.db.engine import make_engine
 from hanoi247.adapters.db.uow import make_uow_factory
@@ -29,7 +30,7 @@ def uow(
         yield lambda: fake
         return
     engine = make_engine(database_factory(request.param))
-    yield make_uow_factory(engine)
+    yield make_uow_factory(engine, cipher=session_cipher())
     engine.dispose()
 
 
@@ -204,7 +205,7 @@ def test_two_workers_claiming_at_once_never_share_an_alert(
 ) -> None:
     engine = make_engine(database_factory("postgresql"))
     try:
-        uow = make_uow_factory(engine)
+        uow = make_uow_factory(engine, cipher=session_cipher())
         add(uow, *(alert(n, "u-1") for n in range(1, 7)))
         with uow() as first, uow() as second:
             mine = first.notifications.claim_due(now=T0, lease=LEASE, limit=3)

@@ -14,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from at_rest_support import session_cipher
 from hanoi247.adapters.db import queue
 from hanoi247.adapters.db.engine import make_engine
 from hanoi247.adapters.db.uow import make_uow_factory
@@ -122,7 +123,7 @@ def test_the_kept_next_deadline_and_rank_always_equal_the_deadlines_after_random
     engine: sa.Engine, seed: int
 ) -> None:
     rng = random.Random(seed)
-    uow = make_uow_factory(engine)
+    uow = make_uow_factory(engine, cipher=session_cipher())
     ids = []
     with uow() as u:
         for n in range(1, 9):
@@ -155,7 +156,7 @@ def _comparable(engine: sa.Engine, values: dict[str, tuple[Any, Any]]) -> dict[s
 
 
 def test_keyset_pages_forward_and_back_cover_the_queue_once_in_order(engine: sa.Engine) -> None:
-    uow = make_uow_factory(engine)
+    uow = make_uow_factory(engine, cipher=session_cipher())
     with uow() as u:
         flood(u, total=95, emergencies=7)
         u.commit()
@@ -204,7 +205,7 @@ PAGES = {
 def test_an_inbox_page_reads_the_queue_index_without_sorting(
     engine: sa.Engine, position: QueuePosition | None, backward: bool
 ) -> None:
-    uow = make_uow_factory(engine)
+    uow = make_uow_factory(engine, cipher=session_cipher())
     with uow() as u:
         flood(u, total=60, emergencies=3)
         u.commit()

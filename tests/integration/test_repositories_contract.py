@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError, StatementError
 
+from at_rest_support import session_cipher
 from fakes import FakeClock, FakeUnitOfWork
 from hanoi247.adapters.db.engine import make_engine
 from hanoi247.adapters.db.schema import audit_log, status_imports
@@ -73,7 +74,7 @@ def backend(
                 sa.text("UPDATE audit_log SET subject = 'tampered' WHERE seq = :seq"), {"seq": seq}
             )
 
-    yield Backend(request.param, make_uow_factory(engine), tamper_sql)
+    yield Backend(request.param, make_uow_factory(engine, cipher=session_cipher()), tamper_sql)
     engine.dispose()
 
 
@@ -310,7 +311,7 @@ def test_the_database_refuses_naive_datetimes_and_audit_edits(db_url: str) -> No
                     source="s", rows=0, imported_by="x", imported_at=datetime(2026, 1, 1)
                 )
             )
-        with make_uow_factory(engine)() as uow:
+        with make_uow_factory(engine, cipher=session_cipher())() as uow:
             uow.audit.append(
                 at=datetime.now(UTC),
                 actor="x",

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
+from at_rest_support import session_cipher
 from hanoi247.adapters.db.engine import database_url_for, make_engine
 from hanoi247.adapters.db.migrate import upgrade
 from hanoi247.adapters.db.uow import make_uow_factory
@@ -39,7 +40,7 @@ def seeded(
         url = request.getfixturevalue("postgresql_cluster").create_database("statistics")
     upgrade(url)
     engine = make_engine(url)
-    uow = make_uow_factory(engine)
+    uow = make_uow_factory(engine, cipher=session_cipher())
     with uow() as u:
         facts = seed_history(u, own=OWN, peers=PEERS, now=NOW, count=500, seed=11)
         pings = _pings(u)

@@ -9,6 +9,9 @@ from pathlib import Path
 
 from test_cli_node import init, ok, refused
 
+from at_rest_support import session_seal
+from hanoi247.adapters.crypto.key_files import open_bytes
+
 
 def _mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
@@ -32,7 +35,9 @@ def test_init_makes_a_webhook_key_apart_from_the_node_keys_and_shows_only_its_pu
     )
     card = ok(tmp_path, "node", "card", "--data-dir", str(vn))
     assert shown["kid"] not in {jwk["kid"] for jwk in card["keys"]}
-    assert json.loads(path.read_text())["d"] not in json.dumps(shown)
+    assert json.loads(open_bytes(path, path.read_bytes(), session_seal()))["d"] not in json.dumps(
+        shown
+    )
 
 
 def test_rotate_keys_replaces_the_webhook_key_and_keeps_the_old_one_in_previous(
@@ -46,7 +51,8 @@ def test_rotate_keys_replaces_the_webhook_key_and_keeps_the_old_one_in_previous(
     after = ok(tmp_path, "webhook", "key", "--data-dir", str(vn))["kid"]
     assert rotated["webhook_kid"] == after != before
     [previous] = (vn / "keys" / "previous").iterdir()
-    assert json.loads((previous / "webhook.jwk.json").read_text())["kid"] == before
+    old = previous / "webhook.jwk.json"
+    assert json.loads(open_bytes(old, old.read_bytes(), session_seal()))["kid"] == before
 
 
 def test_a_node_without_a_webhook_key_is_told_to_create_one_and_create_makes_it(

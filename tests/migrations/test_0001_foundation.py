@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+from at_rest_support import session_cipher
 from hanoi247.adapters.db import migrate
 from hanoi247.adapters.db.engine import make_engine
 from hanoi247.adapters.db.schema import metadata
@@ -40,7 +41,7 @@ def schema_diffs(url: str) -> list[object]:
 def store_real_rows(url: str) -> None:
     engine = make_engine(url)
     try:
-        with make_uow_factory(engine)() as uow:
+        with make_uow_factory(engine, cipher=session_cipher())() as uow:
             count = uow.treaty_actions.replace_all(
                 [
                     TreatyAction("VN", "uncc", ActionKind.SIGNATURE, date(2025, 10, 25)),
@@ -59,7 +60,7 @@ def store_real_rows(url: str) -> None:
                 details={"rows": count},
             )
             uow.commit()
-        with make_uow_factory(engine)() as uow:
+        with make_uow_factory(engine, cipher=session_cipher())() as uow:
             assert len(uow.treaty_actions.list()) == 2
             assert [e.tag for e in uow.audit.entries()] == ["treaty:status:imported"]
             assert uow.audit.verify() is None

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
+from at_rest_support import session_cipher
 from hanoi247.adapters.db import migrate
 from hanoi247.adapters.db.engine import make_engine
 from hanoi247.adapters.db.uow import make_uow_factory
@@ -30,7 +31,7 @@ def table_names(url: str) -> set[str]:
 def store_foundation_rows(url: str) -> None:
     engine = make_engine(url)
     try:
-        with make_uow_factory(engine)() as uow:
+        with make_uow_factory(engine, cipher=session_cipher())() as uow:
             insert_signature(uow.session.connection())
             uow.audit.append(
                 at=T0, actor="officer-1", tag=AuditTag.TREATY_STATUS_IMPORTED, subject="status.csv",
@@ -44,7 +45,7 @@ def store_foundation_rows(url: str) -> None:
 def store_account_rows(url: str, username: str) -> str:
     engine = make_engine(url)
     try:
-        with make_uow_factory(engine)() as uow:
+        with make_uow_factory(engine, cipher=session_cipher())() as uow:
             user = User(
                 id=new_user_id(T0),
                 username=username,
@@ -57,7 +58,9 @@ def store_account_rows(url: str, username: str) -> str:
                 locked_until=T0 + timedelta(minutes=15),
                 failed_logins=5,
             )
-            uow.users.add(user, Credentials("$argon2id$v=19$x", "A" * 32, 59_000_000))
+            # No TOTP secret: today's code seals it, longer than 0002's VARCHAR(64) (0012
+            # widens the column; tests/migrations/test_0012_sealed_content.py stores one).
+            uow.users.add(user, Credentials("$argon2id$v=19$x", None, 59_000_000))
             uow.api_tokens.add(user_id=user.id, token_hash="f" * 64, label="ci", at=T0)
             uow.on_call.add(OnCallShift(user.id, Position.PRIMARY, T0, T0 + timedelta(hours=8)))
             uow.audit.append(
@@ -65,10 +68,10 @@ def store_account_rows(url: str, username: str) -> str:
                 details={"role": "supervisor"},
             )  # fmt: skip
             uow.commit()
-        with make_uow_factory(engine)() as uow:
+        with make_uow_factory(engine, cipher=session_cipher())() as uow:
             assert uow.users.get(user.id) == user
             assert uow.users.credentials(user.id) == Credentials(
-                "$argon2id$v=19$x", "A" * 32, 59_000_000
+                "$argon2id$v=19$x", None, 59_000_000
             )
             assert uow.api_tokens.by_hash("f" * 64) is not None
             assert [s.user_id for s in uow.on_call.covering(T0)] == [user.id]
@@ -80,7 +83,7 @@ def store_account_rows(url: str, username: str) -> str:
 def foundation_is_intact(url: str, audit_entries: int) -> None:
     engine = make_engine(url)
     try:
-        with make_uow_factory(engine)() as uow:
+        with make_uow_factory(engine, cipher=session_cipher())() as uow:
             assert participants(uow.session.connection()) == ["VN"]
             assert len(uow.audit.entries()) == audit_entries
             assert uow.audit.verify() is None

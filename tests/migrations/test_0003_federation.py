@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
+from at_rest_support import session_cipher
 from hanoi247.adapters.db import migrate
 from hanoi247.adapters.db.engine import make_engine
 from hanoi247.adapters.db.uow import make_uow_factory
@@ -28,7 +29,7 @@ def table_names(url: str) -> set[str]:
 def store_foundation_row(url: str) -> None:
     engine = make_engine(url)
     try:
-        with make_uow_factory(engine)() as uow:
+        with make_uow_factory(engine, cipher=session_cipher())() as uow:
             insert_signature(uow.session.connection())
             uow.commit()
     finally:
@@ -38,7 +39,7 @@ def store_foundation_row(url: str) -> None:
 def store_federation_rows(url: str) -> None:
     engine = make_engine(url)
     try:
-        with make_uow_factory(engine)() as uow:
+        with make_uow_factory(engine, cipher=session_cipher())() as uow:
             uow.peers.add(Peer(
                 node_id="fr-oclctic", state="FR", name="OCLCTIC", url="https://247.example.fr",
                 fingerprint="AAAA BBBB", pinned_at=T0, pinned_by="operator",
@@ -57,7 +58,7 @@ def store_federation_rows(url: str) -> None:
                 receipt="our-receipt",
             )  # fmt: skip
             uow.commit()
-        with make_uow_factory(engine)() as uow:
+        with make_uow_factory(engine, cipher=session_cipher())() as uow:
             peer = uow.peers.get("fr-oclctic")
             assert peer is not None
             assert {k.kid for k in peer.keys} == {"k-sig", "k-enc"}
@@ -82,7 +83,7 @@ def test_upgrade_with_rows_downgrade_to_0002_and_upgrade_again(empty_db_url: str
     assert not FEDERATION & table_names(empty_db_url)
     engine = make_engine(empty_db_url)
     try:
-        with make_uow_factory(engine)() as uow:
+        with make_uow_factory(engine, cipher=session_cipher())() as uow:
             assert participants(uow.session.connection()) == ["VN"]
     finally:
         engine.dispose()

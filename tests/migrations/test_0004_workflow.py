@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 
+from at_rest_support import session_cipher
 from hanoi247.adapters.db import migrate
 from hanoi247.adapters.db.engine import make_engine
 from hanoi247.adapters.db.uow import make_uow_factory
@@ -32,7 +33,7 @@ def table_names(url: str) -> set[str]:
 def store_and_read_real_rows(url: str) -> None:
     engine = make_engine(url)
     try:
-        with make_uow_factory(engine)() as uow:
+        with make_uow_factory(engine, cipher=session_cipher())() as uow:
             number = uow.references.next("VN", 2026)
             request, _ = CooperationRequest.draft(
                 request_id="019ad7a0-5c00-7abc-8def-0123456789ab",
@@ -81,7 +82,7 @@ def store_and_read_real_rows(url: str) -> None:
                 details={"reference": request.reference},
             )
             uow.commit()
-        with make_uow_factory(engine)() as uow:
+        with make_uow_factory(engine, cipher=session_cipher())() as uow:
             loaded = uow.requests.get("019ad7a0-5c00-7abc-8def-0123456789ab")
             assert loaded is not None
             assert [e.action for e in loaded.timeline] == ["draft", "send"]

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
+from at_rest_support import session_cipher
 from hanoi247.adapters.db import migrate
 from hanoi247.adapters.db.engine import make_engine
 from hanoi247.adapters.db.uow import make_uow_factory
@@ -36,8 +37,8 @@ def store_user(url: str) -> str:
             timezone="Asia/Ho_Chi_Minh",
             created_at=AT,
         )
-        with make_uow_factory(engine)() as uow:
-            uow.users.add(user, Credentials("$argon2id$v=19$x", "A" * 32))
+        with make_uow_factory(engine, cipher=session_cipher())() as uow:
+            uow.users.add(user, Credentials("$argon2id$v=19$x", None))  # sealed: see 0012
             uow.commit()
         return user.id
     finally:
@@ -56,10 +57,10 @@ def store_and_read_a_session(url: str, user_id: str) -> None:
     )
     engine = make_engine(url)
     try:
-        with make_uow_factory(engine)() as uow:
+        with make_uow_factory(engine, cipher=session_cipher())() as uow:
             uow.web_sessions.add(session)
             uow.commit()
-        with make_uow_factory(engine)() as uow:
+        with make_uow_factory(engine, cipher=session_cipher())() as uow:
             assert uow.web_sessions.get("f" * 64) == session
     finally:
         engine.dispose()

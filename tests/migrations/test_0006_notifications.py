@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
+from at_rest_support import session_cipher
 from hanoi247.adapters.db import migrate
 from hanoi247.adapters.db.engine import make_engine
 from hanoi247.adapters.db.uow import make_uow_factory
@@ -37,7 +38,7 @@ def table_names(url: str) -> set[str]:
 def store_claim_and_read(url: str) -> None:
     engine = make_engine(url)
     try:
-        uow = make_uow_factory(engine)
+        uow = make_uow_factory(engine, cipher=session_cipher())
         with uow() as u:
             u.notifications.add(ALERT)
             u.commit()

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
+from at_rest_support import session_cipher
 from hanoi247.adapters.db import migrate
 from hanoi247.adapters.db.engine import make_engine
 from hanoi247.adapters.db.uow import make_uow_factory
@@ -32,7 +33,7 @@ def index_names(url: str) -> set[tuple[str, str]]:
 def read_inbox(url: str) -> None:
     engine = make_engine(url)
     try:
-        with make_uow_factory(engine)() as uow:
+        with make_uow_factory(engine, cipher=session_cipher())() as uow:
             rows = uow.requests.inbox_rows(limit=2)
             summary = uow.requests.open_summary(Direction.INCOMING, T0 + timedelta(days=1))
         assert [r.urgency for r in rows] == ["emergency", "routine"]
@@ -56,7 +57,7 @@ def test_0007_up_with_rows_down_and_up_again(empty_db_url: str) -> None:
     migrate.upgrade(empty_db_url, "head")
     engine = make_engine(empty_db_url)
     try:
-        with make_uow_factory(engine)() as uow:
+        with make_uow_factory(engine, cipher=session_cipher())() as uow:
             flood(uow, total=3, emergencies=1)
             uow.commit()
     finally:

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 
+from at_rest_support import session_cipher
 from hanoi247.adapters.db import migrate
 from hanoi247.adapters.db.engine import make_engine
 from hanoi247.adapters.db.uow import make_uow_factory
@@ -54,7 +55,7 @@ def store_before(url: str) -> None:
 def read_actions(url: str) -> list[TreatyAction]:
     engine = make_engine(url)
     try:
-        with make_uow_factory(engine)() as uow:
+        with make_uow_factory(engine, cipher=session_cipher())() as uow:
             return list(uow.treaty_actions.list())
     finally:
         engine.dispose()
@@ -63,7 +64,7 @@ def read_actions(url: str) -> list[TreatyAction]:
 def store_declaration(url: str) -> None:
     engine = make_engine(url)
     try:
-        with make_uow_factory(engine)() as uow:
+        with make_uow_factory(engine, cipher=session_cipher())() as uow:
             uow.treaty_actions.replace_all(
                 [LANGUAGES], source="demo.csv", as_of=None, imported_by="admin", at=AT
             )

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from at_rest_support import session_cipher
 from hanoi247.adapters.db import migrate
 from hanoi247.adapters.db.engine import make_engine
 from hanoi247.adapters.db.uow import make_uow_factory
@@ -61,7 +62,7 @@ def table_names(url: str) -> set[str]:
 def store_and_read(url: str) -> None:
     engine = make_engine(url)
     try:
-        uow = make_uow_factory(engine)
+        uow = make_uow_factory(engine, cipher=session_cipher())
         with uow() as u:
             u.evidence.add(ITEM)
             u.evidence.record(EVENT)

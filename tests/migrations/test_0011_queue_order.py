@@ -9,6 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from at_rest_support import session_cipher
 from hanoi247.adapters.db import migrate
 from hanoi247.adapters.db.engine import make_engine
 from hanoi247.adapters.db.uow import make_uow_factory
@@ -42,10 +43,10 @@ def test_0011_backfills_the_queue_of_existing_rows_down_and_up_again(empty_db_ur
     migrate.upgrade(empty_db_url, "head")
     engine = make_engine(empty_db_url)
     try:
-        with make_uow_factory(engine)() as uow:
+        with make_uow_factory(engine, cipher=session_cipher())() as uow:
             first, closing = flood(uow, total=12, emergencies=2)  # with a deadline each
             uow.commit()
-        with make_uow_factory(engine)() as uow:
+        with make_uow_factory(engine, cipher=session_cipher())() as uow:
             deadline = uow.deadlines.for_request(first)[0]
             uow.deadlines.resolve(deadline.id, status=DeadlineStatus.MET, at=T0)
             request = uow.requests.get(closing)
@@ -75,7 +76,7 @@ def test_0011_backfills_the_queue_of_existing_rows_down_and_up_again(empty_db_ur
     engine = make_engine(empty_db_url)
     try:
         assert QUEUE[1] in {i["name"] for i in sa.inspect(engine).get_indexes(QUEUE[0])}
-        with make_uow_factory(engine)() as uow:
+        with make_uow_factory(engine, cipher=session_cipher())() as uow:
             rows = uow.requests.inbox_rows(limit=20)
         assert len(rows) == 11
         assert (rows[0].urgency, rows[0].id) == ("emergency", first)

@@ -77,7 +77,8 @@ def test_an_officer_gets_a_totp_secret_and_an_audit_entry(
     assert added.totp_uri
     assert added.totp_secret in added.totp_uri
     assert added.totp_secret not in repr(added)  # shown once, on purpose, never by accident
-    [entry] = uow.audit.entries()
+    entry, announced = uow.audit.entries()  # the second: the content role announced
+    assert announced.tag == "account:content_role:announced"
     assert (entry.tag, entry.actor, entry.subject) == (
         "account:user:added",
         "admin-1",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -227,3 +228,36 @@ def test_keys_rotated_with_an_overlap_not_in_utc_z_form_is_unprocessable() -> No
         handle_keys_rotated(
             uow, rotated_message("t", until="2026-12-08T10:00:00+01:00"), keys=reader
         )
+
+
+def test_keys_rotated_pins_the_announced_evidence_recipient_and_retires_the_old_at_once() -> None:
+    uow, reader = pinned_fr(), FakeKeyReader()
+    with uow:
+        uow.peers.add_keys(
+            "fr-oclctic", [PeerKey("age1old", "age", {"age_recipient": "age1old"}, T0)],
+            retire_others_at=T0,
+        )  # fmt: skip
+        uow.commit()
+    reader.announcements["t"] = ("fr-sig", (public_key("s2", "sig"), public_key("e2", "enc")))
+    reader.recipients["r"] = ("fr-sig", "age1new")
+    message = rotated_message("t")
+    message = replace(message, body={**message.body, "evidence_recipient": "r"})
+    with uow:
+        handle_keys_rotated(uow, message, keys=reader)
+        uow.commit()
+        peer = uow.peers.get("fr-oclctic")
+    assert peer is not None
+    ages = {k.kid: k.valid_until for k in peer.keys if k.use == "age"}
+    assert ages == {"age1old": T0, "age1new": None}  # new evidence goes to the new one only
+    assert uow.audit.entries()[-1].details["evidence_recipient"] == "age1new"
+
+
+def test_keys_rotated_whose_evidence_recipient_no_current_key_signed_is_unprocessable() -> None:
+    uow, reader = pinned_fr(), FakeKeyReader()
+    reader.announcements["t"] = ("fr-sig", (public_key("s2", "sig"), public_key("e2", "enc")))
+    reader.recipients["r"] = ("someone-else", "age1attacker")
+    message = rotated_message("t")
+    message = replace(message, body={**message.body, "evidence_recipient": "r"})
+    with uow, pytest.raises(UnprocessableMessage, match="keys_rotated_not_signed_by_current_key"):
+        handle_keys_rotated(uow, message, keys=reader)
+    assert uow.audit.entries() == []

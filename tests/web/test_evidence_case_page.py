@@ -15,7 +15,8 @@ from evidence_transfer_support import Pair, deliver, vn_fr_pair
 from federation_helpers import InProcessNode
 from hanoi247.domain.accounts import Role
 from hanoi247.services import evidence as ev
-from hanoi247.services.evidence_transfer import offer_evidence, pull_pending
+from hanoi247.services.evidence_pull import pull_pending
+from hanoi247.services.evidence_transfer import offer_evidence
 
 ROW = re.compile(
     r'<tr data-action="([a-z]+)">\s*<td>[^<]*</td>\s*<td><bdi>([^<]+)</bdi>'

@@ -168,6 +168,28 @@ def test_a_client_that_keeps_failing_gets_429_with_retry_after_before_any_hash(
     assert _post_login(client, "guess12").status_code == 429
 
 
+def test_a_throttled_sign_in_waits_out_the_tarpit_before_its_429_and_others_never_wait(
+    desk: Desk,
+) -> None:
+    paused: list[float] = []
+
+    async def pause(seconds: float) -> None:  # stands in for asyncio.sleep
+        paused.append(seconds)
+
+    throttles = desk.node.app.state.throttles
+    throttles.pause = pause
+    client = desk.client()
+    for i in range(10):
+        assert _post_login(client, f"guess{i}").status_code == 200
+    assert paused == []  # attempts within the allowance are answered at once
+
+    refused = _post_login(client, "guess10")
+
+    assert refused.status_code == 429
+    assert paused == [throttles.tarpit] == [1.0]  # one answer per second per connection
+    assert refused.headers["retry-after"] == "6"
+
+
 def test_a_successful_sign_in_does_not_use_up_the_clients_allowance(desk: Desk) -> None:
     lan = desk.add_user("lan", Role.SUPERVISOR)
     client = desk.client()

@@ -15,6 +15,9 @@
   (default: the number of CPUs). One more waits up to ``hash_wait`` seconds for a turn,
   then ``Overloaded`` (the web layer answers 503 with ``Retry-After``), so a flood of
   sign-in attempts cannot take every worker thread and all the memory (64 MiB each).
+  The hashes run on the authenticator's own threads at a lower CPU priority (nice
+  ``HASH_NICENESS``; Argon2's lane threads inherit it), so sign-in work, a flood of it
+  included, takes only the CPU that officers' requests and the event loop leave idle.
 * **API tokens**: ``h247_`` + 32 random bytes, base64url (43 characters); shown once,
   stored as their SHA-256 (``domain.accounts.api_token_hash``).
 
@@ -27,11 +30,12 @@ import hmac
 import os
 import secrets
 import threading
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Final
+from typing import Final, TypeVar
 
 import argon2
 import pyotp
@@ -46,6 +50,8 @@ TOTP_DRIFT_STEPS: Final = 1
 FAST_ENV: Final = "HANOI247_ARGON2_FAST"
 HASH_WAIT_SECONDS: Final = 2.0
 RETRY_AFTER_SECONDS: Final = 5
+HASH_NICENESS: Final = 10
+_T = TypeVar("_T")
 
 __all__ = [
     "FAST",
@@ -94,6 +100,13 @@ def totp_step(at: datetime) -> int:
     return int(at.astimezone(UTC).timestamp()) // TOTP_STEP_SECONDS
 
 
+def _lower_priority() -> None:
+    """Initializer of the hashing threads: nice ``HASH_NICENESS`` for this thread (Linux
+    keeps niceness per thread; threads it starts inherit it)."""
+    with suppress(AttributeError, OSError):  # not Linux, or not permitted: normal priority
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HASH_NICENESS)
+
+
 class Authenticator:
     """Passwords, TOTP and API tokens with one set of Argon2 parameters."""
 
@@ -110,6 +123,9 @@ class Authenticator:
             raise ConfigurationError("max_hashes must be at least 1 and hash_wait >= 0")
         self._slots = threading.BoundedSemaphore(slots)
         self._hash_wait = hash_wait
+        self._hashing = ThreadPoolExecutor(
+            max_workers=slots, thread_name_prefix="argon2", initializer=_lower_priority
+        )
         self._hasher = argon2.PasswordHasher(
             time_cost=parameters.time_cost,
             memory_cost=parameters.memory_cost,
@@ -132,18 +148,25 @@ class Authenticator:
         finally:
             self._slots.release()
 
-    def hash_password(self, password: str) -> str:
+    def _hashed(self, work: Callable[[], _T]) -> _T:
+        """``work()`` on a low-priority hashing thread, once a slot is free."""
         with self._hash_slot():
-            return self._hasher.hash(password)
+            return self._hashing.submit(work).result()
+
+    def hash_password(self, password: str) -> str:
+        return self._hashed(lambda: self._hasher.hash(password))
 
     def verify_password(self, stored_hash: str, password: str) -> bool:
         """True when ``password`` matches; False for a mismatch or an unreadable hash.
         Raises ``Overloaded`` when no hashing slot frees up in time."""
-        with self._hash_slot():
+
+        def verify() -> bool:
             try:
                 return self._hasher.verify(stored_hash, password)
             except (VerificationError, InvalidHashError):
                 return False
+
+        return self._hashed(verify)
 
     def password_needs_rehash(self, stored_hash: str) -> bool:
         try:

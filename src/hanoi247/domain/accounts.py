@@ -69,6 +69,7 @@ class Permission(enum.StrEnum):
     LEGAL_BASIS_RECORD = "legal_basis:record"  # bilateral treaty or reciprocity
     MLA_HANDLE = "mla:handle"  # mutual legal assistance (Art. 40)
     AUDIT_READ = "audit:read"
+    STATISTICS_READ = "statistics:read"  # the node's figures: counts and times, no content
     ONCALL_READ = "oncall:read"
     ONCALL_MANAGE = "oncall:manage"
     USER_MANAGE = "user:manage"
@@ -95,7 +96,13 @@ PERMISSIONS: Mapping[Role, frozenset[Permission]] = MappingProxyType(
     {
         Role.OFFICER: _OFFICER,
         Role.SUPERVISOR: _OFFICER
-        | {P.ESCALATION_RECEIVE, P.REQUEST_REASSIGN, P.ONCALL_MANAGE, P.BASIS_OVERRIDE},
+        | {
+            P.ESCALATION_RECEIVE,
+            P.REQUEST_REASSIGN,
+            P.ONCALL_MANAGE,
+            P.BASIS_OVERRIDE,
+            P.STATISTICS_READ,
+        },
         Role.CENTRAL_AUTHORITY: frozenset(
             {
                 P.REQUEST_READ,
@@ -104,9 +111,12 @@ PERMISSIONS: Mapping[Role, frozenset[Permission]] = MappingProxyType(
                 P.LEGAL_BASIS_RECORD,
                 P.MLA_HANDLE,
                 P.ONCALL_READ,
+                P.STATISTICS_READ,
             }
         ),
-        Role.AUDITOR: frozenset({P.AUDIT_READ, P.CASE_METADATA_READ, P.ONCALL_READ}),
+        Role.AUDITOR: frozenset(
+            {P.AUDIT_READ, P.CASE_METADATA_READ, P.ONCALL_READ, P.STATISTICS_READ}
+        ),
         Role.ADMINISTRATOR: frozenset(
             {P.USER_MANAGE, P.PEER_MANAGE, P.KEY_MANAGE, P.ONCALL_MANAGE, P.ONCALL_READ}
         ),

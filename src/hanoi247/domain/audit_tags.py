@@ -19,6 +19,7 @@ class AuditTag(enum.StrEnum):
     # -- accounts and the on-call roster (services/accounts.py, web sessions) -----------
     ACCOUNT_USER_ADDED = "account:user:added"
     ACCOUNT_USER_DISABLED = "account:user:disabled"
+    ACCOUNT_CONTENT_ROLE_ANNOUNCED = "account:content_role:announced"  # supervisors alerted
     ACCOUNT_PASSWORD_SET = "account:password:set"  # noqa: S105 - a tag, not a secret
     ACCOUNT_TOKEN_ISSUED = "account:token:issued"  # noqa: S105 - a tag, not a secret
     ACCOUNT_TOKEN_REFUSED = "account:token:refused"  # noqa: S105 - a tag, not a secret
@@ -73,6 +74,7 @@ class AuditTag(enum.StrEnum):
     # -- this node and its peers (services/nodes, federation) ---------------------------
     NODE_INITIALISED = "node:initialised"
     NODE_KEYS_ROTATED = "node:keys:rotated"
+    NODE_SECRET_KEY_ROTATED = "node:secret_key:rotated"  # noqa: S105 - a tag, not a secret
     FEDERATION_PEER_PINNED = "federation:peer:pinned"
     FEDERATION_PEER_SUSPENDED = "federation:peer:suspended"
     FEDERATION_PEER_RESUMED = "federation:peer:resumed"
@@ -111,7 +113,9 @@ class AuditTag(enum.StrEnum):
     EVIDENCE_OFFER_RECEIVED = "evidence:offer:received"
     EVIDENCE_PEER_VERIFIED = "evidence:peer:verified"
     EVIDENCE_PEER_REJECTED = "evidence:peer:rejected"
-    DEMO_HISTORY_SEEDED = "demo:history:seeded"  # a year of made-up requests, demo nodes only
+    NODE_DEMO_HISTORY_SEEDED = (
+        "node:demo_history:seeded"  # a year of made-up requests, demo nodes only
+    )
 
 
 #: Released values that do not end in a past participle; kept because entries carry them.

@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from hanoi247.domain.audit import AuditEntry, require_utc, verify_chain
+from hanoi247.domain.audit_scan import ChainScan
 
 _HASH = re.compile(r"[0-9a-f]{64}")
 
@@ -82,9 +83,16 @@ def verify_log(
     The earliest problem wins: a chain broken at seq k, or a checkpoint that does not
     match, whose first untrusted entry is the one after the last matching checkpoint.
     """
+    scan = ChainScan(len(entries), verify_chain(entries), {e.seq: e.hash for e in entries})
+    return verdict_of(scan, checkpoints)
+
+
+def verdict_of(scan: ChainScan, checkpoints: Iterable[tuple[str, Checkpoint]] = ()) -> AuditVerdict:
+    """``verify_log`` for a log already scanned (``audit_scan``): ``scan.hashes`` must hold
+    the stored hash at every checkpoint's seq that the log has."""
     held = sorted(checkpoints, key=lambda pair: pair[1].seq)
-    broken = verify_chain(entries)
-    hashes: Mapping[int, str] = {e.seq: e.hash for e in entries}
+    broken = scan.first_broken
+    hashes = scan.hashes
     last_good = 0
     for witness, checkpoint in held:
         found = hashes.get(checkpoint.seq)
@@ -96,7 +104,7 @@ def verify_log(
             break
         finding = Finding.CUT if found is None and broken is None else Finding.REWRITTEN
         return AuditVerdict(
-            entries=len(entries),
+            entries=scan.entries,
             checkpoints=len(held),
             first_bad_seq=suspect,
             finding=finding,
@@ -104,8 +112,8 @@ def verify_log(
             witness=witness,
         )
     if broken is not None:
-        return AuditVerdict(len(entries), len(held), broken, Finding.CHAIN_BROKEN)
-    return AuditVerdict(len(entries), len(held))
+        return AuditVerdict(scan.entries, len(held), broken, Finding.CHAIN_BROKEN)
+    return AuditVerdict(scan.entries, len(held))
 
 
 def checkpoint_due(

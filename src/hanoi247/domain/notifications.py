@@ -50,6 +50,7 @@ class Topic(enum.StrEnum):
     REQUEST_ANSWERED = "request_answered"
     MESSAGE_DEAD_LETTERED = "message_dead_lettered"
     DRILL = "drill"
+    CONTENT_ROLE_GRANTED = "content_role_granted"  # an account that can read case content
 
 
 class NotificationSeverity(enum.StrEnum):
@@ -72,6 +73,7 @@ DEFAULT_SEVERITY: Final[Mapping[Topic, NotificationSeverity]] = MappingProxyType
         Topic.REQUEST_ANSWERED: NotificationSeverity.INFO,
         Topic.MESSAGE_DEAD_LETTERED: NotificationSeverity.CRITICAL,
         Topic.DRILL: NotificationSeverity.INFO,
+        Topic.CONTENT_ROLE_GRANTED: NotificationSeverity.WARNING,
     }
 )
 
@@ -97,6 +99,9 @@ class Fact(enum.StrEnum):
     FROM_STATE = "from_state"
     TO_STATE = "to_state"
     DUE_AT = "due_at"  # RFC 3339 UTC with "Z": use format_due()
+    ACCOUNT = "account"  # a username (domain.accounts rules), never a person's name
+    ROLE = "role"  # a domain.accounts.Role value
+    BY = "by"  # who did it: a username or an operator's label
 
 
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
@@ -116,8 +121,16 @@ _FACT_PATTERNS: Final[Mapping[Fact, re.Pattern[str]]] = MappingProxyType(
         Fact.FROM_STATE: re.compile(r"[A-Z]{2}"),  # ISO 3166 alpha-2, or EU
         Fact.TO_STATE: re.compile(r"[A-Z]{2}"),
         Fact.DUE_AT: _UTC_TIME,
+        Fact.ACCOUNT: re.compile(r"[a-z0-9][a-z0-9._-]{1,63}"),
+        Fact.ROLE: re.compile(r"[a-z][a-z_]{0,31}"),
+        Fact.BY: re.compile(r"[A-Za-z0-9][A-Za-z0-9._@:-]{0,127}"),
     }
 )
+
+
+def fits(fact: Fact, value: str) -> bool:
+    """Whether ``value`` may be carried as ``fact`` (its strict pattern)."""
+    return _FACT_PATTERNS[fact].fullmatch(value) is not None
 
 
 def format_due(moment: datetime) -> str:
@@ -323,6 +336,7 @@ _SUBJECTS: Final[Mapping[Topic, str]] = MappingProxyType(
         Topic.REQUEST_ANSWERED: N_("Request answered: {reference}"),
         Topic.MESSAGE_DEAD_LETTERED: N_("Message not delivered: {reference}"),
         Topic.DRILL: N_("Drill: test alert, no action needed"),
+        Topic.CONTENT_ROLE_GRANTED: N_("New account with access to case content"),
     }
 )
 
@@ -366,6 +380,10 @@ _LEADS: Final[Mapping[Topic, str]] = MappingProxyType(
             "This is a drill of the 24/7 alerting. "
             "No action is needed beyond confirming that you received it."
         ),
+        Topic.CONTENT_ROLE_GRANTED: N_(
+            "An account that can read case content, or grant access to it, was created. "
+            "If you did not expect it, have it disabled and report it."
+        ),
     }
 )
 
@@ -377,6 +395,9 @@ _LABELS: Final[Mapping[Fact, str]] = MappingProxyType(
         Fact.FROM_STATE: N_("From"),
         Fact.TO_STATE: N_("To"),
         Fact.DUE_AT: N_("Due"),
+        Fact.ACCOUNT: N_("Account"),
+        Fact.ROLE: N_("Role"),
+        Fact.BY: N_("Created by"),
     }
 )
 

@@ -31,6 +31,7 @@ from hanoi247.entrypoints.cli_node import (
 )
 from hanoi247.entrypoints.cli_notifications import notifications_app
 from hanoi247.entrypoints.cli_outbox import outbox_app
+from hanoi247.entrypoints.cli_secrets import secrets_app
 from hanoi247.entrypoints.cli_stats import stats_app
 from hanoi247.entrypoints.cli_webhook import webhook_app
 from hanoi247.entrypoints.demo import demo_command
@@ -64,6 +65,26 @@ app.add_typer(evidence_app, name="evidence")
 app.add_typer(conformance_app, name="conformance")
 app.add_typer(audit_app, name="audit")
 app.add_typer(webhook_app, name="webhook")
+app.add_typer(secrets_app, name="secrets")
+
+
+@app.callback()
+def _global_options(
+    ask_passphrase: Annotated[
+        bool,
+        typer.Option(
+            "--ask-passphrase",
+            help="The node's secret key comes from a passphrase: ask for it before the "
+            "command runs (`hanoi247 --ask-passphrase user add …`).",
+        ),
+    ] = False,
+) -> None:
+    if ask_passphrase:
+        from hanoi247.bootstrap import use_passphrase
+
+        use_passphrase(str(typer.prompt("Secret key passphrase", hide_input=True)))
+
+
 app.add_typer(stats_app, name="stats")
 app.command("init")(init_command)
 app.command("serve")(serve_command)

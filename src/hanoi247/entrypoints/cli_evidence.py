@@ -243,7 +243,7 @@ def pull_command(data_dir: DataDirOption = None) -> None:
     import httpx
 
     from hanoi247.bootstrap import build_runtime, chunk_source, settings_for
-    from hanoi247.services.evidence_transfer import pull_pending
+    from hanoi247.services.evidence_pull import PARALLEL_FETCHES, pull_pending
 
     runtime = build_runtime(settings_for(data_dir))
     try:
@@ -252,7 +252,12 @@ def pull_command(data_dir: DataDirOption = None) -> None:
                 "this node has no evidence key (keys/evidence.age); run `hanoi247 node rotate-keys`"
             )
         with httpx.Client(timeout=60) as http:
-            items = pull_pending(runtime.evidence, runtime.staging, chunk_source(runtime, http))
+            items = pull_pending(
+                runtime.evidence,
+                runtime.staging,
+                chunk_source(runtime, http),
+                parallel=PARALLEL_FETCHES,
+            )
     finally:
         runtime.close()
     emit({"pulled": [item_json(i) for i in items]})

@@ -84,7 +84,7 @@ def init_command(
 
     settings = _settings(data_dir)
     done = init_node(
-        store=key_store(settings.data_dir),
+        store=key_store(settings),
         database=new_database(settings),
         state=state,
         name=name,
@@ -113,9 +113,9 @@ def init_command(
 @node_app.command("card")
 def node_card(data_dir: DataDirOption = None) -> None:
     """Print this node's card (public: identity, public keys, fingerprint)."""
-    from hanoi247.adapters.federation.node import load_local_node
+    from hanoi247.bootstrap import local_node
 
-    emit(load_local_node(_settings(data_dir).data_dir).card())
+    emit(local_node(_settings(data_dir)).card())
 
 
 @node_app.command("rotate-keys")
@@ -130,19 +130,20 @@ def node_rotate_keys(
     """New keys; the old ones move to keys/previous/, and every active peer is told."""
     from hanoi247.adapters.crypto.webhook_key import load_webhook_key
     from hanoi247.adapters.federation.node import KEYS_DIR
-    from hanoi247.bootstrap import key_store
+    from hanoi247.bootstrap import key_file_seal, key_store
     from hanoi247.services.node_identity import rotate_keys
 
     settings = _settings(data_dir)
     with _uow_factory(settings) as uow_factory:
         done = rotate_keys(
-            store=key_store(settings.data_dir),
+            store=key_store(settings),
             uow_factory=uow_factory,
             clock=_clock(),
             overlap=timedelta(days=overlap_days),
             by=by,
         )
-    webhook_key = load_webhook_key(settings.data_dir / KEYS_DIR)  # replaced with the node keys
+    # replaced with the node keys
+    webhook_key = load_webhook_key(settings.data_dir / KEYS_DIR, seal=key_file_seal(settings))
     emit(
         {
             "node_id": done.node_id,
@@ -173,8 +174,7 @@ def peer_add(
     by: ByOption = "operator",
 ) -> None:
     """Pin a peer's keys, if the card's keys give exactly the fingerprint you were told."""
-    from hanoi247.adapters.federation.node import load_local_node
-    from hanoi247.bootstrap import key_reader
+    from hanoi247.bootstrap import key_reader, local_node
     from hanoi247.services.node_identity import pin_peer
     from hanoi247.services.treaty import TreatyCatalogue
 
@@ -183,7 +183,7 @@ def peer_add(
     except OSError as exc:
         raise InvalidInput(f"{card_file}: cannot be read ({exc.strerror})") from None
     settings = _settings(data_dir)
-    own = load_local_node(settings.data_dir).card()
+    own = local_node(settings).card()
     with _uow_factory(settings) as uow_factory:
         peer = pin_peer(
             uow_factory,
@@ -311,6 +311,13 @@ def serve_command(
     data_dir: DataDirOption = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8470,
+    ask_passphrase: Annotated[
+        bool,
+        typer.Option(
+            "--ask-passphrase",
+            help="Derive the secret key from a passphrase typed now (docs/operations.md).",
+        ),
+    ] = False,
     workers: Annotated[
         int,
         typer.Option(
@@ -322,7 +329,11 @@ def serve_command(
     ] = 1,
 ) -> None:
     """Run the node: web pages, API, federation endpoint and background workers."""
-    settings = _settings(data_dir)
+    if ask_passphrase:
+        from hanoi247.bootstrap import use_passphrase
+
+        use_passphrase(str(typer.prompt("Secret key passphrase", hide_input=True)))
+    settings = _settings(data_dir)  # carries the passphrase into every worker process
     if settings.environment not in ("demo", "test"):
         settings.require_real_secrets()
     if workers > 1 and not settings.resolved_database_url.startswith("postgresql"):

@@ -32,12 +32,13 @@ def webhook_key(
         save_webhook_key,
     )
     from hanoi247.adapters.federation.node import KEYS_DIR, read_identity
-    from hanoi247.bootstrap import settings_for
+    from hanoi247.bootstrap import key_file_seal, settings_for
 
     settings = settings_for(data_dir)
     read_identity(settings.data_dir)  # a clear error when there is no node here
     keys_dir = settings.data_dir / KEYS_DIR
-    key = load_webhook_key(keys_dir)
+    seal = key_file_seal(settings)
+    key = load_webhook_key(keys_dir, seal=seal)
     created = False
     if key is None:
         if not create:
@@ -46,7 +47,7 @@ def webhook_key(
                 f"--data-dir {settings.data_dir}` to make one"
             )
         key = generate_webhook_key()
-        save_webhook_key(key, keys_dir)
+        save_webhook_key(key, keys_dir, seal=seal)
         created = True
     emit({"kid": key.kid, "jwk": key.public_jwk(), "created": created})
     if created:

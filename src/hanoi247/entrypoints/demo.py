@@ -232,13 +232,15 @@ def prepare(root: Path, *, fresh: bool, base_port: int | None) -> Network:
 
 
 def _existing(root: Path, spec: NodeSpec) -> ProvisionedNode:
-    from hanoi247.adapters.federation.node import load_local_node
+    from hanoi247.adapters.federation.node import read_identity
     from hanoi247.entrypoints.localnet import ProvisionedNode
 
     data_dir = root / spec.node_id
-    port = urlsplit(load_local_node(data_dir).identity.url).port
+    port = urlsplit(read_identity(data_dir).url).port
     assert port is not None  # localnet writes http://127.0.0.1:PORT
-    return ProvisionedNode(spec, data_dir, port)
+    node = ProvisionedNode(spec, data_dir, port)
+    node.create_secret_key()  # a demo made before encryption at rest: its data is sealed now
+    return node
 
 
 def wipe(root: Path) -> None:

@@ -4,7 +4,7 @@ nodes over the last 365 days, each carried through its timeline (acknowledged, p
 executed, refused on a ground of the rule data, withdrawn, or reported "cannot ensure"),
 then closed — so none of them is open in an inbox. Their references carry an ``H``
 (``VN-2026-H00042``) so that nobody mistakes them for a case; one audit entry
-(``demo:history:seeded``) records the seeding with the count.
+(``node:demo_history:seeded``) records the seeding with the count.
 
 Only for ``hanoi247 demo`` (``HANOI247_ENV=demo``) and the tests: ``seed_history`` returns
 what it did (``HistoryFact``), which the tests use as the independent truth the
@@ -14,10 +14,10 @@ statistics must reproduce. Deterministic for a given ``seed``.
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hanoi247.domain.audit_tags import AuditTag
 from hanoi247.domain.cooperation import CooperationRequest
@@ -30,6 +30,10 @@ from hanoi247.domain.schedule import DeadlineKind
 from hanoi247.domain.statistics import Outcome
 from hanoi247.domain.treaty import LegalBasis
 from hanoi247.ports import UnitOfWork
+
+if TYPE_CHECKING:
+    from hanoi247.bootstrap import NodeRuntime
+    from hanoi247.entrypoints.localnet import ProvisionedNode
 
 KINDS = ("preservation", "traffic_data_disclosure", "emergency_disclosure", "locate_suspect")
 KIND_WEIGHTS = (45, 25, 12, 18)
@@ -123,7 +127,7 @@ def seed_history(
     uow.audit.append(
         at=now,
         actor="demo",
-        tag=AuditTag.DEMO_HISTORY_SEEDED,
+        tag=AuditTag.NODE_DEMO_HISTORY_SEEDED,
         subject=own.node_id,
         details={"requests": count, "days": 365},
     )
@@ -259,3 +263,20 @@ def _carry(
         request.close(origin=requested, by=officer, at=min(closing, now), message_id=None)
     fact.words += [event.note for event in request.timeline if event.note]
     return expiry
+
+
+def seed_demo_history(
+    runtimes: Mapping[str, NodeRuntime], nodes: Mapping[str, ProvisionedNode], now: datetime
+) -> int:
+    """A year of history on every demo node (by State), each with the others as
+    counterparts; each node's own made-up history (the copies do not mirror each other).
+    Returns how many requests were seeded in all."""
+    total = 0
+    node_ids = {state: node.spec.node_id for state, node in nodes.items()}
+    for number, state in enumerate(sorted(runtimes)):
+        own = Peer(state, node_ids[state])
+        peers = [Peer(s, node_ids[s]) for s in sorted(node_ids) if s != state]
+        with runtimes[state].uow_factory() as uow:
+            total += len(seed_history(uow, own=own, peers=peers, now=now, seed=2026 + number))
+            uow.commit()
+    return total

@@ -28,6 +28,7 @@ from hanoi247.domain.lifecycle import RequestStatus
 from hanoi247.domain.references import Direction
 from hanoi247.domain.treaty import in_force_between
 from hanoi247.entrypoints.demo import Login, NodeLogins
+from hanoi247.entrypoints.demo_history import seed_demo_history
 from hanoi247.entrypoints.localnet import NodeSpec, ProvisionedNode
 from hanoi247.ports import Authenticator
 from hanoi247.services.accounts import add_shift, add_user, issue_token, who_is_on_duty
@@ -364,6 +365,7 @@ def seed(
                     uow, to_node=nodes["DZ"].spec.node_id, at=now, actor=ids["VN"], note="demo"
                 )
                 uow.commit()
+            seed_demo_history(runtimes, nodes, now)  # a year of closed requests: statistics
         if _wait(lambda: _get(fr, preservation) is not None, timeout):
             held = _get(fr, preservation)
             if held is not None and held.status is RequestStatus.RECEIVED:

@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 
 import babel.dates
 import babel.numbers
+import babel.units
 from babel import Locale, UnknownLocaleError
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -278,6 +279,19 @@ def format_timedelta(delta: timedelta, lang: str, *, threshold: float = 0.85) ->
     return babel.dates.format_timedelta(
         delta, add_direction=True, threshold=threshold, locale=negotiate(lang)
     )
+
+
+def format_duration(seconds: float, lang: str) -> str:
+    """A length of time, no direction: minutes under 2 hours ("45 min"), hours under 3
+    days ("26.5 hr"), days beyond ("4.2 days"), one decimal at most."""
+    code = negotiate(lang)
+    if seconds < 7200:
+        value, unit = seconds / 60, "duration-minute"
+    elif seconds < 3 * 86400:
+        value, unit = seconds / 3600, "duration-hour"
+    else:
+        value, unit = seconds / 86400, "duration-day"
+    return str(babel.units.format_unit(value, unit, length="short", format="#,##0.#", locale=code))
 
 
 # --- Labels for codes -------------------------------------------------------------------

@@ -23,6 +23,7 @@ import httpx
 
 from hanoi247.adapters.federation.identity import CARD_FILE
 from hanoi247.bootstrap import (
+    create_key_file,
     database,
     key_reader,
     key_store,
@@ -37,6 +38,7 @@ from hanoi247.settings import Settings
 
 HOST = "127.0.0.1"
 ACTOR = "localnet"  # who created and pinned the nodes, in their audit trails
+KEY_FILES_DIR = "secret-keys"
 
 
 def free_port() -> int:
@@ -68,8 +70,23 @@ class ProvisionedNode:
     def url(self) -> str:
         return self.spec.url(self.port)
 
+    @property
+    def secret_key_file(self) -> Path:
+        """The node's secret key, beside (never inside) its data directory: ROOT/secret-keys."""
+        return self.data_dir.parent / KEY_FILES_DIR / f"{self.spec.node_id}.key"
+
+    def environment(self, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+        """``environ`` with this node's own secret key (it wins: one key per node)."""
+        return {**(environ or {}), "HANOI247_SECRET_KEY_FILE": str(self.secret_key_file)}
+
     def settings(self, environ: Mapping[str, str] | None = None) -> Settings:
-        return Settings.from_env(environ or {}, data_dir=self.data_dir)
+        return Settings.from_env(self.environment(environ), data_dir=self.data_dir)
+
+    def create_secret_key(self) -> None:
+        if self.secret_key_file.exists():
+            return
+        self.secret_key_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        create_key_file(self.secret_key_file)
 
 
 def provision(
@@ -102,9 +119,10 @@ def provision(
         data_dir = root / spec.node_id
         data_dir.mkdir(mode=0o700, parents=True, exist_ok=False)
         node = ProvisionedNode(spec, data_dir, port)
+        node.create_secret_key()
         settings = node.settings(env(spec))
         done = init_node(
-            store=key_store(data_dir),
+            store=key_store(settings),
             database=new_database(settings),
             state=spec.state,
             name=spec.name,
@@ -151,7 +169,7 @@ class NodeProcess:
     def start(self) -> None:
         if self.is_running():
             return
-        env = {**os.environ, "HANOI247_ENV": "test", **self.environ}
+        env = {**os.environ, "HANOI247_ENV": "test", **self.node.environment(self.environ)}
         log = open(self.log_path or os.devnull, "ab")  # noqa: SIM115 - owned by the child
         try:
             self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module

@@ -123,6 +123,13 @@ class PeerKeyReader(Protocol):
         """
         ...
 
+    def read_evidence_recipient(
+        self, token: str, *, node_id: str, signed_by: Sequence[Mapping[str, Any]]
+    ) -> PublicKey:
+        """The age recipient (use ``age``) that ``node_id`` announced in ``token``, if one
+        of ``signed_by`` signed it: ``SignatureInvalid`` or ``IntegrityError`` otherwise."""
+        ...
+
 
 class NewDatabase(Protocol):
     """The database ``init`` creates for a new node."""

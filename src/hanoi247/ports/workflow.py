@@ -61,21 +61,20 @@ class SentRow:
 
 @dataclass(frozen=True, slots=True)
 class OpenSummary:
-    """Aggregates of one direction's open (not terminal) requests and their unresolved
-    deadlines: the counts the inbox shows, and what changes when any of its rows does
-    (the live stream's fingerprint), read without loading a single request."""
+    """Aggregates of one direction's open (not terminal) requests and their next
+    deadlines (kept on each request): the counts the inbox shows, and what changes when any
+    of its rows does (the live stream's fingerprint), read from one index, without loading
+    a single request."""
 
     open: int
     unacknowledged: int
     versions: int  # sum of the requests' versions: every save moves it
     last_received_at: datetime | None
     last_sent_at: datetime | None
-    deadlines: int  # unresolved ones
-    missed: int
-    overdue: int  # unresolved and due at ``now``
-    escalations: int
+    with_deadline: int  # requests with an unresolved deadline
+    overdue: int  # requests whose next deadline is due at ``now``
     first_due_at: datetime | None
-    last_due_at: datetime | None
+    last_due_at: datetime | None  # the latest of the next deadlines
 
 
 class RequestRepository(Protocol):

@@ -44,7 +44,10 @@ from hanoi247.domain.errors import (
     UnknownUser,
     ValidationFailed,
 )
+from hanoi247.domain.ids import uuid7
+from hanoi247.domain.notifications import DEFAULT_SEVERITY, Fact, Notification, Topic, fits
 from hanoi247.ports import Authenticator, UnitOfWork
+from hanoi247.services.alerts import addresses
 
 ANONYMOUS = "anonymous"  # the actor of a login attempt that names no account
 UNKNOWN_SUBJECT = "unknown-user"
@@ -59,6 +62,44 @@ class NewUser:
     user: User
     totp_secret: str | None = field(default=None, repr=False)
     totp_uri: str | None = field(default=None, repr=False)
+
+
+# Roles that read case content or can grant access to it: creating one is announced.
+CONTENT_ROLES = TOTP_REQUIRED
+
+
+def _tell_supervisors(uow: UnitOfWork, user: User, *, actor: str, at: datetime) -> None:
+    """Alert the active supervisors (none: the administrators) that ``user`` was created
+    with a content role, by in-app and e-mail, in the creating transaction; audited."""
+    others = [u for u in uow.users.list() if u.active and u.id != user.id]
+    people = [u for u in others if u.role is Role.SUPERVISOR] or [
+        u for u in others if u.role is Role.ADMINISTRATOR
+    ]
+    recipients = addresses(people)
+    facts = {Fact.ACCOUNT.value: user.username, Fact.ROLE.value: user.role.value}
+    if fits(Fact.BY, actor):
+        facts[Fact.BY.value] = actor
+    notification = Notification(
+        id=uuid7(at),
+        topic=Topic.CONTENT_ROLE_GRANTED,
+        severity=DEFAULT_SEVERITY[Topic.CONTENT_ROLE_GRANTED],
+        created_at=at,
+        recipients=recipients,
+        facts=facts,
+    )
+    if recipients:
+        uow.notifications.add(notification)
+    uow.audit.append(
+        at=at,
+        actor=actor,
+        tag=AuditTag.ACCOUNT_CONTENT_ROLE_ANNOUNCED,
+        subject=user.id,
+        details={
+            "role": user.role.value,
+            "notification": notification.id if recipients else None,
+            "told": ",".join(u.id for u in people),
+        },
+    )
 
 
 class DutyOfficer(NamedTuple):
@@ -135,6 +176,8 @@ def add_user(
             subject=user.id,
             details={"role": role.value, "totp": with_totp, "password": password is not None},
         )
+        if role in CONTENT_ROLES:
+            _tell_supervisors(uow, user, actor=actor, at=now)
         uow.commit()
     uri = None if secret is None else auth.totp_uri(secret, account=username)
     return NewUser(user=user, totp_secret=secret, totp_uri=uri)

@@ -61,11 +61,11 @@ def recipients_for(
     """This node's age recipient and the counterpart node's (current ones, from its card)."""
     recipients = [own]
     peer = uow.peers.get(request.peer_node) if request.peer_node else None
-    if peer is not None:
-        for key in peer.keys_for(AGE_KEY_USE, at):
-            value = key.jwk.get("age_recipient")
-            if isinstance(value, str) and value not in recipients:
-                recipients.append(value)
+    current = peer.keys_for(AGE_KEY_USE, at)[:1] if peer is not None else []
+    for key in current:  # the newest only: a rotated-out recipient gets no new evidence
+        value = key.jwk.get("age_recipient")
+        if isinstance(value, str) and value not in recipients:
+            recipients.append(value)
     return recipients
 
 

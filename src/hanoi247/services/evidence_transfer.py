@@ -5,27 +5,22 @@
    plaintext and of the ciphertext, SHA-256 of every chunk). It obeys the outbox's
    guarantees (a SIGKILL loses nothing; the receiver de-duplicates on the message id) and
    never holds the queue: the bytes do not travel in it.
-2. The receiver records each file as RECEIVING and pulls its ciphertext chunk by chunk
-   with signed range requests (``ChunkSource``). Each chunk is checked against the
-   manifest's hash for *that index* before it is kept, so a chunk replayed, reordered,
-   truncated or altered in transit is caught at once; progress is committed per chunk, so
-   an interruption resumes where it stopped.
-3. When every chunk is in, the whole ciphertext is checked against the manifest, stored,
-   decrypted once to check the plaintext SHA-256, and only then becomes evidence
-   (VERIFIED). ``evidence.verified`` goes back to the sender. Any mismatch makes the item
-   REJECTED (never evidence), recorded in the custody of both sides: ``evidence.rejected``
-   tells the sender, with the reason code and the chunk.
+2. The receiver records each file as RECEIVING; ``services/evidence_pull.py`` pulls its
+   ciphertext chunk by chunk with signed range requests (``ChunkSource``), checks each
+   chunk against the manifest's hash for *that index* and, when all are in, the whole file
+   and its plaintext; only then is it evidence (VERIFIED), and ``evidence.verified`` (or
+   ``evidence.rejected`` with the reason and chunk) goes back through the outbox.
+3. This module serves the chunks (``serve_chunk``) and records the sender's side of the
+   answer (``handle_answer``) in the item's chain of custody.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import Any
 
 from hanoi247.domain.audit_tags import AuditTag
-from hanoi247.domain.errors import EvidenceRejected, IntegrityError, UnknownRequest
+from hanoi247.domain.errors import EvidenceRejected
 from hanoi247.domain.evidence import (
     CHUNK_SIZE,
     CustodyAction,
@@ -39,7 +34,6 @@ from hanoi247.domain.evidence import (
 from hanoi247.domain.federation import MessageType, OutgoingMessage
 from hanoi247.domain.ids import uuid7
 from hanoi247.ports import UnitOfWork
-from hanoi247.ports.evidence import ChunkSource, StagingArea
 from hanoi247.services.evidence import EvidenceDesk, custody_event, find_request
 from hanoi247.services.federation import IncomingDispatcher, IncomingMessage, UnprocessableMessage
 
@@ -55,13 +49,22 @@ def offer_evidence(desk: EvidenceDesk, ref: str, *, actor: str) -> list[Evidence
             raise EvidenceRejected(
                 "no_peer", f"request {request.reference} has no counterpart node to send to"
             )
-        items = [
+        ours = [
             i
             for i in uow.evidence.for_request(request.id)
             if i.accepted and i.origin_node == desk.node_id
         ]
-        if not items:
+        if not ours:
             raise EvidenceRejected("no_evidence", f"request {request.reference} has no evidence")
+        # Each item is offered once: the peer holds an item id it was offered (and refuses
+        # an offer naming one again), so a later send carries only the items added since.
+        items = [i for i in ours if not _sent_to(uow, i, request.peer_node)]
+        if not items:
+            raise EvidenceRejected(
+                "already_sent",
+                f"every evidence item of request {request.reference} was already sent to "
+                f"{request.peer_node}; add a file to send something new",
+            )
         for item in items:
             custody_event(
                 uow,
@@ -95,6 +98,13 @@ def offer_evidence(desk: EvidenceDesk, ref: str, *, actor: str) -> list[Evidence
         )
         uow.commit()
     return items
+
+
+def _sent_to(uow: UnitOfWork, item: EvidenceItem, peer_node: str) -> bool:
+    return any(
+        e.action is CustodyAction.SENT and e.detail == peer_node
+        for e in uow.evidence.custody(item.item_id)
+    )
 
 
 def register_evidence_handlers(dispatcher: IncomingDispatcher, *, node_id: str) -> None:
@@ -207,145 +217,3 @@ def serve_chunk(desk: EvidenceDesk, *, requester: str, item_id: str, index: int)
     if not 0 <= index < len(item.chunk_hashes):
         raise EvidenceRejected("bad_chunk", "no such chunk")
     return desk.store.read_range(item.blob_id, index * CHUNK_SIZE, CHUNK_SIZE)
-
-
-def pull_pending(
-    desk: EvidenceDesk, staging: StagingArea, source: ChunkSource
-) -> list[EvidenceItem]:
-    """Pull every RECEIVING item; an unreachable peer stops that item until the next call."""
-    with desk.uow() as uow:
-        waiting = uow.evidence.with_status(ItemStatus.RECEIVING)
-    return [pull_item(desk, staging, source, item.item_id) for item in waiting]
-
-
-def pull_item(
-    desk: EvidenceDesk, staging: StagingArea, source: ChunkSource, item_id: str
-) -> EvidenceItem:
-    """Fetch the missing chunks of a RECEIVING item, check them, then the whole file.
-
-    ``PeerUnreachable`` propagates (nothing is lost: resume later). Returns the item as it
-    ends: VERIFIED, REJECTED, or still RECEIVING after an interruption.
-    """
-    with desk.uow() as uow:
-        item = uow.evidence.get(item_id)
-    if item is None or item.status is not ItemStatus.RECEIVING:
-        raise EvidenceRejected("not_receiving", f"item {item_id} is not being received")
-    total = len(item.chunk_hashes)
-    done = min(item.received_chunks, staging.length(item_id) // CHUNK_SIZE)
-    staging.truncate(item_id, done * CHUNK_SIZE)  # drop a chunk kept but not recorded
-    for index in range(done, total):
-        data = source.fetch(item.origin_node, item.item_id, index)
-        expected = min(CHUNK_SIZE, item.stored_size - index * CHUNK_SIZE)
-        if len(data) != expected or hashlib.sha256(data).hexdigest() != item.chunk_hashes[index]:
-            return _reject(desk, staging, item, reason="chunk_mismatch", chunk=index)
-        staging.append(item_id, data)
-        with desk.uow() as uow:
-            uow.evidence.set_received_chunks(item_id, index + 1)
-            uow.commit()
-    return _accept(desk, staging, replace(item, received_chunks=total))
-
-
-def _accept(desk: EvidenceDesk, staging: StagingArea, item: EvidenceItem) -> EvidenceItem:
-    digest = hashlib.sha256()
-    with staging.open(item.item_id) as part:
-        while block := part.read(_BLOCK):
-            digest.update(block)
-    if digest.hexdigest() != item.blob_id:
-        return _reject(desk, staging, item, reason="file_mismatch", chunk=None)
-    with staging.open(item.item_id) as part, _Writer(desk) as writer:
-        while block := part.read(_BLOCK):
-            writer.write(block)
-        blob_id = writer.commit()
-    try:
-        with desk.store.open(blob_id) as blob:
-            desk.cipher.unseal(blob, _Discard(), expected_sha256=item.sha256)
-    except IntegrityError:
-        _forget(desk, blob_id)
-        return _reject(desk, staging, item, reason="plaintext_mismatch", chunk=None)
-    at = desk.clock.now()
-    with desk.uow() as uow:
-        uow.evidence.set_status(item.item_id, ItemStatus.VERIFIED)
-        custody_event(uow, desk.node_id, item, CustodyAction.RECEIVED, actor=desk.node_id, at=at)
-        custody_event(uow, desk.node_id, item, CustodyAction.VERIFIED, actor=desk.node_id, at=at)
-        _answer(uow, desk, item, MessageType.EVIDENCE_VERIFIED, {"sha256": item.sha256}, at)
-        uow.commit()
-    staging.discard(item.item_id)
-    return replace(item, status=ItemStatus.VERIFIED)
-
-
-def _reject(
-    desk: EvidenceDesk, staging: StagingArea, item: EvidenceItem, *, reason: str, chunk: int | None
-) -> EvidenceItem:
-    at = desk.clock.now()
-    with desk.uow() as uow:
-        uow.evidence.set_status(item.item_id, ItemStatus.REJECTED)
-        custody_event(
-            uow,
-            desk.node_id,
-            item,
-            CustodyAction.REJECTED,
-            actor=desk.node_id,
-            at=at,
-            detail=reason,
-        )
-        _answer(
-            uow, desk, item, MessageType.EVIDENCE_REJECTED, {"reason": reason, "chunk": chunk}, at
-        )
-        uow.commit()
-    staging.discard(item.item_id)
-    return replace(item, status=ItemStatus.REJECTED)
-
-
-def _answer(
-    uow: UnitOfWork,
-    desk: EvidenceDesk,
-    item: EvidenceItem,
-    message_type: MessageType,
-    body: dict[str, Any],
-    at: Any,
-) -> None:
-    request = uow.requests.get(item.request_id)
-    if request is None:
-        raise UnknownRequest(item.request_id)
-    here = [e for e in uow.evidence.custody(item.item_id) if e.node_id == desk.node_id]
-    uow.outbox.enqueue(
-        OutgoingMessage(
-            to_node=item.origin_node,
-            type=message_type,
-            body={
-                "item_id": item.item_id,
-                **body,
-                "custody": [custody_to_wire(e) for e in here],
-            },
-            case_id=request.id,
-        ),
-        message_id=uuid7(at),
-        at=at,
-    )
-
-
-class _Writer:
-    def __init__(self, desk: EvidenceDesk) -> None:
-        self._writer = desk.store.writer()
-
-    def __enter__(self) -> Any:
-        return self._writer
-
-    def __exit__(self, *exc: object) -> None:
-        if exc[0] is not None:
-            self._writer.abort()
-
-
-class _Discard:
-    def write(self, data: bytes) -> int:
-        return len(data)
-
-    def flush(self) -> None:
-        return None
-
-
-def _forget(desk: EvidenceDesk, blob_id: str) -> None:
-    with desk.uow() as uow:
-        in_use = uow.evidence.blob_in_use(blob_id)
-    if not in_use:
-        desk.store.delete(blob_id)

@@ -310,8 +310,8 @@ def inbox_items(uow: UnitOfWork, rows: list[InboxRow], now: datetime) -> list[di
 
 def inbox_fingerprint(uow: UnitOfWork, now: datetime, incoming: OpenSummary | None = None) -> str:
     """A short hash that changes whenever the inbox page would (a request arriving,
-    changing or closing, on either side; a deadline moving, missed, escalated or falling
-    due), from aggregates only: what the live stream polls. ``incoming``: the incoming
+    changing or closing, on either side; a next deadline moving or falling due), from
+    aggregates of one index only: what the live stream polls. ``incoming``: the incoming
     side's summary, if the caller already has it."""
     if incoming is None:
         incoming = uow.requests.open_summary(Direction.INCOMING, now)

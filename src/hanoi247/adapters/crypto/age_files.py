@@ -23,6 +23,7 @@ from typing import BinaryIO, Final
 
 import pyrage
 
+from hanoi247.adapters.crypto.key_files import KeyFileSeal, open_bytes, seal_bytes
 from hanoi247.domain.errors import ConfigurationError, EvidenceRejected, IntegrityError
 from hanoi247.domain.evidence import CHUNK_SIZE
 from hanoi247.domain.media_types import SNIFF_BYTES, sniff_media_type
@@ -37,10 +38,12 @@ from hanoi247.ports.evidence import (
 
 AGE_IDENTITY_FILE: Final = "evidence.age"
 _READ_BLOCK: Final = 1024 * 1024
+_IO_BLOCK: Final = 1024 * 1024  # what the source is read and the store written in
 
 
-def generate_age_identity(directory: Path) -> str:
-    """Create ``directory/evidence.age`` (0600, refused if present); returns the recipient."""
+def generate_age_identity(directory: Path, *, seal: KeyFileSeal | None = None) -> str:
+    """Create ``directory/evidence.age`` (0600, refused if present, sealed with ``seal``);
+    returns the recipient."""
     identity = pyrage.x25519.Identity.generate()
     recipient = str(identity.to_public())
     path = directory / AGE_IDENTITY_FILE
@@ -51,20 +54,21 @@ def generate_age_identity(directory: Path) -> str:
         raise ConfigurationError(
             f"{path} already exists; rotate the node's keys instead of overwriting it"
         ) from None
-    with os.fdopen(fd, "w", encoding="ascii") as handle:
-        handle.write(f"# public key: {recipient}\n{identity}\n")
+    clear = f"# public key: {recipient}\n{identity}\n".encode("ascii")
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(seal_bytes(path, clear, seal))
         handle.flush()
         os.fsync(handle.fileno())
     return recipient
 
 
-def load_age_identity(directory: Path) -> tuple[str, object]:
+def load_age_identity(directory: Path, *, seal: KeyFileSeal | None = None) -> tuple[str, object]:
     """``(recipient, identity)`` from ``directory/evidence.age``; ConfigurationError if the
     file is missing, open to group or others, or unreadable."""
     path = directory / AGE_IDENTITY_FILE
     try:
         info = path.stat()
-        text = path.read_text(encoding="ascii")
+        text = open_bytes(path, path.read_bytes(), seal).decode("ascii")
     except FileNotFoundError:
         raise ConfigurationError(
             f"{path} is missing: this node has no evidence key; run `hanoi247 node rotate-keys` "
@@ -111,8 +115,10 @@ def _parse_recipients(recipients: Sequence[str]) -> list[object]:
 class AgeEvidenceCipher:
     """``EvidenceCipher`` over pyrage, holding this node's identities (current first)."""
 
-    def __init__(self, key_dirs: Sequence[Path]) -> None:
-        loaded = [load_age_identity(d) for d in key_dirs if (d / AGE_IDENTITY_FILE).exists()]
+    def __init__(self, key_dirs: Sequence[Path], *, seal: KeyFileSeal | None = None) -> None:
+        loaded = [
+            load_age_identity(d, seal=seal) for d in key_dirs if (d / AGE_IDENTITY_FILE).exists()
+        ]
         if not loaded:
             dirs = ", ".join(str(d) for d in key_dirs)
             raise ConfigurationError(
@@ -240,20 +246,24 @@ class _MeasuringReader:
         self.size = 0
         self.head = bytearray()
         self.error: BaseException | None = None
-        self._left = b""
+        self._block, self._at = b"", 0
 
     def read(self, n: int = -1) -> bytes:
+        """pyrage asks for 8 KiB at a time: the source is read (and measured) in blocks of
+        ``_IO_BLOCK``, served from memory in between (far fewer calls, same bytes)."""
         want = n if n and n > 0 else _READ_BLOCK
-        if self._left:
-            data, self._left = self._left[:want], self._left[want:]
-        else:
-            try:
-                data = self._source.read(want)
-            except BaseException as exc:
-                self.error = exc
-                raise
-            if len(data) > want:  # a source that returns more than asked: keep the rest
-                data, self._left = data[:want], data[want:]
+        if self._at >= len(self._block):
+            self._block, self._at = self._fill(max(want, _IO_BLOCK)), 0
+        data = self._block[self._at : self._at + want]
+        self._at += len(data)
+        return data
+
+    def _fill(self, size: int) -> bytes:
+        try:
+            data = self._source.read(size)
+        except BaseException as exc:
+            self.error = exc
+            raise
         if data:
             self.sha256.update(data)
             self.size += len(data)
@@ -261,7 +271,7 @@ class _MeasuringReader:
                 self.head += data[: SNIFF_BYTES - len(self.head)]
             if self._progress is not None:
                 self._progress(self.size)
-        return data
+        return bytes(data)
 
     def readable(self) -> bool:
         return True
@@ -277,6 +287,7 @@ class _ChunkHashingSink:
         self.chunk_hashes: list[str] = []
         self.written = 0
         self._cause: BaseException | None = None
+        self._pending = bytearray()
 
     def __enter__(self) -> _ChunkHashingSink:
         return self
@@ -286,12 +297,21 @@ class _ChunkHashingSink:
             self._writer.abort()
 
     def write(self, data: bytes) -> int:
+        """pyrage writes 8 KiB at a time: gathered here, the store gets (and hashes) blocks
+        of ``_IO_BLOCK``."""
+        self._pending += data
+        if len(self._pending) >= _IO_BLOCK:
+            self._drain()
+        return len(data)
+
+    def _drain(self) -> None:
+        block, self._pending = bytes(self._pending), bytearray()
         try:
-            self._writer.write(data)
+            self._writer.write(block)
         except BaseException as exc:
             self._cause = exc
             raise
-        view = memoryview(data)
+        view = memoryview(block)
         while view:
             take = min(len(view), CHUNK_SIZE - self._in_chunk)
             self._chunk.update(view[:take])
@@ -300,8 +320,7 @@ class _ChunkHashingSink:
             if self._in_chunk == CHUNK_SIZE:
                 self.chunk_hashes.append(self._chunk.hexdigest())
                 self._chunk, self._in_chunk = hashlib.sha256(), 0
-        self.written += len(data)
-        return len(data)
+        self.written += len(block)
 
     def flush(self) -> None:
         return None
@@ -314,6 +333,8 @@ class _ChunkHashingSink:
             raise self._cause
 
     def commit(self) -> str:
+        if self._pending:
+            self._drain()
         if self._in_chunk or not self.chunk_hashes:
             self.chunk_hashes.append(self._chunk.hexdigest())
         try:

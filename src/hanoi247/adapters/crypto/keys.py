@@ -31,6 +31,7 @@ from typing import Any, Final, Literal, TypeAlias
 
 from joserfc.jwk import OKPKey
 
+from hanoi247.adapters.crypto.key_files import KeyFileSeal, open_bytes, seal_bytes
 from hanoi247.adapters.crypto.public_keys import PublicKey
 from hanoi247.domain.errors import ConfigurationError
 
@@ -94,16 +95,16 @@ def generate_signing_key() -> PrivateKey:
     return _new_key(_SIGNING_CRV, use="sig", alg=SIGNING_ALG)
 
 
-def save_private_key(key: PrivateKey, path: Path) -> None:
-    """Write one private key to ``path``, mode ``0600``; never overwrites
-    (:class:`ConfigurationError`). The directory must exist."""
-    _write_private(path, key.as_dict(private=True))
+def save_private_key(key: PrivateKey, path: Path, *, seal: KeyFileSeal | None = None) -> None:
+    """Write one private key to ``path``, mode ``0600``, sealed with ``seal``; never
+    overwrites (:class:`ConfigurationError`). The directory must exist."""
+    _write_private(path, key.as_dict(private=True), seal)
 
 
-def load_signing_key(path: Path) -> PrivateKey:
+def load_signing_key(path: Path, *, seal: KeyFileSeal | None = None) -> PrivateKey:
     """Read one private Ed25519 key written by :func:`save_private_key`, with the checks of
     :func:`load_node_keys` (mode, curve, ``x`` and ``kid`` consistent)."""
-    return _load_private(path, crv=_SIGNING_CRV, use="sig")
+    return _load_private(path, crv=_SIGNING_CRV, use="sig", seal=seal)
 
 
 def generate_node_keys() -> NodeKeys:
@@ -114,7 +115,7 @@ def generate_node_keys() -> NodeKeys:
     )
 
 
-def save_node_keys(keys: NodeKeys, directory: Path) -> None:
+def save_node_keys(keys: NodeKeys, directory: Path, *, seal: KeyFileSeal | None = None) -> None:
     """Write both private keys into ``directory`` (created ``0700`` if missing), mode ``0600``.
 
     Refuses (:class:`ConfigurationError`) if either file already exists: replacing a node's
@@ -134,7 +135,7 @@ def save_node_keys(keys: NodeKeys, directory: Path) -> None:
     written: list[Path] = []
     try:
         for path, key in targets:
-            _write_private(path, key.as_dict(private=True))
+            _write_private(path, key.as_dict(private=True), seal)
             written.append(path)
     except BaseException:
         for path in written:
@@ -142,14 +143,16 @@ def save_node_keys(keys: NodeKeys, directory: Path) -> None:
         raise
 
 
-def load_node_keys(directory: Path) -> NodeKeys:
+def load_node_keys(directory: Path, *, seal: KeyFileSeal | None = None) -> NodeKeys:
     """Read the keys written by :func:`save_node_keys`.
 
     Raises :class:`ConfigurationError` (one line, saying what to do) when a file is missing,
     is readable or writable by group or others, or does not hold the expected private key.
     """
-    signing = _load_private(directory / SIGNING_KEY_FILE, crv=_SIGNING_CRV, use="sig")
-    encryption = _load_private(directory / ENCRYPTION_KEY_FILE, crv=_ENCRYPTION_CRV, use="enc")
+    signing = _load_private(directory / SIGNING_KEY_FILE, crv=_SIGNING_CRV, use="sig", seal=seal)
+    encryption = _load_private(
+        directory / ENCRYPTION_KEY_FILE, crv=_ENCRYPTION_CRV, use="enc", seal=seal
+    )
     return NodeKeys(signing=signing, encryption=encryption)
 
 
@@ -218,8 +221,9 @@ def _thumbprint_members(jwk: Mapping[str, Any], *, crv: str) -> dict[str, str]:
     return {name: str(value) for name, value in members.items()}
 
 
-def _write_private(path: Path, jwk: Mapping[str, Any]) -> None:
-    data = (json.dumps(dict(jwk), sort_keys=True, indent=2) + "\n").encode("utf-8")
+def _write_private(path: Path, jwk: Mapping[str, Any], seal: KeyFileSeal | None) -> None:
+    clear = (json.dumps(dict(jwk), sort_keys=True, indent=2) + "\n").encode("utf-8")
+    data = seal_bytes(path, clear, seal)
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
     try:
         fd = os.open(path, flags, 0o600)
@@ -233,7 +237,7 @@ def _write_private(path: Path, jwk: Mapping[str, Any]) -> None:
         os.fsync(handle.fileno())
 
 
-def _load_private(path: Path, *, crv: str, use: str) -> PrivateKey:
+def _load_private(path: Path, *, crv: str, use: str, seal: KeyFileSeal | None) -> PrivateKey:
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
@@ -255,7 +259,7 @@ def _load_private(path: Path, *, crv: str, use: str) -> PrivateKey:
                 f"{path} has mode {mode}, open to group or others; treat the key as "
                 f"exposed: rotate it, or if it was never exposed run `chmod 600 {path}`"
             )
-        raw = handle.read()
+        raw = open_bytes(path, handle.read(), seal)
     return _parse_private(raw, path=path, crv=crv, use=use)
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
+from hanoi247.adapters.crypto.key_files import KeyFileSeal
 from hanoi247.adapters.crypto.keys import (
     PrivateKey,
     generate_signing_key,
@@ -58,15 +59,15 @@ def generate_webhook_key() -> WebhookKey:
     return WebhookKey(generate_signing_key())
 
 
-def save_webhook_key(key: WebhookKey, keys_dir: Path) -> Path:
+def save_webhook_key(key: WebhookKey, keys_dir: Path, *, seal: KeyFileSeal | None = None) -> Path:
     """Write ``keys_dir/webhook.jwk.json`` (0600); refuses to overwrite an existing one."""
     keys_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     path = keys_dir / WEBHOOK_KEY_FILE
-    save_private_key(key.private, path)
+    save_private_key(key.private, path, seal=seal)
     return path
 
 
-def load_webhook_key(keys_dir: Path) -> WebhookKey | None:
+def load_webhook_key(keys_dir: Path, *, seal: KeyFileSeal | None = None) -> WebhookKey | None:
     """The webhook key in ``keys_dir``, or ``None`` if the node has none yet.
 
     A file that exists but is open to group or others, or is not a private Ed25519 JWK,
@@ -75,7 +76,7 @@ def load_webhook_key(keys_dir: Path) -> WebhookKey | None:
     path = keys_dir / WEBHOOK_KEY_FILE
     if not (path.exists() or path.is_symlink()):
         return None
-    return WebhookKey(load_signing_key(path))
+    return WebhookKey(load_signing_key(path, seal=seal))
 
 
 def require_webhook_key(data_dir: Path | None, key: WebhookKey | None) -> WebhookKey:

@@ -9,6 +9,8 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from hanoi247.adapters.crypto.at_rest import FieldCipher
+from hanoi247.adapters.crypto.secret_key import secret_keys
 from hanoi247.adapters.db.engine import make_engine, secure_sqlite_files
 from hanoi247.adapters.db.migrate import upgrade
 from hanoi247.adapters.db.uow import SqlUnitOfWork, make_uow_factory
@@ -23,6 +25,7 @@ DATABASE_FILE = "hanoi247.sqlite3"  # DIR/hanoi247.sqlite3 unless HANOI247_DATAB
 class Database:
     engine: Engine
     uow_factory: Callable[[], SqlUnitOfWork]
+    cipher: FieldCipher
 
     def close(self) -> None:
         self.engine.dispose()
@@ -37,10 +40,13 @@ def open_database(settings: Settings, *, create: bool) -> Database | None:
             if not create:
                 return None
             settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    cipher = FieldCipher(secret_keys(settings))  # before anything is created: no key, no node
     secure_sqlite_files(url)  # 0600 before the migrations create it
-    upgrade(url)
+    upgrade(url, cipher=cipher)
     engine = make_engine(url)
-    return Database(engine=engine, uow_factory=make_uow_factory(engine))
+    return Database(
+        engine=engine, uow_factory=make_uow_factory(engine, cipher=cipher), cipher=cipher
+    )
 
 
 @contextmanager

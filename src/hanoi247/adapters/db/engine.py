@@ -116,6 +116,19 @@ def _postgresql_engine(url: URL) -> Engine:
     return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
 
 
+def libpq_parameters(database_url: str) -> dict[str, Any]:
+    """psycopg/libpq keyword parameters of a ``postgresql[+psycopg]://`` URL, for the few
+    connections made outside SQLAlchemy (LISTEN/NOTIFY, the audit scan)."""
+    url = make_url(database_url)
+    params: dict[str, Any] = url.translate_connect_args(username="user", database="dbname")
+    params.update({key: value for key, value in url.query.items() if isinstance(value, str)})
+    return params
+
+
+def is_sqlite_url(database_url: str) -> bool:
+    return make_url(database_url).drivername in _SQLITE_DRIVERS
+
+
 def read_only_engine(engine: Engine) -> Engine:
     """``engine`` for work that only reads: no write lock on SQLite, ``READ ONLY`` on
     PostgreSQL. Shares the pool of ``engine``."""

@@ -21,8 +21,10 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
+from hanoi247.adapters.crypto.at_rest import FieldCipher
 from hanoi247.adapters.db.engine import make_engine
 
+CIPHER_ATTRIBUTE = "field_cipher"  # read by migration 0012
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
@@ -40,14 +42,17 @@ def head() -> str:
     return revision
 
 
-def upgrade(url: str, revision: str = "heads") -> None:
-    """Migrate the database at ``url`` up to ``revision`` (the newest by default)."""
-    _run(url, lambda config: command.upgrade(config, revision))
+def upgrade(url: str, revision: str = "heads", *, cipher: FieldCipher | None = None) -> None:
+    """Migrate the database at ``url`` up to ``revision`` (the newest by default).
+
+    ``cipher`` is the node's at-rest cipher: migration 0012 seals the content rows that
+    an older version stored in clear, and refuses to run over such rows without it."""
+    _run(url, lambda config: command.upgrade(config, revision), cipher)
 
 
-def downgrade(url: str, revision: str) -> None:
+def downgrade(url: str, revision: str, *, cipher: FieldCipher | None = None) -> None:
     """Migrate down to ``revision`` (``"base"`` empties the schema). Tests and repairs only."""
-    _run(url, lambda config: command.downgrade(config, revision))
+    _run(url, lambda config: command.downgrade(config, revision), cipher)
 
 
 def current(url: str) -> str | None:
@@ -64,12 +69,13 @@ def current_for(engine: Engine) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
-def _run(url: str, action: Callable[[Config], None]) -> None:
+def _run(url: str, action: Callable[[Config], None], cipher: FieldCipher | None = None) -> None:
     engine = make_engine(url)
     try:
         with engine.begin() as connection:
             config = alembic_config()
             config.attributes["connection"] = connection
+            config.attributes[CIPHER_ATTRIBUTE] = cipher
             action(config)
     finally:
         engine.dispose()

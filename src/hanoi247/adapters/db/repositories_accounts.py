@@ -14,6 +14,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from hanoi247.adapters.db.schema.accounts import api_tokens, on_call_shifts, users
+from hanoi247.adapters.db.sealed import open_text, seal_text
 from hanoi247.domain.accounts import (
     ApiToken,
     Credentials,
@@ -50,7 +51,13 @@ class SqlUserRepository:
                     locked_until=user.locked_until,
                     created_at=user.created_at,
                     password_hash=credentials.password_hash,
-                    totp_secret=credentials.totp_secret,
+                    totp_secret=seal_text(
+                        self._session,
+                        credentials.totp_secret,
+                        table=users,
+                        column="totp_secret",
+                        row=user.id,
+                    ),
                     last_totp_step=credentials.last_totp_step,
                 )
             )
@@ -80,7 +87,9 @@ class SqlUserRepository:
             return None
         return Credentials(
             password_hash=row.password_hash,
-            totp_secret=row.totp_secret,
+            totp_secret=open_text(
+                self._session, row.totp_secret, table=users, column="totp_secret", row=user_id
+            ),
             last_totp_step=row.last_totp_step,
         )
 
@@ -88,7 +97,8 @@ class SqlUserRepository:
         self._update(user_id, password_hash=password_hash)
 
     def set_totp_secret(self, user_id: str, secret: str | None) -> None:
-        self._update(user_id, totp_secret=secret, totp_enrolled=False, last_totp_step=None)
+        sealed = seal_text(self._session, secret, table=users, column="totp_secret", row=user_id)
+        self._update(user_id, totp_secret=sealed, totp_enrolled=False, last_totp_step=None)
 
     def set_last_totp_step(self, user_id: str, step: int) -> None:
         self._update(user_id, last_totp_step=step, totp_enrolled=True)

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError as SqlIntegrityError
 from sqlalchemy.orm import Session
 
 from hanoi247.adapters.db.schema.federation import inbox, outbox, peer_keys, peers
+from hanoi247.adapters.db.sealed import open_json, row_key, seal_json
 from hanoi247.domain.errors import IntegrityError
 from hanoi247.domain.federation import (
     InboxEntry,
@@ -141,7 +142,9 @@ class SqlOutbox:
                 type=message.type.value,
                 case_id=message.case_id,
                 in_reply_to=message.in_reply_to,
-                body=dict(message.body),
+                body=seal_json(
+                    self.session, dict(message.body), table=outbox, column="body", row=message_id
+                ),
                 created_at=at,
                 status=OutboxStatus.PENDING.value,
                 attempts=0,
@@ -187,7 +190,7 @@ class SqlOutbox:
         self.session.execute(
             update(outbox).where(outbox.c.id.in_(ids)).values(next_attempt_at=now + lease)
         )
-        return [_outbox_entry(row) for row in rows]
+        return [_outbox_entry(row, self.session) for row in rows]
 
     def mark_delivered(self, entry_id: int, *, at: datetime, receipt: str) -> None:
         self._update(
@@ -227,11 +230,11 @@ class SqlOutbox:
 
     def get(self, entry_id: int) -> OutboxEntry | None:
         row = self.session.execute(select(outbox).where(outbox.c.id == entry_id)).first()
-        return None if row is None else _outbox_entry(row)
+        return None if row is None else _outbox_entry(row, self.session)
 
     def by_message_id(self, message_id: str) -> OutboxEntry | None:
         row = self.session.execute(select(outbox).where(outbox.c.message_id == message_id)).first()
-        return None if row is None else _outbox_entry(row)
+        return None if row is None else _outbox_entry(row, self.session)
 
     def list(
         self, *, status: OutboxStatus | None = None, limit: int = 200
@@ -239,7 +242,7 @@ class SqlOutbox:
         query = select(outbox).order_by(outbox.c.id.desc()).limit(limit)
         if status is not None:
             query = query.where(outbox.c.status == status.value)
-        return [_outbox_entry(row) for row in self.session.execute(query)]
+        return [_outbox_entry(row, self.session) for row in self.session.execute(query)]
 
     def counts(self) -> dict[OutboxStatus, int]:
         rows = self.session.execute(select(outbox.c.status, func.count()).group_by(outbox.c.status))
@@ -264,7 +267,7 @@ class SqlInbox:
                 inbox.c.origin_node == origin_node, inbox.c.message_id == message_id
             )
         ).first()
-        return None if row is None else _inbox_entry(row)
+        return None if row is None else _inbox_entry(row, self.session)
 
     def add(
         self,
@@ -292,7 +295,13 @@ class SqlInbox:
                         sent_at=sent_at,
                         received_at=received_at,
                         envelope_sha256=envelope_sha256,
-                        body=dict(body),
+                        body=seal_json(
+                            self.session,
+                            dict(body),
+                            table=inbox,
+                            column="body",
+                            row=row_key(origin_node, message_id),
+                        ),
                         receipt=receipt,
                     )
                 )
@@ -308,19 +317,19 @@ class SqlInbox:
         query = select(inbox).order_by(inbox.c.id).limit(limit)
         if case_id is not None:
             query = query.where(inbox.c.case_id == case_id)
-        return [_inbox_entry(row) for row in self.session.execute(query)]
+        return [_inbox_entry(row, self.session) for row in self.session.execute(query)]
 
     def count(self) -> int:
         return int(self.session.scalar(select(func.count()).select_from(inbox)) or 0)
 
 
-def _outbox_entry(row: Row[Any]) -> OutboxEntry:
+def _outbox_entry(row: Row[Any], session: Session) -> OutboxEntry:
     return OutboxEntry(
         id=row.id,
         message_id=row.message_id,
         to_node=row.to_node,
         type=MessageType(row.type),
-        body=row.body,
+        body=open_json(session, row.body, table=outbox, column="body", row=row.message_id),
         case_id=row.case_id,
         in_reply_to=row.in_reply_to,
         created_at=row.created_at,
@@ -334,7 +343,7 @@ def _outbox_entry(row: Row[Any]) -> OutboxEntry:
     )
 
 
-def _inbox_entry(row: Row[Any]) -> InboxEntry:
+def _inbox_entry(row: Row[Any], session: Session) -> InboxEntry:
     return InboxEntry(
         id=row.id,
         origin_node=row.origin_node,
@@ -345,6 +354,12 @@ def _inbox_entry(row: Row[Any]) -> InboxEntry:
         sent_at=row.sent_at,
         received_at=row.received_at,
         envelope_sha256=row.envelope_sha256,
-        body=row.body,
+        body=open_json(
+            session,
+            row.body,
+            table=inbox,
+            column="body",
+            row=row_key(row.origin_node, row.message_id),
+        ),
         receipt=row.receipt,
     )

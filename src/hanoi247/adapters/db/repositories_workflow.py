@@ -26,18 +26,20 @@ from hanoi247.adapters.db.schema.workflow import (
     request_events,
     requests,
 )
+from hanoi247.adapters.db.sealed import cipher_of
 from hanoi247.domain.audit import require_utc
 from hanoi247.domain.cooperation import CooperationRequest
 from hanoi247.domain.errors import IntegrityError
 from hanoi247.domain.lifecycle import TERMINAL, RequestStatus
 from hanoi247.domain.offences import NationalProvision, OffenceMapping
-from hanoi247.domain.queue import QueuePosition
+from hanoi247.domain.queue import RANKS, QueuePosition
 from hanoi247.domain.references import Direction
 from hanoi247.domain.schedule import Deadline, DeadlineKind, DeadlineStatus
 from hanoi247.ports.workflow import InboxRow, OpenSummary, SentRow
 
 OPEN = [s.value for s in RequestStatus if s not in TERMINAL]
 UNRESOLVED = [DeadlineStatus.OPEN.value, DeadlineStatus.MISSED.value]
+UNACKNOWLEDGED = [r for r in RANKS if r % 4 < 2]  # domain.queue: the acknowledged bit is 2
 
 
 class SqlRequestRepository:
@@ -45,7 +47,7 @@ class SqlRequestRepository:
         self._session = session
 
     def add(self, request: CooperationRequest) -> None:
-        row = request_row(request) | {"version": request.version}
+        row = request_row(request, cipher_of(self._session)) | {"version": request.version}
         row |= queue.kept_values(request, stored=False)
         try:
             self._session.execute(insert(requests).values(**row))
@@ -66,7 +68,7 @@ class SqlRequestRepository:
         return None if row is None else self._read(row)
 
     def save(self, request: CooperationRequest) -> None:
-        row = request_row(request)
+        row = request_row(request, cipher_of(self._session))
         del row["id"]
         try:
             done = self._session.execute(
@@ -101,7 +103,8 @@ class SqlRequestRepository:
             query = query.where(requests.c.status.in_([s.value for s in statuses]))
         rows = self._session.execute(query.limit(limit)).all()
         events = self._events([r.id for r in rows])
-        return [read_request(r, events.get(r.id, [])) for r in rows]
+        cipher = cipher_of(self._session)
+        return [read_request(r, events.get(r.id, []), cipher) for r in rows]
 
     def inbox_rows(
         self,
@@ -167,54 +170,43 @@ class SqlRequestRepository:
         ]
 
     def open_summary(self, direction: Direction, now: datetime) -> OpenSummary:
+        """One index-only scan of ``ix_requests_queue`` (open ones: a rank ≥ 0); the
+        deadlines come from the kept ``next_due_at``, never from a join."""
         r = requests.c
-        where = (r.direction == direction.value, r.status.in_(OPEN))
-        counts = self._session.execute(
+        due = r.next_due_at
+        row = self._session.execute(
             select(
                 func.count(),
-                func.coalesce(func.sum(case((r.acknowledged_at.is_(None), 1), else_=0)), 0),
+                func.coalesce(func.sum(case((r.queue_rank.in_(UNACKNOWLEDGED), 1), else_=0)), 0),
                 func.coalesce(func.sum(r.version), 0),
                 func.max(r.received_at),
                 func.max(r.sent_at),
-            ).where(*where)
-        ).one()
-        d = deadlines.c
-        unresolved = self._session.execute(
-            select(
-                func.count(),
-                func.coalesce(
-                    func.sum(case((d.status == DeadlineStatus.MISSED.value, 1), else_=0)), 0
-                ),
-                func.coalesce(func.sum(case((d.due_at <= require_utc(now, "now"), 1), else_=0)), 0),
-                func.coalesce(func.sum(d.escalations), 0),
-                func.min(d.due_at),
-                func.max(d.due_at),
-            )
-            .select_from(deadlines.join(requests, r.id == d.request_id))
-            .where(*where, d.resolved_at.is_(None), d.status.in_(UNRESOLVED))
+                func.count(due),
+                func.coalesce(func.sum(case((due <= require_utc(now, "now"), 1), else_=0)), 0),
+                func.min(due),
+                func.max(due),
+            ).where(r.direction == direction.value, r.queue_rank >= 0)
         ).one()
         return OpenSummary(
-            open=int(counts[0]),
-            unacknowledged=int(counts[1]),
-            versions=int(counts[2]),
-            last_received_at=counts[3],
-            last_sent_at=counts[4],
-            deadlines=int(unresolved[0]),
-            missed=int(unresolved[1]),
-            overdue=int(unresolved[2]),
-            escalations=int(unresolved[3]),
-            first_due_at=unresolved[4],
-            last_due_at=unresolved[5],
+            open=int(row[0]),
+            unacknowledged=int(row[1]),
+            versions=int(row[2]),
+            last_received_at=row[3],
+            last_sent_at=row[4],
+            with_deadline=int(row[5]),
+            overdue=int(row[6]),
+            first_due_at=row[7],
+            last_due_at=row[8],
         )
 
     def count_open_incoming(self) -> int:
         query = select(func.count()).where(
-            requests.c.direction == Direction.INCOMING.value, requests.c.status.in_(OPEN)
+            requests.c.direction == Direction.INCOMING.value, requests.c.queue_rank >= 0
         )
         return int(self._session.execute(query).scalar_one())
 
     def _read(self, row: Row[Any]) -> CooperationRequest:
-        return read_request(row, self._events([row.id]).get(row.id, []))
+        return read_request(row, self._events([row.id]).get(row.id, []), cipher_of(self._session))
 
     def _events(self, ids: builtins.list[str]) -> dict[str, builtins.list[Row[Any]]]:
         found: dict[str, builtins.list[Row[Any]]] = {}
@@ -230,8 +222,9 @@ class SqlRequestRepository:
         return found
 
     def _insert_events(self, request: CooperationRequest, stored: int) -> None:
+        cipher = cipher_of(self._session)
         rows = [
-            event_row(request.id, seq, event)
+            event_row(request.id, seq, event, cipher)
             for seq, event in enumerate(request.timeline[stored:], start=stored + 1)
         ]
         if rows:

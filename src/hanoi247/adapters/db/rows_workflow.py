@@ -13,6 +13,8 @@ from typing import Any
 
 from sqlalchemy import Row
 
+from hanoi247.adapters.crypto.at_rest import FieldCipher
+from hanoi247.adapters.db.sealed import REQUEST_JSON, row_key
 from hanoi247.domain.basis import OtherBasis, OtherBasisType, RequestBasis
 from hanoi247.domain.cooperation import CooperationRequest
 from hanoi247.domain.errors import IntegrityError
@@ -142,9 +144,10 @@ def read_results(data: Sequence[Mapping[str, Any]]) -> tuple[Results, ...]:
     return tuple(Results(r["summary"], tuple(r.get("evidence_ids", []))) for r in data)
 
 
-def request_row(request: CooperationRequest) -> dict[str, Any]:
-    """The ``requests`` columns of ``request`` (``version`` is the repository's)."""
-    return {
+def request_row(request: CooperationRequest, cipher: FieldCipher) -> dict[str, Any]:
+    """The ``requests`` columns of ``request`` (``version`` is the repository's); the
+    content columns sealed (``adapters/db/sealed.py``)."""
+    row = {
         "id": request.id,
         "reference": request.reference,
         "origin_node": request.origin_node,
@@ -171,9 +174,17 @@ def request_row(request: CooperationRequest) -> dict[str, Any]:
         "acknowledged_at": request.acknowledged_at,
         "closed_at": request.closed_at,
     }
+    for column in REQUEST_JSON:
+        if row[column] is not None:
+            row[column] = cipher.seal_json(
+                row[column], table="requests", column=column, row=request.id
+            )
+    return row
 
 
-def event_row(request_id: str, seq: int, event: TimelineEvent) -> dict[str, Any]:
+def event_row(
+    request_id: str, seq: int, event: TimelineEvent, cipher: FieldCipher
+) -> dict[str, Any]:
     return {
         "request_id": request_id,
         "seq": seq,
@@ -184,12 +195,17 @@ def event_row(request_id: str, seq: int, event: TimelineEvent) -> dict[str, Any]
         "from_status": event.from_status.value if event.from_status else None,
         "to_status": event.to_status.value,
         "codes": list(event.codes),
-        "note": event.note,
+        "note": cipher.seal_text(
+            event.note, table="request_events", column="note", row=row_key(request_id, seq)
+        ),
         "message_id": event.message_id,
     }
 
 
-def read_event(row: Row[Any]) -> TimelineEvent:
+def read_event(row: Row[Any], cipher: FieldCipher) -> TimelineEvent:
+    note = cipher.open_text(
+        row.note, table="request_events", column="note", row=row_key(row.request_id, row.seq)
+    )
     return TimelineEvent(
         at=row.at,
         origin=row.origin,
@@ -198,12 +214,20 @@ def read_event(row: Row[Any]) -> TimelineEvent:
         from_status=RequestStatus(row.from_status) if row.from_status else None,
         to_status=RequestStatus(row.to_status),
         codes=tuple(row.codes),
-        note=row.note,
+        note=note,
         message_id=row.message_id,
     )
 
 
-def read_request(row: Row[Any], events: Sequence[Row[Any]]) -> CooperationRequest:
+def read_request(
+    row: Row[Any], events: Sequence[Row[Any]], cipher: FieldCipher
+) -> CooperationRequest:
+    content: dict[str, Any] = {
+        column: None
+        if getattr(row, column) is None
+        else cipher.open_json(getattr(row, column), table="requests", column=column, row=row.id)
+        for column in REQUEST_JSON
+    }
     try:
         return CooperationRequest(
             id=row.id,
@@ -215,19 +239,19 @@ def read_request(row: Row[Any], events: Sequence[Row[Any]]) -> CooperationReques
             urgency=Urgency(row.urgency),
             requesting_state=row.requesting_state,
             requested_state=row.requested_state,
-            elements=dict(row.elements),
-            handling=handling_from_dict(row.handling),
+            elements=dict(content["elements"]),
+            handling=handling_from_dict(content["handling"]),
             status=RequestStatus(row.status),
             created_at=row.created_at,
             created_by=row.created_by,
             peer_node=row.peer_node,
-            basis=read_basis(row.basis),
-            other_basis=read_other_basis(row.other_basis),
+            basis=read_basis(content["basis"]),
+            other_basis=read_other_basis(content["other_basis"]),
             preservation_until=row.preservation_until,
-            links=read_links(row.links),
-            phone_contacts=read_contacts(row.phone_contacts),
-            results=read_results(row.results),
-            timeline=[read_event(e) for e in events],
+            links=read_links(content["links"]),
+            phone_contacts=read_contacts(content["phone_contacts"]),
+            results=read_results(content["results"]),
+            timeline=[read_event(e, cipher) for e in events],
             sent_at=row.sent_at,
             received_at=row.received_at,
             acknowledged_at=row.acknowledged_at,

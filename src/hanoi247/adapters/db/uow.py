@@ -4,7 +4,7 @@ Composition root::
 
     engine = make_engine(url)            # adapters.db.engine
     upgrade(url)                         # adapters.db.migrate, once at start-up
-    uow_factory = make_uow_factory(engine)
+    uow_factory = make_uow_factory(engine, cipher=FieldCipher(secret_keys(settings)))
     with uow_factory() as uow:
         uow.treaty_actions.replace_all(...)
         uow.audit.append(...)
@@ -26,6 +26,7 @@ from typing import Any, Generic, Self, TypeVar, cast, overload
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from hanoi247.adapters.crypto.at_rest import FieldCipher
 from hanoi247.adapters.db.engine import read_only_engine
 from hanoi247.adapters.db.repositories import SqlAuditLog, SqlTreatyActionRepository
 from hanoi247.adapters.db.repositories_accounts import (
@@ -45,6 +46,7 @@ from hanoi247.adapters.db.repositories_workflow import (
     SqlReferenceCounter,
     SqlRequestRepository,
 )
+from hanoi247.adapters.db.sealed import CIPHER_KEY
 
 R = TypeVar("R")
 
@@ -161,12 +163,19 @@ class SqlUnitOfWork:
         self.session.rollback()
 
 
-def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
+def make_session_factory(engine: Engine, cipher: FieldCipher) -> sessionmaker[Session]:
+    """Sessions that carry the cipher of the sealed columns (``adapters/db/sealed.py``)."""
+    return sessionmaker(
+        bind=engine, expire_on_commit=False, autoflush=False, info={CIPHER_KEY: cipher}
+    )
 
 
-def make_uow_factory(engine: Engine) -> Callable[[], SqlUnitOfWork]:
-    """What the composition root hands to the services: a new unit of work per call."""
+def make_uow_factory(engine: Engine, *, cipher: FieldCipher) -> Callable[[], SqlUnitOfWork]:
+    """What the composition root hands to the services: a new unit of work per call.
+
+    ``cipher`` seals and opens the content columns with the node's secret key."""
     return functools.partial(
-        SqlUnitOfWork, make_session_factory(engine), make_session_factory(read_only_engine(engine))
+        SqlUnitOfWork,
+        make_session_factory(engine, cipher),
+        make_session_factory(read_only_engine(engine), cipher),
     )

@@ -19,8 +19,15 @@ log = structlog.get_logger("hanoi247.evidence")
 
 
 class EvidencePuller:
-    def __init__(self, pull_once: Callable[[], int], *, poll_seconds: float = 5.0) -> None:
+    def __init__(
+        self,
+        pull_once: Callable[[], int],
+        *,
+        poll_seconds: float = 5.0,
+        close: Callable[[], None] | None = None,
+    ) -> None:
         self._pull_once = pull_once
+        self._close = close
         self.poll_seconds = poll_seconds
         self._task: asyncio.Task[None] | None = None
         self._wake: asyncio.Event | None = None
@@ -41,8 +48,10 @@ class EvidencePuller:
         if task is not None:
             try:
                 await asyncio.wait_for(task, timeout=30)
-            except TimeoutError:  # a chunk in flight: its progress was not committed, refetched
+            except TimeoutError:  # a chunk in flight: not staged yet, fetched on resume
                 log.warning("evidence_puller_stop_timeout")
+        if self._close is not None and task is not None:
+            self._close()  # the pass has ended: its HTTP connections can go
 
     def notify(self) -> None:
         loop, wake = self._loop, self._wake

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from hanoi247.adapters.crypto.age_files import AGE_IDENTITY_FILE, generate_age_identity
+from hanoi247.adapters.crypto.key_files import KeyFileSeal
 from hanoi247.adapters.crypto.keys import (
     ENCRYPTION_ALG,
     ENCRYPTION_KEY_FILE,
@@ -34,7 +35,11 @@ from hanoi247.adapters.crypto.webhook_key import (
     save_webhook_key,
 )
 from hanoi247.adapters.federation import receipts, wire
-from hanoi247.adapters.federation.evidence_recipient import AGE_USE, verify_recipient
+from hanoi247.adapters.federation.evidence_recipient import (
+    AGE_USE,
+    sign_recipient,
+    verify_recipient,
+)
 from hanoi247.adapters.federation.node import (
     KEYS_DIR,
     NODE_FILE,
@@ -62,8 +67,9 @@ CARD_FILE = "card.json"  # DIR/card.json: the public node card, rewritten on rot
 class FileKeyStore:
     """``ports.NodeKeyStore`` over a data directory (layout: ``adapters/federation/node.py``)."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, *, seal: KeyFileSeal | None = None) -> None:
         self._data_dir = data_dir
+        self._seal = seal  # the node's secret key seals every private key file it writes
 
     @property
     def data_dir(self) -> Path:
@@ -97,12 +103,12 @@ class FileKeyStore:
                 undo.append(functools.partial(_rmdir_if_empty, keys_dir))
             keys_dir.chmod(0o700)
             keys = generate_node_keys()
-            save_node_keys(keys, keys_dir)
+            save_node_keys(keys, keys_dir, seal=self._seal)
             undo += [(keys_dir / f).unlink for f in (SIGNING_KEY_FILE, ENCRYPTION_KEY_FILE)]
             # webhooks are signed with a key of their own (adapters/crypto/webhook_key.py)
-            undo.append(save_webhook_key(generate_webhook_key(), keys_dir).unlink)
+            undo.append(save_webhook_key(generate_webhook_key(), keys_dir, seal=self._seal).unlink)
             # evidence files are encrypted to the node's age identity (adapters/crypto/age_files)
-            generate_age_identity(keys_dir)
+            generate_age_identity(keys_dir, seal=self._seal)
             undo.append((keys_dir / AGE_IDENTITY_FILE).unlink)
         except OSError as exc:
             _run(undo)
@@ -128,7 +134,7 @@ class FileKeyStore:
         return read_identity(self._data_dir)
 
     def publish_card(self) -> PublishedCard:
-        local = load_local_node(self._data_dir)
+        local = load_local_node(self._data_dir, seal=self._seal)
         path = write_card(local)
         return PublishedCard(
             node_id=local.node_id, fingerprint=local.card()["fingerprint"], path=path
@@ -139,7 +145,7 @@ class FileKeyStore:
         ``keys/previous/<UTC time>/`` (0700 directory, files keep 0600): the node keeps
         opening envelopes encrypted to the old key, and keeps the old signing key to sign
         the envelopes carrying the announcement (``LocalNode.signing_key_for``)."""
-        old = load_local_node(self._data_dir)
+        old = load_local_node(self._data_dir, seal=self._seal)
         new_keys = generate_node_keys()
         announcement = {
             "announcement": receipts.sign_key_announcement(
@@ -153,6 +159,8 @@ class FileKeyStore:
         files: tuple[str, ...] = (SIGNING_KEY_FILE, ENCRYPTION_KEY_FILE)
         if (keys_dir / WEBHOOK_KEY_FILE).exists():
             files += (WEBHOOK_KEY_FILE,)  # the webhook key is replaced with the node keys
+        if (keys_dir / AGE_IDENTITY_FILE).exists():
+            files += (AGE_IDENTITY_FILE,)  # kept there: evidence sealed to it still opens
         undo: list[Undo] = []
         try:
             previous_root.mkdir(mode=0o700, exist_ok=True)
@@ -167,9 +175,16 @@ class FileKeyStore:
             for name in files:
                 os.rename(keys_dir / name, target / name)
                 undo.append(functools.partial(os.rename, target / name, keys_dir / name))
-            save_node_keys(new_keys, keys_dir)
+            save_node_keys(new_keys, keys_dir, seal=self._seal)
             undo += [(keys_dir / name).unlink for name in (SIGNING_KEY_FILE, ENCRYPTION_KEY_FILE)]
-            undo.append(save_webhook_key(generate_webhook_key(), keys_dir).unlink)
+            undo.append(save_webhook_key(generate_webhook_key(), keys_dir, seal=self._seal).unlink)
+            # the evidence recipient rotates too (a node without one gets its first here);
+            # peers learn it from the announcement, signed like it with the old key
+            recipient = generate_age_identity(keys_dir, seal=self._seal)
+            undo.append((keys_dir / AGE_IDENTITY_FILE).unlink)
+            announcement["evidence_recipient"] = sign_recipient(
+                recipient, node_id=old.node_id, signing_key=old.keys.signing
+            )
         except OSError as exc:
             _run(undo)
             raise ConfigurationError(
@@ -228,6 +243,15 @@ class CardKeyReader:
             except (KeyError, ValueError):
                 raise IntegrityError("the announced keys are not a node's two keys") from None
         raise SignatureInvalid("no current signing key of the peer signed the announcement")
+
+    def read_evidence_recipient(
+        self, token: str, *, node_id: str, signed_by: Sequence[Mapping[str, Any]]
+    ) -> PublicKey:
+        recipient = verify_recipient(
+            token, node_id=node_id, signing_keys=[import_public_key(jwk) for jwk in signed_by]
+        )
+        jwk = {"use": AGE_USE, "age_recipient": recipient}
+        return PublicKey(kid=recipient, use=AGE_USE, jwk=jwk)
 
 
 def public_key(jwk: Mapping[str, Any], *, use: str) -> PublicKey:

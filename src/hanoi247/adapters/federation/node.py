@@ -25,6 +25,7 @@ from typing import Any
 
 from hanoi247.adapters.crypto.age_files import AGE_IDENTITY_FILE, load_age_identity
 from hanoi247.adapters.crypto.compact import MalformedToken, protected_header
+from hanoi247.adapters.crypto.key_files import KeyFileSeal
 from hanoi247.adapters.crypto.keys import (
     NodeKeys,
     PrivateKey,
@@ -220,24 +221,25 @@ def read_identity(data_dir: Path) -> NodeIdentity:
         raise ConfigurationError(f"{path}: {exc}") from None
 
 
-def load_local_node(data_dir: Path) -> LocalNode:
+def load_local_node(data_dir: Path, *, seal: KeyFileSeal | None = None) -> LocalNode:
+    """The node in ``data_dir``: identity and keys (key files opened with ``seal``)."""
     identity = read_identity(data_dir)
     keys_dir = data_dir / KEYS_DIR
-    keys = load_node_keys(keys_dir)
+    keys = load_node_keys(keys_dir, seal=seal)
     previous: list[NodeKeys] = []
     previous_root = keys_dir / PREVIOUS_KEYS_DIR
     if previous_root.is_dir():
         for folder in sorted(previous_root.iterdir(), reverse=True):
             if folder.is_dir():
-                previous.append(load_node_keys(folder))
+                previous.append(load_node_keys(folder, seal=seal))
     recipient = None
     if (keys_dir / AGE_IDENTITY_FILE).exists():
-        recipient, _ = load_age_identity(keys_dir)
+        recipient, _ = load_age_identity(keys_dir, seal=seal)
     return LocalNode(
         identity=identity,
         keys=keys,
         previous_keys=tuple(previous),
         data_dir=data_dir,
         age_recipient=recipient,
-        webhook_key=load_webhook_key(keys_dir),
+        webhook_key=load_webhook_key(keys_dir, seal=seal),
     )

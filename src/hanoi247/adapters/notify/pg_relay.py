@@ -30,8 +30,8 @@ from typing import Any, Final
 
 import psycopg
 import structlog
-from sqlalchemy.engine import make_url
 
+from hanoi247.adapters.db.engine import libpq_parameters
 from hanoi247.adapters.notify.inapp import InAppHub
 from hanoi247.domain.notifications import Notification
 
@@ -45,10 +45,7 @@ _MAX_BACKOFF_SECONDS: Final = 30.0
 
 def connection_parameters(database_url: str) -> dict[str, Any]:
     """libpq keyword parameters of a ``postgresql[+psycopg]://`` SQLAlchemy URL."""
-    url = make_url(database_url)
-    params: dict[str, Any] = url.translate_connect_args(username="user", database="dbname")
-    params.update({key: value for key, value in url.query.items() if isinstance(value, str)})
-    return params
+    return libpq_parameters(database_url)
 
 
 class PgInAppRelay:

@@ -1,8 +1,10 @@
 """Where chunks of evidence being received wait: one ciphertext file per item, appended
-chunk by chunk and fsynced, so a transfer resumes after a crash without fetching again what
-arrived. The database records how many chunks were checked and kept (``received_chunks``);
-on resume the file is cut back to exactly that, so a chunk appended but not recorded (a
-SIGKILL between the two) is fetched again, never counted twice.
+chunk by chunk, so a transfer resumes after a crash without fetching again what arrived.
+The file itself is the resume point: on resume the puller (``services/evidence_pull.py``)
+hashes every staged chunk against the signed manifest and cuts the file after the last one
+that matches, so a chunk half-written when the process died is fetched again and a chunk
+kept is never fetched twice. Appends are not fsynced one by one (a lost page after a power
+cut is caught by that check); ``sync`` makes the whole file durable before it is accepted.
 
 ``ROOT/<item id>.part`` (0600, in a 0700 directory). Only ciphertext is ever here.
 """
@@ -48,7 +50,6 @@ class TransferStaging:
             view = memoryview(data)
             while view:
                 view = view[os.write(fd, view) :]
-            os.fsync(fd)
         except OSError as exc:
             raise StorageFailed(
                 f"cannot keep a received chunk in {self.root} ({exc.strerror}); free space, "
@@ -57,8 +58,17 @@ class TransferStaging:
         finally:
             os.close(fd)
 
+    def sync(self, item_id: str) -> None:
+        fd = os.open(self._path(item_id), os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
     def open(self, item_id: str) -> BinaryIO:
-        return self._path(item_id).open("rb")
+        path = self._path(item_id)
+        fd = os.open(path, os.O_RDONLY | os.O_CREAT, 0o600)  # nothing staged yet: empty
+        return os.fdopen(fd, "rb")
 
     def discard(self, item_id: str) -> None:
         self._path(item_id).unlink(missing_ok=True)

@@ -21,7 +21,7 @@ from hanoi247.entrypoints.web.alerts import install_events
 from hanoi247.entrypoints.web.api import install_api
 from hanoi247.entrypoints.web.federation_api import federation_router
 from hanoi247.entrypoints.web.pages import install_web_desk
-from hanoi247.entrypoints.web.pages.signin import refuse_throttled
+from hanoi247.entrypoints.web.pages.signin import RefuseThrottled
 from hanoi247.entrypoints.web.problems import install_problem_handlers
 from hanoi247.entrypoints.web.throttle import Throttles
 
@@ -50,7 +50,7 @@ def create_app(runtime: NodeRuntime, *, registry: CollectorRegistry | None = Non
     app.state.uow_factory = runtime.uow_factory
     app.state.clock = runtime.clock
     app.state.throttles = Throttles()  # per client: the sign-in form and API tokens
-    app.middleware("http")(refuse_throttled)  # a flooded /login costs no thread, no template
+    app.add_middleware(RefuseThrottled)  # a flooded /login costs no thread, no template
     install_problem_handlers(app)
     app.include_router(federation_router())
     install_api(app)  # the JSON API under /api/v1

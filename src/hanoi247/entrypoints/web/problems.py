@@ -15,6 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
+from starlette.routing import Match, Route
 
 from hanoi247.domain.errors import (
     ActionNotAllowed,
@@ -22,11 +23,13 @@ from hanoi247.domain.errors import (
     ConfigurationError,
     DomainError,
     ErrorCode,
+    EvidenceRejected,
     HandlingRestricted,
     Hanoi247Error,
     IntegrityError,
     InvalidTransition,
     NoLegalBasis,
+    NoPinnedPeer,
     NotInForce,
     Overloaded,
     PeerUnreachable,
@@ -85,6 +88,7 @@ class ErrorStatus:
     status: int
     title: str
     code: ErrorCode | None = None
+    reason: str | None = None  # an ``EvidenceRejected.reason``
 
 
 #: The one table from error to HTTP status, used by the API, the app's handlers and the
@@ -98,6 +102,23 @@ STATUS_BY_ERROR: tuple[ErrorStatus, ...] = (
         409,
         "Not allowed in the request's current status",
         ErrorCode.INVALID_TRANSITION,
+    ),
+    # Refused because of what this node holds (which desk the request is at, what kind
+    # it is, whether a node of the other State is pinned), not because of the body: 409.
+    *(
+        ErrorStatus(ActionNotAllowed, 409, "Not allowed on this request at this desk", code)
+        for code in (
+            ErrorCode.WRONG_DESK,
+            ErrorCode.WRONG_KIND,
+            ErrorCode.NOT_SIGNED,
+            ErrorCode.NOT_A_PERSON,
+            ErrorCode.BASIS_NOT_RECOGNISED,
+        )
+    ),
+    ErrorStatus(NoPinnedPeer, 409, "No pinned node serves that State"),
+    *(
+        ErrorStatus(EvidenceRejected, 404, "No such upload or evidence item", reason=reason)
+        for reason in ("unknown_upload", "unknown_item")
     ),
     ErrorStatus(HandlingRestricted, 403, "A handling restriction forbids this"),
     ErrorStatus(UnknownState, 422, "Unknown State"),
@@ -116,13 +137,21 @@ STATUS_BY_ERROR: tuple[ErrorStatus, ...] = (
     ErrorStatus(StorageFailed, 507, "The evidence store cannot take it"),
 )
 INTERNAL = ErrorStatus(Hanoi247Error, 500, "Internal error")
+# Said to the uploader instead of the store's own message (which names paths, for the log).
+STORAGE_FAILED_DETAIL = (
+    "The evidence store is full or cannot be written; nothing partial was kept as evidence "
+    "and the evidence already stored is intact. Ask the node's operator to free space, then "
+    "send the file again (an upload resumes from the offset the node reports)."
+)
 
 
 def status_of(exc: Hanoi247Error) -> ErrorStatus:
     """The row of ``STATUS_BY_ERROR`` for ``exc``; ``INTERNAL`` (500) when none matches."""
     for row in STATUS_BY_ERROR:
-        if isinstance(exc, row.kind) and (
-            row.code is None or getattr(exc, "code", None) is row.code
+        if (
+            isinstance(exc, row.kind)
+            and (row.code is None or getattr(exc, "code", None) is row.code)
+            and (row.reason is None or getattr(exc, "reason", None) == row.reason)
         ):
             return row
     return INTERNAL
@@ -142,8 +171,24 @@ def error_to_problem(exc: Hanoi247Error) -> ProblemResponse:
         busy = problem(503, "overloaded", row.title, str(exc), retry_after=exc.retry_after)
         busy.headers["Retry-After"] = str(exc.retry_after)
         return busy
+    if isinstance(exc, StorageFailed):  # the uploader must know what happened and what to do
+        return problem(507, "storage_failed", row.title, STORAGE_FAILED_DETAIL)
     detail = "See the server log." if row.status >= 500 else str(exc)
     return problem(row.status, str(getattr(exc, "code", "error")), row.title, detail, **extra)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """The methods of every route whose path matches ``request``'s (for ``Allow``).
+
+    Starlette's 405 lists the methods of the first route whose path matched, while
+    several routes may serve one path (``GET`` and ``PATCH /api/v1/requests/{id}``)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        if isinstance(route, Route) and route.methods:
+            match, _ = route.matches({**request.scope, "method": next(iter(route.methods))})
+            if match is Match.FULL:
+                methods |= route.methods
+    return sorted(methods)
 
 
 def install_problem_handlers(app: FastAPI) -> None:
@@ -169,6 +214,8 @@ def install_problem_handlers(app: FastAPI) -> None:
         )
         if exc.headers:
             response.headers.update(exc.headers)
+        if exc.status_code == 405:  # every method of the path, not those of one route
+            response.headers["Allow"] = ", ".join(allowed_methods(request))
         return response
 
     async def on_invalid(request: Request, exc: Exception) -> ProblemResponse:

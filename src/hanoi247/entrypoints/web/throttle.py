@@ -4,7 +4,9 @@ A token bucket per client address: ``burst`` attempts at once, then one more eve
 ``every``. An attempt takes a token *before* any password is hashed, so a client that
 floods ``/login`` costs one dictionary lookup per request once its bucket is empty; a
 successful sign-in gives its token back. Refused attempts are answered 429 with
-``Retry-After`` (the seconds until the next token).
+``Retry-After`` (the seconds until the next token); a refused sign-in only after a
+short tarpit (``Throttles.tarpit``), so a flood cannot make the node answer as fast as
+its event loop can write (``pages/signin.RefuseThrottled``).
 
 The client is ``request.client.host``. Behind a reverse proxy that is the proxy, unless
 uvicorn is told to trust its ``X-Forwarded-For`` (``FORWARDED_ALLOW_IPS``; see
@@ -18,9 +20,11 @@ processes behind one proxy each throttle on their own; the account lockout
 
 from __future__ import annotations
 
+import asyncio
 import math
 import threading
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -87,13 +91,21 @@ def client_of(request: Request) -> str:
     return request.client.host if request.client is not None else "unknown"
 
 
+TARPIT_SECONDS = 1.0
+
+
 @dataclass
 class Throttles:
     """The app's throttles (``app.state.throttles``): the sign-in form, and failed API
-    tokens. Apart, so a flood of one cannot lock a client out of the other."""
+    tokens. Apart, so a flood of one cannot lock a client out of the other.
+
+    ``tarpit``: how long a refused sign-in waits before its 429 (at most its
+    ``Retry-After``), awaited with ``pause`` (``asyncio.sleep``; tests give their own)."""
 
     signin: ClientThrottle = field(default_factory=ClientThrottle)
     api_tokens: ClientThrottle = field(default_factory=ClientThrottle)
+    tarpit: float = TARPIT_SECONDS
+    pause: Callable[[float], Awaitable[None]] = field(default=asyncio.sleep, repr=False)
 
 
 def throttles_of(request: Request) -> Throttles:

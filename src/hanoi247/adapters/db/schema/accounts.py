@@ -1,9 +1,8 @@
 """Accounts tables: users (with their credentials), API tokens, the on-call roster.
 
 Created by migration ``0002_accounts``. ``users.password_hash`` is an Argon2id hash;
-``users.totp_secret`` is the shared TOTP secret (it must be readable to check codes, so
-the database and its backups are as sensitive as the node's keys); ``api_tokens`` holds
-SHA-256 hashes only.
+``users.totp_secret`` is the shared TOTP secret, sealed with the node's secret key
+(``adapters/db/sealed.py``, migration 0012); ``api_tokens`` holds SHA-256 hashes only.
 """
 
 from __future__ import annotations
@@ -17,6 +16,7 @@ from sqlalchemy import (
     Integer,
     String,
     Table,
+    Text,
 )
 
 from hanoi247.adapters.db.schema.base import UTCDateTime, metadata
@@ -37,7 +37,9 @@ users = Table(
     Column("locked_until", UTCDateTime, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("password_hash", String(255), nullable=True),
-    Column("totp_secret", String(64), nullable=True),
+    # sealed (adapters/db/sealed.py), longer than 64: TEXT on PostgreSQL (migration 0012);
+    # SQLite enforces no length, and its table is not rebuilt for it
+    Column("totp_secret", String(64).with_variant(Text(), "postgresql"), nullable=True),
     Column("last_totp_step", Integer, nullable=True),
     CheckConstraint("failed_logins >= 0", name="failed_logins_not_negative"),
 )

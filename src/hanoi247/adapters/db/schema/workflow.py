@@ -69,8 +69,18 @@ requests = Table(
         "version",
         "sent_at",
     ),
-    # The inbox's ORDER BY, column for column: a page is an index range (migration 0011).
-    Index("ix_requests_queue", "direction", "queue_rank", "next_due_at", "received_at", "id"),
+    # The inbox's ORDER BY, column for column: a page is an index range; with the last two,
+    # the open requests' summary reads the index alone (migration 0011).
+    Index(
+        "ix_requests_queue",
+        "direction",
+        "queue_rank",
+        "next_due_at",
+        "received_at",
+        "id",
+        "version",
+        "sent_at",
+    ),
 )
 
 request_events = Table(
@@ -94,6 +104,8 @@ request_events = Table(
     Column("note", Text, nullable=False),
     Column("message_id", String(36), nullable=True),
     UniqueConstraint("request_id", "seq"),
+    # The statistics' first preservation / execution and last outcome (migration 0012).
+    Index("ix_request_events_action", "action", "request_id", "seq", "at"),
 )
 
 deadlines = Table(

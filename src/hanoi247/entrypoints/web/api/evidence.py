@@ -19,9 +19,10 @@ from starlette.requests import ClientDisconnect
 from hanoi247.bootstrap import NodeRuntime
 from hanoi247.domain.accounts import Permission
 from hanoi247.domain.errors import ConfigurationError, EvidenceRejected
-from hanoi247.domain.evidence import EvidenceItem, Upload
+from hanoi247.domain.evidence import MAX_FILE_NAME_LENGTH, EvidenceItem, Upload
 from hanoi247.entrypoints.web.api.common import Caller, Runtime, authorize_on
 from hanoi247.entrypoints.web.api.routing import ApiRoute, problem_responses
+from hanoi247.entrypoints.web.api.schemas import Count
 from hanoi247.entrypoints.web.body_reader import BodyReader
 from hanoi247.entrypoints.web.problems import problem
 from hanoi247.services import evidence as ev
@@ -33,11 +34,30 @@ json_router = APIRouter(route_class=ApiRoute, tags=["evidence"])
 P = Permission
 
 
+# What ``domain.evidence.check_file_name`` takes, for the schema: no control or format
+# character (Cc, Cf of the BMP, Zl, Zp), no separator, a non-blank character, no leading
+# dot, at most MAX_FILE_NAME_LENGTH characters (it answers 422 evidence_rejected).
+_NOT_IN_NAME = (
+    "\\x00-\\x1f\\x7f-\\x9f\\u00ad\\u0600-\\u0605\\u061c\\u06dd\\u070f\\u0890\\u0891"
+    "\\u08e2\\u180e\\u200b-\\u200f\\u2028-\\u202e\\u2060-\\u2064\\u2066-\\u206f\\ufeff"
+    "\\ufff9-\\ufffb/\\\\"
+)
+_SPACE = "\\u0020\\u00a0\\u1680\\u2000-\\u200a\\u202f\\u205f\\u3000"
+FILE_NAME = f"^(?:[^\\s.{_NOT_IN_NAME}]|[{_SPACE}]+[^\\s{_NOT_IN_NAME}])[^{_NOT_IN_NAME}]*$"
+
+
 class UploadStart(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    file_name: str = Field(description="The file's name (a name, not a path).")
-    size: int = Field(ge=0, description="The file's size in bytes.")
+    file_name: str = Field(
+        description="The file's name (a name, not a path).",
+        json_schema_extra={
+            "pattern": FILE_NAME,
+            "minLength": 1,
+            "maxLength": MAX_FILE_NAME_LENGTH,
+        },
+    )
+    size: Count = Field(ge=0, description="The file's size in bytes.")
 
 
 class UploadState(BaseModel):

@@ -2,7 +2,8 @@
 own actions (another legal basis, withdraw) and those of either desk (close, log a call).
 
 A draft may be incomplete: creating or changing one answers 201/200 with every problem
-still open, each with its article. Sending blocks on them (422). The request ids are the
+still open, each with its article. Sending blocks on them (409 ``missing_element``: what
+is missing is the stored draft's, not the call's). The request ids are the
 same on both nodes: the requested node shows the request under the id the sender gave it.
 """
 
@@ -16,7 +17,7 @@ from fastapi import APIRouter, Body, Query, Response
 from hanoi247.domain import commands as c
 from hanoi247.domain.accounts import Permission
 from hanoi247.domain.cooperation import CooperationRequest
-from hanoi247.domain.errors import ErrorCode
+from hanoi247.domain.errors import ErrorCode, ValidationFailed
 from hanoi247.domain.lifecycle import RequestStatus
 from hanoi247.domain.references import Direction
 from hanoi247.entrypoints.web.api.common import (
@@ -38,7 +39,7 @@ from hanoi247.entrypoints.web.api.schemas import (
     action_outcome,
 )
 from hanoi247.entrypoints.web.api.views import RequestList, RequestSummary, RequestView
-from hanoi247.entrypoints.web.problems import problem
+from hanoi247.entrypoints.web.problems import problem, problems_json
 from hanoi247.services import queries
 from hanoi247.services.desk import load
 
@@ -178,15 +179,27 @@ def update_request(
     "/requests/{request_id}/send",
     response_model=ActionOutcome,
     summary="Send a draft to the requested State's node",
-    description="422 lists each missing element with its article; 409 `no_legal_basis` "
-    "says why when no instrument binds both States and no other basis is recorded.",
+    description="409 `missing_element` lists each element the draft still lacks, with its "
+    "article (complete the draft with PATCH, then send again); 409 `no_legal_basis` says "
+    "why when no instrument binds both States and no other basis is recorded.",
     responses=problem_responses(403, 404, 409),
 )
 def send_request(
     request_id: str, user: Caller, runtime: Runtime, body: NoBody = None
 ) -> ActionOutcome:
     authorize_on(runtime, user, Permission.REQUEST_SEND, request_id)
-    return action_outcome(runtime.handle(c.SendRequest(request_id=request_id, by=user.id)))
+    try:
+        return action_outcome(runtime.handle(c.SendRequest(request_id=request_id, by=user.id)))
+    except ValidationFailed as incomplete:  # the stored draft, not this call's body: 409
+        raise ApiProblem(
+            problem(
+                409,
+                ErrorCode.MISSING_ELEMENT.value,
+                "The draft is incomplete",
+                str(incomplete),
+                problems=problems_json(incomplete.problems),
+            )
+        ) from incomplete
 
 
 @router.get(

@@ -18,6 +18,7 @@ problem+json:
 
 from __future__ import annotations
 
+import json
 import logging
 import traceback
 from collections.abc import Callable, Coroutine
@@ -72,6 +73,34 @@ class CappedRequest(Request):
         return self._body
 
 
+def not_json(request: Request, body: bytes) -> bool:
+    """A body FastAPI would read as JSON (JSON or no media type) that cannot be decoded.
+
+    FastAPI answers malformed JSON 422 ``json_invalid`` (with its position) itself, but
+    an undecodable body (not UTF-8) 400 "error parsing the body"; this API says 422
+    ``invalid_body`` for both, as its schema documents."""
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if not body or (media and not media.endswith("json")):
+        return False
+    try:
+        json.loads(body)
+    except json.JSONDecodeError:  # FastAPI's own 422 names the position
+        return False
+    except ValueError:  # UnicodeDecodeError: no text to parse
+        return True
+    return False
+
+
+def malformed_json() -> ProblemResponse:
+    return problem(
+        422,
+        "invalid_body",
+        "The body does not match the expected shape",
+        "Send the body as JSON in UTF-8.",
+        problems=[{"element": "body", "code": "json_invalid", "message": "not UTF-8 JSON"}],
+    )
+
+
 def too_large() -> ProblemResponse:
     return problem(
         413,
@@ -97,6 +126,8 @@ class ApiRoute(APIRoute):
             refused, capped._body = guard_text(capped, body)  # text_guard.py
             if refused is not None:
                 return refused
+            if self.body_field is not None and not_json(capped, body):
+                return malformed_json()
             try:
                 return await handler(capped)
             except ApiProblem as exc:

@@ -8,10 +8,19 @@ checks it, naming the article of each problem.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, StringConstraints
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StringConstraints,
+)
 
 from hanoi247.domain.basis import OtherBasisType
 from hanoi247.domain.errors import Problem
@@ -23,8 +32,40 @@ Text = Annotated[str, StringConstraints(min_length=1, max_length=TEXT_MAX, patte
 Note = Annotated[str, StringConstraints(max_length=TEXT_MAX)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=r"\S")]
 Code = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[a-z0-9_.-]+$")]
-StateCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$")]
+StateCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]  # + enum: input_rules
+# Codes of a table of the rule files; ``input_rules`` lists them (``x-codes``) in the schema.
+DelayReason = Annotated[Code, Field(json_schema_extra={"x-codes": "delay_reasons"})]
+RefusalGround = Annotated[Code, Field(json_schema_extra={"x-codes": "refusal_grounds"})]
 Reference = Annotated[str, StringConstraints(max_length=100)]
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}T")
+
+
+def _day_text(value: object) -> object:
+    """A day is ``YYYY-MM-DD`` text: pydantic alone would take ``0`` (or ``"0"``) as
+    1970-01-01, a number the schema does not allow."""
+    if not isinstance(value, str) or not _DAY.fullmatch(value):
+        raise ValueError("expected a day as YYYY-MM-DD")
+    return value
+
+
+def _moment_text(value: object) -> object:
+    """A time is ISO 8601 text (``2026-11-29T15:55:00+07:00``), never a number."""
+    if not isinstance(value, str) or not _MOMENT.match(value):
+        raise ValueError("expected an ISO 8601 date and time with its UTC offset")
+    return value
+
+
+def _not_a_boolean(value: object) -> object:
+    """``true`` is not the integer 1 (pydantic would take it as one)."""
+    if isinstance(value, bool):
+        raise ValueError("expected an integer")
+    return value
+
+
+Day = Annotated[date, BeforeValidator(_day_text)]
+Moment = Annotated[AwareDatetime, BeforeValidator(_moment_text)]
+Count = Annotated[int, BeforeValidator(_not_a_boolean)]
 
 
 class Body(BaseModel):
@@ -43,7 +84,7 @@ class NoteBody(Body):
 
 
 class AcknowledgeBody(Body):
-    delay_reasons: list[Code] = Field(
+    delay_reasons: list[DelayReason] = Field(
         default_factory=list, description="Codes of `[delay_reasons]` of the rule file."
     )
     note: Note = ""
@@ -58,7 +99,7 @@ class AnswerBody(Body):
 
 
 class PreservationBody(Body):
-    until: date = Field(
+    until: Day = Field(
         description="Preserved until this day: at least the minimum period of the rule "
         "file (60 days, Art. 42) after today."
     )
@@ -72,11 +113,11 @@ class AtRiskBody(Body):
 
 
 class ExtendBody(Body):
-    until: date = Field(description="The new last day: after the current one.")
+    until: Day = Field(description="The new last day: after the current one.")
 
 
 class RefuseBody(Body):
-    grounds: list[Code] = Field(
+    grounds: list[RefusalGround] = Field(
         min_length=1, description="Codes of `[refusal_grounds]` (`GET /api/v1/treaty/grounds`)."
     )
     reasons: Text = Field(description="Every refusal is reasoned: the text for the other desk.")
@@ -90,7 +131,7 @@ class ResultsBody(Body):
 class ExecuteBody(Body):
     partial: StrictBool = Field(description="True when part of the request is still to come.")
     results: ResultsBody
-    delay_reasons: list[Code] = Field(
+    delay_reasons: list[DelayReason] = Field(
         default_factory=list, description="Why the rest takes time (partial execution)."
     )
 
@@ -105,7 +146,7 @@ class ConsentAskBody(Body):
 
 class ConsentBody(Body):
     to: StateCode = Field(description="The third State the request would go on to.")
-    granted: bool = Field(description="True: consent; false: refusal (withdraws a consent).")
+    granted: StrictBool = Field(description="True: consent; false: refusal (withdraws a consent).")
 
 
 class OtherBasisBody(Body):
@@ -115,7 +156,7 @@ class OtherBasisBody(Body):
 
 
 class PhoneContactBody(Body):
-    at: AwareDatetime = Field(description="When the call took place, with its UTC offset.")
+    at: Moment = Field(description="When the call took place, with its UTC offset.")
     counterpart: Name
     summary: Text
 

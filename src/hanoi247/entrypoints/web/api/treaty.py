@@ -10,7 +10,6 @@ and a delay may cite, from the rule file.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -18,13 +17,14 @@ from fastapi import APIRouter, Query
 from hanoi247.bootstrap import NodeRuntime
 from hanoi247.domain.grounds import delay_reasons, refusal_article, refusal_grounds
 from hanoi247.domain.treaty import TreatyAction
+from hanoi247.entrypoints.web.api import schemas
 from hanoi247.entrypoints.web.api.common import Caller, Runtime, context_of, instrument_named
 from hanoi247.entrypoints.web.api.routing import ApiRoute, problem_responses
 from hanoi247.entrypoints.web.api.views import Between, Grounds, InstrumentStatus, StatusSource
 from hanoi247.services.treaty import between_report, status_report
 
 router = APIRouter(route_class=ApiRoute, tags=["treaty"])
-Day = Annotated[date | None, Query(description="YYYY-MM-DD (default: today, UTC).")]
+Day = Annotated[schemas.Day | None, Query(description="YYYY-MM-DD (default: today, UTC).")]
 InstrumentId = Annotated[str, Query(description="The rule file: uncc or budapest.")]
 
 
@@ -53,8 +53,8 @@ def node_status(runtime: NodeRuntime) -> tuple[list[TreatyAction], StatusSource]
 def between(
     user: Caller,
     runtime: Runtime,
-    a: Annotated[str, Query(description="ISO 3166 alpha-2, e.g. VN", max_length=8)],
-    b: Annotated[str, Query(description="ISO 3166 alpha-2, e.g. FR", max_length=8)],
+    a: Annotated[schemas.StateCode, Query(description="ISO 3166 alpha-2, e.g. VN")],
+    b: Annotated[schemas.StateCode, Query(description="ISO 3166 alpha-2, e.g. FR")],
     on: Day = None,
 ) -> dict[str, Any]:
     actions, source = node_status(runtime)

@@ -57,6 +57,7 @@ from hanoi247.entrypoints.web.pages import (
     pdf,
     shell,
     signin,
+    statistics,
     treaty,
 )
 from hanoi247.entrypoints.web.pages.desk import WebDesk
@@ -79,6 +80,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     compose.router,
     directory.router,
     treaty.router,
+    statistics.router,
     admin.router,
 )
 

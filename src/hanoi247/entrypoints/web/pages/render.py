@@ -52,6 +52,7 @@ NAVIGATION: tuple[tuple[str, str, tuple[Permission, ...]], ...] = (
     ("compose", "/compose", (P.REQUEST_DRAFT,)),
     ("directory", "/directory", ()),
     ("treaty", "/treaty", ()),
+    ("statistics", "/statistics", (P.STATISTICS_READ,)),
     ("admin", "/admin", (P.USER_MANAGE, P.PEER_MANAGE)),
 )
 

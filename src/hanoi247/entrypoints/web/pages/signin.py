@@ -19,12 +19,13 @@ WebAuthn (security keys) is not offered yet: TOTP is the second factor.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Query
 from markupsafe import escape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hanoi247.domain.accounts import MAX_PASSWORD_LENGTH
 from hanoi247.domain.errors import AuthenticationFailed, Overloaded, TotpCodeReused
@@ -105,24 +106,42 @@ def _throttled(lang: str, wait: int) -> str:
     return i18n.fill(text, THROTTLED, seconds=wait)
 
 
-async def refuse_throttled(request: Request, call_next: Any) -> Response:
-    """HTTP middleware: a ``POST /login`` from a client whose allowance is used up is
-    answered 429 here, on the event loop, before the form is read or a template rendered,
-    so a flood costs the node as little as possible (the route takes the tokens)."""
-    if request.method == "POST" and request.url.path == "/login":
+class RefuseThrottled:
+    """ASGI middleware: a ``POST /login`` from a client whose allowance is used up is
+    answered 429 here, before the form is read, a thread taken or a template rendered.
+
+    The answer is held back ``Throttles.tarpit`` seconds first (an idle coroutine, no
+    thread): a client that floods ``/login`` then gets at most one answer per
+    connection per tarpit, so 40 flooding connections cost the node 40 cheap answers a
+    second instead of as many as one event loop can write, and the officers' requests,
+    which share that loop, are not queued behind them (benchmarks/bench_signin_flood.py).
+    A plain ASGI class rather than ``@app.middleware("http")``: no extra task and stream
+    per request for everybody else."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST" and scope["path"] == "/login":
+            refused = await self._refusal(Request(scope))
+            if refused is not None:
+                await refused(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+    @staticmethod
+    async def _refusal(request: Request) -> Response | None:
         throttles = getattr(request.app.state, "throttles", None)
-        if throttles is not None:
-            now = request.app.state.clock.now()
-            wait = throttles.signin.retry_after(client_of(request), now)
-            if wait is not None:
-                lang = choose_language(request, session_lang=None, user=None)
-                text = _throttled(lang, wait)
-                body = f'<!doctype html><html lang="{lang}"><title>429</title><p>{escape(text)}</p>'
-                return HTMLResponse(
-                    body, status_code=429, headers={"Retry-After": str(wait), **NO_STORE}
-                )
-    response: Response = await call_next(request)
-    return response
+        if throttles is None:
+            return None
+        wait = throttles.signin.retry_after(client_of(request), request.app.state.clock.now())
+        if wait is None:
+            return None
+        await throttles.pause(min(float(wait), throttles.tarpit))
+        lang = choose_language(request, session_lang=None, user=None)
+        text = escape(_throttled(lang, wait))
+        body = f'<!doctype html><html lang="{lang}"><title>429</title><p>{text}</p>'
+        return HTMLResponse(body, status_code=429, headers={"Retry-After": str(wait), **NO_STORE})
 
 
 @router.post("/login")

@@ -20,7 +20,8 @@ depends_on: str | None = None
 
 # The statuses and ranks are written out, not imported: a migration keeps meaning what it
 # meant when it was written.
-COLUMNS = ["direction", "queue_rank", "next_due_at", "received_at", "id"]
+# The ORDER BY of the inbox, then what its summary reads (an index-only scan).
+COLUMNS = ["direction", "queue_rank", "next_due_at", "received_at", "id", "version", "sent_at"]
 
 NEXT_DUE = sa.text(
     "UPDATE requests SET next_due_at = (SELECT MIN(d.due_at) FROM deadlines d"

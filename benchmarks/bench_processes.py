@@ -1,0 +1,279 @@
+"""A node as several processes over PostgreSQL: throughput with 1 and with 2 server
+processes per node, and the SIGKILL crash run with 2 per node.
+
+VN and FR each run ``hanoi247 serve --workers W`` on their own database of one throwaway
+PostgreSQL cluster. Drill pings are written straight into VN's outbox; FR answers each
+with a pong (as bench_federation does on SQLite). Figures:
+
+* ``processes.pg_1_delivered_messages_per_s`` — 2,000 pings in 100 cases, from the commit
+  of the enqueue to the last ping stored in FR's inbox, one server process per node;
+* ``processes.pg_2_delivered_messages_per_s`` — the same with two per node; ratio to the
+  one-process figure of the same run;
+* ``processes.pg_2_crash_run_*`` — 5,000 pings in 50 cases while single server processes
+  (the supervisor replaces them) and whole nodes (supervisor and workers) are SIGKILLed at
+  random; raises ``BenchmarkFailed`` on any loss, duplicate or reordering within a case.
+
+Pings carry ``{"note": "<case>:<n>"}``, the only body a drill ping may have.
+
+The machine is shared: figures are taken under whatever load it carries.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import signal
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from benchmarks._federation_net import (
+    ENV,
+    FR_ID,
+    SPECS,
+    BenchmarkFailed,
+    Node,
+    Pair,
+    say,
+    utc,
+    wait_for,
+)
+from benchmarks._pg_cluster import postgresql_cluster
+from benchmarks.figures import Figure
+from hanoi247.adapters.db.schema.federation import inbox, outbox
+from hanoi247.bootstrap import Database, open_database
+from hanoi247.domain.federation import MessageType, OutboxStatus, OutgoingMessage
+from hanoi247.domain.ids import uuid7
+from hanoi247.entrypoints.localnet import NodeProcess, provision
+
+THROUGHPUT_MESSAGES, THROUGHPUT_CASES = 2000, 100
+CRASH_MESSAGES, CRASH_CASES = 5000, 50
+CRASH_CHAOS_SECONDS = 300.0
+CRASH_SETTLE_SECONDS = 240.0
+RESTART_SECONDS = 180.0  # a loaded machine may take long to start a node
+PING, PONG = MessageType.DRILL_PING, MessageType.DRILL_PONG
+
+
+def run() -> list[Figure]:
+    figures: list[Figure] = []
+    with postgresql_cluster() as create:
+        rates = {}
+        for workers in (1, 2):
+            with pg_nodes(create, workers, f"tp{workers}") as pair:
+                rates[workers] = throughput(pair, workers)
+        figures += [
+            Figure("processes.pg_1_delivered_messages_per_s", rates[1], "1/s"),
+            Figure(
+                "processes.pg_2_delivered_messages_per_s",
+                rates[2],
+                "1/s",
+                baseline="processes.pg_1_delivered_messages_per_s",
+                baseline_value=rates[1],
+            ),
+        ]
+        with pg_nodes(create, 2, "crash") as pair:
+            figures += crash_run(pair)
+    return figures
+
+
+@contextmanager
+def pg_nodes(create: Callable[[str], str], workers: int, label: str) -> Iterator[Pair]:
+    """VN and FR, each ``serve --workers`` on its own new database; always stopped."""
+    root = Path(tempfile.mkdtemp(prefix=f"hanoi247-bench-processes-{label}-"))
+    urls = {spec.node_id: create(f"{label}_{spec.node_id.replace('-', '_')}") for spec in SPECS}
+    procs: list[NodeProcess] = []
+    dbs: list[Database] = []
+    ok = False
+    try:
+        nodes = provision(
+            root / "nodes",
+            SPECS,
+            environ_for=lambda spec: {"HANOI247_DATABASE_URL": urls[spec.node_id]},
+        )
+        for n in nodes:
+            environ = {**ENV, "HANOI247_DATABASE_URL": urls[n.spec.node_id]}
+            log = root / f"{n.spec.node_id}.log"
+            procs.append(NodeProcess(n, environ=environ, log_path=log, workers=workers))
+        for p in procs:
+            p.start()
+        for p in procs:
+            p.wait_ready(timeout=RESTART_SECONDS)
+        for p in procs:
+            db = open_database(p.node.settings(p.environ), create=False)
+            if db is None:
+                raise BenchmarkFailed(f"no database for {p.node.spec.node_id}")
+            dbs.append(db)
+        yield Pair(vn=Node(procs[0], dbs[0]), fr=Node(procs[1], dbs[1]), root=root)
+        ok = True
+    finally:
+        for p in procs:
+            try:
+                p.stop()
+            except Exception as exc:  # noqa: BLE001 - stop the others whatever happens
+                say(f"could not stop {p.node.spec.node_id}: {exc!r}")
+        for db in dbs:
+            db.close()
+        if ok:
+            shutil.rmtree(root, ignore_errors=True)
+        else:
+            say(f"node data and logs kept in {root}")
+
+
+def throughput(pair: Pair, workers: int) -> float:
+    cases = [f"tp-{c}" for c in range(THROUGHPUT_CASES)]
+    n = THROUGHPUT_MESSAGES
+    enqueue_pings(pair.vn, cases, n // len(cases))
+    t0 = datetime.now(UTC)
+    watch(pair.fr, PING, n, "pings at FR", timeout=600)
+    last_ping = max(utc(r.received_at) for r in pair.fr.inbox_rows(inbox.c.received_at))
+    delivered = n / (last_ping - t0).total_seconds()
+    say(f"PostgreSQL, {workers} server process(es) per node: {delivered:.1f} pings/s delivered")
+    return delivered
+
+
+def enqueue_pings(node: Node, cases: list[str], per_case: int) -> list[str]:
+    """``per_case`` drill pings to FR for each case, interleaved, in ONE transaction."""
+    ids = []
+    with node.db.uow_factory() as uow:
+        for n in range(per_case):
+            for case in cases:
+                mid = uuid7(datetime.now(UTC))
+                uow.outbox.enqueue(
+                    OutgoingMessage(
+                        to_node=FR_ID, type=PING, body={"note": f"{case}:{n}"}, case_id=case
+                    ),
+                    message_id=mid,
+                    at=datetime.now(UTC),
+                )
+                ids.append(mid)
+        uow.commit()
+    return ids
+
+
+def watch(node: Node, type_: MessageType, n: int, what: str, *, timeout: float) -> None:
+    started = shown = time.monotonic()
+    while (have := node.inbox_count(type_)) < n:
+        now = time.monotonic()
+        if now - started > timeout:
+            raise BenchmarkFailed(f"timed out after {timeout} s: {have}/{n} {what}")
+        if now - shown >= 10:
+            say(f"  {have}/{n} {what} after {now - started:.0f} s")
+            shown = now
+        time.sleep(0.05)
+
+
+def check_crash_run(pair: Pair, sent: list[str], cases: list[str], per_case: int) -> None:
+    problems = []
+    received = pair.fr.inbox_rows(
+        inbox.c.message_id, inbox.c.case_id, inbox.c.body, where=inbox.c.type == PING.value
+    )
+    got = [r.message_id for r in received]
+    if lost := set(sent) - set(got):
+        problems.append(f"{len(lost)} ping(s) lost, e.g. {sorted(lost)[:3]}")
+    if duplicated := len(got) - len(set(got)):
+        problems.append(f"{duplicated} ping(s) stored more than once at FR")
+    if set(got) - set(sent):
+        problems.append("FR holds pings that were never sent")
+    by_case: dict[str, list[int]] = defaultdict(list)
+    for r in received:
+        by_case[str(r.case_id)].append(int(str(r.body["note"]).rsplit(":", 1)[1]))
+    if disordered := [c for c in cases if by_case.get(c) != list(range(per_case))]:
+        problems.append(f"{len(disordered)} case(s) out of order or incomplete: {disordered[:3]}")
+    pongs = [r.in_reply_to for r in pair.vn.inbox_rows(inbox.c.in_reply_to)]
+    if sorted(p for p in pongs if p) != sorted(sent):
+        problems.append("VN's pongs do not answer exactly the pings sent, once each")
+    for node in (pair.vn, pair.fr):
+        rows = node.outbox_rows(outbox.c.status, outbox.c.type)
+        delivered = sum(
+            r.status == OutboxStatus.DELIVERED.value and r.type in (PING.value, PONG.value)
+            for r in rows
+        )
+        dead = sum(r.status == OutboxStatus.DEAD.value for r in rows)
+        if delivered != len(sent) or dead:
+            name = node.proc.node.spec.node_id
+            problems.append(f"{name} outbox: {delivered} delivered (want {len(sent)}), {dead} dead")
+    if problems:
+        raise BenchmarkFailed("crash run failed: " + "; ".join(problems))
+
+
+def gone(pid: int) -> bool:
+    """``pid`` has exited (a zombie not yet reaped counts as exited)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii")
+    except OSError:
+        return True
+    return stat.rsplit(")", 1)[1].split()[0] in ("Z", "X")
+
+
+def kill_worker(node: Node) -> bool:
+    """SIGKILL one server process of ``node`` (its supervisor starts another)."""
+    pids = node.proc.worker_pids()
+    if not pids:
+        return False
+    os.kill(random.choice(pids), signal.SIGKILL)
+    return True
+
+
+def kill_node(node: Node) -> None:
+    """SIGKILL the supervisor (its workers die with it), then start the node again."""
+    workers = node.proc.worker_pids()
+    node.proc.kill()
+    wait_for(lambda: all(map(gone, workers)), 30, "the killed node's workers to die")
+    node.proc.start()
+    node.proc.wait_ready(timeout=RESTART_SECONDS)
+
+
+def crash_run(pair: Pair) -> list[Figure]:
+    n, cases = CRASH_MESSAGES, [f"crash-{c}" for c in range(CRASH_CASES)]
+    per_case = n // len(cases)
+    rng = random.Random(20261206)
+    sent = enqueue_pings(pair.vn, cases, per_case)
+    started = time.monotonic()
+    say(f"crash run, 2 processes per node on PostgreSQL: {n} pings in {len(cases)} cases")
+
+    def counts() -> tuple[int, int]:
+        return pair.fr.inbox_count(PING), pair.vn.inbox_count(PONG)
+
+    worker_kills = node_kills = 0
+    while counts() != (n, n) and time.monotonic() - started < CRASH_CHAOS_SECONDS:
+        time.sleep(rng.uniform(0.5, 2.0))
+        victim = rng.choice([pair.vn, pair.fr])
+        if rng.random() < 0.7:
+            worker_kills += kill_worker(victim)
+        else:
+            kill_node(victim)
+            node_kills += 1
+        if (worker_kills + node_kills) % 10 == 0:
+            pings, pongs = counts()
+            elapsed = time.monotonic() - started
+            say(
+                f"  {worker_kills} process and {node_kills} node kills, {pings}/{n} pings, "
+                f"{pongs}/{n} pongs after {elapsed:.0f} s"
+            )
+    try:
+        wait_for(lambda: counts() == (n, n), CRASH_SETTLE_SECONDS, "settling", step=0.2)
+    except BenchmarkFailed:
+        pings, pongs = counts()
+        raise BenchmarkFailed(
+            f"crash run (2 processes per node) did not settle within {CRASH_SETTLE_SECONDS:.0f}"
+            f" s: {pings}/{n} pings at FR, {pongs}/{n} pongs at VN (lost, stuck or too slow)"
+        ) from None
+    seconds = time.monotonic() - started
+    if worker_kills + node_kills < 3:
+        raise BenchmarkFailed("fewer than 3 kills: the chaos loop did not mean anything")
+    check_crash_run(pair, sent, cases, per_case)
+    say(
+        f"crash run: {n} pings and pongs, {worker_kills} process and {node_kills} node kills,"
+        f" {seconds:.0f} s, nothing lost, nothing duplicated, order kept"
+    )
+    return [
+        Figure("processes.pg_2_crash_run_messages", n, "messages"),
+        Figure("processes.pg_2_crash_run_process_kills", worker_kills, "kills"),
+        Figure("processes.pg_2_crash_run_node_kills", node_kills, "kills"),
+        Figure("processes.pg_2_crash_run_seconds", seconds, "s"),
+    ]

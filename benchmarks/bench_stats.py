@@ -1,0 +1,116 @@
+"""How long the statistics of 100,000 requests take on PostgreSQL (issue 11).
+
+Setup (not timed): a throwaway PostgreSQL cluster (as bench_signin_flood), migrated; a
+year of history seeded through the domain and the repositories
+(``entrypoints.demo_history.seed_history``: 10,000 requests, received and sent, carried
+through acknowledgement, preservation, execution, refusal, withdrawal, expiry), then
+copied in SQL to 100,000 (each copy differs in id and reference; timelines and deadlines
+copied with it); ``ANALYZE``.
+
+Measured: ``services.statistics.compute_statistics`` over the whole year in a read-only
+unit of work (every figure of the page: counts, three duration distributions, outcomes,
+refusal grounds, expired preservations, drill pings), 1 warm-up and 5 timed runs; the
+median wall time in seconds. The target is 1 s, the figure's baseline.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import String, func, insert, select, text
+
+from benchmarks.figures import Figure
+from hanoi247.adapters.db.engine import make_engine
+from hanoi247.adapters.db.migrate import upgrade
+from hanoi247.adapters.db.schema.workflow import deadlines, request_events, requests
+from hanoi247.adapters.db.uow import make_uow_factory
+from hanoi247.domain.statistics import Period
+from hanoi247.entrypoints.demo_history import Peer, seed_history
+from hanoi247.services.statistics import compute_statistics
+
+SEEDED = 10_000
+COPIES = 10
+ROUNDS = 5
+TARGET_S = 1.0
+OWN = Peer("FR", "fr-bench")
+PEERS = [Peer(s, f"{s.lower()}-bench") for s in ("VN", "DZ", "JP", "BR", "KE", "DE")]
+
+
+def _clone(uow_factory: Any, copies: int) -> None:
+    originals = requests.c.id.not_like("%z%")  # a UUID has no "z"; a copy does
+    with uow_factory() as uow:
+        session = uow.session
+        for k in range(1, copies):
+            tag = f"z{k:x}"
+
+            def new_id(value: Any, tag: str = tag) -> Any:
+                return func.substr(value, 1, 34, type_=String()) + tag
+
+            names = [c.name for c in requests.columns]
+            values = [
+                new_id(requests.c.id).label("id")
+                if n == "id"
+                else (requests.c.reference + f"-{tag}").label("reference")
+                if n == "reference"
+                else requests.c[n]
+                for n in names
+            ]
+            session.execute(insert(requests).from_select(names, select(*values).where(originals)))
+            for child in (deadlines, request_events):
+                names = [c.name for c in child.columns if c.name != "id"]
+                picked = [
+                    new_id(child.c.request_id).label(n) if n == "request_id" else child.c[n]
+                    for n in names
+                ]
+                query = select(*picked).where(child.c.request_id.not_like("%z%"))
+                session.execute(insert(child).from_select(names, query))
+        uow.commit()
+    with uow_factory() as uow:
+        uow.session.execute(text("ANALYZE"))
+        uow.commit()
+
+
+def run() -> list[Figure]:
+    from benchmarks.bench_signin_flood import _postgresql  # the throwaway cluster
+
+    now = datetime.now(UTC)
+    with _postgresql() as url:
+        upgrade(url)
+        engine = make_engine(url)
+        try:
+            uow_factory = make_uow_factory(engine)
+            started = time.perf_counter()
+            with uow_factory() as uow:
+                seed_history(uow, own=OWN, peers=PEERS, now=now, count=SEEDED, seed=7)
+                uow.commit()
+            _clone(uow_factory, COPIES)
+            with uow_factory() as uow:
+                count = uow.session.execute(select(func.count()).select_from(requests)).scalar()
+            print(
+                f"   {count} requests stored in {time.perf_counter() - started:.1f} s", flush=True
+            )
+            period = Period(now - timedelta(days=366), now + timedelta(days=1))
+            samples = []
+            for i in range(1 + ROUNDS):
+                began = time.perf_counter()
+                with uow_factory().read_only() as uow:
+                    stats = compute_statistics(uow, period)
+                if i:
+                    samples.append(time.perf_counter() - began)
+            total = stats.total("received") + stats.total("sent")
+            assert total == SEEDED * COPIES, total
+            print(f"   statistics of {total} requests: {samples}", flush=True)
+        finally:
+            engine.dispose()
+    return [
+        Figure(
+            "stats.compute_100k_postgresql_s",
+            statistics.median(samples),
+            "s",
+            baseline="target_s",
+            baseline_value=TARGET_S,
+        )
+    ]

@@ -1,0 +1,291 @@
+"""The receiving side of an evidence transfer: pull the offered chunks, check each one and
+then the whole file, and only then hold the item as evidence (docs/protocol.md §13).
+
+Speed without giving up a guarantee (§13.5):
+
+* Up to ``parallel`` signed range requests are in flight at once (``PARALLEL_FETCHES`` in
+  the node's puller); chunks are still checked and appended strictly in index order, so
+  what is staged is always a prefix of the file, and at most ``parallel`` chunks are held
+  in memory.
+* The resume point is the staged file itself, not a counter written per chunk: on resume
+  every staged chunk is hashed again and compared with the signed manifest's hash for its
+  index; the longest prefix that matches is kept, the rest is cut off. So a chunk stored is
+  never fetched again, a chunk half-written (SIGKILL, power cut) is fetched again, and
+  nothing is counted twice, without a database commit and an fsync per chunk.
+  ``received_chunks`` is progress for people, committed every ``_PROGRESS_EVERY`` chunks
+  and when a pass stops.
+* The final step reads the staged file once, in large blocks, feeding from the same read
+  the evidence store (which hashes what it stores: that hash must be the manifest's
+  ``stored_sha256``) and the age decryption (which checks the plaintext SHA-256).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import replace
+from typing import Any, BinaryIO, cast
+
+from hanoi247.domain.errors import EvidenceRejected, IntegrityError, UnknownRequest
+from hanoi247.domain.evidence import (
+    CHUNK_SIZE,
+    CustodyAction,
+    EvidenceItem,
+    ItemStatus,
+    custody_to_wire,
+)
+from hanoi247.domain.federation import MessageType, OutgoingMessage
+from hanoi247.domain.ids import uuid7
+from hanoi247.ports import UnitOfWork
+from hanoi247.ports.evidence import BlobWriter, ChunkSource, StagingArea
+from hanoi247.services.evidence import EvidenceDesk, custody_event
+
+PARALLEL_FETCHES = 4  # range requests in flight per item in the node's puller
+_PROGRESS_EVERY = 16  # chunks (64 MiB) between two progress commits
+_TEE_BLOCK = 1024 * 1024
+
+
+def pull_pending(
+    desk: EvidenceDesk, staging: StagingArea, source: ChunkSource, *, parallel: int = 1
+) -> list[EvidenceItem]:
+    """Pull every RECEIVING item; an unreachable peer stops that item until the next call."""
+    with desk.uow() as uow:
+        waiting = uow.evidence.with_status(ItemStatus.RECEIVING)
+    return [pull_item(desk, staging, source, i.item_id, parallel=parallel) for i in waiting]
+
+
+def pull_item(
+    desk: EvidenceDesk,
+    staging: StagingArea,
+    source: ChunkSource,
+    item_id: str,
+    *,
+    parallel: int = 1,
+) -> EvidenceItem:
+    """Fetch the missing chunks of a RECEIVING item, check them, then the whole file.
+
+    ``PeerUnreachable`` (or ``StorageFailed``) propagates: nothing is lost, the next pass
+    resumes. Returns the item as it ends: VERIFIED, REJECTED, or still RECEIVING.
+    """
+    with desk.uow() as uow:
+        item = uow.evidence.get(item_id)
+    if item is None or item.status is not ItemStatus.RECEIVING:
+        raise EvidenceRejected("not_receiving", f"item {item_id} is not being received")
+    done = _kept_prefix(staging, item)
+    staging.truncate(item_id, done * CHUNK_SIZE)  # drop what does not match the manifest
+    recorded = item.received_chunks
+    try:
+        wanted = range(done, len(item.chunk_hashes))
+        for index, data in _in_order(source, item, wanted, parallel):
+            expected = min(CHUNK_SIZE, item.stored_size - index * CHUNK_SIZE)
+            if (
+                len(data) != expected
+                or hashlib.sha256(data).hexdigest() != item.chunk_hashes[index]
+            ):
+                recorded = done  # the item is rejected: its progress no longer matters
+                return _reject(desk, staging, item, reason="chunk_mismatch", chunk=index)
+            staging.append(item_id, data)
+            done = index + 1
+            if done - recorded >= _PROGRESS_EVERY:
+                _record_progress(desk, item_id, done)
+                recorded = done
+    finally:
+        if done != recorded:
+            _record_progress(desk, item_id, done)
+    staging.sync(item_id)
+    return _accept(desk, staging, replace(item, received_chunks=done))
+
+
+def _kept_prefix(staging: StagingArea, item: EvidenceItem) -> int:
+    """How many staged chunks match the manifest, counted from the first."""
+    kept = 0
+    with staging.open(item.item_id) as part:
+        for index, digest in enumerate(item.chunk_hashes):
+            data = part.read(CHUNK_SIZE)
+            expected = min(CHUNK_SIZE, item.stored_size - index * CHUNK_SIZE)
+            if len(data) != expected or hashlib.sha256(data).hexdigest() != digest:
+                break
+            kept += 1
+    return kept
+
+
+def _in_order(
+    source: ChunkSource, item: EvidenceItem, indices: Iterable[int], parallel: int
+) -> Iterator[tuple[int, bytes]]:
+    """``(index, bytes)`` in index order, with up to ``parallel`` requests in flight."""
+    if parallel <= 1:
+        for index in indices:
+            yield index, source.fetch(item.origin_node, item.item_id, index)
+        return
+    pool = ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="hanoi247-chunk")
+    pending: deque[tuple[int, Future[bytes]]] = deque()
+    todo = iter(indices)
+    try:
+        for index in todo:
+            pending.append(
+                (index, pool.submit(source.fetch, item.origin_node, item.item_id, index))
+            )
+            if len(pending) >= parallel:
+                break
+        while pending:
+            index, future = pending.popleft()
+            data = future.result()
+            following = next(todo, None)
+            if following is not None:
+                pending.append(
+                    (
+                        following,
+                        pool.submit(source.fetch, item.origin_node, item.item_id, following),
+                    )
+                )
+            yield index, data
+    finally:
+        for _, future in pending:
+            future.cancel()
+        pool.shutdown(wait=True)
+
+
+def _record_progress(desk: EvidenceDesk, item_id: str, chunks: int) -> None:
+    with desk.uow() as uow:
+        uow.evidence.set_received_chunks(item_id, chunks)
+        uow.commit()
+
+
+def _accept(desk: EvidenceDesk, staging: StagingArea, item: EvidenceItem) -> EvidenceItem:
+    """One read of the staged ciphertext feeds the store and the decryption check."""
+    writer = desk.store.writer()
+    try:
+        with staging.open(item.item_id) as part:
+            tee = _Tee(part, writer)
+            try:
+                desk.cipher.unseal(cast(BinaryIO, tee), _Discard(), expected_sha256=item.sha256)
+            except IntegrityError:
+                if tee.error is not None:
+                    raise tee.error from None  # the store failed, not the evidence
+                writer.abort()
+                return _reject(desk, staging, item, reason="plaintext_mismatch", chunk=None)
+            tee.drain()
+        blob_id = writer.commit()
+    except BaseException:
+        writer.abort()
+        raise
+    if blob_id != item.blob_id:  # the chunks match, the manifest's whole-file hash does not
+        _forget(desk, blob_id)
+        return _reject(desk, staging, item, reason="file_mismatch", chunk=None)
+    at = desk.clock.now()
+    with desk.uow() as uow:
+        uow.evidence.set_status(item.item_id, ItemStatus.VERIFIED)
+        uow.evidence.set_received_chunks(item.item_id, len(item.chunk_hashes))
+        custody_event(uow, desk.node_id, item, CustodyAction.RECEIVED, actor=desk.node_id, at=at)
+        custody_event(uow, desk.node_id, item, CustodyAction.VERIFIED, actor=desk.node_id, at=at)
+        _answer(uow, desk, item, MessageType.EVIDENCE_VERIFIED, {"sha256": item.sha256}, at)
+        uow.commit()
+    staging.discard(item.item_id)
+    return replace(item, status=ItemStatus.VERIFIED)
+
+
+def _reject(
+    desk: EvidenceDesk, staging: StagingArea, item: EvidenceItem, *, reason: str, chunk: int | None
+) -> EvidenceItem:
+    at = desk.clock.now()
+    with desk.uow() as uow:
+        uow.evidence.set_status(item.item_id, ItemStatus.REJECTED)
+        custody_event(
+            uow,
+            desk.node_id,
+            item,
+            CustodyAction.REJECTED,
+            actor=desk.node_id,
+            at=at,
+            detail=reason,
+        )
+        _answer(
+            uow, desk, item, MessageType.EVIDENCE_REJECTED, {"reason": reason, "chunk": chunk}, at
+        )
+        uow.commit()
+    staging.discard(item.item_id)
+    return replace(item, status=ItemStatus.REJECTED)
+
+
+def _answer(
+    uow: UnitOfWork,
+    desk: EvidenceDesk,
+    item: EvidenceItem,
+    message_type: MessageType,
+    body: dict[str, Any],
+    at: Any,
+) -> None:
+    request = uow.requests.get(item.request_id)
+    if request is None:
+        raise UnknownRequest(item.request_id)
+    here = [e for e in uow.evidence.custody(item.item_id) if e.node_id == desk.node_id]
+    uow.outbox.enqueue(
+        OutgoingMessage(
+            to_node=item.origin_node,
+            type=message_type,
+            body={
+                "item_id": item.item_id,
+                **body,
+                "custody": [custody_to_wire(e) for e in here],
+            },
+            case_id=request.id,
+        ),
+        message_id=uuid7(at),
+        at=at,
+    )
+
+
+class _Tee:
+    """What the decryption reads: the staged file, every byte also written to the store.
+
+    The decryption asks for 8 KiB at a time; the staged file is read, and the store
+    written (and hashed), in blocks of ``_TEE_BLOCK``, served from memory in between."""
+
+    def __init__(self, source: Any, writer: BlobWriter) -> None:
+        self._source, self._writer = source, writer
+        self._block, self._at = b"", 0
+        self.error: BaseException | None = None
+
+    def read(self, n: int = -1, /) -> bytes:
+        if self._at >= len(self._block):
+            self._block, self._at = self._next(max(n, _TEE_BLOCK) if n >= 0 else -1), 0
+        end = len(self._block) if n < 0 else self._at + n
+        data = self._block[self._at : end]
+        self._at += len(data)
+        return data
+
+    def _next(self, size: int) -> bytes:
+        block: bytes = self._source.read(size)
+        if block:
+            try:
+                self._writer.write(block)
+            except BaseException as exc:
+                self.error = exc
+                raise
+        return block
+
+    def readable(self) -> bool:
+        return True
+
+    def drain(self) -> None:
+        """Whatever the decryption did not read still goes to the store (and its hash)."""
+        self._block, self._at = b"", 0
+        while self._next(_TEE_BLOCK):
+            pass
+
+
+class _Discard:
+    def write(self, data: bytes) -> int:
+        return len(data)
+
+    def flush(self) -> None:
+        return None
+
+
+def _forget(desk: EvidenceDesk, blob_id: str) -> None:
+    with desk.uow() as uow:
+        in_use = uow.evidence.blob_in_use(blob_id)
+    if not in_use:
+        desk.store.delete(blob_id)

@@ -1,0 +1,150 @@
+"""A stolen database file reveals no TOTP secret and no case content (issue 13).
+
+Known marker strings are written through the real repositories into a node's SQLite
+database; then the file alone is read as a thief would: ``sqlite3 .dump`` and the raw bytes
+of the database and its write-ahead log. None of the markers, nor the TOTP secret, may
+appear. With the node's secret key the same rows read back whole.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from at_rest_support import session_cipher
+from fakes import FakeClock
+from hanoi247.adapters.auth import FAST, Authenticator
+from hanoi247.adapters.db.engine import make_engine
+from hanoi247.adapters.db.uow import make_uow_factory
+from hanoi247.bootstrap import Database
+from hanoi247.domain.accounts import Role
+from hanoi247.domain.federation import MessageType, OutgoingMessage
+from hanoi247.domain.requests import Urgency
+from hanoi247.services.accounts import add_user
+from inbox_builder import incoming
+from node_support import database, make_node
+
+AT = datetime(2026, 12, 6, 21, 0, tzinfo=UTC)
+FACTS = "MARKER-FACTS-Nguyen-Van-A-hacked-the-ministry"
+IDENTIFIER = "MARKER-IDENT-203.0.113.77"
+QUESTION = "MARKER-QUESTION-which-account"
+OUTGOING = "MARKER-OUTGOING-body"
+ARRIVED = "MARKER-INBOX-body"
+MARKERS = (FACTS, IDENTIFIER, QUESTION, OUTGOING, ARRIVED)
+
+
+@pytest.fixture
+def node(tmp_path: Path) -> Iterator[tuple[Path, Database]]:
+    opened: list[Database] = []
+    data_dir = make_node(tmp_path, FakeClock(AT))
+    try:
+        yield data_dir, database(data_dir, opened)
+    finally:
+        for db in opened:
+            db.close()
+
+
+def seed(db: Database) -> str:
+    """Case content with the markers, and an officer with a TOTP secret; returns the secret."""
+    auth = Authenticator(FAST)
+    officer = add_user(
+        db.uow_factory(), auth, username="lan", display_name="Lan", email="lan@example.vn",
+        role=Role.OFFICER, now=AT, actor="admin",
+    )  # fmt: skip
+    assert officer.totp_secret is not None
+    with db.uow_factory() as uow:
+        request = incoming(1, Urgency.URGENT, AT)
+        request.elements["facts"] = FACTS
+        request.elements["identifiers"] = [IDENTIFIER]
+        request.ask_clarification(
+            QUESTION, origin="FR", by="fr-7", at=AT + timedelta(minutes=1), message_id=None
+        )
+        uow.requests.add(request)
+        uow.outbox.enqueue(
+            OutgoingMessage("vn-247", MessageType.CLARIFICATION_ASKED, {"q": OUTGOING}),
+            message_id="0193a000-0000-7000-8000-00000000000a",
+            at=AT,
+        )
+        uow.inbox.add(
+            origin_node="vn-247", message_id="0193a000-0000-7000-8000-00000000000b",
+            type="request.sent", case_id=request.id, in_reply_to=None, sent_at=AT,
+            received_at=AT, envelope_sha256="e" * 64, body={"facts": ARRIVED}, receipt="r",
+        )  # fmt: skip
+        uow.commit()
+    return officer.totp_secret
+
+
+def dump(database_file: Path) -> str:
+    done = subprocess.run(
+        ["sqlite3", f"file:{database_file}?mode=ro", ".dump"],
+        capture_output=True, text=True, check=True, timeout=60,
+    )  # fmt: skip
+    return done.stdout
+
+
+def test_the_database_file_alone_shows_no_totp_secret_and_no_case_text(
+    node: tuple[Path, Database],
+) -> None:
+    data_dir, db = node
+    secret = seed(db)
+    database_file = data_dir / "hanoi247.sqlite3"
+    wal = database_file.with_name(database_file.name + "-wal")
+    assert wal.exists()
+    assert wal.stat().st_size > 0
+    raw = database_file.read_bytes() + wal.read_bytes()
+    text = dump(database_file)
+    assert "INSERT INTO requests" in text
+    assert "h247e:1:" in text
+    for marker in (*MARKERS, secret):
+        assert marker not in text, marker
+        assert marker.encode() not in raw, marker
+        assert marker.encode("utf-16-le") not in raw, marker
+
+
+def test_with_the_secret_key_the_sealed_rows_read_back_whole(
+    node: tuple[Path, Database],
+) -> None:
+    _data_dir, db = node
+    secret = seed(db)
+    with db.uow_factory() as uow:
+        (request,) = uow.requests.list()
+        assert request.elements["facts"] == FACTS
+        assert request.elements["identifiers"] == [IDENTIFIER]
+        assert request.timeline[-1].note == QUESTION
+        assert uow.outbox.list()[0].body == {"q": OUTGOING}
+        assert uow.inbox.list()[0].body == {"facts": ARRIVED}
+        lan = uow.users.by_username("lan")
+        assert lan is not None
+        credentials = uow.users.credentials(lan.id)
+        assert credentials is not None
+        assert credentials.totp_secret == secret
+
+
+def test_a_sealed_value_moved_to_another_row_is_refused_not_read(
+    node: tuple[Path, Database],
+) -> None:
+    data_dir, db = node
+    seed(db)
+    with db.uow_factory() as uow:
+        first = uow.requests.list()[0]
+        second = incoming(2, Urgency.ROUTINE, AT)
+        uow.requests.add(second)
+        uow.commit()
+    engine = make_engine(f"sqlite:///{data_dir / 'hanoi247.sqlite3'}")
+    try:
+        with engine.begin() as connection:
+            connection.exec_driver_sql(
+                "UPDATE requests SET elements = (SELECT elements FROM requests WHERE id = ?) "
+                "WHERE id = ?",
+                (first.id, second.id),
+            )
+        with make_uow_factory(engine, cipher=session_cipher())() as uow:
+            with pytest.raises(Exception, match="moved from another row") as caught:
+                uow.requests.get(second.id)
+            assert FACTS not in str(caught.value)
+    finally:
+        engine.dispose()

@@ -11,7 +11,15 @@ import time
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from browser_support import NODE_ENV, Login, Network, PageFactory, screenshot, sign_in
+from browser_support import (
+    NODE_ENV,
+    SCREENSHOTS,
+    Login,
+    Network,
+    PageFactory,
+    screenshot,
+    sign_in,
+)
 from playwright.sync_api import expect
 
 from hanoi247.bootstrap import open_database
@@ -238,3 +246,35 @@ def test_the_request_reads_first_and_english_text_reads_left_to_right_in_arabic(
     assert same_line, boxes
     # in an Arabic page as in an English one, the sentence starts with the address
     assert boxes["ip"]["right"] <= boxes["word"]["left"], boxes
+
+
+PHONE_VIEWPORT = {"width": 390, "height": 844}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_on_a_phone_the_inbox_needs_no_sideways_scrolling_and_shows_reference_and_deadline(
+    net: Network, new_page: PageFactory, lang: str
+) -> None:
+    sender = net.user("VN", Role.OFFICER)
+    officer = net.user("FR", Role.OFFICER, on_duty=True)
+    request_id, reference = net.send_request(sender, preservation_payload(datetime.now(UTC)))
+    net.wait_for_request("FR", request_id)
+    page = new_page(lang=lang)
+    sign_in(page, net["FR"].url, officer, lang)
+    page.set_viewport_size(PHONE_VIEWPORT)  # type: ignore[arg-type]
+
+    page.goto(f"{net['FR'].url}/inbox")
+
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE_VIEWPORT["width"], f"the page is {width} px wide"
+    header = page.locator(".site-header").bounding_box()
+    assert header is not None
+    assert header["height"] < PHONE_VIEWPORT["height"] / 4  # a compact header
+    row = page.locator(f"#row-{reference}")
+    for cell in (row.locator("a.reference"), row.locator("time[data-countdown]")):
+        expect(cell).to_be_visible()
+        box = cell.bounding_box()
+        assert box is not None
+        assert box["x"] >= 0
+        assert box["x"] + box["width"] <= PHONE_VIEWPORT["width"]
+    page.screenshot(path=str(SCREENSHOTS / f"inbox-phone-{lang}.png"))

@@ -1,4 +1,4 @@
-"""Migration 0013 (alerts dismissed from the banner): up with real rows, down, up again."""
+"""Migration 0014 (alerts dismissed from the banner): up with real rows, down, up again."""
 
 from __future__ import annotations
 
@@ -53,8 +53,8 @@ def store_dismiss_and_read(url: str, *, stored: bool) -> None:
         engine.dispose()
 
 
-def test_0013_up_keeps_existing_alerts_unseen_down_and_up_again(empty_db_url: str) -> None:
-    migrate.upgrade(empty_db_url, "0012")
+def test_0014_up_keeps_existing_alerts_unseen_down_and_up_again(empty_db_url: str) -> None:
+    migrate.upgrade(empty_db_url, "0013")
     engine = make_engine(empty_db_url)
     try:  # an escalation stored before the table existed is unseen after the upgrade
         with make_uow_factory(engine)() as u:
@@ -63,13 +63,13 @@ def test_0013_up_keeps_existing_alerts_unseen_down_and_up_again(empty_db_url: st
     finally:
         engine.dispose()
 
-    migrate.upgrade(empty_db_url, "0013")
+    migrate.upgrade(empty_db_url, "0014")
     assert "notification_seen" in table_names(empty_db_url)
     store_dismiss_and_read(empty_db_url, stored=True)
 
-    migrate.downgrade(empty_db_url, "0012")
-    assert migrate.current(empty_db_url) == "0012"
+    migrate.downgrade(empty_db_url, "0013")
+    assert migrate.current(empty_db_url) == "0013"
     assert "notification_seen" not in table_names(empty_db_url)
 
-    migrate.upgrade(empty_db_url, "0013")
+    migrate.upgrade(empty_db_url, "0014")
     store_dismiss_and_read(empty_db_url, stored=True)  # seen rows went with the table

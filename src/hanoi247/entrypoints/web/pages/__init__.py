@@ -52,6 +52,7 @@ from hanoi247.entrypoints.web.pages import (
     case_actions,
     case_evidence,
     compose,
+    compose_autosave,
     directory,
     inbox,
     pdf,
@@ -77,6 +78,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     case.router,
     case_actions.router,
     case_evidence.router,
+    compose_autosave.router,  # before compose: /compose/{id}/autosave
     compose.router,
     directory.router,
     treaty.router,

@@ -96,22 +96,22 @@ def store_and_read_real_rows(url: str) -> None:
 
 
 def test_upgrade_with_real_rows_downgrade_and_upgrade_again(empty_db_url: str) -> None:
-    migrate.upgrade(empty_db_url, "0003")
+    migrate.upgrade(empty_db_url, "0003", cipher=session_cipher())
     assert not WORKFLOW & table_names(empty_db_url)
 
-    migrate.upgrade(empty_db_url, "0004")
+    migrate.upgrade(empty_db_url, "0004", cipher=session_cipher())
     assert migrate.current(empty_db_url) == "0004"
     assert table_names(empty_db_url) >= WORKFLOW
     # Rows are written by today's repositories, so at today's schema (0011 added columns
     # to requests); the way down to 0003 then passes 0004 with them in its tables.
-    migrate.upgrade(empty_db_url, "head")
+    migrate.upgrade(empty_db_url, "head", cipher=session_cipher())
     store_and_read_real_rows(empty_db_url)
 
-    migrate.downgrade(empty_db_url, "0003")
+    migrate.downgrade(empty_db_url, "0003", cipher=session_cipher())
     assert migrate.current(empty_db_url) == "0003"
     remaining = table_names(empty_db_url)
     assert not WORKFLOW & remaining
     assert {"audit_log", "outbox", "peers"} <= remaining  # earlier revisions untouched
 
-    migrate.upgrade(empty_db_url, "head")
+    migrate.upgrade(empty_db_url, "head", cipher=session_cipher())
     store_and_read_real_rows(empty_db_url)  # the counter starts again: the tables were dropped

@@ -54,7 +54,7 @@ def count_requests(url: str) -> int:
 def test_0007_up_with_rows_down_and_up_again(empty_db_url: str) -> None:
     # Rows are written by today's repositories, so at today's schema (0011 added columns
     # to requests), then taken down through 0007 and up again.
-    migrate.upgrade(empty_db_url, "head")
+    migrate.upgrade(empty_db_url, "head", cipher=session_cipher())
     engine = make_engine(empty_db_url)
     try:
         with make_uow_factory(engine, cipher=session_cipher())() as uow:
@@ -65,13 +65,13 @@ def test_0007_up_with_rows_down_and_up_again(empty_db_url: str) -> None:
     assert index_names(empty_db_url) >= INDEXES
     read_inbox(empty_db_url)
 
-    migrate.downgrade(empty_db_url, "0006")
+    migrate.downgrade(empty_db_url, "0006", cipher=session_cipher())
     assert migrate.current(empty_db_url) == "0006"
     assert not INDEXES & index_names(empty_db_url)
     assert count_requests(empty_db_url) == 3
 
-    migrate.upgrade(empty_db_url, "0007")
+    migrate.upgrade(empty_db_url, "0007", cipher=session_cipher())
     assert index_names(empty_db_url) >= INDEXES
     assert count_requests(empty_db_url) == 3
-    migrate.upgrade(empty_db_url, "head")
+    migrate.upgrade(empty_db_url, "head", cipher=session_cipher())
     read_inbox(empty_db_url)

@@ -40,7 +40,7 @@ def kept(url: str) -> dict[str, tuple[Any, Any]]:
 
 
 def test_0011_backfills_the_queue_of_existing_rows_down_and_up_again(empty_db_url: str) -> None:
-    migrate.upgrade(empty_db_url, "head")
+    migrate.upgrade(empty_db_url, "head", cipher=session_cipher())
     engine = make_engine(empty_db_url)
     try:
         with make_uow_factory(engine, cipher=session_cipher())() as uow:
@@ -61,7 +61,7 @@ def test_0011_backfills_the_queue_of_existing_rows_down_and_up_again(empty_db_ur
     assert expected[closing][1] is None  # withdrawn: out of the queue
     assert len({rank for _, rank in expected.values()}) >= 4
 
-    migrate.downgrade(empty_db_url, "0010")
+    migrate.downgrade(empty_db_url, "0010", cipher=session_cipher())
     assert not {"next_due_at", "queue_rank"} & columns(empty_db_url)
     engine = make_engine(empty_db_url)
     try:
@@ -71,7 +71,7 @@ def test_0011_backfills_the_queue_of_existing_rows_down_and_up_again(empty_db_ur
     finally:
         engine.dispose()
 
-    migrate.upgrade(empty_db_url, "0011")
+    migrate.upgrade(empty_db_url, "0011", cipher=session_cipher())
     assert kept(empty_db_url) == expected  # the backfill computes what the repositories kept
     engine = make_engine(empty_db_url)
     try:

@@ -1,5 +1,5 @@
-"""Migration 0012 (timeline events by action, for the statistics): up with real rows, the
-statistics read through it, down to 0011 and up again."""
+"""Migration 0013 (timeline events by action, for the statistics): up with real rows, the
+statistics read through it, down to 0012 and up again."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
+from at_rest_support import session_cipher
 from hanoi247.adapters.db import migrate
 from hanoi247.adapters.db.engine import make_engine
 from hanoi247.adapters.db.uow import make_uow_factory
@@ -29,18 +30,18 @@ def indexes(url: str) -> set[str]:
 def totals(url: str) -> tuple[int, int]:
     engine = make_engine(url)
     try:
-        with make_uow_factory(engine)() as uow:
+        with make_uow_factory(engine, cipher=session_cipher())() as uow:
             stats = compute_statistics(uow, Period(NOW - timedelta(days=400), NOW))
         return stats.total("received"), stats.total("sent")
     finally:
         engine.dispose()
 
 
-def test_0012_up_with_rows_down_and_up_again(empty_db_url: str) -> None:
-    migrate.upgrade(empty_db_url, "head")
+def test_0013_up_with_rows_down_and_up_again(empty_db_url: str) -> None:
+    migrate.upgrade(empty_db_url, "head", cipher=session_cipher())
     engine = make_engine(empty_db_url)
     try:
-        with make_uow_factory(engine)() as uow:
+        with make_uow_factory(engine, cipher=session_cipher())() as uow:
             facts = seed_history(uow, own=Peer("FR", "fr-1"), peers=[Peer("VN", "vn-1")],
                                  now=NOW, count=40)  # fmt: skip
             uow.commit()
@@ -53,10 +54,10 @@ def test_0012_up_with_rows_down_and_up_again(empty_db_url: str) -> None:
     assert INDEX in indexes(empty_db_url)
     assert totals(empty_db_url) == expected
 
-    migrate.downgrade(empty_db_url, "0011")
+    migrate.downgrade(empty_db_url, "0012", cipher=session_cipher())
     assert INDEX not in indexes(empty_db_url)
     assert totals(empty_db_url) == expected  # the same figures, without the index
 
-    migrate.upgrade(empty_db_url, "0012")
+    migrate.upgrade(empty_db_url, "0013", cipher=session_cipher())
     assert INDEX in indexes(empty_db_url)
     assert totals(empty_db_url) == expected

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
+from at_rest_support import session_cipher
 from hanoi247.adapters.db import migrate
 from hanoi247.adapters.db.engine import make_engine
 from hanoi247.adapters.db.uow import make_uow_factory
@@ -37,7 +38,7 @@ def table_names(url: str) -> set[str]:
 def store_dismiss_and_read(url: str, *, stored: bool) -> None:
     engine = make_engine(url)
     try:
-        uow = make_uow_factory(engine)
+        uow = make_uow_factory(engine, cipher=session_cipher())
         if not stored:
             with uow() as u:
                 u.notifications.add(ESCALATION)
@@ -54,22 +55,22 @@ def store_dismiss_and_read(url: str, *, stored: bool) -> None:
 
 
 def test_0014_up_keeps_existing_alerts_unseen_down_and_up_again(empty_db_url: str) -> None:
-    migrate.upgrade(empty_db_url, "0013")
+    migrate.upgrade(empty_db_url, "0013", cipher=session_cipher())
     engine = make_engine(empty_db_url)
     try:  # an escalation stored before the table existed is unseen after the upgrade
-        with make_uow_factory(engine)() as u:
+        with make_uow_factory(engine, cipher=session_cipher())() as u:
             u.notifications.add(ESCALATION)
             u.commit()
     finally:
         engine.dispose()
 
-    migrate.upgrade(empty_db_url, "0014")
+    migrate.upgrade(empty_db_url, "0014", cipher=session_cipher())
     assert "notification_seen" in table_names(empty_db_url)
     store_dismiss_and_read(empty_db_url, stored=True)
 
-    migrate.downgrade(empty_db_url, "0013")
+    migrate.downgrade(empty_db_url, "0013", cipher=session_cipher())
     assert migrate.current(empty_db_url) == "0013"
     assert "notification_seen" not in table_names(empty_db_url)
 
-    migrate.upgrade(empty_db_url, "0014")
+    migrate.upgrade(empty_db_url, "0014", cipher=session_cipher())
     store_dismiss_and_read(empty_db_url, stored=True)  # seen rows went with the table

@@ -278,3 +278,26 @@ def test_on_a_phone_the_inbox_needs_no_sideways_scrolling_and_shows_reference_an
         assert box["x"] >= 0
         assert box["x"] + box["width"] <= PHONE_VIEWPORT["width"]
     page.screenshot(path=str(SCREENSHOTS / f"inbox-phone-{lang}.png"))
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_draft_survives_navigating_away(net: Network, new_page: PageFactory, lang: str) -> None:
+    officer = net.user("VN", Role.OFFICER)
+    page = new_page(lang=lang)
+    sign_in(page, net["VN"].url, officer, lang)
+    page.goto(f"{net['VN'].url}/compose")
+    page.locator("#compose-kind").select_option("preservation")
+    page.locator("#compose-to").select_option("FR")
+    expect(page.get_by_test_id("legal-basis").locator(".alert")).to_be_visible()
+    page.get_by_test_id("compose-start").click()
+    expect(page).to_have_url(re.compile(r"/compose/[0-9a-f-]+$"))
+    draft_url = page.url
+    typed = "Nhật ký đăng nhập 192.0.2.44 — typed, never saved by hand."
+
+    page.locator("#field-summary_of_facts").fill(typed)
+    saved = _(lang, "Saved {time}").split("{")[0].strip()
+    expect(page.get_by_test_id("autosave-status")).to_contain_text(saved)
+    page.goto(f"{net['VN'].url}/inbox")  # away, without pressing "Save draft"
+    page.goto(draft_url)
+
+    expect(page.locator("#field-summary_of_facts")).to_have_value(typed)

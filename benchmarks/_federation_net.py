@@ -77,7 +77,9 @@ class Node:
             return int(conn.scalar(query) or 0)
 
     def enqueue_pings(self, to_node: str, cases: Sequence[str], per_case: int) -> list[str]:
-        """``per_case`` drill pings for each case, interleaved, in ONE transaction."""
+        """``per_case`` drill pings for each case, interleaved, in ONE transaction; each
+        body's note is ``<case>:<seq>`` (docs/schemas/bodies/drill.ping.json allows only
+        ``note``: a body of other members is refused as unprocessable)."""
         ids = []
         with self.db.uow_factory() as uow:
             for seq in range(per_case):
@@ -87,7 +89,7 @@ class Node:
                         OutgoingMessage(
                             to_node=to_node,
                             type=MessageType.DRILL_PING,
-                            body={"case": case, "seq": seq},
+                            body={"note": f"{case}:{seq}"},
                             case_id=case,
                         ),
                         message_id=mid,

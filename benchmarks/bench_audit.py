@@ -34,12 +34,19 @@ import psycopg
 from benchmarks._federation_net import BenchmarkFailed, say
 from benchmarks._pg_cluster import postgresql_cluster
 from benchmarks.figures import Figure
+from hanoi247.adapters.crypto.at_rest import FieldCipher, SecretKey
 from hanoi247.adapters.db.audit_scan import scan_database
 from hanoi247.adapters.db.engine import database_url_for, libpq_parameters, make_engine
 from hanoi247.adapters.db.migrate import upgrade
 from hanoi247.adapters.db.uow import make_uow_factory
 from hanoi247.domain.audit import AuditEntry, chain_entry, verify_chain
 from hanoi247.domain.audit_tags import AuditTag
+
+
+def run_cipher() -> FieldCipher:
+    """The throwaway database's secret key: random, for this run only (nothing is kept)."""
+    return FieldCipher([SecretKey.generate()])
+
 
 ENTRIES = 1_000_000
 CHUNK = 50_000
@@ -140,7 +147,7 @@ def orm_rate(url: str) -> float:
     """The previous check (ORM rows → ``AuditEntry`` → ``verify_chain``), on the tail."""
     engine = make_engine(url)
     try:
-        with make_uow_factory(engine)() as uow:
+        with make_uow_factory(engine, cipher=run_cipher())() as uow:
             started = time.perf_counter()
             entries = uow.audit.entries(since_seq=ENTRIES - ORM_TAIL - 1)  # one more: the anchor
             broken = verify_chain(entries[1:], after=entries[0])

@@ -10,6 +10,9 @@ with a pong. Figures:
   the enqueue to the last ping stored in FR's inbox; ratio to the baseline;
 * ``federation.latency_p50_ms`` / ``_p99_ms`` — one ping at a time, enqueue → delivered
   (receipt verified and recorded at VN), from the outbox row's own timestamps;
+* ``federation.open_loop_p99_ms_100_per_s`` (and p50) — steady rate: one ping enqueued
+  every 10 ms for ``STEADY_SECONDS`` whatever the node does (open loop), each in its own
+  case; enqueue → delivered from the outbox rows (target p99 < 50 ms, issue 14);
 * ``federation.crash_run_*`` — 5,000 pings in 50 cases while VN and FR are SIGKILLed and
   restarted at random moments; raises ``BenchmarkFailed`` on any loss, duplicate or
   reordering within a case.
@@ -24,6 +27,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from functools import partial
+from typing import Any
 
 import httpx
 
@@ -51,6 +55,7 @@ THROUGHPUT_MESSAGES, THROUGHPUT_CASES = 2000, 100
 LATENCY_MESSAGES = 200
 NOOP_REQUESTS = 2000
 SENDER_IN_FLIGHT, SENDER_PER_PEER = 16, 4  # OutboxSender's max_in_flight, max_per_peer
+STEADY_RATE, STEADY_SECONDS = 100, 10.0
 CRASH_MESSAGES, CRASH_CASES = 5000, 50
 CRASH_CHAOS_SECONDS = 300.0  # kill and restart at most this long, then let it settle
 CRASH_SETTLE_SECONDS = 180.0
@@ -64,6 +69,7 @@ def run() -> list[Figure]:
         noop4 = noop_posts_per_s(pair, concurrency=SENDER_PER_PEER)
         delivered, round_trip = throughput(pair)
         lat = latency(pair)
+        steady_p50, steady_p99 = open_loop(pair, rate=STEADY_RATE, seconds=STEADY_SECONDS)
     figures += [
         Figure("http.noop_post_per_s", noop16, "1/s"),
         Figure("http.noop_post_per_s_4_in_flight", noop4, "1/s"),
@@ -79,6 +85,8 @@ def run() -> list[Figure]:
         Figure("federation.latency_p99_ms", lat["delivered"][1], "ms"),
         Figure("federation.latency_send_p50_ms", lat["send"][0], "ms"),
         Figure("federation.round_trip_p50_ms", lat["round_trip"][0], "ms"),
+        Figure("federation.open_loop_p50_ms_100_per_s", steady_p50, "ms"),
+        Figure("federation.open_loop_p99_ms_100_per_s", steady_p99, "ms"),
     ]
     with two_nodes("crash") as pair:
         figures += crash_run(pair)
@@ -102,7 +110,7 @@ def sample_envelope(pair: Pair) -> bytes:
     )
     return wire.seal(
         header,
-        {"case": "case-0", "seq": 0},
+        {"note": "case-0:0"},
         sender_signing_key=vn.keys.signing,
         recipient_encryption_public_key=fr.keys.public_encryption_key(),
     )
@@ -215,6 +223,35 @@ def latency(pair: Pair) -> dict[str, tuple[float, float]]:
     return out
 
 
+def open_loop(pair: Pair, *, rate: int, seconds: float) -> tuple[float, float]:
+    """Enqueue one ping every 1/rate s on a fixed schedule (a late one does not delay
+    the next: open loop), then wait for all; p50 and p99 of enqueue → delivered."""
+    n = int(rate * seconds)
+    ids: list[str] = []
+    started = time.perf_counter()
+    for i in range(n):
+        pause = started + i / rate - time.perf_counter()
+        if pause > 0:
+            time.sleep(pause)
+        ids += pair.vn.enqueue_pings(FR_ID, [f"steady-{i}"], 1)
+    lag = time.perf_counter() - started - seconds
+    wanted = set(ids)
+
+    def delivered() -> list[Any]:
+        return pair.vn.outbox_rows(
+            outbox.c.created_at,
+            outbox.c.delivered_at,
+            where=outbox.c.message_id.in_(wanted) & outbox.c.delivered_at.is_not(None),
+        )
+
+    wait_for(lambda: len(delivered()) == n, 120, "steady-rate pings delivered", step=0.1)
+    times = [ms(utc(r.delivered_at) - utc(r.created_at)) for r in delivered()]
+    p50, p99 = pct(times, 50), pct(times, 99)
+    say(f"open loop {rate}/s for {seconds:.0f} s (enqueue lag {lag * 1000:.0f} ms): "
+        f"p50 {p50:.1f} ms, p99 {p99:.1f} ms")  # fmt: skip
+    return p50, p99
+
+
 def settled(pair: Pair, mid: str) -> bool:
     """The ping is recorded as delivered at VN and FR's pong to it is in VN's inbox."""
     done = pair.vn.outbox_rows(
@@ -300,7 +337,7 @@ def check_crash_run(
         problems.append("FR holds pings that were never sent")
     by_case: dict[str, list[int]] = defaultdict(list)
     for r in received:
-        by_case[str(r.case_id)].append(int(r.body["seq"]))
+        by_case[str(r.case_id)].append(int(str(r.body["note"]).rsplit(":", 1)[1]))
     disordered = [c for c in cases if by_case.get(c) != list(range(per_case))]
     if disordered:
         problems.append(f"{len(disordered)} case(s) out of order or incomplete: {disordered[:3]}")

@@ -54,31 +54,36 @@ from hanoi247.entrypoints.localnet import NodeProcess, provision
 THROUGHPUT_MESSAGES, THROUGHPUT_CASES = 2000, 100
 CRASH_MESSAGES, CRASH_CASES = 5000, 50
 CRASH_CHAOS_SECONDS = 300.0
-CRASH_SETTLE_SECONDS = 240.0
+CRASH_STALL_SECONDS = 240.0  # no new ping or pong for this long after the chaos: failed
 RESTART_SECONDS = 180.0  # a loaded machine may take long to start a node
 PING, PONG = MessageType.DRILL_PING, MessageType.DRILL_PONG
 
 
 def run() -> list[Figure]:
-    figures: list[Figure] = []
     with postgresql_cluster() as create:
-        rates = {}
-        for workers in (1, 2):
-            with pg_nodes(create, workers, f"tp{workers}") as pair:
-                rates[workers] = throughput(pair, workers)
-        figures += [
-            Figure("processes.pg_1_delivered_messages_per_s", rates[1], "1/s"),
-            Figure(
-                "processes.pg_2_delivered_messages_per_s",
-                rates[2],
-                "1/s",
-                baseline="processes.pg_1_delivered_messages_per_s",
-                baseline_value=rates[1],
-            ),
-        ]
-        with pg_nodes(create, 2, "crash") as pair:
-            figures += crash_run(pair)
-    return figures
+        return throughput_figures(create) + crash_figures(create)
+
+
+def throughput_figures(create: Callable[[str], str]) -> list[Figure]:
+    rates = {}
+    for workers in (1, 2):
+        with pg_nodes(create, workers, f"tp{workers}") as pair:
+            rates[workers] = throughput(pair, workers)
+    return [
+        Figure("processes.pg_1_delivered_messages_per_s", rates[1], "1/s"),
+        Figure(
+            "processes.pg_2_delivered_messages_per_s",
+            rates[2],
+            "1/s",
+            baseline="processes.pg_1_delivered_messages_per_s",
+            baseline_value=rates[1],
+        ),
+    ]
+
+
+def crash_figures(create: Callable[[str], str]) -> list[Figure]:
+    with pg_nodes(create, 2, "crash") as pair:
+        return crash_run(pair)
 
 
 @contextmanager
@@ -228,6 +233,22 @@ def kill_node(node: Node) -> None:
     node.proc.wait_ready(timeout=RESTART_SECONDS)
 
 
+def settle(counts: Callable[[], tuple[int, int]], n: int) -> None:
+    """Wait until every ping and pong arrived; fail when nothing moves for
+    ``CRASH_STALL_SECONDS`` (lost or stuck), however slowly a loaded machine moves."""
+    seen, moved = counts(), time.monotonic()
+    while seen != (n, n):
+        if time.monotonic() - moved > CRASH_STALL_SECONDS:
+            raise BenchmarkFailed(
+                f"crash run (2 processes per node) stalled for {CRASH_STALL_SECONDS:.0f} s: "
+                f"{seen[0]}/{n} pings at FR, {seen[1]}/{n} pongs at VN (lost or stuck)"
+            )
+        time.sleep(0.5)
+        now = counts()
+        if now != seen:
+            seen, moved = now, time.monotonic()
+
+
 def crash_run(pair: Pair) -> list[Figure]:
     n, cases = CRASH_MESSAGES, [f"crash-{c}" for c in range(CRASH_CASES)]
     per_case = n // len(cases)
@@ -255,14 +276,7 @@ def crash_run(pair: Pair) -> list[Figure]:
                 f"  {worker_kills} process and {node_kills} node kills, {pings}/{n} pings, "
                 f"{pongs}/{n} pongs after {elapsed:.0f} s"
             )
-    try:
-        wait_for(lambda: counts() == (n, n), CRASH_SETTLE_SECONDS, "settling", step=0.2)
-    except BenchmarkFailed:
-        pings, pongs = counts()
-        raise BenchmarkFailed(
-            f"crash run (2 processes per node) did not settle within {CRASH_SETTLE_SECONDS:.0f}"
-            f" s: {pings}/{n} pings at FR, {pongs}/{n} pongs at VN (lost, stuck or too slow)"
-        ) from None
+    settle(counts, n)
     seconds = time.monotonic() - started
     if worker_kills + node_kills < 3:
         raise BenchmarkFailed("fewer than 3 kills: the chaos loop did not mean anything")

@@ -16,9 +16,16 @@ from typing import Self
 
 from fakes_accounts import FakeApiTokenRepository, FakeOnCallRepository, FakeUserRepository
 from fakes_directory import FakeContactPointRepository
+from fakes_drills import (
+    FakeDrillRepository,
+    FakeDrillScheduleRepository,
+    FakePeerAlertRepository,
+    FakePeerCheckRepository,
+)
 from fakes_evidence import FakeEvidenceRepository, FakeUploadRepository
-from fakes_federation import FakeInbox, FakeOutbox, FakePeerRepository
+from fakes_federation import FakeInbox, FakeOutbox, FakePeerDeliveryStates, FakePeerRepository
 from fakes_notifications import FakeNotificationOutbox
+from fakes_providers import FakeProviderRepository
 from fakes_web import FakeWebSessionRepository
 from fakes_workflow import (
     FakeDeadlineRepository,
@@ -135,6 +142,7 @@ class FakeUnitOfWork:
         "peers",
         "outbox",
         "inbox",
+        "peer_delivery",
         "users",
         "api_tokens",
         "on_call",
@@ -147,14 +155,20 @@ class FakeUnitOfWork:
         "contact_points",
         "evidence",
         "uploads",
+        "drills",
+        "drill_schedules",
+        "peer_checks",
+        "peer_alerts",
+        "providers",
     )
 
     def __init__(self) -> None:
         self.treaty_actions = FakeTreatyActionRepository()
         self.audit = FakeAuditLog()
         self.peers = FakePeerRepository()
-        self.outbox = FakeOutbox()
+        self.outbox = FakeOutbox(held=self._peer_held)
         self.inbox = FakeInbox()
+        self.peer_delivery = FakePeerDeliveryStates()
         self.users = FakeUserRepository()
         self.api_tokens = FakeApiTokenRepository(self)
         self.on_call = FakeOnCallRepository(self)
@@ -167,6 +181,11 @@ class FakeUnitOfWork:
         self.contact_points = FakeContactPointRepository()
         self.evidence = FakeEvidenceRepository()
         self.uploads = FakeUploadRepository()
+        self.drills = FakeDrillRepository()
+        self.drill_schedules = FakeDrillScheduleRepository()
+        self.peer_checks = FakePeerCheckRepository()
+        self.peer_alerts = FakePeerAlertRepository()
+        self.providers = FakeProviderRepository()
         self.committed = 0
         self.read_only_blocks = 0  # how many ``with`` blocks were read-only
         self._snapshot: dict[str, object] | None = None
@@ -209,6 +228,10 @@ class FakeUnitOfWork:
             raise RuntimeError("use the unit of work inside a 'with' block")
         for name, state in self._snapshot.items():
             setattr(self, name, _clone(state))
+
+    def _peer_held(self, node_id: str, now: datetime) -> bool:
+        state = self.peer_delivery.stored.get(node_id)
+        return state is not None and state.retry_at is not None and state.retry_at > now
 
     def _take(self) -> dict[str, object]:
         return {name: _clone(getattr(self, name)) for name in self._repositories}

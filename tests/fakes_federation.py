@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterable, Mapping
+import uuid
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -15,6 +16,7 @@ from hanoi247.domain.federation import (
     OutboxStatus,
     OutgoingMessage,
     Peer,
+    PeerDelivery,
     PeerKey,
     PeerStatus,
 )
@@ -67,9 +69,31 @@ class FakePeerRepository:
         self.stored[node_id] = replace(self.stored[node_id], status=status)
 
 
-class FakeOutbox:
+class FakePeerDeliveryStates:
     def __init__(self) -> None:
+        self.stored: dict[str, PeerDelivery] = {}
+
+    def lock(self, node_id: str) -> PeerDelivery:
+        return self.stored.setdefault(node_id, PeerDelivery(node_id))
+
+    def save(self, state: PeerDelivery) -> None:
+        self.stored[state.node_id] = state
+
+    def recovered(self, node_id: str, *, at: datetime) -> PeerDelivery | None:
+        before = self.stored.get(node_id)
+        if before is None or (before.failures == 0 and before.down_since is None):
+            return None
+        self.stored[node_id] = before.answered(at=require_utc(at))
+        return before
+
+    def list(self) -> builtins.list[PeerDelivery]:
+        return [self.stored[k] for k in sorted(self.stored)]
+
+
+class FakeOutbox:
+    def __init__(self, held: Callable[[str, datetime], bool] | None = None) -> None:
         self.stored: dict[int, OutboxEntry] = {}
+        self.held = held  # (peer, now) -> its delivery state holds its queue (the uow's)
 
     def enqueue(self, message: OutgoingMessage, *, message_id: str, at: datetime) -> OutboxEntry:
         require_utc(at)
@@ -99,6 +123,8 @@ class FakeOutbox:
         for entry in sorted(self.stored.values(), key=lambda e: e.id):
             if entry.status is not OutboxStatus.PENDING or entry.next_attempt_at > now:
                 continue
+            if self.held is not None and self.held(entry.to_node, now):
+                continue
             if entry.case_id is not None and any(
                 e.id < entry.id
                 and e.to_node == entry.to_node
@@ -110,12 +136,17 @@ class FakeOutbox:
             claimed.append(entry)
             if len(claimed) == limit:
                 break
+        claim = uuid.uuid4().hex
         for entry in claimed:
-            self.stored[entry.id] = replace(entry, next_attempt_at=now + lease)
-        return claimed
+            self.stored[entry.id] = replace(entry, next_attempt_at=now + lease, claim=claim)
+        return [replace(e, claim=claim) for e in claimed]
 
-    def mark_delivered(self, entry_id: int, *, at: datetime, receipt: str) -> None:
+    def mark_delivered(
+        self, entry_id: int, *, at: datetime, receipt: str, claim: str | None = None
+    ) -> bool:
         e = self._get(entry_id)
+        if not self._holds(e, claim):
+            return False
         self.stored[entry_id] = replace(
             e,
             status=OutboxStatus.DELIVERED,
@@ -125,9 +156,20 @@ class FakeOutbox:
             attempts=e.attempts + 1,
             last_error="",
         )
+        return True
 
-    def mark_failed(self, entry_id: int, *, at: datetime, error: str, retry_at: datetime) -> None:
+    def mark_failed(
+        self,
+        entry_id: int,
+        *,
+        at: datetime,
+        error: str,
+        retry_at: datetime,
+        claim: str | None = None,
+    ) -> bool:
         e = self._get(entry_id)
+        if not self._holds(e, claim):
+            return False
         self.stored[entry_id] = replace(
             e,
             last_attempt_at=require_utc(at),
@@ -135,9 +177,14 @@ class FakeOutbox:
             last_error=error[:500],
             next_attempt_at=require_utc(retry_at),
         )
+        return True
 
-    def mark_dead(self, entry_id: int, *, at: datetime, error: str) -> None:
+    def mark_dead(
+        self, entry_id: int, *, at: datetime, error: str, claim: str | None = None
+    ) -> bool:
         e = self._get(entry_id)
+        if not self._holds(e, claim):
+            return False
         self.stored[entry_id] = replace(
             e,
             status=OutboxStatus.DEAD,
@@ -145,13 +192,39 @@ class FakeOutbox:
             attempts=e.attempts + 1,
             last_error=error[:500],
         )
+        return True
+
+    def dead_for_case(self, case_id: str) -> builtins.list[OutboxEntry]:
+        return sorted(
+            (
+                e
+                for e in self.stored.values()
+                if e.case_id == case_id and e.status is OutboxStatus.DEAD
+            ),
+            key=lambda e: e.id,
+        )
+
+    def dead_to(self, node_id: str) -> int:
+        return sum(
+            1
+            for e in self.stored.values()
+            if e.to_node == node_id and e.status is OutboxStatus.DEAD
+        )
+
+    @staticmethod
+    def _holds(entry: OutboxEntry, claim: str | None) -> bool:
+        return claim is None or (entry.claim == claim and entry.status is OutboxStatus.PENDING)
 
     def retry(self, entry_id: int, *, at: datetime) -> None:
         e = self.stored.get(entry_id)
         if e is None or e.status is not OutboxStatus.DEAD:
             raise IntegrityError(f"outbox entry {entry_id} is not a dead letter")
         self.stored[entry_id] = replace(
-            e, status=OutboxStatus.PENDING, next_attempt_at=require_utc(at), created_at=at
+            e,
+            status=OutboxStatus.PENDING,
+            next_attempt_at=require_utc(at),
+            created_at=at,
+            claim=None,
         )
 
     def get(self, entry_id: int) -> OutboxEntry | None:

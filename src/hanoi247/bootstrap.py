@@ -59,6 +59,14 @@ from hanoi247.ports import (
 )
 from hanoi247.services import audit_witness
 from hanoi247.services.context import Context, Outcome
+from hanoi247.services.directory_card import handle_directory_card
+from hanoi247.services.drill_schedules import fire_due_schedules
+from hanoi247.services.drills import (
+    check_drills,
+    drill_alert_handler,
+    drill_delivered,
+    handle_drill_acknowledged,
+)
 from hanoi247.services.escalation import DeadlineBatch, check_due_deadlines, incoming_observer
 from hanoi247.services.evidence import EvidenceDesk
 from hanoi247.services.evidence_transfer import register_evidence_handlers
@@ -67,6 +75,7 @@ from hanoi247.services.incoming import apply_receipt, register_incoming
 from hanoi247.services.intake import MessageIntake
 from hanoi247.services.key_rotation import register_rotation_handler
 from hanoi247.services.messagebus import MessageBus
+from hanoi247.services.peer_alerts import PeerAlerts
 from hanoi247.services.treaty import TreatyCatalogue
 from hanoi247.settings import Settings
 
@@ -165,6 +174,9 @@ def build_workflow(
     register_rotation_handler(dispatcher, keys=keys or key_reader())  # node.keys_rotated
     register_incoming(dispatcher, context)  # request.* messages → the workflow
     dispatcher.register(MessageType.AUDIT_CHECKPOINT, audit_witness.handle_checkpoint)
+    dispatcher.register(MessageType.DRILL_ALERT, drill_alert_handler(node))  # a person answers
+    dispatcher.register(MessageType.DRILL_ACKNOWLEDGED, handle_drill_acknowledged)
+    dispatcher.register(MessageType.DIRECTORY_CARD, handle_directory_card)  # peer's own entry
     dispatcher.observe(incoming_observer(node))  # their alerts, same transaction
     return Workflow(context=context, bus=MessageBus(context), dispatcher=dispatcher)
 
@@ -301,8 +313,11 @@ def build_runtime(
                 received_at=received_at,
                 ctx=context,
             )
+        elif entry.type is MessageType.DRILL_ALERT:
+            drill_delivered(uow, entry, received_at)
 
     sender.on_delivered = on_delivered
+    sender.alerts = PeerAlerts()  # one alert per peer outage / return / dead letters
 
     def checkpoint_round(now: datetime) -> None:
         with node_uow() as uow:
@@ -315,7 +330,16 @@ def build_runtime(
             )
             uow.commit()
 
+    def drill_round(now: datetime) -> None:
+        with node_uow() as uow:
+            fired = fire_due_schedules(uow, now=now, actor=local.identity.node_id)
+            check_drills(uow, now=now, node=local.identity)
+            uow.commit()
+        if fired:
+            sender.notify()
+
     alerting.worker.periodic.append(checkpoint_round)
+    alerting.worker.periodic.append(drill_round)
     register_evidence_handlers(workflow.dispatcher, node_id=local.node_id)  # evidence.*
     workers: list[Worker] = [sender, alerting.worker]
     if alerting.relay is not None:  # listening before the workers deliver anything

@@ -33,6 +33,14 @@ class Settings:
     outbox_backoff_base_seconds: float = 1.0
     outbox_lease_seconds: float = 30.0  # a claimed message is offered again after this
     outbox_poll_seconds: float = 0.5
+    # Failures in a row before the supervisor on duty hears that a peer is down (its
+    # messages wait from the first failure; the alert waits for a real outage).
+    outbox_peer_down_alert_failures: int = 3
+    # A time to live per message type ("request.submitted" -> seconds): a message to an
+    # unreachable peer waits, however long, unless its type has one here. None is set by
+    # default: the rule data (rules/*.toml) records no expiry for a message in transit; an
+    # operator who knows of one in their law sets HANOI247_OUTBOX_TTL=type=seconds,...
+    outbox_ttl_seconds: Mapping[str, int] = field(default_factory=dict)
     extra: Mapping[str, str] = field(default_factory=dict)
     # Alerts (adapters/notify/factory.py): e-mail when smtp_host is set, webhook when
     # webhook_url is set, in-app always.
@@ -58,6 +66,9 @@ class Settings:
     evidence_s3_secret_key: str = field(default="", repr=False)
     evidence_s3_region: str = "us-east-1"
     evidence_poll_seconds: float = 5.0  # how often `serve` pulls evidence offered by peers
+    # A directory entry not verified (drill, phone, in person, the peer's card) for this many
+    # days is flagged STALE (docs/operations.md).
+    directory_stale_after_days: int = 180
     # The secret key that encrypts TOTP secrets, case content and key files at rest
     # (adapters/crypto/secret_key.py): a file off the data disk, a systemd credential, or
     # a passphrase typed at start (never read from the environment).
@@ -91,6 +102,10 @@ class Settings:
             outbox_backoff_base_seconds=_float(env, "HANOI247_OUTBOX_BACKOFF_BASE_SECONDS", 1.0),
             outbox_lease_seconds=_float(env, "HANOI247_OUTBOX_LEASE_SECONDS", 30.0),
             outbox_poll_seconds=_float(env, "HANOI247_OUTBOX_POLL_SECONDS", 0.5),
+            outbox_peer_down_alert_failures=_int(
+                env, "HANOI247_OUTBOX_PEER_DOWN_ALERT_FAILURES", 3
+            ),
+            outbox_ttl_seconds=_ttls(env),
             smtp_host=env.get("HANOI247_SMTP_HOST", ""),
             smtp_port=_int(env, "HANOI247_SMTP_PORT", 587),
             smtp_from=env.get("HANOI247_SMTP_FROM", ""),
@@ -110,6 +125,7 @@ class Settings:
             evidence_s3_secret_key=env.get("HANOI247_EVIDENCE_S3_SECRET_KEY", ""),
             evidence_s3_region=env.get("HANOI247_EVIDENCE_S3_REGION", "us-east-1"),
             evidence_poll_seconds=_float(env, "HANOI247_EVIDENCE_POLL_SECONDS", 5.0),
+            directory_stale_after_days=_int(env, "HANOI247_DIRECTORY_STALE_AFTER_DAYS", 180),
             secret_key_file=_path(env, "HANOI247_SECRET_KEY_FILE"),
             secret_key_inside_data_dir=_bool(env, "HANOI247_SECRET_KEY_INSIDE_DATA_DIR", False),
             credentials_directory=_path(env, "CREDENTIALS_DIRECTORY"),
@@ -191,6 +207,22 @@ def _bool(env: Mapping[str, str], key: str, default: bool) -> bool:
     if raw.strip().lower() in _FALSE:
         return False
     raise ConfigurationError(f"{key}={raw!r} is not true or false")
+
+
+def _ttls(env: Mapping[str, str]) -> dict[str, int]:
+    """``HANOI247_OUTBOX_TTL=request.submitted=86400,...``: a time to live per type."""
+    found: dict[str, int] = {}
+    raw = env.get("HANOI247_OUTBOX_TTL", "")
+    for part in (p.strip() for p in raw.split(",")):
+        if not part:
+            continue
+        name, _, seconds = part.partition("=")
+        if not name.strip() or not seconds.strip().isdigit() or int(seconds) <= 0:
+            raise ConfigurationError(
+                f"HANOI247_OUTBOX_TTL: {part!r} is not type=seconds (e.g. request.submitted=86400)"
+            )
+        found[name.strip()] = int(seconds)
+    return found
 
 
 def _clock_overrides(env: Mapping[str, str]) -> dict[str, object]:

@@ -43,6 +43,8 @@ BASIS = {
     "central_authority": "Ministry of Public Security of Viet Nam",
 }
 BODIES: dict[tuple[str, str], dict[str, Any]] = {
+    ("POST", "/api/v1/drills"): {"peers": ["fr-oclctic"], "window_minutes": 30},
+    ("POST", "/api/v1/drills/{drill_id}/acknowledge"): {},
     ("POST", R): PRESERVATION,
     ("PATCH", ID): {"necessity": "Rented servers are deleted within days of an attack."},
     ("POST", f"{ID}/send"): {},
@@ -221,6 +223,21 @@ def tour(root: Path) -> list[Exchange]:
                 uow.contact_points.upsert(FR_CONTACT, at=clock.now())
                 uow.commit()
             vn.get("/api/v1/directory", "an", label="directory")
+
+            # Drills answered by a person: VN drills FR, FR's officer acknowledges.
+            (drill,) = vn.post(
+                "/api/v1/drills", "an", json=body("POST", "/api/v1/drills"), label="drills-start"
+            ).json()["drills"]
+            deliver(vn, fr)
+            clock.advance(timedelta(minutes=3))
+            fr.post(
+                f"/api/v1/drills/{drill['id']}/acknowledge",
+                "claire",
+                json={},
+                label="drill-acknowledge",
+            )
+            deliver(fr, vn)
+            vn.get("/api/v1/drills", "an", label="drills")
             vn.get("/api/v1/treaty/between?a=VN&b=FR&on=2026-11-30", "an", label="treaty-between")
             vn.get(
                 "/api/v1/treaty/status?instrument=uncc&on=2026-11-30", "an", label="treaty-status"

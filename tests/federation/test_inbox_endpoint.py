@@ -244,6 +244,18 @@ def test_a_new_message_wakes_the_sender_a_duplicate_does_not(
     assert woken == [True]
 
 
+def test_a_drill_does_not_wake_the_deadline_worker(
+    scene: Scene, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A ping opens no deadline and queues no alert: the deadline worker sleeps on (a
+    request message wakes it: tests/integration/test_incoming_notifies.py)."""
+    woken: list[bool] = []
+    monkeypatch.setattr(scene.runtime.receiver, "after_commit", lambda: woken.append(True))
+    status, _ = post(scene, scene.envelope())
+    assert status == 200
+    assert woken == []
+
+
 def _hostile_envelope(scene: Scene, monkeypatch: pytest.MonkeyPatch, note: str) -> bytes:
     """An authentic envelope whose signed JSON escapes ``note`` as ASCII (``\\ud800``):
     what a hostile peer writes, since this node's own serializer refuses it."""

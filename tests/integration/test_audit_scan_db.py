@@ -117,13 +117,16 @@ def test_an_edited_timestamp_breaks_the_entry(engine: Engine, processes: int) ->
 def test_audit_verify_names_the_first_bad_entry_of_a_node_and_exits_1(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
+    from hanoi247.bootstrap import open_database
     from hanoi247.entrypoints.cli import app
     from hanoi247.entrypoints.localnet import NodeSpec, provision
 
     [node] = provision(tmp_path / "nodes", [NodeSpec("VN", "A05", "vn-a05")])
-    engine = make_engine(node.settings().resolved_database_url)
+    db = open_database(node.settings(), create=False)
+    assert db is not None
+    engine = db.engine
     try:
-        with make_uow_factory(engine)() as uow:
+        with db.uow_factory() as uow:
             for n in range(30):
                 uow.audit.append(
                     at=T0 + timedelta(seconds=n),
@@ -134,7 +137,7 @@ def test_audit_verify_names_the_first_bad_entry_of_a_node_and_exits_1(tmp_path: 
                 )
             uow.commit()
             total = len(uow.audit.entries())
-        runner = CliRunner()
+        runner = CliRunner(env=node.environment())
         where = ["--data-dir", str(node.data_dir)]
         good = runner.invoke(app, ["audit", "verify", *where])
         assert good.exit_code == 0, good.output
@@ -143,7 +146,7 @@ def test_audit_verify_names_the_first_bad_entry_of_a_node_and_exits_1(tmp_path: 
         attack(engine, "UPDATE audit_log SET subject = 'edited' WHERE seq = 17")
         bad = runner.invoke(app, ["audit", "verify", "--json", *where])
     finally:
-        engine.dispose()
+        db.close()
     assert bad.exit_code == 1
     verdict = json.loads(bad.stdout)
     assert (verdict["ok"], verdict["first_bad_seq"], verdict["finding"]) == (

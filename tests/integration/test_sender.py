@@ -228,9 +228,11 @@ def test_a_permanent_rejection_is_a_dead_letter_at_once(
     assert registry.get_sample_value("hanoi247_outbox_dead_letters_total", {"code": code}) == 1
 
 
-def test_an_unreachable_peer_becomes_a_dead_letter_after_the_dead_letter_age(
+def test_an_unreachable_peer_is_not_dead_lettered_by_age_its_message_waits(
     nodes: tuple[InProcessNode, InProcessNode], clock: FakeClock
 ) -> None:
+    """No answer is the peer's failure: the message waits past the dead-letter age (1 h
+    here) with the peer's backoff; a refusal for that long would dead-letter it."""
     a, b = nodes
     entry = enqueue(a, b.node_id)
     registry = CollectorRegistry()
@@ -241,27 +243,20 @@ def test_an_unreachable_peer_becomes_a_dead_letter_after_the_dead_letter_age(
     async def scenario() -> None:
         async with mock(refuse) as http:
             sender = make_sender(a, http, metrics=registry)  # dead_after: 1 hour
-            await sender.run_once()
-            assert stored(a, entry.id).status is OutboxStatus.PENDING
-            assert "federation:message:dead_lettered" not in audit_tags(a)
-            clock.advance(timedelta(hours=1, seconds=1))
-            await sender.run_once()
+            for _ in range(6):
+                await sender.run_once()
+                clock.advance(timedelta(minutes=30))
 
     run(scenario())
-    dead = stored(a, entry.id)
-    assert (dead.status, dead.attempts, dead.last_error) == (
-        OutboxStatus.DEAD,
-        2,
-        "dead_letter: peer_unreachable",
-    )
+    waiting = stored(a, entry.id)
+    assert (waiting.status, waiting.last_error) == (OutboxStatus.PENDING, "peer_unreachable")
+    assert "federation:message:dead_lettered" not in audit_tags(a)
     with a.runtime.uow_factory() as uow:
-        audit = [e for e in uow.audit.entries() if e.tag == "federation:message:dead_lettered"]
-    assert [(e.subject, e.details["code"]) for e in audit] == [
-        (entry.message_id, "peer_unreachable")
-    ]
-    failed = registry.get_sample_value("hanoi247_outbox_failed_total", {"code": "peer_unreachable"})
-    assert failed == 2
-    assert registry.get_sample_value("hanoi247_outbox_dead") == 1
+        [state] = uow.peer_delivery.list()
+    assert state.node_id == b.node_id
+    assert state.down_since == waiting.created_at
+    assert state.failures == 6
+    assert registry.get_sample_value("hanoi247_outbox_dead") == 0
 
 
 @pytest.mark.parametrize("forgery", ["another_key", "another_envelope", "another_message"])

@@ -13,7 +13,7 @@ from hanoi247.domain.audit_tags import NOT_A_PAST_PARTICIPLE, AuditTag, require_
 
 SRC = Path(hanoi247.__file__).parent
 NOUNS = {"account", "oncall", "request", "deadline", "node", "federation", "treaty"}
-NOUNS |= {"directory", "notification", "audit", "evidence"}
+NOUNS |= {"directory", "notification", "audit", "evidence", "drill", "peer", "provider"}
 SEGMENT = r"[a-z][a-z0-9_]*"
 IRREGULAR_PARTICIPLES = {"set", "sent", "withdrawn", "read"}
 

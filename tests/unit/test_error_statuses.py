@@ -35,8 +35,12 @@ EXAMPLES: list[Hanoi247Error] = [
     errors.AuthenticationFailed(),
     errors.PeerUnreachable("fr-paris", "peer_timeout"),
     errors.ConfigurationError("HANOI247_X is not a number"),
+    # Refused for what the node holds, not for the call's body (schemathesis: 409).
+    errors.NoPinnedPeer("FR"),
+    errors.EvidenceRejected("unknown_upload", "no upload of yours"),
+    errors.EvidenceRejected("file_name_empty", "give the file a name"),
 ]
-EXPECTED = [422, 409, 409, 409, 422, 404, 404, 422, 403, 401, 502, 500]
+EXPECTED = [422, 409, 409, 409, 409, 404, 404, 422, 403, 401, 502, 500, 409, 404, 422]
 
 
 def concrete_errors() -> list[type[Hanoi247Error]]:
@@ -64,7 +68,11 @@ def test_no_row_of_the_table_is_shadowed_by_an_earlier_one() -> None:
     for index, row in enumerate(STATUS_BY_ERROR):
         for earlier in STATUS_BY_ERROR[:index]:
             same_code = earlier.code is None or earlier.code is row.code
-            assert not (issubclass(row.kind, earlier.kind) and same_code), (earlier, row)
+            same_reason = earlier.reason is None or earlier.reason == row.reason
+            assert not (issubclass(row.kind, earlier.kind) and same_code and same_reason), (
+                earlier,
+                row,
+            )
 
 
 def test_a_server_side_error_does_not_leak_its_message() -> None:

@@ -136,6 +136,7 @@ class Authenticator:
         )
         self._issuer = issuer
         self._decoy: str | None = None
+        self._decoy_made = threading.Lock()
 
     # -- passwords -------------------------------------------------------------------
 
@@ -177,8 +178,9 @@ class Authenticator:
     def spend_verification(self, password: str) -> None:
         """Take as long as a real verification, for a username that does not exist or a
         disabled account, so response times do not reveal which accounts exist."""
-        if self._decoy is None:
-            self._decoy = self.hash_password(secrets.token_urlsafe(16))
+        with self._decoy_made:  # once: a burst of unknown names must not each hash one
+            if self._decoy is None:
+                self._decoy = self.hash_password(secrets.token_urlsafe(16))
         self.verify_password(self._decoy, password)
 
     # -- TOTP ------------------------------------------------------------------------

@@ -52,6 +52,14 @@ def require_utc(value: datetime, what: str = "at") -> datetime:
 
 
 @dataclass(frozen=True, slots=True)
+class ChainHead:
+    """The last link of the chain as an append needs it: its ``seq`` and ``hash`` only."""
+
+    seq: int
+    hash: str
+
+
+@dataclass(frozen=True, slots=True)
 class AuditEntry:
     """One link of the chain, as stored. ``at`` is normalised to UTC on construction."""
 
@@ -147,7 +155,7 @@ def validate_details(details: Mapping[str, object]) -> dict[str, DetailValue]:
 
 
 def chain_entry(
-    previous: AuditEntry | None,
+    previous: AuditEntry | ChainHead | None,
     *,
     at: datetime,
     actor: str,

@@ -87,6 +87,27 @@ class AuditTag(enum.StrEnum):
     FEDERATION_DRILL_ANSWERED = "federation:drill:answered"
     FEDERATION_DRILL_COMPLETED = "federation:drill:completed"
 
+    # -- drills answered by a person (services/drills.py) ---------------------------------
+    DRILL_ALERT_SENT = "drill:alert:sent"
+    DRILL_ALERT_DELIVERED = "drill:alert:delivered"
+    DRILL_ALERT_RECEIVED = "drill:alert:received"
+    DRILL_ALERT_ACKNOWLEDGED = "drill:alert:acknowledged"
+    DRILL_ACKNOWLEDGEMENT_RECORDED = "drill:acknowledgement:recorded"
+    DRILL_ACKNOWLEDGEMENT_IGNORED = "drill:acknowledgement:ignored"
+    DRILL_MISSED_ESCALATED = "drill:missed:escalated"
+    DRILL_MISSED_RECORDED = "drill:missed:recorded"
+    DRILL_SCHEDULE_CREATED = "drill:schedule:created"
+    DRILL_SCHEDULE_FIRED = "drill:schedule:fired"
+    DRILL_HISTORY_SEEDED = "drill:history:seeded"  # hanoi247 demo only
+    DIRECTORY_PEER_VERIFIED = "directory:peer:verified"
+    DIRECTORY_CARD_SENT = "directory:card:sent"
+    DIRECTORY_CARD_RECEIVED = "directory:card:received"
+    PEER_ACKNOWLEDGEMENT_OVERDUE_ESCALATED = "peer:acknowledgement_overdue:escalated"
+    PROVIDER_REGISTER_ADDED = "provider:register:added"
+    PROVIDER_REGISTER_UPDATED = "provider:register:updated"
+    PROVIDER_ORDER_RECORDED = "provider:order:recorded"
+    PROVIDER_PRESERVATION_CONFIRMED = "provider:preservation:confirmed"
+
     # -- the audit log witnessed by peers (services/audit_witness.py) ---------------------
     AUDIT_CHECKPOINT_SENT = "audit:checkpoint:sent"
     AUDIT_CHECKPOINT_WITNESSED = "audit:checkpoint:witnessed"

@@ -72,7 +72,9 @@ class AnswerClarification(Command):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ConfirmPreservation(Command):
     request_id: str
-    until: date  # at least the minimum period (60 days) after today
+    until: date  # at least the minimum period (60 days) after today, or after confirmed_on
+    confirmed_on: date | None = None  # the day a service provider confirmed (not future)
+    provider_order_id: str | None = None  # the order to the provider it confirms
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

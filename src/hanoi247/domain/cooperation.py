@@ -292,11 +292,21 @@ class CooperationRequest(OnwardTransfer):
         at: datetime,
         message_id: str | None,
         instrument: Instrument | None = None,
+        confirmed_on: date | None = None,
     ) -> ev.PreservationConfirmed:
-        """Preserved until ``until``: at least the minimum period after today (Art. 42)."""
+        """Preserved until ``until``: at least the minimum period (Art. 42) after the day the
+        data was preserved: ``confirmed_on`` (the day the service provider confirmed it, not
+        in the future) or today."""
         self._preservation_only(Action.CONFIRM_PRESERVATION)
+        today = aware_utc(at).date()
+        if confirmed_on is not None and confirmed_on > today:
+            raise ActionNotAllowed(
+                Action.CONFIRM_PRESERVATION,
+                ErrorCode.INVALID_VALUE,
+                f"the provider cannot have confirmed on {confirmed_on}, after today",
+            )
         if instrument is not None:
-            problem = check_preservation_until(until, aware_utc(at).date(), instrument)
+            problem = check_preservation_until(until, confirmed_on or today, instrument)
             raise_if([problem] if problem else [])
         self._act(Action.CONFIRM_PRESERVATION, origin, by, at, message_id)
         self.preservation_until = until

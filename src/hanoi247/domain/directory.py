@@ -16,7 +16,7 @@ import dataclasses
 import enum
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 STALE_AFTER_DAYS = 180
 _ISO2 = re.compile(r"^[A-Z]{2}$")
@@ -60,6 +60,8 @@ class ContactPoint:
     requires_dual_criminality: bool | None = None  # None: unknown
     notes: str = ""
     node_id: str | None = None  # the pinned peer that serves it, if any
+    hours: str = ""  # when it answers: "24/7", "Mon-Fri 08:00-18:00 UTC+1"
+    emergency_channel: str = ""  # how to reach it at once: a phone, "hanoi247", ...
 
     def __post_init__(self) -> None:
         if not _ISO2.match(self.state):
@@ -92,6 +94,55 @@ class ContactPoint:
 
     def verified(self, on: date, by: str) -> ContactPoint:
         return dataclasses.replace(self, last_verified=on, verified_by=by)
+
+
+# --- how fresh a peer's entry is -------------------------------------------------------
+
+CHECK_CHANNELS = ("drill", "phone", "in_person", "card")
+PINNED = "pinned"  # no check yet: the day the peer was pinned is the last verification
+
+
+@dataclass(frozen=True, slots=True)
+class PeerCheck:
+    """A person checked a peer's entry: when, who (a name), by which channel (a drill a
+    person acknowledged, a phone call, a meeting in person, the peer's signed card)."""
+
+    node_id: str
+    at: datetime
+    by: str
+    channel: str
+
+    def __post_init__(self) -> None:
+        if self.channel not in CHECK_CHANNELS:
+            raise ValueError(f"a check is by {', '.join(CHECK_CHANNELS)}, not {self.channel!r}")
+        if self.at.utcoffset() is None:
+            raise ValueError("at must be timezone-aware")
+        if not self.by.strip():
+            raise ValueError("say who checked the peer")
+
+
+@dataclass(frozen=True, slots=True)
+class Freshness:
+    verified_at: datetime
+    verified_by: str
+    channel: str  # one of CHECK_CHANNELS, or PINNED
+    stale: bool
+
+
+def freshness(
+    *,
+    pinned_at: datetime,
+    pinned_by: str,
+    check: PeerCheck | None,
+    now: datetime,
+    stale_after: timedelta,
+) -> Freshness:
+    """When the entry was last verified, by whom and how; stale past ``stale_after``."""
+    if check is None or check.at < pinned_at:
+        at, by, channel = pinned_at, pinned_by, PINNED
+    else:
+        at, by, channel = check.at, check.by, check.channel
+    return Freshness(at, by, channel, now - at > stale_after)
 
 
 def parse_dual_criminality(value: str) -> bool | None:

@@ -10,7 +10,7 @@ import enum
 import random
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -49,11 +49,28 @@ class MessageType(enum.StrEnum):
     REQUEST_FORWARDED = "request.forwarded"  # requested → requesting desk, after a forward
     DRILL_PING = "drill.ping"
     DRILL_PONG = "drill.pong"
+    DRILL_ALERT = "drill.alert"  # a drill answered by a person (services/drills.py)
+    DRILL_ACKNOWLEDGED = "drill.acknowledged"  # the person's answer, by name
+    DIRECTORY_CARD = (
+        "directory.card"  # a node's own contact points, signed (services/directory_card.py)
+    )
     KEYS_ROTATED = "node.keys_rotated"
     EVIDENCE_OFFERED = "evidence.offered"  # a signed manifest; chunks are pulled separately
     EVIDENCE_VERIFIED = "evidence.verified"  # the receiver checked every chunk and the file
     EVIDENCE_REJECTED = "evidence.rejected"  # a mismatch: the receiver did not keep it
     AUDIT_CHECKPOINT = "node.audit_checkpoint"  # the head of the sender's audit log, witnessed
+
+
+# Messages whose handlers never open, resolve or escalate a deadline nor queue an alert:
+# receiving one does not wake the deadline worker. Any other type wakes it.
+LEAVES_DEADLINES_ALONE: frozenset[str] = frozenset(
+    {
+        MessageType.DRILL_PING.value,
+        MessageType.DRILL_PONG.value,
+        MessageType.AUDIT_CHECKPOINT.value,
+        MessageType.KEYS_ROTATED.value,
+    }
+)
 
 
 class PeerStatus(enum.StrEnum):
@@ -127,6 +144,47 @@ class OutboxEntry:
     last_attempt_at: datetime | None = None
     delivered_at: datetime | None = None
     receipt: str | None = None  # the receiver's signed receipt (JWS)
+    claim: str | None = None  # the token of the sender's lease (claim_due); fences outcomes
+
+
+# Answers (or their absence) that mean "the peer is not there", not "the peer refuses this
+# message": they hold the whole queue to the peer, never dead-letter a message by age.
+UNREACHABLE: frozenset[str] = frozenset(
+    {"peer_unreachable", "peer_timeout", "http_502", "http_503", "http_504"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PeerDelivery:
+    """How delivery to one peer goes: backoff and outage per peer, not per message.
+
+    ``down_since`` is the first failure of the current outage (None: reachable);
+    ``retry_at`` holds every message to the peer until then; ``down_alerted`` says the
+    supervisor on duty was told (once per outage; told again when it comes back)."""
+
+    node_id: str
+    down_since: datetime | None = None
+    failures: int = 0  # in a row
+    retry_at: datetime | None = None
+    last_error: str = ""
+    last_success_at: datetime | None = None
+    down_alerted: bool = False
+
+    @property
+    def down(self) -> bool:
+        return self.down_since is not None
+
+    def failed(self, *, at: datetime, error: str, retry_at: datetime) -> PeerDelivery:
+        return replace(
+            self,
+            down_since=self.down_since or at,
+            failures=self.failures + 1,
+            retry_at=retry_at,
+            last_error=error[:500],
+        )
+
+    def answered(self, *, at: datetime) -> PeerDelivery:
+        return PeerDelivery(self.node_id, last_success_at=at)
 
 
 @dataclass(frozen=True, slots=True)

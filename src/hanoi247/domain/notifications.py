@@ -48,9 +48,18 @@ class Topic(enum.StrEnum):
     FOLLOW_UP_MLA_DUE = "follow_up_mla_due"
     CLARIFICATION_ASKED = "clarification_asked"
     REQUEST_ANSWERED = "request_answered"
-    MESSAGE_DEAD_LETTERED = "message_dead_lettered"
-    DRILL = "drill"
+    MESSAGE_DEAD_LETTERED = "message_dead_lettered"  # once per peer, however many letters
+    PEER_DOWN = "peer_down"  # a peer stopped answering: its messages wait
+    PEER_BACK = "peer_back"  # it answers again: what waited leaves in order
+    DRILL = "drill"  # the self-test of the alert channels (``hanoi247 notifications test``)
+    DRILL_ALERT = "drill_alert"  # a peer drills this node: the officer on duty acknowledges
+    DRILL_MISSED = "drill_missed"  # a peer left our drill unanswered: an escalation
+    PEER_ACKNOWLEDGEMENT_OVERDUE = "peer_acknowledgement_overdue"  # one per peer episode
     CONTENT_ROLE_GRANTED = "content_role_granted"  # an account that can read case content
+
+
+DRILL_TOPICS: Final = frozenset({Topic.DRILL, Topic.DRILL_ALERT, Topic.DRILL_MISSED})
+DRILL_MARK: Final = "[DRILL]"
 
 
 class NotificationSeverity(enum.StrEnum):
@@ -72,7 +81,12 @@ DEFAULT_SEVERITY: Final[Mapping[Topic, NotificationSeverity]] = MappingProxyType
         Topic.CLARIFICATION_ASKED: NotificationSeverity.INFO,
         Topic.REQUEST_ANSWERED: NotificationSeverity.INFO,
         Topic.MESSAGE_DEAD_LETTERED: NotificationSeverity.CRITICAL,
+        Topic.PEER_DOWN: NotificationSeverity.WARNING,
+        Topic.PEER_BACK: NotificationSeverity.INFO,
         Topic.DRILL: NotificationSeverity.INFO,
+        Topic.DRILL_ALERT: NotificationSeverity.WARNING,
+        Topic.DRILL_MISSED: NotificationSeverity.WARNING,
+        Topic.PEER_ACKNOWLEDGEMENT_OVERDUE: NotificationSeverity.CRITICAL,
         Topic.CONTENT_ROLE_GRANTED: NotificationSeverity.WARNING,
     }
 )
@@ -99,6 +113,7 @@ class Fact(enum.StrEnum):
     FROM_STATE = "from_state"
     TO_STATE = "to_state"
     DUE_AT = "due_at"  # RFC 3339 UTC with "Z": use format_due()
+    DRILL = "drill"  # a drill's id (never a case's): the page /drills/{id}
     ACCOUNT = "account"  # a username (domain.accounts rules), never a person's name
     ROLE = "role"  # a domain.accounts.Role value
     BY = "by"  # who did it: a username or an operator's label
@@ -121,6 +136,7 @@ _FACT_PATTERNS: Final[Mapping[Fact, re.Pattern[str]]] = MappingProxyType(
         Fact.FROM_STATE: re.compile(r"[A-Z]{2}"),  # ISO 3166 alpha-2, or EU
         Fact.TO_STATE: re.compile(r"[A-Z]{2}"),
         Fact.DUE_AT: _UTC_TIME,
+        Fact.DRILL: re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"),
         Fact.ACCOUNT: re.compile(r"[a-z0-9][a-z0-9._-]{1,63}"),
         Fact.ROLE: re.compile(r"[a-z][a-z_]{0,31}"),
         Fact.BY: re.compile(r"[A-Za-z0-9][A-Za-z0-9._@:-]{0,127}"),
@@ -193,8 +209,15 @@ class Notification:
     def email_addresses(self) -> tuple[str, ...]:
         return tuple(r for r in self.recipients if is_email_address(r))
 
+    @property
+    def drill(self) -> bool:
+        """A drill, never a case: marked DRILL in every channel (subject, banner, payload)."""
+        return self.topic in DRILL_TOPICS
+
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict (the webhook and in-app payload); inverse of :meth:`from_dict`."""
+        """A JSON-ready dict (the webhook and in-app payload); inverse of :meth:`from_dict`.
+
+        ``drill`` is true for a drill: a receiver must never take it for a case."""
         return {
             "id": self.id,
             "topic": self.topic.value,
@@ -204,6 +227,7 @@ class Notification:
             "reference": self.reference,
             "recipients": list(self.recipients),
             "facts": dict(self.facts),
+            "drill": self.drill,
         }
 
     @classmethod
@@ -211,6 +235,8 @@ class Notification:
         """Parse :meth:`to_dict` output; ``ValueError`` on missing or unknown members."""
         expected = {"id", "topic", "severity", "created_at", "request_id", "reference"}
         expected |= {"recipients", "facts"}
+        if isinstance(data, Mapping) and "drill" in data:  # derived from the topic
+            data = {k: v for k, v in data.items() if k != "drill"}
         if not isinstance(data, Mapping) or set(data) != expected:
             raise ValueError("notification members are missing or unknown")
         recipients, facts = data["recipients"], data["facts"]
@@ -335,7 +361,14 @@ _SUBJECTS: Final[Mapping[Topic, str]] = MappingProxyType(
         Topic.CLARIFICATION_ASKED: N_("Clarification asked: {reference}"),
         Topic.REQUEST_ANSWERED: N_("Request answered: {reference}"),
         Topic.MESSAGE_DEAD_LETTERED: N_("Message not delivered: {reference}"),
+        Topic.PEER_DOWN: N_("Node not reachable: {reference}"),
+        Topic.PEER_BACK: N_("Node reachable again: {reference}"),
         Topic.DRILL: N_("Drill: test alert, no action needed"),
+        Topic.DRILL_ALERT: N_("DRILL from another State: acknowledge this test alert"),
+        Topic.DRILL_MISSED: N_("Escalation, a peer did not answer our DRILL"),
+        Topic.PEER_ACKNOWLEDGEMENT_OVERDUE: N_(
+            "Escalation, another State is not acknowledging our requests: {reference}"
+        ),
         Topic.CONTENT_ROLE_GRANTED: N_("New account with access to case content"),
     }
 )
@@ -376,9 +409,30 @@ _LEADS: Final[Mapping[Topic, str]] = MappingProxyType(
             "A message to another node could not be delivered and is no longer retried. "
             "An operator must act."
         ),
+        Topic.PEER_DOWN: N_(
+            "Another node does not answer. Messages to it wait and are sent in order "
+            "when it answers again. Contact its operators if this lasts."
+        ),
+        Topic.PEER_BACK: N_(
+            "Another node answers again. The messages that waited for it are being sent."
+        ),
         Topic.DRILL: N_(
             "This is a drill of the 24/7 alerting. "
             "No action is needed beyond confirming that you received it."
+        ),
+        Topic.DRILL_ALERT: N_(
+            "THIS IS A DRILL, NOT A REQUEST: no case exists. Another State tests that its "
+            "24/7 alert reaches a person. Acknowledge it in one click on the Drills page of "
+            "hanoi247 before it is due."
+        ),
+        Topic.DRILL_MISSED: N_(
+            "THIS IS A DRILL, NOT A REQUEST. Nobody at the other State acknowledged our drill "
+            "in time. Check the contact point of that State by another channel."
+        ),
+        Topic.PEER_ACKNOWLEDGEMENT_OVERDUE: N_(
+            "Another State has not acknowledged our request within its clock. This is one "
+            "alert for that State until it acknowledges again, however many requests wait: "
+            "call its 24/7 point of contact by another channel."
         ),
         Topic.CONTENT_ROLE_GRANTED: N_(
             "An account that can read case content, or grant access to it, was created. "
@@ -395,6 +449,7 @@ _LABELS: Final[Mapping[Fact, str]] = MappingProxyType(
         Fact.FROM_STATE: N_("From"),
         Fact.TO_STATE: N_("To"),
         Fact.DUE_AT: N_("Due"),
+        Fact.DRILL: N_("Drill"),
         Fact.ACCOUNT: N_("Account"),
         Fact.ROLE: N_("Role"),
         Fact.BY: N_("Created by"),
@@ -418,6 +473,8 @@ def render_text(notification: Notification, *, locale: str = "en") -> tuple[str,
     subject = _SUBJECTS[notification.topic].format(reference=reference)
     if notification.severity is NotificationSeverity.CRITICAL:
         subject = f"{CRITICAL_MARK} {subject}"
+    if notification.drill and notification.topic is not Topic.DRILL:
+        subject = f"{DRILL_MARK} {subject}"
     subject = f"[{PRODUCT}] {subject}"
     lines = [_LEADS[notification.topic], ""]
     for fact in Fact:

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 import typer
 
 from hanoi247.domain.errors import Hanoi247Error, Severity, StatusDataError
+from hanoi247.entrypoints import cli_drills  # noqa: F401  (registers drill start|schedule|list|ack)
 from hanoi247.entrypoints.cli_accounts import oncall_app, user_app
 from hanoi247.entrypoints.cli_audit import audit_app
 from hanoi247.entrypoints.cli_backup import backup_command, restore_command
@@ -31,6 +32,7 @@ from hanoi247.entrypoints.cli_node import (
 )
 from hanoi247.entrypoints.cli_notifications import notifications_app
 from hanoi247.entrypoints.cli_outbox import outbox_app
+from hanoi247.entrypoints.cli_providers import provider_app
 from hanoi247.entrypoints.cli_secrets import secrets_app
 from hanoi247.entrypoints.cli_stats import stats_app
 from hanoi247.entrypoints.cli_webhook import webhook_app
@@ -61,6 +63,7 @@ app.add_typer(node_app, name="node")
 app.add_typer(peer_app, name="peer")
 app.add_typer(drill_app, name="drill")
 app.add_typer(directory_app, name="directory")
+app.add_typer(provider_app, name="provider")
 app.add_typer(evidence_app, name="evidence")
 app.add_typer(conformance_app, name="conformance")
 app.add_typer(audit_app, name="audit")

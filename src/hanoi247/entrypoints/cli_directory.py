@@ -84,6 +84,8 @@ def point_json(point: ContactPoint, today: date) -> dict[str, Any]:
         "last_verified": point.last_verified.isoformat(),
         "verified_by": point.verified_by,
         "stale": point.is_stale(today),
+        "hours": point.hours,
+        "emergency_channel": point.emergency_channel,
     }
 
 
@@ -114,6 +116,12 @@ def directory_set(
     verified_on: Annotated[
         str | None, typer.Option("--verified-on", help="When it was checked (default today).")
     ] = None,
+    hours: Annotated[
+        str, typer.Option("--hours", help="When it answers: 24/7, Mon-Fri 08:00-18:00 UTC+1.")
+    ] = "",
+    emergency_channel: Annotated[
+        str, typer.Option("--emergency-channel", help="How to reach it at once (a phone...).")
+    ] = "",
     data_dir: DataDir = None,
     by: By = "operator",
 ) -> None:
@@ -132,6 +140,8 @@ def directory_set(
             node_id=node_id or None,
             last_verified=_day(verified_on, "--verified-on"),
             verified_by=by,
+            hours=hours.strip(),
+            emergency_channel=emergency_channel.strip(),
         )
     except ValueError as error:
         _fail(str(error))
@@ -147,13 +157,36 @@ def directory_set(
 
 @directory_app.command("verify")
 def directory_verify(
-    state: Annotated[str, typer.Argument(help="The State, ISO alpha-2.")],
+    state: Annotated[
+        str, typer.Argument(help="The State (ISO alpha-2), or with --channel a peer's node id.")
+    ],
     kind: Kind = ContactKind.POINT_OF_CONTACT_24_7,
+    channel: Annotated[
+        str | None,
+        typer.Option("--channel", help="phone or in_person: record a check of the PEER's entry."),
+    ] = None,
     data_dir: DataDir = None,
     by: By = "operator",
 ) -> None:
-    """Record that the contact point of STATE was checked today."""
-    from hanoi247.services.directory import NoContactPoint, verify_contact_point
+    """Record that the contact point of STATE was checked today; with --channel, that the
+    directory entry of the pinned peer STATE (a node id) was checked now, by that channel."""
+    from hanoi247.services.directory import NoContactPoint, verify_contact_point, verify_peer
+
+    if channel is not None:
+        if channel not in ("phone", "in_person"):
+            _fail(f"--channel: phone or in_person, not {channel!r}")
+        with _uow_factory(data_dir, create=False) as uow_factory:
+            if uow_factory is None:
+                _fail("no node database here; run `hanoi247 init` first")
+            with uow_factory() as uow:
+                check = verify_peer(
+                    uow, state.strip(), channel=channel, by=by, at=system_clock().now()
+                )
+                uow.commit()
+        document = {"node_id": check.node_id, "verified_at": check.at.isoformat()}
+        document |= {"verified_by": check.by, "channel": check.channel}
+        typer.echo(json.dumps(document, ensure_ascii=False, indent=2))
+        return
 
     clock = system_clock()
     code = state.strip().upper()
@@ -198,3 +231,25 @@ def directory_list(
         dual = dual_criminality_word(p.requires_dual_criminality)
         typer.echo(f"    languages: {languages}  channels: {channels}  dual criminality: {dual}")
         typer.echo(f"    last verified: {p.last_verified.isoformat()} by {p.verified_by}{flag}")
+
+
+@directory_app.command("publish")
+def directory_publish(data_dir: DataDir = None, by: By = "operator") -> None:
+    """Send this node's own contact points, signed, to every active peer (directory.card):
+    their directories take them from this message only, or from an audited local edit."""
+    from hanoi247.adapters.federation.node import read_identity
+    from hanoi247.bootstrap import settings_for
+    from hanoi247.services.directory_card import publish_card
+
+    state = read_identity(settings_for(data_dir).data_dir).state  # the keys are not needed
+    with _uow_factory(data_dir, create=False) as uow_factory:
+        if uow_factory is None:
+            _fail("no node database here; run `hanoi247 init` first")
+        with uow_factory() as uow:
+            told = publish_card(uow, state=state, by=by, at=system_clock().now())
+            uow.commit()
+    if not told:
+        _fail(
+            f"nothing sent: add {state}'s contact points first (`hanoi247 directory set {state}`)"
+        )
+    typer.echo(json.dumps({"state": state, "sent_to": told}, indent=2))

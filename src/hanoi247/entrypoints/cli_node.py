@@ -19,7 +19,7 @@ from typing import Annotated, Any
 import typer
 
 from hanoi247.domain.errors import ConfigurationError, InvalidInput
-from hanoi247.domain.federation import Peer, PeerStatus
+from hanoi247.domain.federation import Peer, PeerDelivery, PeerStatus
 from hanoi247.entrypoints.cli_common import DataDirOption, emit
 from hanoi247.ports import Clock, UnitOfWork
 from hanoi247.settings import Settings
@@ -205,12 +205,14 @@ def peer_list(
     data_dir: DataDirOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON instead of a table.")] = False,
 ) -> None:
-    """Every pinned peer, with its status and keys (a key rotated out shows until when)."""
+    """Every pinned peer, with its status, keys (a key rotated out shows until when) and
+    delivery: "down since" while it does not answer (its messages wait)."""
     settings = _settings(data_dir)
     with _uow_factory(settings) as uow_factory, uow_factory() as uow:
         peers = uow.peers.list()
+        delivery = {s.node_id: s for s in uow.peer_delivery.list()}
     if as_json:
-        emit([peer_json(p) for p in peers])
+        emit([peer_json(p, delivery.get(p.node_id)) for p in peers])
         return
     from rich.console import Console
     from rich.table import Table
@@ -221,6 +223,7 @@ def peer_list(
     table.add_column("fingerprint", max_width=19)  # at most four groups a line
     table.add_column("status")
     table.add_column("keys (kid, valid until)", overflow="fold")
+    table.add_column("delivery", overflow="fold")
     for p in peers:
         keys = "\n".join(
             f"{k.use} {k.kid[:12]}…"
@@ -228,11 +231,25 @@ def peer_list(
             for k in p.keys
         )
         status = p.status.value if p.status is PeerStatus.ACTIVE else f"[red]{p.status.value}"
-        table.add_row(p.node_id, p.state, p.name, p.url, p.fingerprint, status, keys)
+        table.add_row(
+            p.node_id, p.state, p.name, p.url, p.fingerprint, status, keys,
+            delivery_text(delivery.get(p.node_id)),
+        )  # fmt: skip
     Console().print(table)
 
 
-def peer_json(peer: Peer) -> dict[str, Any]:
+def delivery_text(state: PeerDelivery | None) -> str:
+    if state is None or not state.down:
+        return "ok"
+    assert state.down_since is not None
+    return (
+        f"[red]down since {state.down_since:%Y-%m-%d %H:%M}Z[/red]\n"
+        f"{state.failures} failure(s), {state.last_error}"
+    )
+
+
+def peer_json(peer: Peer, delivery: PeerDelivery | None = None) -> dict[str, Any]:
+    state = delivery or PeerDelivery(peer.node_id)
     return {
         "node_id": peer.node_id,
         "state": peer.state,
@@ -251,6 +268,12 @@ def peer_json(peer: Peer) -> dict[str, Any]:
             }
             for k in peer.keys
         ],
+        "delivery": {
+            "down_since": None if state.down_since is None else state.down_since.isoformat(),
+            "failures": state.failures,
+            "retry_at": None if state.retry_at is None else state.retry_at.isoformat(),
+            "last_error": state.last_error,
+        },
     }
 
 

@@ -28,6 +28,7 @@ from hanoi247.domain.lifecycle import RequestStatus
 from hanoi247.domain.references import Direction
 from hanoi247.domain.treaty import in_force_between
 from hanoi247.entrypoints.demo import Login, NodeLogins
+from hanoi247.entrypoints.demo_drills import seed_drills
 from hanoi247.entrypoints.demo_history import seed_demo_history
 from hanoi247.entrypoints.localnet import NodeSpec, ProvisionedNode
 from hanoi247.ports import Authenticator
@@ -373,6 +374,10 @@ def seed(
                 fr.handle(AcknowledgeRequest(by=ids["FR"], request_id=preservation, note=note))
         acknowledged = _wait(lambda: _acknowledged(vn, preservation), timeout)
         _wait(lambda: _get(fr, emergency) is not None, timeout)
+        for state, runtime in runtimes.items():  # a year of drills for the directory
+            with runtime.uow_factory() as uow:
+                seed_drills(uow, node_state=state, now=now)
+                uow.commit()
         return Seeded(
             _reference(vn, preservation),
             _reference(dz, emergency),

@@ -19,6 +19,12 @@ from hanoi247.ports.audit import AuditLog
 from hanoi247.ports.channels import NotificationChannel, Notifier
 from hanoi247.ports.clock import Clock
 from hanoi247.ports.directory import ContactPointRepository
+from hanoi247.ports.drills import (
+    DrillRepository,
+    DrillScheduleRepository,
+    PeerCheck,
+    PeerCheckRepository,
+)
 from hanoi247.ports.evidence import (
     BlobWriter,
     EvidenceCipher,
@@ -26,7 +32,14 @@ from hanoi247.ports.evidence import (
     EvidenceStore,
     Sealed,
 )
-from hanoi247.ports.federation import Inbox, MessageIntake, Outbox, PeerRepository
+from hanoi247.ports.federation import (
+    DeliveryAlerts,
+    Inbox,
+    MessageIntake,
+    Outbox,
+    PeerDeliveryStates,
+    PeerRepository,
+)
 from hanoi247.ports.node_keys import (
     CheckedCard,
     CreatedKeys,
@@ -38,6 +51,7 @@ from hanoi247.ports.node_keys import (
     PublishedCard,
 )
 from hanoi247.ports.notifications import NotificationOutbox, NotificationStatus, StoredNotification
+from hanoi247.ports.providers import ProviderRepository
 from hanoi247.ports.treaty import StatusImport, TreatyActionRepository
 from hanoi247.ports.unit_of_work import UnitOfWork
 from hanoi247.ports.web import WebSession, WebSessionRepository
@@ -61,6 +75,9 @@ __all__ = [
     "ContactPointRepository",
     "CreatedKeys",
     "DeadlineRepository",
+    "DeliveryAlerts",
+    "DrillRepository",
+    "DrillScheduleRepository",
     "EvidenceCipher",
     "EvidenceRepository",
     "EvidenceStore",
@@ -78,8 +95,12 @@ __all__ = [
     "OnCallRepository",
     "OpenSummary",
     "Outbox",
+    "PeerCheck",
+    "PeerCheckRepository",
+    "PeerDeliveryStates",
     "PeerKeyReader",
     "PeerRepository",
+    "ProviderRepository",
     "PublicKey",
     "PublishedCard",
     "ReferenceCounter",

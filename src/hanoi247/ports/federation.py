@@ -5,7 +5,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from hanoi247.domain.federation import (
     InboxEntry,
@@ -14,9 +14,13 @@ from hanoi247.domain.federation import (
     OutboxStatus,
     OutgoingMessage,
     Peer,
+    PeerDelivery,
     PeerKey,
     PeerStatus,
 )
+
+if TYPE_CHECKING:
+    from hanoi247.ports.unit_of_work import UnitOfWork
 
 
 class PeerRepository(Protocol):
@@ -58,16 +62,46 @@ class Outbox(Protocol):
         each leased: its next attempt moves to ``now + lease`` so that a sender that dies
         mid-delivery is retried after the lease. A message never overtakes an earlier
         pending or dead one of the same case to the same peer. On PostgreSQL the rows are
-        claimed with ``FOR UPDATE SKIP LOCKED`` so several senders share the queue."""
+        claimed with ``FOR UPDATE SKIP LOCKED`` so several senders share the queue. Each
+        claimed entry carries a fresh ``claim`` token; entries to a peer whose delivery
+        state holds them (``PeerDelivery.retry_at`` after ``now``) are not claimed."""
         ...
 
-    def mark_delivered(self, entry_id: int, *, at: datetime, receipt: str) -> None: ...
+    def mark_delivered(
+        self, entry_id: int, *, at: datetime, receipt: str, claim: str | None = None
+    ) -> bool:
+        """Record the delivery. With ``claim`` (the sender's, from ``claim_due``) it applies
+        only while the entry is pending under that claim: False, and nothing changed, when
+        the lease expired and another sender claimed or settled the entry. Without it
+        (seeding, tests) it applies to the entry whatever its state."""
+        ...
 
     def mark_failed(
-        self, entry_id: int, *, at: datetime, error: str, retry_at: datetime
-    ) -> None: ...
+        self,
+        entry_id: int,
+        *,
+        at: datetime,
+        error: str,
+        retry_at: datetime,
+        claim: str | None = None,
+    ) -> bool:
+        """Record a failed attempt (retried at ``retry_at``); fenced as ``mark_delivered``."""
+        ...
 
-    def mark_dead(self, entry_id: int, *, at: datetime, error: str) -> None: ...
+    def mark_dead(
+        self, entry_id: int, *, at: datetime, error: str, claim: str | None = None
+    ) -> bool:
+        """Give the entry up (a dead letter); fenced as ``mark_delivered``."""
+        ...
+
+    def dead_for_case(self, case_id: str) -> builtins.list[OutboxEntry]:
+        """The dead letters of a case, oldest first: they block its later messages to the
+        same peer, so its page shows them (an operator retries them)."""
+        ...
+
+    def dead_to(self, node_id: str) -> int:
+        """How many dead letters to ``node_id`` wait for an operator."""
+        ...
 
     def retry(self, entry_id: int, *, at: datetime) -> None:
         """Put a dead letter back in the queue (an operator's decision)."""
@@ -82,6 +116,35 @@ class Outbox(Protocol):
         ...
 
     def counts(self) -> dict[OutboxStatus, int]: ...
+
+
+class PeerDeliveryStates(Protocol):
+    """Delivery state per peer (``PeerDelivery``): backoff and outage, not per message."""
+
+    def lock(self, node_id: str) -> PeerDelivery:
+        """The state of ``node_id`` (a fresh one if none is stored), locked for the rest of
+        the transaction so that one sender at a time decides an outage began or ended."""
+        ...
+
+    def save(self, state: PeerDelivery) -> None: ...
+
+    def recovered(self, node_id: str, *, at: datetime) -> PeerDelivery | None:
+        """Mark ``node_id`` reachable; the state it had if it was failing (down or backing
+        off), None when it was fine already (one statement on the delivery hot path)."""
+        ...
+
+    def list(self) -> builtins.list[PeerDelivery]: ...
+
+
+class DeliveryAlerts(Protocol):
+    """What the sender tells people about delivery to a peer (``services/peer_alerts.py``),
+    inside the unit of work that records the outcome."""
+
+    def peer_down(self, uow: UnitOfWork, state: PeerDelivery, *, at: datetime) -> None: ...
+
+    def peer_back(self, uow: UnitOfWork, state: PeerDelivery, *, at: datetime) -> None: ...
+
+    def dead_letter(self, uow: UnitOfWork, entry: OutboxEntry, *, at: datetime) -> None: ...
 
 
 class Inbox(Protocol):
@@ -121,9 +184,10 @@ class MessageIntake(Protocol):
     it in one unit of work.
     """
 
-    def signing_keys_of(self, node_id: str, *, at: datetime) -> builtins.list[Mapping[str, Any]]:
-        """Public JWKs an envelope from ``node_id`` may be signed with at ``at``; empty for
-        a node that is not pinned or is suspended."""
+    def signing_keys_of(self, node_id: str) -> builtins.list[PeerKey]:
+        """Every signing key of ``node_id`` with its validity (``PeerKey.valid_on``); empty
+        for a node that is not pinned or is suspended. The receiver caches the answer
+        briefly and checks each key's validity at the time of each envelope."""
         ...
 
     def stored_receipt(self, origin_node: str, message_id: str) -> str | None:

@@ -8,9 +8,16 @@ from typing import Protocol, Self
 from hanoi247.ports.accounts import ApiTokenRepository, OnCallRepository, UserRepository
 from hanoi247.ports.audit import AuditLog
 from hanoi247.ports.directory import ContactPointRepository
+from hanoi247.ports.drills import (
+    DrillRepository,
+    DrillScheduleRepository,
+    PeerAlertRepository,
+    PeerCheckRepository,
+)
 from hanoi247.ports.evidence import EvidenceRepository, UploadRepository
-from hanoi247.ports.federation import Inbox, Outbox, PeerRepository
+from hanoi247.ports.federation import Inbox, Outbox, PeerDeliveryStates, PeerRepository
 from hanoi247.ports.notifications import NotificationOutbox
+from hanoi247.ports.providers import ProviderRepository
 from hanoi247.ports.statistics import StatisticsRepository
 from hanoi247.ports.treaty import TreatyActionRepository
 from hanoi247.ports.web import WebSessionRepository
@@ -42,6 +49,9 @@ class UnitOfWork(Protocol):
 
     @property
     def inbox(self) -> Inbox: ...
+
+    @property
+    def peer_delivery(self) -> PeerDeliveryStates: ...
 
     @property
     def users(self) -> UserRepository: ...
@@ -86,6 +96,21 @@ class UnitOfWork(Protocol):
 
     @property
     def uploads(self) -> UploadRepository: ...
+
+    @property
+    def drills(self) -> DrillRepository: ...
+
+    @property
+    def drill_schedules(self) -> DrillScheduleRepository: ...
+
+    @property
+    def peer_checks(self) -> PeerCheckRepository: ...
+
+    @property
+    def peer_alerts(self) -> PeerAlertRepository: ...
+
+    @property
+    def providers(self) -> ProviderRepository: ...
 
     def __enter__(self) -> Self: ...
 

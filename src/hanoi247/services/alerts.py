@@ -13,8 +13,10 @@ Who hears what (escalating ones are marked missed *and* escalated):
 * acknowledgement missed, incoming → ESCALATES to the supervisor on duty (chain above);
 * preservation not confirmed in time after acknowledgement, incoming → ESCALATES: the
   officers handling it and the supervisor on duty; outgoing → recorded only (the peer's);
-* acknowledgement missed, outgoing → nobody: it is the peer's duty (its node escalates);
-  recorded here in the audit log (``deadline:acknowledgement:missed_by_peer``);
+* acknowledgement missed, outgoing → recorded (``deadline:acknowledgement:missed_by_peer``)
+  and ONE alert to our supervisor on duty per peer episode (``peer_overdue_alert``): the
+  episode opens with the first miss and ends when the peer acknowledges a request again
+  (``services/escalation.py``), so twenty waiting requests make one alert, not twenty;
 * preservation warning (7 d, 1 d) → the officers handling the request (else on duty);
 * preservation ended → ESCALATES: the officers handling it and the supervisor on duty;
 * follow-up MLA flag, outgoing → the requesting desk: the officers handling it;
@@ -73,6 +75,12 @@ _ANSWERS: dict[str, tuple[Topic, NotificationSeverity]] = {
 }
 
 _CRITICAL = NotificationSeverity.CRITICAL
+
+
+def may_raise_alert(message_type: str) -> bool:
+    """Whether ``incoming_alert`` can return an alert for a message of this type: the
+    inbox observer looks the case up only then (a drill or a checkpoint costs no read)."""
+    return message_type == MessageType.REQUEST_SUBMITTED.value or message_type in _ANSWERS
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,6 +245,28 @@ def _due_for(deadline: Deadline, preservation_ends_at: datetime | None) -> datet
     ):
         return deadline.due_at
     return preservation_ends_at
+
+
+PEER_ACK_OVERDUE = "acknowledgement_overdue"  # the kind of peer episode (``peer_alerts``)
+
+
+def peer_overdue_alert(
+    request: RequestState, staff: Staff, *, at: datetime, due_at: datetime, new_id: NewId
+) -> tuple[Notification, list[User]]:
+    """The alert that opens an episode of a peer not acknowledging our requests in time:
+    our supervisor on duty is told once (the caller keeps it to one per episode)."""
+    people = supervisors_on_duty(staff, at)
+    notification = Notification(
+        id=new_id(at),
+        topic=Topic.PEER_ACKNOWLEDGEMENT_OVERDUE,
+        severity=_CRITICAL,
+        created_at=at,
+        recipients=addresses(people),
+        facts=facts_of(request, due_at),
+        request_id=request.id,
+        reference=request.reference,
+    )
+    return notification, people
 
 
 # --- incoming messages ----------------------------------------------------------------

@@ -20,12 +20,22 @@ from collections.abc import Callable
 from datetime import datetime
 
 from hanoi247.domain.audit import DetailValue
+from hanoi247.domain.audit_tags import AuditTag
 from hanoi247.domain.federation import IncomingMessage, NodeIdentity
 from hanoi247.domain.ids import uuid7
+from hanoi247.domain.request_state import RequestState
 from hanoi247.domain.schedule import DeadlineKind
 from hanoi247.ports import UnitOfWork
 from hanoi247.ports.workers import DeadlineBatch as DeadlineBatch  # re-exported
-from hanoi247.services.alerts import NewId, Staff, deadline_alert, incoming_alert
+from hanoi247.services.alerts import (
+    PEER_ACK_OVERDUE,
+    NewId,
+    Staff,
+    deadline_alert,
+    incoming_alert,
+    may_raise_alert,
+    peer_overdue_alert,
+)
 from hanoi247.services.federation import IncomingHandler
 
 logger = logging.getLogger(__name__)
@@ -124,14 +134,58 @@ def check_deadlines(
             at=now, actor=node.node_id, tag=alert.tag, subject=deadline.request_id, details=details
         )
         batch.tags.append(alert.tag)
+        if alert.tag is AuditTag.DEADLINE_ACKNOWLEDGEMENT_MISSED_BY_PEER and request is not None:
+            _peer_episode(
+                uow,
+                request,
+                staff,
+                now=now,
+                due_at=deadline.due_at,
+                node=node,
+                new_id=new_id,
+                batch=batch,
+            )
     return batch
+
+
+def _peer_episode(
+    uow: UnitOfWork,
+    request: RequestState,
+    staff: Staff,
+    *,
+    now: datetime,
+    due_at: datetime,
+    node: NodeIdentity,
+    new_id: NewId,
+    batch: DeadlineBatch,
+) -> None:
+    """One alert to our supervisor on duty per episode of a peer not acknowledging."""
+    peer = request.peer_node or request.requested_state
+    notification, people = peer_overdue_alert(request, staff, at=now, due_at=due_at, new_id=new_id)
+    if not uow.peer_alerts.open(peer, PEER_ACK_OVERDUE, at=now, notification_id=notification.id):
+        return  # the episode is open: its one alert went out already
+    uow.notifications.add(notification)
+    batch.notifications.append(notification.id)
+    tag = AuditTag.PEER_ACKNOWLEDGEMENT_OVERDUE_ESCALATED
+    uow.audit.append(
+        at=now,
+        actor=node.node_id,
+        tag=tag,
+        subject=peer,
+        details={
+            "reference": request.reference,
+            "notification": notification.id,
+            "recipients": ",".join(u.id for u in people)[:500],
+        },
+    )
+    batch.tags.append(tag)
 
 
 def incoming_observer(node: NodeIdentity, *, new_id: NewId = uuid7) -> IncomingHandler:
     """The inbox observer queueing the alert of each stored request message."""
 
     def observe(uow: UnitOfWork, message: IncomingMessage) -> None:
-        if message.case_id is None:
+        if message.case_id is None or not may_raise_alert(message.type):
             return
         request = uow.requests.get(message.case_id)
         if request is None:

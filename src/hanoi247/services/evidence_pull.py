@@ -6,7 +6,7 @@ Speed without giving up a guarantee (§13.5):
 * Up to ``parallel`` signed range requests are in flight at once (``PARALLEL_FETCHES`` in
   the node's puller); chunks are still checked and appended strictly in index order, so
   what is staged is always a prefix of the file, and at most ``parallel`` chunks are held
-  in memory.
+  in memory. (Two: four were no faster here and raised the receiver's peak RSS.)
 * The resume point is the staged file itself, not a counter written per chunk: on resume
   every staged chunk is hashed again and compared with the signed manifest's hash for its
   index; the longest prefix that matches is kept, the rest is cut off. So a chunk stored is
@@ -42,7 +42,7 @@ from hanoi247.ports import UnitOfWork
 from hanoi247.ports.evidence import BlobWriter, ChunkSource, StagingArea
 from hanoi247.services.evidence import EvidenceDesk, custody_event
 
-PARALLEL_FETCHES = 4  # range requests in flight per item in the node's puller
+PARALLEL_FETCHES = 2  # range requests in flight per item in the node's puller
 _PROGRESS_EVERY = 16  # chunks (64 MiB) between two progress commits
 _TEE_BLOCK = 1024 * 1024
 

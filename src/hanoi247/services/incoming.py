@@ -38,6 +38,7 @@ from hanoi247.domain.lifecycle import TERMINAL, RequestStatus
 from hanoi247.domain.references import Direction, Links, RequestRef, Results
 from hanoi247.domain.timeline import PhoneContact
 from hanoi247.ports import UnitOfWork
+from hanoi247.services.alerts import PEER_ACK_OVERDUE
 from hanoi247.services.context import Context
 from hanoi247.services.desk import audit, sync_deadlines
 from hanoi247.services.federation import (
@@ -130,7 +131,10 @@ def apply_incoming(
         raise MessageRejected("unknown_peer")
     if isinstance(parsed, Submitted):
         return _arrive(uow, ctx, parsed, origin_node, peer.state, message_id, now)
-    return _update(uow, ctx, parsed, origin_node, peer.state, message_id, now)
+    events = _update(uow, ctx, parsed, origin_node, peer.state, message_id, now)
+    if message_type == MessageType.REQUEST_ACKNOWLEDGED.value:  # a person there answers again
+        uow.peer_alerts.close(origin_node, PEER_ACK_OVERDUE, at=now)
+    return events
 
 
 def apply_receipt(

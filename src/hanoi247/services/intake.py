@@ -4,18 +4,18 @@ The receiver (``adapters/federation/receiver.py``) checks size, recipient, signa
 replay window and signs the receipt; then, in ONE unit of work here, a new message is
 stored with that receipt, dispatched to its handler (whose changes, audit entries and
 replies commit with it) and audited. A message already stored under (origin node,
-message id) changes nothing: its original receipt is answered again.
+message id) changes nothing: its original receipt is answered again, read in the same
+transaction that found it there (the insert does the duplicate check: one transaction per
+received message, new or not).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from datetime import datetime
-from typing import Any
+from collections.abc import Callable
 
 from hanoi247.domain.audit_tags import AuditTag
 from hanoi247.domain.errors import IntegrityError
-from hanoi247.domain.federation import IncomingMessage, PeerStatus
+from hanoi247.domain.federation import IncomingMessage, PeerKey, PeerStatus
 from hanoi247.ports import UnitOfWork
 from hanoi247.services.federation import IncomingDispatcher
 
@@ -29,12 +29,12 @@ class MessageIntake:
         self.uow_factory = uow_factory
         self.dispatcher = dispatcher
 
-    def signing_keys_of(self, node_id: str, *, at: datetime) -> list[Mapping[str, Any]]:
+    def signing_keys_of(self, node_id: str) -> list[PeerKey]:
         with self.uow_factory() as uow:
             peer = uow.peers.get(node_id)
         if peer is None or peer.status is not PeerStatus.ACTIVE:
             return []
-        return [k.jwk for k in peer.keys_for("sig", at)]
+        return [k for k in peer.keys if k.use == "sig"]
 
     def stored_receipt(self, origin_node: str, message_id: str) -> str | None:
         with self.uow_factory() as uow:
@@ -42,8 +42,8 @@ class MessageIntake:
             return None if found is None else found.receipt
 
     def accept(self, message: IncomingMessage, *, envelope_sha256: str, receipt: str) -> str | None:
-        try:
-            with self.uow_factory() as uow:
+        with self.uow_factory() as uow:
+            try:
                 uow.inbox.add(
                     origin_node=message.origin_node,
                     message_id=message.message_id,
@@ -56,19 +56,20 @@ class MessageIntake:
                     body=message.body,
                     receipt=receipt,
                 )
-                self.dispatcher(uow, message)
-                uow.audit.append(
-                    at=message.received_at,
-                    actor=message.origin_node,
-                    tag=AuditTag.FEDERATION_MESSAGE_RECEIVED,
-                    subject=message.message_id,
-                    details={"type": message.type, "case": message.case_id},
-                )
-                uow.commit()
-        except IntegrityError:
-            # The same message committed by a concurrent delivery: answer as a duplicate.
-            again = self.stored_receipt(message.origin_node, message.message_id)
-            if again is None:
-                raise
-            return again
+            except IntegrityError:
+                # Stored before (a retry, or a concurrent delivery that committed first):
+                # nothing was written; answer the original receipt, read in this transaction.
+                found = uow.inbox.find(message.origin_node, message.message_id)
+                if found is None:
+                    raise
+                return found.receipt
+            self.dispatcher(uow, message)
+            uow.audit.append(
+                at=message.received_at,
+                actor=message.origin_node,
+                tag=AuditTag.FEDERATION_MESSAGE_RECEIVED,
+                subject=message.message_id,
+                details={"type": message.type, "case": message.case_id},
+            )
+            uow.commit()
         return None

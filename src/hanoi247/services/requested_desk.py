@@ -39,6 +39,7 @@ from hanoi247.services.desk import (
     treaty_actions,
 )
 from hanoi247.services.message_builders import submitted_body, update_body
+from hanoi247.services.providers import record_confirmation
 from hanoi247.services.recheck import check_may_confirm
 from hanoi247.services.requesting_desk import announce
 
@@ -83,6 +84,10 @@ def confirm_preservation(cmd: ConfirmPreservation, ctx: Context) -> Outcome:
     node's central authority recorded a basis of its own (``recheck.check_may_confirm``)."""
     with ctx.uow() as uow:
         check_may_confirm(uow, ctx, cmd.request_id, by=cmd.by)
+
+    def also(uow: UnitOfWork) -> None:  # the provider's confirmation, same unit of work
+        record_confirmation(uow, cmd, at=ctx.clock.now())
+
     return announce(
         ctx,
         cmd.request_id,
@@ -94,7 +99,9 @@ def confirm_preservation(cmd: ConfirmPreservation, ctx: Context) -> Outcome:
             at=a.at,
             message_id=a.message_id,
             instrument=a.instrument,
+            confirmed_on=cmd.confirmed_on,
         ),
+        also=also,
     )
 
 

@@ -31,6 +31,7 @@ from hanoi247.domain.references import Direction
 from hanoi247.domain.requests import kinds_of
 from hanoi247.domain.timeline import PhoneContact, Record
 from hanoi247.domain.treaty import Instrument, legal_bases
+from hanoi247.ports import UnitOfWork
 from hanoi247.services.context import Context, Outcome
 from hanoi247.services.desk import (
     instrument_of,
@@ -82,10 +83,13 @@ def announce(
     by: str,
     act: Callable[[CooperationRequest, Act], Event],
     tell_peer: Callable[[CooperationRequest], bool] = lambda request: True,
+    also: Callable[[UnitOfWork], None] | None = None,
 ) -> Outcome:
     """Apply ``act`` to the request and tell the other desk, in one unit of work.
 
-    ``tell_peer`` (asked before acting) is False for what the peer never saw (a draft).
+    ``tell_peer`` (asked before acting) is False for what the peer never saw (a draft);
+    ``also`` records more in the same unit of work, after ``act`` succeeded (e.g. the
+    service provider's confirmation that feeds the preservation clock).
     """
     now = ctx.clock.now()
     with ctx.uow() as uow:
@@ -95,6 +99,8 @@ def announce(
         in_reply_to = request.last_message_from(request.peer_state)
         instrument = instrument_of(ctx, request)
         event = act(request, Act(ctx.state, by, now, message_id, instrument))
+        if also is not None:
+            also(uow)
         done = request.timeline[-1]
         action = done.action
         details: dict[str, DetailValue] = {"message_id": message_id}

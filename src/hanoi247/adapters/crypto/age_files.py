@@ -194,6 +194,7 @@ class AgeEvidenceCipher:
         out = _HashingWriter(sink)
         try:
             pyrage.decrypt_io(blob, out, self._identities)
+            out.drain()
         except (pyrage.DecryptError, OSError) as exc:
             if isinstance(exc, OSError) and out.error is not None:
                 raise out.error from None
@@ -345,23 +346,36 @@ class _ChunkHashingSink:
 
 
 class _HashingWriter:
+    """What pyrage writes the plaintext to (8 KiB at a time, each piece already
+    authenticated): hashed, and passed on to the sink in blocks of ``_IO_BLOCK``."""
+
     def __init__(self, sink: ByteSink) -> None:
         self._sink = sink
         self.sha256 = hashlib.sha256()
         self.size = 0
         self.error: BaseException | None = None
+        self._pending = bytearray()
 
     def write(self, data: bytes) -> int:
+        self._pending += data
+        if len(self._pending) >= _IO_BLOCK:
+            self.drain()
+        return len(data)
+
+    def drain(self) -> None:
+        block, self._pending = bytes(self._pending), bytearray()
+        if not block:
+            return
         try:
-            self._sink.write(data)
+            self._sink.write(block)
         except BaseException as exc:
             self.error = exc
             raise
-        self.sha256.update(data)
-        self.size += len(data)
-        return len(data)
+        self.sha256.update(block)
+        self.size += len(block)
 
     def flush(self) -> None:
+        self.drain()
         self._sink.flush()
 
     def writable(self) -> bool:

@@ -103,7 +103,12 @@ def _sqlite_engine(url: URL) -> Engine:
         mode = options.get(SQLITE_BEGIN_OPTION, "DEFERRED" if read_only else "IMMEDIATE")
         if mode not in _BEGIN_MODES:
             raise ConfigurationError(f"{SQLITE_BEGIN_OPTION} must be one of {sorted(_BEGIN_MODES)}")
-        connection.exec_driver_sql(f"PRAGMA query_only={int(read_only)}")
+        # query_only sticks to the pooled connection: set it only when it changes (the
+        # read-only and read-write engines share one pool).
+        info = connection.connection.info
+        if info.get("hanoi247_query_only") != read_only:
+            connection.exec_driver_sql(f"PRAGMA query_only={int(read_only)}")
+            info["hanoi247_query_only"] = read_only
         connection.exec_driver_sql(f"BEGIN {mode}")
 
     return engine

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from hanoi247.adapters.db.schema import audit_log, status_imports, treaty_actions
 from hanoi247.domain.audit import (
     AuditEntry,
+    ChainHead,
     DetailValue,
     chain_entry,
     require_utc,
@@ -104,9 +105,19 @@ class SqlTreatyActionRepository:
         )
 
 
+# The hot path of every audited change: pre-built, the head read as (seq, hash) only.
+_AUDIT_HEAD = select(audit_log.c.seq, audit_log.c.hash).order_by(audit_log.c.seq.desc()).limit(1)
+_AUDIT_INSERT = insert(audit_log)
+
+
 class SqlAuditLog:
     def __init__(self, session: Session) -> None:
         self._session = session
+        # The head this repository appended last, and the (transaction, savepoint) it was
+        # appended in: a second append in the same transaction chains on it without a read
+        # (the chain lock is held until the end of the transaction). Any other transaction
+        # or savepoint reads the head again.
+        self._head: tuple[object, object, ChainHead] | None = None
 
     def append(
         self,
@@ -118,30 +129,49 @@ class SqlAuditLog:
         details: Mapping[str, DetailValue],
     ) -> AuditEntry:
         stored_tag = require_tag(tag)
-        self._lock_chain()
-        last = self._session.execute(
-            select(audit_log).order_by(audit_log.c.seq.desc()).limit(1)
-        ).first()
-        previous = None if last is None else _audit_entry(last)
+        previous = self._cached_head()
+        if previous is None:
+            self._lock_chain()
+            row = self._session.execute(_AUDIT_HEAD).first()
+            previous = None if row is None else ChainHead(int(row.seq), str(row.hash))
         entry = chain_entry(
             previous, at=at, actor=actor, tag=stored_tag, subject=subject, details=details
         )
         try:
             self._session.execute(
-                insert(audit_log).values(
-                    seq=entry.seq,
-                    at=entry.at,
-                    actor=entry.actor,
-                    tag=entry.tag,
-                    subject=entry.subject,
-                    details=dict(entry.details),
-                    prev_hash=entry.prev_hash,
-                    hash=entry.hash,
-                )
+                _AUDIT_INSERT,
+                {
+                    "seq": entry.seq,
+                    "at": entry.at,
+                    "actor": entry.actor,
+                    "tag": entry.tag,
+                    "subject": entry.subject,
+                    "details": dict(entry.details),
+                    "prev_hash": entry.prev_hash,
+                    "hash": entry.hash,
+                },
             )
         except DBAPIError as error:
+            self._head = None
             raise IntegrityError(f"audit entry {entry.seq} could not be chained") from error
+        self._head = (
+            self._session.get_transaction(),
+            self._session.get_nested_transaction(),
+            ChainHead(entry.seq, entry.hash),
+        )
         return entry
+
+    def _cached_head(self) -> ChainHead | None:
+        if self._head is None:
+            return None
+        transaction, savepoint, head = self._head
+        same = (
+            transaction is self._session.get_transaction()
+            and savepoint is self._session.get_nested_transaction()
+            and transaction is not None
+            and transaction.is_active
+        )
+        return head if same else None
 
     def entries(self, since_seq: int = 0) -> list[AuditEntry]:
         return list(self._iter_entries(since_seq))

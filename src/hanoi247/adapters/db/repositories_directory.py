@@ -70,6 +70,8 @@ def _values(point: ContactPoint) -> dict[str, Any]:
         "node_id": point.node_id,
         "last_verified": point.last_verified,
         "verified_by": point.verified_by,
+        "hours": point.hours,
+        "emergency_channel": point.emergency_channel,
     }
 
 
@@ -87,4 +89,6 @@ def _point(row: Row[Any]) -> ContactPoint:
         node_id=row.node_id,
         last_verified=row.last_verified,
         verified_by=row.verified_by,
+        hours=row.hours,
+        emergency_channel=row.emergency_channel,
     )

@@ -1,9 +1,12 @@
-"""SQL repositories for federation: peers and their keys, the outbox, the inbox."""
+"""SQL repositories for federation: peers and their keys, the outbox (the inbox:
+``repositories_inbox.py``)."""
 
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterable, Mapping
+import uuid
+from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -11,11 +14,15 @@ from sqlalchemy import Row, and_, func, insert, select, update
 from sqlalchemy.exc import IntegrityError as SqlIntegrityError
 from sqlalchemy.orm import Session
 
-from hanoi247.adapters.db.schema.federation import inbox, outbox, peer_keys, peers
-from hanoi247.adapters.db.sealed import open_json, row_key, seal_json
+from hanoi247.adapters.db.schema.federation import (
+    outbox,
+    peer_delivery,
+    peer_keys,
+    peers,
+)
+from hanoi247.adapters.db.sealed import open_json, seal_json
 from hanoi247.domain.errors import IntegrityError
 from hanoi247.domain.federation import (
-    InboxEntry,
     MessageType,
     OutboxEntry,
     OutboxStatus,
@@ -24,6 +31,8 @@ from hanoi247.domain.federation import (
     PeerKey,
     PeerStatus,
 )
+
+_OUTBOX_INSERT = insert(outbox).returning(outbox.c.id)
 
 
 class SqlPeerRepository:
@@ -133,29 +142,37 @@ class SqlOutbox:
         self.session = session
 
     def enqueue(self, message: OutgoingMessage, *, message_id: str, at: datetime) -> OutboxEntry:
-        entry_id = self.session.scalar(
-            insert(outbox)
-            .returning(outbox.c.id)
-            .values(
-                message_id=message_id,
-                to_node=message.to_node,
-                type=message.type.value,
-                case_id=message.case_id,
-                in_reply_to=message.in_reply_to,
-                body=seal_json(
-                    self.session, dict(message.body), table=outbox, column="body", row=message_id
-                ),
-                created_at=at,
-                status=OutboxStatus.PENDING.value,
-                attempts=0,
-                next_attempt_at=at,
-                last_error="",
-            )
-        )
-        entry = self.get(int(entry_id)) if entry_id is not None else None
-        if entry is None:
+        values: dict[str, Any] = {
+            "message_id": message_id,
+            "to_node": message.to_node,
+            "type": message.type.value,
+            "case_id": message.case_id,
+            "in_reply_to": message.in_reply_to,
+            "body": seal_json(
+                self.session, dict(message.body), table=outbox, column="body", row=message_id
+            ),
+            "created_at": at,
+            "status": OutboxStatus.PENDING.value,
+            "attempts": 0,
+            "next_attempt_at": at,
+            "last_error": "",
+        }
+        entry_id = self.session.scalar(_OUTBOX_INSERT, values)
+        if entry_id is None:
             raise IntegrityError("the outbox did not store the message")
-        return entry
+        return OutboxEntry(
+            id=int(entry_id),
+            message_id=message_id,
+            to_node=message.to_node,
+            type=message.type,
+            body=dict(message.body),
+            case_id=message.case_id,
+            in_reply_to=message.in_reply_to,
+            created_at=at,
+            status=OutboxStatus.PENDING,
+            attempts=0,
+            next_attempt_at=at,
+        )
 
     def claim_due(
         self, *, now: datetime, lease: timedelta, limit: int = 100
@@ -171,12 +188,18 @@ class SqlOutbox:
             )
             .exists()
         )
+        held = (
+            select(peer_delivery.c.node_id)
+            .where(peer_delivery.c.node_id == outbox.c.to_node, peer_delivery.c.retry_at > now)
+            .exists()
+        )
         query = (
             select(outbox)
             .where(
                 outbox.c.status == OutboxStatus.PENDING.value,
                 outbox.c.next_attempt_at <= now,
                 ~and_(outbox.c.case_id.is_not(None), blocked),
+                ~held,
             )
             .order_by(outbox.c.id)
             .limit(limit)
@@ -187,14 +210,20 @@ class SqlOutbox:
         if not rows:
             return []
         ids = [row.id for row in rows]
+        claim = uuid.uuid4().hex  # one token for the round: each entry is fenced by it
         self.session.execute(
-            update(outbox).where(outbox.c.id.in_(ids)).values(next_attempt_at=now + lease)
+            update(outbox)
+            .where(outbox.c.id.in_(ids))
+            .values(next_attempt_at=now + lease, claim=claim)
         )
-        return [_outbox_entry(row, self.session) for row in rows]
+        return [replace(_outbox_entry(row, self.session), claim=claim) for row in rows]
 
-    def mark_delivered(self, entry_id: int, *, at: datetime, receipt: str) -> None:
-        self._update(
+    def mark_delivered(
+        self, entry_id: int, *, at: datetime, receipt: str, claim: str | None = None
+    ) -> bool:
+        return self._settle(
             entry_id,
+            claim,
             status=OutboxStatus.DELIVERED.value,
             delivered_at=at,
             last_attempt_at=at,
@@ -203,30 +232,78 @@ class SqlOutbox:
             last_error="",
         )
 
-    def mark_failed(self, entry_id: int, *, at: datetime, error: str, retry_at: datetime) -> None:
-        self._update(
+    def mark_failed(
+        self,
+        entry_id: int,
+        *,
+        at: datetime,
+        error: str,
+        retry_at: datetime,
+        claim: str | None = None,
+    ) -> bool:
+        return self._settle(
             entry_id,
+            claim,
             last_attempt_at=at,
             attempts=outbox.c.attempts + 1,
             last_error=error[:500],
             next_attempt_at=retry_at,
         )
 
-    def mark_dead(self, entry_id: int, *, at: datetime, error: str) -> None:
-        self._update(
+    def mark_dead(
+        self, entry_id: int, *, at: datetime, error: str, claim: str | None = None
+    ) -> bool:
+        return self._settle(
             entry_id,
+            claim,
             status=OutboxStatus.DEAD.value,
             last_attempt_at=at,
             attempts=outbox.c.attempts + 1,
             last_error=error[:500],
         )
 
+    def dead_for_case(self, case_id: str) -> builtins.list[OutboxEntry]:
+        query = (
+            select(outbox)
+            .where(outbox.c.case_id == case_id, outbox.c.status == OutboxStatus.DEAD.value)
+            .order_by(outbox.c.id)
+        )
+        return [_outbox_entry(row, self.session) for row in self.session.execute(query)]
+
+    def dead_to(self, node_id: str) -> int:
+        query = select(func.count()).where(
+            outbox.c.to_node == node_id, outbox.c.status == OutboxStatus.DEAD.value
+        )
+        return int(self.session.scalar(query) or 0)
+
+    def _settle(self, entry_id: int, claim: str | None, **values: Any) -> bool:
+        """Update the entry; with ``claim``, only while it is pending under that claim."""
+        if claim is None:
+            self._update(entry_id, **values)
+            return True
+        result = self.session.execute(
+            update(outbox)
+            .where(
+                outbox.c.id == entry_id,
+                outbox.c.claim == claim,
+                outbox.c.status == OutboxStatus.PENDING.value,
+            )
+            .values(**values)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
     def retry(self, entry_id: int, *, at: datetime) -> None:
         entry = self.get(entry_id)
         if entry is None or entry.status is not OutboxStatus.DEAD:
             raise IntegrityError(f"outbox entry {entry_id} is not a dead letter")
         # A retried dead letter starts a fresh dead-letter clock.
-        self._update(entry_id, status=OutboxStatus.PENDING.value, next_attempt_at=at, created_at=at)
+        self._update(
+            entry_id,
+            status=OutboxStatus.PENDING.value,
+            next_attempt_at=at,
+            created_at=at,
+            claim=None,
+        )
 
     def get(self, entry_id: int) -> OutboxEntry | None:
         row = self.session.execute(select(outbox).where(outbox.c.id == entry_id)).first()
@@ -257,72 +334,6 @@ class SqlOutbox:
             raise IntegrityError(f"no outbox entry {entry_id}")
 
 
-class SqlInbox:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def find(self, origin_node: str, message_id: str) -> InboxEntry | None:
-        row = self.session.execute(
-            select(inbox).where(
-                inbox.c.origin_node == origin_node, inbox.c.message_id == message_id
-            )
-        ).first()
-        return None if row is None else _inbox_entry(row, self.session)
-
-    def add(
-        self,
-        *,
-        origin_node: str,
-        message_id: str,
-        type: str,
-        case_id: str | None,
-        in_reply_to: str | None,
-        sent_at: datetime,
-        received_at: datetime,
-        envelope_sha256: str,
-        body: Mapping[str, object],
-        receipt: str,
-    ) -> InboxEntry:
-        try:
-            with self.session.begin_nested():
-                self.session.execute(
-                    insert(inbox).values(
-                        origin_node=origin_node,
-                        message_id=message_id,
-                        type=type,
-                        case_id=case_id,
-                        in_reply_to=in_reply_to,
-                        sent_at=sent_at,
-                        received_at=received_at,
-                        envelope_sha256=envelope_sha256,
-                        body=seal_json(
-                            self.session,
-                            dict(body),
-                            table=inbox,
-                            column="body",
-                            row=row_key(origin_node, message_id),
-                        ),
-                        receipt=receipt,
-                    )
-                )
-        except SqlIntegrityError:
-            raise IntegrityError(
-                f"message {message_id} from {origin_node} is already in the inbox"
-            ) from None
-        found = self.find(origin_node, message_id)
-        assert found is not None  # just inserted in this transaction
-        return found
-
-    def list(self, *, case_id: str | None = None, limit: int = 200) -> builtins.list[InboxEntry]:
-        query = select(inbox).order_by(inbox.c.id).limit(limit)
-        if case_id is not None:
-            query = query.where(inbox.c.case_id == case_id)
-        return [_inbox_entry(row, self.session) for row in self.session.execute(query)]
-
-    def count(self) -> int:
-        return int(self.session.scalar(select(func.count()).select_from(inbox)) or 0)
-
-
 def _outbox_entry(row: Row[Any], session: Session) -> OutboxEntry:
     return OutboxEntry(
         id=row.id,
@@ -340,26 +351,5 @@ def _outbox_entry(row: Row[Any], session: Session) -> OutboxEntry:
         last_attempt_at=row.last_attempt_at,
         delivered_at=row.delivered_at,
         receipt=row.receipt,
-    )
-
-
-def _inbox_entry(row: Row[Any], session: Session) -> InboxEntry:
-    return InboxEntry(
-        id=row.id,
-        origin_node=row.origin_node,
-        message_id=row.message_id,
-        type=row.type,
-        case_id=row.case_id,
-        in_reply_to=row.in_reply_to,
-        sent_at=row.sent_at,
-        received_at=row.received_at,
-        envelope_sha256=row.envelope_sha256,
-        body=open_json(
-            session,
-            row.body,
-            table=inbox,
-            column="body",
-            row=row_key(row.origin_node, row.message_id),
-        ),
-        receipt=row.receipt,
+        claim=row.claim,
     )

@@ -35,9 +35,18 @@ from hanoi247.adapters.db.repositories_accounts import (
     SqlUserRepository,
 )
 from hanoi247.adapters.db.repositories_directory import SqlContactPointRepository
+from hanoi247.adapters.db.repositories_drills import (
+    SqlDrillRepository,
+    SqlDrillScheduleRepository,
+    SqlPeerAlertRepository,
+    SqlPeerCheckRepository,
+)
 from hanoi247.adapters.db.repositories_evidence import SqlEvidenceRepository, SqlUploadRepository
-from hanoi247.adapters.db.repositories_federation import SqlInbox, SqlOutbox, SqlPeerRepository
+from hanoi247.adapters.db.repositories_federation import SqlOutbox, SqlPeerRepository
+from hanoi247.adapters.db.repositories_inbox import SqlInbox
 from hanoi247.adapters.db.repositories_notifications import SqlNotificationOutbox
+from hanoi247.adapters.db.repositories_peer_delivery import SqlPeerDeliveryStates
+from hanoi247.adapters.db.repositories_providers import SqlProviderRepository
 from hanoi247.adapters.db.repositories_statistics import SqlStatisticsRepository
 from hanoi247.adapters.db.repositories_web import SqlWebSessionRepository
 from hanoi247.adapters.db.repositories_workflow import (
@@ -91,6 +100,7 @@ class SqlUnitOfWork:
     peers = repository(SqlPeerRepository)
     outbox = repository(SqlOutbox)
     inbox = repository(SqlInbox)
+    peer_delivery = repository(SqlPeerDeliveryStates)
     users = repository(SqlUserRepository)
     api_tokens = repository(SqlApiTokenRepository)
     on_call = repository(SqlOnCallRepository)
@@ -104,6 +114,11 @@ class SqlUnitOfWork:
     contact_points = repository(SqlContactPointRepository)
     evidence = repository(SqlEvidenceRepository)
     uploads = repository(SqlUploadRepository)
+    drills = repository(SqlDrillRepository)
+    drill_schedules = repository(SqlDrillScheduleRepository)
+    peer_checks = repository(SqlPeerCheckRepository)
+    peer_alerts = repository(SqlPeerAlertRepository)
+    providers = repository(SqlProviderRepository)
 
     def __init__(
         self,

@@ -4,10 +4,15 @@ Order of work for ``POST /federation/v1/inbox``:
 
 1. ``wire.open_envelope`` checks size, recipient, the pinned sender, the signature and
    the replay window (``EnvelopeRejected`` with a documented code otherwise);
-2. a message already stored under (origin node, message id) gets its original receipt
-   back and changes nothing; a new one gets our signed receipt and goes to the
+2. the body is checked against its schema and our receipt signed; the message goes to the
    ``MessageIntake`` port (``services/intake.py``), which stores it, dispatches it to its
-   handler and audits it in ONE unit of work.
+   handler and audits it in ONE unit of work — or, when (origin node, message id) is
+   already stored, answers the original receipt and changes nothing (same transaction).
+
+The sender's public keys are cached for ``key_cache_seconds`` (2 s by default): a peer
+suspended or re-pinned by another process is refused within that time; a peer this
+node has never accepted from, or a suspended one, is looked up on every envelope, and a
+``node.keys_rotated`` from a peer drops its cached keys at once.
 
 A handler that cannot act on an authentic message raises ``UnprocessableMessage``:
 nothing is stored, the sender retries and eventually dead-letters it (visible there).
@@ -15,6 +20,7 @@ nothing is stored, the sender retries and eventually dead-letters it (visible th
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -25,7 +31,12 @@ from hanoi247.adapters.crypto.public_keys import PublicKey, import_public_key
 from hanoi247.adapters.federation import receipts, schemas, wire
 from hanoi247.adapters.federation.node import LocalNode
 from hanoi247.domain.errors import AdapterError
-from hanoi247.domain.federation import IncomingMessage
+from hanoi247.domain.federation import (
+    LEAVES_DEADLINES_ALONE,
+    IncomingMessage,
+    MessageType,
+    PeerKey,
+)
 from hanoi247.ports import Clock, MessageIntake
 
 log = structlog.get_logger("hanoi247.federation.inbox")
@@ -59,15 +70,19 @@ class InboxReceiver:
         clock: Clock,
         replay_window: timedelta,
         max_bytes: int,
+        key_cache_seconds: float = 2.0,
     ) -> None:
         self.local = local
         self.intake = intake
         self.clock = clock
         self.replay_window = replay_window
         self.max_bytes = max_bytes
-        # Called after a new message committed (the deadline worker's ``notify``: the
-        # alerts the dispatcher's observers queued with it leave at once).
+        # Called after a new message that may have changed a deadline or queued an alert
+        # committed (the deadline worker's ``notify``: those alerts leave at once).
         self.after_commit: Callable[[], None] | None = None
+        self.key_cache_seconds = key_cache_seconds
+        # node id -> (monotonic expiry, [(imported key, the pinned key and its validity)])
+        self._keys: dict[str, tuple[float, list[tuple[PublicKey, PeerKey]]]] = {}
 
     def receive(self, envelope: bytes) -> Received:
         now = self.clock.now()
@@ -85,11 +100,11 @@ class InboxReceiver:
             log.warning("envelope_rejected", code=rejected.code.value, cause=rejected.cause)
             raise
         header = opened.header
-        existing = self.intake.stored_receipt(header.from_node, header.message_id)
-        if existing is not None:
-            return Received(header.message_id, existing, duplicate=True)
         reason = schemas.body_problem(header.type, opened.body)  # docs/schemas/bodies/
         if reason is not None:
+            existing = self.intake.stored_receipt(header.from_node, header.message_id)
+            if existing is not None:  # stored before: answered as a duplicate, as always
+                return Received(header.message_id, existing, duplicate=True)
             raise UnprocessableBody(f"message_rejected:{reason}")
         receipt = receipts.sign_receipt(
             message_id=header.message_id,
@@ -119,10 +134,28 @@ class InboxReceiver:
             type=header.type,
             origin=header.from_node,
         )
-        if self.after_commit is not None:
+        if header.type == MessageType.KEYS_ROTATED.value:
+            self.forget_keys(header.from_node)
+        if self.after_commit is not None and header.type not in LEAVES_DEADLINES_ALONE:
             self.after_commit()
         return Received(header.message_id, receipt, duplicate=False)
 
+    def forget_keys(self, node_id: str | None = None) -> None:
+        """Drop the cached keys of ``node_id`` (of every peer when None)."""
+        if node_id is None:
+            self._keys.clear()
+        else:
+            self._keys.pop(node_id, None)
+
     def _sender_keys(self, node_id: str) -> Sequence[PublicKey] | None:
-        jwks = self.intake.signing_keys_of(node_id, at=self.clock.now())
-        return [import_public_key(jwk) for jwk in jwks] or None
+        cached = self._keys.get(node_id)
+        if cached is None or cached[0] <= time.monotonic():
+            keys = self.intake.signing_keys_of(node_id)
+            if not keys:  # unknown or suspended: never cached, asked again next time
+                self._keys.pop(node_id, None)
+                return None
+            imported = [(import_public_key(k.jwk), k) for k in keys]
+            cached = (time.monotonic() + self.key_cache_seconds, imported)
+            self._keys[node_id] = cached
+        at = self.clock.now()
+        return [key for key, pinned in cached[1] if pinned.valid_on(at)] or None

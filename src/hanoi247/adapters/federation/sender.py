@@ -9,8 +9,13 @@ One round (:meth:`OutboxSender.run_once`):
 2. the claimed entries are delivered concurrently (at most ``max_in_flight`` in all and
    ``max_per_peer`` per peer): sealed afresh (same ``message_id``, new ``sent_at``) to
    the peer's newest encryption key and POSTed to ``<peer url>/federation/v1/inbox``;
-3. each outcome is recorded in its own short unit of work: delivered (with the verified
-   receipt and an audit entry), failed (retry with backoff) or dead (audit entry, warning).
+3. each outcome is recorded in its own short unit of work, FENCED by the round's claim
+   (an entry whose lease expired and that another sender claimed is left to that sender):
+   delivered (with the verified receipt and an audit entry), failed or dead (audit entry,
+   warning, one alert per peer).
+
+No answer at all is the PEER's failure, not the message's: see ``outcomes.py`` (delivery
+state per peer, one alert per outage, messages wait in order).
 
 Restart-safe: all state is in the outbox table. A sender that dies mid-delivery leaves
 leases that expire; the receiver de-duplicates on (origin, message id) and answers a
@@ -33,8 +38,6 @@ from prometheus_client import CollectorRegistry
 from hanoi247.adapters.crypto.public_keys import import_public_key
 from hanoi247.adapters.federation import wire
 from hanoi247.adapters.federation.delivery import (
-    PERMANENT,
-    PINNING,
     Outcome,
     SenderMetrics,
     judge_receipt,
@@ -42,12 +45,17 @@ from hanoi247.adapters.federation.delivery import (
     read_json,
 )
 from hanoi247.adapters.federation.node import LocalNode
+from hanoi247.adapters.federation.outcomes import OutcomeRecording
 from hanoi247.adapters.polling import PollingWorker
-from hanoi247.domain.audit import DetailValue
-from hanoi247.domain.audit_tags import AuditTag
 from hanoi247.domain.errors import ConfigurationError, PeerUnreachable
-from hanoi247.domain.federation import Backoff, OutboxEntry, OutboxStatus, Peer, PeerStatus
-from hanoi247.ports import Clock, UnitOfWork
+from hanoi247.domain.federation import (
+    Backoff,
+    OutboxEntry,
+    OutboxStatus,
+    Peer,
+    PeerStatus,
+)
+from hanoi247.ports import Clock, DeliveryAlerts, UnitOfWork
 from hanoi247.settings import Settings
 
 log = structlog.get_logger("hanoi247.federation.outbox")
@@ -57,7 +65,7 @@ JOSE: Final = "application/jose"
 GAUGE_REFRESH_SECONDS: Final = 5.0
 
 
-class OutboxSender(PollingWorker):
+class OutboxSender(OutcomeRecording, PollingWorker):
     """A ``bootstrap.Worker`` delivering the outbox; ``notify()`` wakes it at once."""
 
     name = "hanoi247-outbox-sender"
@@ -79,6 +87,9 @@ class OutboxSender(PollingWorker):
         max_per_peer: int = 4,
         timeout: httpx.Timeout | None = None,
         rng: random.Random | None = None,
+        alerts: DeliveryAlerts | None = None,
+        down_alert_after: int = 3,
+        ttl: Mapping[str, timedelta] | None = None,
     ) -> None:
         super().__init__(poll_interval=poll_interval)
         self.local = local
@@ -91,6 +102,9 @@ class OutboxSender(PollingWorker):
         self.batch_size = batch_size
         self.timeout = timeout or httpx.Timeout(30.0, connect=10.0)
         self.rng = rng
+        self.alerts = alerts  # set by the composition root (services/peer_alerts.py)
+        self.down_alert_after = max(1, down_alert_after)
+        self.ttl = dict(ttl or {})  # message type -> time to live (Settings.outbox_ttl_seconds)
         # Called inside the unit of work that records a delivery (e.g. the workflow marks
         # a submitted request "received" on the peer's signed receipt).
         self.on_delivered: Callable[[UnitOfWork, OutboxEntry, datetime], None] | None = None
@@ -129,6 +143,8 @@ class OutboxSender(PollingWorker):
             transport=transport,
             poll_interval=settings.outbox_poll_seconds,
             lease=timedelta(seconds=settings.outbox_lease_seconds),
+            down_alert_after=settings.outbox_peer_down_alert_failures,
+            ttl={t: timedelta(seconds=s) for t, s in settings.outbox_ttl_seconds.items()},
         )
 
     # --- PollingWorker ------------------------------------------------------------------
@@ -261,84 +277,6 @@ class OutboxSender(PollingWorker):
             # KEYS_ROTATED travels under the old key that signed its announcement.
             sender_signing_key=self.local.signing_key_for(entry.type.value, entry.body),
             recipient_encryption_public_key=import_public_key(enc_jwk),
-        )
-
-    # --- recording ------------------------------------------------------------------------
-
-    def _record(self, entry: OutboxEntry, outcome: Outcome) -> None:
-        now = self.clock.now()
-        attempts = entry.attempts + 1
-        fields: dict[str, DetailValue] = {"type": entry.type.value, "to": entry.to_node}
-        if outcome.kind == "delivered":
-            with self.uow_factory() as uow:
-                uow.outbox.mark_delivered(entry.id, at=now, receipt=outcome.receipt)
-                if self.on_delivered is not None:
-                    self.on_delivered(uow, entry, outcome.received_at or now)
-                uow.audit.append(
-                    at=now,
-                    actor=self.local.node_id,
-                    tag=AuditTag.FEDERATION_MESSAGE_DELIVERED,
-                    subject=entry.message_id,
-                    details={**fields, "attempts": attempts},
-                )
-                uow.commit()
-            self._metrics.delivered.inc()
-            latency = (now - entry.created_at).total_seconds()
-            self._metrics.latency.observe(max(latency, 0.0))
-            log.info(
-                "message_delivered",
-                message_id=entry.message_id,
-                to=entry.to_node,
-                attempts=attempts,
-            )
-            return
-        self._metrics.failed.labels(code=outcome.code).inc()
-        if outcome.kind == "dead":
-            error = f"rejected: {outcome.code}" if outcome.code in PERMANENT else outcome.code
-            self._dead(entry, error, outcome.code, now)
-        elif self.backoff.is_dead(created_at=entry.created_at, now=now):
-            self._dead(entry, f"dead_letter: {outcome.code}", outcome.code, now)
-        else:
-            steps = 1 if outcome.soon else attempts
-            retry_at = self.backoff.next_attempt(attempts=steps, now=now, rng=self.rng)
-            with self.uow_factory() as uow:
-                uow.outbox.mark_failed(entry.id, at=now, error=outcome.code, retry_at=retry_at)
-                uow.commit()
-            event = (
-                "delivery_refused_check_pinning" if outcome.code in PINNING else "delivery_failed"
-            )
-            emit = log.warning if outcome.code in PINNING else log.info
-            emit(
-                event,
-                message_id=entry.message_id,
-                to=entry.to_node,
-                code=outcome.code,
-                attempts=attempts,
-            )
-
-    def _dead(self, entry: OutboxEntry, error: str, code: str, now: datetime) -> None:
-        with self.uow_factory() as uow:
-            uow.outbox.mark_dead(entry.id, at=now, error=error)
-            uow.audit.append(
-                at=now,
-                actor=self.local.node_id,
-                tag=AuditTag.FEDERATION_MESSAGE_DEAD_LETTERED,
-                subject=entry.message_id,
-                details={
-                    "type": entry.type.value,
-                    "to": entry.to_node,
-                    "attempts": entry.attempts + 1,
-                    "code": code,
-                },
-            )
-            uow.commit()
-        self._metrics.dead.labels(code=code).inc()
-        log.warning(
-            "message_dead_lettered",
-            message_id=entry.message_id,
-            to=entry.to_node,
-            code=code,
-            hint="see `hanoi247 outbox`; fix the cause, then `hanoi247 outbox retry ID`",
         )
 
     def _refresh_gauges(self, *, force: bool = False) -> None:

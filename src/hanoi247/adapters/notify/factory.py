@@ -29,18 +29,32 @@ from hanoi247.adapters.notify.pg_relay import PgInAppRelay
 from hanoi247.adapters.notify.smtp import SmtpChannel
 from hanoi247.adapters.notify.webhook import WebhookChannel
 from hanoi247.domain.errors import ConfigurationError
-from hanoi247.domain.notifications import Notification, is_email_address, marked_subject
+from hanoi247.domain.notifications import (
+    Fact,
+    Notification,
+    Topic,
+    is_email_address,
+    marked_subject,
+)
 from hanoi247.ports import Clock, NotificationChannel, UnitOfWork
 from hanoi247.ports.workers import DeadlineCheck
 from hanoi247.settings import Settings
 
 
 class MarkedSmtpChannel(SmtpChannel):
-    """E-mail whose subject flags the request's urgency: ``[hanoi247] [URGENT] …``."""
+    """E-mail whose subject flags the request's urgency: ``[hanoi247] [URGENT] …``; a DRILL
+    alert ends with the link to the page that acknowledges it in one click
+    (``{link_base}/drills/{id}``, the node's own URL)."""
+
+    link_base: str = ""
 
     def build_message(self, notification: Notification) -> EmailMessage:
         message = super().build_message(notification)
         message.replace_header("Subject", marked_subject(notification, str(message["Subject"])))
+        drill_id = notification.facts.get(Fact.DRILL.value)
+        if notification.topic is Topic.DRILL_ALERT and drill_id and self.link_base:
+            body = str(message.get_content()).rstrip("\n")
+            message.set_content(f"{body}\n\n{self.link_base}/drills/{drill_id}\n")
         return message
 
 
@@ -77,6 +91,7 @@ def build_channels(
     channels: list[NotificationChannel] = []
     email = smtp_channel(settings)
     if email is not None:
+        email.link_base = local.identity.url.rstrip("/")
         channels.append(email)
     if settings.webhook_url:
         webhook_key = require_webhook_key(local.data_dir, local.webhook_key)

@@ -15,7 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
-from starlette.routing import Match, Route
+from starlette.routing import Match
 
 from hanoi247.domain.errors import (
     ActionNotAllowed,
@@ -177,18 +177,23 @@ def error_to_problem(exc: Hanoi247Error) -> ProblemResponse:
     return problem(row.status, str(getattr(exc, "code", "error")), row.title, detail, **extra)
 
 
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
 def allowed_methods(request: Request) -> list[str]:
-    """The methods of every route whose path matches ``request``'s (for ``Allow``).
+    """The methods some route serves at ``request``'s path (for ``Allow``).
 
     Starlette's 405 lists the methods of the first route whose path matched, while
-    several routes may serve one path (``GET`` and ``PATCH /api/v1/requests/{id}``)."""
-    methods: set[str] = set()
-    for route in request.app.router.routes:
-        if isinstance(route, Route) and route.methods:
-            match, _ = route.matches({**request.scope, "method": next(iter(route.methods))})
-            if match is Match.FULL:
-                methods |= route.methods
-    return sorted(methods)
+    several routes may serve one path (``GET`` and ``PATCH /api/v1/requests/{id}``).
+    Each method is tried against the app's routes (``matches``, included routers too)."""
+    routes = request.app.router.routes
+    return [
+        method
+        for method in METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes
+        )
+    ]
 
 
 def install_problem_handlers(app: FastAPI) -> None:

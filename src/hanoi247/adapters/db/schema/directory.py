@@ -22,4 +22,6 @@ contact_points = Table(
     Column("last_verified", Date, nullable=False),
     Column("verified_by", String(255), nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    Column("hours", String(64), nullable=False, server_default=""),  # "24/7", "Mon-Fri 8-18"
+    Column("emergency_channel", String(255), nullable=False, server_default=""),
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
     ForeignKey,
     Index,
@@ -12,6 +13,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 from hanoi247.adapters.db.schema.base import UTCDateTime, metadata
@@ -60,8 +62,23 @@ outbox = Table(
     Column("last_attempt_at", UTCDateTime, nullable=True),
     Column("delivered_at", UTCDateTime, nullable=True),
     Column("receipt", Text, nullable=True),
+    # The token of the sender's current claim (claim_due): outcomes apply only under it.
+    Column("claim", String(36), nullable=True),
     Index(None, "status", "next_attempt_at"),
     Index(None, "to_node", "case_id", "status"),
+)
+
+# Delivery state per peer (not per message): backoff and "down since" (migration 0011).
+peer_delivery = Table(
+    "peer_delivery",
+    metadata,
+    Column("node_id", String(128), primary_key=True),
+    Column("down_since", UTCDateTime, nullable=True),  # first failure of the current outage
+    Column("failures", Integer, nullable=False, server_default="0"),  # in a row
+    Column("retry_at", UTCDateTime, nullable=True),  # nothing is sent to it before
+    Column("last_error", Text, nullable=False, server_default=""),
+    Column("last_success_at", UTCDateTime, nullable=True),
+    Column("down_alerted", Boolean, nullable=False, server_default=false()),  # alert sent
 )
 
 inbox = Table(

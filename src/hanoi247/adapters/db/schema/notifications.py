@@ -1,6 +1,6 @@
 """Notification outbox: alerts to people, written in the unit of work that decided them and
 delivered after commit (``ports.notifications``); ``notification_seen``: which recipient
-has dismissed which alert from the desk's banner (migration 0014)."""
+has dismissed which alert from the desk's banner (migration 0016)."""
 
 from __future__ import annotations
 

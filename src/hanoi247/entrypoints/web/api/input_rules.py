@@ -11,8 +11,8 @@ document, on what clients send only (parameters and request bodies, not answers)
   too, which a JSON Schema pattern cannot name); a string that must hold a non-blank
   character (``\\S``): ``NONBLANK``;
 * a State code (``^[A-Z]{2}$``): ``enum`` of the known codes (``domain.states``);
-* a code of a rule-file table (``x-codes``: ``delay_reasons``, ``refusal_grounds``):
-  ``enum`` of the codes the node's rule files define.
+* a code of the rule files (``x-codes``: ``instruments``, ``delay_reasons``,
+  ``refusal_grounds``): ``enum`` of the codes the node's rule files define.
 """
 
 from __future__ import annotations
@@ -77,6 +77,9 @@ class Rules:
         self.states, self.codes = list(states), {k: list(v) for k, v in codes.items()}
 
     def constrain(self, node: dict[str, Any]) -> None:
+        for branch in node.get("anyOf", []):  # an optional value: the mark is on the union
+            if "x-codes" in node and branch.get("type") == "string":
+                branch.setdefault("x-codes", node["x-codes"])
         if node.get("type") == "string" and "enum" not in node and "const" not in node:
             self._string(node)
         if node.get("type") == "object" and node.get("additionalProperties", True) is not False:

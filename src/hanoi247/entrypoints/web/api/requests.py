@@ -129,7 +129,11 @@ def create_request(
     runtime: Runtime,
     response: Response,
     instrument: Annotated[
-        str | None, Query(description="The rule file the request follows (default: uncc).")
+        str | None,
+        Query(
+            description="The rule file the request follows (default: uncc).",
+            json_schema_extra={"x-codes": "instruments"},
+        ),
     ] = None,
 ) -> ActionOutcome:
     kind = payload.get("kind")

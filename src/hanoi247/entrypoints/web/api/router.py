@@ -15,7 +15,15 @@ from fastapi.security import HTTPBearer
 
 from hanoi247.domain.grounds import delay_reasons, refusal_grounds
 from hanoi247.domain.states import load_states
-from hanoi247.entrypoints.web.api import answers, directory, evidence, inbox, requests, treaty
+from hanoi247.entrypoints.web.api import (
+    answers,
+    directory,
+    drills,
+    evidence,
+    inbox,
+    requests,
+    treaty,
+)
 from hanoi247.entrypoints.web.api.input_rules import document_input_rules
 from hanoi247.entrypoints.web.api.routing import ApiRoute, problem_media_types
 
@@ -32,7 +40,7 @@ BEARER = HTTPBearer(
 
 def api_router() -> APIRouter:
     router = APIRouter(prefix=PREFIX, route_class=ApiRoute, dependencies=[Depends(BEARER)])
-    for module in (requests, answers, evidence, inbox, directory, treaty):
+    for module in (requests, answers, evidence, inbox, directory, drills, treaty):
         router.include_router(module.router)
     router.include_router(evidence.json_router)
     return router
@@ -46,6 +54,7 @@ def rule_codes(app: FastAPI) -> dict[str, list[str]]:
     return {
         "delay_reasons": sorted({code for i in instruments for code in delay_reasons(i)}),
         "refusal_grounds": sorted({code for i in instruments for code in refusal_grounds(i)}),
+        "instruments": [i.id for i in instruments],
     }
 
 

@@ -25,7 +25,13 @@ from hanoi247.services.treaty import between_report, status_report
 
 router = APIRouter(route_class=ApiRoute, tags=["treaty"])
 Day = Annotated[schemas.Day | None, Query(description="YYYY-MM-DD (default: today, UTC).")]
-InstrumentId = Annotated[str, Query(description="The rule file: uncc or budapest.")]
+InstrumentId = Annotated[
+    str,
+    Query(
+        description="The rule file: uncc or budapest.",
+        json_schema_extra={"x-codes": "instruments"},
+    ),
+]
 
 
 def node_status(runtime: NodeRuntime) -> tuple[list[TreatyAction], StatusSource]:

@@ -181,6 +181,7 @@ def case_page(
         links = _links(uow, view)
         evidence = uow.evidence.for_request(request_id) if content else []
         custody = uow.evidence.custody_for_request(request_id) if content else []
+        dead_letters = uow.outbox.dead_for_case(request_id)  # they block the case: shown
         declared = declarations_for(uow, ctx, state=ctx.state, instrument=view["instrument"])
         silent = silent_peer_of(uow, request_id, now)
         own = (ctx.node.node_id, desk.runtime.local.identity.name)
@@ -258,6 +259,7 @@ def case_page(
         item_names={item.item_id: item.file_name for item in evidence},
         follow_up_by_central_authority=follow_up_by_central_authority,
         names=names,
+        dead_letters=dead_letters,
         element_article=lambda name: element_article(view["instrument"], view["kind"], name),
         labels=countdown_labels(viewer, now),
         **labelling(viewer),

@@ -30,6 +30,7 @@ from hanoi247.domain.cooperation import CooperationRequest
 from hanoi247.domain.errors import DomainError, Problem, ValidationFailed
 from hanoi247.domain.federation import PeerStatus
 from hanoi247.domain.lifecycle import RequestStatus
+from hanoi247.domain.providers import ServiceProvider, suggest
 from hanoi247.domain.references import Direction
 from hanoi247.domain.requests import RequestKind, Urgency, kinds_of
 from hanoi247.domain.treaty import Instrument, legal_bases
@@ -272,6 +273,7 @@ def _compose_page(
         date_range=range_ if isinstance(range_, dict) else {},
         handling=handling if isinstance(handling, dict) else {},
         payload=payload,
+        custodians=_custodians(desk, str(payload.get("custodian_or_location", ""))),
         basis=basis_for(desk, draft.requested_state),
         authorities=authorities_for(desk, draft),
         urgencies=[kind.urgency] if kind.urgency else list(Urgency),
@@ -390,3 +392,11 @@ def preview(request: Request, request_id: str, viewer: SignedIn) -> Response:
         **_meter_context(desk, draft, payload),
         **labelling(viewer),
     )
+
+
+def _custodians(desk: WebDesk, custodian: str) -> list[tuple[ServiceProvider, bool]]:
+    """The register's providers for the custodian field; True for the one it names."""
+    with desk.uow_factory().read_only() as uow:
+        providers = uow.providers.list()
+    named = suggest(providers, custodian)
+    return [(p, p == named) for p in providers]

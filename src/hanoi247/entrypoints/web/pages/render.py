@@ -51,6 +51,8 @@ NAVIGATION: tuple[tuple[str, str, tuple[Permission, ...]], ...] = (
     ("inbox", "/inbox", (P.REQUEST_READ, P.CASE_METADATA_READ)),
     ("compose", "/compose", (P.REQUEST_DRAFT,)),
     ("directory", "/directory", ()),
+    ("drills", "/drills", (P.REQUEST_ACKNOWLEDGE, P.REQUEST_SEND)),
+    ("providers", "/providers", (P.REQUEST_READ, P.ESCALATION_RECEIVE, P.PEER_MANAGE)),
     ("treaty", "/treaty", ()),
     ("statistics", "/statistics", (P.STATISTICS_READ,)),
     ("admin", "/admin", (P.USER_MANAGE, P.PEER_MANAGE)),
@@ -201,7 +203,7 @@ def build_shell(request: Request, viewer: Viewer | None, *, title: str, lang: st
     desk = desk_of(request)
     identity = desk.runtime.local.identity
     now = desk.clock.now()
-    with desk.uow_factory() as uow:
+    with desk.uow_factory().read_only() as uow:  # the sign-in page too: no write lock
         last = uow.treaty_actions.last_import()
     hypothetical = last is not None and last.hypothetical
     if viewer is None:

@@ -1,0 +1,140 @@
+"""``/providers`` and ``hanoi247 provider``: a supervisor registers a provider; an officer
+of the requested desk records the order and the provider's confirmation day, and the
+request is preserved from that day."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from pathlib import Path
+
+from typer.testing import CliRunner
+from web_desk import csrf_of, make_desk
+
+from federation_helpers import make_node, pin_each_other
+from hanoi247.domain import commands as c
+from hanoi247.domain.accounts import Role
+from hanoi247.entrypoints.cli import app
+from hanoi247.services.incoming import apply_incoming
+from workflow_harness import PRESERVATION, START, uncc_in_force
+
+
+def test_register_order_and_confirmation_day_on_the_page(tmp_path: Path) -> None:
+    desk = make_desk(tmp_path, state="FR", node_id="fr-oclctic")
+    vn = make_node(tmp_path / "vn", node_id="vn-a05", state="VN", clock=desk.clock)
+    try:
+        pin_each_other(desk.node, vn)
+        desk.clock.advance(START + timedelta(hours=1) - desk.clock.now())  # after the facts
+        for node in (desk.node, vn):
+            with node.runtime.uow_factory() as uow:
+                uow.treaty_actions.replace_all(
+                    uncc_in_force("VN", "FR"),
+                    source="t.csv",
+                    as_of=None,
+                    imported_by="t",
+                    at=desk.clock.now(),
+                )
+                uow.commit()
+        # a preservation request received by FR (applied as its inbox would)
+        draft = vn.runtime.handle(c.DraftRequest(payload=PRESERVATION, by="vn-officer"))
+        vn.runtime.handle(c.SendRequest(request_id=draft.request_id, by="vn-officer"))
+        with vn.runtime.uow_factory() as uow:
+            (entry,) = uow.outbox.list()
+        with desk.node.runtime.uow_factory() as uow:
+            apply_incoming(
+                uow,
+                origin_node="vn-a05",
+                message_type=entry.type.value,
+                message_id=entry.message_id,
+                case_id=entry.case_id,
+                in_reply_to=None,
+                body=entry.body,
+                sent_at=desk.clock.now(),
+                ctx=desk.node.runtime.context,
+                received_at=desk.clock.now(),
+            )
+            uow.commit()
+        request_id = draft.request_id
+
+        boss = desk.add_user("paul", Role.SUPERVISOR)
+        client = desk.client()
+        assert desk.sign_in(client, boss).status_code == 303
+        page = client.get("/providers")
+        assert page.status_code == 200
+        saved = client.post(
+            "/providers",
+            data={
+                "csrf_token": csrf_of(page.text),
+                "name": "Example Hosting SAS",
+                "legal_process": "preservation order, production order",
+                "preservation_days": "",
+                "emergency_contact": "+00 1 5550 0199",
+            },
+        )
+        assert saved.headers["location"] == "/providers?notice=saved"
+        page = client.get("/providers")
+        assert "Example Hosting SAS" in page.text
+        with desk.node.runtime.uow_factory() as uow:
+            (provider,) = uow.providers.list()
+        ordered = client.post(
+            "/providers/orders",
+            data={
+                "csrf_token": csrf_of(page.text),
+                "request_id": request_id,
+                "provider_id": provider.id,
+            },
+        )
+        assert ordered.headers["location"] == "/providers?notice=ordered"
+        with desk.node.runtime.uow_factory() as uow:
+            (order,) = uow.providers.orders_for(request_id)
+        desk.clock.advance(timedelta(days=1))
+        assert desk.sign_in(client, boss).status_code == 303
+        page = client.get("/providers")
+        confirmed_on = desk.clock.now().date() - timedelta(days=1)
+        done = client.post(
+            f"/providers/orders/{order.id}/confirmed",
+            data={
+                "csrf_token": csrf_of(page.text),
+                "request_id": request_id,
+                "confirmed_on": confirmed_on.isoformat(),
+            },
+        )
+        assert done.headers["location"] == "/providers?notice=confirmed"
+        with desk.node.runtime.uow_factory() as uow:
+            held = uow.requests.get(request_id)
+        assert held is not None
+        assert held.preservation_until == confirmed_on + timedelta(days=60)
+    finally:
+        vn.close()
+        desk.node.close()
+
+
+def test_cli_registers_and_lists_providers(tmp_path: Path) -> None:
+    desk = make_desk(tmp_path)
+    try:
+        where = ["--data-dir", str(desk.node.runtime.settings.data_dir)]
+        runner = CliRunner()
+        added = runner.invoke(
+            app,
+            [
+                "provider",
+                "set",
+                "Example Hosting SAS",
+                "--accepts",
+                "preservation order",
+                "--preservation-days",
+                "90",
+                "--emergency-contact",
+                "+00 1 5550 0199",
+                "--verified-on",
+                "2026-11-01",
+                *where,
+            ],
+        )
+        assert added.exit_code == 0, added.output
+        listed = json.loads(runner.invoke(app, ["provider", "list", *where]).output)
+        (provider,) = listed["providers"]
+        assert provider["preservation_days"] == 90
+        assert provider["last_verified"] == date(2026, 11, 1).isoformat()
+    finally:
+        desk.node.close()

@@ -26,6 +26,7 @@ from fakes_evidence import FakeEvidenceRepository, FakeUploadRepository
 from fakes_federation import FakeInbox, FakeOutbox, FakePeerDeliveryStates, FakePeerRepository
 from fakes_notifications import FakeNotificationOutbox
 from fakes_providers import FakeProviderRepository
+from fakes_push import FakePushSubscriptionRepository
 from fakes_web import FakeWebSessionRepository
 from fakes_workflow import (
     FakeDeadlineRepository,
@@ -160,6 +161,7 @@ class FakeUnitOfWork:
         "peer_checks",
         "peer_alerts",
         "providers",
+        "push_subscriptions",
     )
 
     def __init__(self) -> None:
@@ -186,6 +188,7 @@ class FakeUnitOfWork:
         self.peer_checks = FakePeerCheckRepository()
         self.peer_alerts = FakePeerAlertRepository()
         self.providers = FakeProviderRepository()
+        self.push_subscriptions = FakePushSubscriptionRepository(self)
         self.committed = 0
         self.read_only_blocks = 0  # how many ``with`` blocks were read-only
         self._snapshot: dict[str, object] | None = None

@@ -18,6 +18,7 @@ from hanoi247.ports.evidence import EvidenceRepository, UploadRepository
 from hanoi247.ports.federation import Inbox, Outbox, PeerDeliveryStates, PeerRepository
 from hanoi247.ports.notifications import NotificationOutbox
 from hanoi247.ports.providers import ProviderRepository
+from hanoi247.ports.push import PushSubscriptionRepository
 from hanoi247.ports.statistics import StatisticsRepository
 from hanoi247.ports.treaty import TreatyActionRepository
 from hanoi247.ports.web import WebSessionRepository
@@ -111,6 +112,9 @@ class UnitOfWork(Protocol):
 
     @property
     def providers(self) -> ProviderRepository: ...
+
+    @property
+    def push_subscriptions(self) -> PushSubscriptionRepository: ...
 
     def __enter__(self) -> Self: ...
 

@@ -47,6 +47,7 @@ from hanoi247.adapters.db.repositories_inbox import SqlInbox
 from hanoi247.adapters.db.repositories_notifications import SqlNotificationOutbox
 from hanoi247.adapters.db.repositories_peer_delivery import SqlPeerDeliveryStates
 from hanoi247.adapters.db.repositories_providers import SqlProviderRepository
+from hanoi247.adapters.db.repositories_push import SqlPushSubscriptionRepository
 from hanoi247.adapters.db.repositories_statistics import SqlStatisticsRepository
 from hanoi247.adapters.db.repositories_web import SqlWebSessionRepository
 from hanoi247.adapters.db.repositories_workflow import (
@@ -119,6 +120,7 @@ class SqlUnitOfWork:
     peer_checks = repository(SqlPeerCheckRepository)
     peer_alerts = repository(SqlPeerAlertRepository)
     providers = repository(SqlProviderRepository)
+    push_subscriptions = repository(SqlPushSubscriptionRepository)
 
     def __init__(
         self,

@@ -28,6 +28,7 @@ from aiosmtpd.controller import Controller
 
 from at_rest_support import session_key_file
 from federation_helpers import InProcessNode, connect, run
+from hanoi247.adapters.crypto.web_push import generate_vapid_key, save_vapid_key
 from hanoi247.adapters.crypto.keys import generate_node_keys, save_node_keys
 from hanoi247.adapters.crypto.webhook_key import generate_webhook_key, save_webhook_key
 from hanoi247.adapters.federation.node import write_identity
@@ -163,12 +164,21 @@ def alert_settings(
 
 
 def alert_node(
-    data_dir: Path, *, node_id: str, state: str, clock: Clock, settings: Settings
+    data_dir: Path,
+    *,
+    node_id: str,
+    state: str,
+    clock: Clock,
+    settings: Settings,
+    vapid: bool = False,
 ) -> InProcessNode:
-    """Like ``federation_helpers.make_node``, with the given settings."""
+    """Like ``federation_helpers.make_node``, with the given settings; ``vapid``: the node
+    has a VAPID key, as ``hanoi247 init`` gives it (so its alerts go by Web Push too)."""
     data_dir.mkdir(parents=True, exist_ok=True)
     save_node_keys(generate_node_keys(), data_dir / "keys")
     save_webhook_key(generate_webhook_key(), data_dir / "keys")
+    if vapid:
+        save_vapid_key(generate_vapid_key(), data_dir / "keys")
     identity = NodeIdentity(
         node_id=node_id, state=state, name=f"Test {state}", url=f"https://{node_id}.test"
     )

@@ -161,18 +161,21 @@ def audience(endpoint: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def vapid_jwt(key: VapidKey, *, endpoint: str, subject: str, now: int) -> str:
-    """The ES256 JWT of RFC 8292 §2 for ``endpoint`` (``now`` in Unix seconds)."""
-    if not (subject.startswith("mailto:") or subject.startswith("https://")):
-        raise PushCryptoError("the VAPID subject is a mailto: or https: URI")
-    claims = {"aud": audience(endpoint), "exp": now + JWT_LIFETIME_SECONDS, "sub": subject}
+def vapid_jwt(key: VapidKey, *, endpoint: str, subject: str | None, now: int) -> str:
+    """The ES256 JWT of RFC 8292 §2 for ``endpoint`` (``now`` in Unix seconds); ``sub``
+    (a contact for the push service's operator) when the node has one."""
+    claims: dict[str, Any] = {"aud": audience(endpoint), "exp": now + JWT_LIFETIME_SECONDS}
+    if subject is not None:
+        if not (subject.startswith("mailto:") or subject.startswith("https://")):
+            raise PushCryptoError("the VAPID subject is a mailto: or https: URI")
+        claims["sub"] = subject
     signing_input = f"{_jwt_segment({'alg': 'ES256', 'typ': 'JWT'})}.{_jwt_segment(claims)}"
     der = key.private.sign(signing_input.encode("ascii"), ec.ECDSA(hashes.SHA256()))
     r, s = decode_dss_signature(der)
     return f"{signing_input}.{b64url(r.to_bytes(32, 'big') + s.to_bytes(32, 'big'))}"
 
 
-def vapid_authorization(key: VapidKey, *, endpoint: str, subject: str, now: int) -> str:
+def vapid_authorization(key: VapidKey, *, endpoint: str, subject: str | None, now: int) -> str:
     """The ``Authorization`` header value: ``vapid t=<jwt>, k=<public key>``."""
     token = vapid_jwt(key, endpoint=endpoint, subject=subject, now=now)
     return f"vapid t={token}, k={key.public_b64()}"

@@ -29,6 +29,7 @@ from hanoi247.adapters.crypto.keys import (
     save_node_keys,
 )
 from hanoi247.adapters.crypto.public_keys import import_public_key, thumbprint
+from hanoi247.adapters.crypto.web_push import VAPID_KEY_FILE, generate_vapid_key, save_vapid_key
 from hanoi247.adapters.crypto.webhook_key import (
     WEBHOOK_KEY_FILE,
     generate_webhook_key,
@@ -83,7 +84,13 @@ class FileKeyStore:
         return (self._data_dir / NODE_FILE).exists()
 
     def leftovers(self) -> list[Path]:
-        names = (SIGNING_KEY_FILE, ENCRYPTION_KEY_FILE, WEBHOOK_KEY_FILE, AGE_IDENTITY_FILE)
+        names = (
+            SIGNING_KEY_FILE,
+            ENCRYPTION_KEY_FILE,
+            WEBHOOK_KEY_FILE,
+            VAPID_KEY_FILE,
+            AGE_IDENTITY_FILE,
+        )
         files = [self.keys_dir / name for name in names]
         return [f for f in files if f.exists() or f.is_symlink()]
 
@@ -107,6 +114,8 @@ class FileKeyStore:
             undo += [(keys_dir / f).unlink for f in (SIGNING_KEY_FILE, ENCRYPTION_KEY_FILE)]
             # webhooks are signed with a key of their own (adapters/crypto/webhook_key.py)
             undo.append(save_webhook_key(generate_webhook_key(), keys_dir, seal=self._seal).unlink)
+            # Web Push messages carry a VAPID JWT signed with a P-256 key of its own
+            undo.append(save_vapid_key(generate_vapid_key(), keys_dir, seal=self._seal).unlink)
             # evidence files are encrypted to the node's age identity (adapters/crypto/age_files)
             generate_age_identity(keys_dir, seal=self._seal)
             undo.append((keys_dir / AGE_IDENTITY_FILE).unlink)

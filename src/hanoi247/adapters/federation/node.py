@@ -35,6 +35,7 @@ from hanoi247.adapters.crypto.keys import (
     public_jwks,
 )
 from hanoi247.adapters.crypto.public_keys import import_public_key
+from hanoi247.adapters.crypto.web_push import VapidKey, load_vapid_key
 from hanoi247.adapters.crypto.webhook_key import WebhookKey, load_webhook_key
 from hanoi247.adapters.federation import schemas
 from hanoi247.domain.errors import ConfigurationError, InvalidInput
@@ -57,6 +58,7 @@ class LocalNode:
     data_dir: Path | None = None
     age_recipient: str | None = None  # evidence files are encrypted to it (keys/evidence.age)
     webhook_key: WebhookKey | None = None  # its own key, not ``keys.signing`` (webhook_key.py)
+    vapid_key: VapidKey | None = None  # Web Push (keys/vapid.pem, web_push.py)
 
     @property
     def node_id(self) -> str:
@@ -242,4 +244,5 @@ def load_local_node(data_dir: Path, *, seal: KeyFileSeal | None = None) -> Local
         data_dir=data_dir,
         age_recipient=recipient,
         webhook_key=load_webhook_key(keys_dir, seal=seal),
+        vapid_key=load_vapid_key(keys_dir, seal=seal),
     )

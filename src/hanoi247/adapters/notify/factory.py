@@ -7,6 +7,9 @@
   ``HANOI247_SMTP_FROM`` (required then), ``HANOI247_SMTP_STARTTLS`` (true),
   ``HANOI247_SMTP_USERNAME`` and ``HANOI247_SMTP_PASSWORD`` (both or neither). Mail goes to
   the users' e-mail addresses; the subject flags ``[EMERGENCY]`` / ``[URGENT]``;
+* **push** — when the node has a VAPID key (``keys/vapid.pem``, made by ``hanoi247 init``):
+  Web Push to the devices each recipient subscribed on the desk (``push.py``); nobody is
+  subscribed until an officer opts in, and e-mail stays the fallback;
 * **webhook** — when ``HANOI247_WEBHOOK_URL`` is set: signed with the node's webhook key,
   an Ed25519 key of its own, not the node's federation signing key
   (``adapters/crypto/webhook_key.py``; ``adapters/notify/webhook.py`` says how a receiver
@@ -21,11 +24,13 @@ from datetime import timedelta
 from email.message import EmailMessage
 
 from hanoi247.adapters.clocks_worker import DeadlineWorker
+from hanoi247.adapters.crypto.web_push import VapidKey
 from hanoi247.adapters.crypto.webhook_key import require_webhook_key
 from hanoi247.adapters.federation.node import LocalNode
 from hanoi247.adapters.notify.delivery import DEFAULT_BACKOFF, NotificationDelivery
 from hanoi247.adapters.notify.inapp import InAppChannel, InAppHub
 from hanoi247.adapters.notify.pg_relay import PgInAppRelay
+from hanoi247.adapters.notify.push import PushChannel, UowPushSubscriptions
 from hanoi247.adapters.notify.smtp import SmtpChannel
 from hanoi247.adapters.notify.webhook import WebhookChannel
 from hanoi247.domain.errors import ConfigurationError
@@ -110,6 +115,31 @@ def build_channels(
     return channels
 
 
+def vapid_subject(settings: Settings, local: LocalNode) -> str | None:
+    """Who the push service may contact: the node's https URL, else its mail sender."""
+    if local.identity.url.startswith("https://"):
+        return local.identity.url.rstrip("/")
+    if settings.smtp_from and is_email_address(settings.smtp_from):
+        return f"mailto:{settings.smtp_from}"
+    return None
+
+
+def push_channel(
+    settings: Settings,
+    local: LocalNode,
+    vapid_key: VapidKey,
+    uow_factory: Callable[[], UnitOfWork],
+    clock: Clock,
+) -> PushChannel:
+    """Web Push to the devices officers subscribed (none until an officer opts in)."""
+    return PushChannel(
+        vapid_key=vapid_key,
+        subject=vapid_subject(settings, local),
+        subscriptions=lambda: UowPushSubscriptions(uow_factory),
+        clock=clock,
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Alerting:
     hub: InAppHub
@@ -143,6 +173,8 @@ def build_alerting(
     relay = PgInAppRelay.for_url(hub, settings.database_url) if is_postgresql(settings) else None
     if channels is None:
         channels = build_channels(settings, local=local, hub=hub, clock=clock, relay=relay)
+        if local.vapid_key is not None:
+            channels.insert(0, push_channel(settings, local, local.vapid_key, uow_factory, clock))
     else:
         channels = [*channels, InAppChannel(hub, relay=relay)]
     delivery = NotificationDelivery(

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Final
 from urllib.parse import quote
 
@@ -47,7 +47,7 @@ from hanoi247.domain.notifications import (
     NotificationSeverity,
 )
 from hanoi247.domain.push import PushSubscription
-from hanoi247.ports import Clock
+from hanoi247.ports import Clock, UnitOfWork
 from hanoi247.ports.push import PushSubscriptions
 
 log = structlog.get_logger("hanoi247.notify.push")
@@ -77,6 +77,24 @@ def push_payload(notification: Notification) -> bytes:
     return json.dumps(document, separators=(",", ":"), sort_keys=True).encode("utf-8")
 
 
+class UowPushSubscriptions:
+    """:class:`PushSubscriptions` over the node's database, one short unit of work per call
+    (a dropped subscription is forgotten at once, whatever becomes of the alert)."""
+
+    def __init__(self, uow_factory: Callable[[], UnitOfWork]) -> None:
+        self._uow_factory = uow_factory
+
+    def for_users(self, user_ids: Collection[str]) -> list[PushSubscription]:
+        with self._uow_factory().read_only() as uow:
+            return uow.push_subscriptions.for_users(user_ids)
+
+    def remove_endpoint(self, endpoint: str) -> bool:
+        with self._uow_factory() as uow:
+            removed = uow.push_subscriptions.remove_endpoint(endpoint)
+            uow.commit()
+        return removed
+
+
 class PushChannel:
     """A :class:`hanoi247.ports.NotificationChannel` sending Web Push messages."""
 
@@ -84,14 +102,14 @@ class PushChannel:
         self,
         *,
         vapid_key: VapidKey,
-        subject: str,
+        subject: str | None,
         subscriptions: Callable[[], PushSubscriptions],
         client: httpx.AsyncClient | None = None,
         timeout: float = 10.0,
         clock: Clock | None = None,
         name: str = "push",
     ) -> None:
-        if not (subject.startswith("https://") or subject.startswith("mailto:")):
+        if subject is not None and not subject.startswith(("https://", "mailto:")):
             raise ValueError("the VAPID subject must be the node's https:// URL or a mailto:")
         self.name = name
         self.subject = subject

@@ -28,8 +28,8 @@ from aiosmtpd.controller import Controller
 
 from at_rest_support import session_key_file
 from federation_helpers import InProcessNode, connect, run
-from hanoi247.adapters.crypto.web_push import generate_vapid_key, save_vapid_key
 from hanoi247.adapters.crypto.keys import generate_node_keys, save_node_keys
+from hanoi247.adapters.crypto.web_push import generate_vapid_key, save_vapid_key
 from hanoi247.adapters.crypto.webhook_key import generate_webhook_key, save_webhook_key
 from hanoi247.adapters.federation.node import write_identity
 from hanoi247.bootstrap import build_runtime, open_database

@@ -120,6 +120,8 @@ class AuditTag(enum.StrEnum):
     DIRECTORY_CONTACT_VERIFIED = "directory:contact:verified"
     NOTIFICATION_RETRIED = "notification:retried"
     NOTIFICATION_DISMISSED = "notification:dismissed"  # dismissed from the desk's alert banner
+    PUSH_SUBSCRIBED = "push:subscribed"  # an officer turned Web Push on for a device
+    PUSH_UNSUBSCRIBED = "push:unsubscribed"  # ... or removed a device
 
     # -- evidence and its chain of custody (services/evidence*.py) ---------------------
     EVIDENCE_COLLECTED = "evidence:collected"

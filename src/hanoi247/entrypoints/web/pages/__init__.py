@@ -58,6 +58,7 @@ from hanoi247.entrypoints.web.pages import (
     inbox,
     pdf,
     providers,
+    push,
     shell,
     signin,
     statistics,
@@ -88,6 +89,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     treaty.router,
     statistics.router,
     admin.router,
+    push.router,
 )
 
 

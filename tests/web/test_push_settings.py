@@ -72,10 +72,14 @@ def test_subscribing_a_device_stores_it_for_this_officer_lists_it_and_removes_it
     assert removed.headers["location"] == "/settings?notice=removed"
     with desk.node.runtime.uow_factory() as uow:
         assert uow.push_subscriptions.for_user(officer.user.id) == []
-        tags = [(e.tag, e.actor) for e in uow.audit.entries() if e.tag.startswith("push:")]
+        tags = [
+            (e.tag, e.actor)
+            for e in uow.audit.entries()
+            if e.tag.startswith("notification:device:")
+        ]
     assert tags == [
-        (AuditTag.PUSH_SUBSCRIBED.value, officer.user.id),
-        (AuditTag.PUSH_UNSUBSCRIBED.value, officer.user.id),
+        (AuditTag.NOTIFICATION_DEVICE_SUBSCRIBED.value, officer.user.id),
+        (AuditTag.NOTIFICATION_DEVICE_REMOVED.value, officer.user.id),
     ]
 
 

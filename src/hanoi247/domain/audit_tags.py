@@ -120,8 +120,10 @@ class AuditTag(enum.StrEnum):
     DIRECTORY_CONTACT_VERIFIED = "directory:contact:verified"
     NOTIFICATION_RETRIED = "notification:retried"
     NOTIFICATION_DISMISSED = "notification:dismissed"  # dismissed from the desk's alert banner
-    PUSH_SUBSCRIBED = "push:subscribed"  # an officer turned Web Push on for a device
-    PUSH_UNSUBSCRIBED = "push:unsubscribed"  # ... or removed a device
+    NOTIFICATION_DEVICE_SUBSCRIBED = (
+        "notification:device:subscribed"  # an officer turned Web Push on for a device
+    )
+    NOTIFICATION_DEVICE_REMOVED = "notification:device:removed"  # ... or removed a device
 
     # -- evidence and its chain of custody (services/evidence*.py) ---------------------
     EVIDENCE_COLLECTED = "evidence:collected"

@@ -31,7 +31,7 @@ def subscribe_device(
         uow.audit.append(
             at=now,
             actor=subscription.user_id,
-            tag=AuditTag.PUSH_SUBSCRIBED,
+            tag=AuditTag.NOTIFICATION_DEVICE_SUBSCRIBED,
             subject=subscription.user_id,
             details={"device": device_id(subscription.endpoint), "new": new},
         )
@@ -60,7 +60,7 @@ def remove_device(
         uow.audit.append(
             at=now,
             actor=user_id,
-            tag=AuditTag.PUSH_UNSUBSCRIBED,
+            tag=AuditTag.NOTIFICATION_DEVICE_REMOVED,
             subject=user_id,
             details={"device": device},
         )

@@ -255,6 +255,7 @@ class Credentials:
     password_hash: str | None = field(default=None, repr=False)
     totp_secret: str | None = field(default=None, repr=False)
     last_totp_step: int | None = None  # the last accepted step: it and older are refused
+    enrolling: bool = False  # an enrolment code is outstanding: nothing here is usable yet
 
 
 @dataclass(frozen=True, slots=True)
@@ -357,6 +358,38 @@ _API_TOKEN = re.compile(r"h247_[A-Za-z0-9_-]{43}")  # the prefix, then 32 random
 
 def is_api_token_shaped(value: str) -> bool:
     return bool(_API_TOKEN.fullmatch(value))
+
+
+ENROLMENT_TTL = timedelta(hours=72)  # how long an enrolment code works (configurable)
+ENROLMENT_CODE_LENGTH = 32  # base32 characters: 160 random bits
+
+
+def normal_enrolment_code(code: str) -> str:
+    """The code as the node hashes it: spaces and hyphens dropped, upper case (people
+    copy it from paper or a message)."""
+    return "".join(code.split()).replace("-", "").upper()
+
+
+def is_enrolment_code_shaped(code: str) -> bool:
+    normal = normal_enrolment_code(code)
+    return len(normal) == ENROLMENT_CODE_LENGTH and normal.isascii() and normal.isalnum()
+
+
+def enrolment_code_hash(code: str) -> str:
+    """SHA-256 (hex) of the normalised code: what the node stores (160 random bits need
+    no salt or stretching)."""
+    return hashlib.sha256(normal_enrolment_code(code).encode("ascii", "replace")).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Enrolment:
+    """An outstanding enrolment code of a user (only its hash is stored)."""
+
+    user_id: UserId
+    expires_at: datetime
+
+    def usable(self, at: datetime) -> bool:
+        return _aware(at, "at") < self.expires_at
 
 
 def api_token_hash(token: str) -> str:

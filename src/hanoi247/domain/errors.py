@@ -185,6 +185,16 @@ class TotpCodeReused(AuthenticationFailed):
     not a failure, the person waits for the next code (RFC 6238 §5.2)."""
 
 
+class EnrolmentRefused(DomainError):
+    """An enrolment code that is wrong, expired or already used, or a wrong code from the
+    authenticator while enrolling: one message for all, so it reveals nothing."""
+
+    code = ErrorCode.AUTHENTICATION_FAILED
+
+    def __init__(self) -> None:
+        super().__init__("enrolment refused")
+
+
 class PermissionDenied(DomainError):
     code = ErrorCode.PERMISSION_DENIED
 

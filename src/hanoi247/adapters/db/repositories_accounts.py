@@ -18,6 +18,7 @@ from hanoi247.adapters.db.sealed import open_text, seal_text
 from hanoi247.domain.accounts import (
     ApiToken,
     Credentials,
+    Enrolment,
     OnCallShift,
     Position,
     Role,
@@ -79,9 +80,12 @@ class SqlUserRepository:
 
     def credentials(self, user_id: str) -> Credentials | None:
         row = self._session.execute(
-            select(users.c.password_hash, users.c.totp_secret, users.c.last_totp_step).where(
-                users.c.id == user_id
-            )
+            select(
+                users.c.password_hash,
+                users.c.totp_secret,
+                users.c.last_totp_step,
+                users.c.enrolment_hash,
+            ).where(users.c.id == user_id)
         ).first()
         if row is None:
             return None
@@ -91,7 +95,58 @@ class SqlUserRepository:
                 self._session, row.totp_secret, table=users, column="totp_secret", row=user_id
             ),
             last_totp_step=row.last_totp_step,
+            enrolling=row.enrolment_hash is not None,
         )
+
+    def set_enrolment(self, user_id: str, *, code_hash: str, expires_at: datetime) -> None:
+        expires_at = require_utc(expires_at, "expires_at")
+        try:
+            self._update(user_id, enrolment_hash=code_hash, enrolment_expires_at=expires_at)
+        except DBAPIError as error:
+            raise IntegrityError(f"the enrolment of user {user_id} could not be stored") from error
+
+    def enrolment(self, code_hash: str) -> Enrolment | None:
+        row = self._session.execute(
+            select(users.c.id, users.c.enrolment_expires_at).where(
+                users.c.enrolment_hash == code_hash
+            )
+        ).first()
+        if row is None or row.enrolment_expires_at is None:
+            return None
+        return Enrolment(user_id=UserId(row.id), expires_at=row.enrolment_expires_at)
+
+    def start_enrolment(
+        self, user_id: str, *, code_hash: str, password_hash: str, totp_secret: str
+    ) -> bool:
+        sealed = seal_text(
+            self._session, totp_secret, table=users, column="totp_secret", row=user_id
+        )
+        result = self._session.execute(
+            update(users)
+            .where(users.c.id == user_id, users.c.enrolment_hash == code_hash)
+            .values(
+                password_hash=password_hash,
+                totp_secret=sealed,
+                totp_enrolled=False,
+                last_totp_step=None,
+            )
+        )
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+    def complete_enrolment(self, user_id: str, *, code_hash: str, step: int) -> bool:
+        result = self._session.execute(
+            update(users)
+            .where(users.c.id == user_id, users.c.enrolment_hash == code_hash)
+            .values(
+                enrolment_hash=None,
+                enrolment_expires_at=None,
+                last_totp_step=step,
+                totp_enrolled=True,
+                failed_logins=0,
+                locked_until=None,
+            )
+        )
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
     def set_password_hash(self, user_id: str, password_hash: str | None) -> None:
         self._update(user_id, password_hash=password_hash)

@@ -53,6 +53,7 @@ from hanoi247.entrypoints.web.pages import (
     compose,
     directory,
     drills,
+    enrol,
     inbox,
     pdf,
     providers,
@@ -71,6 +72,7 @@ if TYPE_CHECKING:
 STATIC = TEMPLATES.parent / "static"
 ROUTERS: tuple[APIRouter, ...] = (
     signin.router,
+    enrol.router,
     shell.router,
     inbox.router,
     pdf.router,  # before case: /requests/{id}.pdf

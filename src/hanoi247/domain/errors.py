@@ -11,6 +11,7 @@
     │   ├── HandlingRestricted      a handling restriction forbids the action
     │   ├── AuthenticationFailed    a login or token that proves nobody (never says which factor)
     │   │   └── TotpCodeReused      the right password with the code just accepted: wait
+    │   ├── EnrolmentRefused        an enrolment code wrong, expired or used (never says which)
     │   ├── PermissionDenied        the user's role does not grant the permission
     │   ├── UnknownUser             a username that names no account
     │   ├── UnknownPeer             a node id that names no pinned node

@@ -43,9 +43,10 @@ users = Table(
     Column("totp_secret", String(64).with_variant(Text(), "postgresql"), nullable=True),
     Column("last_totp_step", Integer, nullable=True),
     # an outstanding enrolment code (migration 0016): its SHA-256 (hex) and its expiry
-    Column("enrolment_hash", String(64), nullable=True, unique=True),
+    Column("enrolment_hash", String(64), nullable=True),
     Column("enrolment_expires_at", UTCDateTime, nullable=True),
     CheckConstraint("failed_logins >= 0", name="failed_logins_not_negative"),
+    Index("uq_users_enrolment_hash", "enrolment_hash", unique=True),
 )
 
 api_tokens = Table(

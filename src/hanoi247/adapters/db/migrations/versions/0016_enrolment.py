@@ -19,16 +19,16 @@ depends_on: str | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("users") as batch:
-        batch.add_column(sa.Column("enrolment_hash", sa.String(length=64), nullable=True))
-        batch.add_column(
-            sa.Column("enrolment_expires_at", sa.DateTime(timezone=True), nullable=True)
-        )
-        batch.create_unique_constraint("uq_users_enrolment_hash", ["enrolment_hash"])
+    # plain ADD COLUMN, no table rebuild: on SQLite rebuilding ``users`` would break the
+    # rows that point at it (api_tokens, on_call_shifts, web_sessions)
+    op.add_column("users", sa.Column("enrolment_hash", sa.String(length=64), nullable=True))
+    op.add_column(
+        "users", sa.Column("enrolment_expires_at", sa.DateTime(timezone=True), nullable=True)
+    )
+    op.create_index("uq_users_enrolment_hash", "users", ["enrolment_hash"], unique=True)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("users") as batch:
-        batch.drop_constraint("uq_users_enrolment_hash", type_="unique")
-        batch.drop_column("enrolment_expires_at")
-        batch.drop_column("enrolment_hash")
+    op.drop_index("uq_users_enrolment_hash", table_name="users")
+    op.drop_column("users", "enrolment_expires_at")
+    op.drop_column("users", "enrolment_hash")

@@ -164,9 +164,8 @@ def user_enrol(
         fail("user enrol: give --password-stdin and the password on standard input")
     password = _password_from_stdin()
     auth = _authenticator()
-    with _node(data_dir, create=False) as uow_factory:
-        if uow_factory is None:
-            fail("no node here; run `hanoi247 init` first")
+    with _node(data_dir, create=True) as uow_factory:
+        assert uow_factory is not None  # create=True
         try:
             started = enrolment.start_enrolment(
                 uow_factory(), auth, code=code, password=password, now=datetime.now(UTC)
@@ -192,9 +191,8 @@ def user_activate(
 ) -> None:
     """Scripted enrolment, step 2: a current TOTP code activates the account."""
     auth = _authenticator()
-    with _node(data_dir, create=False) as uow_factory:
-        if uow_factory is None:
-            fail("no node here; run `hanoi247 init` first")
+    with _node(data_dir, create=True) as uow_factory:
+        assert uow_factory is not None  # create=True
         try:
             user = enrolment.complete_enrolment(
                 uow_factory(), auth, code=code, totp_code=totp_code, now=datetime.now(UTC)

@@ -9,8 +9,9 @@ from html import unescape
 
 import httpx
 import pyotp
+import pytest
 from fastapi.testclient import TestClient
-from web_desk import Desk, csrf_of
+from web_desk import Desk, csrf_of, english_left, ui_msgids
 
 from hanoi247.adapters.auth import FAST, Authenticator
 from hanoi247.domain.accounts import Role
@@ -19,6 +20,7 @@ from hanoi247.services import accounts
 
 CHOSEN = "my own long passphrase"
 SECRET = re.compile(r'<code dir="ltr" class="secret">([A-Z2-7]+)</code>')
+LAYOUT = ("templates/base.html", "templates/_csrf.html", "pages/labels.py")
 REFUSED = "This enrolment code cannot be used. Check it, or ask your administrator for a new one."
 
 
@@ -194,3 +196,17 @@ def test_a_password_the_rules_refuse_is_not_stored(desk: Desk) -> None:
     assert short.status_code == 422
     assert SECRET.search(short.text) is None
     assert choose_password(desk.client(), code).status_code == 200  # the code still works
+
+
+@pytest.mark.parametrize("lang", ["ar", "zh", "vi"])
+def test_the_enrol_pages_have_no_english_left(desk: Desk, lang: str) -> None:
+    code = new_officer(desk)
+    client = desk.client(headers={"accept-language": lang})
+    first = client.get("/enrol").text
+    shown = choose_password(client, code)
+    refused = choose_password(client, "CCCC-" * 7 + "CCCC")
+
+    msgids = ui_msgids(*LAYOUT, "templates/enrol.html", "pages/enrol.py")
+    assert f'<html lang="{lang}"' in first
+    for page in (first, shown.text, refused.text):
+        assert english_left(page, msgids, lang) == []

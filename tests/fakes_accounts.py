@@ -104,7 +104,9 @@ class FakeUserRepository:
         if user_id not in self.stored or self.enrolment(code_hash) is not None:
             raise IntegrityError(f"the enrolment of user {user_id} could not be stored")
         self.enrolments[user_id] = (code_hash, Enrolment(UserId(user_id), expires_at))
-        self._set_secret(user_id, enrolling=True)
+
+    def enrolling(self, user_id: str) -> bool:
+        return user_id in self.enrolments
 
     def enrolment(self, code_hash: str) -> Enrolment | None:
         return next((e for h, e in self.enrolments.values() if h == code_hash), None)
@@ -124,7 +126,7 @@ class FakeUserRepository:
         if self.enrolments.get(user_id, ("", None))[0] != code_hash:
             return False
         del self.enrolments[user_id]
-        self._set_secret(user_id, last_totp_step=step, enrolling=False)
+        self._set_secret(user_id, last_totp_step=step)
         self._set_user(user_id, totp_enrolled=True, failed_logins=0, locked_until=None)
         return True
 

@@ -80,10 +80,11 @@ def test_the_code_has_160_random_bits_and_only_its_hash_is_stored(new_uow: UowFa
         user = uow.users.by_username("lan")
         assert user is not None
         credentials = uow.users.credentials(user.id)
+        enrolling = uow.users.enrolling(user.id)
     assert stored is not None
     assert stored.user_id == user.id
     assert credentials is not None
-    assert credentials.enrolling
+    assert enrolling
     assert (credentials.password_hash, credentials.totp_secret) == (None, None)
     assert enrolment_code_hash(code.lower().replace("-", " ")) == enrolment_code_hash(code)
 

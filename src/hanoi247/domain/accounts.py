@@ -255,7 +255,6 @@ class Credentials:
     password_hash: str | None = field(default=None, repr=False)
     totp_secret: str | None = field(default=None, repr=False)
     last_totp_step: int | None = None  # the last accepted step: it and older are refused
-    enrolling: bool = False  # an enrolment code is outstanding: nothing here is usable yet
 
 
 @dataclass(frozen=True, slots=True)

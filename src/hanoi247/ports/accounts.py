@@ -65,6 +65,11 @@ class UserRepository(Protocol):
         earlier one. ``IntegrityError`` if the hash is already stored."""
         ...
 
+    def enrolling(self, user_id: str) -> bool:
+        """True while the user has an outstanding enrolment code: until it is completed,
+        their password and TOTP secret (if any yet) must not sign them in."""
+        ...
+
     def enrolment(self, code_hash: str) -> Enrolment | None:
         """The outstanding enrolment with this code hash, expired or not."""
         ...

@@ -349,12 +349,13 @@ def verify_login(
     with uow.read_only():
         user = uow.users.by_username(username)
         credentials = None if user is None else uow.users.credentials(user.id)
+        enrolling = user is not None and uow.users.enrolling(user.id)
     failed = AuthenticationFailed()
     if user is None or credentials is None or not user.active:
         auth.spend_verification(password)
         reason = "unknown_user" if user is None else "inactive"
         _refuse(uow, _refusal(user, now=now, reason=reason), failed)
-    if credentials.enrolling:  # enrolment not completed: nothing here is usable yet
+    if enrolling:  # enrolment not completed: nothing here is usable yet
         auth.spend_verification(password)
         _refuse(uow, _refusal(user, now=now, reason="enrolling"), failed)
     if user.is_locked(now):

@@ -254,3 +254,31 @@ def test_a_second_send_offers_only_the_items_added_since_and_both_arrive(pair: P
     with pair.vn.runtime.uow_factory() as uow:
         held = {i.item_id: i.status for i in uow.evidence.for_request(pair.request_id)}
     assert held == {first: ItemStatus.VERIFIED, second: ItemStatus.VERIFIED}
+
+
+def test_a_peer_answering_more_than_a_chunk_is_read_no_further_and_the_item_rejected(
+    pair: Pair,
+) -> None:
+    import httpx
+
+    item_id = _offer(pair, os.urandom(1000))
+
+    class Endless(httpx.SyncByteStream):
+        def __iter__(self):  # type: ignore[no-untyped-def]
+            while True:  # a body that never ends, 1 MiB at a time
+                yield b"x" * (1 << 20)
+
+    class Flood(httpx.BaseTransport):
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            return httpx.Response(200, stream=Endless())
+
+    flood = Flood()
+    with httpx.Client(transport=flood) as client:
+        source = pair.source(pair.vn, client)  # type: ignore[arg-type]
+        assert len(source.fetch("fr-oclctic", item_id, 0)) == CHUNK_SIZE + 1
+        desk, staging = pair.vn.runtime.evidence, pair.vn.runtime.staging
+        assert desk is not None
+        assert staging is not None
+        [done] = pull_pending(desk, staging, source)
+    assert done.status is ItemStatus.REJECTED
+    assert _custody(pair.vn, item_id)[-1] == ("rejected", "vn-a05", "chunk_mismatch")

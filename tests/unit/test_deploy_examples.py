@@ -47,6 +47,7 @@ def test_the_systemd_unit_runs_workers_and_lets_them_stop_gracefully() -> None:
     stop = re.search(r"^TimeoutStopSec=(\d+)$", unit, re.MULTILINE)
     assert stop is not None
     assert float(stop.group(1)) > STOP_TIMEOUT
+    assert "LoadCredentialEncrypted=hanoi247-secret-key:" in unit  # the node will not start without
     assert "KillMode=mixed" in unit  # SIGTERM to the supervisor, which stops its workers
     for hardening in ("NoNewPrivileges=yes", "ProtectSystem=strict", "CapabilityBoundingSet="):
         assert hardening in unit

@@ -28,6 +28,7 @@ from hanoi247.adapters.federation.node import LocalNode
 from hanoi247.adapters.federation.receipts import _verify_token
 from hanoi247.adapters.federation.wire import PROTOCOL, _sign, format_time, parse_time
 from hanoi247.domain.errors import EvidenceRejected, PeerUnreachable, SignatureInvalid
+from hanoi247.domain.evidence import CHUNK_SIZE
 from hanoi247.ports import Clock, UnitOfWork
 
 CHUNK_TYP: Final = "hanoi247-chunk+jws"
@@ -116,14 +117,27 @@ class HttpChunkSource:
             self._local, to_node=peer_node, item_id=item_id, index=index, at=self._clock.now()
         )
         url = f"{peer.url}/federation/v1/evidence/{item_id}/chunks/{index}"
+        headers = {"Authorization": f"{SCHEME} {token}"}
         try:
-            answer = self._http.get(url, headers={"Authorization": f"{SCHEME} {token}"})
+            with self._http.stream("GET", url, headers=headers) as answer:
+                if answer.status_code >= 500 or answer.status_code == 429:
+                    raise PeerUnreachable(peer_node, f"peer_status_{answer.status_code}")
+                if answer.status_code != 200:
+                    raise EvidenceRejected(
+                        "chunk_refused", f"{peer_node} refused chunk {index} ({answer.status_code})"
+                    )
+                return _capped_body(answer)
         except httpx.HTTPError as exc:
             raise PeerUnreachable(peer_node, "peer_unreachable") from exc
-        if answer.status_code >= 500 or answer.status_code == 429:
-            raise PeerUnreachable(peer_node, f"peer_status_{answer.status_code}")
-        if answer.status_code != 200:
-            raise EvidenceRejected(
-                "chunk_refused", f"{peer_node} refused chunk {index} ({answer.status_code})"
-            )
-        return answer.content
+
+
+def _capped_body(answer: httpx.Response) -> bytes:
+    """The body, read into one buffer, and never more than one chunk and a byte: a peer
+    that sends more (hostile or broken) cannot fill this node's memory; the caller's
+    length check then refuses the chunk."""
+    body = bytearray()
+    for part in answer.iter_raw():
+        body += part
+        if len(body) > CHUNK_SIZE:
+            break
+    return bytes(body[: CHUNK_SIZE + 1])

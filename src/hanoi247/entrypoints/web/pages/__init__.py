@@ -47,10 +47,12 @@ from starlette.staticfiles import StaticFiles
 from hanoi247.bootstrap import make_authenticator
 from hanoi247.entrypoints.web.pages import (
     admin,
+    alarms,
     case,
     case_actions,
     case_evidence,
     compose,
+    compose_autosave,
     directory,
     drills,
     enrol,
@@ -74,11 +76,13 @@ ROUTERS: tuple[APIRouter, ...] = (
     signin.router,
     enrol.router,
     shell.router,
+    alarms.router,
     inbox.router,
     pdf.router,  # before case: /requests/{id}.pdf
     case.router,
     case_actions.router,
     case_evidence.router,
+    compose_autosave.router,  # before compose: /compose/{id}/autosave
     compose.router,
     directory.router,
     drills.router,

@@ -1,4 +1,4 @@
-"""Migration 0016 (enrolment codes): a user of 0015 keeps signing in with no outstanding
+"""Migration 0017 (enrolment codes): a user of 0016 keeps signing in with no outstanding
 code; a new enrolment is stored and found by its hash; down keeps the user; up again."""
 
 from __future__ import annotations
@@ -71,14 +71,14 @@ def old_user_signs_in_and_a_new_one_enrols(url: str, at: datetime) -> None:
         engine.dispose()
 
 
-def test_0016_adds_enrolment_codes_keeps_users_down_and_up(empty_db_url: str) -> None:
-    migrate.upgrade(empty_db_url, "0015")
-    old_user(empty_db_url)
+def test_0017_adds_enrolment_codes_keeps_users_down_and_up(empty_db_url: str) -> None:
     migrate.upgrade(empty_db_url, "0016")
+    old_user(empty_db_url)
+    migrate.upgrade(empty_db_url, "0017")
     assert {"enrolment_hash", "enrolment_expires_at"} <= columns(empty_db_url)
     old_user_signs_in_and_a_new_one_enrols(empty_db_url, AT + timedelta(minutes=1))
 
-    migrate.downgrade(empty_db_url, "0015")
+    migrate.downgrade(empty_db_url, "0016")
     assert not {"enrolment_hash", "enrolment_expires_at"} & columns(empty_db_url)
     engine = make_engine(empty_db_url)
     try:
@@ -88,5 +88,5 @@ def test_0016_adds_enrolment_codes_keeps_users_down_and_up(empty_db_url: str) ->
     finally:
         engine.dispose()
 
-    migrate.upgrade(empty_db_url, "0016")
+    migrate.upgrade(empty_db_url, "0017")
     old_user_signs_in_and_a_new_one_enrols(empty_db_url, AT + timedelta(minutes=2))

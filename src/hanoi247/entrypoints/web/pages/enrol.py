@@ -27,7 +27,7 @@ from starlette.responses import Response
 from hanoi247.domain.accounts import MAX_PASSWORD_LENGTH
 from hanoi247.domain.errors import EnrolmentRefused, Overloaded, Problem, ValidationFailed
 from hanoi247.entrypoints import i18n
-from hanoi247.entrypoints.web.csrf import ANONYMOUS_CSRF_COOKIE, tokens_match
+from hanoi247.entrypoints.web.csrf import tokens_match
 from hanoi247.entrypoints.web.pages.desk import CsrfRejected, choose_language, desk_of
 from hanoi247.entrypoints.web.pages.render import render
 from hanoi247.entrypoints.web.throttle import client_of, throttles_of
@@ -77,9 +77,10 @@ def _page(
 
 def _checked(request: Request, csrf_token: str) -> int | None:
     """Refuse a forged form; take a throttle token: the seconds to wait, or None."""
-    if not tokens_match(request.cookies.get(ANONYMOUS_CSRF_COOKIE), csrf_token):
+    desk = desk_of(request)
+    if not tokens_match(request.cookies.get(desk.csrf_cookie), csrf_token):
         raise CsrfRejected("csrf")
-    now = desk_of(request).clock.now()
+    now = desk.clock.now()
     return throttles_of(request).signin.take(client_of(request), now)
 
 

@@ -1,4 +1,4 @@
-"""Web Push subscriptions of officers' devices (migration ``0017_push_subscriptions``).
+"""Web Push subscriptions of officers' devices (migration ``0018_push_subscriptions``).
 
 ``id`` is the SHA-256 (hex) of the endpoint URL: one row per browser, a stable handle for
 removing it, and no index over a 2 kB URL. A user may have several rows (phone, laptop).

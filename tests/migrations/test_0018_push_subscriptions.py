@@ -1,4 +1,4 @@
-"""Migration 0017 (Web Push subscriptions): up with real rows, down, up again."""
+"""Migration 0018 (Web Push subscriptions): up with real rows, down, up again."""
 
 from __future__ import annotations
 
@@ -50,8 +50,8 @@ def subscribe_and_read(url: str) -> None:
         engine.dispose()
 
 
-def test_0017_up_keeps_existing_users_subscribes_down_and_up_again(empty_db_url: str) -> None:
-    migrate.upgrade(empty_db_url, "0016", cipher=session_cipher())
+def test_0018_up_keeps_existing_users_subscribes_down_and_up_again(empty_db_url: str) -> None:
+    migrate.upgrade(empty_db_url, "0017", cipher=session_cipher())
     engine = make_engine(empty_db_url)
     try:  # an officer created before the table existed subscribes a device after the upgrade
         with make_uow_factory(engine, cipher=session_cipher())() as u:
@@ -60,13 +60,13 @@ def test_0017_up_keeps_existing_users_subscribes_down_and_up_again(empty_db_url:
     finally:
         engine.dispose()
 
-    migrate.upgrade(empty_db_url, "0017", cipher=session_cipher())
+    migrate.upgrade(empty_db_url, "0018", cipher=session_cipher())
     assert "push_subscriptions" in table_names(empty_db_url)
     subscribe_and_read(empty_db_url)
 
-    migrate.downgrade(empty_db_url, "0016", cipher=session_cipher())
-    assert migrate.current(empty_db_url) == "0016"
+    migrate.downgrade(empty_db_url, "0017", cipher=session_cipher())
+    assert migrate.current(empty_db_url) == "0017"
     assert "push_subscriptions" not in table_names(empty_db_url)
 
-    migrate.upgrade(empty_db_url, "0017", cipher=session_cipher())
+    migrate.upgrade(empty_db_url, "0018", cipher=session_cipher())
     subscribe_and_read(empty_db_url)  # the rows went with the table; a device subscribes anew

@@ -23,6 +23,7 @@ from hanoi247.adapters.crypto.web_push import (
     unb64url,
     verify_vapid_jwt,
 )
+from hanoi247.adapters.federation.identity import FileKeyStore
 from hanoi247.adapters.notify.push import PushChannel
 from hanoi247.domain.errors import ConfigurationError
 from hanoi247.domain.notifications import (
@@ -225,3 +226,14 @@ def test_a_subscription_refuses_plain_http_to_another_machine_and_malformed_keys
     with pytest.raises(ValueError, match="p256dh"):
         PushSubscription("officer-1", "https://push.example/x", "abc", auth)
     assert "push.example" not in repr(PushSubscription("u", "https://push.example/x", p256dh, auth))
+
+
+def test_creating_a_nodes_keys_makes_a_sealed_vapid_key_of_its_own(tmp_path: Path) -> None:
+    seal = KeyFileSeal.of([SecretKey.generate()])
+    store = FileKeyStore(tmp_path / "node", seal=seal)
+    store.create_keys()
+    path = tmp_path / "node" / "keys" / "vapid.pem"
+    assert is_sealed_file(path.read_bytes())
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert load_vapid_key(path.parent, seal=seal) is not None
+    assert path in store.leftovers()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -237,3 +238,22 @@ def test_creating_a_nodes_keys_makes_a_sealed_vapid_key_of_its_own(tmp_path: Pat
     assert path.stat().st_mode & 0o777 == 0o600
     assert load_vapid_key(path.parent, seal=seal) is not None
     assert path in store.leftovers()
+
+
+def test_an_informative_alert_is_not_pushed_the_phone_rings_for_alarms_only() -> None:
+    with push_service() as service:
+        subscription, _, _ = device("officer-1", f"{service.base}/push/phone")
+        store = MemorySubscriptions([subscription])
+        channel = PushChannel(
+            vapid_key=generate_vapid_key(),
+            subject="https://vn.example",
+            subscriptions=lambda: store,
+        )
+        answered = replace(
+            urgent_request_received(),
+            topic=Topic.REQUEST_ANSWERED,
+            severity=NotificationSeverity.INFO,
+        )
+        result = asyncio.run(channel.send(answered))
+    assert result.status is DeliveryStatus.SKIPPED
+    assert service.requests == []

@@ -8,7 +8,7 @@ For each recipient user id of a notification, every device the officer subscribe
     Authorization: vapid t=<ES256 JWT, RFC 8292>, k=<node's VAPID public key>
     Content-Encoding: aes128gcm
     TTL: 86400
-    Urgency: high            (normal for an informative alert)
+    Urgency: high
     Topic: <notification id, so a retry replaces rather than duplicates>
 
     <the payload encrypted to the subscription's keys, RFC 8291>
@@ -20,10 +20,14 @@ step's form, and the fragment scrolls to it; sign-in still required), or the dri
 for a drill. The service worker (``static/push-sw.js``) shows it, marked ``[DRILL]``
 for a drill.
 
+Only warnings and critical alerts go (a request received, a clock close or missed, an
+escalation, a drill alert): an informative one (a request answered) is
+``skipped:informative`` — the desk and e-mail carry it.
+
 Outcome: ``delivered`` when one device at least took it; ``skipped:no_subscription`` when
-none of the recipients subscribed (e-mail remains the fallback, on its own channel); 404 and
-410 (the browser dropped the subscription) remove it; 5xx, 429 and network errors fail the
-channel, and the notification outbox retries it later (``delivery.py``).
+none of the recipients subscribed (e-mail remains the fallback, on its own channel); 404
+and 410 (the browser dropped the subscription) remove it; 5xx, 429 and network errors fail
+the channel, and the notification outbox retries it later (``delivery.py``).
 """
 
 from __future__ import annotations
@@ -123,6 +127,8 @@ class PushChannel:
         return f"PushChannel(subject={self.subject!r})"
 
     async def send(self, notification: Notification) -> DeliveryResult:
+        if notification.severity is NotificationSeverity.INFO:  # a phone rings for alarms only
+            return DeliveryResult.skipped(self.name, notification, "informative")
         try:
             targets = self._subscriptions().for_users(notification.user_ids)
             if not targets:
@@ -164,7 +170,6 @@ class PushChannel:
     ) -> str | None:
         """None when delivered, ``gone`` when removed, otherwise a failure reason."""
         now = int(self._clock.now().timestamp())
-        urgent = notification.severity is not NotificationSeverity.INFO
         headers = {
             "Authorization": vapid_authorization(
                 self._key, endpoint=target.endpoint, subject=self.subject, now=now
@@ -172,7 +177,7 @@ class PushChannel:
             "Content-Encoding": "aes128gcm",
             "Content-Type": "application/octet-stream",
             "TTL": str(TTL_SECONDS),
-            "Urgency": "high" if urgent else "normal",
+            "Urgency": "high",
             "Topic": re.sub(r"[^A-Za-z0-9_-]", "", notification.id)[:32],
         }
         body = encrypt_payload(payload, p256dh=target.p256dh, auth=target.auth)

@@ -14,9 +14,13 @@ Speed without giving up a guarantee (§13.5):
   nothing is counted twice, without a database commit and an fsync per chunk.
   ``received_chunks`` is progress for people, committed every ``_PROGRESS_EVERY`` chunks
   and when a pass stops.
-* The final step reads the staged file once, in large blocks, feeding from the same read
-  the evidence store (which hashes what it stores: that hash must be the manifest's
-  ``stored_sha256``) and the age decryption (which checks the plaintext SHA-256).
+* The age decryption runs while the file arrives: each checked chunk (and, on resume,
+  each kept staged chunk) is fed in order to the cipher's ``plaintext_check``, which
+  decrypts and hashes it in a worker thread (the plaintext is hashed and dropped). The
+  download does not wait for it; at the end its verdict (the plaintext SHA-256 is the
+  manifest's) is awaited before anything is stored.
+* The final step then copies the staged file once, in large blocks, into the evidence
+  store (which hashes what it stores: that hash must be the manifest's ``stored_sha256``).
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
-from typing import Any, BinaryIO, cast
+from typing import Any
 
 from hanoi247.domain.errors import EvidenceRejected, IntegrityError, UnknownRequest
 from hanoi247.domain.evidence import (
@@ -39,12 +43,12 @@ from hanoi247.domain.evidence import (
 from hanoi247.domain.federation import MessageType, OutgoingMessage
 from hanoi247.domain.ids import uuid7
 from hanoi247.ports import UnitOfWork
-from hanoi247.ports.evidence import BlobWriter, ChunkSource, StagingArea
+from hanoi247.ports.evidence import ChunkSource, PlaintextCheck, StagingArea
 from hanoi247.services.evidence import EvidenceDesk, custody_event
 
 PARALLEL_FETCHES = 2  # range requests in flight per item in the node's puller
 _PROGRESS_EVERY = 16  # chunks (64 MiB) between two progress commits
-_TEE_BLOCK = 1024 * 1024
+_COPY_BLOCK = 1024 * 1024
 
 
 def pull_pending(
@@ -73,33 +77,39 @@ def pull_item(
         item = uow.evidence.get(item_id)
     if item is None or item.status is not ItemStatus.RECEIVING:
         raise EvidenceRejected("not_receiving", f"item {item_id} is not being received")
-    done = _kept_prefix(staging, item)
-    staging.truncate(item_id, done * CHUNK_SIZE)  # drop what does not match the manifest
-    recorded = item.received_chunks
+    check = desk.cipher.plaintext_check(expected_sha256=item.sha256)
     try:
-        wanted = range(done, len(item.chunk_hashes))
-        for index, data in _in_order(source, item, wanted, parallel):
-            expected = min(CHUNK_SIZE, item.stored_size - index * CHUNK_SIZE)
-            if (
-                len(data) != expected
-                or hashlib.sha256(data).hexdigest() != item.chunk_hashes[index]
-            ):
-                recorded = done  # the item is rejected: its progress no longer matters
-                return _reject(desk, staging, item, reason="chunk_mismatch", chunk=index)
-            staging.append(item_id, data)
-            done = index + 1
-            if done - recorded >= _PROGRESS_EVERY:
+        done = _kept_prefix(staging, item, check)
+        staging.truncate(item_id, done * CHUNK_SIZE)  # drop what does not match the manifest
+        recorded = item.received_chunks
+        try:
+            wanted = range(done, len(item.chunk_hashes))
+            for index, data in _in_order(source, item, wanted, parallel):
+                expected = min(CHUNK_SIZE, item.stored_size - index * CHUNK_SIZE)
+                if (
+                    len(data) != expected
+                    or hashlib.sha256(data).hexdigest() != item.chunk_hashes[index]
+                ):
+                    recorded = done  # the item is rejected: its progress no longer matters
+                    return _reject(desk, staging, item, reason="chunk_mismatch", chunk=index)
+                staging.append(item_id, data)
+                check.feed(data)  # decrypted and hashed in the check's worker meanwhile
+                done = index + 1
+                if done - recorded >= _PROGRESS_EVERY:
+                    _record_progress(desk, item_id, done)
+                    recorded = done
+        finally:
+            if done != recorded:
                 _record_progress(desk, item_id, done)
-                recorded = done
+        staging.sync(item_id)
+        return _accept(desk, staging, replace(item, received_chunks=done), check)
     finally:
-        if done != recorded:
-            _record_progress(desk, item_id, done)
-    staging.sync(item_id)
-    return _accept(desk, staging, replace(item, received_chunks=done))
+        check.close()
 
 
-def _kept_prefix(staging: StagingArea, item: EvidenceItem) -> int:
-    """How many staged chunks match the manifest, counted from the first."""
+def _kept_prefix(staging: StagingArea, item: EvidenceItem, check: PlaintextCheck) -> int:
+    """How many staged chunks match the manifest, counted from the first (each fed to
+    ``check``, as if it had just arrived)."""
     kept = 0
     with staging.open(item.item_id) as part:
         for index, digest in enumerate(item.chunk_hashes):
@@ -107,6 +117,7 @@ def _kept_prefix(staging: StagingArea, item: EvidenceItem) -> int:
             expected = min(CHUNK_SIZE, item.stored_size - index * CHUNK_SIZE)
             if len(data) != expected or hashlib.sha256(data).hexdigest() != digest:
                 break
+            check.feed(data)
             kept += 1
     return kept
 
@@ -153,20 +164,20 @@ def _record_progress(desk: EvidenceDesk, item_id: str, chunks: int) -> None:
         uow.commit()
 
 
-def _accept(desk: EvidenceDesk, staging: StagingArea, item: EvidenceItem) -> EvidenceItem:
-    """One read of the staged ciphertext feeds the store and the decryption check."""
+def _accept(
+    desk: EvidenceDesk, staging: StagingArea, item: EvidenceItem, check: PlaintextCheck
+) -> EvidenceItem:
+    """The decryption check's verdict, then one read of the staged ciphertext into the
+    store (which hashes it)."""
+    try:
+        check.finish()
+    except IntegrityError:
+        return _reject(desk, staging, item, reason="plaintext_mismatch", chunk=None)
     writer = desk.store.writer()
     try:
         with staging.open(item.item_id) as part:
-            tee = _Tee(part, writer)
-            try:
-                desk.cipher.unseal(cast(BinaryIO, tee), _Discard(), expected_sha256=item.sha256)
-            except IntegrityError:
-                if tee.error is not None:
-                    raise tee.error from None  # the store failed, not the evidence
-                writer.abort()
-                return _reject(desk, staging, item, reason="plaintext_mismatch", chunk=None)
-            tee.drain()
+            while block := part.read(_COPY_BLOCK):
+                writer.write(block)
         blob_id = writer.commit()
     except BaseException:
         writer.abort()
@@ -235,53 +246,6 @@ def _answer(
         message_id=uuid7(at),
         at=at,
     )
-
-
-class _Tee:
-    """What the decryption reads: the staged file, every byte also written to the store.
-
-    The decryption asks for 8 KiB at a time; the staged file is read, and the store
-    written (and hashed), in blocks of ``_TEE_BLOCK``, served from memory in between."""
-
-    def __init__(self, source: Any, writer: BlobWriter) -> None:
-        self._source, self._writer = source, writer
-        self._block, self._at = b"", 0
-        self.error: BaseException | None = None
-
-    def read(self, n: int = -1, /) -> bytes:
-        if self._at >= len(self._block):
-            self._block, self._at = self._next(max(n, _TEE_BLOCK) if n >= 0 else -1), 0
-        end = len(self._block) if n < 0 else self._at + n
-        data = self._block[self._at : end]
-        self._at += len(data)
-        return data
-
-    def _next(self, size: int) -> bytes:
-        block: bytes = self._source.read(size)
-        if block:
-            try:
-                self._writer.write(block)
-            except BaseException as exc:
-                self.error = exc
-                raise
-        return block
-
-    def readable(self) -> bool:
-        return True
-
-    def drain(self) -> None:
-        """Whatever the decryption did not read still goes to the store (and its hash)."""
-        self._block, self._at = b"", 0
-        while self._next(_TEE_BLOCK):
-            pass
-
-
-class _Discard:
-    def write(self, data: bytes) -> int:
-        return len(data)
-
-    def flush(self) -> None:
-        return None
 
 
 def _forget(desk: EvidenceDesk, blob_id: str) -> None:

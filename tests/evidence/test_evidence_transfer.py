@@ -282,3 +282,30 @@ def test_a_peer_answering_more_than_a_chunk_is_read_no_further_and_the_item_reje
         [done] = pull_pending(desk, staging, source)
     assert done.status is ItemStatus.REJECTED
     assert _custody(pair.vn, item_id)[-1] == ("rejected", "vn-a05", "chunk_mismatch")
+
+
+@pytest.mark.parametrize("parallel", [1, 2])
+def test_chunks_that_match_but_decrypt_to_another_sha256_are_rejected_as_plaintext_mismatch(
+    pair: Pair, parallel: int
+) -> None:
+    from sqlalchemy import update
+
+    from hanoi247.adapters.db.schema.evidence import evidence_items
+
+    item_id = _offer(pair, os.urandom(SIZE))
+    with pair.vn.runtime.uow_factory() as uow:  # the manifest's plaintext hash, as VN holds it
+        uow.evidence._session.execute(  # type: ignore[attr-defined]
+            update(evidence_items)
+            .where(evidence_items.c.item_id == item_id)
+            .values(sha256="ab" * 32)
+        )
+        uow.commit()
+    _, done = _pull(pair, parallel=parallel)
+    assert [i.status for i in done] == [ItemStatus.REJECTED]
+    assert _custody(pair.vn, item_id)[-1] == ("rejected", "vn-a05", "plaintext_mismatch")
+    desk = pair.vn.runtime.evidence
+    assert desk is not None
+    assert pair.vn.runtime.staging is not None
+    assert pair.vn.runtime.staging.length(item_id) == 0  # nothing staged is left behind
+    deliver(pair.vn, pair.fr)
+    assert _custody(pair.fr, item_id)[-1] == ("rejected", "vn-a05", "plaintext_mismatch")

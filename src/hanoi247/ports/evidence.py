@@ -150,6 +150,10 @@ class StagingArea(Protocol):
 
     def append(self, item_id: str, data: bytes) -> None: ...
 
+    def write_at(self, item_id: str, offset: int, data: bytes) -> None:
+        """Write ``data`` at ``offset`` (a chunk checked out of order with others)."""
+        ...
+
     def sync(self, item_id: str) -> None:
         """Make what was appended durable (once, before the file is accepted)."""
         ...

@@ -26,9 +26,12 @@ Speed without giving up a guarantee (§13.5):
 from __future__ import annotations
 
 import hashlib
+import queue
+import threading
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import replace
 from typing import Any
 
@@ -43,12 +46,12 @@ from hanoi247.domain.evidence import (
 from hanoi247.domain.federation import MessageType, OutgoingMessage
 from hanoi247.domain.ids import uuid7
 from hanoi247.ports import UnitOfWork
-from hanoi247.ports.evidence import ChunkSource, PlaintextCheck, StagingArea
+from hanoi247.ports.evidence import BlobWriter, ChunkSource, PlaintextCheck, StagingArea
 from hanoi247.services.evidence import EvidenceDesk, custody_event
 
 PARALLEL_FETCHES = 2  # range requests in flight per item in the node's puller
 _PROGRESS_EVERY = 16  # chunks (64 MiB) between two progress commits
-_COPY_BLOCK = 1024 * 1024
+_FOLLOW_QUEUE = 2  # checked chunks waiting to be staged (each up to CHUNK_SIZE)
 
 
 def pull_pending(
@@ -78,38 +81,92 @@ def pull_item(
     if item is None or item.status is not ItemStatus.RECEIVING:
         raise EvidenceRejected("not_receiving", f"item {item_id} is not being received")
     check = desk.cipher.plaintext_check(expected_sha256=item.sha256)
+    writer = desk.store.writer()
     try:
-        done = _kept_prefix(staging, item, check)
-        staging.truncate(item_id, done * CHUNK_SIZE)  # drop what does not match the manifest
-        recorded = item.received_chunks
+        kept = _kept_prefix(staging, item, _Sinks(writer, check))
+        staging.truncate(item_id, kept * CHUNK_SIZE)  # drop what does not match the manifest
+        follower = _Follower(_Sinks(writer, check))
+        done, recorded = kept, item.received_chunks
+        mismatch = None
         try:
-            wanted = range(done, len(item.chunk_hashes))
-            for index, data in _in_order(source, item, wanted, parallel):
-                expected = min(CHUNK_SIZE, item.stored_size - index * CHUNK_SIZE)
-                if (
-                    len(data) != expected
-                    or hashlib.sha256(data).hexdigest() != item.chunk_hashes[index]
-                ):
-                    recorded = done  # the item is rejected: its progress no longer matters
-                    return _reject(desk, staging, item, reason="chunk_mismatch", chunk=index)
-                staging.append(item_id, data)
-                check.feed(data)  # decrypted and hashed in the check's worker meanwhile
-                done = index + 1
-                if done - recorded >= _PROGRESS_EVERY:
-                    _record_progress(desk, item_id, done)
-                    recorded = done
+            wanted = range(kept, len(item.chunk_hashes))
+            with closing(_in_order(source, staging, item, wanted, parallel)) as chunks:
+                for index, data in chunks:
+                    if data is None:  # not staged: it does not match the manifest
+                        mismatch = index
+                        break
+                    done = index + 1  # this chunk and all before it are staged
+                    follower.put(data)  # stored and decrypted beside the next downloads
+                    if done - recorded >= _PROGRESS_EVERY:
+                        _record_progress(desk, item_id, done)
+                        recorded = done
         finally:
-            if done != recorded:
+            follower.close()
+            if mismatch is None and done != recorded:
                 _record_progress(desk, item_id, done)
+        if mismatch is not None:
+            writer.abort()
+            return _reject(desk, staging, item, reason="chunk_mismatch", chunk=mismatch)
+        follower.raise_error()
         staging.sync(item_id)
-        return _accept(desk, staging, replace(item, received_chunks=done), check)
+        return _accept(desk, staging, replace(item, received_chunks=done), check, writer)
+    except BaseException:
+        writer.abort()
+        raise
     finally:
         check.close()
 
 
-def _kept_prefix(staging: StagingArea, item: EvidenceItem, check: PlaintextCheck) -> int:
+class _Sinks:
+    """Where each checked chunk goes, in index order: the store's writer (which hashes
+    it) and the decryption check."""
+
+    def __init__(self, writer: BlobWriter, check: PlaintextCheck) -> None:
+        self.writer, self.check = writer, check
+
+    def feed(self, data: bytes) -> None:
+        self.writer.write(data)
+        self.check.feed(data)
+
+
+class _Follower:
+    """Feeds the staged chunks to ``_Sinks`` in index order, in one thread beside the
+    downloads (at most ``_FOLLOW_QUEUE`` waiting). The first failure stops it and is
+    raised by the next ``put`` or by ``raise_error``."""
+
+    def __init__(self, sinks: _Sinks) -> None:
+        self._sinks = sinks
+        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=_FOLLOW_QUEUE)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="hanoi247-follow", daemon=True)
+        self._thread.start()
+
+    def put(self, data: bytes) -> None:
+        self.raise_error()
+        self._queue.put(data)
+
+    def close(self) -> None:
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
+
+    def raise_error(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+    def _run(self) -> None:
+        while (data := self._queue.get()) is not None:
+            if self._error is not None:
+                continue
+            try:
+                self._sinks.feed(data)
+            except BaseException as exc:  # noqa: BLE001 - raised in the pulling thread
+                self._error = exc
+
+
+def _kept_prefix(staging: StagingArea, item: EvidenceItem, sinks: _Sinks) -> int:
     """How many staged chunks match the manifest, counted from the first (each fed to
-    ``check``, as if it had just arrived)."""
+    ``sinks``, as if it had just arrived)."""
     kept = 0
     with staging.open(item.item_id) as part:
         for index, digest in enumerate(item.chunk_hashes):
@@ -117,27 +174,44 @@ def _kept_prefix(staging: StagingArea, item: EvidenceItem, check: PlaintextCheck
             expected = min(CHUNK_SIZE, item.stored_size - index * CHUNK_SIZE)
             if len(data) != expected or hashlib.sha256(data).hexdigest() != digest:
                 break
-            check.feed(data)
+            sinks.feed(data)
             kept += 1
     return kept
 
 
+def _fetch(
+    source: ChunkSource, staging: StagingArea, item: EvidenceItem, index: int
+) -> bytes | None:
+    """Fetch one chunk, check it against the manifest and stage it at its place, all in
+    the fetching thread (hashing and writing let go of the GIL: two chunks in flight are
+    checked and written at once). ``None`` for a chunk that does not match (not staged)."""
+    data = source.fetch(item.origin_node, item.item_id, index)
+    expected = min(CHUNK_SIZE, item.stored_size - index * CHUNK_SIZE)
+    if len(data) != expected or hashlib.sha256(data).hexdigest() != item.chunk_hashes[index]:
+        return None
+    staging.write_at(item.item_id, index * CHUNK_SIZE, data)
+    return data
+
+
 def _in_order(
-    source: ChunkSource, item: EvidenceItem, indices: Iterable[int], parallel: int
-) -> Iterator[tuple[int, bytes]]:
-    """``(index, bytes)`` in index order, with up to ``parallel`` requests in flight."""
+    source: ChunkSource,
+    staging: StagingArea,
+    item: EvidenceItem,
+    indices: Iterable[int],
+    parallel: int,
+) -> Generator[tuple[int, bytes | None], None, None]:
+    """``(index, bytes or None)`` (see ``_fetch``) in index order, with up to ``parallel``
+    requests in flight; when it is closed, no fetch is still running."""
     if parallel <= 1:
         for index in indices:
-            yield index, source.fetch(item.origin_node, item.item_id, index)
+            yield index, _fetch(source, staging, item, index)
         return
     pool = ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="hanoi247-chunk")
-    pending: deque[tuple[int, Future[bytes]]] = deque()
+    pending: deque[tuple[int, Future[bytes | None]]] = deque()
     todo = iter(indices)
     try:
         for index in todo:
-            pending.append(
-                (index, pool.submit(source.fetch, item.origin_node, item.item_id, index))
-            )
+            pending.append((index, pool.submit(_fetch, source, staging, item, index)))
             if len(pending) >= parallel:
                 break
         while pending:
@@ -148,7 +222,7 @@ def _in_order(
                 pending.append(
                     (
                         following,
-                        pool.submit(source.fetch, item.origin_node, item.item_id, following),
+                        pool.submit(_fetch, source, staging, item, following),
                     )
                 )
             yield index, data
@@ -165,23 +239,20 @@ def _record_progress(desk: EvidenceDesk, item_id: str, chunks: int) -> None:
 
 
 def _accept(
-    desk: EvidenceDesk, staging: StagingArea, item: EvidenceItem, check: PlaintextCheck
+    desk: EvidenceDesk,
+    staging: StagingArea,
+    item: EvidenceItem,
+    check: PlaintextCheck,
+    writer: BlobWriter,
 ) -> EvidenceItem:
-    """The decryption check's verdict, then one read of the staged ciphertext into the
-    store (which hashes it)."""
+    """The decryption check's verdict, then the store's blob (fed while the chunks
+    arrived, not visible until committed) is committed and its hash compared."""
     try:
         check.finish()
     except IntegrityError:
-        return _reject(desk, staging, item, reason="plaintext_mismatch", chunk=None)
-    writer = desk.store.writer()
-    try:
-        with staging.open(item.item_id) as part:
-            while block := part.read(_COPY_BLOCK):
-                writer.write(block)
-        blob_id = writer.commit()
-    except BaseException:
         writer.abort()
-        raise
+        return _reject(desk, staging, item, reason="plaintext_mismatch", chunk=None)
+    blob_id = writer.commit()
     if blob_id != item.blob_id:  # the chunks match, the manifest's whole-file hash does not
         _forget(desk, blob_id)
         return _reject(desk, staging, item, reason="file_mismatch", chunk=None)

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 
 from hanoi247.domain.audit import require_utc
 from hanoi247.domain.errors import IntegrityError
-from hanoi247.domain.notifications import Notification
+from hanoi247.domain.notifications import Notification, NotificationSeverity, Topic
 from hanoi247.ports.notifications import NotificationStatus, StoredNotification
 
 
 class FakeNotificationOutbox:
     def __init__(self) -> None:
         self.stored: dict[str, StoredNotification] = {}
+        self.seen: dict[tuple[str, str], datetime] = {}  # (user id, notification id) -> when
 
     def add(self, notification: Notification) -> None:
         if notification.id in self.stored:
@@ -85,6 +86,30 @@ class FakeNotificationOutbox:
     def for_user(self, user_id: str, *, limit: int = 50) -> builtins.list[StoredNotification]:
         everything = self.list(limit=len(self.stored))
         return [s for s in everything if user_id in s.notification.recipients][:limit]
+
+    def unseen_for_user(
+        self,
+        user_id: str,
+        *,
+        severities: Collection[NotificationSeverity],
+        topics: Collection[Topic] = (),
+        limit: int = 50,
+    ) -> builtins.list[StoredNotification]:
+        return [
+            s
+            for s in self.for_user(user_id, limit=len(self.stored))
+            if (user_id, s.id) not in self.seen
+            and (s.notification.severity in severities or s.notification.topic in topics)
+        ][:limit]
+
+    def mark_seen(self, notification_id: str, user_id: str, *, at: datetime) -> bool:
+        require_utc(at, "at")
+        if notification_id not in self.stored:
+            raise IntegrityError(f"no notification {notification_id}")
+        if (user_id, notification_id) in self.seen:
+            return False
+        self.seen[(user_id, notification_id)] = at
+        return True
 
     def counts(self) -> dict[NotificationStatus, int]:
         found = dict.fromkeys(NotificationStatus, 0)

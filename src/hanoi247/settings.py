@@ -192,6 +192,9 @@ CLOCK_VARIABLES = {
     "HANOI247_ACK_ROUTINE_MINUTES": "acknowledge_routine_minutes",
     "HANOI247_FOLLOW_UP_FLAG_DAYS": "follow_up_flag_days_before_expiry",
     "HANOI247_RESPOND_EMERGENCY_HOURS": "respond_emergency_hours",
+    "HANOI247_CONFIRM_PRESERVATION_EMERGENCY_MINUTES": "confirm_preservation_emergency_minutes",
+    "HANOI247_CONFIRM_PRESERVATION_URGENT_MINUTES": "confirm_preservation_urgent_minutes",
+    "HANOI247_CONFIRM_PRESERVATION_ROUTINE_MINUTES": "confirm_preservation_routine_minutes",
 }
 
 

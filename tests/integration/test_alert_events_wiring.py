@@ -21,7 +21,7 @@ from federation_helpers import InProcessNode, make_node
 from hanoi247.adapters.clock import SystemClock
 from hanoi247.domain.accounts import Role, User, api_token_hash
 from hanoi247.domain.notifications import Notification, NotificationSeverity, Topic
-from hanoi247.entrypoints.web.sessions import SESSION_COOKIE, open_session
+from hanoi247.entrypoints.web.sessions import open_session, session_cookie_name
 
 WAIT = 5.0  # seconds: every wait in this file is bounded by it
 
@@ -109,7 +109,10 @@ def test_a_bearer_token_and_a_browser_session_each_get_their_users_alerts(
         node, url, escalation(node, chief.id), headers={"Authorization": f"Bearer {token}"}
     )
     by_session = first_event(
-        node, url, escalation(node, chief.id), cookies={SESSION_COOKIE: session.token}
+        node,
+        url,
+        escalation(node, chief.id),
+        cookies={session_cookie_name("fr-oclctic"): session.token},
     )
 
     for data in (by_token, by_session):
@@ -122,7 +125,7 @@ def test_a_bearer_token_and_a_browser_session_each_get_their_users_alerts(
     [
         {},
         {"headers": {"Authorization": "Bearer h247_" + "x" * 43}},
-        {"cookies": {SESSION_COOKIE: "nope"}},
+        {"cookies": {session_cookie_name("fr-oclctic"): "nope"}},
     ],
     ids=["anonymous", "unknown-token", "unknown-session"],
 )

@@ -160,6 +160,45 @@ def test_a_users_alerts_newest_first(uow: Callable[[], UnitOfWork]) -> None:
     assert [s.id for s in everything] == [alert(3).id, alert(2).id, alert(1).id]
 
 
+def test_unseen_alarms_leave_the_list_of_the_one_who_marked_them_seen_only(
+    uow: Callable[[], UnitOfWork],
+) -> None:
+    info = Notification(
+        id="0193a0b0-0000-7000-8000-0000000000ff",
+        topic=Topic.REQUEST_ANSWERED,
+        severity=NotificationSeverity.INFO,
+        created_at=T0,
+        recipients=("u-1",),
+    )
+    drill = Notification(
+        id="0193a0b0-0000-7000-8000-0000000000fe",
+        topic=Topic.DRILL,
+        severity=NotificationSeverity.INFO,
+        created_at=T0 + timedelta(minutes=5),
+        recipients=("u-1",),
+    )
+    add(uow, alert(1, "u-1", "u-2"), alert(2, "u-2", at=T0 + timedelta(minutes=1)), info, drill)
+
+    def unseen(user: str) -> list[str]:
+        with uow() as u:
+            found = u.notifications.unseen_for_user(
+                user, severities={NotificationSeverity.CRITICAL}, topics={Topic.DRILL}
+            )
+        return [s.id for s in found]
+
+    assert unseen("u-1") == [drill.id, alert(1).id]  # the info alert is not an alarm
+    with uow() as u:
+        assert u.notifications.mark_seen(alert(1).id, "u-1", at=T0 + timedelta(hours=1))
+        u.commit()
+    with uow() as u:
+        assert not u.notifications.mark_seen(alert(1).id, "u-1", at=T0 + timedelta(hours=2))
+        with pytest.raises(IntegrityError):
+            u.notifications.mark_seen("0193a0b0-0000-7000-8000-000000000999", "u-1", at=T0)
+
+    assert unseen("u-1") == [drill.id]
+    assert unseen("u-2") == [alert(2).id, alert(1).id]  # u-2 has not dismissed it
+
+
 @pytest.mark.postgresql
 def test_two_workers_claiming_at_once_never_share_an_alert(
     database_factory: Callable[..., str],

@@ -206,6 +206,20 @@ def due(kind: DeadlineKind, key: str | None = None) -> Deadline:
             None,
             [],
         ),
+        (
+            DeadlineKind.PRESERVATION_CONFIRMATION,
+            Direction.INCOMING,
+            "deadline:preservation_confirmation:escalated",
+            Topic.PRESERVATION_CONFIRMATION_MISSED,
+            [OFFICER_2, CHIEF],
+        ),
+        (
+            DeadlineKind.PRESERVATION_CONFIRMATION,
+            Direction.OUTGOING,
+            "deadline:preservation_confirmation:missed_by_peer",
+            None,
+            [],
+        ),
     ],
 )
 def test_each_deadline_kind_has_its_decision(
@@ -241,6 +255,7 @@ def test_each_deadline_kind_has_its_decision(
         DeadlineKind.ACKNOWLEDGEMENT,
         DeadlineKind.PRESERVATION_EXPIRY,
         DeadlineKind.EMERGENCY_RESPONSE,
+        DeadlineKind.PRESERVATION_CONFIRMATION,
     )
     named = NOW if kind in own_time else ends
     assert alert.notification.facts["due_at"] == named.strftime("%Y-%m-%dT%H:%M:%SZ")

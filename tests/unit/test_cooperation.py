@@ -441,8 +441,12 @@ def test_a_missed_deadline_stays_missed_and_a_late_warning_is_not_created() -> N
     request = received()
     missed = stored(deadlines_for(request, CLOCKS, PARIS), DeadlineStatus.MISSED)
     request.acknowledge(origin="FR", by="fr-7", at=T0 + timedelta(hours=3), message_id=None)
-    [change] = reconcile(request, missed, clocks=CLOCKS, zone=PARIS, now=T0)
+    changes = {c.key: c for c in reconcile(request, missed, clocks=CLOCKS, zone=PARIS, now=T0)}
+    change = changes.pop("acknowledgement")
     assert (change.change, change.status) == (ChangeKind.RESOLVE, DeadlineStatus.MISSED)
+    assert [(c.key, c.change) for c in changes.values()] == [
+        ("preservation_confirmation", ChangeKind.OPEN)  # the next clock starts
+    ]
 
     request.confirm_preservation(date(2027, 1, 30), origin="FR", by="fr-7", at=T0, message_id=None)
     late = datetime(2027, 1, 27, tzinfo=UTC)  # after the 7-day warning, before the 1-day one

@@ -106,6 +106,11 @@ def test_default_clocks() -> None:
         preservation_warnings=(timedelta(days=7), timedelta(days=1)),
         follow_up_flag_before=timedelta(days=14),
         respond_emergency=timedelta(hours=8),
+        confirm_preservation={
+            Urgency.EMERGENCY: timedelta(hours=1),
+            Urgency.URGENT: timedelta(hours=4),
+            Urgency.ROUTINE: timedelta(days=3),
+        },
     )
 
 

@@ -108,7 +108,7 @@ def test_inbox_lists_emergencies_first_then_unacknowledged_then_by_deadline() ->
     assert inbox[0]["next_deadline"]["key"] == "acknowledgement"
     assert inbox[0]["next_deadline"]["overdue"] is True
     assert inbox[3]["acknowledged"] is True
-    assert inbox[3]["next_deadline"] is None
+    assert inbox[3]["next_deadline"]["key"] == "preservation_confirmation"  # never "—"
     assert (
         inbox[4]["next_deadline"]["due_at"]
         == (fr.request(routine).received_at + timedelta(days=1)).isoformat()

@@ -19,8 +19,8 @@ from hanoi247.services.evidence_pull import pull_pending
 from hanoi247.services.evidence_transfer import offer_evidence
 
 ROW = re.compile(
-    r'<tr data-action="([a-z]+)">\s*<td>[^<]*</td>\s*<td><code dir="ltr">([a-z0-9.-]+)</code>'
-)
+    r'<tr data-action="([a-z]+)">\s*<td>[^<]*</td>\s*<td><bdi>([^<]+)</bdi>'
+)  # the node by its name, never its id
 
 
 def _custody_on_page(pair: Pair, node: InProcessNode, request_id: str) -> list[tuple[str, str]]:
@@ -55,11 +55,13 @@ def test_fr_executes_with_a_file_vn_verifies_and_both_case_pages_show_the_same_c
         deliver(pair.vn, pair.fr)
         vn_rows = _custody_on_page(pair, pair.vn, pair.request_id)
         fr_rows = _custody_on_page(pair, pair.fr, pair.request_id)
+        fr_name = pair.fr.runtime.local.identity.name
+        vn_name = pair.vn.runtime.local.identity.name
     expected = [
-        ("added", "fr-oclctic"),
-        ("sent", "fr-oclctic"),
-        ("received", "vn-a05"),
-        ("verified", "vn-a05"),
+        ("added", fr_name),
+        ("sent", fr_name),
+        ("received", vn_name),
+        ("verified", vn_name),
     ]
     assert vn_rows == expected
     assert fr_rows == expected

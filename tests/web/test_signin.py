@@ -5,17 +5,21 @@ from __future__ import annotations
 
 import hashlib
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from web_desk import PASSWORD, Desk, csrf_of
+from web_desk import PASSWORD, Desk, csrf_of, make_desk
 
 from hanoi247.adapters.auth import FAST, Authenticator
 from hanoi247.domain.accounts import Role
-from hanoi247.entrypoints.web.sessions import SESSION_COOKIE
+from hanoi247.entrypoints.web.csrf import csrf_cookie_name
+from hanoi247.entrypoints.web.sessions import session_cookie_name
 
 PAGES = ["/", "/inbox", "/directory", "/treaty", "/admin"]
+SESSION_COOKIE = session_cookie_name("vn-a05")  # the desk's node (web_desk.make_desk)
+CSRF_COOKIE = csrf_cookie_name("vn-a05")
 
 
 def test_sign_in_with_password_and_real_totp_opens_a_server_side_session(desk: Desk) -> None:
@@ -26,7 +30,9 @@ def test_sign_in_with_password_and_real_totp_opens_a_server_side_session(desk: D
 
     assert answer.status_code == 303
     assert answer.headers["location"] == "/treaty"
-    cookie = next(c for c in answer.headers.get_list("set-cookie") if c.startswith("h247_session="))
+    cookie = next(
+        c for c in answer.headers.get_list("set-cookie") if c.startswith(SESSION_COOKIE + "=")
+    )
     attributes = {part.strip().lower() for part in cookie.split(";")[1:]}
     assert {"httponly", "path=/", "samesite=strict"} <= attributes
     assert "secure" not in attributes  # plain http outside production: the demo works
@@ -48,7 +54,9 @@ def test_the_cookie_is_secure_over_https(desk: Desk) -> None:
 
     answer = desk.sign_in(client, lan)
 
-    cookie = next(c for c in answer.headers.get_list("set-cookie") if c.startswith("h247_session="))
+    cookie = next(
+        c for c in answer.headers.get_list("set-cookie") if c.startswith(SESSION_COOKIE + "=")
+    )
     assert "secure" in cookie.lower()
     assert client.get("/directory").status_code == 200
 
@@ -285,7 +293,7 @@ def test_signing_in_again_rotates_the_session(desk: Desk) -> None:
     first_csrf = csrf_of(client.get("/directory").text)
     stranger = desk.client()  # the sign-in form, as a signed-in browser would have kept it
     form_token = csrf_of(stranger.get("/login").text)
-    client.cookies.set("h247_csrf", stranger.cookies["h247_csrf"])
+    client.cookies.set(CSRF_COOKIE, stranger.cookies[CSRF_COOKIE])
 
     again = client.post(
         "/login",
@@ -382,3 +390,22 @@ def test_a_stranger_can_switch_the_language_of_the_sign_in_page(desk: Desk) -> N
     client.post("/language", data={"lang": "ar", "next": "/login", "csrf_token": token})
 
     assert '<html lang="ar" dir="rtl">' in client.get("/login").text
+
+
+def test_two_nodes_on_one_host_keep_separate_session_cookies(desk: Desk, tmp_path: Path) -> None:
+    """Cookies are per host, not per port: signing into FR must not sign VN out."""
+    france = make_desk(tmp_path / "fr", state="FR", node_id="fr-oclctic")
+    try:
+        lan = desk.add_user("lan", Role.OFFICER)
+        claire = france.add_user("claire", Role.OFFICER)
+        vn, fr = desk.client(), france.client()
+        assert desk.sign_in(vn, lan).status_code == 303
+        assert france.sign_in(fr, claire).status_code == 303
+        for name, value in fr.cookies.items():  # one browser holds both nodes' cookies
+            vn.cookies.set(name, value)
+
+        assert session_cookie_name("fr-oclctic") != SESSION_COOKIE
+        assert vn.get("/inbox").status_code == 200  # still signed in on VN
+        assert fr.get("/inbox").status_code == 200
+    finally:
+        france.node.close()

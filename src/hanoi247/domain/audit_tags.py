@@ -66,6 +66,10 @@ class AuditTag(enum.StrEnum):
     DEADLINE_FOLLOW_UP_MLA_FLAGGED = "deadline:follow_up_mla:flagged"
     DEADLINE_EMERGENCY_RESPONSE_ESCALATED = "deadline:emergency_response:escalated"
     DEADLINE_EMERGENCY_RESPONSE_MISSED_BY_PEER = "deadline:emergency_response:missed_by_peer"
+    DEADLINE_PRESERVATION_CONFIRMATION_ESCALATED = "deadline:preservation_confirmation:escalated"
+    DEADLINE_PRESERVATION_CONFIRMATION_MISSED_BY_PEER = (
+        "deadline:preservation_confirmation:missed_by_peer"
+    )
 
     # -- this node and its peers (services/nodes, federation) ---------------------------
     NODE_INITIALISED = "node:initialised"
@@ -115,6 +119,7 @@ class AuditTag(enum.StrEnum):
     DIRECTORY_CONTACT_UPDATED = "directory:contact:updated"
     DIRECTORY_CONTACT_VERIFIED = "directory:contact:verified"
     NOTIFICATION_RETRIED = "notification:retried"
+    NOTIFICATION_DISMISSED = "notification:dismissed"  # dismissed from the desk's alert banner
 
     # -- evidence and its chain of custody (services/evidence*.py) ---------------------
     EVIDENCE_COLLECTED = "evidence:collected"

@@ -5,8 +5,9 @@ Two sources, never mixed up:
 * **Law** — the minimum preservation period (``[periods.preservation_minimum]``: 60 days,
   uncc Art. 42, Budapest Art. 29(7)). It cannot be configured away.
 * **Configuration** — the desk's clocks (``[clocks]``, ``legal = false``): when an
-  acknowledgement is due, when to warn that preservation expires, when to flag a
-  preservation with no follow-up request. A node may override them (``load_clocks``).
+  acknowledgement is due, when an acknowledged preservation must be confirmed, when to
+  warn that preservation expires, when to flag a preservation with no follow-up request.
+  A node may override them (``load_clocks``).
 
 Every datetime must be timezone-aware; a naive one raises ``ValueError``.
 """
@@ -14,7 +15,7 @@ Every datetime must be timezone-aware; a naive one raises ``ValueError``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from hanoi247.domain.errors import ErrorCode, Problem, RuleDataError
@@ -26,11 +27,27 @@ _MINUTES = {
     Urgency.URGENT: "acknowledge_urgent_minutes",
     Urgency.ROUTINE: "acknowledge_routine_minutes",
 }
+_CONFIRM_MINUTES = {
+    Urgency.EMERGENCY: "confirm_preservation_emergency_minutes",
+    Urgency.URGENT: "confirm_preservation_urgent_minutes",
+    Urgency.ROUTINE: "confirm_preservation_routine_minutes",
+}
 _WARNINGS = "preservation_warning_days"
 _FOLLOW_UP = "follow_up_flag_days_before_expiry"
 _RESPOND_EMERGENCY = "respond_emergency_hours"
-CLOCK_KEYS = frozenset({*_MINUTES.values(), _WARNINGS, _FOLLOW_UP, _RESPOND_EMERGENCY})
+CLOCK_KEYS = frozenset(
+    {*_MINUTES.values(), *_CONFIRM_MINUTES.values(), _WARNINGS, _FOLLOW_UP, _RESPOND_EMERGENCY}
+)
 _INFORMATIVE_KEYS = frozenset({"legal", "note"})
+
+
+#: The rule files' figures (``[clocks] confirm_preservation_*_minutes``), for a ``Clocks``
+#: built in code without them.
+DEFAULT_CONFIRM_PRESERVATION: Mapping[Urgency, timedelta] = {
+    Urgency.EMERGENCY: timedelta(minutes=60),
+    Urgency.URGENT: timedelta(minutes=240),
+    Urgency.ROUTINE: timedelta(minutes=4320),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +60,10 @@ class Clocks:
     preservation_warnings: tuple[timedelta, ...]  # before expiry, longest first
     follow_up_flag_before: timedelta  # before expiry, flag a preservation with no MLA yet
     respond_emergency: timedelta  # an emergency request is answered within this of receipt
+    # from acknowledgement to confirmed preservation, by urgency (practice, not law)
+    confirm_preservation: Mapping[Urgency, timedelta] = field(
+        default_factory=lambda: dict(DEFAULT_CONFIRM_PRESERVATION)
+    )
 
     def acknowledge_within(self, urgency: Urgency) -> timedelta:
         return {
@@ -50,6 +71,9 @@ class Clocks:
             Urgency.URGENT: self.acknowledge_urgent,
             Urgency.ROUTINE: self.acknowledge_routine,
         }[urgency]
+
+    def confirm_preservation_within(self, urgency: Urgency) -> timedelta:
+        return self.confirm_preservation[urgency]
 
 
 def _positive(value: object, where: str) -> int:
@@ -91,6 +115,10 @@ def load_clocks(instrument: Instrument, overrides: Mapping[str, object] | None =
         respond_emergency=timedelta(
             hours=_positive(merged[_RESPOND_EMERGENCY], f"{where}.{_RESPOND_EMERGENCY}")
         ),
+        confirm_preservation={
+            u: timedelta(minutes=_positive(merged[k], f"{where}.{k}"))
+            for u, k in _CONFIRM_MINUTES.items()
+        },
     )
 
 

@@ -42,6 +42,7 @@ class Topic(enum.StrEnum):
     ACKNOWLEDGEMENT_DUE_SOON = "acknowledgement_due_soon"
     ACKNOWLEDGEMENT_MISSED = "acknowledgement_missed"  # an escalation
     EMERGENCY_RESPONSE_MISSED = "emergency_response_missed"  # an escalation
+    PRESERVATION_CONFIRMATION_MISSED = "preservation_confirmation_missed"  # an escalation
     PRESERVATION_EXPIRING = "preservation_expiring"
     PRESERVATION_EXPIRED = "preservation_expired"
     FOLLOW_UP_MLA_DUE = "follow_up_mla_due"
@@ -73,6 +74,7 @@ DEFAULT_SEVERITY: Final[Mapping[Topic, NotificationSeverity]] = MappingProxyType
         Topic.ACKNOWLEDGEMENT_DUE_SOON: NotificationSeverity.WARNING,
         Topic.ACKNOWLEDGEMENT_MISSED: NotificationSeverity.CRITICAL,
         Topic.EMERGENCY_RESPONSE_MISSED: NotificationSeverity.CRITICAL,
+        Topic.PRESERVATION_CONFIRMATION_MISSED: NotificationSeverity.CRITICAL,
         Topic.PRESERVATION_EXPIRING: NotificationSeverity.WARNING,
         Topic.PRESERVATION_EXPIRED: NotificationSeverity.CRITICAL,
         Topic.FOLLOW_UP_MLA_DUE: NotificationSeverity.WARNING,
@@ -88,6 +90,18 @@ DEFAULT_SEVERITY: Final[Mapping[Topic, NotificationSeverity]] = MappingProxyType
         Topic.CONTENT_ROLE_GRANTED: NotificationSeverity.WARNING,
     }
 )
+
+
+#: What the desk's alert banner counts until the recipient dismisses it: every critical
+#: alert, whatever its topic (a missed clock, an escalation, a dead letter), and drills
+#: (a drill proves that an alert reaches the person on duty).
+ALARM_SEVERITIES: Final = frozenset({NotificationSeverity.CRITICAL})
+ALARM_TOPICS: Final = frozenset({Topic.DRILL})
+
+
+def is_alarm(topic: Topic, severity: NotificationSeverity) -> bool:
+    """Whether an alert of ``topic`` and ``severity`` stays in the banner until dismissed."""
+    return severity in ALARM_SEVERITIES or topic in ALARM_TOPICS
 
 
 class Fact(enum.StrEnum):
@@ -336,6 +350,9 @@ _SUBJECTS: Final[Mapping[Topic, str]] = MappingProxyType(
         Topic.EMERGENCY_RESPONSE_MISSED: N_(
             "Escalation, emergency request unanswered: {reference}"
         ),
+        Topic.PRESERVATION_CONFIRMATION_MISSED: N_(
+            "Escalation, preservation not confirmed in time: {reference}"
+        ),
         Topic.PRESERVATION_EXPIRING: N_("Preservation ending soon: {reference}"),
         Topic.PRESERVATION_EXPIRED: N_("Preservation ended: {reference}"),
         Topic.FOLLOW_UP_MLA_DUE: N_(
@@ -372,6 +389,10 @@ _LEADS: Final[Mapping[Topic, str]] = MappingProxyType(
         Topic.EMERGENCY_RESPONSE_MISSED: N_(
             "An emergency request has not been answered in time. "
             "This alert is escalated to you: execute or refuse the request now."
+        ),
+        Topic.PRESERVATION_CONFIRMATION_MISSED: N_(
+            "An acknowledged preservation request has not been confirmed as preserved in time. "
+            "This alert is escalated to you: confirm the preservation or report why not, now."
         ),
         Topic.PRESERVATION_EXPIRING: N_(
             "Data preserved for a request will soon stop being preserved. "

@@ -9,6 +9,10 @@ Kinds (one stored row per ``key`` and request):
 * ``preservation_expiry`` — the end of the day ``preservation_until`` in the requested
   State's time zone. Met when the follow-up request arrives (preservation then continues
   pending a decision on it, Art. 42); missed when it passes first.
+* ``preservation_confirmation`` — an acknowledged preservation request waits for the
+  requested desk to confirm the data are preserved: acknowledged + the desk's clock for
+  its urgency (practice, ``[clocks] confirm_preservation_*``). Met when preservation is
+  confirmed (or reported at risk); cancelled when it is refused, executed or closed.
 * ``follow_up_mla`` — flag a preservation whose follow-up MLA request is not there yet,
   ``follow_up_flag_days_before_expiry`` (14) before it ends. Met when it is linked.
 
@@ -44,6 +48,7 @@ class DeadlineKind(enum.StrEnum):
     PRESERVATION_EXPIRY = "preservation_expiry"
     FOLLOW_UP_MLA = "follow_up_mla"
     EMERGENCY_RESPONSE = "emergency_response"  # an emergency request answered in hours
+    PRESERVATION_CONFIRMATION = "preservation_confirmation"  # acknowledged, not yet preserved
 
 
 class DeadlineStatus(enum.StrEnum):
@@ -90,6 +95,8 @@ class DeadlineChange:
     status: DeadlineStatus
 
 
+# Kinds whose requested desk preserves data, and so confirms it has (Art. 42).
+PRESERVATION_KINDS = frozenset({"preservation"})
 _WAITING_FOR_ACKNOWLEDGEMENT = frozenset({RequestStatus.SENT, RequestStatus.RECEIVED})
 _PRESERVED = frozenset({RequestStatus.PRESERVATION_CONFIRMED, RequestStatus.PRESERVATION_AT_RISK})
 # An emergency request waits for its answer (execution or refusal) in these states.
@@ -130,6 +137,16 @@ def deadlines_for(request: RequestState, clocks: Clocks, zone: tzinfo) -> list[D
             specs.append(
                 DeadlineSpec(kind.value, kind, aware_utc(start) + clocks.respond_emergency)
             )
+    if (
+        request.kind in PRESERVATION_KINDS
+        and request.status is RequestStatus.ACKNOWLEDGED
+        and request.acknowledged_at is not None
+    ):
+        kind = DeadlineKind.PRESERVATION_CONFIRMATION
+        due = aware_utc(request.acknowledged_at) + clocks.confirm_preservation_within(
+            request.urgency
+        )
+        specs.append(DeadlineSpec(kind.value, kind, due))
     preserved = request.status in _PRESERVED and request.preservation_until is not None
     if preserved and request.links.follow_up is None and request.preservation_until:
         end = preservation_ends_at(request.preservation_until, zone)
@@ -148,6 +165,8 @@ def resolution(request: RequestState, kind: DeadlineKind) -> DeadlineStatus:
         served = request.acknowledged_at is not None
     elif kind is DeadlineKind.EMERGENCY_RESPONSE:
         served = request.status in _ANSWERED
+    elif kind is DeadlineKind.PRESERVATION_CONFIRMATION:
+        served = request.status in _PRESERVED
     else:
         served = request.links.follow_up is not None
     return DeadlineStatus.MET if served else DeadlineStatus.CANCELLED

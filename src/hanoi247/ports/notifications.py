@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import builtins
 import enum
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from hanoi247.domain.notifications import Notification
+from hanoi247.domain.notifications import Notification, NotificationSeverity, Topic
 
 
 class NotificationStatus(enum.StrEnum):
@@ -91,6 +91,23 @@ class NotificationOutbox(Protocol):
 
     def for_user(self, user_id: str, *, limit: int = 50) -> builtins.list[StoredNotification]:
         """The notifications addressed to ``user_id``, newest first (the in-app list)."""
+        ...
+
+    def unseen_for_user(
+        self,
+        user_id: str,
+        *,
+        severities: Collection[NotificationSeverity],
+        topics: Collection[Topic] = (),
+        limit: int = 50,
+    ) -> builtins.list[StoredNotification]:
+        """The notifications addressed to ``user_id`` that they have not marked seen, of
+        one of ``severities`` or one of ``topics``, newest first (the desk's alert banner)."""
+        ...
+
+    def mark_seen(self, notification_id: str, user_id: str, *, at: datetime) -> bool:
+        """Record that ``user_id`` has seen the notification; False if they already had.
+        ``IntegrityError`` if the notification is unknown."""
         ...
 
     def counts(self) -> dict[NotificationStatus, int]: ...

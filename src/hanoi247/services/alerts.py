@@ -11,6 +11,8 @@ Who hears what (escalating ones are marked missed *and* escalated):
 * request arrived → the officers on duty, primary and backup (none rostered: whoever is
   on duty and may acknowledge; nobody on duty: everyone who may);
 * acknowledgement missed, incoming → ESCALATES to the supervisor on duty (chain above);
+* preservation not confirmed in time after acknowledgement, incoming → ESCALATES: the
+  officers handling it and the supervisor on duty; outgoing → recorded only (the peer's);
 * acknowledgement missed, outgoing → recorded (``deadline:acknowledgement:missed_by_peer``)
   and ONE alert to our supervisor on duty per peer episode (``peer_overdue_alert``): the
   episode opens with the first miss and ends when the peer acknowledges a request again
@@ -202,6 +204,13 @@ def deadline_alert(
         topic, severity, escalate = Topic.EMERGENCY_RESPONSE_MISSED, _CRITICAL, True
         tag = AuditTag.DEADLINE_EMERGENCY_RESPONSE_ESCALATED
         people = _unique([*people, *supervisors_on_duty(staff, at)])
+    elif deadline.kind is DeadlineKind.PRESERVATION_CONFIRMATION:
+        if not incoming:  # the peer's duty, as for an acknowledgement
+            tag = AuditTag.DEADLINE_PRESERVATION_CONFIRMATION_MISSED_BY_PEER
+            return DeadlineAlert(tag, False, None)
+        topic, severity, escalate = Topic.PRESERVATION_CONFIRMATION_MISSED, _CRITICAL, True
+        tag = AuditTag.DEADLINE_PRESERVATION_CONFIRMATION_ESCALATED
+        people = _unique([*people, *supervisors_on_duty(staff, at)])
     elif deadline.kind is DeadlineKind.PRESERVATION_WARNING:
         topic, tag = Topic.PRESERVATION_EXPIRING, AuditTag.DEADLINE_PRESERVATION_WARNING_NOTIFIED
     elif deadline.kind is DeadlineKind.PRESERVATION_EXPIRY:
@@ -232,6 +241,7 @@ def _due_for(deadline: Deadline, preservation_ends_at: datetime | None) -> datet
         DeadlineKind.ACKNOWLEDGEMENT,
         DeadlineKind.PRESERVATION_EXPIRY,
         DeadlineKind.EMERGENCY_RESPONSE,
+        DeadlineKind.PRESERVATION_CONFIRMATION,
     ):
         return deadline.due_at
     return preservation_ends_at

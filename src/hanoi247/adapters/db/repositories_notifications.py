@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, func, insert, select, update
+from sqlalchemy import Row, func, insert, or_, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from hanoi247.adapters.db.schema.notifications import notification_recipients, notifications
+from hanoi247.adapters.db.schema.notifications import (
+    notification_recipients,
+    notification_seen,
+    notifications,
+)
 from hanoi247.domain.audit import require_utc
 from hanoi247.domain.errors import IntegrityError
-from hanoi247.domain.notifications import Notification
+from hanoi247.domain.notifications import Notification, NotificationSeverity, Topic
 from hanoi247.ports.notifications import NotificationStatus, StoredNotification
 
 
@@ -134,6 +138,54 @@ class SqlNotificationOutbox:
             .limit(limit)
         )
         return self._read(self._session.execute(query).all())
+
+    def unseen_for_user(
+        self,
+        user_id: str,
+        *,
+        severities: Collection[NotificationSeverity],
+        topics: Collection[Topic] = (),
+        limit: int = 50,
+    ) -> builtins.list[StoredNotification]:
+        addressed = select(notification_recipients.c.notification_id).where(
+            notification_recipients.c.recipient == user_id
+        )
+        seen = select(notification_seen.c.notification_id).where(
+            notification_seen.c.user_id == user_id
+        )
+        query = (
+            select(notifications)
+            .where(
+                notifications.c.id.in_(addressed),
+                notifications.c.id.not_in(seen),
+                or_(
+                    notifications.c.severity.in_([s.value for s in severities]),
+                    notifications.c.topic.in_([t.value for t in topics]),
+                ),
+            )
+            .order_by(notifications.c.created_at.desc(), notifications.c.id.desc())
+            .limit(limit)
+        )
+        return self._read(self._session.execute(query).all())
+
+    def mark_seen(self, notification_id: str, user_id: str, *, at: datetime) -> bool:
+        at = require_utc(at, "at")
+        if self.get(notification_id) is None:
+            raise IntegrityError(f"no notification {notification_id}")
+        already = self._session.execute(
+            select(notification_seen.c.seen_at).where(
+                notification_seen.c.notification_id == notification_id,
+                notification_seen.c.user_id == user_id,
+            )
+        ).first()
+        if already is not None:
+            return False
+        self._session.execute(
+            insert(notification_seen).values(
+                notification_id=notification_id, user_id=user_id, seen_at=at
+            )
+        )
+        return True
 
     def counts(self) -> dict[NotificationStatus, int]:
         found = dict.fromkeys(NotificationStatus, 0)

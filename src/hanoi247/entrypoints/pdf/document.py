@@ -355,7 +355,11 @@ def _timeline(view: Mapping[str, Any], lang: Language) -> Part:
             arrow = "←" if lang.dir == "rtl" else "→"  # from the old status to the new
             status = f"{i18n.label_status(event['from_status'], tr)} {arrow} {status}"
         origin = i18n.state_name(event["origin"], lang.code)
-        value = f"{origin} · {event['actor']} · {status}"
+        names = event.get("who_in")  # {language: name}: set by the page that prints it
+        actor = names.get(lang.code, "") if isinstance(names, Mapping) else ""
+        if not actor:
+            actor = tr.pgettext("pdf", "an officer")
+        value = f"{origin} · {actor} · {status}"
         codes = _codes(view["instrument"], event["action"], event.get("codes") or [], tr)
         value = f"{value}\n{codes}" if codes else value
         note = event.get("note") or ""

@@ -22,6 +22,9 @@ def deadline_kind_label(kind: str, tr: i18n.Translator) -> str:
         ),
         DeadlineKind.PRESERVATION_EXPIRY: tr.pgettext("deadline", "End of preservation"),
         DeadlineKind.EMERGENCY_RESPONSE: tr.pgettext("deadline", "Answer to the emergency"),
+        DeadlineKind.PRESERVATION_CONFIRMATION: tr.pgettext(
+            "deadline", "Confirmation that the data are preserved"
+        ),
         DeadlineKind.FOLLOW_UP_MLA: tr.pgettext(
             "deadline", "Mutual legal assistance request to follow"
         ),

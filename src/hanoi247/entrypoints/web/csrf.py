@@ -22,9 +22,14 @@ from starlette.requests import Request
 
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
-ANONYMOUS_CSRF_COOKIE = "h247_csrf"
+ANONYMOUS_CSRF_COOKIE = "h247_csrf"  # the prefix: each node's is ``csrf_cookie_name``
 TOKEN_BYTES = 32
 MAX_TOKEN_LENGTH = 128
+
+
+def csrf_cookie_name(suffix: str) -> str:
+    """The pre-sign-in CSRF cookie of one node (``sessions.cookie_suffix`` of its id)."""
+    return f"{ANONYMOUS_CSRF_COOKIE}_{suffix}"
 
 
 def new_csrf_token() -> str:

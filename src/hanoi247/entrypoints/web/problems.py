@@ -43,6 +43,7 @@ from hanoi247.domain.errors import (
     UnknownUser,
     ValidationFailed,
 )
+from hanoi247.services.notifications import NoSuchAlert
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://hanoi247.org/problems/"
@@ -126,6 +127,7 @@ STATUS_BY_ERROR: tuple[ErrorStatus, ...] = (
     ErrorStatus(UnknownUser, 404, "No such user"),
     ErrorStatus(UnknownRequest, 404, "No such request on this node"),
     ErrorStatus(UnknownPeer, 404, "No such pinned node"),
+    ErrorStatus(NoSuchAlert, 404, "No such alert"),
     ErrorStatus(DomainError, 422, "Rejected by the rules"),
     ErrorStatus(SignatureInvalid, 401, "Signature invalid"),
     ErrorStatus(PeerUnreachable, 502, "The peer node cannot be reached"),

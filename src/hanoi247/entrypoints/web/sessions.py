@@ -1,8 +1,8 @@
 """Server-side sessions of the web desk.
 
-The browser holds a random 32-byte token in the ``h247_session`` cookie; the node stores
-only its SHA-256 (``web_sessions.id``), with the user, the times and the session's CSRF
-token. A session ends:
+The browser holds a random 32-byte token in the node's ``h247_session_<node id>`` cookie;
+the node stores only its SHA-256 (``web_sessions.id``), with the user, the times and the
+session's CSRF token. A session ends:
 
 * after **30 minutes without a request** (idle limit) or **12 hours** after sign-in
   (absolute limit), whichever comes first (``expires_at``, moved forward on each request);
@@ -19,6 +19,7 @@ http://127.0.0.1 still works, and production never sends it in clear).
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -32,7 +33,7 @@ from hanoi247.domain.audit_tags import AuditTag
 from hanoi247.entrypoints.web.csrf import new_csrf_token
 from hanoi247.ports import UnitOfWork, WebSession
 
-SESSION_COOKIE = "h247_session"
+SESSION_COOKIE = "h247_session"  # the prefix: each node's is ``session_cookie_name``
 LANG_COOKIE = "h247_lang"
 IDLE_LIMIT = timedelta(minutes=30)
 ABSOLUTE_LIMIT = timedelta(hours=12)
@@ -147,16 +148,24 @@ def secure_cookies(request: Request, environment: str) -> bool:
     return request.url.scheme == "https" or environment == "production"
 
 
-def set_session_cookie(response: Response, token: str, *, secure: bool) -> None:
-    response.set_cookie(
-        SESSION_COOKIE, token, path="/", secure=secure, httponly=True, samesite="strict"
-    )
+def cookie_suffix(node_id: str) -> str:
+    """``node_id`` as a cookie-name suffix: cookies are kept per host, not per port, so two
+    nodes on one machine (the demo's VN and FR) must not share a cookie name, or signing
+    into one signs the other out."""
+    return re.sub(r"[^A-Za-z0-9_-]", "_", node_id)[:64]
 
 
-def clear_session_cookie(response: Response, *, secure: bool) -> None:
-    response.delete_cookie(
-        SESSION_COOKIE, path="/", secure=secure, httponly=True, samesite="strict"
-    )
+def session_cookie_name(node_id: str) -> str:
+    """The session cookie of the node ``node_id``: ``h247_session_<node id>``."""
+    return f"{SESSION_COOKIE}_{cookie_suffix(node_id)}"
+
+
+def set_session_cookie(response: Response, token: str, *, secure: bool, name: str) -> None:
+    response.set_cookie(name, token, path="/", secure=secure, httponly=True, samesite="strict")
+
+
+def clear_session_cookie(response: Response, *, secure: bool, name: str) -> None:
+    response.delete_cookie(name, path="/", secure=secure, httponly=True, samesite="strict")
 
 
 def set_lang_cookie(response: Response, lang: str, *, secure: bool) -> None:

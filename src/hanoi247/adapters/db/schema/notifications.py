@@ -1,5 +1,6 @@
 """Notification outbox: alerts to people, written in the unit of work that decided them and
-delivered after commit (``ports.notifications``)."""
+delivered after commit (``ports.notifications``); ``notification_seen``: which recipient
+has dismissed which alert from the desk's banner (migration 0016)."""
 
 from __future__ import annotations
 
@@ -38,4 +39,17 @@ notification_recipients = Table(
     ),
     Column("position", Integer, primary_key=True),
     Column("recipient", String(255), nullable=False, index=True),  # user id or e-mail
+)
+
+notification_seen = Table(
+    "notification_seen",
+    metadata,
+    Column(
+        "notification_id",
+        String(128),
+        ForeignKey("notifications.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("user_id", String(128), primary_key=True),  # the recipient who dismissed it
+    Column("seen_at", UTCDateTime, nullable=False),
 )

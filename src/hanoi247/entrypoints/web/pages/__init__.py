@@ -47,10 +47,12 @@ from starlette.staticfiles import StaticFiles
 from hanoi247.bootstrap import make_authenticator
 from hanoi247.entrypoints.web.pages import (
     admin,
+    alarms,
     case,
     case_actions,
     case_evidence,
     compose,
+    compose_autosave,
     directory,
     drills,
     inbox,
@@ -72,11 +74,13 @@ STATIC = TEMPLATES.parent / "static"
 ROUTERS: tuple[APIRouter, ...] = (
     signin.router,
     shell.router,
+    alarms.router,
     inbox.router,
     pdf.router,  # before case: /requests/{id}.pdf
     case.router,
     case_actions.router,
     case_evidence.router,
+    compose_autosave.router,  # before compose: /compose/{id}/autosave
     compose.router,
     directory.router,
     drills.router,

@@ -42,8 +42,10 @@ from hanoi247.entrypoints.web.pages.live import (
     labelling,
     may,
 )
+from hanoi247.entrypoints.web.pages.people import state_of_node, who
 from hanoi247.entrypoints.web.pages.render import render
 from hanoi247.services.desk import declarations_for
+from hanoi247.services.outgoing import silent_peer_of
 from hanoi247.services.queries import record_read, request_view
 
 router = APIRouter(include_in_schema=False)
@@ -84,6 +86,27 @@ class Failure:
     values: dict[str, Any] = field(default_factory=dict)  # what the officer had typed
 
 
+# The request's next step, in the order a case goes: the one action shown open on the case
+# page (the others stay folded in <details>, so the request itself comes first).
+NEXT_STEPS = (
+    "acknowledge",
+    "confirm_preservation",
+    "answer_clarification",
+    "answer_consent",
+    "execute",
+    "extend_preservation",
+)
+
+
+def open_action(actions: list[str], failure: Failure | None) -> str:
+    """The action whose form the case page shows open: the one that just failed (to
+    correct it), else the request's next step, else none."""
+    if failure is not None:
+        return "execute" if failure.action == "execute_partially" else failure.action
+    present = set(actions) | ({"execute"} if "execute_partially" in actions else set())
+    return next((step for step in NEXT_STEPS if step in present), "")
+
+
 def permitted_actions(viewer: Viewer, view: dict[str, Any]) -> list[str]:
     kind = view["kind"]
     allowed = list(view["allowed_actions"])
@@ -103,15 +126,6 @@ def _links(uow: Any, view: dict[str, Any]) -> list[dict[str, Any]]:
         link = {"link": key, "reference": ref["reference"], "id": held, "state": ref["state"]}
         found.append(link)
     return found
-
-
-def _who(uow: Any, own_state: str, actor: str, origin: str) -> str:
-    """A local officer's display name ("" for anyone else: the page shows the id)."""
-    if origin == own_state:
-        user = uow.users.get(actor)
-        if user is not None:
-            return str(user.display_name)
-    return ""
 
 
 def _ordered(view: dict[str, Any], instrument: Any) -> dict[str, Any]:
@@ -169,8 +183,28 @@ def case_page(
         custody = uow.evidence.custody_for_request(request_id) if content else []
         dead_letters = uow.outbox.dead_for_case(request_id)  # they block the case: shown
         declared = declarations_for(uow, ctx, state=ctx.state, instrument=view["instrument"])
+        silent = silent_peer_of(uow, request_id, now)
+        own = (ctx.node.node_id, desk.runtime.local.identity.name)
         for event in view["timeline"]:
-            event["who"] = _who(uow, ctx.state, event["actor"], event["origin"])
+            event["who"] = who(
+                uow,
+                actor=event["actor"],
+                origin=event["origin"],
+                own_state=ctx.state,
+                own_node=own,
+                lang=viewer.lang,
+            )
+        names: dict[str, str] = {}
+        for step in custody:
+            origin = state_of_node(uow, step.node_id, own, ctx.state)
+            names[step.node_id] = who(
+                uow, actor=step.node_id, origin=origin, own_state=ctx.state, own_node=own,
+                lang=viewer.lang,
+            )  # fmt: skip
+            names[step.actor] = who(
+                uow, actor=step.actor, origin=origin, own_state=ctx.state, own_node=own,
+                lang=viewer.lang,
+            )  # fmt: skip
     if content:  # metadata only (an auditor): the template shows no element, no note
         with desk.uow_factory() as uow:
             record_read(uow, view, ctx, reader=viewer.user.id, channel="page")
@@ -197,6 +231,7 @@ def case_page(
     follow_up_by_central_authority = awaiting_follow_up and not follow_up
     tr = viewer.tr
     notice = request.query_params.get("done", "")
+    actions = permitted_actions(viewer, view) if content else []
     return render(
         request,
         "case.html",
@@ -206,10 +241,12 @@ def case_page(
         view=view,
         content=content,
         incoming=incoming,
+        silent=silent,
         peer=peer,
         deadlines=deadlines,
         links=links,
-        actions=permitted_actions(viewer, view) if content else [],
+        actions=actions,
+        open_action=open_action(actions, failure),
         forms=_forms(view, instrument, now.date(), frozenset(declared.reservations)),
         failure=failure,
         notice=notice if notice in PERMISSION_FOR else "",
@@ -221,8 +258,8 @@ def case_page(
         and viewer.can(P.REQUEST_ANSWER, P.REQUEST_DRAFT),
         item_names={item.item_id: item.file_name for item in evidence},
         follow_up_by_central_authority=follow_up_by_central_authority,
+        names=names,
         dead_letters=dead_letters,
-        nodes={ctx.node.node_id, view["peer_node"]},
         element_article=lambda name: element_article(view["instrument"], view["kind"], name),
         labels=countdown_labels(viewer, now),
         **labelling(viewer),

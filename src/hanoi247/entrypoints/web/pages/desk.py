@@ -12,8 +12,8 @@ In a route::
     def change(request: Request, viewer: Annotated[Viewer, Depends(posted)]) -> Response:
         ...                                               # CSRF already checked
 
-``signed_in`` turns the ``h247_session`` cookie into a ``Viewer`` (the user, their session,
-language and translator) or sends the browser to ``/login?next=…``. ``posted`` is the
+``signed_in`` turns the node's ``h247_session_<node id>`` cookie into a ``Viewer`` (the user,
+their session, language and translator) or sends the browser to ``/login?next=…``. ``posted`` is the
 same plus the CSRF check (``csrf.py``). Routes are plain ``def``: FastAPI runs them in its
 thread pool, so database calls do not block the event loop.
 """
@@ -32,8 +32,13 @@ from starlette.requests import Request
 from hanoi247.domain.accounts import Permission, User
 from hanoi247.domain.text import text_fault
 from hanoi247.entrypoints import i18n
-from hanoi247.entrypoints.web.csrf import submitted_token, tokens_match
-from hanoi247.entrypoints.web.sessions import LANG_COOKIE, SESSION_COOKIE, resume_session
+from hanoi247.entrypoints.web.csrf import csrf_cookie_name, submitted_token, tokens_match
+from hanoi247.entrypoints.web.sessions import (
+    LANG_COOKIE,
+    cookie_suffix,
+    resume_session,
+    session_cookie_name,
+)
 from hanoi247.ports import Authenticator, Clock, UnitOfWork, WebSession
 from hanoi247.services.treaty import TreatyCatalogue
 
@@ -64,6 +69,15 @@ class WebDesk:
     @property
     def environment(self) -> str:
         return self.runtime.settings.environment
+
+    @property
+    def session_cookie(self) -> str:
+        """This node's session cookie name (nodes sharing a host keep theirs apart)."""
+        return session_cookie_name(self.runtime.local.identity.node_id)
+
+    @property
+    def csrf_cookie(self) -> str:
+        return csrf_cookie_name(cookie_suffix(self.runtime.local.identity.node_id))
 
 
 def desk_of(request: Request) -> WebDesk:
@@ -190,7 +204,7 @@ def current_viewer(request: Request) -> Viewer | None:
     known = getattr(request.state, "viewer", None)
     if isinstance(known, Viewer):
         return known
-    token = request.cookies.get(SESSION_COOKIE)
+    token = request.cookies.get(desk_of(request).session_cookie)
     if not token:
         return None
     desk = desk_of(request)

@@ -9,6 +9,8 @@ for anything that is not a page request it hands over to the handlers already th
 * ``HTTPException`` (an unknown path, a wrong method) and hanoi247 errors from a page
   request (``Accept: text/html``, outside ``/api/``, ``/federation/``, ``/static/``) →
   the page for its status; otherwise the existing problem+json handlers.
+* A request whose address or form has a bad value (``RequestValidationError``) → the
+  400 page for a page request; the API keeps its problem+json.
 * Any other exception → the 500 page for a page request, plain text otherwise (what
   Starlette answers by default); the exception still reaches the server log.
 """
@@ -21,6 +23,7 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
@@ -95,6 +98,7 @@ async def _delegate(handler: Handler, request: Request, exc: Exception) -> Respo
 def install_error_pages(app: FastAPI) -> None:
     previous_http: Handler | None = app.exception_handlers.get(StarletteHTTPException)
     previous_domain: Handler | None = app.exception_handlers.get(Hanoi247Error)
+    previous_invalid: Handler | None = app.exception_handlers.get(RequestValidationError)
 
     async def on_page_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, PageError)
@@ -125,6 +129,15 @@ def install_error_pages(app: FastAPI) -> None:
         code = str(getattr(exc, "code", "")) if status < 500 else ""
         return await error_page(request, status, code=code)
 
+    async def on_invalid(request: Request, exc: Exception) -> Response:
+        """A bad value in a page's address or form (``/inbox?cursor=<too long>``): the
+        error page, not the API's problem+json."""
+        if wants_html(request):
+            return await error_page(request, 400, reason="invalid_value")
+        if previous_invalid is not None:
+            return await _delegate(previous_invalid, request, exc)
+        return PlainTextResponse("Bad Request", status_code=400)
+
     async def on_crash(request: Request, exc: Exception) -> Response:
         if wants_html(request):
             return await error_page(request, 500)
@@ -133,4 +146,5 @@ def install_error_pages(app: FastAPI) -> None:
     app.add_exception_handler(PageError, on_page_error)
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(Hanoi247Error, on_domain)
+    app.add_exception_handler(RequestValidationError, on_invalid)
     app.add_exception_handler(Exception, on_crash)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -44,6 +45,7 @@ from hanoi247.entrypoints.web.pages.live import (
 from hanoi247.entrypoints.web.pages.render import render
 from hanoi247.entrypoints.web.pages.shell import INBOX_READERS
 from hanoi247.services.inbox_pages import inbox_page
+from hanoi247.services.outgoing import outgoing_view
 from hanoi247.services.queries import inbox_fingerprint
 
 router = APIRouter(include_in_schema=False)
@@ -55,25 +57,15 @@ OUTGOING_SHOWN = 200
 PAGE_SIZE = 100
 
 
-def _outgoing(desk: WebDesk) -> list[dict[str, Any]]:
+def _outgoing(desk: WebDesk, viewer: Viewer, now: datetime) -> list[dict[str, Any]]:
     """Open requests this desk sent (drafts are on the composer's page), each with its
-    next deadline kept on the request (``next_due_at``: the earliest unresolved one)."""
+    next deadline and, when the peer is late to acknowledge, the number to call."""
     with desk.uow_factory() as uow:
-        rows = uow.requests.sent_rows(limit=OUTGOING_SHOWN)
-    return [
-        {
-            "id": r.id,
-            "reference": r.reference,
-            "kind": r.kind,
-            "urgency": r.urgency,
-            "status": r.status,
-            "requested_state": r.requested_state,
-            "sent_at": r.sent_at.isoformat() if r.sent_at else None,
-            "acknowledged": r.acknowledged_at is not None,
-            "next_due_at": r.next_due_at.isoformat() if r.next_due_at else None,
-        }
-        for r in rows
-    ]
+        items = outgoing_view(uow, now, limit=OUTGOING_SHOWN)
+    for item in items:
+        due = item["next_deadline"]
+        item["countdown"] = countdown(due["due_at"], now, viewer.lang) if due else None
+    return items
 
 
 def fingerprint_of(desk: WebDesk) -> str:
@@ -99,7 +91,7 @@ def list_context(desk: WebDesk, viewer: Viewer, cursor: str | None = None) -> di
         item["countdown"] = countdown(due["due_at"], now, viewer.lang) if due else None
     return {
         "items": page.items,
-        "outgoing": _outgoing(desk),
+        "outgoing": _outgoing(desk, viewer, now),
         "fingerprint": fingerprint,
         "unacknowledged": summary.unacknowledged,
         "cursor": cursor,

@@ -19,6 +19,7 @@ from hanoi247.entrypoints import i18n
 from hanoi247.entrypoints.pdf.render import render_request_pdf
 from hanoi247.entrypoints.web.pages.desk import BadRequest, NotFound, desk_of, require
 from hanoi247.entrypoints.web.pages.live import SignedIn, context_of
+from hanoi247.entrypoints.web.pages.people import who
 from hanoi247.entrypoints.web.pages.render import SECURITY_HEADERS
 from hanoi247.services.queries import record_read, request_view
 
@@ -46,6 +47,20 @@ async def request_pdf(request: Request, request_id: str, viewer: SignedIn) -> Re
                 view = request_view(uow, request_id, context_of(desk))
             except UnknownRequest:
                 raise NotFound(request_id) from None
+            ctx = context_of(desk)
+            own = (ctx.node.node_id, desk.runtime.local.identity.name)
+            for event in view["timeline"]:  # people and nodes by name, never by id
+                event["who_in"] = {
+                    code: who(
+                        uow,
+                        actor=event["actor"],
+                        origin=event["origin"],
+                        own_state=ctx.state,
+                        own_node=own,
+                        lang=code,
+                    )
+                    for code in {lang, second or lang}
+                }
         with desk.uow_factory() as uow:
             record_read(uow, view, context_of(desk), reader=viewer.user.id, channel="pdf")
         pdf = render_request_pdf(

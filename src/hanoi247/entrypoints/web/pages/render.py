@@ -3,7 +3,8 @@
 Every template extends ``base.html`` and receives:
 
 * ``page``: the ``Shell`` (language and direction, node, signed-in user, on-duty officer,
-  navigation, languages, CSRF token, hypothetical-status flag, title);
+  navigation, languages, CSRF token, hypothetical-status flag, title, the person's unseen
+  alarms: ``pages/alarms.py``);
 * ``_(msgid, **values)``, ``pgettext(ctx, msgid, **values)``,
   ``ngettext(singular, plural, n, **values)``: gettext in the viewer's language, with
   ``str.format`` placeholders (``_("Locked until {time}", time=t)``). Every visible string
@@ -30,13 +31,16 @@ from starlette.responses import HTMLResponse
 from starlette.routing import Match
 
 from hanoi247.domain.accounts import Permission, Role, User
+from hanoi247.domain.notifications import Topic
 from hanoi247.entrypoints import i18n
 from hanoi247.entrypoints.visible import shown
-from hanoi247.entrypoints.web.csrf import ANONYMOUS_CSRF_COOKIE, CSRF_HEADER, new_csrf_token
+from hanoi247.entrypoints.web.csrf import CSRF_HEADER, new_csrf_token
 from hanoi247.entrypoints.web.pages.desk import Viewer, choose_language, desk_of
 from hanoi247.entrypoints.web.pages.labels import LABELS
 from hanoi247.entrypoints.web.sessions import secure_cookies
+from hanoi247.ports import StoredNotification
 from hanoi247.services.accounts import who_is_on_duty
+from hanoi247.services.notifications import unseen_alarms
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 P = Permission
@@ -99,12 +103,18 @@ class Shell:
     on_duty: tuple[User | None, User | None] = (None, None)  # primary, backup
     hypothetical: bool = False
     nav: tuple[NavItem, ...] = ()
+    alarms: tuple[StoredNotification, ...] = ()  # unseen missed clocks and escalations
     languages: tuple[str, ...] = i18n.LANGUAGES
 
     @property
     def htmx_headers(self) -> str:
         """``hx-headers`` of ``<body>``: htmx requests carry the CSRF token."""
         return json.dumps({CSRF_HEADER: self.csrf_token})
+
+    @property
+    def event_topics(self) -> str:
+        """The names of the in-app events desk.js listens to: every alert topic."""
+        return " ".join(topic.value for topic in Topic)
 
     @property
     def role(self) -> Role | None:
@@ -197,7 +207,7 @@ def build_shell(request: Request, viewer: Viewer | None, *, title: str, lang: st
         last = uow.treaty_actions.last_import()
     hypothetical = last is not None and last.hypothetical
     if viewer is None:
-        token = request.cookies.get(ANONYMOUS_CSRF_COOKIE) or new_csrf_token()
+        token = request.cookies.get(desk.csrf_cookie) or new_csrf_token()
         return Shell(
             title=title,
             lang=lang,
@@ -222,6 +232,7 @@ def build_shell(request: Request, viewer: Viewer | None, *, title: str, lang: st
         on_duty=(primary.user if primary else None, backup.user if backup else None),
         hypothetical=hypothetical,
         nav=_navigation(request, viewer),
+        alarms=tuple(unseen_alarms(desk.uow_factory, viewer.user.id)),
     )
 
 
@@ -245,9 +256,9 @@ def render(
     functions = template_functions(lang, timezone)
     html = desk.templates.get_template(template).render(page=shell, **functions, **context)
     response = HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
-    if viewer is None and request.cookies.get(ANONYMOUS_CSRF_COOKIE) != shell.csrf_token:
+    if viewer is None and request.cookies.get(desk.csrf_cookie) != shell.csrf_token:
         response.set_cookie(
-            ANONYMOUS_CSRF_COOKIE,
+            desk.csrf_cookie,
             shell.csrf_token,
             path="/",
             secure=secure_cookies(request, desk.environment),

@@ -31,7 +31,6 @@ from hanoi247.domain.accounts import MAX_PASSWORD_LENGTH
 from hanoi247.domain.errors import AuthenticationFailed, Overloaded, TotpCodeReused
 from hanoi247.entrypoints import i18n
 from hanoi247.entrypoints.web.csrf import (
-    ANONYMOUS_CSRF_COOKIE,
     CSRF_HEADER,
     tokens_match,
 )
@@ -47,7 +46,6 @@ from hanoi247.entrypoints.web.pages.desk import (
 from hanoi247.entrypoints.web.pages.render import render
 from hanoi247.entrypoints.web.sessions import (
     LANG_COOKIE,
-    SESSION_COOKIE,
     clear_session_cookie,
     end_session,
     open_session,
@@ -155,9 +153,9 @@ def login(
     next_path: Annotated[str, Form(alias="next")] = "",
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
-    if not tokens_match(request.cookies.get(ANONYMOUS_CSRF_COOKIE), csrf_token):
-        raise CsrfRejected("csrf")
     desk = desk_of(request)
+    if not tokens_match(request.cookies.get(desk.csrf_cookie), csrf_token):
+        raise CsrfRejected("csrf")
     now = desk.clock.now()
     username = username.strip().lower()
     tr = i18n.translator(choose_language(request, session_lang=None, user=None))
@@ -203,14 +201,14 @@ def login(
         desk.uow_factory(),
         user_id=user.id,
         now=now,
-        replaces=request.cookies.get(SESSION_COOKIE),
+        replaces=request.cookies.get(desk.session_cookie),
         lang=chosen if chosen in i18n.LANGUAGES else None,
     )
     secure = secure_cookies(request, desk.environment)
     response = RedirectResponse(safe_next(next_path), status_code=303)
-    set_session_cookie(response, opened.token, secure=secure)
+    set_session_cookie(response, opened.token, secure=secure, name=desk.session_cookie)
     response.delete_cookie(
-        ANONYMOUS_CSRF_COOKIE, path="/", secure=secure, httponly=True, samesite="strict"
+        desk.csrf_cookie, path="/", secure=secure, httponly=True, samesite="strict"
     )
     return response
 
@@ -220,7 +218,8 @@ def logout(request: Request, viewer: Annotated[Viewer, Depends(posted)]) -> Resp
     desk = desk_of(request)
     end_session(desk.uow_factory(), viewer.session, now=desk.clock.now())
     response = RedirectResponse("/login", status_code=303)
-    clear_session_cookie(response, secure=secure_cookies(request, desk.environment))
+    secure = secure_cookies(request, desk.environment)
+    clear_session_cookie(response, secure=secure, name=desk.session_cookie)
     return response
 
 
@@ -232,10 +231,10 @@ def change_language(
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
     viewer = current_viewer(request)
-    expected = viewer.session.csrf_token if viewer else request.cookies.get(ANONYMOUS_CSRF_COOKIE)
+    desk = desk_of(request)
+    expected = viewer.session.csrf_token if viewer else request.cookies.get(desk.csrf_cookie)
     if not tokens_match(expected, request.headers.get(CSRF_HEADER) or csrf_token):
         raise CsrfRejected("csrf")
-    desk = desk_of(request)
     response = RedirectResponse(safe_next(next_path), status_code=303)
     if lang in i18n.LANGUAGES:
         if viewer is not None:

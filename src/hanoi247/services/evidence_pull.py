@@ -4,9 +4,11 @@ then the whole file, and only then hold the item as evidence (docs/protocol.md �
 Speed without giving up a guarantee (§13.5):
 
 * Up to ``parallel`` signed range requests are in flight at once (``PARALLEL_FETCHES`` in
-  the node's puller); chunks are still checked and appended strictly in index order, so
-  what is staged is always a prefix of the file, and at most ``parallel`` chunks are held
-  in memory. (Two: four were no faster here and raised the receiver's peak RSS.)
+  the node's puller). The thread that fetched a chunk hashes it, compares it with the
+  manifest and writes it at its offset in the staging file (hashing and writing let go of
+  the GIL, so two chunks are checked at once); chunks are then taken strictly in index
+  order, so when chunk ``i`` is taken, chunks ``0..i`` are staged. A fetch that failed
+  leaves a hole, which the resume check below cuts.
 * The resume point is the staged file itself, not a counter written per chunk: on resume
   every staged chunk is hashed again and compared with the signed manifest's hash for its
   index; the longest prefix that matches is kept, the rest is cut off. So a chunk stored is
@@ -14,13 +16,14 @@ Speed without giving up a guarantee (§13.5):
   nothing is counted twice, without a database commit and an fsync per chunk.
   ``received_chunks`` is progress for people, committed every ``_PROGRESS_EVERY`` chunks
   and when a pass stops.
-* The age decryption runs while the file arrives: each checked chunk (and, on resume,
-  each kept staged chunk) is fed in order to the cipher's ``plaintext_check``, which
-  decrypts and hashes it in a worker thread (the plaintext is hashed and dropped). The
-  download does not wait for it; at the end its verdict (the plaintext SHA-256 is the
-  manifest's) is awaited before anything is stored.
-* The final step then copies the staged file once, in large blocks, into the evidence
-  store (which hashes what it stores: that hash must be the manifest's ``stored_sha256``).
+* In index order, a follower thread feeds each chunk (after the chunks kept on resume)
+  to the evidence store's writer (not visible until committed; it hashes the whole
+  ciphertext, which must be the manifest's ``stored_sha256``) and to the cipher's
+  ``plaintext_check`` (age decrypted in its own worker thread, the plaintext hashed and
+  dropped). The download does not wait for either; at the end the check's verdict is
+  awaited before the blob is committed, so the staged file is never read a second time.
+* Memory: at most ``parallel`` chunks in flight, ``_FOLLOW_QUEUE`` waiting for the
+  follower and two waiting for the age check (4 MiB each).
 """
 
 from __future__ import annotations

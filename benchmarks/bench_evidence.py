@@ -29,6 +29,7 @@ import tempfile
 import time
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pyrage
@@ -59,10 +60,12 @@ def _random_file(path: Path, size: int) -> Path:
     return path
 
 
-def _timed(command: list[str]) -> tuple[float, float, str]:
-    """Seconds, peak RSS (MB, from the kernel via wait4) and stdout of one process."""
+def _timed(command: list[str], node: Any = None) -> tuple[float, float, str]:
+    """Seconds, peak RSS (MB, from the kernel via wait4) and stdout of one process (run
+    with ``node``'s environment, its secret key file among it, when given)."""
+    env = {**os.environ, **node.environment()} if node is not None else None
     started = time.perf_counter()
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - started
     out = proc.stdout.read().decode() if proc.stdout else ""
@@ -133,7 +136,7 @@ def _shared_request(pair: Pair) -> str:
 def _transfer(pair: Pair, request_id: str, item_id: str) -> float:
     fr_dir = str(pair.fr.proc.node.data_dir)
     started = time.perf_counter()
-    _timed(_hanoi247("evidence", "send", request_id, "--data-dir", fr_dir))
+    _timed(_hanoi247("evidence", "send", request_id, "--data-dir", fr_dir), pair.fr.proc.node)
 
     def verified() -> bool:
         with pair.vn.read() as conn:
@@ -186,7 +189,8 @@ def _answers(port: int) -> bool:
 def _add(pair: Pair, request_id: str, path: Path) -> tuple[float, float, str]:
     fr_dir = str(pair.fr.proc.node.data_dir)
     secs, rss, out = _timed(
-        _hanoi247("evidence", "add", request_id, str(path), "--data-dir", fr_dir)
+        _hanoi247("evidence", "add", request_id, str(path), "--data-dir", fr_dir),
+        pair.fr.proc.node,
     )
     return secs, rss, json.loads(out)[0]["item_id"]
 
@@ -255,7 +259,8 @@ def _four_gib(pair: Pair, request_id: str, work: Path) -> list[Figure]:
     vn_dir = str(pair.vn.proc.node.data_dir)
     _, export_rss, _ = _timed(
         _hanoi247("evidence", "export", request_id, "--format", "age", "--out", str(work / "pkg"),
-                  "--recipient", str(court.to_public()), "--data-dir", vn_dir)
+                  "--recipient", str(court.to_public()), "--data-dir", vn_dir),
+        pair.vn.proc.node,
     )  # fmt: skip
     sender_rss = _vm_hwm_mb(pair.fr.proc.process.pid)  # type: ignore[union-attr]
     receiver_rss = _vm_hwm_mb(pair.vn.proc.process.pid)  # type: ignore[union-attr]

@@ -282,3 +282,63 @@ def test_a_peer_answering_more_than_a_chunk_is_read_no_further_and_the_item_reje
         [done] = pull_pending(desk, staging, source)
     assert done.status is ItemStatus.REJECTED
     assert _custody(pair.vn, item_id)[-1] == ("rejected", "vn-a05", "chunk_mismatch")
+
+
+@pytest.mark.parametrize("parallel", [1, 2])
+def test_chunks_that_match_but_decrypt_to_another_sha256_are_rejected_as_plaintext_mismatch(
+    pair: Pair, parallel: int
+) -> None:
+    from sqlalchemy import update
+
+    from hanoi247.adapters.db.schema.evidence import evidence_items
+
+    item_id = _offer(pair, os.urandom(SIZE))
+    with pair.vn.runtime.uow_factory() as uow:  # the manifest's plaintext hash, as VN holds it
+        uow.evidence._session.execute(  # type: ignore[attr-defined]
+            update(evidence_items)
+            .where(evidence_items.c.item_id == item_id)
+            .values(sha256="ab" * 32)
+        )
+        uow.commit()
+    _, done = _pull(pair, parallel=parallel)
+    assert [i.status for i in done] == [ItemStatus.REJECTED]
+    assert _custody(pair.vn, item_id)[-1] == ("rejected", "vn-a05", "plaintext_mismatch")
+    desk = pair.vn.runtime.evidence
+    assert desk is not None
+    assert pair.vn.runtime.staging is not None
+    assert pair.vn.runtime.staging.length(item_id) == 0  # nothing staged is left behind
+    deliver(pair.vn, pair.fr)
+    assert _custody(pair.fr, item_id)[-1] == ("rejected", "vn-a05", "plaintext_mismatch")
+
+
+def test_a_chunk_staged_after_a_failed_one_leaves_a_hole_that_resume_cuts_and_fetches_again(
+    pair: Pair,
+) -> None:
+    import threading
+
+    data = os.urandom(SIZE)
+    item_id = _offer(pair, data)
+    second_staged = threading.Event()
+
+    def first_fails_after_second(index: int, chunk: bytes) -> bytes:
+        if index == 0:  # chunk 1 is fetched beside it; wait (bounded) until it is through
+            second_staged.wait(timeout=30)
+            raise PeerUnreachable("fr-oclctic", "network_cut")
+        if index == 1:
+            second_staged.set()
+        return chunk
+
+    with pytest.raises(PeerUnreachable):
+        _pull(pair, first_fails_after_second, parallel=2)
+    staging = pair.vn.runtime.staging
+    assert staging is not None
+    assert staging.length(item_id) >= 2 * CHUNK_SIZE  # chunk 1 staged behind a hole
+
+    source, done = _pull(pair, parallel=2)
+    assert sorted(source.fetched) == [0, 1, 2]  # the hole cut everything after it
+    assert [i.status for i in done] == [ItemStatus.VERIFIED]
+    desk = pair.vn.runtime.evidence
+    assert desk is not None
+    out = io.BytesIO()
+    ev.open_evidence(desk, item_id, out, actor="vn-officer-1")
+    assert out.getvalue() == data

@@ -111,6 +111,27 @@ class EvidenceCipher(Protocol):
         """This node's current age recipient (``age1…``)."""
         ...
 
+    def plaintext_check(self, *, expected_sha256: str) -> PlaintextCheck:
+        """A check fed the ciphertext in order while it arrives (decrypting off the
+        caller's thread), whose ``finish`` says whether it decrypts, with this node's
+        identities, to a plaintext of SHA-256 ``expected_sha256``."""
+        ...
+
+
+class PlaintextCheck(Protocol):
+    """See ``EvidenceCipher.plaintext_check``; the plaintext is hashed, never kept."""
+
+    def feed(self, data: bytes, /) -> None: ...
+
+    def finish(self) -> int:
+        """The plaintext size, or ``IntegrityError`` (altered, not for this node, or
+        another plaintext than the manifest's)."""
+        ...
+
+    def close(self) -> None:
+        """Stop without a verdict (the pass was interrupted)."""
+        ...
+
 
 class ChunkSource(Protocol):
     """Fetches one ciphertext chunk of an item offered by ``peer_node`` (signed range
@@ -128,6 +149,10 @@ class StagingArea(Protocol):
     def truncate(self, item_id: str, size: int) -> None: ...
 
     def append(self, item_id: str, data: bytes) -> None: ...
+
+    def write_at(self, item_id: str, offset: int, data: bytes) -> None:
+        """Write ``data`` at ``offset`` (a chunk checked out of order with others)."""
+        ...
 
     def sync(self, item_id: str) -> None:
         """Make what was appended durable (once, before the file is accepted)."""

@@ -4,9 +4,11 @@ then the whole file, and only then hold the item as evidence (docs/protocol.md �
 Speed without giving up a guarantee (§13.5):
 
 * Up to ``parallel`` signed range requests are in flight at once (``PARALLEL_FETCHES`` in
-  the node's puller); chunks are still checked and appended strictly in index order, so
-  what is staged is always a prefix of the file, and at most ``parallel`` chunks are held
-  in memory. (Two: four were no faster here and raised the receiver's peak RSS.)
+  the node's puller). The thread that fetched a chunk hashes it, compares it with the
+  manifest and writes it at its offset in the staging file (hashing and writing let go of
+  the GIL, so two chunks are checked at once); chunks are then taken strictly in index
+  order, so when chunk ``i`` is taken, chunks ``0..i`` are staged. A fetch that failed
+  leaves a hole, which the resume check below cuts.
 * The resume point is the staged file itself, not a counter written per chunk: on resume
   every staged chunk is hashed again and compared with the signed manifest's hash for its
   index; the longest prefix that matches is kept, the rest is cut off. So a chunk stored is
@@ -14,19 +16,27 @@ Speed without giving up a guarantee (§13.5):
   nothing is counted twice, without a database commit and an fsync per chunk.
   ``received_chunks`` is progress for people, committed every ``_PROGRESS_EVERY`` chunks
   and when a pass stops.
-* The final step reads the staged file once, in large blocks, feeding from the same read
-  the evidence store (which hashes what it stores: that hash must be the manifest's
-  ``stored_sha256``) and the age decryption (which checks the plaintext SHA-256).
+* In index order, a follower thread feeds each chunk (after the chunks kept on resume)
+  to the evidence store's writer (not visible until committed; it hashes the whole
+  ciphertext, which must be the manifest's ``stored_sha256``) and to the cipher's
+  ``plaintext_check`` (age decrypted in its own worker thread, the plaintext hashed and
+  dropped). The download does not wait for either; at the end the check's verdict is
+  awaited before the blob is committed, so the staged file is never read a second time.
+* Memory: at most ``parallel`` chunks in flight, ``_FOLLOW_QUEUE`` waiting for the
+  follower and two waiting for the age check (4 MiB each).
 """
 
 from __future__ import annotations
 
 import hashlib
+import queue
+import threading
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import replace
-from typing import Any, BinaryIO, cast
+from typing import Any
 
 from hanoi247.domain.errors import EvidenceRejected, IntegrityError, UnknownRequest
 from hanoi247.domain.evidence import (
@@ -39,12 +49,12 @@ from hanoi247.domain.evidence import (
 from hanoi247.domain.federation import MessageType, OutgoingMessage
 from hanoi247.domain.ids import uuid7
 from hanoi247.ports import UnitOfWork
-from hanoi247.ports.evidence import BlobWriter, ChunkSource, StagingArea
+from hanoi247.ports.evidence import BlobWriter, ChunkSource, PlaintextCheck, StagingArea
 from hanoi247.services.evidence import EvidenceDesk, custody_event
 
 PARALLEL_FETCHES = 2  # range requests in flight per item in the node's puller
 _PROGRESS_EVERY = 16  # chunks (64 MiB) between two progress commits
-_TEE_BLOCK = 1024 * 1024
+_FOLLOW_QUEUE = 2  # checked chunks waiting to be staged (each up to CHUNK_SIZE)
 
 
 def pull_pending(
@@ -73,33 +83,93 @@ def pull_item(
         item = uow.evidence.get(item_id)
     if item is None or item.status is not ItemStatus.RECEIVING:
         raise EvidenceRejected("not_receiving", f"item {item_id} is not being received")
-    done = _kept_prefix(staging, item)
-    staging.truncate(item_id, done * CHUNK_SIZE)  # drop what does not match the manifest
-    recorded = item.received_chunks
+    check = desk.cipher.plaintext_check(expected_sha256=item.sha256)
+    writer = desk.store.writer()
     try:
-        wanted = range(done, len(item.chunk_hashes))
-        for index, data in _in_order(source, item, wanted, parallel):
-            expected = min(CHUNK_SIZE, item.stored_size - index * CHUNK_SIZE)
-            if (
-                len(data) != expected
-                or hashlib.sha256(data).hexdigest() != item.chunk_hashes[index]
-            ):
-                recorded = done  # the item is rejected: its progress no longer matters
-                return _reject(desk, staging, item, reason="chunk_mismatch", chunk=index)
-            staging.append(item_id, data)
-            done = index + 1
-            if done - recorded >= _PROGRESS_EVERY:
+        kept = _kept_prefix(staging, item, _Sinks(writer, check))
+        staging.truncate(item_id, kept * CHUNK_SIZE)  # drop what does not match the manifest
+        follower = _Follower(_Sinks(writer, check))
+        done, recorded = kept, item.received_chunks
+        mismatch = None
+        try:
+            wanted = range(kept, len(item.chunk_hashes))
+            with closing(_in_order(source, staging, item, wanted, parallel)) as chunks:
+                for index, data in chunks:
+                    if data is None:  # not staged: it does not match the manifest
+                        mismatch = index
+                        break
+                    done = index + 1  # this chunk and all before it are staged
+                    follower.put(data)  # stored and decrypted beside the next downloads
+                    if done - recorded >= _PROGRESS_EVERY:
+                        _record_progress(desk, item_id, done)
+                        recorded = done
+        finally:
+            follower.close()
+            if mismatch is None and done != recorded:
                 _record_progress(desk, item_id, done)
-                recorded = done
+        if mismatch is not None:
+            writer.abort()
+            return _reject(desk, staging, item, reason="chunk_mismatch", chunk=mismatch)
+        follower.raise_error()
+        staging.sync(item_id)
+        return _accept(desk, staging, replace(item, received_chunks=done), check, writer)
+    except BaseException:
+        writer.abort()
+        raise
     finally:
-        if done != recorded:
-            _record_progress(desk, item_id, done)
-    staging.sync(item_id)
-    return _accept(desk, staging, replace(item, received_chunks=done))
+        check.close()
 
 
-def _kept_prefix(staging: StagingArea, item: EvidenceItem) -> int:
-    """How many staged chunks match the manifest, counted from the first."""
+class _Sinks:
+    """Where each checked chunk goes, in index order: the store's writer (which hashes
+    it) and the decryption check."""
+
+    def __init__(self, writer: BlobWriter, check: PlaintextCheck) -> None:
+        self.writer, self.check = writer, check
+
+    def feed(self, data: bytes) -> None:
+        self.writer.write(data)
+        self.check.feed(data)
+
+
+class _Follower:
+    """Feeds the staged chunks to ``_Sinks`` in index order, in one thread beside the
+    downloads (at most ``_FOLLOW_QUEUE`` waiting). The first failure stops it and is
+    raised by the next ``put`` or by ``raise_error``."""
+
+    def __init__(self, sinks: _Sinks) -> None:
+        self._sinks = sinks
+        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=_FOLLOW_QUEUE)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="hanoi247-follow", daemon=True)
+        self._thread.start()
+
+    def put(self, data: bytes) -> None:
+        self.raise_error()
+        self._queue.put(data)
+
+    def close(self) -> None:
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
+
+    def raise_error(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+    def _run(self) -> None:
+        while (data := self._queue.get()) is not None:
+            if self._error is not None:
+                continue
+            try:
+                self._sinks.feed(data)
+            except BaseException as exc:  # noqa: BLE001 - raised in the pulling thread
+                self._error = exc
+
+
+def _kept_prefix(staging: StagingArea, item: EvidenceItem, sinks: _Sinks) -> int:
+    """How many staged chunks match the manifest, counted from the first (each fed to
+    ``sinks``, as if it had just arrived)."""
     kept = 0
     with staging.open(item.item_id) as part:
         for index, digest in enumerate(item.chunk_hashes):
@@ -107,26 +177,44 @@ def _kept_prefix(staging: StagingArea, item: EvidenceItem) -> int:
             expected = min(CHUNK_SIZE, item.stored_size - index * CHUNK_SIZE)
             if len(data) != expected or hashlib.sha256(data).hexdigest() != digest:
                 break
+            sinks.feed(data)
             kept += 1
     return kept
 
 
+def _fetch(
+    source: ChunkSource, staging: StagingArea, item: EvidenceItem, index: int
+) -> bytes | None:
+    """Fetch one chunk, check it against the manifest and stage it at its place, all in
+    the fetching thread (hashing and writing let go of the GIL: two chunks in flight are
+    checked and written at once). ``None`` for a chunk that does not match (not staged)."""
+    data = source.fetch(item.origin_node, item.item_id, index)
+    expected = min(CHUNK_SIZE, item.stored_size - index * CHUNK_SIZE)
+    if len(data) != expected or hashlib.sha256(data).hexdigest() != item.chunk_hashes[index]:
+        return None
+    staging.write_at(item.item_id, index * CHUNK_SIZE, data)
+    return data
+
+
 def _in_order(
-    source: ChunkSource, item: EvidenceItem, indices: Iterable[int], parallel: int
-) -> Iterator[tuple[int, bytes]]:
-    """``(index, bytes)`` in index order, with up to ``parallel`` requests in flight."""
+    source: ChunkSource,
+    staging: StagingArea,
+    item: EvidenceItem,
+    indices: Iterable[int],
+    parallel: int,
+) -> Generator[tuple[int, bytes | None], None, None]:
+    """``(index, bytes or None)`` (see ``_fetch``) in index order, with up to ``parallel``
+    requests in flight; when it is closed, no fetch is still running."""
     if parallel <= 1:
         for index in indices:
-            yield index, source.fetch(item.origin_node, item.item_id, index)
+            yield index, _fetch(source, staging, item, index)
         return
     pool = ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="hanoi247-chunk")
-    pending: deque[tuple[int, Future[bytes]]] = deque()
+    pending: deque[tuple[int, Future[bytes | None]]] = deque()
     todo = iter(indices)
     try:
         for index in todo:
-            pending.append(
-                (index, pool.submit(source.fetch, item.origin_node, item.item_id, index))
-            )
+            pending.append((index, pool.submit(_fetch, source, staging, item, index)))
             if len(pending) >= parallel:
                 break
         while pending:
@@ -137,7 +225,7 @@ def _in_order(
                 pending.append(
                     (
                         following,
-                        pool.submit(source.fetch, item.origin_node, item.item_id, following),
+                        pool.submit(_fetch, source, staging, item, following),
                     )
                 )
             yield index, data
@@ -153,24 +241,21 @@ def _record_progress(desk: EvidenceDesk, item_id: str, chunks: int) -> None:
         uow.commit()
 
 
-def _accept(desk: EvidenceDesk, staging: StagingArea, item: EvidenceItem) -> EvidenceItem:
-    """One read of the staged ciphertext feeds the store and the decryption check."""
-    writer = desk.store.writer()
+def _accept(
+    desk: EvidenceDesk,
+    staging: StagingArea,
+    item: EvidenceItem,
+    check: PlaintextCheck,
+    writer: BlobWriter,
+) -> EvidenceItem:
+    """The decryption check's verdict, then the store's blob (fed while the chunks
+    arrived, not visible until committed) is committed and its hash compared."""
     try:
-        with staging.open(item.item_id) as part:
-            tee = _Tee(part, writer)
-            try:
-                desk.cipher.unseal(cast(BinaryIO, tee), _Discard(), expected_sha256=item.sha256)
-            except IntegrityError:
-                if tee.error is not None:
-                    raise tee.error from None  # the store failed, not the evidence
-                writer.abort()
-                return _reject(desk, staging, item, reason="plaintext_mismatch", chunk=None)
-            tee.drain()
-        blob_id = writer.commit()
-    except BaseException:
+        check.finish()
+    except IntegrityError:
         writer.abort()
-        raise
+        return _reject(desk, staging, item, reason="plaintext_mismatch", chunk=None)
+    blob_id = writer.commit()
     if blob_id != item.blob_id:  # the chunks match, the manifest's whole-file hash does not
         _forget(desk, blob_id)
         return _reject(desk, staging, item, reason="file_mismatch", chunk=None)
@@ -235,53 +320,6 @@ def _answer(
         message_id=uuid7(at),
         at=at,
     )
-
-
-class _Tee:
-    """What the decryption reads: the staged file, every byte also written to the store.
-
-    The decryption asks for 8 KiB at a time; the staged file is read, and the store
-    written (and hashed), in blocks of ``_TEE_BLOCK``, served from memory in between."""
-
-    def __init__(self, source: Any, writer: BlobWriter) -> None:
-        self._source, self._writer = source, writer
-        self._block, self._at = b"", 0
-        self.error: BaseException | None = None
-
-    def read(self, n: int = -1, /) -> bytes:
-        if self._at >= len(self._block):
-            self._block, self._at = self._next(max(n, _TEE_BLOCK) if n >= 0 else -1), 0
-        end = len(self._block) if n < 0 else self._at + n
-        data = self._block[self._at : end]
-        self._at += len(data)
-        return data
-
-    def _next(self, size: int) -> bytes:
-        block: bytes = self._source.read(size)
-        if block:
-            try:
-                self._writer.write(block)
-            except BaseException as exc:
-                self.error = exc
-                raise
-        return block
-
-    def readable(self) -> bool:
-        return True
-
-    def drain(self) -> None:
-        """Whatever the decryption did not read still goes to the store (and its hash)."""
-        self._block, self._at = b"", 0
-        while self._next(_TEE_BLOCK):
-            pass
-
-
-class _Discard:
-    def write(self, data: bytes) -> int:
-        return len(data)
-
-    def flush(self) -> None:
-        return None
 
 
 def _forget(desk: EvidenceDesk, blob_id: str) -> None:

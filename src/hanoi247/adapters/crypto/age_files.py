@@ -23,6 +23,7 @@ from typing import BinaryIO, Final
 
 import pyrage
 
+from hanoi247.adapters.crypto.age_stream import PlaintextCheck, identity_secret
 from hanoi247.adapters.crypto.key_files import KeyFileSeal, open_bytes, seal_bytes
 from hanoi247.domain.errors import ConfigurationError, EvidenceRejected, IntegrityError
 from hanoi247.domain.evidence import CHUNK_SIZE
@@ -127,9 +128,13 @@ class AgeEvidenceCipher:
             )
         self._recipient = loaded[0][0]
         self._identities = [identity for _, identity in loaded]
+        self._secrets = [identity_secret(str(identity)) for identity in self._identities]
 
     def own_recipient(self) -> str:
         return self._recipient
+
+    def plaintext_check(self, *, expected_sha256: str) -> PlaintextCheck:
+        return PlaintextCheck(self._secrets, expected_sha256=expected_sha256)
 
     def seal(
         self,

@@ -6,6 +6,9 @@ that matches, so a chunk half-written when the process died is fetched again and
 kept is never fetched twice. Appends are not fsynced one by one (a lost page after a power
 cut is caught by that check); ``sync`` makes the whole file durable before it is accepted.
 
+``write_at`` lets two chunks checked in parallel be written at once, each at its place: a
+chunk missing before another (a fetch that failed) leaves a hole, which that check cuts.
+
 ``ROOT/<item id>.part`` (0600, in a 0700 directory). Only ciphertext is ever here.
 """
 
@@ -45,11 +48,22 @@ class TransferStaging:
             os.close(fd)
 
     def append(self, item_id: str, data: bytes) -> None:
-        fd = os.open(self._path(item_id), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        self._write(item_id, data, None)
+
+    def write_at(self, item_id: str, offset: int, data: bytes) -> None:
+        self._write(item_id, data, offset)
+
+    def _write(self, item_id: str, data: bytes, offset: int | None) -> None:
+        flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if offset is None else 0)
+        fd = os.open(self._path(item_id), flags, 0o600)
         try:
             view = memoryview(data)
             while view:
-                view = view[os.write(fd, view) :]
+                if offset is None:
+                    view = view[os.write(fd, view) :]
+                else:
+                    written = os.pwrite(fd, view, offset)
+                    view, offset = view[written:], offset + written
         except OSError as exc:
             raise StorageFailed(
                 f"cannot keep a received chunk in {self.root} ({exc.strerror}); free space, "

@@ -1,0 +1,94 @@
+"""The streaming age check used while evidence arrives (adapters/crypto/age_stream.py)
+against files that pyrage (rage) writes, fed in pieces of every awkward size."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+
+import pyrage
+import pytest
+
+from hanoi247.adapters.crypto.age_stream import (
+    AgeFormatError,
+    AgeStreamDecryptor,
+    PlaintextCheck,
+    identity_secret,
+)
+from hanoi247.domain.errors import IntegrityError
+
+SEGMENT = 64 * 1024
+
+
+def _identity() -> pyrage.x25519.Identity:
+    return pyrage.x25519.Identity.generate()
+
+
+def _decrypt(ciphertext: bytes, identity: object, piece: int) -> AgeStreamDecryptor:
+    decryptor = AgeStreamDecryptor([identity_secret(str(identity))])
+    for at in range(0, len(ciphertext), piece):
+        decryptor.feed(ciphertext[at : at + piece])
+    decryptor.finish()
+    return decryptor
+
+
+@pytest.mark.parametrize("size", [0, 1, SEGMENT - 1, SEGMENT, SEGMENT + 1, 3 * SEGMENT, 1_000_003])
+@pytest.mark.parametrize("piece", [1_000, 7_777, 4 * 1024 * 1024])
+def test_a_pyrage_file_to_two_recipients_decrypts_for_each_to_the_same_sha256(
+    size: int, piece: int
+) -> None:
+    first, second = _identity(), _identity()
+    plaintext = os.urandom(size)
+    ciphertext = pyrage.encrypt(plaintext, [first.to_public(), second.to_public()])
+    for identity in (first, second):
+        decryptor = _decrypt(ciphertext, identity, piece)
+        assert decryptor.sha256.hexdigest() == hashlib.sha256(plaintext).hexdigest()
+        assert decryptor.size == size
+
+
+@pytest.mark.parametrize("where", [30, 100, -1, -20, -(SEGMENT + 40)])
+def test_a_flipped_byte_anywhere_is_refused(where: int) -> None:
+    identity = _identity()
+    ciphertext = bytearray(pyrage.encrypt(os.urandom(3 * SEGMENT + 5), [identity.to_public()]))
+    ciphertext[where] ^= 0x01
+    with pytest.raises(AgeFormatError):
+        _decrypt(bytes(ciphertext), identity, 7_777)
+
+
+@pytest.mark.parametrize("cut", [SEGMENT + 16, 2 * (SEGMENT + 16), 10])
+def test_a_file_cut_at_a_segment_boundary_or_in_its_header_is_refused(cut: int) -> None:
+    identity = _identity()
+    ciphertext = pyrage.encrypt(os.urandom(3 * SEGMENT + 5), [identity.to_public()])
+    payload_start = len(ciphertext) - (3 * (SEGMENT + 16) + 5 + 16)  # after the nonce
+    end = payload_start + cut if cut > 100 else cut
+    with pytest.raises(AgeFormatError):
+        _decrypt(ciphertext[:end], identity, 7_777)
+
+
+def test_a_file_for_another_node_is_refused() -> None:
+    ciphertext = pyrage.encrypt(b"evidence", [_identity().to_public()])
+    with pytest.raises(AgeFormatError, match="not encrypted to this node"):
+        _decrypt(ciphertext, _identity(), 7_777)
+
+
+def test_the_threaded_check_compares_the_plaintext_with_the_expected_sha256() -> None:
+    identity = _identity()
+    plaintext = os.urandom(5 * SEGMENT + 3)
+    ciphertext = pyrage.encrypt(plaintext, [identity.to_public()])
+    secrets = [identity_secret(str(identity))]
+    good = PlaintextCheck(secrets, expected_sha256=hashlib.sha256(plaintext).hexdigest())
+    bad = PlaintextCheck(secrets, expected_sha256=hashlib.sha256(b"other").hexdigest())
+    for check in (good, bad):
+        for at in range(0, len(ciphertext), 100_000):
+            check.feed(ciphertext[at : at + 100_000])
+    assert good.finish() == len(plaintext)
+    with pytest.raises(IntegrityError, match="manifest's SHA-256"):
+        bad.finish()
+
+
+def test_an_abandoned_check_stops_its_worker_thread() -> None:
+    identity = _identity()
+    check = PlaintextCheck([identity_secret(str(identity))], expected_sha256="0" * 64)
+    check.feed(pyrage.encrypt(b"x" * 100, [identity.to_public()])[:50])
+    check.close()
+    assert not check._worker.is_alive()

@@ -99,6 +99,7 @@ def test_schemathesis_finds_no_failure_in_any_operation_of_the_api(tmp_path: Pat
                     "--workers", "1",
                     "--no-color",
                 ],
+                cwd=tmp_path,  # st keeps a cache (.schemathesis/) in its directory
                 capture_output=True,
                 text=True,
                 timeout=600,

@@ -34,6 +34,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
+from hanoi247.entrypoints.localnet import KEY_FILES_DIR
+
 pytestmark = pytest.mark.slow
 
 PRESERVATION: dict[str, Any] = {
@@ -344,8 +346,16 @@ def _data_dir(state_dir: Path, node: dict[str, Any]) -> Path:
 
 
 def _cli(*args: str) -> str:
+    """``hanoi247 ARGS`` on a demo node: with the node's own secret key, kept beside (never
+    inside) its data directory, as ``localnet`` provisions it."""
+    data_dir = Path(args[args.index("--data-dir") + 1])
+    key_file = data_dir.parent / KEY_FILES_DIR / f"{data_dir.name}.key"
     done = subprocess.run(
-        [sys.executable, "-m", "hanoi247", *args], capture_output=True, text=True, check=False
+        [sys.executable, "-m", "hanoi247", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "HANOI247_SECRET_KEY_FILE": str(key_file)},
     )
     assert done.returncode == 0, done.stderr
     return done.stdout

@@ -60,7 +60,7 @@ class Host:
             self.process = subprocess.Popen(
                 [*self.prefix, sys.executable, "-m", "hanoi247", "serve", "--data-dir",
                  str(self.node.data_dir), "--host", self.address, "--port", str(PORT)],
-                env={**os.environ, "HANOI247_ENV": "test", **FAST},
+                env={**os.environ, "HANOI247_ENV": "test", **self.node.environment(FAST)},
                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
             )  # fmt: skip
 
@@ -144,7 +144,7 @@ def down_since_shown(vn: Host) -> str | None:
         [sys.executable, "-m", "hanoi247", "peer", "list", "--json", "--data-dir",
          str(vn.node.data_dir)],
         capture_output=True, text=True, timeout=60, check=True,
-        env={**os.environ, "HANOI247_ENV": "test"},
+        env={**os.environ, "HANOI247_ENV": "test", **vn.node.environment()},
     )  # fmt: skip
     [fr] = [p for p in json.loads(listed.stdout) if p["node_id"] == "fr-oclctic"]
     down: str | None = fr["delivery"]["down_since"]

@@ -11,7 +11,14 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any, Protocol
 
-from hanoi247.domain.accounts import ApiToken, Credentials, OnCallShift, User, UserId
+from hanoi247.domain.accounts import (
+    ApiToken,
+    Credentials,
+    Enrolment,
+    OnCallShift,
+    User,
+    UserId,
+)
 from hanoi247.domain.audit import require_utc
 from hanoi247.domain.errors import IntegrityError
 
@@ -25,6 +32,7 @@ class FakeUserRepository:
     def __init__(self) -> None:
         self.stored: dict[str, User] = {}
         self.secrets: dict[str, Credentials] = {}
+        self.enrolments: dict[str, tuple[str, Enrolment]] = {}  # user id -> (hash, enrolment)
 
     def add(self, user: User, credentials: Credentials) -> None:
         if not isinstance(user, User) or not isinstance(credentials, Credentials):
@@ -90,6 +98,37 @@ class FakeUserRepository:
 
     def set_active(self, user_id: str, active: bool) -> None:
         self._set_user(user_id, active=active)
+
+    def set_enrolment(self, user_id: str, *, code_hash: str, expires_at: datetime) -> None:
+        expires_at = require_utc(expires_at, "expires_at")
+        if user_id not in self.stored or self.enrolment(code_hash) is not None:
+            raise IntegrityError(f"the enrolment of user {user_id} could not be stored")
+        self.enrolments[user_id] = (code_hash, Enrolment(UserId(user_id), expires_at))
+
+    def enrolling(self, user_id: str) -> bool:
+        return user_id in self.enrolments
+
+    def enrolment(self, code_hash: str) -> Enrolment | None:
+        return next((e for h, e in self.enrolments.values() if h == code_hash), None)
+
+    def start_enrolment(
+        self, user_id: str, *, code_hash: str, password_hash: str, totp_secret: str
+    ) -> bool:
+        if self.enrolments.get(user_id, ("", None))[0] != code_hash:
+            return False
+        self._set_secret(
+            user_id, password_hash=password_hash, totp_secret=totp_secret, last_totp_step=None
+        )
+        self._set_user(user_id, totp_enrolled=False)
+        return True
+
+    def complete_enrolment(self, user_id: str, *, code_hash: str, step: int) -> bool:
+        if self.enrolments.get(user_id, ("", None))[0] != code_hash:
+            return False
+        del self.enrolments[user_id]
+        self._set_secret(user_id, last_totp_step=step)
+        self._set_user(user_id, totp_enrolled=True, failed_logins=0, locked_until=None)
+        return True
 
     def _set_user(self, user_id: str, **changes: Any) -> None:
         if user_id not in self.stored:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from pathlib import Path
 
 from hanoi247.domain.errors import ConfigurationError
@@ -57,6 +58,8 @@ class Settings:
     # Audit checkpoints sent to every peer: after this many new entries, or this long.
     audit_checkpoint_entries: int = 100
     audit_checkpoint_minutes: float = 60.0
+    # How long the one-time enrolment code of a new account works (services/enrolment.py).
+    enrolment_hours: float = 72.0
     # The desk's clocks (rules/uncc.toml [clocks] keys), e.g. acknowledge_urgent_minutes.
     clock_overrides: Mapping[str, object] = field(default_factory=dict)
     # Evidence store: the filesystem in DATA_DIR/evidence unless an S3 endpoint is set.
@@ -76,6 +79,10 @@ class Settings:
     secret_key_inside_data_dir: bool = False  # explicit override of the refusal
     credentials_directory: Path | None = None  # systemd's $CREDENTIALS_DIRECTORY
     secret_passphrase: str = field(default="", repr=False)
+
+    @property
+    def enrolment_ttl(self) -> timedelta:
+        return timedelta(hours=self.enrolment_hours)
 
     @classmethod
     def from_env(
@@ -118,6 +125,7 @@ class Settings:
             notify_max_attempts=_int(env, "HANOI247_NOTIFY_MAX_ATTEMPTS", 10),
             audit_checkpoint_entries=_int(env, "HANOI247_AUDIT_CHECKPOINT_ENTRIES", 100),
             audit_checkpoint_minutes=_float(env, "HANOI247_AUDIT_CHECKPOINT_MINUTES", 60.0),
+            enrolment_hours=_float(env, "HANOI247_ENROLMENT_HOURS", 72.0),
             clock_overrides=_clock_overrides(env),
             evidence_s3_endpoint=env.get("HANOI247_EVIDENCE_S3_ENDPOINT", ""),
             evidence_s3_bucket=env.get("HANOI247_EVIDENCE_S3_BUCKET", "hanoi247-evidence"),

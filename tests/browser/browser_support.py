@@ -199,6 +199,11 @@ class _Steps:
 _STEPS = _Steps()
 
 
+def fresh_code(login: Login) -> str:
+    """A current TOTP code of ``login`` in a step it has not used yet (enrolment too)."""
+    return _STEPS.fresh_code(login)
+
+
 def switch_language(page: Page, lang: str) -> None:
     """The header's language switcher, as a person uses it (select, then the button)."""
     if page.locator("html").get_attribute("lang") == lang:

@@ -16,6 +16,7 @@ from browser_support import (
     Login,
     Network,
     PageFactory,
+    fresh_code,
     screenshot,
     sign_in,
     switch_language,
@@ -195,7 +196,7 @@ def test_the_treaty_page_says_the_status_is_hypothetical_and_in_force_with_franc
     expect(page.locator("main")).to_contain_text(i18n.state_name("FR", lang))
 
 
-def test_an_administrator_adds_an_officer_who_signs_in_with_the_secret_shown_once(
+def test_an_administrator_adds_an_officer_who_enrols_their_own_second_factor(
     net: Network, new_page: PageFactory
 ) -> None:
     admin = net.user("FR", Role.ADMINISTRATOR)
@@ -209,20 +210,33 @@ def test_an_administrator_adds_an_officer_who_signs_in_with_the_secret_shown_onc
     page.get_by_label(_("en", "E-mail address")).fill("camille.petit@example.net")
     page.get_by_label(_("en", "Role")).select_option("officer")
     page.locator("#new-timezone").fill("Europe/Paris")
-    page.locator("#new-password").fill("a long enough password")
+    expect(page.locator("#new-password")).to_have_count(0)  # the administrator sets none
     page.get_by_role("button", name=_("en", "Add the user")).click()
 
-    secret_box = page.locator("code.secret")
-    expect(secret_box).to_be_visible()
-    secret = secret_box.inner_text().strip()
+    code_box = page.locator("code.secret")
+    expect(code_box).to_be_visible()
+    code = code_box.inner_text().strip()
+    expect(page.locator("main")).not_to_contain_text("otpauth://")
     expect(page.locator("tbody code", has_text="fr.newcomer")).to_be_visible()
     page.reload()  # shown once
     expect(page.locator("code.secret")).to_have_count(0)
 
     newcomer = new_page(lang="fr")  # the new officer, on their own computer
+    newcomer.goto(f"{net['FR'].url}/enrol")
+    switch_language(newcomer, "fr")
+    newcomer.get_by_label(_("fr", "Enrolment code")).fill(code)
+    newcomer.locator("#password").fill("my own long passphrase")
+    newcomer.locator("#password-again").fill("my own long passphrase")
+    newcomer.get_by_role("button", name=_("fr", "Continue")).click()
+    expect(newcomer.locator("figure.qr svg")).to_be_visible()
+    secret = newcomer.locator("code.secret").inner_text().strip()
     person = Login(
-        "fr.newcomer", "a long enough password", secret, Role.OFFICER, "FR", "Camille Petit"
+        "fr.newcomer", "my own long passphrase", secret, Role.OFFICER, "FR", "Camille Petit"
     )
+    newcomer.locator("#totp").fill(fresh_code(person))
+    newcomer.get_by_role("button", name=_("fr", "Activate my account")).click()
+    expect(newcomer.locator(".alert-success")).to_be_visible()
+
     sign_in(newcomer, net["FR"].url, person, "fr")
     expect(newcomer.locator(".signed-in .value")).to_have_text("Camille Petit")
     expect(newcomer.get_by_role("heading", level=1)).to_have_text(_("fr", "Inbox"))

@@ -6,7 +6,7 @@ import json
 import os
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pyotp
@@ -59,17 +59,37 @@ def one_line_error(result: subprocess.CompletedProcess[str]) -> str:
 
 
 def add_lan(data_dir: Path) -> dict[str, object]:
+    """``user add`` (the administrator: an enrolment code, no secret), then the scripted
+    enrolment Lan runs herself: ``user enrol`` (her password) and ``user activate``."""
     added = ok(
         run(
             data_dir,
             "user", "add", "lan", "--role", "officer", "--name", "Nguyễn Thị Lan",
             "--email", "lan@example.vn", "--locale", "vi", "--timezone", "Asia/Ho_Chi_Minh",
-            "--password-stdin",
-            stdin=PASSWORD + "\n",
         )
     )  # fmt: skip
     assert isinstance(added, dict)
-    return added
+    assert "totp_secret" not in added
+    assert added["enrol_path"] == "/enrol"
+    code = added["enrolment_code"]
+    assert isinstance(code, str)
+    started = ok(run(data_dir, "user", "enrol", code, "--password-stdin", stdin=PASSWORD + "\n"))
+    assert isinstance(started, dict)
+    secret = started["totp_secret"]
+    assert isinstance(secret, str)
+    activated = ok(run(data_dir, "user", "activate", code, "--totp-code", pyotp.TOTP(secret).now()))
+    assert activated["totp_enrolled"] is True  # type: ignore[index]
+    return {**added, **started}
+
+
+def test_user_add_prints_an_enrolment_code_that_works_once(tmp_path: Path) -> None:
+    added = add_lan(tmp_path)
+    stderr = one_line_error(
+        run(tmp_path, "user", "enrol", str(added["enrolment_code"]), "--password-stdin",
+            stdin="another long password\n")
+    )  # fmt: skip
+    assert "enrolment code cannot be used" in stderr
+    assert "another" not in stderr
 
 
 def test_user_add_then_token_and_the_token_authenticates(tmp_path: Path) -> None:
@@ -85,7 +105,7 @@ def test_user_add_then_token_and_the_token_authenticates(tmp_path: Path) -> None
     assert isinstance(token, str)
     assert token.startswith("h247_")
 
-    now = datetime.now(UTC)
+    now = datetime.now(UTC) + timedelta(seconds=31)  # the activation used the current step
     settings = Settings(data_dir=tmp_path, environment="test", secret_key_file=session_key_file())
     with database(settings, create=False) as db:
         assert db is not None
@@ -106,11 +126,12 @@ def test_user_add_then_token_and_the_token_authenticates(tmp_path: Path) -> None
             logged = json.dumps(
                 [[e.actor, e.subject, dict(e.details)] for e in uow.audit.entries()]
             )
-    for secret_value in (PASSWORD, token, secret):
+    for secret_value in (PASSWORD, token, secret, str(added["enrolment_code"])):
         assert secret_value not in logged
     stored = (tmp_path / "hanoi247.sqlite3").read_bytes()
     assert token.encode() not in stored
     assert PASSWORD.encode() not in stored
+    assert str(added["enrolment_code"]).encode() not in stored
 
 
 def test_user_list_and_disable(tmp_path: Path) -> None:
@@ -150,10 +171,9 @@ def test_oncall_add_and_now(tmp_path: Path) -> None:
         (["user", "token", "nobody"], None, "no user 'nobody'"),
         (["user", "add", "x!", "--role", "auditor", "--name", "X", "--email", "x"], None, "email"),
         (
-            ["user", "add", "lan2", "--role", "auditor", "--name", "X", "--email", "a@b.vn",
-             "--password-stdin"],
+            ["user", "enrol", "AAAA-AAAA-AAAA-AAAA-AAAA-AAAA-AAAA-AAAA", "--password-stdin"],
             "short\n",
-            "password: at least 12 characters",
+            "enrolment code cannot be used",
         ),
         (["oncall", "add", "lan", "--from", "2026-03-02T08:00", "--to", "2026-03-03T08:00Z"],
          None, "no time zone"),

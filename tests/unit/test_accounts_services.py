@@ -84,7 +84,12 @@ def test_an_officer_gets_a_totp_secret_and_an_audit_entry(
         "admin-1",
         added.user.id,
     )
-    assert dict(entry.details) == {"role": "officer", "totp": True, "password": True}
+    assert dict(entry.details) == {
+        "role": "officer",
+        "totp": True,
+        "password": True,
+        "enrolment": False,
+    }
 
 
 def test_totp_is_optional_for_the_auditor_only(uow: FakeUnitOfWork, auth: Authenticator) -> None:

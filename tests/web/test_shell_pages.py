@@ -4,6 +4,7 @@ administration page (TOTP secret shown once, dead-letter retry) and the error pa
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -271,9 +272,10 @@ def test_administration_needs_user_or_peer_management(shell: Shell) -> None:
     assert i18n.translator("fr").gettext("Not permitted") in refused.text
 
 
-def test_adding_a_user_shows_the_totp_secret_once(fresh: Shell) -> None:
+def test_adding_a_user_shows_an_enrolment_code_once_and_never_a_secret(fresh: Shell) -> None:
     admin = fresh.clients["admin"]
-    token = csrf_of(admin.get("/admin").text)
+    form = admin.get("/admin").text
+    token = csrf_of(form)
 
     added = admin.post(
         "/admin/users",
@@ -285,7 +287,6 @@ def test_adding_a_user_shows_the_totp_secret_once(fresh: Shell) -> None:
             "role": "officer",
             "locale": "vi",
             "timezone": "Asia/Ho_Chi_Minh",
-            "password": "a long enough password",
         },
     )
 
@@ -294,16 +295,24 @@ def test_adding_a_user_shows_the_totp_secret_once(fresh: Shell) -> None:
         assert user is not None
         credentials = uow.users.credentials(user.id)
         assert credentials is not None
-        secret = credentials.totp_secret
-        tags = [e.tag for e in uow.audit.entries()][-2:]
-        assert tags == ["account:user:added", "account:content_role:announced"]
+        enrolling = uow.users.enrolling(user.id)
+        tags = [e.tag for e in uow.audit.entries()][-3:]
+    assert tags == [
+        "account:user:added",
+        "account:enrolment:issued",
+        "account:content_role:announced",
+    ]
+    assert (credentials.password_hash, credentials.totp_secret) == (None, None)
+    assert enrolling
+    assert 'name="password"' not in form  # the administrator chooses no password
     assert added.status_code == 200
-    assert secret is not None
-    assert secret in added.text
-    assert "otpauth://totp/" in added.text
+    code = re.search(r'class="secret">([A-Z2-7-]{39})</code>', added.text)
+    assert code is not None
+    assert "otpauth://" not in added.text
+    assert "http://testserver/enrol" in added.text
     later = admin.get("/admin").text
     assert "Trần Minh" in later
-    assert secret not in later
+    assert code.group(1) not in later
 
 
 def test_a_refused_new_user_lists_the_problems_in_the_viewers_language(fresh: Shell) -> None:

@@ -26,6 +26,7 @@ Nothing here logs, and no exception message carries a password, code, secret or 
 
 from __future__ import annotations
 
+import base64
 import hmac
 import os
 import secrets
@@ -61,6 +62,7 @@ __all__ = [
     "api_token_hash",
     "argon2_parameters",
     "new_api_token",
+    "new_enrolment_code",
     "totp_step",
 ]
 
@@ -92,6 +94,11 @@ def argon2_parameters(environment: str, environ: Mapping[str, str]) -> Argon2Par
 
 def new_api_token() -> str:
     return API_TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def new_enrolment_code() -> str:
+    code = base64.b32encode(secrets.token_bytes(20)).decode("ascii")  # 160 bits, 32 chars
+    return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
 
 
 def totp_step(at: datetime) -> int:
@@ -225,3 +232,6 @@ class Authenticator:
 
     def new_api_token(self) -> str:
         return new_api_token()
+
+    def new_enrolment_code(self) -> str:
+        return new_enrolment_code()

@@ -359,6 +359,38 @@ def is_api_token_shaped(value: str) -> bool:
     return bool(_API_TOKEN.fullmatch(value))
 
 
+ENROLMENT_TTL = timedelta(hours=72)  # how long an enrolment code works (configurable)
+ENROLMENT_CODE_LENGTH = 32  # base32 characters: 160 random bits
+
+
+def normal_enrolment_code(code: str) -> str:
+    """The code as the node hashes it: spaces and hyphens dropped, upper case (people
+    copy it from paper or a message)."""
+    return "".join(code.split()).replace("-", "").upper()
+
+
+def is_enrolment_code_shaped(code: str) -> bool:
+    normal = normal_enrolment_code(code)
+    return len(normal) == ENROLMENT_CODE_LENGTH and normal.isascii() and normal.isalnum()
+
+
+def enrolment_code_hash(code: str) -> str:
+    """SHA-256 (hex) of the normalised code: what the node stores (160 random bits need
+    no salt or stretching)."""
+    return hashlib.sha256(normal_enrolment_code(code).encode("ascii", "replace")).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Enrolment:
+    """An outstanding enrolment code of a user (only its hash is stored)."""
+
+    user_id: UserId
+    expires_at: datetime
+
+    def usable(self, at: datetime) -> bool:
+        return _aware(at, "at") < self.expires_at
+
+
 def api_token_hash(token: str) -> str:
     """SHA-256 (hex) of a token: what the node stores. The token itself is shown once.
 

@@ -20,6 +20,10 @@ class AuditTag(enum.StrEnum):
     ACCOUNT_USER_ADDED = "account:user:added"
     ACCOUNT_USER_DISABLED = "account:user:disabled"
     ACCOUNT_CONTENT_ROLE_ANNOUNCED = "account:content_role:announced"  # supervisors alerted
+    ACCOUNT_ENROLMENT_ISSUED = "account:enrolment:issued"
+    ACCOUNT_ENROLMENT_STARTED = "account:enrolment:started"  # password chosen, code pending
+    ACCOUNT_ENROLMENT_COMPLETED = "account:enrolment:completed"
+    ACCOUNT_ENROLMENT_REFUSED = "account:enrolment:refused"
     ACCOUNT_PASSWORD_SET = "account:password:set"  # noqa: S105 - a tag, not a secret
     ACCOUNT_TOKEN_ISSUED = "account:token:issued"  # noqa: S105 - a tag, not a secret
     ACCOUNT_TOKEN_REFUSED = "account:token:refused"  # noqa: S105 - a tag, not a secret

@@ -11,6 +11,7 @@
     │   ├── HandlingRestricted      a handling restriction forbids the action
     │   ├── AuthenticationFailed    a login or token that proves nobody (never says which factor)
     │   │   └── TotpCodeReused      the right password with the code just accepted: wait
+    │   ├── EnrolmentRefused        an enrolment code wrong, expired or used (never says which)
     │   ├── PermissionDenied        the user's role does not grant the permission
     │   ├── UnknownUser             a username that names no account
     │   ├── UnknownPeer             a node id that names no pinned node
@@ -185,6 +186,16 @@ class AuthenticationFailed(DomainError):
 class TotpCodeReused(AuthenticationFailed):
     """The password was right and the code was one already accepted (a double submit):
     not a failure, the person waits for the next code (RFC 6238 §5.2)."""
+
+
+class EnrolmentRefused(DomainError):
+    """An enrolment code that is wrong, expired or already used, or a wrong code from the
+    authenticator while enrolling: one message for all, so it reveals nothing."""
+
+    code = ErrorCode.AUTHENTICATION_FAILED
+
+    def __init__(self) -> None:
+        super().__init__("enrolment refused")
 
 
 class PermissionDenied(DomainError):

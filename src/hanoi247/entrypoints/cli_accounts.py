@@ -1,8 +1,11 @@
 """``hanoi247 user ...`` and ``hanoi247 oncall ...``: people, tokens and the on-call roster.
 
 Registered on the main app in ``cli.py``. Like every command: JSON on stdout, one line
-on stderr (``hanoi247: error: ...``) and a non-zero exit on error. Secrets (TOTP secret,
-API token) are printed exactly once, when created, and never stored in clear.
+on stderr (``hanoi247: error: ...``) and a non-zero exit on error. Secrets (enrolment
+code, TOTP secret, API token) are printed exactly once, when created, and never stored
+in clear. ``user add`` prints an enrolment code, never a TOTP secret: the user chooses
+their password and gets their secret at ``/enrol`` (or ``user enrol``/``user activate``
+for a scripted set-up, run by the user themselves).
 """
 
 from __future__ import annotations
@@ -17,10 +20,10 @@ from typing import Annotated, Any
 import typer
 
 from hanoi247.domain.accounts import OnCallShift, Position, Role, User
-from hanoi247.domain.errors import ValidationFailed
+from hanoi247.domain.errors import EnrolmentRefused, ValidationFailed
 from hanoi247.entrypoints.cli_common import DataDirOption, emit, fail
 from hanoi247.ports import Authenticator, UnitOfWork
-from hanoi247.services import accounts
+from hanoi247.services import accounts, enrolment
 
 user_app = typer.Typer(
     help="People of this node: add, list, disable; API tokens.", no_args_is_help=True
@@ -30,6 +33,10 @@ oncall_app = typer.Typer(
 )
 
 
+ENROLMENT_REFUSED = (
+    "this enrolment code cannot be used (wrong, expired or already used) or the TOTP code "
+    "is wrong; check both, or ask an administrator for a new code (hanoi247 user add)"
+)
 ByOption = Annotated[str, typer.Option("--by", help="Who does this (for the audit trail).")]
 
 
@@ -107,18 +114,16 @@ def user_add(
     email: Annotated[str, typer.Option("--email", help="E-mail address for notifications.")],
     locale: Annotated[str, typer.Option(help="ar, en, es, fr, ru, zh or vi.")] = "en",
     timezone: Annotated[str, typer.Option(help="IANA time zone, e.g. Asia/Ho_Chi_Minh.")] = "UTC",
-    password_stdin: Annotated[
-        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
-    ] = False,
-    totp: Annotated[
-        bool, typer.Option("--totp", help="Enrol TOTP for a role that does not require it.")
-    ] = False,
     data_dir: DataDirOption = None,
     by: ByOption = "operator",
 ) -> None:
-    """Add a user; prints the TOTP secret and otpauth:// URI once (officers, supervisors)."""
-    password = _password_from_stdin() if password_stdin else None
+    """Add a user; prints their one-time enrolment code ONCE. Hand it over out of band:
+    the user opens /enrol on the node's web address, chooses a password and sets up their
+    authenticator app (or scripts it: `user enrol`, then `user activate`)."""
     auth = _authenticator()
+    from hanoi247.bootstrap import settings_for
+
+    ttl = settings_for(data_dir).enrolment_ttl
     with _node(data_dir, create=True) as uow_factory:
         assert uow_factory is not None  # create=True
         added = accounts.add_user(
@@ -130,12 +135,71 @@ def user_add(
             role=role,
             locale=locale,
             timezone=timezone,
-            password=password,
-            totp=True if totp else None,
+            enrol_within=ttl,
             now=datetime.now(UTC),
             actor=by,
         )
-    emit({**user_json(added.user), "totp_secret": added.totp_secret, "totp_uri": added.totp_uri})
+    assert added.enrolment is not None
+    emit(
+        {
+            **user_json(added.user),
+            "enrolment_code": added.enrolment.code,
+            "enrolment_expires_at": added.enrolment.expires_at.isoformat(),
+            "enrol_path": "/enrol",
+        }
+    )
+
+
+@user_app.command("enrol")
+def user_enrol(
+    code: Annotated[str, typer.Argument(help="The enrolment code printed by `user add`.")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the new password from standard input.")
+    ] = False,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Scripted enrolment, step 1 (what /enrol does): set the password read from standard
+    input; prints the new TOTP secret and otpauth:// URI once. Then `user activate`."""
+    if not password_stdin:
+        fail("user enrol: give --password-stdin and the password on standard input")
+    password = _password_from_stdin()
+    auth = _authenticator()
+    with _node(data_dir, create=True) as uow_factory:
+        assert uow_factory is not None  # create=True
+        try:
+            started = enrolment.start_enrolment(
+                uow_factory(), auth, code=code, password=password, now=datetime.now(UTC)
+            )
+        except EnrolmentRefused:
+            fail(ENROLMENT_REFUSED)
+    emit(
+        {
+            "username": started.user.username,
+            "totp_secret": started.totp_secret,
+            "totp_uri": started.totp_uri,
+        }
+    )
+
+
+@user_app.command("activate")
+def user_activate(
+    code: Annotated[str, typer.Argument(help="The enrolment code printed by `user add`.")],
+    totp_code: Annotated[
+        str, typer.Option("--totp-code", help="A current code from the authenticator app.")
+    ],
+    data_dir: DataDirOption = None,
+) -> None:
+    """Scripted enrolment, step 2: a current TOTP code activates the account."""
+    auth = _authenticator()
+    with _node(data_dir, create=True) as uow_factory:
+        assert uow_factory is not None  # create=True
+        try:
+            user = enrolment.complete_enrolment(
+                uow_factory(), auth, code=code, totp_code=totp_code, now=datetime.now(UTC)
+            )
+        except EnrolmentRefused:
+            fail(ENROLMENT_REFUSED)
+    emit(user_json(user))
 
 
 @user_app.command("password")

@@ -6,7 +6,7 @@ import builtins
 from datetime import datetime
 from typing import Protocol
 
-from hanoi247.domain.accounts import ApiToken, Credentials, OnCallShift, User
+from hanoi247.domain.accounts import ApiToken, Credentials, Enrolment, OnCallShift, User
 
 
 class UserRepository(Protocol):
@@ -59,6 +59,32 @@ class UserRepository(Protocol):
     ) -> None: ...
 
     def set_active(self, user_id: str, active: bool) -> None: ...
+
+    def set_enrolment(self, user_id: str, *, code_hash: str, expires_at: datetime) -> None:
+        """An outstanding enrolment code (its hash) until ``expires_at``; replaces any
+        earlier one. ``IntegrityError`` if the hash is already stored."""
+        ...
+
+    def enrolling(self, user_id: str) -> bool:
+        """True while the user has an outstanding enrolment code: until it is completed,
+        their password and TOTP secret (if any yet) must not sign them in."""
+        ...
+
+    def enrolment(self, code_hash: str) -> Enrolment | None:
+        """The outstanding enrolment with this code hash, expired or not."""
+        ...
+
+    def start_enrolment(
+        self, user_id: str, *, code_hash: str, password_hash: str, totp_secret: str
+    ) -> bool:
+        """Store the chosen password and a new TOTP secret while the code is still
+        outstanding, in one conditional update; False when it is not."""
+        ...
+
+    def complete_enrolment(self, user_id: str, *, code_hash: str, step: int) -> bool:
+        """Retire the code and accept ``step`` (TOTP enrolled) in one conditional update;
+        False when the code is no longer outstanding (used by a concurrent request)."""
+        ...
 
 
 class ApiTokenRepository(Protocol):
@@ -128,3 +154,7 @@ class Authenticator(Protocol):
         ...
 
     def new_api_token(self) -> str: ...
+
+    def new_enrolment_code(self) -> str:
+        """A one-time enrolment code: 160 random bits, base32, in groups of four."""
+        ...

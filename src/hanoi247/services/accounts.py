@@ -48,6 +48,7 @@ from hanoi247.domain.ids import uuid7
 from hanoi247.domain.notifications import DEFAULT_SEVERITY, Fact, Notification, Topic, fits
 from hanoi247.ports import Authenticator, UnitOfWork
 from hanoi247.services.alerts import addresses
+from hanoi247.services.enrolment import IssuedCode, issue_enrolment
 
 ANONYMOUS = "anonymous"  # the actor of a login attempt that names no account
 UNKNOWN_SUBJECT = "unknown-user"
@@ -57,11 +58,13 @@ DEFAULT_LOCKOUT = LockoutPolicy()
 
 @dataclass(frozen=True, slots=True)
 class NewUser:
-    """A user just added, with what is shown once: the TOTP secret and its otpauth URI."""
+    """A user just added, with what is shown once: the enrolment code (``enrol_within``),
+    or, for a scripted set-up given a password, the TOTP secret and its otpauth URI."""
 
     user: User
     totp_secret: str | None = field(default=None, repr=False)
     totp_uri: str | None = field(default=None, repr=False)
+    enrolment: IssuedCode | None = None
 
 
 # Roles that read case content or can grant access to it: creating one is announced.
@@ -121,9 +124,14 @@ def add_user(
     timezone: str = "UTC",
     password: str | None = None,
     totp: bool | None = None,
+    enrol_within: timedelta | None = None,
 ) -> NewUser:
-    """Add a user. TOTP is mandatory for officers and supervisors, optional (``totp``)
-    for the other roles. Without ``password`` the user can only use API tokens until
+    """Add a user. TOTP is mandatory for the content roles, optional (``totp``) for the
+    other roles. With ``enrol_within`` (what an administrator does: the web form and
+    ``hanoi247 user add``) the account has no password and no TOTP secret, only a
+    one-time enrolment code valid that long (``services.enrolment``): the user chooses
+    both. Otherwise (scripted set-ups: the demo, tests) ``password`` and a secret are
+    set now; without ``password`` the user can only use API tokens until
     ``set_password``. Raises ``ValidationFailed`` listing every problem."""
     now = require_utc(now, "now")
     role = Role(role)
@@ -133,7 +141,16 @@ def add_user(
         problems.append(
             Problem("display_name", POLICY, ErrorCode.INVALID_VALUE, detail="1-255 characters")
         )
-    if password is not None:
+    if password is not None and enrol_within is not None:
+        problems.append(
+            Problem(
+                "password",
+                POLICY,
+                ErrorCode.INVALID_VALUE,
+                detail="the new user chooses it when enrolling; do not give one",
+            )
+        )
+    elif password is not None:
         problems += password_problems(password, username=username)
     if role in TOTP_REQUIRED and not with_totp:
         problems.append(
@@ -161,7 +178,8 @@ def add_user(
             timezone=timezone,
             created_at=now,
         )
-        secret = auth.new_totp_secret() if with_totp else None
+        enrolling = enrol_within is not None
+        secret = auth.new_totp_secret() if with_totp and not enrolling else None
         uow.users.add(
             user,
             Credentials(
@@ -174,13 +192,21 @@ def add_user(
             actor=actor,
             tag=AuditTag.ACCOUNT_USER_ADDED,
             subject=user.id,
-            details={"role": role.value, "totp": with_totp, "password": password is not None},
+            details={
+                "role": role.value,
+                "totp": with_totp or enrolling,
+                "password": password is not None,
+                "enrolment": enrolling,
+            },
         )
+        issued = None
+        if enrol_within is not None:
+            issued = issue_enrolment(uow, auth, user, now=now, actor=actor, ttl=enrol_within)
         if role in CONTENT_ROLES:
             _tell_supervisors(uow, user, actor=actor, at=now)
         uow.commit()
     uri = None if secret is None else auth.totp_uri(secret, account=username)
-    return NewUser(user=user, totp_secret=secret, totp_uri=uri)
+    return NewUser(user=user, totp_secret=secret, totp_uri=uri, enrolment=issued)
 
 
 def set_password(
@@ -323,11 +349,15 @@ def verify_login(
     with uow.read_only():
         user = uow.users.by_username(username)
         credentials = None if user is None else uow.users.credentials(user.id)
+        enrolling = user is not None and uow.users.enrolling(user.id)
     failed = AuthenticationFailed()
     if user is None or credentials is None or not user.active:
         auth.spend_verification(password)
         reason = "unknown_user" if user is None else "inactive"
         _refuse(uow, _refusal(user, now=now, reason=reason), failed)
+    if enrolling:  # enrolment not completed: nothing here is usable yet
+        auth.spend_verification(password)
+        _refuse(uow, _refusal(user, now=now, reason="enrolling"), failed)
     if user.is_locked(now):
         auth.spend_verification(password)
         _refuse(uow, _refusal(user, now=now, reason="locked"), failed)

@@ -18,6 +18,7 @@ from hanoi247.adapters.db.sealed import open_text, seal_text
 from hanoi247.domain.accounts import (
     ApiToken,
     Credentials,
+    Enrolment,
     OnCallShift,
     Position,
     Role,
@@ -26,6 +27,10 @@ from hanoi247.domain.accounts import (
 )
 from hanoi247.domain.audit import require_utc
 from hanoi247.domain.errors import IntegrityError
+
+# A user's row without the enrolment columns (0016): what ``_user`` reads, so reading a
+# user works on every schema version the migration tests pass through.
+_PROFILE = tuple(c for c in users.c if not c.name.startswith("enrolment_"))
 
 
 class SqlUserRepository:
@@ -65,16 +70,17 @@ class SqlUserRepository:
             raise IntegrityError(f"user {user.username!r} could not be stored") from error
 
     def get(self, user_id: str) -> User | None:
-        row = self._session.execute(select(users).where(users.c.id == user_id)).first()
+        row = self._session.execute(select(*_PROFILE).where(users.c.id == user_id)).first()
         return None if row is None else _user(row)
 
     def by_username(self, username: str) -> User | None:
-        row = self._session.execute(select(users).where(users.c.username == username)).first()
+        row = self._session.execute(select(*_PROFILE).where(users.c.username == username)).first()
         return None if row is None else _user(row)
 
     def list(self) -> builtins.list[User]:
         return [
-            _user(row) for row in self._session.execute(select(users).order_by(users.c.username))
+            _user(row)
+            for row in self._session.execute(select(*_PROFILE).order_by(users.c.username))
         ]
 
     def credentials(self, user_id: str) -> Credentials | None:
@@ -92,6 +98,62 @@ class SqlUserRepository:
             ),
             last_totp_step=row.last_totp_step,
         )
+
+    def set_enrolment(self, user_id: str, *, code_hash: str, expires_at: datetime) -> None:
+        expires_at = require_utc(expires_at, "expires_at")
+        try:
+            self._update(user_id, enrolment_hash=code_hash, enrolment_expires_at=expires_at)
+        except DBAPIError as error:
+            raise IntegrityError(f"the enrolment of user {user_id} could not be stored") from error
+
+    def enrolling(self, user_id: str) -> bool:
+        row = self._session.execute(
+            select(users.c.enrolment_hash).where(users.c.id == user_id)
+        ).first()
+        return row is not None and row.enrolment_hash is not None
+
+    def enrolment(self, code_hash: str) -> Enrolment | None:
+        row = self._session.execute(
+            select(users.c.id, users.c.enrolment_expires_at).where(
+                users.c.enrolment_hash == code_hash
+            )
+        ).first()
+        if row is None or row.enrolment_expires_at is None:
+            return None
+        return Enrolment(user_id=UserId(row.id), expires_at=row.enrolment_expires_at)
+
+    def start_enrolment(
+        self, user_id: str, *, code_hash: str, password_hash: str, totp_secret: str
+    ) -> bool:
+        sealed = seal_text(
+            self._session, totp_secret, table=users, column="totp_secret", row=user_id
+        )
+        result = self._session.execute(
+            update(users)
+            .where(users.c.id == user_id, users.c.enrolment_hash == code_hash)
+            .values(
+                password_hash=password_hash,
+                totp_secret=sealed,
+                totp_enrolled=False,
+                last_totp_step=None,
+            )
+        )
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+    def complete_enrolment(self, user_id: str, *, code_hash: str, step: int) -> bool:
+        result = self._session.execute(
+            update(users)
+            .where(users.c.id == user_id, users.c.enrolment_hash == code_hash)
+            .values(
+                enrolment_hash=None,
+                enrolment_expires_at=None,
+                last_totp_step=step,
+                totp_enrolled=True,
+                failed_logins=0,
+                locked_until=None,
+            )
+        )
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
     def set_password_hash(self, user_id: str, password_hash: str | None) -> None:
         self._update(user_id, password_hash=password_hash)

@@ -2,7 +2,8 @@
 
 Created by migration ``0002_accounts``. ``users.password_hash`` is an Argon2id hash;
 ``users.totp_secret`` is the shared TOTP secret, sealed with the node's secret key
-(``adapters/db/sealed.py``, migration 0012); ``api_tokens`` holds SHA-256 hashes only.
+(``adapters/db/sealed.py``, migration 0012); ``api_tokens`` holds SHA-256 hashes only,
+and so does ``users.enrolment_hash`` (the one-time code a new user enrols with, 0017).
 """
 
 from __future__ import annotations
@@ -41,7 +42,11 @@ users = Table(
     # SQLite enforces no length, and its table is not rebuilt for it
     Column("totp_secret", String(64).with_variant(Text(), "postgresql"), nullable=True),
     Column("last_totp_step", Integer, nullable=True),
+    # an outstanding enrolment code (migration 0017): its SHA-256 (hex) and its expiry
+    Column("enrolment_hash", String(64), nullable=True),
+    Column("enrolment_expires_at", UTCDateTime, nullable=True),
     CheckConstraint("failed_logins >= 0", name="failed_logins_not_negative"),
+    Index("uq_users_enrolment_hash", "enrolment_hash", unique=True),
 )
 
 api_tokens = Table(

@@ -55,6 +55,7 @@ from hanoi247.entrypoints.web.pages import (
     compose_autosave,
     directory,
     drills,
+    enrol,
     inbox,
     pdf,
     providers,
@@ -73,6 +74,7 @@ if TYPE_CHECKING:
 STATIC = TEMPLATES.parent / "static"
 ROUTERS: tuple[APIRouter, ...] = (
     signin.router,
+    enrol.router,
     shell.router,
     alarms.router,
     inbox.router,

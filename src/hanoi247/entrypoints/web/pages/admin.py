@@ -1,7 +1,9 @@
 """``/admin``: people, peers and the outbox, for those who keep the node running.
 
-* Users (``user:manage``): the list, and a form to add one. The new user's TOTP secret
-  and ``otpauth://`` URI are shown once, in the answer to that form, and never again.
+* Users (``user:manage``): the list, and a form to add one. The administrator chooses no
+  password and never sees a TOTP secret: the answer to that form shows, once, the new
+  user's one-time enrolment code and the ``/enrol`` address where the user chooses both
+  (``pages/enrol.py``, ``services/enrolment.py``).
 * Peers and their keys, and the outbox (``peer:manage``): dead letters first, each with a
   retry button (``POST /admin/outbox/{id}/retry``, CSRF-protected, audited as
   ``federation:message:retried`` like ``hanoi247 outbox retry``); then pending messages,
@@ -75,6 +77,7 @@ def _admin_page(
         can_users=viewer.can(Permission.USER_MANAGE),
         can_peers=viewer.can(Permission.PEER_MANAGE),
         created=created,
+        enrol_url=str(request.url_for("enrol_form")),
         problems=problems,
         form=form or {"role": Role.OFFICER.value, "locale": viewer.lang, "timezone": default_zone},
         roles=list(Role),
@@ -109,7 +112,6 @@ def add_user_form(
     role: Annotated[str, Form()] = "",
     locale: Annotated[str, Form()] = "en",
     timezone: Annotated[str, Form()] = "UTC",
-    password: Annotated[str, Form()] = "",
 ) -> Response:
     require(viewer, Permission.USER_MANAGE)
     if role not in set(Role):
@@ -133,7 +135,7 @@ def add_user_form(
             role=Role(role),
             locale=locale,
             timezone=form["timezone"],
-            password=password or None,
+            enrol_within=desk.runtime.settings.enrolment_ttl,
             now=desk.clock.now(),
             actor=viewer.user.id,
         )

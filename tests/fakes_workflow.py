@@ -21,6 +21,7 @@ from hanoi247.domain.offences import OffenceMapping
 from hanoi247.domain.queue import QueuePosition, queue_rank
 from hanoi247.domain.references import Direction
 from hanoi247.domain.schedule import Deadline, DeadlineKind, DeadlineStatus
+from hanoi247.domain.subjects import subject_of
 from hanoi247.ports.workflow import InboxRow, OpenSummary, SentRow
 
 UNRESOLVED = (DeadlineStatus.OPEN, DeadlineStatus.MISSED)
@@ -103,6 +104,7 @@ class FakeRequestRepository:
         limit: int,
         after: QueuePosition | None = None,
         before: QueuePosition | None = None,
+        subjects: bool = False,
     ) -> builtins.list[InboxRow]:
         earliest = self._earliest()
         rows = []
@@ -128,6 +130,7 @@ class FakeRequestRepository:
                     acknowledged_at=r.acknowledged_at,
                     next_due_at=due,
                     rank=rank,
+                    subject=subject_of(r.elements, r.instrument) if subjects else None,
                 )
             )
         rows.sort(key=lambda row: _key(row.position))

@@ -29,7 +29,7 @@ from hanoi247.domain.timeline import PhoneContact
 from hanoi247.domain.treaty import LegalBasis
 from hanoi247.ports import UnitOfWork
 from inbox_builder import T0 as FLOOD_START
-from inbox_builder import flood
+from inbox_builder import flood, incoming
 from workflow_harness import (
     CATALOGUE,
     CLOCKS,
@@ -219,6 +219,33 @@ def test_the_inbox_sorts_before_it_limits_so_old_emergencies_lead_the_first_page
     assert rows[-1].acknowledged_at is not None
     assert (summary.open, summary.unacknowledged) == (1200, 602)
     assert (summary.with_deadline, summary.overdue) == (602, 602)
+
+
+def test_inbox_rows_carry_the_subject_opened_from_the_sealed_elements_only_when_asked(
+    uow: Callable[[], UnitOfWork],
+) -> None:
+    with uow() as u:
+        request = incoming(1, Urgency.URGENT, FLOOD_START)
+        request.elements = {
+            "offence": 10,
+            "identifiers": [{"type": "domain", "value": "bad.example"}],
+        }
+        u.requests.add(request)
+        u.commit()
+    with uow() as u:
+        plain = u.requests.inbox_rows(limit=10)
+        asked = u.requests.inbox_rows(limit=10, subjects=True)
+        later = u.requests.inbox_rows(limit=10, after=asked[0].position, subjects=True)
+    assert plain[0].subject is None
+    subject = asked[0].subject
+    assert subject is not None
+    assert (subject.instrument, subject.offence, subject.identifier) == (
+        "uncc",
+        10,
+        "bad.example",
+    )
+    assert subject.identifier_type == "domain"
+    assert later == []
 
 
 def test_the_inbox_summary_moves_when_a_request_changes(uow: Callable[[], UnitOfWork]) -> None:

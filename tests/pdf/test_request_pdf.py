@@ -308,3 +308,12 @@ def test_a_national_offence_prints_its_provision_penalty_and_serious_crime_artic
     french = render_request_html(national, lang="fr", node_name=NODE, tz=TZ)
     assert "Kidnapping (Penal Code, art. 157), peine maximale 10 ans" in french
     assert "infraction grave (art. 2)" in french
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_identifier_types_print_by_label_never_by_code(view: dict[str, Any], lang: str) -> None:
+    printed = render_request_html(view, lang=lang, node_name=NODE, tz=TZ)
+    label = i18n.translator(lang).pgettext("identifier_type", "IP address")
+    assert label != "ip"
+    assert f">{label}<" in printed
+    assert ">ip<" not in printed

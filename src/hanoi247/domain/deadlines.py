@@ -168,6 +168,7 @@ def check_preservation_until(
         element="preservation_until",
         article=minimum.article,
         code=ErrorCode.PRESERVATION_TOO_SHORT,
+        earliest=earliest,
         detail=f"Preserve the data until {earliest.isoformat()} at least: preservation lasts "
         f"no less than {(earliest - confirmed_on).days} days after it is confirmed.",
     )

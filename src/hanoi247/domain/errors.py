@@ -44,6 +44,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 
 
 class ErrorCode(enum.StrEnum):
@@ -106,6 +107,7 @@ class Problem:
     code: ErrorCode
     severity: Severity = Severity.ERROR
     detail: str = ""  # a plain-English hint for logs and the CLI; edges may translate by code
+    earliest: date | None = None  # a refusal about time: the first day that is accepted
 
 
 class Hanoi247Error(Exception):

@@ -507,7 +507,12 @@ def problem_message(problem: Problem, tr: Translator) -> str:
         return fill(
             tr.pgettext("problem", source), source, label=label, element=element, article=article
         )
-    return fill(tr.pgettext("problem", source), source, element=element, article=article)
+    message = fill(tr.pgettext("problem", source), source, element=element, article=article)
+    if problem.earliest is not None:  # a refusal about time names the first accepted day
+        day = format_date(problem.earliest, tr.lang)
+        accepted = tr.gettext("Accepted from {date}.")
+        message += " " + fill(accepted, "Accepted from {date}.", date=day)
+    return message
 
 
 def problems_summary(count: int, tr: Translator) -> str:

@@ -18,6 +18,7 @@ from hanoi247.domain.offences import OffenceMapping
 from hanoi247.domain.queue import QueuePosition
 from hanoi247.domain.references import Direction
 from hanoi247.domain.schedule import Deadline, DeadlineKind, DeadlineStatus
+from hanoi247.domain.subjects import Subject
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +35,7 @@ class InboxRow:
     acknowledged_at: datetime | None
     next_due_at: datetime | None  # its earliest open (or missed, unresolved) deadline
     rank: int  # its queue rank (``domain.queue``)
+    subject: Subject | None = None  # content: read only when asked (``subjects=True``)
 
     @property
     def position(self) -> QueuePosition:
@@ -115,6 +117,7 @@ class RequestRepository(Protocol):
         limit: int,
         after: QueuePosition | None = None,
         before: QueuePosition | None = None,
+        subjects: bool = False,
     ) -> builtins.list[InboxRow]:
         """Open (not terminal) incoming requests, most urgent first, ordered before the
         limit: urgency (emergency, urgent, routine), unacknowledged ones first, earliest
@@ -122,7 +125,9 @@ class RequestRepository(Protocol):
 
         Keyset pages: the first ``limit``, or the ``limit`` right after ``after``, or the
         ``limit`` right before ``before`` (in the same order). Read from the kept queue
-        columns, so a page costs the same at any depth and any number of open cases."""
+        columns, so a page costs the same at any depth and any number of open cases.
+        ``subjects``: each row also carries its subject (``domain.subjects``), opened from
+        the same query's sealed elements — content, for those who may read it."""
         ...
 
     def sent_rows(self, *, limit: int) -> builtins.list[SentRow]:

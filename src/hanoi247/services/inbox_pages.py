@@ -28,19 +28,22 @@ class InboxPage:
     previous_cursor: str | None  # None: this is the first page
 
 
-def inbox_page(uow: UnitOfWork, now: datetime, *, limit: int, cursor: str | None) -> InboxPage:
+def inbox_page(
+    uow: UnitOfWork, now: datetime, *, limit: int, cursor: str | None, subjects: bool = False
+) -> InboxPage:
     """One page of the inbox; ``cursor`` as a previous page gave it (``InvalidInput``
-    naming the cursor otherwise), or ``None`` for the first page."""
+    naming the cursor otherwise), or ``None`` for the first page. ``subjects``: each item
+    also has its ``subject`` (content: only for a reader of content), from the same query."""
     if limit < 1:
         raise ValueError("a page holds at least one request")
     parsed = decode_cursor(cursor) if cursor else None
     if parsed is not None and parsed.backward:
-        rows = uow.requests.inbox_rows(limit=limit + 1, before=parsed.position)
+        rows = uow.requests.inbox_rows(limit=limit + 1, before=parsed.position, subjects=subjects)
         more_before, rows = len(rows) > limit, rows[-limit:]
         first = max(1, parsed.position.number - len(rows))
         return _page(uow, now, rows, first, more_after=True, more_before=more_before)
     after = parsed.position if parsed is not None else None
-    rows = uow.requests.inbox_rows(limit=limit + 1, after=after)
+    rows = uow.requests.inbox_rows(limit=limit + 1, after=after, subjects=subjects)
     more_after, rows = len(rows) > limit, rows[:limit]
     first = after.number + 1 if after is not None else 1
     return _page(uow, now, rows, first, more_after=more_after, more_before=after is not None)

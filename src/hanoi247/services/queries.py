@@ -305,6 +305,13 @@ def inbox_items(uow: UnitOfWork, rows: list[InboxRow], now: datetime) -> list[di
                 "next_deadline": deadline_view(due, now) if due else None,
             }
         )
+        if row.subject is not None:  # asked for: content
+            items[-1]["subject"] = {
+                "instrument": row.subject.instrument,
+                "offence": row.subject.offence,
+                "identifier": row.subject.identifier,
+                "identifier_type": row.subject.identifier_type,
+            }
     return items
 
 

@@ -116,15 +116,19 @@ def page(
     limit: int,
     after: QueuePosition | None = None,
     before: QueuePosition | None = None,
+    content: bool = False,
 ) -> list[Row[Any]]:
     """Up to ``limit`` open requests of ``direction`` in queue order: the first ones, or
-    those right after ``after``, or those right before ``before`` (still in queue order)."""
+    those right after ``after``, or those right before ``before`` (still in queue order);
+    ``content``: with ``instrument`` and the sealed ``elements`` too (for the rows' subjects)."""
     if after is not None and before is not None:
         raise ValueError("a page starts after a position or ends before one, not both")
     position, backward = (before, True) if before is not None else (after, False)
-    found = list(session.execute(_range(direction, position, backward, limit)))
+    extra = (r.instrument, r.elements) if content else ()
+    found = list(session.execute(_range(direction, position, backward, limit).add_columns(*extra)))
     if position is not None and len(found) < limit:
-        found += session.execute(_next_ranks(direction, position, backward, limit - len(found)))
+        rest = _next_ranks(direction, position, backward, limit - len(found))
+        found += session.execute(rest.add_columns(*extra))
     return found[::-1] if backward else found
 
 

@@ -35,6 +35,7 @@ from hanoi247.domain.offences import NationalProvision, OffenceMapping
 from hanoi247.domain.queue import RANKS, QueuePosition
 from hanoi247.domain.references import Direction
 from hanoi247.domain.schedule import Deadline, DeadlineKind, DeadlineStatus
+from hanoi247.domain.subjects import Subject, subject_of
 from hanoi247.ports.workflow import InboxRow, OpenSummary, SentRow
 
 OPEN = [s.value for s in RequestStatus if s not in TERMINAL]
@@ -112,10 +113,26 @@ class SqlRequestRepository:
         limit: int,
         after: QueuePosition | None = None,
         before: QueuePosition | None = None,
+        subjects: bool = False,
     ) -> builtins.list[InboxRow]:
         rows = queue.page(
-            self._session, Direction.INCOMING, limit=limit, after=after, before=before
+            self._session,
+            Direction.INCOMING,
+            limit=limit,
+            after=after,
+            before=before,
+            content=subjects,
         )
+        cipher = cipher_of(self._session) if subjects else None
+
+        def subject(row: Any) -> Subject | None:
+            if cipher is None:
+                return None
+            elements = cipher.open_json(
+                row.elements, table="requests", column="elements", row=row.id
+            )
+            return subject_of(elements if isinstance(elements, dict) else {}, row.instrument)
+
         return [
             InboxRow(
                 id=row.id,
@@ -128,6 +145,7 @@ class SqlRequestRepository:
                 acknowledged_at=row.acknowledged_at,
                 next_due_at=row.next_due_at,
                 rank=row.queue_rank,
+                subject=subject(row),
             )
             for row in rows
         ]

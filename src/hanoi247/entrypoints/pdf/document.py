@@ -30,6 +30,7 @@ from hanoi247.entrypoints.pdf.labels import (
     basis_type_label,
     deadline_kind_label,
     deadline_status_label,
+    identifier_type_label,
     timeline_action_label,
 )
 
@@ -277,6 +278,8 @@ def _elements(view: Mapping[str, Any], lang: Language) -> Part:
                 lines.append(Line(label, shown, _yes_no(leaf, tr)))
             elif name == "offence" and isinstance(leaf, int):
                 lines.append(Line(label, shown, offence_text(view["instrument"], leaf, tr)))
+            elif name == "identifiers" and path.endswith(".type") and isinstance(leaf, str):
+                lines.append(Line(label, shown, identifier_type_label(leaf, tr)))  # not "ip"
             elif leaf is None:
                 lines.append(Line(label, shown))
             else:

@@ -70,3 +70,17 @@ def basis_type_label(kind: str, tr: i18n.Translator) -> str:
         OtherBasisType.RECIPROCITY: tr.pgettext("basis", "Reciprocity"),
     }
     return labels.get(kind, kind)
+
+
+def identifier_type_label(code: str, tr: i18n.Translator) -> str:
+    """``requests.IDENTIFIER_TYPES``, as the officer reads them."""
+    labels: dict[str, str] = {
+        "ip": tr.pgettext("identifier_type", "IP address"),
+        "account": tr.pgettext("identifier_type", "Account"),
+        "domain": tr.pgettext("identifier_type", "Domain name"),
+        "url": tr.pgettext("identifier_type", "URL"),
+        "phone": tr.pgettext("identifier_type", "Telephone number"),
+        "email": tr.pgettext("identifier_type", "E-mail address"),
+        "wallet": tr.pgettext("identifier_type", "Cryptocurrency wallet"),
+    }
+    return labels.get(code, code)

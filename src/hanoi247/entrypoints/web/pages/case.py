@@ -42,6 +42,7 @@ from hanoi247.entrypoints.web.pages.live import (
     labelling,
     may,
 )
+from hanoi247.entrypoints.web.pages.notices import done_sentence
 from hanoi247.entrypoints.web.pages.people import state_of_node, who
 from hanoi247.entrypoints.web.pages.render import render
 from hanoi247.services.desk import declarations_for
@@ -249,7 +250,9 @@ def case_page(
         open_action=open_action(actions, failure),
         forms=_forms(view, instrument, now.date(), frozenset(declared.reservations)),
         failure=failure,
-        notice=notice if notice in PERMISSION_FOR else "",
+        notice=done_sentence(notice, i18n.state_name(peer, viewer.lang), tr)
+        if notice in PERMISSION_FOR
+        else "",
         second_lang=second if second != viewer.lang else "",
         follow_up=follow_up,
         evidence=evidence,

@@ -31,6 +31,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from hanoi247.adapters.notify.inapp import sse_comment, sse_event
+from hanoi247.domain.accounts import Permission
 from hanoi247.domain.errors import InvalidInput
 from hanoi247.domain.queue import MAX_CURSOR
 from hanoi247.domain.references import Direction
@@ -81,10 +82,12 @@ def list_context(desk: WebDesk, viewer: Viewer, cursor: str | None = None) -> di
     now = desk.clock.now()
     with desk.uow_factory() as uow:
         summary = uow.requests.open_summary(Direction.INCOMING, now)
+        subjects = viewer.can(Permission.REQUEST_READ)  # content: not for an auditor
         try:
-            page = inbox_page(uow, now, limit=PAGE_SIZE, cursor=cursor)
+            page = inbox_page(uow, now, limit=PAGE_SIZE, cursor=cursor, subjects=subjects)
         except InvalidInput:
-            cursor, page = None, inbox_page(uow, now, limit=PAGE_SIZE, cursor=None)
+            cursor = None
+            page = inbox_page(uow, now, limit=PAGE_SIZE, cursor=None, subjects=subjects)
         fingerprint = inbox_fingerprint(uow, now, summary)
     for item in page.items:
         due = item["next_deadline"]

@@ -33,6 +33,7 @@ from hanoi247.entrypoints.pdf.labels import (
     basis_type_label,
     deadline_kind_label,
     deadline_status_label,
+    identifier_type_label,
     timeline_action_label,
 )
 from hanoi247.entrypoints.web.pages.desk import Viewer, WebDesk, desk_of, signed_in
@@ -91,20 +92,6 @@ def countdown_labels(viewer: Viewer, now: datetime) -> dict[str, str]:
         "overdue": tr.gettext("Overdue: {time}"),
         "now": now.isoformat(),
     }
-
-
-def identifier_type_label(code: str, tr: i18n.Translator) -> str:
-    """``requests.IDENTIFIER_TYPES``, as the officer reads them."""
-    labels: dict[str, str] = {
-        "ip": tr.pgettext("identifier_type", "IP address"),
-        "account": tr.pgettext("identifier_type", "Account"),
-        "domain": tr.pgettext("identifier_type", "Domain name"),
-        "url": tr.pgettext("identifier_type", "URL"),
-        "phone": tr.pgettext("identifier_type", "Telephone number"),
-        "email": tr.pgettext("identifier_type", "E-mail address"),
-        "wallet": tr.pgettext("identifier_type", "Cryptocurrency wallet"),
-    }
-    return labels.get(code, code)
 
 
 def labelling(viewer: Viewer) -> dict[str, Any]:

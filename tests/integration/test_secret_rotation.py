@@ -85,7 +85,7 @@ def test_rotate_reseals_every_value_under_the_new_key_and_audits_it(tmp_path: Pa
     assert done["new_kid"] == new.kid != old.kid
     assert done["values"] >= 1
     assert kids_in_requests(data_dir) == {new.kid}
-    assert done["key_files"] == 4  # signing, encryption, webhook, evidence (age)
+    assert done["key_files"] == 5  # signing, encryption, webhook, evidence (age), Web Push (VAPID)
     for path in (data_dir / "keys").iterdir():
         assert KeyFileSeal.of([new]).kid_of(path.read_bytes()) == new.kid, path.name
     with pytest.raises(ConfigurationError, match=new.kid):

@@ -60,7 +60,7 @@ messages: $(STAMP)
 	$(BIN)/python scripts/compile_messages.py
 
 test: sysdeps $(STAMP) axe lint typecheck
-	$(BIN)/pytest -q -p no:cacheprovider
+	$(BIN)/pytest -q -p no:cacheprovider --durations=25
 
 # axe-core for the browser tests' accessibility scans (tests/browser), fetched once with npm
 # into an ignored cache and checked against the pinned SHA-256 of axe.min.js.

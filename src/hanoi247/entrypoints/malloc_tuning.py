@@ -38,6 +38,6 @@ def bound_malloc_retention() -> bool:
         return False
     mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
     mallopt.restype = ctypes.c_int
-    threshold = mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD) == 1
-    arenas = mallopt(M_ARENA_MAX, ARENA_MAX) == 1
+    threshold: bool = mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD) == 1
+    arenas: bool = mallopt(M_ARENA_MAX, ARENA_MAX) == 1
     return threshold and arenas

@@ -26,7 +26,12 @@ from benchmarks.figures import Figure
 from hanoi247.adapters.crypto.at_rest import FieldCipher, SecretKey
 from hanoi247.adapters.db.engine import make_engine
 from hanoi247.adapters.db.migrate import upgrade
-from hanoi247.adapters.db.schema.workflow import deadlines, request_events, requests
+from hanoi247.adapters.db.schema.workflow import (
+    deadlines,
+    request_events,
+    request_figures,
+    requests,
+)
 from hanoi247.adapters.db.uow import make_uow_factory
 from hanoi247.domain.statistics import Period
 from hanoi247.entrypoints.demo_history import Peer, seed_history
@@ -66,7 +71,7 @@ def _clone(uow_factory: Any, copies: int) -> None:
                 for n in names
             ]
             session.execute(insert(requests).from_select(names, select(*values).where(originals)))
-            for child in (deadlines, request_events):
+            for child in (deadlines, request_events, request_figures):
                 names = [c.name for c in child.columns if c.name != "id"]
                 picked = [
                     new_id(child.c.request_id).label(n) if n == "request_id" else child.c[n]

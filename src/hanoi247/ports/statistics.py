@@ -1,5 +1,5 @@
 """Port of the statistics queries (issue 11): SQL aggregates over the node's own records,
-handed to the pure ``domain.statistics`` as counts and distributions — never rows of
+handed to the pure ``domain.statistics`` as counts and summaries — never rows of
 requests, so 100,000 cases cost one pass of the database, not of Python."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Protocol
 
-from hanoi247.domain.statistics import Measure, Outcome, Period
+from hanoi247.domain.statistics import Durations, Measure, Outcome, Period
 
 Distribution = Mapping[float, int]  # seconds → how many requests took exactly that long
 
@@ -21,8 +21,10 @@ class StatisticsRepository(Protocol):
         that occurs."""
         ...
 
-    def durations(self, period: Period, measure: Measure) -> Mapping[str, Distribution]:
-        """Per direction, whole seconds from receipt to ``measure`` → how many requests."""
+    def durations(self, period: Period) -> Mapping[str, Mapping[Measure, Durations]]:
+        """Per direction and measure, the whole seconds from receipt to ``measure``:
+        how many requests reached it, the median and the 90th percentile (nearest rank,
+        ``domain.statistics.nearest_rank``, on every engine)."""
         ...
 
     def outcomes(self, period: Period) -> Mapping[str, Mapping[Outcome, int]]:

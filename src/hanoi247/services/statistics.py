@@ -10,7 +10,6 @@ from typing import Any
 
 from hanoi247.domain.statistics import (
     DrillFigures,
-    Durations,
     Measure,
     Outcome,
     Period,
@@ -32,10 +31,8 @@ def compute_statistics(uow: UnitOfWork, period: Period) -> Statistics:
         by_kind[direction][kind] += count
         by_counterpart[direction][counterpart] += count
         by_urgency[direction][urgency] += count
-    durations: dict[str, dict[Measure, Durations]] = {d: {} for d in DIRECTIONS}
-    for measure in Measure:
-        for direction, distribution in repo.durations(period, measure).items():
-            durations[direction][measure] = summarise(distribution)
+    found = repo.durations(period)
+    durations = {d: {m: found[d][m] for m in Measure} for d in DIRECTIONS}
     by_peer, round_trip = repo.drill_pings(period)
     grounds = repo.refusal_grounds(period)
     return Statistics(

@@ -108,6 +108,33 @@ request_events = Table(
     Index("ix_request_events_action", "action", "request_id", "seq", "at"),
 )
 
+# One narrow row per request, kept with it in the same transaction (``adapters/db/figures``):
+# what the statistics count, and nothing else — no sealed column, no reference, no text —
+# so a year of 100,000 requests is one scan of a small table (issue 11, migration 0019).
+request_figures = Table(
+    "request_figures",
+    metadata,
+    Column(
+        "request_id",
+        String(36),
+        ForeignKey("requests.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("direction", String(16), nullable=False),
+    Column("counted_at", UTCDateTime, nullable=True),  # received (incoming) / sent (outgoing)
+    Column("kind", String(64), nullable=False),
+    Column("urgency", String(16), nullable=False),
+    Column("counterpart", String(8), nullable=False),  # the other State
+    # Whole seconds from receipt to: acknowledged, first preservation confirmed, first
+    # executed (fully or partly); NULL if not (yet) reached or never received here.
+    Column("acknowledgement_s", Integer, nullable=True),
+    Column("preservation_s", Integer, nullable=True),
+    Column("execution_s", Integer, nullable=True),
+    Column("outcome", String(64), nullable=True),  # the last outcome action on the timeline
+    Column("refusal_grounds", JSON, nullable=False),  # its codes when that is a refusal
+    Index(None, "counted_at"),
+)
+
 deadlines = Table(
     "deadlines",
     metadata,

@@ -7,9 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Protocol
 
-from hanoi247.domain.statistics import Durations, Measure, Outcome, Period
-
-Distribution = Mapping[float, int]  # seconds → how many requests took exactly that long
+from hanoi247.domain.statistics import DrillFigures, Durations, Measure, Outcome, Period
 
 
 class StatisticsRepository(Protocol):
@@ -41,7 +39,10 @@ class StatisticsRepository(Protocol):
         follow-up request linked (the expiry deadline missed)."""
         ...
 
-    def drill_pings(self, period: Period) -> tuple[Mapping[str, tuple[int, int]], Distribution]:
-        """Drill pings sent in ``period`` per peer node (sent, answered), and the round trip
-        (ping sent → pong received) in whole seconds → how many."""
+    def drills(
+        self, period: Period
+    ) -> tuple[Mapping[str, DrillFigures], Mapping[str, Mapping[str, DrillFigures]]]:
+        """The drill records (answered by a person) sent in ``period``: per direction
+        ("sent": ours to peers, "received": peers' to us), and per direction and
+        counterpart State; time to acknowledge in whole seconds, nearest rank."""
         ...

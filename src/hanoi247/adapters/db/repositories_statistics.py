@@ -1,6 +1,6 @@
 """SQL statistics (``ports.statistics``): GROUP BY queries over ``request_figures`` (one
 narrow row per request, kept with it: ``adapters/db/figures.py``), deadlines and the
-drill records, on SQLite and PostgreSQL. Each returns counts or summaries; nothing is
+drill records (``drills``), on SQLite and PostgreSQL. Each returns counts or summaries; nothing is
 read row by row, no sealed column is read, and nothing that identifies a case leaves the
 database (no id, reference or text is selected).
 
@@ -28,14 +28,22 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from hanoi247.adapters.db.figures import OUTCOME_OF
-from hanoi247.adapters.db.schema.audit import audit_log
+from hanoi247.adapters.db.schema.drills import drills
 from hanoi247.adapters.db.schema.workflow import deadlines, request_figures
 from hanoi247.domain.audit import require_utc
-from hanoi247.domain.audit_tags import AuditTag
+from hanoi247.domain.drills import DrillStatus
 from hanoi247.domain.lifecycle import Action
 from hanoi247.domain.references import Direction
 from hanoi247.domain.schedule import DeadlineKind, DeadlineStatus
-from hanoi247.domain.statistics import Durations, Measure, Outcome, Period, summarise
+from hanoi247.domain.statistics import (
+    NO_DRILLS,
+    DrillFigures,
+    Durations,
+    Measure,
+    Outcome,
+    Period,
+    summarise,
+)
 
 f = request_figures.c
 SIDE = {Direction.INCOMING.value: "received", Direction.OUTGOING.value: "sent"}
@@ -156,38 +164,70 @@ class SqlStatisticsRepository:
             found[SIDE[direction]] = int(count)
         return found
 
-    def drill_pings(self, period: Period) -> tuple[dict[str, tuple[int, int]], dict[float, int]]:
-        sent = audit_log.alias("sent")
-        pong = audit_log.alias("pong")
-        peer = sent.c.details["to"].as_string()
-        joined = sent.outerjoin(
-            pong,
-            and_(
-                pong.c.subject == sent.c.subject,
-                pong.c.tag == AuditTag.FEDERATION_DRILL_COMPLETED.value,
-            ),
-        )
-        where = (
-            sent.c.tag == AuditTag.FEDERATION_DRILL_SENT.value,
-            sent.c.at >= require_utc(period.start),
-            sent.c.at < require_utc(period.end),
-        )
-        per_peer = select(peer, func.count(), func.count(pong.c.seq)).select_from(joined)
-        by_peer = {
-            str(node): (int(total), int(answered))
-            for node, total, answered in self._session.execute(
-                per_peer.where(*where).group_by(peer)
-            )
+    def drills(
+        self, period: Period
+    ) -> tuple[dict[str, DrillFigures], dict[str, dict[str, DrillFigures]]]:
+        d = drills.c
+        where = (d.sent_at >= require_utc(period.start), d.sent_at < require_utc(period.end))
+        seconds = self._seconds(d.sent_at, d.acknowledged_at)
+        status = {
+            s: func.coalesce(func.sum(case((d.status == s.value, 1), else_=0)), 0)
+            for s in (DrillStatus.ACKNOWLEDGED, DrillStatus.MISSED)
         }
-        seconds = self._seconds(sent.c.at, pong.c.at)
-        trips = (
-            select(seconds, func.count())
-            .select_from(joined)
-            .where(*where, pong.c.seq.is_not(None))
-            .group_by(seconds)
+
+        def figures(*keys: Any) -> dict[tuple[str, ...], DrillFigures]:
+            times = self._ranked(keys, seconds, where)
+            query = select(*keys, func.count(), *status.values()).where(*where).group_by(*keys)
+            found = {}
+            for row in self._session.execute(query):
+                key = tuple(str(k) for k in row[: len(keys)])
+                count, acknowledged, missed = (int(n) for n in row[len(keys) :])
+                empty = Durations(0, None, None)
+                found[key] = DrillFigures(count, acknowledged, missed, times.get(key, empty))
+            return found
+
+        totals = {"received": NO_DRILLS, "sent": NO_DRILLS}
+        for (direction,), found in figures(d.direction).items():
+            totals[SIDE[direction]] = found
+        by_state: dict[str, dict[str, DrillFigures]] = {"received": {}, "sent": {}}
+        for (direction, state), found in figures(d.direction, d.peer_state).items():
+            by_state[SIDE[direction]][state] = found
+        return totals, {side: dict(sorted(v.items())) for side, v in by_state.items()}
+
+    def _ranked(
+        self, keys: tuple[Any, ...], seconds: ColumnElement[Any], where: tuple[Any, ...]
+    ) -> dict[tuple[str, ...], Durations]:
+        """Count, median and 90th percentile (nearest rank) of ``seconds`` per ``keys``."""
+        found: dict[tuple[str, ...], Durations] = {}
+        if self._dialect == "postgresql":
+            query = (
+                select(
+                    *keys,
+                    func.count(seconds),
+                    func.percentile_disc(0.5).within_group(seconds),
+                    func.percentile_disc(0.9).within_group(seconds),
+                )
+                .where(*where)
+                .group_by(*keys)
+            )
+            for row in self._session.execute(query):
+                count, median, p90 = row[len(keys) :]
+                found[tuple(str(k) for k in row[: len(keys)])] = Durations(
+                    count=int(count),
+                    median=None if median is None else float(median),
+                    p90=None if p90 is None else float(p90),
+                )
+            return found
+        spread: dict[tuple[str, ...], dict[float, int]] = {}
+        query = (
+            select(*keys, seconds, func.count())
+            .where(*where, seconds.is_not(None))
+            .group_by(*keys, seconds)
         )
-        round_trip = {float(max(v, 0)): int(n) for v, n in self._session.execute(trips)}
-        return by_peer, round_trip
+        for row in self._session.execute(query):
+            key = tuple(str(k) for k in row[: len(keys)])
+            spread.setdefault(key, {})[float(row[len(keys)])] = int(row[len(keys) + 1])
+        return {key: summarise(distribution) for key, distribution in spread.items()}
 
 
 def _in_period(period: Period) -> ColumnElement[bool]:

@@ -3,9 +3,10 @@
 Every input is fixed: the four node keys (derived from published seeds), the header and
 body, the JWE's ephemeral key, content-encryption key and IV, and the receipt time. A
 second implementation feeds the same inputs to its own code and compares its canonical
-bytes, JWS, JWE, envelope SHA-256 and receipt with these. ``scripts/export_vectors.py``
-writes them; ``tests/unit/test_vectors.py`` regenerates them and compares the files, and
-opens them with the node's own (joserfc) code.
+bytes, JWS, JWE, envelope SHA-256 and receipt with these; ``messages`` holds whole
+envelopes of more types (``drill.alert``, ``drill.acknowledged``, ``directory.card``).
+``scripts/export_protocol.py`` writes them; ``tests/unit/test_protocol_artifacts.py``
+regenerates them and compares the files, and opens them with the node's own (joserfc) code.
 
 THE PRIVATE KEYS HERE ARE PUBLIC TEST KEYS. A node must never use them.
 """

@@ -14,7 +14,7 @@ from typing import TypeVar
 
 import pytest
 from browser_support import Network, PageFactory, sign_in
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 
 from hanoi247.adapters.crypto.web_push import decrypt_payload, subscriber_keys
 from hanoi247.domain.accounts import Role

@@ -42,9 +42,12 @@ def subscribe_device(
     now = clock.now()
     with uow_factory() as uow:
         replaced = None
-        if replaces and replaces != subscription.endpoint:
-            if uow.push_subscriptions.remove(subscription.user_id, replaces):
-                replaced = device_id(replaces)
+        if (
+            replaces
+            and replaces != subscription.endpoint
+            and uow.push_subscriptions.remove(subscription.user_id, replaces)
+        ):
+            replaced = device_id(replaces)
         new = uow.push_subscriptions.add(subscription, at=now)
         uow.audit.append(
             at=now,
@@ -68,9 +71,7 @@ def devices_of(
     the node's ``server_key`` (all of them when the node has no key)."""
     with uow_factory().read_only() as uow:
         return [
-            Device(
-                device_id(s.endpoint), server_key is None or not s.made_under(server_key)
-            )
+            Device(device_id(s.endpoint), server_key is None or not s.made_under(server_key))
             for s in uow.push_subscriptions.for_user(user_id)
         ]
 

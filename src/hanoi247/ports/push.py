@@ -57,6 +57,10 @@ class PushKeyStore(Protocol):
         when another process made it first)."""
         ...
 
+    def remove(self) -> None:
+        """Undo :meth:`create` (its audit entry could not be written)."""
+        ...
+
     def stage_new(self) -> str:
         """Write a new key beside the current one (not in use yet); its public key."""
         ...

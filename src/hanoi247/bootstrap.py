@@ -265,6 +265,7 @@ def build_runtime(
     transport: httpx.AsyncBaseTransport | None = None,
     channels: Sequence[NotificationChannel] | None = None,
     pull_evidence: bool = True,
+    make_push_key: bool = False,
 ) -> NodeRuntime:
     """Wire a node from its data directory: identity, keys, database, dispatcher, workers.
 
@@ -273,6 +274,8 @@ def build_runtime(
     caller's); the network for the outbox sender's HTTP client; the e-mail and webhook
     channels the settings configure (in-app is always on). ``pull_evidence`` off: no
     evidence puller in this runtime (``serve --workers N`` runs it in one process only).
+    ``make_push_key`` (``serve`` sets it): a node created before Web Push makes its VAPID
+    key now, audited (``with_push_key``); other commands and tests leave the node as it is.
     """
     local = local_node(settings)
     closing: Callable[[], None] = _nothing
@@ -285,7 +288,8 @@ def build_runtime(
             )
         uow_factory, closing = db.uow_factory, db.close
     real_clock = clock or SystemClock()
-    local = with_push_key(settings, local, uow_factory, real_clock)
+    if make_push_key:
+        local = with_push_key(settings, local, uow_factory, real_clock)
     catalogue = TreatyCatalogue.packaged()
     workflow = build_workflow(
         uow_factory=uow_factory,

@@ -121,6 +121,20 @@ def wait_for(page: Page, condition: Callable[[], T | None], what: str, timeout: 
 def test_an_urgent_request_reaches_the_phones_service_worker_and_is_acknowledged_in_two_taps(
     net: Network, new_page: PageFactory, lang: str
 ) -> None:
+    """Real: the node's /settings page and push.js, the service worker registered from the
+    node (every URL the browser fetched is the node's), the subscription posted and listed,
+    the FR node's push channel sending an arriving urgent request (RFC 8291 ciphertext, VAPID
+    signed) to the subscription's endpoint, the worker's push handler showing the
+    notification, its click handler choosing the page, and the two taps on that page.
+
+    Instrumented, because headless Chromium has no push service: ``PushManager`` is
+    replaced by an init script (FAKE_PUSH_MANAGER) whose endpoint is the test's local push
+    service; the test decrypts what the node sent with the subscription's private key and
+    hands the clear message to the worker with CDP ``ServiceWorker.deliverPushMessage``, as
+    the browser does with what its push service delivers. The notification is read back with
+    ``registration.getNotifications()``; no API taps a notification, so the worker's own
+    ``notificationclick`` listener is run (TAP) with ``clients.openWindow`` recorded, and
+    the page navigates to the URL the worker would open."""
     tr = i18n.translator(lang)
     fr = net["FR"].url
     sender = net.user("VN", Role.OFFICER)

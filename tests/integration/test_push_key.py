@@ -14,11 +14,12 @@ from hanoi247.adapters.crypto.key_files import is_sealed_file
 from hanoi247.adapters.crypto.web_push import load_vapid_key, subscriber_keys
 from hanoi247.adapters.federation.node import KEYS_DIR
 from hanoi247.adapters.notify.push import PushChannel
+from hanoi247.bootstrap import build_runtime
 from hanoi247.domain.accounts import Credentials, Role, User, new_user_id
 from hanoi247.domain.audit_tags import AuditTag
 from hanoi247.domain.push import PushSubscription
 from hanoi247.entrypoints.cli import app
-from node_support import make_node, mode, runtime
+from node_support import make_node, mode, runtime, settings
 from workflow_harness import START
 
 
@@ -41,19 +42,25 @@ def test_a_node_without_a_vapid_key_makes_one_sealed_and_audited_when_it_starts(
     data_dir = without_vapid_key(tmp_path, clock)
     key_file = data_dir / KEYS_DIR / "vapid.pem"
 
-    with runtime(data_dir, clock) as node:
+    node = build_runtime(settings(data_dir), clock=clock, make_push_key=True)  # as `serve`
+    try:
         made = node.local.vapid_key
         assert made is not None
         assert any(isinstance(c, PushChannel) for c in node.deadlines.delivery.channels)
+    finally:
+        node.close()
 
     assert mode(key_file) == 0o600
     assert is_sealed_file(key_file.read_bytes())  # sealed like the node's other key files
     stored = load_vapid_key(key_file.parent, seal=session_seal())
     assert stored is not None
     assert stored.public_b64() == made.public_b64()
-    with runtime(data_dir, clock) as again:  # the next start keeps it
+    again = build_runtime(settings(data_dir), clock=clock, make_push_key=True)
+    try:  # the next start keeps it
         assert again.local.vapid_key is not None
         assert again.local.vapid_key.public_b64() == made.public_b64()
+    finally:
+        again.close()
     assert audit_tags(data_dir, clock) == [AuditTag.NODE_PUSH_KEY_CREATED.value]
 
 

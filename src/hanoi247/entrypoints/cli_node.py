@@ -445,7 +445,8 @@ def _serve_one(
     from hanoi247.entrypoints.web.app import create_app
     from hanoi247.entrypoints.web.server import server_config
 
-    runtime = build_runtime(settings, pull_evidence=pull_evidence)
+    # a node created before Web Push makes its VAPID key as it starts (audited)
+    runtime = build_runtime(settings, pull_evidence=pull_evidence, make_push_key=True)
     try:
         app = create_app(runtime)
         server = uvicorn.Server(server_config(app, host=host, port=port))

@@ -1,8 +1,9 @@
 """The node's VAPID key of Web Push: made when missing, replaced on demand — audited.
 
 * **A node created before Web Push** has no ``keys/vapid.pem``. :func:`ensure_push_key`
-  makes one (sealed, 0600) when the node starts (``bootstrap.build_runtime``) or when the
-  operator runs ``hanoi247 node push-key``, and writes ``node:push_key:created``. Nobody
+  makes one (sealed, 0600) when ``hanoi247 serve`` starts
+  (``bootstrap.build_runtime(make_push_key=True)``) or when the operator runs
+  ``hanoi247 node push-key``, and writes ``node:push_key:created``. Nobody
   has to copy a file by hand.
 * **Replacing the key** (:func:`rotate_push_key`, ``hanoi247 node push-key --rotate``): a
   browser's subscription is bound to the public key it was made with, and a push service

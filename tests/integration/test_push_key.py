@@ -14,6 +14,7 @@ from hanoi247.adapters.crypto.key_files import is_sealed_file
 from hanoi247.adapters.crypto.web_push import load_vapid_key, subscriber_keys
 from hanoi247.adapters.federation.node import KEYS_DIR
 from hanoi247.adapters.notify.push import PushChannel
+from hanoi247.adapters.notify.push_key import FilePushKeyStore
 from hanoi247.bootstrap import build_runtime
 from hanoi247.domain.accounts import Credentials, Role, User, new_user_id
 from hanoi247.domain.audit_tags import AuditTag
@@ -118,3 +119,17 @@ def test_node_push_key_makes_the_missing_key_and_rotate_leaves_old_devices_to_re
         AuditTag.NODE_PUSH_KEY_CREATED.value,
         AuditTag.NODE_PUSH_KEY_ROTATED.value,
     ]
+
+
+def test_of_two_processes_making_the_key_at_once_one_writes_it_and_the_other_reads_it(
+    tmp_path: Path,
+) -> None:
+    keys_dir = without_vapid_key(tmp_path, FakeClock(START)) / KEYS_DIR
+    first = FilePushKeyStore(keys_dir, seal=session_seal())
+    second = FilePushKeyStore(keys_dir, seal=session_seal())
+
+    made, created = first.create()
+    found, again = second.create()  # it had seen no key, and finds the first one's
+
+    assert (created, again) == (True, False)
+    assert found == made

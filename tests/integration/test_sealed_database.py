@@ -19,8 +19,10 @@ import pytest
 from at_rest_support import session_cipher
 from fakes import FakeClock
 from hanoi247.adapters.auth import FAST, Authenticator
+from hanoi247.adapters.crypto.at_rest import FieldCipher, SecretKey
 from hanoi247.adapters.crypto.web_push import subscriber_keys
 from hanoi247.adapters.db.engine import make_engine
+from hanoi247.adapters.db.sealed import reseal_all
 from hanoi247.adapters.db.uow import make_uow_factory
 from hanoi247.bootstrap import Database
 from hanoi247.domain.accounts import Role
@@ -157,5 +159,23 @@ def test_a_sealed_value_moved_to_another_row_is_refused_not_read(
             with pytest.raises(Exception, match="moved from another row") as caught:
                 uow.requests.get(second.id)
             assert FACTS not in str(caught.value)
+    finally:
+        engine.dispose()
+
+
+def test_secret_rotation_reseals_the_push_subscriptions_too(node: tuple[Path, Database]) -> None:
+    """``hanoi247 secrets rotate`` re-seals every column of ``sealed.SEALED``: the push
+    endpoint and keys then open with the new key alone."""
+    data_dir, db = node
+    seed(db)
+    new = FieldCipher([SecretKey.generate()])
+    engine = make_engine(f"sqlite:///{data_dir / 'hanoi247.sqlite3'}")
+    try:
+        with engine.begin() as connection:
+            assert reseal_all(connection, new=new, old=session_cipher()) > 0
+        with make_uow_factory(engine, cipher=new)() as uow:
+            lan = uow.users.by_username("lan")
+            assert lan is not None
+            assert [s.endpoint for s in uow.push_subscriptions.for_user(lan.id)] == [ENDPOINT]
     finally:
         engine.dispose()

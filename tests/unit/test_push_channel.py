@@ -265,7 +265,7 @@ def test_a_device_subscribed_under_the_previous_vapid_key_is_not_pushed_to() -> 
     with push_service() as service:
         stale, _, _ = device("officer-1", f"{service.base}/push/old-key")
         current, _, _ = device("officer-1", f"{service.base}/push/new-key")
-        legacy, _, _ = device("officer-1", f"{service.base}/push/before-0019")
+        legacy, _, _ = device("officer-1", f"{service.base}/push/before-0020")
         store = MemorySubscriptions(
             [
                 replace(stale, server_key=old.public_b64()),
@@ -276,5 +276,5 @@ def test_a_device_subscribed_under_the_previous_vapid_key_is_not_pushed_to() -> 
         channel = PushChannel(vapid_key=new, subject=None, subscriptions=lambda: store)
         result = asyncio.run(channel.send(urgent_request_received()))
     assert result.status is DeliveryStatus.DELIVERED
-    assert sorted(r.path for r in service.requests) == ["/push/before-0019", "/push/new-key"]
+    assert sorted(r.path for r in service.requests) == ["/push/before-0020", "/push/new-key"]
     assert len(store.rows) == 3  # kept: its officer is told on /settings to subscribe again

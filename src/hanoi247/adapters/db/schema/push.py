@@ -1,12 +1,12 @@
 """Web Push subscriptions of officers' devices (migrations ``0018_push_subscriptions``,
-``0019_push_sealed``).
+``0020_push_sealed``).
 
 ``id`` is the SHA-256 (hex) of the endpoint URL: one row per browser, a stable handle for
 removing it, and no index over a 2 kB URL. A user may have several rows (phone, laptop).
 ``endpoint``, ``p256dh`` and ``auth`` are sealed at rest (``adapters/db/sealed.py``): the
 endpoint is a capability URL, and with the two keys anyone could push to the device.
 ``server_key`` is the node's VAPID public key the browser subscribed with (public; ``NULL``
-for rows stored before 0019, all made under the node's first key).
+for rows stored before 0020, all made under the node's first key).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Migration 0019 (push subscriptions sealed, bound to their VAPID key): clear rows of 0018
+"""Migration 0020 (push subscriptions sealed, bound to their VAPID key): clear rows of 0018
 are sealed in place and read back by today's repository; down opens them again."""
 
 from __future__ import annotations
@@ -66,13 +66,13 @@ def raw_row(url: str) -> dict[str, object]:
         engine.dispose()
 
 
-def test_0019_seals_the_endpoint_and_keys_of_existing_rows_and_down_opens_them(
+def test_0020_seals_the_endpoint_and_keys_of_existing_rows_and_down_opens_them(
     empty_db_url: str,
 ) -> None:
     migrate.upgrade(empty_db_url, "0018", cipher=session_cipher())
     phone = write_0018_row(empty_db_url)
 
-    migrate.upgrade(empty_db_url, "0019", cipher=session_cipher())
+    migrate.upgrade(empty_db_url, "0020", cipher=session_cipher())
 
     sealed = raw_row(empty_db_url)
     for column in ("endpoint", "p256dh", "auth"):
@@ -88,7 +88,7 @@ def test_0019_seals_the_endpoint_and_keys_of_existing_rows_and_down_opens_them(
     finally:
         engine.dispose()
 
-    migrate.downgrade(empty_db_url, "0018", cipher=session_cipher())
+    migrate.downgrade(empty_db_url, "0019", cipher=session_cipher())
     opened = raw_row(empty_db_url)
     assert (opened["endpoint"], opened["p256dh"], opened["auth"]) == (
         ENDPOINT,
@@ -98,12 +98,12 @@ def test_0019_seals_the_endpoint_and_keys_of_existing_rows_and_down_opens_them(
     assert "server_key" not in opened
 
 
-def test_0019_over_stored_subscriptions_without_the_secret_key_stops_and_says_why(
+def test_0020_over_stored_subscriptions_without_the_secret_key_stops_and_says_why(
     empty_db_url: str,
 ) -> None:
     migrate.upgrade(empty_db_url, "0018", cipher=session_cipher())
     write_0018_row(empty_db_url)
     with pytest.raises(RuntimeError, match="seals the stored push subscriptions"):
-        migrate.upgrade(empty_db_url, "0019")
+        migrate.upgrade(empty_db_url, "0020")
     assert migrate.current(empty_db_url) == "0018"  # the one transaction rolled back
     assert raw_row(empty_db_url)["endpoint"] == ENDPOINT

@@ -51,7 +51,7 @@ TOTP_DRIFT_STEPS: Final = 1
 FAST_ENV: Final = "HANOI247_ARGON2_FAST"
 HASH_WAIT_SECONDS: Final = 2.0
 RETRY_AFTER_SECONDS: Final = 5
-HASH_NICENESS: Final = 10
+HASH_NICENESS: Final = 19  # the lowest normal priority
 _T = TypeVar("_T")
 
 __all__ = [

@@ -101,7 +101,8 @@ def require(
 
     # A default, not ``Annotated[User, Depends(who)]``: with postponed annotations FastAPI
     # would look ``who`` up in this module's globals, not in this closure.
-    def dependency(user: User = Depends(who)) -> User:  # noqa: B008
+    # async: a permission check needs no worker thread of its own.
+    async def dependency(user: User = Depends(who)) -> User:  # noqa: B008
         if not user.can(permission):
             raise PermissionDenied(permission.value)
         return user

@@ -13,15 +13,16 @@
   so a code seen over a shoulder cannot be replayed within its window.
 * **A cap on concurrent hashes**: at most ``max_hashes`` Argon2 computations run at once
   (default ``default_hash_slots``: as many as the CPUs can run with all their lanes at
-  once, at least one — on a 2- or 4-CPU node, one at a time: each hash already keeps
-  ``parallelism`` CPUs and 64 MiB busy, and a second one would only take CPU time, memory
-  bandwidth and cache from the officers' requests and the database server, which
-  niceness does not protect: a database server runs in its own process group). One more waits up to ``hash_wait`` seconds for a turn,
-  then ``Overloaded`` (the web layer answers 503 with ``Retry-After``), so a flood of
-  sign-in attempts cannot take every worker thread and all the memory (64 MiB each).
-  The hashes run on the authenticator's own threads at a lower CPU priority (nice
-  ``HASH_NICENESS``; Argon2's lane threads inherit it), so sign-in work, a flood of it
-  included, takes only the CPU that officers' requests and the event loop leave idle.
+  once, at least one; on a 2- or 4-CPU node, one at a time: each hash already keeps
+  ``parallelism`` CPUs and 64 MiB busy, and a second one would only take CPU time,
+  memory bandwidth and cache from the officers' requests and the database server, which
+  niceness does not protect: a database server runs in its own process group). One more
+  waits up to ``hash_wait`` seconds for a turn, then ``Overloaded`` (the web layer
+  answers 503 with ``Retry-After``), so a flood of sign-in attempts cannot take every
+  worker thread and all the memory (64 MiB each). The hashes run on the authenticator's
+  own threads at the lowest CPU priority (nice ``HASH_NICENESS``; Argon2's lane threads
+  inherit it), so sign-in work, a flood of it included, takes only the CPU that
+  officers' requests and the event loop leave idle.
 * **API tokens**: ``h247_`` + 32 random bytes, base64url (43 characters); shown once,
   stored as their SHA-256 (``domain.accounts.api_token_hash``).
 

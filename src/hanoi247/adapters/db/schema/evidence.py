@@ -1,7 +1,7 @@
 """Evidence items (the ciphertext lives in the evidence store) and their custody events.
 
 ``file_name`` (items and uploads) is case content: sealed with the node's secret key
-(``adapters/db/sealed.py``, migration 0019)."""
+(``adapters/db/sealed.py``, migration 0020)."""
 
 from __future__ import annotations
 

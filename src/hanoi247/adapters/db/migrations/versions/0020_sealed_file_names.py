@@ -10,8 +10,8 @@ TEXT on PostgreSQL (a sealed value is longer than the 1,024 characters a name ma
 SQLite enforces no length, and rebuilding ``evidence_items`` would trip the RESTRICT
 foreign key of its custody events). The columns are frozen here as of this revision.
 
-Revision ID: 0019
-Revises: 0018
+Revision ID: 0020
+Revises: 0019
 Create Date: 2026-12-07
 """
 
@@ -23,8 +23,8 @@ from alembic import context, op
 from hanoi247.adapters.crypto.at_rest import FieldCipher
 from hanoi247.adapters.db.sealed import SealedTable, reseal_all
 
-revision: str = "0019"
-down_revision: str | None = "0018"
+revision: str = "0020"
+down_revision: str | None = "0019"
 branch_labels: str | None = None
 depends_on: str | None = None
 
@@ -74,7 +74,7 @@ def upgrade() -> None:
     if cipher is None:
         if _has_rows(connection):
             raise RuntimeError(
-                "migration 0019 seals the names of evidence files: run it through hanoi247 "
+                "migration 0020 seals the names of evidence files: run it through hanoi247 "
                 "(which gives it the node's secret key), not the bare alembic command"
             )
         return
@@ -86,7 +86,7 @@ def downgrade() -> None:
     cipher = _cipher()
     if cipher is None:
         if _has_rows(connection):
-            raise RuntimeError("downgrading 0019 opens sealed rows: give it the node's secret key")
+            raise RuntimeError("downgrading 0020 opens sealed rows: give it the node's secret key")
     else:
         reseal_all(connection, new=None, old=cipher, tables=TABLES)
     _widen(sa.String(length=1024))

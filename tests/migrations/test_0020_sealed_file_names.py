@@ -1,4 +1,4 @@
-"""Migration 0019 (evidence file names sealed at rest): clear names of 0018 sealed by the
+"""Migration 0020 (evidence file names sealed at rest): clear names of 0019 sealed by the
 upgrade and opened by the downgrade; refused without the node's secret key."""
 
 from __future__ import annotations
@@ -83,14 +83,14 @@ def read_back(url: str) -> tuple[str, str]:
 def test_clear_file_names_are_sealed_by_the_upgrade_and_opened_by_the_downgrade(
     empty_db_url: str,
 ) -> None:
-    migrate.upgrade(empty_db_url, "0019")
+    migrate.upgrade(empty_db_url, "0020")
     write_rows(empty_db_url)
     assert all("MARKER" not in name and "h247e:1:" in name for name in raw_names(empty_db_url))
 
-    migrate.downgrade(empty_db_url, "0018", cipher=session_cipher())
-    assert sorted(raw_names(empty_db_url)) == sorted([ITEM_NAME, UPLOAD_NAME])  # as 0018 had
+    migrate.downgrade(empty_db_url, "0019", cipher=session_cipher())
+    assert sorted(raw_names(empty_db_url)) == sorted([ITEM_NAME, UPLOAD_NAME])  # as 0019 had
 
-    migrate.upgrade(empty_db_url, "0019", cipher=session_cipher())
+    migrate.upgrade(empty_db_url, "0020", cipher=session_cipher())
     for name in raw_names(empty_db_url):
         assert "h247e:1:" in name
         assert "MARKER" not in name
@@ -99,7 +99,7 @@ def test_clear_file_names_are_sealed_by_the_upgrade_and_opened_by_the_downgrade(
 
 
 def test_a_long_file_name_fits_once_sealed(empty_db_url: str) -> None:
-    migrate.upgrade(empty_db_url, "0019")
+    migrate.upgrade(empty_db_url, "0020")
     long_name = "n" * 1000 + ".txt"
     engine = make_engine(empty_db_url)
     try:
@@ -115,10 +115,10 @@ def test_a_long_file_name_fits_once_sealed(empty_db_url: str) -> None:
 
 
 def test_the_upgrade_refuses_clear_names_without_the_secret_key(empty_db_url: str) -> None:
-    migrate.upgrade(empty_db_url, "0019")
+    migrate.upgrade(empty_db_url, "0020")
     write_rows(empty_db_url)
-    migrate.downgrade(empty_db_url, "0018", cipher=session_cipher())
+    migrate.downgrade(empty_db_url, "0019", cipher=session_cipher())
     with pytest.raises(RuntimeError, match="secret key"):
-        migrate.upgrade(empty_db_url, "0019")
-    assert migrate.current(empty_db_url) == "0018"
+        migrate.upgrade(empty_db_url, "0020")
+    assert migrate.current(empty_db_url) == "0019"
     assert ITEM_NAME in raw_names(empty_db_url)

@@ -35,6 +35,8 @@ from hanoi247.adapters.db.database import Database as Database  # re-exported fo
 from hanoi247.adapters.db.database import NewNodeDatabase
 from hanoi247.adapters.db.database import database as database  # re-exported for callers
 from hanoi247.adapters.db.database import open_database as open_database  # re-exported
+from hanoi247.adapters.db.rotation import NewKeyFile as NewKeyFile  # re-exported
+from hanoi247.adapters.db.rotation import NewPassphrase as NewPassphrase  # re-exported
 from hanoi247.adapters.db.rotation import SecretRotation as SecretRotation  # re-exported
 from hanoi247.adapters.db.rotation import rotate_secret_key as rotate_secret_key  # re-exported
 from hanoi247.adapters.federation.identity import CardKeyReader, FileKeyStore

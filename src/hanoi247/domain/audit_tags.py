@@ -25,6 +25,7 @@ class AuditTag(enum.StrEnum):
     ACCOUNT_ENROLMENT_COMPLETED = "account:enrolment:completed"
     ACCOUNT_ENROLMENT_REFUSED = "account:enrolment:refused"
     ACCOUNT_PASSWORD_SET = "account:password:set"  # noqa: S105 - a tag, not a secret
+    ACCOUNT_CREDENTIALS_RESET = "account:credentials:reset"  # a new enrolment code
     ACCOUNT_TOKEN_ISSUED = "account:token:issued"  # noqa: S105 - a tag, not a secret
     ACCOUNT_TOKEN_REFUSED = "account:token:refused"  # noqa: S105 - a tag, not a secret
     ACCOUNT_LOGIN_SUCCEEDED = "account:login:succeeded"

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from hanoi247.adapters.crypto.at_rest import FieldCipher, is_sealed
 from hanoi247.adapters.db.schema.accounts import users
+from hanoi247.adapters.db.schema.evidence import evidence_items, evidence_uploads
 from hanoi247.adapters.db.schema.federation import inbox, outbox
 from hanoi247.adapters.db.schema.push import push_subscriptions
 from hanoi247.adapters.db.schema.workflow import request_events, requests
@@ -55,6 +56,8 @@ SEALED: tuple[SealedTable, ...] = (
     SealedTable(outbox, ("message_id",), ("body",), ()),
     SealedTable(inbox, ("origin_node", "message_id"), ("body",), ()),
     SealedTable(push_subscriptions, ("id",), (), ("endpoint", "p256dh", "auth")),
+    SealedTable(evidence_items, ("item_id",), (), ("file_name",)),
+    SealedTable(evidence_uploads, ("upload_id",), (), ("file_name",)),
 )
 
 

@@ -35,8 +35,8 @@ import httpx
 import structlog
 from prometheus_client import CollectorRegistry
 
-from hanoi247.adapters.crypto.public_keys import import_public_key
-from hanoi247.adapters.federation import wire
+from hanoi247.adapters.crypto.public_keys import PublicKey, import_public_key
+from hanoi247.adapters.federation import batch, wire
 from hanoi247.adapters.federation.delivery import (
     Outcome,
     SenderMetrics,
@@ -62,6 +62,7 @@ log = structlog.get_logger("hanoi247.federation.outbox")
 
 INBOX_PATH: Final = "/federation/v1/inbox"
 JOSE: Final = "application/jose"
+JSON: Final = "application/json"
 GAUGE_REFRESH_SECONDS: Final = 5.0
 
 
@@ -116,6 +117,7 @@ class OutboxSender(OutcomeRecording, PollingWorker):
         self._per_peer: dict[str, asyncio.Semaphore] = {}
         self._gauges_at = float("-inf")
         self._metrics = SenderMetrics(metrics or CollectorRegistry())
+        self._batching = batch.BatchSupport()
 
     @classmethod
     def from_settings(
@@ -180,9 +182,86 @@ class OutboxSender(OutcomeRecording, PollingWorker):
         claimed, peers = await asyncio.to_thread(self._claim, self.clock.now())
         if not claimed:
             return []
-        outcomes = await asyncio.gather(*(self._one(e, peers.get(e.to_node)) for e in claimed))
+        by_peer: dict[str, list[OutboxEntry]] = {}
+        for entry in claimed:
+            by_peer.setdefault(entry.to_node, []).append(entry)
+        groups = await asyncio.gather(
+            *(self._to_peer(entries, peers.get(node)) for node, entries in by_peer.items())
+        )
+        results = [pair for group in groups for pair in group]
+        try:
+            await asyncio.to_thread(self._record_all, results)
+        except Exception as exc:  # noqa: BLE001 - one entry's trouble must not sink the round
+            log.error("outbox_record_round_failed", error=type(exc).__name__)
+            results = [(e, await self._record_one(e, o)) for e, o in results]
         await asyncio.to_thread(self._refresh_gauges, force=True)
-        return list(zip(claimed, outcomes, strict=True))
+        return results
+
+    async def _record_one(self, entry: OutboxEntry, outcome: Outcome) -> Outcome:
+        try:
+            await asyncio.to_thread(self._record, entry, outcome)
+        except Exception as exc:  # noqa: BLE001 - the lease expires and the entry is retried
+            log.error("outbox_record_failed", message_id=entry.message_id, error=type(exc).__name__)
+            return Outcome("retry", "record_failed")
+        return outcome
+
+    async def _to_peer(
+        self, entries: list[OutboxEntry], peer: Peer | None
+    ) -> list[tuple[OutboxEntry, Outcome]]:
+        """Deliver one peer's entries of the round: in batches (docs/protocol.md §5.5) when
+        there are several and the peer takes them, else one envelope per POST."""
+        if peer is None or len(entries) < 2 or not self._batching.takes_batches(peer.node_id):
+            outcomes = await asyncio.gather(*(self._one(e, peer) for e in entries))
+            return list(zip(entries, outcomes, strict=True))
+        now = self.clock.now()
+        refusal = self._local_refusal(peer, now)
+        if refusal is not None:
+            return [(e, refusal) for e in entries]
+        sealed = await asyncio.to_thread(self._seal_all, entries, peer, now)
+        results = [(e, env) for e, env in zip(entries, sealed, strict=True)]
+        ready = [(e, env) for e, env in results if isinstance(env, bytes)]
+        done: list[tuple[OutboxEntry, Outcome]] = [
+            (e, env) for e, env in results if isinstance(env, Outcome)
+        ]
+        chunks = batch.pack([len(env) for _, env in ready])
+        groups = await asyncio.gather(
+            *(self._batch(peer, [ready[i] for i in chunk], now) for chunk in chunks)
+        )
+        return done + [pair for group in groups for pair in group]
+
+    async def _batch(
+        self, peer: Peer, items: list[tuple[OutboxEntry, bytes]], now: datetime
+    ) -> list[tuple[OutboxEntry, Outcome]]:
+        """POST one batch; fall back to single POSTs if the peer does not take batches."""
+        if len(items) == 1:
+            [(entry, envelope)] = items
+            return [(entry, await self._single(entry, peer, envelope, now))]
+        per_peer = self._per_peer.setdefault(peer.node_id, asyncio.Semaphore(self._max_per_peer))
+        envelopes = [env for _, env in items]
+        async with self._in_flight, per_peer:
+            try:
+                status, data = await self._post(
+                    peer, batch.batch_body(envelopes), path=batch.BATCH_PATH, content_type=JSON
+                )
+            except PeerUnreachable as exc:
+                return [(e, Outcome("retry", exc.reason)) for e, _ in items]
+        if status in batch.NOT_BATCHING or status in batch.SPLIT:
+            if status in batch.NOT_BATCHING:
+                self._batching.refused(peer.node_id)
+                log.info("peer_takes_no_batches", peer=peer.node_id, status=status)
+            outcomes = await asyncio.gather(*(self._single(e, peer, env, now) for e, env in items))
+            return list(zip([e for e, _ in items], outcomes, strict=True))
+        if status != 200:
+            return [(e, Outcome("retry", f"http_{status}")) for e, _ in items]
+        judged = await asyncio.to_thread(
+            batch.judge_batch,
+            data,
+            message_ids=[e.message_id for e, _ in items],
+            envelopes=envelopes,
+            peer=peer,
+            now=now,
+        )
+        return list(zip([e for e, _ in items], judged, strict=True))
 
     def _claim(self, now: datetime) -> tuple[list[OutboxEntry], dict[str, Peer]]:
         with self.uow_factory() as uow:
@@ -198,35 +277,55 @@ class OutboxSender(OutcomeRecording, PollingWorker):
         return claimed, peers
 
     async def _one(self, entry: OutboxEntry, peer: Peer | None) -> Outcome:
+        """One envelope, one POST (sealed here); an exception becomes a retry."""
+        now = self.clock.now()
+        if peer is None:
+            return Outcome("dead", "unknown_peer")
+        refusal = self._local_refusal(peer, now)
+        if refusal is not None:
+            return refusal
+        [sealed] = await asyncio.to_thread(self._seal_all, [entry], peer, now)
+        if isinstance(sealed, Outcome):
+            return sealed
+        return await self._single(entry, peer, sealed, now)
+
+    async def _single(
+        self, entry: OutboxEntry, peer: Peer, envelope: bytes, now: datetime
+    ) -> Outcome:
         per_peer = self._per_peer.setdefault(entry.to_node, asyncio.Semaphore(self._max_per_peer))
         async with self._in_flight, per_peer:
             try:
-                outcome = await self._attempt(entry, peer)
+                return await self._attempt(entry, peer, envelope, now)
             except Exception as exc:  # noqa: BLE001 - one bad entry must not sink the batch
                 log.error(
                     "outbox_attempt_error", message_id=entry.message_id, error=type(exc).__name__
                 )
-                outcome = Outcome("retry", "internal_error")
-        try:
-            await asyncio.to_thread(self._record, entry, outcome)
-        except Exception as exc:  # noqa: BLE001 - the lease expires and the entry is retried
-            log.error("outbox_record_failed", message_id=entry.message_id, error=type(exc).__name__)
-            return Outcome("retry", "record_failed")
-        return outcome
+                return Outcome("retry", "internal_error")
 
-    async def _attempt(self, entry: OutboxEntry, peer: Peer | None) -> Outcome:
-        now = self.clock.now()
-        if peer is None:
-            return Outcome("dead", "unknown_peer")
+    def _local_refusal(self, peer: Peer, now: datetime) -> Outcome | None:
+        """Why nothing can be sent to ``peer`` at all (dead at once), or None."""
         if peer.status is not PeerStatus.ACTIVE:
             return Outcome("dead", "peer_suspended")
-        enc = peer.keys_for("enc", now)
-        if not enc:
+        if not peer.keys_for("enc", now):
             return Outcome("dead", "no_peer_key")
-        try:
-            envelope = await asyncio.to_thread(self._seal, entry, enc[0].jwk, now)
-        except (TypeError, ValueError, ConfigurationError):
-            return Outcome("dead", "unsealable")
+        return None
+
+    def _seal_all(
+        self, entries: list[OutboxEntry], peer: Peer, now: datetime
+    ) -> list[bytes | Outcome]:
+        """Each entry sealed on its own to the peer's newest encryption key (in a thread)."""
+        key = import_public_key(peer.keys_for("enc", now)[0].jwk)
+        sealed: list[bytes | Outcome] = []
+        for entry in entries:
+            try:
+                sealed.append(self._seal(entry, key, now))
+            except (TypeError, ValueError, ConfigurationError):
+                sealed.append(Outcome("dead", "unsealable"))
+        return sealed
+
+    async def _attempt(
+        self, entry: OutboxEntry, peer: Peer, envelope: bytes, now: datetime
+    ) -> Outcome:
         try:
             status, data = await self._post(peer, envelope)
         except PeerUnreachable as exc:
@@ -237,8 +336,10 @@ class OutboxSender(OutcomeRecording, PollingWorker):
             )
         return judge_rejection(status, data)
 
-    async def _post(self, peer: Peer, envelope: bytes) -> tuple[int, Any]:
-        """POST ``envelope`` to ``peer``'s inbox: the answer's status and JSON body.
+    async def _post(
+        self, peer: Peer, body: bytes, *, path: str = INBOX_PATH, content_type: str = JOSE
+    ) -> tuple[int, Any]:
+        """POST ``body`` to ``peer``'s inbox (or ``path``): the answer's status and JSON body.
 
         Raises ``PeerUnreachable`` when no answer comes (``peer_timeout``: none in time;
         ``peer_unreachable``: refused, reset, no route, TLS failure).
@@ -246,9 +347,9 @@ class OutboxSender(OutcomeRecording, PollingWorker):
         client = self._client()
         request = client.build_request(
             "POST",
-            peer.url.rstrip("/") + INBOX_PATH,
-            content=envelope,
-            headers={"Content-Type": JOSE},
+            peer.url.rstrip("/") + path,
+            content=body,
+            headers={"Content-Type": content_type},
         )
         try:
             response = await client.send(request, stream=True)
@@ -261,7 +362,7 @@ class OutboxSender(OutcomeRecording, PollingWorker):
         except httpx.TransportError:
             raise PeerUnreachable(peer.node_id, "peer_unreachable") from None
 
-    def _seal(self, entry: OutboxEntry, enc_jwk: Mapping[str, Any], now: datetime) -> bytes:
+    def _seal(self, entry: OutboxEntry, enc_key: PublicKey, now: datetime) -> bytes:
         header = wire.MessageHeader(
             message_id=entry.message_id,
             type=entry.type.value,
@@ -276,7 +377,7 @@ class OutboxSender(OutcomeRecording, PollingWorker):
             entry.body,
             # KEYS_ROTATED travels under the old key that signed its announcement.
             sender_signing_key=self.local.signing_key_for(entry.type.value, entry.body),
-            recipient_encryption_public_key=import_public_key(enc_jwk),
+            recipient_encryption_public_key=enc_key,
         )
 
     def _refresh_gauges(self, *, force: bool = False) -> None:

@@ -386,7 +386,7 @@ class OutboxSender(OutcomeRecording, PollingWorker):
         if not force and tick - self._gauges_at < GAUGE_REFRESH_SECONDS:
             return
         self._gauges_at = tick
-        with self.uow_factory() as uow:
+        with self.uow_factory().read_only() as uow:  # a count: no write lock
             counts = uow.outbox.counts()
         self._metrics.pending.set(counts[OutboxStatus.PENDING])
         self._metrics.dead_now.set(counts[OutboxStatus.DEAD])

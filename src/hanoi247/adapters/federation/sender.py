@@ -194,7 +194,9 @@ class OutboxSender(OutcomeRecording, PollingWorker):
         except Exception as exc:  # noqa: BLE001 - one entry's trouble must not sink the round
             log.error("outbox_record_round_failed", error=type(exc).__name__)
             results = [(e, await self._record_one(e, o)) for e, o in results]
-        await asyncio.to_thread(self._refresh_gauges, force=True)
+        # At most every few seconds: the count reads every row of the outbox (delivered ones
+        # too), a cost that grows with the table, not with the round.
+        await asyncio.to_thread(self._refresh_gauges)
         return results
 
     async def _record_one(self, entry: OutboxEntry, outcome: Outcome) -> Outcome:
@@ -380,10 +382,10 @@ class OutboxSender(OutcomeRecording, PollingWorker):
             recipient_encryption_public_key=enc_key,
         )
 
-    def _refresh_gauges(self, *, force: bool = False) -> None:
-        """Pending and dead counts for /metrics; at most every few seconds when idle."""
+    def _refresh_gauges(self) -> None:
+        """Pending and dead counts for /metrics; at most every few seconds."""
         tick = time.monotonic()
-        if not force and tick - self._gauges_at < GAUGE_REFRESH_SECONDS:
+        if tick - self._gauges_at < GAUGE_REFRESH_SECONDS:
             return
         self._gauges_at = tick
         with self.uow_factory().read_only() as uow:  # a count: no write lock

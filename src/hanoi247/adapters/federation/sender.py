@@ -6,13 +6,15 @@ One round (:meth:`OutboxSender.run_once`):
    ``outbox.claim_due`` leases the due entries — at most one per (peer, case), so a case's
    messages leave in order — and the peers they go to are loaded; commit: the lease is
    the claim;
-2. the claimed entries are delivered concurrently (at most ``max_in_flight`` in all and
-   ``max_per_peer`` per peer): sealed afresh (same ``message_id``, new ``sent_at``) to
-   the peer's newest encryption key and POSTed to ``<peer url>/federation/v1/inbox``;
-3. each outcome is recorded in its own short unit of work, FENCED by the round's claim
-   (an entry whose lease expired and that another sender claimed is left to that sender):
-   delivered (with the verified receipt and an audit entry), failed or dead (audit entry,
-   warning, one alert per peer).
+2. the claimed entries are delivered concurrently (at most ``max_in_flight`` POSTs in all
+   and ``max_per_peer`` per peer), each sealed afresh on its own (same ``message_id``, new
+   ``sent_at``) to the peer's newest encryption key: two or more for one peer in batches
+   to ``<peer url>/federation/v1/inbox/batch`` (``batch.py``, docs/protocol.md §5.5), one
+   alone — or all, for a peer that does not take batches — to ``/federation/v1/inbox``;
+3. the round's outcomes are recorded in ONE short unit of work, each FENCED by the round's
+   claim (an entry whose lease expired and that another sender claimed is left to that
+   sender): delivered (with the verified receipt and an audit entry), failed or dead
+   (audit entry, warning, one alert per peer).
 
 No answer at all is the PEER's failure, not the message's: see ``outcomes.py`` (delivery
 state per peer, one alert per outage, messages wait in order).
@@ -227,9 +229,18 @@ class OutboxSender(OutcomeRecording, PollingWorker):
         ]
         chunks = batch.pack([len(env) for _, env in ready])
         groups = await asyncio.gather(
-            *(self._batch(peer, [ready[i] for i in chunk], now) for chunk in chunks)
+            *(self._guarded_batch(peer, [ready[i] for i in chunk], now) for chunk in chunks)
         )
         return done + [pair for group in groups for pair in group]
+
+    async def _guarded_batch(
+        self, peer: Peer, items: list[tuple[OutboxEntry, bytes]], now: datetime
+    ) -> list[tuple[OutboxEntry, Outcome]]:
+        try:
+            return await self._batch(peer, items, now)
+        except Exception as exc:  # noqa: BLE001 - one bad batch must not sink the round
+            log.error("outbox_batch_error", peer=peer.node_id, error=type(exc).__name__)
+            return [(e, Outcome("retry", "internal_error")) for e, _ in items]
 
     async def _batch(
         self, peer: Peer, items: list[tuple[OutboxEntry, bytes]], now: datetime
@@ -316,7 +327,10 @@ class OutboxSender(OutcomeRecording, PollingWorker):
         self, entries: list[OutboxEntry], peer: Peer, now: datetime
     ) -> list[bytes | Outcome]:
         """Each entry sealed on its own to the peer's newest encryption key (in a thread)."""
-        key = import_public_key(peer.keys_for("enc", now)[0].jwk)
+        try:
+            key = import_public_key(peer.keys_for("enc", now)[0].jwk)
+        except (TypeError, ValueError):
+            return [Outcome("dead", "unsealable") for _ in entries]
         sealed: list[bytes | Outcome] = []
         for entry in entries:
             try:

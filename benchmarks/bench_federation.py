@@ -244,7 +244,7 @@ def open_loop(pair: Pair, *, rate: int, seconds: float) -> tuple[float, float]:
             where=outbox.c.message_id.in_(wanted) & outbox.c.delivered_at.is_not(None),
         )
 
-    wait_for(lambda: len(delivered()) == n, 120, "steady-rate pings delivered", step=0.1)
+    wait_for(lambda: len(delivered()) == n, 300, "steady-rate pings delivered", step=0.1)
     times = [ms(utc(r.delivered_at) - utc(r.created_at)) for r in delivered()]
     p50, p99 = pct(times, 50), pct(times, 99)
     say(f"open loop {rate}/s for {seconds:.0f} s (enqueue lag {lag * 1000:.0f} ms): "

@@ -18,11 +18,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any, Final
 
-from hanoi247.adapters.federation.delivery import Outcome, judge_receipt, judge_rejection
-from hanoi247.domain.federation import Peer
+from hanoi247.adapters.federation.delivery import Answer, Outcome
 
 BATCH_PATH: Final = "/federation/v1/inbox/batch"
 MAX_BATCH_ENVELOPES: Final = 64  # docs/schemas/inbox-batch.json
@@ -58,33 +56,23 @@ def batch_body(envelopes: Sequence[bytes]) -> bytes:
     return b'{"envelopes":["' + b'","'.join(envelopes) + b'"]}'
 
 
-def judge_batch(
-    data: Any,
-    *,
-    message_ids: Sequence[str],
-    envelopes: Sequence[bytes],
-    peer: Peer,
-    now: datetime,
-) -> list[Outcome]:
-    """The outcome of each envelope of a batch the peer answered 200.
+def answers(data: Any, envelopes: Sequence[bytes]) -> list[Answer | Outcome]:
+    """The answer about each envelope of a batch the peer answered 200 (judged as a
+    single POST's answer would be: ``delivery.judge_answer``).
 
-    An answer that is not one item per envelope is judged ``bad_receipt`` for all (retried,
-    as a single delivery's unreadable receipt is)."""
+    An answer that is not one item per envelope is ``bad_receipt`` for all (retried, as a
+    single delivery's unreadable receipt is)."""
     results = data.get("results") if isinstance(data, dict) else None
     if not isinstance(results, list) or len(results) != len(envelopes):
         return [Outcome("retry", "bad_receipt") for _ in envelopes]
-    outcomes = []
-    for item, message_id, envelope in zip(results, message_ids, envelopes, strict=True):
+    found: list[Answer | Outcome] = []
+    for item, envelope in zip(results, envelopes, strict=True):
         status = item.get("status") if isinstance(item, dict) else None
-        if status == 200:
-            outcomes.append(
-                judge_receipt(item, message_id=message_id, envelope=envelope, peer=peer, now=now)
-            )
-        elif isinstance(status, int) and not isinstance(status, bool):
-            outcomes.append(judge_rejection(status, item))
+        if isinstance(status, int) and not isinstance(status, bool):
+            found.append(Answer(envelope, status, item))
         else:
-            outcomes.append(Outcome("retry", "bad_receipt"))
-    return outcomes
+            found.append(Outcome("retry", "bad_receipt"))
+    return found
 
 
 class BatchSupport:

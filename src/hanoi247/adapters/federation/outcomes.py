@@ -18,19 +18,28 @@ as ``Backoff.dead_after`` dead-letters that message.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
 import structlog
 
-from hanoi247.adapters.federation.delivery import PERMANENT, PINNING, Outcome, SenderMetrics
+from hanoi247.adapters.federation.delivery import (
+    PERMANENT,
+    PINNING,
+    Answer,
+    Outcome,
+    SenderMetrics,
+    judge_answer,
+)
 from hanoi247.adapters.federation.node import LocalNode
 from hanoi247.domain.audit_tags import AuditTag
-from hanoi247.domain.federation import UNREACHABLE, Backoff, OutboxEntry
+from hanoi247.domain.federation import UNREACHABLE, Backoff, OutboxEntry, Peer
 from hanoi247.ports import Clock, DeliveryAlerts, UnitOfWork
 
 log = structlog.get_logger("hanoi247.federation.outbox")
+
+Attempt = Outcome | Answer  # settled already, or a peer's answer still to be judged
 
 
 class OutcomeRecording:
@@ -46,6 +55,43 @@ class OutcomeRecording:
     ttl: dict[str, timedelta]
     on_delivered: Callable[[UnitOfWork, OutboxEntry, datetime], None] | None
     _metrics: SenderMetrics
+
+    def _settle_round(
+        self,
+        attempts: list[tuple[OutboxEntry, Attempt]],
+        peers: Mapping[str, Peer],
+        now: datetime,
+    ) -> list[tuple[OutboxEntry, Outcome]]:
+        """Judge the peers' answers (receipts verified with their pinned keys) and record
+        every outcome in one unit of work (one by one, should that fail)."""
+        results = [(entry, self._judged(entry, a, peers, now)) for entry, a in attempts]
+        try:
+            self._record_all(results)
+        except Exception as exc:  # noqa: BLE001 - one entry's trouble must not sink the round
+            log.error("outbox_record_round_failed", error=type(exc).__name__)
+            results = [(e, self._record_alone(e, o)) for e, o in results]
+        return results
+
+    @staticmethod
+    def _judged(
+        entry: OutboxEntry, attempt: Attempt, peers: Mapping[str, Peer], now: datetime
+    ) -> Outcome:
+        if isinstance(attempt, Outcome):
+            return attempt
+        try:
+            peer = peers[entry.to_node]
+            return judge_answer(attempt, message_id=entry.message_id, peer=peer, now=now)
+        except Exception as exc:  # noqa: BLE001 - one bad answer must not sink the round
+            log.error("outbox_judge_error", message_id=entry.message_id, error=type(exc).__name__)
+            return Outcome("retry", "internal_error")
+
+    def _record_alone(self, entry: OutboxEntry, outcome: Outcome) -> Outcome:
+        try:
+            self._record(entry, outcome)
+        except Exception as exc:  # noqa: BLE001 - the lease expires and the entry is retried
+            log.error("outbox_record_failed", message_id=entry.message_id, error=type(exc).__name__)
+            return Outcome("retry", "record_failed")
+        return outcome
 
     def _record(self, entry: OutboxEntry, outcome: Outcome) -> None:
         """Record one outcome in its own unit of work."""

@@ -40,14 +40,13 @@ from prometheus_client import CollectorRegistry
 from hanoi247.adapters.crypto.public_keys import PublicKey, import_public_key
 from hanoi247.adapters.federation import batch, wire
 from hanoi247.adapters.federation.delivery import (
+    Answer,
     Outcome,
     SenderMetrics,
-    judge_receipt,
-    judge_rejection,
     read_json,
 )
 from hanoi247.adapters.federation.node import LocalNode
-from hanoi247.adapters.federation.outcomes import OutcomeRecording
+from hanoi247.adapters.federation.outcomes import Attempt, OutcomeRecording
 from hanoi247.adapters.polling import PollingWorker
 from hanoi247.domain.errors import ConfigurationError, PeerUnreachable
 from hanoi247.domain.federation import (
@@ -180,78 +179,85 @@ class OutboxSender(OutcomeRecording, PollingWorker):
         return delivered or len(results) >= self.batch_size
 
     async def _deliver_claimed(self) -> list[tuple[OutboxEntry, Outcome]]:
+        """One round in two trips to a worker thread (the event loop is shared with the web
+        server): claim and seal; POST (on the loop); judge the answers and record them."""
         self._bind()
-        claimed, peers = await asyncio.to_thread(self._claim, self.clock.now())
+        now = self.clock.now()
+        claimed, peers, sealed = await asyncio.to_thread(self._claim_and_seal, now)
         if not claimed:
             return []
         by_peer: dict[str, list[OutboxEntry]] = {}
         for entry in claimed:
             by_peer.setdefault(entry.to_node, []).append(entry)
         groups = await asyncio.gather(
-            *(self._to_peer(entries, peers.get(node)) for node, entries in by_peer.items())
+            *(self._to_peer(entries, peers.get(node), sealed) for node, entries in by_peer.items())
         )
-        results = [pair for group in groups for pair in group]
-        try:
-            await asyncio.to_thread(self._record_all, results)
-        except Exception as exc:  # noqa: BLE001 - one entry's trouble must not sink the round
-            log.error("outbox_record_round_failed", error=type(exc).__name__)
-            results = [(e, await self._record_one(e, o)) for e, o in results]
-        # At most every few seconds: the count reads every row of the outbox (delivered ones
-        # too), a cost that grows with the table, not with the round.
-        await asyncio.to_thread(self._refresh_gauges)
-        return results
+        attempts = [pair for group in groups for pair in group]
+        return await asyncio.to_thread(self._finish_round, attempts, peers, now)
 
-    async def _record_one(self, entry: OutboxEntry, outcome: Outcome) -> Outcome:
-        try:
-            await asyncio.to_thread(self._record, entry, outcome)
-        except Exception as exc:  # noqa: BLE001 - the lease expires and the entry is retried
-            log.error("outbox_record_failed", message_id=entry.message_id, error=type(exc).__name__)
-            return Outcome("retry", "record_failed")
-        return outcome
+    def _claim_and_seal(
+        self, now: datetime
+    ) -> tuple[list[OutboxEntry], dict[str, Peer], dict[int, bytes | Outcome]]:
+        """Claim the round (committed: the lease is the claim), then seal each entry on its
+        own to its peer's newest encryption key — or say why it cannot be sent at all."""
+        claimed, peers = self._claim(now)
+        sealed: dict[int, bytes | Outcome] = {}
+        by_peer: dict[str, list[OutboxEntry]] = {}
+        for entry in claimed:
+            peer = peers.get(entry.to_node)
+            refusal = Outcome("dead", "unknown_peer") if peer is None else None
+            refusal = refusal or (self._local_refusal(peer, now) if peer is not None else None)
+            if refusal is not None:
+                sealed[entry.id] = refusal
+            else:
+                by_peer.setdefault(entry.to_node, []).append(entry)
+        for node, entries in by_peer.items():
+            for entry, envelope in zip(
+                entries, self._seal_all(entries, peers[node], now), strict=True
+            ):
+                sealed[entry.id] = envelope
+        return claimed, peers, sealed
 
     async def _to_peer(
-        self, entries: list[OutboxEntry], peer: Peer | None
-    ) -> list[tuple[OutboxEntry, Outcome]]:
-        """Deliver one peer's entries of the round: in batches (docs/protocol.md §5.5) when
-        there are several and the peer takes them, else one envelope per POST."""
-        if peer is None or len(entries) < 2 or not self._batching.takes_batches(peer.node_id):
-            outcomes = await asyncio.gather(*(self._one(e, peer) for e in entries))
-            return list(zip(entries, outcomes, strict=True))
-        now = self.clock.now()
-        refusal = self._local_refusal(peer, now)
-        if refusal is not None:
-            return [(e, refusal) for e in entries]
-        sealed = await asyncio.to_thread(self._seal_all, entries, peer, now)
-        results = [(e, env) for e, env in zip(entries, sealed, strict=True)]
-        ready = [(e, env) for e, env in results if isinstance(env, bytes)]
-        done: list[tuple[OutboxEntry, Outcome]] = [
-            (e, env) for e, env in results if isinstance(env, Outcome)
-        ]
+        self, entries: list[OutboxEntry], peer: Peer | None, sealed: Mapping[int, bytes | Outcome]
+    ) -> list[tuple[OutboxEntry, Attempt]]:
+        """POST one peer's sealed entries of the round: in batches (docs/protocol.md §5.5)
+        when there are several and the peer takes them, else one envelope per POST."""
+        done: list[tuple[OutboxEntry, Attempt]] = []
+        ready: list[tuple[OutboxEntry, bytes]] = []
+        for entry in entries:
+            envelope = sealed[entry.id]
+            if isinstance(envelope, bytes):
+                ready.append((entry, envelope))
+            else:
+                done.append((entry, envelope))
+        if peer is None or not ready:
+            return done
+        if len(ready) < 2 or not self._batching.takes_batches(peer.node_id):
+            return done + await self._singles(peer, ready)
         chunks = batch.pack([len(env) for _, env in ready])
         groups = await asyncio.gather(
-            *(self._guarded_batch(peer, [ready[i] for i in chunk], now) for chunk in chunks)
+            *(self._guarded_batch(peer, [ready[i] for i in chunk]) for chunk in chunks)
         )
         return done + [pair for group in groups for pair in group]
 
     async def _guarded_batch(
-        self, peer: Peer, items: list[tuple[OutboxEntry, bytes]], now: datetime
-    ) -> list[tuple[OutboxEntry, Outcome]]:
+        self, peer: Peer, items: list[tuple[OutboxEntry, bytes]]
+    ) -> list[tuple[OutboxEntry, Attempt]]:
         try:
-            return await self._batch(peer, items, now)
+            return await self._batch(peer, items)
         except Exception as exc:  # noqa: BLE001 - one bad batch must not sink the round
             log.error("outbox_batch_error", peer=peer.node_id, error=type(exc).__name__)
             return [(e, Outcome("retry", "internal_error")) for e, _ in items]
 
     async def _batch(
-        self, peer: Peer, items: list[tuple[OutboxEntry, bytes]], now: datetime
-    ) -> list[tuple[OutboxEntry, Outcome]]:
+        self, peer: Peer, items: list[tuple[OutboxEntry, bytes]]
+    ) -> list[tuple[OutboxEntry, Attempt]]:
         """POST one batch; fall back to single POSTs if the peer does not take batches."""
         if len(items) == 1:
-            [(entry, envelope)] = items
-            return [(entry, await self._single(entry, peer, envelope, now))]
-        per_peer = self._per_peer.setdefault(peer.node_id, asyncio.Semaphore(self._max_per_peer))
+            return await self._singles(peer, items)
         envelopes = [env for _, env in items]
-        async with self._in_flight, per_peer:
+        async with self._in_flight, self._peer_slots(peer.node_id):
             try:
                 status, data = await self._post(
                     peer, batch.batch_body(envelopes), path=batch.BATCH_PATH, content_type=JSON
@@ -262,19 +268,45 @@ class OutboxSender(OutcomeRecording, PollingWorker):
             if status in batch.NOT_BATCHING:
                 self._batching.refused(peer.node_id)
                 log.info("peer_takes_no_batches", peer=peer.node_id, status=status)
-            outcomes = await asyncio.gather(*(self._single(e, peer, env, now) for e, env in items))
-            return list(zip([e for e, _ in items], outcomes, strict=True))
+            return await self._singles(peer, items)
         if status != 200:
             return [(e, Outcome("retry", f"http_{status}")) for e, _ in items]
-        judged = await asyncio.to_thread(
-            batch.judge_batch,
-            data,
-            message_ids=[e.message_id for e, _ in items],
-            envelopes=envelopes,
-            peer=peer,
-            now=now,
-        )
-        return list(zip([e for e, _ in items], judged, strict=True))
+        return list(zip([e for e, _ in items], batch.answers(data, envelopes), strict=True))
+
+    async def _singles(
+        self, peer: Peer, items: list[tuple[OutboxEntry, bytes]]
+    ) -> list[tuple[OutboxEntry, Attempt]]:
+        attempts = await asyncio.gather(*(self._single(e, peer, env) for e, env in items))
+        return list(zip([e for e, _ in items], attempts, strict=True))
+
+    async def _single(self, entry: OutboxEntry, peer: Peer, envelope: bytes) -> Attempt:
+        """One envelope, one POST to ``/federation/v1/inbox``; an exception becomes a retry."""
+        async with self._in_flight, self._peer_slots(peer.node_id):
+            try:
+                status, data = await self._post(peer, envelope)
+            except PeerUnreachable as exc:
+                return Outcome("retry", exc.reason)
+            except Exception as exc:  # noqa: BLE001 - one bad entry must not sink the round
+                log.error(
+                    "outbox_attempt_error", message_id=entry.message_id, error=type(exc).__name__
+                )
+                return Outcome("retry", "internal_error")
+        return Answer(envelope, status, data)
+
+    def _peer_slots(self, node_id: str) -> asyncio.Semaphore:
+        return self._per_peer.setdefault(node_id, asyncio.Semaphore(self._max_per_peer))
+
+    def _finish_round(
+        self,
+        attempts: list[tuple[OutboxEntry, Attempt]],
+        peers: Mapping[str, Peer],
+        now: datetime,
+    ) -> list[tuple[OutboxEntry, Outcome]]:
+        results = self._settle_round(attempts, peers, now)
+        # At most every few seconds: the count reads every row of the outbox (delivered ones
+        # too), a cost that grows with the table, not with the round.
+        self._refresh_gauges()
+        return results
 
     def _claim(self, now: datetime) -> tuple[list[OutboxEntry], dict[str, Peer]]:
         with self.uow_factory() as uow:
@@ -289,32 +321,6 @@ class OutboxSender(OutcomeRecording, PollingWorker):
             self._refresh_gauges()
         return claimed, peers
 
-    async def _one(self, entry: OutboxEntry, peer: Peer | None) -> Outcome:
-        """One envelope, one POST (sealed here); an exception becomes a retry."""
-        now = self.clock.now()
-        if peer is None:
-            return Outcome("dead", "unknown_peer")
-        refusal = self._local_refusal(peer, now)
-        if refusal is not None:
-            return refusal
-        [sealed] = await asyncio.to_thread(self._seal_all, [entry], peer, now)
-        if isinstance(sealed, Outcome):
-            return sealed
-        return await self._single(entry, peer, sealed, now)
-
-    async def _single(
-        self, entry: OutboxEntry, peer: Peer, envelope: bytes, now: datetime
-    ) -> Outcome:
-        per_peer = self._per_peer.setdefault(entry.to_node, asyncio.Semaphore(self._max_per_peer))
-        async with self._in_flight, per_peer:
-            try:
-                return await self._attempt(entry, peer, envelope, now)
-            except Exception as exc:  # noqa: BLE001 - one bad entry must not sink the batch
-                log.error(
-                    "outbox_attempt_error", message_id=entry.message_id, error=type(exc).__name__
-                )
-                return Outcome("retry", "internal_error")
-
     def _local_refusal(self, peer: Peer, now: datetime) -> Outcome | None:
         """Why nothing can be sent to ``peer`` at all (dead at once), or None."""
         if peer.status is not PeerStatus.ACTIVE:
@@ -326,7 +332,7 @@ class OutboxSender(OutcomeRecording, PollingWorker):
     def _seal_all(
         self, entries: list[OutboxEntry], peer: Peer, now: datetime
     ) -> list[bytes | Outcome]:
-        """Each entry sealed on its own to the peer's newest encryption key (in a thread)."""
+        """Each entry sealed on its own to the peer's newest encryption key."""
         try:
             key = import_public_key(peer.keys_for("enc", now)[0].jwk)
         except (TypeError, ValueError):
@@ -338,19 +344,6 @@ class OutboxSender(OutcomeRecording, PollingWorker):
             except (TypeError, ValueError, ConfigurationError):
                 sealed.append(Outcome("dead", "unsealable"))
         return sealed
-
-    async def _attempt(
-        self, entry: OutboxEntry, peer: Peer, envelope: bytes, now: datetime
-    ) -> Outcome:
-        try:
-            status, data = await self._post(peer, envelope)
-        except PeerUnreachable as exc:
-            return Outcome("retry", exc.reason)
-        if status == 200:
-            return judge_receipt(
-                data, message_id=entry.message_id, envelope=envelope, peer=peer, now=now
-            )
-        return judge_rejection(status, data)
 
     async def _post(
         self, peer: Peer, body: bytes, *, path: str = INBOX_PATH, content_type: str = JOSE

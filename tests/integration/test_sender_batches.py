@@ -156,3 +156,31 @@ def test_no_answer_to_a_batch_backs_the_peer_off_once_and_keeps_every_message(
     with a.runtime.uow_factory() as uow:
         [state] = uow.peer_delivery.list()
     assert state.failures == 1  # one step of the peer's backoff, not one per message
+
+
+def test_an_entry_that_fails_to_seal_does_not_hold_back_the_rest_of_its_batch(
+    nodes: tuple[InProcessNode, InProcessNode], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a, b = nodes
+    entries = [enqueue(a, b.node_id, case=f"case-{n}", n=n) for n in range(3)]
+
+    async def scenario() -> None:
+        async with mock(Recorder(b)) as http:
+            sender = make_sender(a, http)
+            seal = sender._seal
+
+            def broken_for_the_second(entry: Any, key: Any, now: Any) -> bytes:
+                if entry.id == entries[1].id:
+                    raise RuntimeError("a bug")
+                return seal(entry, key, now)
+
+            monkeypatch.setattr(sender, "_seal", broken_for_the_second)
+            await sender.run_once()
+
+    run(scenario())
+    got = [(stored(a, e.id).status, stored(a, e.id).last_error) for e in entries]
+    assert got == [
+        (OutboxStatus.DELIVERED, ""),
+        (OutboxStatus.PENDING, "internal_error"),
+        (OutboxStatus.DELIVERED, ""),
+    ]

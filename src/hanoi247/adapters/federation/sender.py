@@ -343,6 +343,11 @@ class OutboxSender(OutcomeRecording, PollingWorker):
                 sealed.append(self._seal(entry, key, now))
             except (TypeError, ValueError, ConfigurationError):
                 sealed.append(Outcome("dead", "unsealable"))
+            except Exception as exc:  # noqa: BLE001 - one bad entry must not sink the round
+                log.error(
+                    "outbox_seal_error", message_id=entry.message_id, error=type(exc).__name__
+                )
+                sealed.append(Outcome("retry", "internal_error"))
         return sealed
 
     async def _post(

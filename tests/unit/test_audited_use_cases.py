@@ -208,12 +208,30 @@ def test_a_batch_commits_once_and_leaves_out_only_the_message_its_handler_refuse
     arrivals = [Arrival(ping(i), "ab" * 32, f"receipt-{i}") for i in ids]
     results = intake.accept_batch(arrivals)
     assert results == [IntakeResult(), IntakeResult(unprocessable="unknown_case"), IntakeResult()]
-    assert uow.committed == 1
+    assert uow.committed == 2  # the one before it again, then the one after it
     assert intake.stored_receipt("fr-oclctic", ids[0]) == f"receipt-{ids[0]}"
     assert intake.stored_receipt("fr-oclctic", ids[1]) is None
     assert intake.stored_receipt("fr-oclctic", ids[2]) == f"receipt-{ids[2]}"
     subjects = [e.subject for e in uow.audit.entries()]
     assert subjects == [ids[0], ids[0], ids[2], ids[2]]  # nothing of the refused one
+
+
+def test_a_batch_of_refused_messages_costs_at_most_twice_the_work_of_the_batch() -> None:
+    ids = [f"0190d5c6-0000-7000-8000-0000000000{n:02d}" for n in range(20)]
+    handled: list[str] = []
+
+    def handler(_: UnitOfWork, message: IncomingMessage) -> None:
+        handled.append(message.message_id)
+        if int(message.message_id[-2:]) % 2:  # every other one refused
+            raise UnprocessableMessage("unknown_case")
+
+    uow, intake = intake_with(handler)
+    results = intake.accept_batch([Arrival(ping(i), "ab" * 32, f"r-{i}") for i in ids])
+    assert [r.unprocessable is None for r in results] == [n % 2 == 0 for n in range(20)]
+    assert len(handled) <= 2 * len(ids)
+    assert uow.committed == 10  # the ten accepted ones, each after a refused one
+    stored = [i for i in ids if intake.stored_receipt("fr-oclctic", i) is not None]
+    assert stored == ids[::2]
 
 
 def test_a_batch_answers_a_message_stored_before_with_its_original_receipt() -> None:

@@ -1,4 +1,5 @@
-"""A stolen database file reveals no TOTP secret and no case content (issue 13).
+"""A stolen database file reveals no TOTP secret, no case content and no push endpoint
+(issues 13 and 12).
 
 Known marker strings are written through the real repositories into a node's SQLite
 database; then the file alone is read as a thief would: ``sqlite3 .dump`` and the raw bytes
@@ -18,11 +19,15 @@ import pytest
 from at_rest_support import session_cipher
 from fakes import FakeClock
 from hanoi247.adapters.auth import FAST, Authenticator
+from hanoi247.adapters.crypto.at_rest import FieldCipher, SecretKey
+from hanoi247.adapters.crypto.web_push import subscriber_keys
 from hanoi247.adapters.db.engine import make_engine
+from hanoi247.adapters.db.sealed import reseal_all
 from hanoi247.adapters.db.uow import make_uow_factory
 from hanoi247.bootstrap import Database
 from hanoi247.domain.accounts import Role
 from hanoi247.domain.federation import MessageType, OutgoingMessage
+from hanoi247.domain.push import PushSubscription
 from hanoi247.domain.requests import Urgency
 from hanoi247.services.accounts import add_user
 from inbox_builder import incoming
@@ -34,7 +39,9 @@ IDENTIFIER = "MARKER-IDENT-203.0.113.77"
 QUESTION = "MARKER-QUESTION-which-account"
 OUTGOING = "MARKER-OUTGOING-body"
 ARRIVED = "MARKER-INBOX-body"
-MARKERS = (FACTS, IDENTIFIER, QUESTION, OUTGOING, ARRIVED)
+ENDPOINT = "https://push.example/send/MARKER-PUSH-capability"  # whoever holds it can push
+MARKERS = (FACTS, IDENTIFIER, QUESTION, OUTGOING, ARRIVED, ENDPOINT)
+_, P256DH, _, AUTH = subscriber_keys()
 
 
 @pytest.fixture
@@ -74,6 +81,8 @@ def seed(db: Database) -> str:
             type="request.sent", case_id=request.id, in_reply_to=None, sent_at=AT,
             received_at=AT, envelope_sha256="e" * 64, body={"facts": ARRIVED}, receipt="r",
         )  # fmt: skip
+        phone = PushSubscription(officer.user.id, ENDPOINT, P256DH, AUTH)
+        uow.push_subscriptions.add(phone, at=AT)
         uow.commit()
     return officer.totp_secret
 
@@ -99,7 +108,8 @@ def test_the_database_file_alone_shows_no_totp_secret_and_no_case_text(
     text = dump(database_file)
     assert "INSERT INTO requests" in text
     assert "h247e:1:" in text
-    for marker in (*MARKERS, secret):
+    assert "INSERT INTO push_subscriptions" in text
+    for marker in (*MARKERS, P256DH, AUTH, secret):
         assert marker not in text, marker
         assert marker.encode() not in raw, marker
         assert marker.encode("utf-16-le") not in raw, marker
@@ -122,6 +132,9 @@ def test_with_the_secret_key_the_sealed_rows_read_back_whole(
         credentials = uow.users.credentials(lan.id)
         assert credentials is not None
         assert credentials.totp_secret == secret
+        assert uow.push_subscriptions.for_user(lan.id) == [
+            PushSubscription(lan.id, ENDPOINT, P256DH, AUTH)
+        ]
 
 
 def test_a_sealed_value_moved_to_another_row_is_refused_not_read(
@@ -146,5 +159,23 @@ def test_a_sealed_value_moved_to_another_row_is_refused_not_read(
             with pytest.raises(Exception, match="moved from another row") as caught:
                 uow.requests.get(second.id)
             assert FACTS not in str(caught.value)
+    finally:
+        engine.dispose()
+
+
+def test_secret_rotation_reseals_the_push_subscriptions_too(node: tuple[Path, Database]) -> None:
+    """``hanoi247 secrets rotate`` re-seals every column of ``sealed.SEALED``: the push
+    endpoint and keys then open with the new key alone."""
+    data_dir, db = node
+    seed(db)
+    new = FieldCipher([SecretKey.generate()])
+    engine = make_engine(f"sqlite:///{data_dir / 'hanoi247.sqlite3'}")
+    try:
+        with engine.begin() as connection:
+            assert reseal_all(connection, new=new, old=session_cipher()) > 0
+        with make_uow_factory(engine, cipher=new)() as uow:
+            lan = uow.users.by_username("lan")
+            assert lan is not None
+            assert [s.endpoint for s in uow.push_subscriptions.for_user(lan.id)] == [ENDPOINT]
     finally:
         engine.dispose()

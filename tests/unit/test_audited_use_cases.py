@@ -194,7 +194,7 @@ def test_a_concurrent_duplicate_gets_the_original_receipt_back() -> None:
     assert [e.tag for e in uow.audit.entries()] == ["federation:message:received"]
 
 
-def test_a_batch_commits_once_and_leaves_out_only_the_message_its_handler_refuses() -> None:
+def test_a_batch_leaves_out_only_the_message_its_handler_refuses_and_stores_the_others() -> None:
     """The refused message's own writes are rolled back with it; the others commit together."""
     ids = [f"0190d5c6-0000-7000-8000-00000000000{n}" for n in (1, 2, 3)]
 

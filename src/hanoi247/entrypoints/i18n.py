@@ -144,6 +144,15 @@ def language_name(lang: str) -> str:
     return Locale.parse(lang).get_display_name(lang) or lang
 
 
+def language_label(tag: str, lang: str) -> str:
+    """A language tag ("fr", "pt-BR") by its name in the reader's language ``lang``
+    ("French", "الفرنسية"); the tag itself when Babel does not know it."""
+    try:
+        return Locale.parse(tag.replace("-", "_")).get_display_name(lang) or tag
+    except (ValueError, TypeError, UnknownLocaleError):
+        return tag
+
+
 # --- Catalogues -------------------------------------------------------------------------
 
 

@@ -129,6 +129,7 @@ def labelling(viewer: Viewer) -> dict[str, Any]:
         ),
         "instrument": lambda instrument_id: i18n.label_instrument(instrument_id, tr),
         "identifier_type": lambda code: identifier_type_label(code, tr),
+        "language": lambda tag: i18n.language_label(str(tag), viewer.lang),
     }
 
 

@@ -1,7 +1,8 @@
 """Languages and identifier types read by their label everywhere, never their code
 (issue 12): walk every page of the desk reachable from its links, as officer (VN and FR),
 supervisor and administrator (FR), in English and Arabic, on two desks holding a request
-sent through the composer and one drafted with a language and an identifier of every type;
+sent through the composer and one drafted with a language and an identifier of every type,
+and a directory entry with its languages and channels;
 no text a person reads is a bare language code ("en", "fr" …) or, in Arabic, a bare
 identifier type code ("ip", "email" … which in English may be plain words)."""
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 import html.parser
 import re
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -19,6 +21,7 @@ from fastapi.testclient import TestClient
 
 from hanoi247.domain.accounts import Role
 from hanoi247.domain.commands import DraftRequest, SendRequest
+from hanoi247.domain.directory import ContactKind, ContactPoint
 from hanoi247.domain.requests import IDENTIFIER_TYPES
 from hanoi247.domain.states import load_states
 from hanoi247.entrypoints import i18n
@@ -39,6 +42,19 @@ IDENTIFIERS = [
     {"type": "phone", "value": "+33 6 00 00 00 00"},
     {"type": "wallet", "value": "bc1qexampleexampleexample"},
 ]
+
+
+FRANCE = ContactPoint(
+    state="FR",
+    kind=ContactKind.POINT_OF_CONTACT_24_7,
+    agency="OCLCTIC (test)",
+    last_verified=date(2026, 3, 1),
+    verified_by="test",
+    phones=("+33 1 00 00 00 00",),
+    emails=("oclctic@example.fr",),
+    languages=("fr", "en"),
+    channels=("hanoi247", "phone", "email"),
+)
 
 
 class _Page(html.parser.HTMLParser):
@@ -91,6 +107,10 @@ def seeded(tmp_path: Path) -> Iterator[Pair]:
     draft = runtime.handle(DraftRequest(by=officer.id, payload=payload, instrument="uncc"))
     runtime.handle(SendRequest(by=officer.id, request_id=draft.request_id))
     pair.deliver()
+    for desk in (pair.vn, pair.fr):  # the directory: languages accepted, channels
+        with desk.node.runtime.uow_factory() as uow:
+            uow.contact_points.upsert(FRANCE, at=pair.clock.now())
+            uow.commit()
     yield pair
     pair.vn.node.close()
     pair.fr.node.close()

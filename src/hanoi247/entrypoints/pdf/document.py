@@ -97,6 +97,13 @@ def direction_of(text: str) -> Direction:
     return "ltr"
 
 
+def isolated(text: str, lang: Language) -> str:
+    """``text`` (a name, a node, a number) inside right-to-left text, as a unit of its own
+    direction (FSI … PDI), so "Nguyễn Claire (3)" or "FR 24/7" keep their order; as is
+    in left-to-right text."""
+    return f"\u2068{text}\u2069" if lang.dir == "rtl" and text else text
+
+
 def _script_language(text: str) -> str:
     for char in text:
         name = unicodedata.name(char, "")
@@ -362,7 +369,7 @@ def _timeline(view: Mapping[str, Any], lang: Language) -> Part:
         actor = names.get(lang.code, "") if isinstance(names, Mapping) else ""
         if not actor:
             actor = tr.pgettext("pdf", "an officer")
-        value = f"{origin} · {actor} · {status}"
+        value = f"{origin} · {isolated(actor, lang)} · {status}"
         codes = _codes(view["instrument"], event["action"], event.get("codes") or [], tr)
         value = f"{value}\n{codes}" if codes else value
         note = event.get("note") or ""

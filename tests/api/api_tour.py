@@ -254,6 +254,24 @@ def tour(root: Path) -> list[Exchange]:
             )
             vn.get("/api/v1/treaty/grounds?instrument=uncc", "an", label="treaty-grounds")
 
+            # Evidence: a resumable upload by offset (docs/api.md, "Evidence").
+            with_evidence_key(vn.node)
+            note = b"Your files are encrypted; pay 5 BTC to the address below"
+            started = vn.post(
+                f"{R}/{pid}/evidence/uploads", "an",
+                json={"file_name": "ransom-note.txt", "size": len(note)},
+                label="evidence-upload-start",
+            ).json()  # fmt: skip
+            upath = f"/api/v1/evidence/uploads/{started['upload_id']}"
+            vn.patch(upath, "an", content=note[:24], headers={"Upload-Offset": "0"},
+                     label="evidence-upload-part")  # fmt: skip
+            vn.get(upath, "an", label="evidence-upload-status")
+            vn.patch(upath, "an", content=note[:24], headers={"Upload-Offset": "0"},
+                     label="evidence-upload-conflict")  # fmt: skip
+            vn.patch(upath, "an", content=note[24:], headers={"Upload-Offset": "24"},
+                     label="evidence-upload-last")  # fmt: skip
+            vn.get(f"{R}/{pid}/evidence", "an", label="evidence-list")
+
             # Service providers: FR's supervisor registers one; FR's officer orders it to
             # preserve a received request's data and records the day it confirmed.
             sid = vn.post(R, "an", json=PRESERVATION).json()["id"]
@@ -276,24 +294,6 @@ def tour(root: Path) -> list[Exchange]:
             )  # fmt: skip
             fr.get(f"{R}/{sid}/provider-orders", "claire", label="provider-orders")
             deliver(vn, fr)
-
-            # Evidence: a resumable upload by offset (docs/api.md, "Evidence").
-            with_evidence_key(vn.node)
-            note = b"Your files are encrypted; pay 5 BTC to the address below"
-            started = vn.post(
-                f"{R}/{pid}/evidence/uploads", "an",
-                json={"file_name": "ransom-note.txt", "size": len(note)},
-                label="evidence-upload-start",
-            ).json()  # fmt: skip
-            upath = f"/api/v1/evidence/uploads/{started['upload_id']}"
-            vn.patch(upath, "an", content=note[:24], headers={"Upload-Offset": "0"},
-                     label="evidence-upload-part")  # fmt: skip
-            vn.get(upath, "an", label="evidence-upload-status")
-            vn.patch(upath, "an", content=note[:24], headers={"Upload-Offset": "0"},
-                     label="evidence-upload-conflict")  # fmt: skip
-            vn.patch(upath, "an", content=note[24:], headers={"Upload-Offset": "24"},
-                     label="evidence-upload-last")  # fmt: skip
-            vn.get(f"{R}/{pid}/evidence", "an", label="evidence-list")
 
             # Errors every client meets.
             vn.get("/api/v1/inbox", None, label="unauthorized")

@@ -24,7 +24,7 @@ from hanoi247.domain.accounts import Permission, User
 from hanoi247.domain.errors import PermissionDenied
 from hanoi247.domain.ids import uuid7
 from hanoi247.domain.providers import PreservationOrder, ServiceProvider
-from hanoi247.entrypoints.web.api.common import Caller, Runtime, authorize
+from hanoi247.entrypoints.web.api.common import Caller, Runtime, authorize, authorize_on
 from hanoi247.entrypoints.web.api.routing import ApiRoute, problem_responses
 from hanoi247.entrypoints.web.api.schemas import (
     ActionOutcome,
@@ -206,7 +206,7 @@ def list_orders(request_id: str, user: Caller, runtime: Runtime) -> OrderList:
     responses=problem_responses(403, 404, 409),
 )
 def order(request_id: str, body: OrderBody, user: Caller, runtime: Runtime) -> OrderView:
-    authorize(user, P.REQUEST_ANSWER)
+    authorize_on(runtime, user, P.REQUEST_ANSWER, request_id)  # an MLA: its central authority
     now = runtime.clock.now()
     with runtime.uow_factory() as uow:
         made = order_preservation(
@@ -229,7 +229,7 @@ def order(request_id: str, body: OrderBody, user: Caller, runtime: Runtime) -> O
 def confirmed(
     request_id: str, order_id: str, body: ConfirmedBody, user: Caller, runtime: Runtime
 ) -> ActionOutcome:
-    authorize(user, P.REQUEST_ANSWER)
+    authorize_on(runtime, user, P.REQUEST_ANSWER, request_id)
     cmd = confirmation_command(
         runtime.context, request_id, order_id, confirmed_on=body.confirmed_on, by=user.id
     )

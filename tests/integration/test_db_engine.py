@@ -16,7 +16,7 @@ from hanoi247.adapters.db.engine import database_url_for, make_engine, read_only
 from hanoi247.adapters.db.schema import status_imports
 from hanoi247.bootstrap import open_database
 from hanoi247.domain.audit_tags import AuditTag
-from hanoi247.domain.errors import ConfigurationError
+from hanoi247.domain.errors import ConfigurationError, Overloaded
 from hanoi247.settings import Settings
 
 
@@ -221,3 +221,25 @@ def test_a_postgresql_connection_closed_while_idle_is_replaced_at_checkout(
         engine.dispose()
     assert pings  # the idle connection was checked
     assert again != first  # the dead one was dropped, a fresh one answered
+
+
+def test_a_writer_that_cannot_get_the_lock_in_time_is_told_to_retry_not_given_a_driver_error(
+    tmp_path: Path,
+) -> None:
+    engine = make_engine(database_url_for(tmp_path))
+    try:
+        with engine.connect() as waiting:
+            waiting.exec_driver_sql("PRAGMA busy_timeout=50")  # this pooled connection only
+            waiting.commit()
+            holder = sqlite3.connect(tmp_path / "hanoi247.sqlite3", isolation_level=None)
+            try:
+                holder.execute("BEGIN IMMEDIATE")
+                with pytest.raises(Overloaded) as raised:
+                    waiting.exec_driver_sql("SELECT 1")
+                holder.execute("ROLLBACK")
+            finally:
+                holder.close()
+        assert raised.value.retry_after == 5
+        assert str(raised.value) == "too many writers to the database at once; retry in 5 s"
+    finally:
+        engine.dispose()

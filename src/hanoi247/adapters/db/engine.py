@@ -4,7 +4,9 @@ SQLite connections get WAL, foreign keys, ``busy_timeout=5000`` and
 ``synchronous=NORMAL``. SQLAlchemy, not the ``sqlite3`` driver, emits ``BEGIN``
 (the documented event-hook recipe), so every transaction is a real one and, by default,
 a ``BEGIN IMMEDIATE``: it takes the write lock up front and waits (up to the busy
-timeout) instead of failing half-way when two writers meet. A read-only connection can
+timeout) instead of failing half-way when two writers meet; a writer that still finds the
+lock taken after the busy timeout gets ``Overloaded`` (HTTP 503 with ``Retry-After``, one
+line at the command line), never a raw driver error. A read-only connection can
 ask for a deferred transaction with ``execution_options(hanoi247_sqlite_begin="DEFERRED")``.
 
 PostgreSQL connections are checked before use only when they sat idle in the pool for
@@ -24,10 +26,10 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, Connection, make_url
-from sqlalchemy.exc import ArgumentError, DisconnectionError
+from sqlalchemy.exc import ArgumentError, DisconnectionError, OperationalError
 from sqlalchemy.pool import ConnectionPoolEntry
 
-from hanoi247.domain.errors import ConfigurationError
+from hanoi247.domain.errors import ConfigurationError, Overloaded
 
 SQLITE_FILE_NAME = "hanoi247.sqlite3"
 PING_AFTER_IDLE_SECONDS = 10.0
@@ -119,9 +121,19 @@ def _sqlite_engine(url: URL) -> Engine:
         if info.get("hanoi247_query_only") != read_only:
             connection.exec_driver_sql(f"PRAGMA query_only={int(read_only)}")
             info["hanoi247_query_only"] = read_only
-        connection.exec_driver_sql(f"BEGIN {mode}")
+        try:
+            connection.exec_driver_sql(f"BEGIN {mode}")
+        except OperationalError as error:
+            if _is_lock_timeout(error):  # another writer held the lock past busy_timeout
+                raise Overloaded("writers to the database", retry_after=5) from error
+            raise
 
     return engine
+
+
+def _is_lock_timeout(error: OperationalError) -> bool:
+    message = str(error.orig).lower()
+    return "database is locked" in message or "database is busy" in message
 
 
 def _postgresql_engine(url: URL) -> Engine:

@@ -93,3 +93,15 @@ def test_no_pdf_of_any_kind_shows_a_research_note_or_a_uuid(
         if bad := unfit(pdf_text(answer.content, tmp_path, "-layout")):
             found[path] = bad
     assert not found, found
+
+
+def test_a_request_pdf_names_the_peer_node_by_its_name_never_its_id(
+    seeded: tuple[Pair, str], tmp_path: Path
+) -> None:
+    pair, request_id = seeded
+    vn = pair.vn.node.runtime.local.identity
+    answer = pair.fr_client.get(f"/requests/{request_id}.pdf?lang=en")
+    assert answer.status_code == 200
+    text = pdf_text(answer.content, tmp_path)
+    assert vn.name in text
+    assert vn.node_id not in text

@@ -180,7 +180,8 @@ def offence_text(instrument_id: str, number: int, tr: i18n.Translator) -> str:
 def _header(view: Mapping[str, Any], lang: Language, node_name: str) -> Part:
     tr = lang.tr
     outgoing = view.get("direction") == "outgoing"
-    peer = str(view.get("peer_node") or "")
+    # The peer's 24/7 point by its name (the page looks it up); its id only if unpinned since.
+    peer = str(view.get("peer_node_name") or view.get("peer_node") or "")
     requesting, requested = (node_name, peer) if outgoing else (peer, node_name)
     lines = [
         Line(

@@ -35,6 +35,13 @@ class FakePeerRepository:
     def get(self, node_id: str) -> Peer | None:
         return self.stored.get(node_id)
 
+    def backdate_pin(self, node_id: str, at: datetime) -> bool:
+        peer = self.stored.get(node_id)
+        if peer is None or peer.pinned_at <= require_utc(at):
+            return False
+        self.stored[node_id] = replace(peer, pinned_at=at)
+        return True
+
     def list(self) -> builtins.list[Peer]:
         return sorted(self.stored.values(), key=lambda p: (p.state, p.node_id))
 

@@ -14,7 +14,7 @@ from evidence_transfer_support import Flaky, Pair, deliver, vn_fr_pair
 from hanoi247.adapters.crypto.keys import generate_node_keys
 from hanoi247.adapters.federation.evidence_client import sign_chunk_request
 from hanoi247.adapters.federation.node import LocalNode
-from hanoi247.domain.errors import PeerUnreachable
+from hanoi247.domain.errors import PeerUnreachable, StorageFailed
 from hanoi247.domain.evidence import CHUNK_SIZE, CustodyAction, ItemStatus
 from hanoi247.services import evidence as ev
 from hanoi247.services.evidence_pull import pull_pending
@@ -342,3 +342,46 @@ def test_a_chunk_staged_after_a_failed_one_leaves_a_hole_that_resume_cuts_and_fe
     out = io.BytesIO()
     ev.open_evidence(desk, item_id, out, actor="vn-officer-1")
     assert out.getvalue() == data
+
+
+def test_received_ciphertext_is_written_once_the_store_adopts_the_staged_file(
+    pair: Pair, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = os.urandom(SIZE)
+    item_id = _offer(pair, data)
+    desk = pair.vn.runtime.evidence
+    assert desk is not None
+
+    def no_second_write() -> None:
+        raise AssertionError("the receiver wrote the ciphertext through a blob writer")
+
+    monkeypatch.setattr(desk.store, "writer", no_second_write)
+    _, done = _pull(pair, parallel=2)
+    assert [i.status for i in done] == [ItemStatus.VERIFIED]
+    out = io.BytesIO()
+    ev.open_evidence(desk, item_id, out, actor="vn-officer-1")
+    assert out.getvalue() == data
+
+
+def test_a_store_that_fails_to_adopt_keeps_the_item_receiving_and_the_next_pass_fetches_nothing(
+    pair: Pair, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = os.urandom(SIZE)
+    item_id = _offer(pair, data)
+    desk, staging = pair.vn.runtime.evidence, pair.vn.runtime.staging
+    assert desk is not None
+    assert staging is not None
+
+    def full(path: Path, blob_id: str) -> None:
+        raise StorageFailed("the evidence store is full; free space")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(desk.store, "adopt", full)
+        with pytest.raises(StorageFailed):
+            _pull(pair)
+    assert ev.get_item(desk, item_id).status is ItemStatus.RECEIVING
+    assert staging.length(item_id) > 0  # what arrived is kept
+    source, done = _pull(pair)
+    assert source.fetched == []  # every staged chunk still matched: nothing sent again
+    assert [i.status for i in done] == [ItemStatus.VERIFIED]
+    assert staging.length(item_id) == 0

@@ -15,7 +15,7 @@ import pytest
 from fakes_evidence import FakeEvidenceStore
 from hanoi247.adapters.storage.filesystem import FilesystemEvidenceStore
 from hanoi247.adapters.storage.s3 import PART_SIZE, S3EvidenceStore
-from hanoi247.domain.errors import StorageFailed
+from hanoi247.domain.errors import IntegrityError, StorageFailed
 from s3_server import S3Server
 
 STORES = ["fake", "filesystem", "s3"]
@@ -137,3 +137,91 @@ def test_filesystem_sweep_removes_parts_left_by_a_crash(tmp_path: Path) -> None:
     writer.write(b"half")  # the process dies here: no commit, no abort
     assert store.sweep_incoming() == 1
     assert list((tmp_path / "store" / "incoming").iterdir()) == []
+
+
+def _staged(directory: Path, data: bytes) -> Path:
+    directory.mkdir(mode=0o700, exist_ok=True)
+    path = directory / "item.part"
+    path.write_bytes(data)
+    return path
+
+
+def test_adopted_staged_file_becomes_the_blob_and_leaves_its_staging_place(
+    store: Any, tmp_path: Path
+) -> None:
+    data = os.urandom(PART_SIZE * 2 + 4321)  # more than one S3 part
+    staged = _staged(tmp_path / "staging", data)
+    blob_id = hashlib.sha256(data).hexdigest()
+    store.adopt(staged, blob_id)
+    assert not staged.exists()
+    assert list(store.iter_ids()) == [blob_id]
+    assert store.size(blob_id) == len(data)
+    with store.open(blob_id) as handle:
+        assert hashlib.sha256(handle.read()).hexdigest() == blob_id
+
+
+def test_adopting_bytes_already_stored_keeps_the_stored_blob(store: Any, tmp_path: Path) -> None:
+    blob_id = _put(store, b"same ciphertext")
+    staged = _staged(tmp_path / "staging", b"same ciphertext")
+    store.adopt(staged, blob_id)
+    assert not staged.exists()
+    assert list(store.iter_ids()) == [blob_id]
+    assert store.read_range(blob_id, 0, 100) == b"same ciphertext"
+
+
+def test_adopt_refuses_a_hostile_blob_id_and_leaves_the_staged_file(
+    store: Any, tmp_path: Path
+) -> None:
+    staged = _staged(tmp_path / "staging", b"ciphertext")
+    with pytest.raises(ValueError, match="64 lowercase hex"):
+        store.adopt(staged, "../../etc/passwd")
+    assert staged.read_bytes() == b"ciphertext"
+    assert list(store.iter_ids()) == []
+
+
+def test_filesystem_adopt_links_without_copying_and_keeps_0600(tmp_path: Path) -> None:
+    store = FilesystemEvidenceStore(tmp_path / "store")
+    staged = _staged(tmp_path / "staging", b"ciphertext")
+    staged.chmod(0o644)
+    inode = staged.stat().st_ino
+    blob_id = hashlib.sha256(b"ciphertext").hexdigest()
+    store.adopt(staged, blob_id)
+    path = store.path_for(blob_id)
+    assert path.stat().st_ino == inode  # the same file: its bytes were not written again
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_filesystem_adopt_across_filesystems_copies_and_checks_the_hash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = FilesystemEvidenceStore(tmp_path / "store")
+
+    def cross_device(src: Any, dst: Any) -> None:
+        raise OSError(18, "Invalid cross-device link")
+
+    monkeypatch.setattr(os, "link", cross_device)
+    good = _staged(tmp_path / "staging", b"ciphertext")
+    blob_id = hashlib.sha256(b"ciphertext").hexdigest()
+    store.adopt(good, blob_id)
+    assert store.read_range(blob_id, 0, 100) == b"ciphertext"
+    assert not good.exists()
+    lying = _staged(tmp_path / "staging", b"other bytes")
+    with pytest.raises(IntegrityError, match="holds other bytes"):
+        store.adopt(lying, "0" * 64)
+    assert lying.exists()
+    assert not store.exists("0" * 64)
+    assert list((tmp_path / "store" / "incoming").iterdir()) == []
+
+
+def test_s3_adopt_of_bytes_that_are_not_the_blob_id_completes_nothing(
+    s3_server: S3Server, tmp_path: Path
+) -> None:
+    store = S3EvidenceStore(s3_server.location(f"t-{secrets.token_hex(6)}"))
+    for size in (100, PART_SIZE + 100):  # one put, then a multipart upload
+        staged = _staged(tmp_path / "staging", os.urandom(size))
+        with pytest.raises(IntegrityError, match="holds other bytes"):
+            store.adopt(staged, "0" * 64)
+        assert staged.exists()
+        assert list(store.iter_ids()) == []
+        uploads = store.client.list_multipart_uploads(Bucket=store.bucket)
+        assert uploads.get("Uploads", []) == []

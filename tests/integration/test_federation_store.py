@@ -77,6 +77,19 @@ def test_a_pinned_peer_is_found_by_state_with_its_keys(uow: Callable[[], UnitOfW
             u.peers.add(peer())
 
 
+def test_a_pin_is_only_ever_backdated_never_moved_later(uow: Callable[[], UnitOfWork]) -> None:
+    with uow() as u:
+        u.peers.add(peer())
+        assert u.peers.backdate_pin("fr-oclctic", T0 - timedelta(days=366)) is True
+        assert u.peers.backdate_pin("fr-oclctic", T0) is False  # later: unchanged
+        assert u.peers.backdate_pin("nobody", T0 - timedelta(days=400)) is False
+        u.commit()
+    with uow() as u:
+        found = u.peers.get("fr-oclctic")
+    assert found is not None
+    assert found.pinned_at == T0 - timedelta(days=366)
+
+
 def test_suspended_peers_are_not_offered_for_their_state(uow: Callable[[], UnitOfWork]) -> None:
     with uow() as u:
         u.peers.add(peer())

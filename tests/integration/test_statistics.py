@@ -1,5 +1,6 @@
 """Statistics (issue 11) of a seeded set of 500 requests equal the figures computed
-independently here from what the seeding did (``HistoryFact``: plain Python, no SQL), on
+independently here from what the seeding did (``HistoryFact`` and the drill records
+seeded: plain Python, no SQL), on
 SQLite and PostgreSQL; the period's edges count what falls inside it only."""
 
 from __future__ import annotations
@@ -16,8 +17,16 @@ from at_rest_support import session_cipher
 from hanoi247.adapters.db.engine import database_url_for, make_engine
 from hanoi247.adapters.db.migrate import upgrade
 from hanoi247.adapters.db.uow import make_uow_factory
-from hanoi247.domain.audit_tags import AuditTag
-from hanoi247.domain.statistics import Measure, Outcome, Period, Statistics
+from hanoi247.domain.drills import Drill, DrillDirection, DrillStatus
+from hanoi247.domain.statistics import (
+    NO_DRILLS,
+    DrillFigures,
+    Durations,
+    Measure,
+    Outcome,
+    Period,
+    Statistics,
+)
 from hanoi247.entrypoints.demo_history import HistoryFact, Peer, seed_history
 from hanoi247.services.statistics import compute_statistics
 
@@ -31,9 +40,7 @@ BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)]
 @pytest.fixture(scope="module", params=BACKENDS)
 def seeded(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[
-    tuple[Callable[[], object], list[HistoryFact], list[tuple[str, datetime, datetime | None]]]
-]:
+) -> Iterator[tuple[Callable[[], object], list[HistoryFact], list[Drill]]]:
     if request.param == "sqlite":
         url = database_url_for(tmp_path_factory.mktemp("stats"))
     else:
@@ -43,29 +50,37 @@ def seeded(
     uow = make_uow_factory(engine, cipher=session_cipher())
     with uow() as u:
         facts = seed_history(u, own=OWN, peers=PEERS, now=NOW, count=500, seed=11)
-        pings = _pings(u)
+        drills = _drills(u)
         u.commit()
-    yield uow, facts, pings
+    yield uow, facts, drills
     engine.dispose()
     if request.param == "postgresql":
         request.getfixturevalue("postgresql_cluster").drop_database("statistics")
 
 
-def _pings(u: object) -> list[tuple[str, datetime, datetime | None]]:
-    """Drill pings (as ``drill ping`` audits them): 30 over the year, 3 peers, every
-    fourth one never answered; (peer, sent, answered)."""
+def _drills(u: object) -> list[Drill]:
+    """Drills answered by a person, as the drill records hold them: 48 over the year, both
+    ways, 3 peers; most acknowledged (after 1 + 7n seconds), every fifth missed, every
+    seventh still open."""
     found = []
-    for n in range(30):
-        peer = PEERS[n % 3].node_id
-        sent = NOW - timedelta(days=11 * n, minutes=n)
-        ping = f"0193a000-0000-7000-8000-{n:012d}"
-        u.audit.append(at=sent, actor="fr-officer", tag=AuditTag.FEDERATION_DRILL_SENT,  # type: ignore[attr-defined]
-                       subject=ping, details={"to": peer})  # fmt: skip
-        answered = None if n % 4 == 3 else sent + timedelta(seconds=1 + 7 * n)
-        if answered is not None:
-            u.audit.append(at=answered, actor=peer, tag=AuditTag.FEDERATION_DRILL_COMPLETED,  # type: ignore[attr-defined]
-                           subject=ping, details={"type": "drill.pong"})  # fmt: skip
-        found.append((peer, sent, answered))
+    for n in range(48):
+        peer = PEERS[n % 3]
+        sent = NOW - timedelta(days=7 * n + 1, minutes=n)
+        drill = Drill(
+            id=f"0193a000-0000-7000-8000-{n:012d}",
+            direction=DrillDirection.OUTGOING if n % 2 else DrillDirection.INCOMING,
+            peer_node=peer.node_id,
+            peer_state=peer.state,
+            sent_at=sent,
+            due_at=sent + timedelta(hours=1),
+            sent_by="Marie Dupont" if n % 2 else "",
+        )
+        if n % 5 == 4:
+            drill = drill.missed(drill.due_at)
+        elif n % 7 != 6:
+            drill = drill.acknowledged(by="Duty officer", at=sent + timedelta(seconds=1 + 7 * n))
+        assert u.drills.add(drill)  # type: ignore[attr-defined]
+        found.append(drill)
     return found
 
 
@@ -145,18 +160,35 @@ def test_outcomes_refusal_grounds_and_expired_preservations_equal_an_independent
         assert expired
 
 
-def test_drill_pings_sent_answered_and_round_trip_equal_an_independent_count(seeded) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize(("side", "direction"), [("sent", "outgoing"), ("received", "incoming")])
+def test_drills_acknowledged_missed_and_time_to_acknowledge_equal_an_independent_count(  # type: ignore[no-untyped-def]
+    seeded, side: str, direction: str
+) -> None:
     stats = _stats(seeded)
-    pings = [p for p in seeded[2] if PERIOD.start <= p[1] < PERIOD.end]
-    trips = [(answered - sent).total_seconds() for _, sent, answered in pings if answered]
-    assert stats.drills.sent == len(pings)
-    assert stats.drills.answered == len(trips)
-    assert stats.drills.round_trip.median == _percentile(trips, 50)
-    assert stats.drills.round_trip.p90 == _percentile(trips, 90)
-    for peer in PEERS:
-        mine = [p for p in pings if p[0] == peer.node_id]
-        answered = sum(1 for p in mine if p[2] is not None)
-        assert stats.drills.by_peer[peer.node_id] == (len(mine), answered)
+    inside = [d for d in seeded[2] if PERIOD.start <= d.sent_at < PERIOD.end]
+    mine = [d for d in inside if d.direction == direction]
+    assert len(mine) > 10  # and the period leaves some out:
+    assert len(mine) < len([d for d in seeded[2] if d.direction == direction])
+
+    def expected(drills: list[Drill]) -> DrillFigures:
+        times = [
+            (d.acknowledged_at - d.sent_at).total_seconds() for d in drills if d.acknowledged_at
+        ]
+        return DrillFigures(
+            count=len(drills),
+            acknowledged=sum(d.status is DrillStatus.ACKNOWLEDGED for d in drills),
+            missed=sum(d.status is DrillStatus.MISSED for d in drills),
+            time_to_acknowledge=Durations(
+                len(times), _percentile(times, 50), _percentile(times, 90)
+            ),
+        )
+
+    assert stats.drills[side] == expected(mine)
+    assert 0 < stats.drills[side].missed < stats.drills[side].acknowledged < len(mine)
+    assert stats.drills_by_counterpart[side] == {
+        peer.state: expected([d for d in mine if d.peer_state == peer.state])
+        for peer in sorted(PEERS, key=lambda p: p.state)
+    }
 
 
 def test_a_period_with_nothing_in_it_gives_zeros_and_no_percentile(seeded) -> None:  # type: ignore[no-untyped-def]
@@ -164,7 +196,8 @@ def test_a_period_with_nothing_in_it_gives_zeros_and_no_percentile(seeded) -> No
         empty = compute_statistics(u, Period(NOW + timedelta(days=1), NOW + timedelta(days=2)))
     assert empty.total("received") == empty.total("sent") == 0
     assert empty.durations["received"][Measure.ACKNOWLEDGEMENT].median is None
-    assert empty.drills.sent == 0
+    assert empty.drills["sent"] == empty.drills["received"] == NO_DRILLS
+    assert empty.drills_by_counterpart == {"received": {}, "sent": {}}
 
 
 def test_the_statistics_queries_select_no_identifier_or_text_column(seeded) -> None:  # type: ignore[no-untyped-def]
@@ -179,7 +212,8 @@ def test_the_statistics_queries_select_no_identifier_or_text_column(seeded) -> N
         finally:
             sa.event.remove(engine, "before_cursor_execute", _capture.last)  # type: ignore[attr-defined]
     selected = " ".join(s.split(" FROM ")[0] for s in statements).lower()
-    for column in ("reference", "note", "elements", "results", "summary", "created_by", "actor"):
+    for column in ("reference", "note", "elements", "results", "summary", "created_by", "actor",
+                   "acknowledged_by", "sent_by", "peer_node"):  # fmt: skip
         assert f".{column}" not in selected, column
 
 

@@ -1,5 +1,5 @@
 """Migration 0013 (timeline events by action, for the statistics): up with real rows, the
-statistics read through it, down to 0012 and up again."""
+statistics read through it, down to 0012 (the rows stay) and up again."""
 
 from __future__ import annotations
 
@@ -23,6 +23,15 @@ def indexes(url: str) -> set[str]:
     engine = make_engine(url)
     try:
         return {str(i["name"]) for i in sa.inspect(engine).get_indexes("request_events")}
+    finally:
+        engine.dispose()
+
+
+def stored(url: str) -> int:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            return int(connection.execute(sa.text("SELECT count(*) FROM requests")).scalar_one())
     finally:
         engine.dispose()
 
@@ -56,8 +65,8 @@ def test_0013_up_with_rows_down_and_up_again(empty_db_url: str) -> None:
 
     migrate.downgrade(empty_db_url, "0012", cipher=session_cipher())
     assert INDEX not in indexes(empty_db_url)
-    assert totals(empty_db_url) == expected  # the same figures, without the index
+    assert stored(empty_db_url) == sum(expected)  # the rows stay; only the index goes
 
-    migrate.upgrade(empty_db_url, "0013", cipher=session_cipher())
+    migrate.upgrade(empty_db_url, "head", cipher=session_cipher())
     assert INDEX in indexes(empty_db_url)
     assert totals(empty_db_url) == expected

@@ -6,6 +6,7 @@ import json
 import re
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -127,3 +128,53 @@ def test_every_rejection_vector_is_refused_with_its_documented_code(case: dict[s
             max_bytes=1 << 20,
         )
     assert refused.value.code.value == case["code"]
+
+
+MESSAGES = json.loads(VECTORS.read_text(encoding="utf-8"))["messages"]
+
+
+def test_vectors_hold_whole_envelopes_of_drill_alert_drill_acknowledged_directory_card() -> None:
+    assert [m["header"]["type"] for m in MESSAGES] == [
+        "drill.alert",
+        "drill.acknowledged",
+        "directory.card",
+    ]
+    ack = MESSAGES[1]
+    assert (ack["header"]["from_node"], ack["header"]["to_node"]) == ("MU", "FR")  # the answer
+    assert ack["body"]["drill_id"] == MESSAGES[0]["body"]["drill_id"]
+
+
+@pytest.mark.parametrize("v", MESSAGES, ids=[m["header"]["type"] for m in MESSAGES])
+def test_each_message_vector_fits_together_and_its_body_matches_its_schema(
+    v: dict[str, Any],
+) -> None:
+    payload = canonical.canonical_json({"header": v["header"], "body": v["body"]})
+    assert payload == v["canonical_payload"].encode("utf-8")
+    assert v["jws"].split(".")[1] == v["canonical_payload_b64url"] == jose_raw.b64url(payload)
+    assert schemas.body_problem(v["header"]["type"], v["body"]) is None
+    assert wire.message_id_time(v["header"]["message_id"]) <= wire.parse_time(
+        v["header"]["sent_at"]
+    )
+    sender = fixed_vectors.vector_keys()[v["header"]["from_node"]]
+    signed = jose_raw.sign_compact(v["jws_protected_header"], payload, sender.signing)
+    assert signed == v["jws"]  # Ed25519 is deterministic
+
+
+@pytest.mark.parametrize("v", MESSAGES, ids=[m["header"]["type"] for m in MESSAGES])
+def test_each_message_vector_opens_with_the_node_code_to_its_header_and_body(
+    v: dict[str, Any],
+) -> None:
+    keys = fixed_vectors.vector_keys()
+    sender, receiver = v["header"]["from_node"], v["header"]["to_node"]
+    opened = wire.open_envelope(
+        v["jwe"].encode("ascii"),
+        my_node_id=receiver,
+        my_encryption_keys=[keys[receiver].encryption],
+        resolve_sender={sender: [keys[sender].public_signing_key()]}.get,
+        now=wire.parse_time(v["receiver_clock_for_opening"]),
+        replay_window=timedelta(minutes=5),
+        max_bytes=1 << 20,
+    )
+    assert opened.header.to_dict() == v["header"]
+    assert opened.body == v["body"]
+    assert opened.envelope_sha256 == v["envelope_sha256"]

@@ -6,16 +6,35 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from web_desk import Desk, english_left, make_desk, ui_msgids
 
 from hanoi247.domain.accounts import Role
+from hanoi247.domain.drills import Drill, DrillDirection
 from hanoi247.entrypoints.demo_history import HistoryFact, Peer, seed_history
 
 LAYOUT = ("templates/base.html", "templates/_csrf.html", "pages/labels.py")
 STATS = ("templates/statistics.html", "../statistics_report.py")
+
+
+def DRILLS(now: datetime) -> list[Drill]:
+    """Drills answered by a person: two to FR acknowledged after 5 and 9 minutes, one from
+    DZ nobody answered."""
+    sent = now - timedelta(days=3)
+    drills = []
+    for n, (direction, state, minutes) in enumerate(
+        [("outgoing", "FR", 5), ("outgoing", "FR", 9), ("incoming", "DZ", None)]
+    ):
+        at = sent + timedelta(hours=n)
+        drill = Drill(f"0193a000-0000-7000-8000-00000000000{n}", DrillDirection(direction),
+                      f"{state.lower()}-247", state, at, at + timedelta(minutes=30))  # fmt: skip
+        if minutes is None:
+            drills.append(drill.missed(drill.due_at))
+        else:
+            drills.append(drill.acknowledged(by="Marie", at=at + timedelta(minutes=minutes)))
+    return drills
 
 
 @pytest.fixture(scope="module")
@@ -31,6 +50,8 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Desk, lis
                 now=desk.clock.now() - timedelta(days=1),
                 count=150,
             )
+            for drill in DRILLS(desk.clock.now()):
+                assert uow.drills.add(drill)
             uow.commit()
         yield desk, facts
         desk.node.close()
@@ -106,3 +127,21 @@ def test_roles_without_statistics_read_get_403_and_no_menu_entry(
     assert client.get("/statistics").status_code == 403
     assert client.get("/statistics.csv").status_code == 403
     assert 'href="/statistics"' not in client.get("/directory").text
+
+
+def test_the_drill_sections_count_drills_answered_by_people_per_counterpart(
+    seeded: tuple[Desk, list[HistoryFact]],
+) -> None:
+    desk, _ = seeded
+    client = _client(desk, Role.SUPERVISOR, "stats-drills")
+    html = client.get("/statistics").text
+    sent = html.split('data-testid="statistics-drills-sent"', 1)[1].split("</section>", 1)[0]
+    received = html.split('data-testid="statistics-drills-received"', 1)[1].split("</section>")[0]
+    cells = re.findall(r"<t[hd][^>]*>([^<]*)</t[hd]>", sent)
+    assert cells[6:12] == ["FR", "2", "2", "0", "5 min", "9 min"]  # median, 90th percentile
+    assert re.findall(r"<t[hd][^>]*>([^<]*)</t[hd]>", received)[6:10] == ["DZ", "1", "0", "1"]
+    drills = client.get("/statistics.json").json()["drills"]
+    assert drills["sent"]["acknowledged"] == 2
+    assert drills["sent"]["time_to_acknowledge"]["median_seconds"] == 300
+    assert drills["received"]["by_counterpart"]["DZ"]["missed"] == 1
+    assert "drill.ping" not in html

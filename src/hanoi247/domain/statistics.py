@@ -67,13 +67,18 @@ class Durations:
 
 @dataclass(frozen=True, slots=True)
 class DrillFigures:
-    """Drill pings this node sent in the period and the pongs that came back (``drill
-    ping``: machine to machine), round trip in seconds, and per peer node."""
+    """Drills answered by a person (``domain.drills``) sent in the period, from the drill
+    records: how many, how many a person acknowledged within the window, how many nobody
+    answered (missed; the others are still open), and the time from sending to the
+    acknowledgement."""
 
-    sent: int
-    answered: int
-    round_trip: Durations
-    by_peer: Mapping[str, tuple[int, int]]  # peer node → (sent, answered)
+    count: int
+    acknowledged: int
+    missed: int
+    time_to_acknowledge: Durations
+
+
+NO_DRILLS = DrillFigures(0, 0, 0, Durations(0, None, None))
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +93,10 @@ class Statistics:
     outcomes: Mapping[str, Mapping[Outcome, int]]  # direction → outcome → requests
     refusal_grounds: Mapping[str, Mapping[str, int]]  # direction → ground code → requests
     preservations_expired: Mapping[str, int]  # direction → expired without follow-up
-    drills: DrillFigures
+    # direction → figures: "sent", the drills this node sent (answered by the peers'
+    # officers); "received", the peers' drills (answered by this node's officers)
+    drills: Mapping[str, DrillFigures]
+    drills_by_counterpart: Mapping[str, Mapping[str, DrillFigures]]  # direction → State →
 
     def total(self, direction: str) -> int:
         return sum(self.by_kind.get(direction, {}).values())

@@ -394,9 +394,11 @@ def _serve_one(
     import uvicorn
 
     from hanoi247.bootstrap import build_runtime
+    from hanoi247.entrypoints.malloc_tuning import bound_malloc_retention
     from hanoi247.entrypoints.web.app import create_app
     from hanoi247.entrypoints.web.server import server_config
 
+    bound_malloc_retention()  # large transfer buffers go back to the kernel when freed
     runtime = build_runtime(settings, pull_evidence=pull_evidence)
     try:
         app = create_app(runtime)

@@ -5,6 +5,12 @@ minutes, a few late at night took longer, a few were missed. Each acknowledged d
 also the peer's latest check (channel "drill"). One audit entry
 (``drill:history:seeded``) records the seeding with the count.
 
+A real node with a year of drills pinned its peers a year ago; the demo pins them just
+before seeding. So that the directory's "last verified" shows the latest drill a person
+answered — as on a real node — and not "pinning", the seeding records each drilled peer
+as pinned a year before ``now`` (``PeerRepository.backdate_pin``; never later than the
+real pinning).
+
 Only for ``hanoi247 demo`` and the tests. Deterministic for a given ``seed``; a second call
 on the same database adds nothing (the drill ids are derived from the seed).
 """
@@ -22,6 +28,7 @@ from hanoi247.domain.federation import PeerStatus
 from hanoi247.ports import UnitOfWork
 
 WINDOW = timedelta(minutes=30)
+HISTORY = timedelta(days=366)  # the first seeded drill is at most 360 days old
 OFFICERS = {  # made-up names, one list per State; others get "Duty officer"
     "VN": ("Nguyen Thi Lan", "Tran Van Minh", "Le Thu Ha"),
     "FR": ("Marie Dupont", "Karim Benali", "Julie Martin"),
@@ -76,6 +83,7 @@ def seed_drills(uow: UnitOfWork, *, node_state: str, now: datetime, seed: int = 
     for peer in sorted(uow.peers.list(), key=lambda p: p.node_id):
         if peer.status is not PeerStatus.ACTIVE:
             continue
+        added_for_peer = False
         for month in range(12, 0, -1):
             for direction in DrillDirection:
                 sent = (
@@ -98,6 +106,9 @@ def seed_drills(uow: UnitOfWork, *, node_state: str, now: datetime, seed: int = 
                 )
                 if not uow.drills.add(drill):
                     continue
+                if not added_for_peer:
+                    uow.peers.backdate_pin(peer.node_id, now - HISTORY)
+                    added_for_peer = True
                 added += 1
                 if (
                     direction is DrillDirection.OUTGOING

@@ -11,7 +11,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
-from hanoi247.domain.statistics import Durations, Measure, Outcome, Statistics
+from hanoi247.domain.statistics import (
+    NO_DRILLS,
+    DrillFigures,
+    Durations,
+    Measure,
+    Outcome,
+    Statistics,
+)
 from hanoi247.entrypoints import i18n
 from hanoi247.entrypoints.charts import bar_chart, chart_of
 
@@ -116,7 +123,8 @@ def build_report(stats: Statistics, lang: str, *, node_name: str, tz: str = "UTC
             (tuple(number(stats.preservations_expired.get(s, 0)) for s in SIDES),),
             "",
         ),
-        _drills(stats, lang, tr),
+        _drills(stats, lang, tr, "sent"),
+        _drills(stats, lang, tr, "received"),
     ]
     start = i18n.format_date(stats.period.start.date(), lang)
     end = i18n.format_date((stats.period.end - timedelta(days=1)).date(), lang)
@@ -183,22 +191,41 @@ def _durations(stats: Statistics, lang: str, tr: i18n.Translator) -> ReportSecti
     )
 
 
-def _drills(stats: Statistics, lang: str, tr: i18n.Translator) -> ReportSection:
+def _drills(stats: Statistics, lang: str, tr: i18n.Translator, side: str) -> ReportSection:
+    """Drills answered by a person, from the drill records: per counterpart State, then all."""
     number: Callable[[int], str] = lambda n: i18n.format_number(n, lang)  # noqa: E731
-    drills = stats.drills
-    rows = [(peer, number(s), number(a)) for peer, (s, a) in drills.by_peer.items()]
-    rows.append((tr.gettext("All peers"), number(drills.sent), number(drills.answered)))
-    note = i18n.fill(
-        tr.gettext("Round trip: median {median}, 90th percentile {p90} (drill ping)."),
-        "Round trip: median {median}, 90th percentile {p90} (drill ping).",
-        median=_duration(drills.round_trip.median, lang),
-        p90=_duration(drills.round_trip.p90, lang),
-    )
+
+    def row(name: str, figures: DrillFigures) -> tuple[str, ...]:
+        times = figures.time_to_acknowledge
+        counts = (figures.count, figures.acknowledged, figures.missed)
+        return (
+            name,
+            *map(number, counts),
+            _duration(times.median, lang),
+            _duration(times.p90, lang),
+        )
+
+    rows = [row(s, f) for s, f in stats.drills_by_counterpart.get(side, {}).items()]
+    rows.append(row(tr.gettext("All peers"), stats.drills.get(side, NO_DRILLS)))
+    titles = {
+        "sent": tr.gettext("Drills sent (answered by the peers' officers)"),
+        "received": tr.gettext("Drills received (answered by this node's officers)"),
+    }
     return ReportSection(
-        "drills",
-        tr.gettext("Drills"),
-        (tr.gettext("Node"), tr.gettext("Pings sent"), tr.gettext("Answered")),
+        f"drills-{side}",
+        titles[side],
+        (
+            tr.gettext("State"),
+            tr.gettext("Drills"),
+            tr.gettext("Acknowledged"),
+            tr.gettext("Missed"),
+            tr.gettext("Median"),
+            tr.gettext("90th percentile"),
+        ),
         tuple(rows),
         "",
-        note,
+        tr.gettext(
+            "From the drill records: acknowledged when a person answered within the window, "
+            "missed when nobody did; times run from sending to the acknowledgement."
+        ),
     )

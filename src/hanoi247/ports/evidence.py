@@ -5,6 +5,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import BinaryIO, Protocol
 
 from hanoi247.domain.evidence import CustodyEvent, EvidenceItem, ItemStatus, Upload
@@ -55,6 +56,20 @@ class EvidenceStore(Protocol):
         ...
 
     def iter_ids(self) -> Iterator[str]: ...
+
+    def adopt(self, path: Path, blob_id: str) -> None:
+        """Take the complete, synced ciphertext file at ``path`` as blob ``blob_id``
+        without writing its bytes a second time where the store can (the filesystem: a
+        hard link into the content-addressed place, then the file's old name is removed;
+        S3: one multipart upload read straight from the file, checked against ``blob_id``).
+
+        The caller vouches for ``blob_id``: it hashed these bytes as they arrived. A blob
+        already stored under that id is kept as it is (same bytes). On success ``path`` no
+        longer exists; on failure (``StorageFailed``, or ``IntegrityError`` when the bytes
+        read do not hash to ``blob_id``) nothing is visible under ``blob_id`` that was not
+        there before and ``path`` is left as it was.
+        """
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +174,10 @@ class StagingArea(Protocol):
         ...
 
     def open(self, item_id: str) -> BinaryIO: ...
+
+    def path(self, item_id: str) -> Path:
+        """Where the item's staged file is (what ``EvidenceStore.adopt`` takes)."""
+        ...
 
     def discard(self, item_id: str) -> None: ...
 

@@ -47,6 +47,12 @@ class PeerRepository(Protocol):
 
     def set_status(self, node_id: str, status: PeerStatus) -> None: ...
 
+    def backdate_pin(self, node_id: str, at: datetime) -> bool:
+        """Seeded history only (``hanoi247 demo``): record the peer as pinned at ``at`` if
+        that is earlier than its pinning, so a year of seeded drills is not older than the
+        pin; whether it changed. Nothing else moves a pin."""
+        ...
+
 
 class Outbox(Protocol):
     """Messages to send, written in the same transaction as the change that caused them."""

@@ -1,5 +1,5 @@
 """Port of the statistics queries (issue 11): SQL aggregates over the node's own records,
-handed to the pure ``domain.statistics`` as counts and distributions — never rows of
+handed to the pure ``domain.statistics`` as counts and summaries — never rows of
 requests, so 100,000 cases cost one pass of the database, not of Python."""
 
 from __future__ import annotations
@@ -7,9 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Protocol
 
-from hanoi247.domain.statistics import Measure, Outcome, Period
-
-Distribution = Mapping[float, int]  # seconds → how many requests took exactly that long
+from hanoi247.domain.statistics import DrillFigures, Durations, Measure, Outcome, Period
 
 
 class StatisticsRepository(Protocol):
@@ -21,8 +19,10 @@ class StatisticsRepository(Protocol):
         that occurs."""
         ...
 
-    def durations(self, period: Period, measure: Measure) -> Mapping[str, Distribution]:
-        """Per direction, whole seconds from receipt to ``measure`` → how many requests."""
+    def durations(self, period: Period) -> Mapping[str, Mapping[Measure, Durations]]:
+        """Per direction and measure, the whole seconds from receipt to ``measure``:
+        how many requests reached it, the median and the 90th percentile (nearest rank,
+        ``domain.statistics.nearest_rank``, on every engine)."""
         ...
 
     def outcomes(self, period: Period) -> Mapping[str, Mapping[Outcome, int]]:
@@ -39,7 +39,10 @@ class StatisticsRepository(Protocol):
         follow-up request linked (the expiry deadline missed)."""
         ...
 
-    def drill_pings(self, period: Period) -> tuple[Mapping[str, tuple[int, int]], Distribution]:
-        """Drill pings sent in ``period`` per peer node (sent, answered), and the round trip
-        (ping sent → pong received) in whole seconds → how many."""
+    def drills(
+        self, period: Period
+    ) -> tuple[Mapping[str, DrillFigures], Mapping[str, Mapping[str, DrillFigures]]]:
+        """The drill records (answered by a person) sent in ``period``: per direction
+        ("sent": ours to peers, "received": peers' to us), and per direction and
+        counterpart State; time to acknowledge in whole seconds, nearest rank."""
         ...

@@ -17,11 +17,12 @@ Speed without giving up a guarantee (§13.5):
   ``received_chunks`` is progress for people, committed every ``_PROGRESS_EVERY`` chunks
   and when a pass stops.
 * In index order, a follower thread feeds each chunk (after the chunks kept on resume)
-  to the evidence store's writer (not visible until committed; it hashes the whole
-  ciphertext, which must be the manifest's ``stored_sha256``) and to the cipher's
-  ``plaintext_check`` (age decrypted in its own worker thread, the plaintext hashed and
-  dropped). The download does not wait for either; at the end the check's verdict is
-  awaited before the blob is committed, so the staged file is never read a second time.
+  to a SHA-256 of the whole ciphertext (which must be the manifest's ``stored_sha256``)
+  and to the cipher's ``plaintext_check`` (age decrypted in its own worker thread, the
+  plaintext hashed and dropped). The download does not wait for either. At the end the
+  check's verdict is awaited, the staged file is synced, and the store ADOPTS it
+  (``EvidenceStore.adopt``: a hard link on the filesystem, one upload read from the file
+  on S3): the ciphertext is written once and never read a second time.
 * Memory: at most ``parallel`` chunks in flight, ``_FOLLOW_QUEUE`` waiting for the
   follower and two waiting for the age check (4 MiB each).
 """
@@ -49,7 +50,7 @@ from hanoi247.domain.evidence import (
 from hanoi247.domain.federation import MessageType, OutgoingMessage
 from hanoi247.domain.ids import uuid7
 from hanoi247.ports import UnitOfWork
-from hanoi247.ports.evidence import BlobWriter, ChunkSource, PlaintextCheck, StagingArea
+from hanoi247.ports.evidence import ChunkSource, PlaintextCheck, StagingArea
 from hanoi247.services.evidence import EvidenceDesk, custody_event
 
 PARALLEL_FETCHES = 2  # range requests in flight per item in the node's puller
@@ -84,11 +85,11 @@ def pull_item(
     if item is None or item.status is not ItemStatus.RECEIVING:
         raise EvidenceRejected("not_receiving", f"item {item_id} is not being received")
     check = desk.cipher.plaintext_check(expected_sha256=item.sha256)
-    writer = desk.store.writer()
+    sinks = _Sinks(check)
     try:
-        kept = _kept_prefix(staging, item, _Sinks(writer, check))
+        kept = _kept_prefix(staging, item, sinks)
         staging.truncate(item_id, kept * CHUNK_SIZE)  # drop what does not match the manifest
-        follower = _Follower(_Sinks(writer, check))
+        follower = _Follower(sinks)
         done, recorded = kept, item.received_chunks
         mismatch = None
         try:
@@ -108,28 +109,25 @@ def pull_item(
             if mismatch is None and done != recorded:
                 _record_progress(desk, item_id, done)
         if mismatch is not None:
-            writer.abort()
             return _reject(desk, staging, item, reason="chunk_mismatch", chunk=mismatch)
         follower.raise_error()
         staging.sync(item_id)
-        return _accept(desk, staging, replace(item, received_chunks=done), check, writer)
-    except BaseException:
-        writer.abort()
-        raise
+        return _accept(desk, staging, replace(item, received_chunks=done), check, sinks)
     finally:
         check.close()
 
 
 class _Sinks:
-    """Where each checked chunk goes, in index order: the store's writer (which hashes
-    it) and the decryption check."""
+    """Where each checked chunk goes, in index order: the whole ciphertext's SHA-256 and
+    the decryption check."""
 
-    def __init__(self, writer: BlobWriter, check: PlaintextCheck) -> None:
-        self.writer, self.check = writer, check
+    def __init__(self, check: PlaintextCheck) -> None:
+        self.check = check
+        self.sha256 = hashlib.sha256()
 
     def feed(self, data: bytes) -> None:
-        self.writer.write(data)
-        self.check.feed(data)
+        self.check.feed(data)  # returns at once: the check decrypts in its own thread
+        self.sha256.update(data)
 
 
 class _Follower:
@@ -246,19 +244,19 @@ def _accept(
     staging: StagingArea,
     item: EvidenceItem,
     check: PlaintextCheck,
-    writer: BlobWriter,
+    sinks: _Sinks,
 ) -> EvidenceItem:
-    """The decryption check's verdict, then the store's blob (fed while the chunks
-    arrived, not visible until committed) is committed and its hash compared."""
+    """The decryption check's verdict and the whole file's hash, then the store adopts
+    the staged file (synced) as the blob."""
     try:
         check.finish()
     except IntegrityError:
-        writer.abort()
         return _reject(desk, staging, item, reason="plaintext_mismatch", chunk=None)
-    blob_id = writer.commit()
-    if blob_id != item.blob_id:  # the chunks match, the manifest's whole-file hash does not
-        _forget(desk, blob_id)
+    if sinks.sha256.hexdigest() != item.blob_id:  # chunks match, the whole-file hash not
         return _reject(desk, staging, item, reason="file_mismatch", chunk=None)
+    # A crash after this and before the commit below leaves the item RECEIVING with its
+    # blob stored: the next pass fetches it again and adopts the same bytes (kept as is).
+    desk.store.adopt(staging.path(item.item_id), item.blob_id)
     at = desk.clock.now()
     with desk.uow() as uow:
         uow.evidence.set_status(item.item_id, ItemStatus.VERIFIED)
@@ -320,10 +318,3 @@ def _answer(
         message_id=uuid7(at),
         at=at,
     )
-
-
-def _forget(desk: EvidenceDesk, blob_id: str) -> None:
-    with desk.uow() as uow:
-        in_use = uow.evidence.blob_in_use(blob_id)
-    if not in_use:
-        desk.store.delete(blob_id)

@@ -9,13 +9,12 @@ from collections import defaultdict
 from typing import Any
 
 from hanoi247.domain.statistics import (
+    NO_DRILLS,
     DrillFigures,
-    Durations,
     Measure,
     Outcome,
     Period,
     Statistics,
-    summarise,
 )
 from hanoi247.ports import UnitOfWork
 
@@ -32,11 +31,9 @@ def compute_statistics(uow: UnitOfWork, period: Period) -> Statistics:
         by_kind[direction][kind] += count
         by_counterpart[direction][counterpart] += count
         by_urgency[direction][urgency] += count
-    durations: dict[str, dict[Measure, Durations]] = {d: {} for d in DIRECTIONS}
-    for measure in Measure:
-        for direction, distribution in repo.durations(period, measure).items():
-            durations[direction][measure] = summarise(distribution)
-    by_peer, round_trip = repo.drill_pings(period)
+    found = repo.durations(period)
+    durations = {d: {m: found[d][m] for m in Measure} for d in DIRECTIONS}
+    drills, drills_by_counterpart = repo.drills(period)
     grounds = repo.refusal_grounds(period)
     return Statistics(
         period=period,
@@ -47,12 +44,8 @@ def compute_statistics(uow: UnitOfWork, period: Period) -> Statistics:
         outcomes=repo.outcomes(period),
         refusal_grounds={d: dict(sorted(v.items())) for d, v in grounds.items()},
         preservations_expired=repo.preservations_expired(period),
-        drills=DrillFigures(
-            sent=sum(s for s, _ in by_peer.values()),
-            answered=sum(a for _, a in by_peer.values()),
-            round_trip=summarise(round_trip),
-            by_peer=dict(sorted(by_peer.items())),
-        ),
+        drills={d: drills[d] for d in DIRECTIONS},
+        drills_by_counterpart={d: dict(drills_by_counterpart.get(d, {})) for d in DIRECTIONS},
     )
 
 
@@ -80,15 +73,10 @@ def statistics_rows(stats: Statistics) -> list[tuple[str, str, str, int | float 
         rows += [("refusal_ground", direction, g, n) for g, n in grounds.items()]
         expired = stats.preservations_expired.get(direction, 0)
         rows += [("preservation", direction, "expired_without_follow_up", expired)]
-    drills = stats.drills
-    rows += [
-        ("drill", "sent", "pings", drills.sent),
-        ("drill", "sent", "answered", drills.answered),
-        ("drill", "sent", "round_trip_median_seconds", drills.round_trip.median),
-        ("drill", "sent", "round_trip_p90_seconds", drills.round_trip.p90),
-    ]
-    for peer, (sent, answered) in drills.by_peer.items():
-        rows += [("drill_peer", peer, "pings", sent), ("drill_peer", peer, "answered", answered)]
+    for direction in DIRECTIONS:
+        rows += _drill_rows("drill", direction, "", stats.drills.get(direction, NO_DRILLS))
+        for state, record in stats.drills_by_counterpart.get(direction, {}).items():
+            rows += _drill_rows("drill_counterpart", direction, f"{state}.", record)
     return rows
 
 
@@ -112,17 +100,43 @@ def statistics_json(stats: Statistics) -> dict[str, Any]:
                 direction, 0
             ),
         }
-    drills = stats.drills
+    drills: dict[str, Any] = {"source": "drill records (answered by a person)"}
+    for direction in DIRECTIONS:
+        by_state = stats.drills_by_counterpart.get(direction, {})
+        drills[direction] = _drill_json(stats.drills.get(direction, NO_DRILLS)) | {
+            "by_counterpart": {state: _drill_json(f) for state, f in by_state.items()}
+        }
     return {
         "period": {"from": stats.period.start.isoformat(), "to": stats.period.end.isoformat()},
         "received": sides["received"],
         "sent": sides["sent"],
-        "drills": {
-            "source": "drill ping (machine to machine)",
-            "pings": drills.sent,
-            "answered": drills.answered,
-            "round_trip_median_seconds": drills.round_trip.median,
-            "round_trip_p90_seconds": drills.round_trip.p90,
-            "by_peer": {p: {"pings": s, "answered": a} for p, (s, a) in drills.by_peer.items()},
+        "drills": drills,
+    }
+
+
+def _drill_rows(
+    section: str, direction: str, prefix: str, figures: DrillFigures
+) -> list[tuple[str, str, str, int | float | None]]:
+    return [
+        (section, direction, f"{prefix}drills", figures.count),
+        (section, direction, f"{prefix}acknowledged", figures.acknowledged),
+        (section, direction, f"{prefix}missed", figures.missed),
+        (section, direction, f"{prefix}time_to_acknowledge_median_seconds",
+         figures.time_to_acknowledge.median),
+        (section, direction, f"{prefix}time_to_acknowledge_p90_seconds",
+         figures.time_to_acknowledge.p90),
+    ]  # fmt: skip
+
+
+def _drill_json(figures: DrillFigures) -> dict[str, Any]:
+    times = figures.time_to_acknowledge
+    return {
+        "drills": figures.count,
+        "acknowledged": figures.acknowledged,
+        "missed": figures.missed,
+        "time_to_acknowledge": {
+            "count": times.count,
+            "median_seconds": times.median,
+            "p90_seconds": times.p90,
         },
     }

@@ -103,7 +103,7 @@ class AgeStreamDecryptor:
         assert self._aead is not None
         nonce = self._counter.to_bytes(11, "big") + (b"\x01" if last else b"\x00")
         try:
-            plain = self._aead.decrypt(nonce, bytes(segment), None)
+            plain = self._aead.decrypt(nonce, segment, None)  # no copy of the segment
         except InvalidTag:
             raise AgeFormatError(f"segment {self._counter} of the age file was altered") from None
         if last and not plain and self._counter > 0:

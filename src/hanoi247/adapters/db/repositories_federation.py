@@ -21,6 +21,7 @@ from hanoi247.adapters.db.schema.federation import (
     peers,
 )
 from hanoi247.adapters.db.sealed import open_json, seal_json
+from hanoi247.domain.audit import require_utc
 from hanoi247.domain.errors import IntegrityError
 from hanoi247.domain.federation import (
     MessageType,
@@ -57,6 +58,14 @@ class SqlPeerRepository:
                 self._insert_keys(peer.node_id, peer.keys)
         except SqlIntegrityError:
             raise IntegrityError(f"node {peer.node_id!r} is already pinned") from None
+
+    def backdate_pin(self, node_id: str, at: datetime) -> bool:
+        done = self.session.execute(
+            update(peers)
+            .where(peers.c.node_id == node_id, peers.c.pinned_at > require_utc(at))
+            .values(pinned_at=require_utc(at))
+        )
+        return bool(done.rowcount)  # type: ignore[attr-defined]
 
     def get(self, node_id: str) -> Peer | None:
         row = self.session.execute(select(peers).where(peers.c.node_id == node_id)).first()

@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from hanoi247.adapters.db import queue
+from hanoi247.adapters.db import figures, queue
 from hanoi247.adapters.db.rows_workflow import event_row, read_request, request_row
 from hanoi247.adapters.db.schema.workflow import (
     deadlines,
@@ -53,6 +53,7 @@ class SqlRequestRepository:
         try:
             self._session.execute(insert(requests).values(**row))
             self._insert_events(request, 0)
+            figures.keep(self._session, request)
         except DBAPIError as error:
             raise IntegrityError(f"request {request.id} could not be stored") from error
 
@@ -86,6 +87,7 @@ class SqlRequestRepository:
                 select(func.count()).where(request_events.c.request_id == request.id)
             ).scalar_one()
             self._insert_events(request, stored)
+            figures.keep(self._session, request)
         except DBAPIError as error:
             raise IntegrityError(f"request {request.id} could not be saved") from error
         request.version += 1

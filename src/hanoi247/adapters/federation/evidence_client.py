@@ -139,5 +139,6 @@ def _capped_body(answer: httpx.Response) -> bytes:
     for part in answer.iter_raw():
         body += part
         if len(body) > CHUNK_SIZE:
+            del body[CHUNK_SIZE + 1 :]
             break
-    return bytes(body[: CHUNK_SIZE + 1])
+    return bytes(body)  # one copy of the chunk (a slice first would make two)

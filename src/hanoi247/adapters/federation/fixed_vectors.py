@@ -3,9 +3,10 @@
 Every input is fixed: the four node keys (derived from published seeds), the header and
 body, the JWE's ephemeral key, content-encryption key and IV, and the receipt time. A
 second implementation feeds the same inputs to its own code and compares its canonical
-bytes, JWS, JWE, envelope SHA-256 and receipt with these. ``scripts/export_vectors.py``
-writes them; ``tests/unit/test_vectors.py`` regenerates them and compares the files, and
-opens them with the node's own (joserfc) code.
+bytes, JWS, JWE, envelope SHA-256 and receipt with these; ``messages`` holds whole
+envelopes of more types (``drill.alert``, ``drill.acknowledged``, ``directory.card``).
+``scripts/export_protocol.py`` writes them; ``tests/unit/test_protocol_artifacts.py``
+regenerates them and compares the files, and opens them with the node's own (joserfc) code.
 
 THE PRIVATE KEYS HERE ARE PUBLIC TEST KEYS. A node must never use them.
 """
@@ -134,6 +135,79 @@ def build_vectors() -> dict[str, Any]:
         ],
         "receiver_clock_for_opening": wire.format_time(SENT_AT + timedelta(seconds=2)),
         "rejections": _rejections(header.to_dict(), body, keys),
+        "messages": [_message(keys, *m) for m in MESSAGES],
+    }
+
+
+# More message types, each a whole envelope like ``message`` (issue 11): the drill answered
+# by a person (FR drills MU; MU's officer answers) and a node's own directory entry.
+# (type, from, to, sent_at, message id's last digits, body)
+MESSAGES: Final[tuple[tuple[str, str, str, datetime, int, dict[str, Any]], ...]] = (
+    ("drill.alert", SENDER, RECEIVER, SENT_AT, 3,
+     {"drill_id": "019cade2-12ba-7000-8000-000000000002",
+      "respond_by": "2026-03-02T10:00:00.250000Z"}),
+    ("drill.acknowledged", RECEIVER, SENDER, datetime(2026, 3, 2, 9, 37, 30, tzinfo=UTC), 4,
+     {"drill_id": "019cade2-12ba-7000-8000-000000000002",
+      "acknowledged_at": "2026-03-02T09:37:30Z", "acknowledged_by": "Anjali Ramgoolam"}),
+    ("directory.card", SENDER, RECEIVER, datetime(2026, 3, 2, 9, 45, tzinfo=UTC), 5,
+     {"contact_points": [
+         {"kind": "point_of_contact_24_7", "agency": "Fictional FR 24/7 desk",
+          "phones": ["+33 1 55 50 01 00"], "emails": ["permanence@fr.example.net"],
+          "languages": ["fr", "en"], "channels": ["hanoi247", "phone"], "hours": "24/7",
+          "emergency_channel": "+33 1 55 50 01 99", "requires_dual_criminality": None,
+          "notes": "Réponse en français ou en anglais"},
+         {"kind": "central_authority", "agency": "Fictional FR central authority",
+          "phones": ["+33 1 55 50 02 00"], "emails": ["entraide@fr.example.net"],
+          "languages": ["fr"], "channels": ["hanoi247", "email"],
+          "hours": "Mon-Fri 09:00-18:00 Europe/Paris", "emergency_channel": "",
+          "requires_dual_criminality": True, "notes": ""}]}),
+)  # fmt: skip
+
+
+def _message(
+    keys: dict[str, NodeKeys],
+    kind: str,
+    sender: str,
+    receiver: str,
+    sent_at: datetime,
+    last: int,
+    body: dict[str, Any],
+) -> dict[str, Any]:
+    """One whole envelope: header, body, canonical payload, JWS, JWE (its own fixed
+    ephemeral key, CEK and IV, given in ``jwe_inputs``) and the envelope's SHA-256."""
+    millis = int((sent_at - datetime(1970, 1, 1, tzinfo=UTC)) / timedelta(milliseconds=1))
+    stamp = f"{millis:012x}"
+    message_id = f"{stamp[:8]}-{stamp[8:]}-7000-8000-{last:012d}"
+    header = wire.MessageHeader(message_id=message_id, type=kind, from_node=sender,
+                                to_node=receiver, sent_at=sent_at)  # fmt: skip
+    payload = canonical.canonical_json({"header": header.to_dict(), "body": body})
+    signer, reader = keys[sender], keys[receiver]
+    jws_header = {"alg": wire.JWS_ALG, "kid": signer.signing_kid, "typ": wire.MESSAGE_TYP}
+    jws = jose_raw.sign_compact(jws_header, payload, signer.signing)
+    jwe_header = {"alg": wire.JWE_ALG, "enc": wire.JWE_ENC, "kid": reader.encryption_kid,
+                  "cty": wire.MESSAGE_TYP, "from": sender, "to": receiver}  # fmt: skip
+    ephemeral = jose_raw.okp_from_seed(_seed(f"ephemeral {kind}"), crv="X25519")
+    cek, iv = _seed(f"content encryption key {kind}"), _seed(f"iv {kind}")[:12]
+    jwe = jose_raw.encrypt_compact(
+        jwe_header, jws.encode("ascii"), reader.public_encryption_key(), ephemeral=ephemeral,
+        cek=cek, iv=iv,
+    )  # fmt: skip
+    return {
+        "header": header.to_dict(),
+        "body": body,
+        "canonical_payload": payload.decode("utf-8"),
+        "canonical_payload_b64url": jose_raw.b64url(payload),
+        "jws_protected_header": jws_header,
+        "jws": jws,
+        "jwe_inputs": {
+            "ephemeral_private_jwk": ephemeral.as_dict(private=True),
+            "cek_b64url": jose_raw.b64url(cek),
+            "iv_b64url": jose_raw.b64url(iv),
+        },
+        "jwe_protected_header": json.loads(jose_raw.b64url_decode(jwe.split(".")[0])),
+        "jwe": jwe,
+        "envelope_sha256": hashlib.sha256(jwe.encode("ascii")).hexdigest(),
+        "receiver_clock_for_opening": wire.format_time(sent_at + timedelta(seconds=2)),
     }
 
 
@@ -223,6 +297,21 @@ def check_with_node_code(vectors: dict[str, Any]) -> None:
     )
     if not checked.confirms(message_id=MESSAGE_ID, envelope_sha256=opened.envelope_sha256):
         raise ValueError("the vector receipt does not confirm the vector envelope")
+    for message in vectors["messages"]:
+        sender, receiver = message["header"]["from_node"], message["header"]["to_node"]
+        found = wire.open_envelope(
+            message["jwe"].encode("ascii"),
+            my_node_id=receiver,
+            my_encryption_keys=[keys[receiver].encryption],
+            resolve_sender={sender: [keys[sender].public_signing_key()]}.get,
+            now=wire.parse_time(message["receiver_clock_for_opening"]),
+            replay_window=timedelta(minutes=5),
+            max_bytes=1 << 20,
+        )
+        if found.body != message["body"] or found.header.type != message["header"]["type"]:
+            raise ValueError(f"{message['header']['type']}: the opened message differs")
+        if found.envelope_sha256 != message["envelope_sha256"]:
+            raise ValueError(f"{message['header']['type']}: the envelope digest differs")
     for case in vectors["rejections"]:
         try:
             wire.open_envelope(

@@ -6,9 +6,12 @@ Layout (directories 0700, files 0600)::
     ROOT/incoming/<random>.part      a blob being written (ciphertext too); never read
 
 A writer streams into ``incoming/`` with ``O_EXCL``, fsyncs, and renames into ``blobs/``
-only on ``commit``, so a blob id either names complete bytes or nothing. A crash leaves at
-most a ``.part`` file, which ``sweep_incoming`` removes at start-up. Every path is built
-from a checked blob id and verified to stay inside ``ROOT``.
+only on ``commit``, so a blob id either names complete bytes or nothing. ``adopt`` takes a
+file that is already complete (a transfer's staged ciphertext) by a hard link into
+``blobs/`` (file and directories fsynced): its bytes are not written a second time.
+Across filesystems (``EXDEV``) or where links are refused, it falls back to a checked
+copy. A crash leaves at most a ``.part`` file, which ``sweep_incoming`` removes at
+start-up. Every path is built from a checked blob id and verified to stay inside ``ROOT``.
 """
 
 from __future__ import annotations
@@ -22,8 +25,9 @@ from pathlib import Path
 from typing import BinaryIO
 
 from hanoi247.adapters.storage.blob_ids import check_blob_id
-from hanoi247.domain.errors import StorageFailed
+from hanoi247.domain.errors import IntegrityError, StorageFailed
 
+_COPY_BLOCK = 4 * 1024 * 1024
 _FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
 
 
@@ -69,10 +73,15 @@ class FilesystemBlobWriter:
         self._written += len(data)
         return len(data)
 
-    def commit(self) -> str:
+    def commit(self, *, expected: str | None = None) -> str:
+        """Make the blob visible; with ``expected``, only if its bytes hash to it
+        (``IntegrityError`` and nothing kept otherwise)."""
         if self._fd is None:
             raise RuntimeError("this blob writer is closed")
         blob_id = self._sha256.hexdigest()
+        if expected is not None and blob_id != expected:
+            self.abort()
+            raise IntegrityError(f"the file adopted as blob {expected[:12]}… holds other bytes")
         target = self._store.path_for(blob_id)
         try:
             os.fsync(self._fd)
@@ -147,6 +156,40 @@ class FilesystemEvidenceStore:
         for path in sorted((self.root / "blobs").glob("??/??/*")):
             if path.is_file() and len(path.name) == 64:
                 yield path.name
+
+    def adopt(self, path: Path, blob_id: str) -> None:
+        target = self.path_for(blob_id)
+        try:
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+            try:
+                os.fchmod(fd, 0o600)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            try:
+                os.link(path, target)
+            except FileExistsError:
+                pass  # content-addressed: the same bytes are already stored, keep them
+            except OSError as exc:
+                if exc.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP):
+                    raise
+                self._copy_in(path, blob_id)
+            _fsync_dir(target.parent)
+            path.unlink()
+            _fsync_dir(path.parent)
+        except OSError as exc:
+            raise _storage_error(exc, self.root) from None
+
+    def _copy_in(self, path: Path, blob_id: str) -> None:
+        """``adopt`` where no link can be made: the bytes are copied through a writer and
+        committed only if they hash to ``blob_id``."""
+        with self.writer() as writer, path.open("rb") as source:
+            block = bytearray(_COPY_BLOCK)
+            view = memoryview(block)
+            while n := source.readinto(block):
+                writer.write(view[:n])
+            writer.commit(expected=blob_id)
 
     def sweep_incoming(self) -> int:
         """Remove ``.part`` files left by a crash; returns how many."""

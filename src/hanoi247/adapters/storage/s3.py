@@ -12,15 +12,21 @@ network is the limit, and its multipart API hides the abort we need to guarantee
 Keys: ``blobs/<sha256>`` for committed ciphertext; a multipart upload in progress lives
 under ``incoming/<random>`` and is invisible until completed, then copied server-side to
 its content address. A small blob (one part) is put directly at ``blobs/<sha256>``.
+``adopt`` (a received transfer, whose hash is known before the upload) uploads the staged
+file once, in parts read straight from it, to ``blobs/<sha256>`` itself: no server-side
+copy, and the parts are hashed on the way, so bytes that are not ``blob_id`` are never
+completed.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import os
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, BinaryIO
 
 import boto3
@@ -28,7 +34,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from hanoi247.adapters.storage.blob_ids import check_blob_id
-from hanoi247.domain.errors import StorageFailed
+from hanoi247.domain.errors import IntegrityError, StorageFailed
 
 PART_SIZE = 8 * 1024 * 1024  # S3 needs >= 5 MiB for every part but the last
 
@@ -256,6 +262,70 @@ class S3EvidenceStore:
         except (BotoCoreError, ClientError) as exc:
             raise _failed(exc, self.bucket) from None
 
+    def adopt(self, path: Path, blob_id: str) -> None:
+        key = self.key_for(blob_id)
+        if self.exists(blob_id):  # content-addressed: the same bytes are already stored
+            path.unlink()
+            return
+        upload_id: str | None = None
+        try:
+            with path.open("rb") as source:
+                size = os.fstat(source.fileno()).st_size
+                if size <= PART_SIZE:
+                    data = source.read()
+                    _expect(hashlib.sha256(data).hexdigest(), blob_id)
+                    self.client.put_object(Bucket=self.bucket, Key=key, Body=data)
+                else:
+                    answer = self.client.create_multipart_upload(Bucket=self.bucket, Key=key)
+                    upload_id = str(answer["UploadId"])
+                    parts, digest = self._upload_parts(source, key, upload_id)
+                    _expect(digest, blob_id)
+                    self.client.complete_multipart_upload(
+                        Bucket=self.bucket,
+                        Key=key,
+                        UploadId=upload_id,
+                        MultipartUpload={"Parts": parts},
+                    )
+                    upload_id = None
+        except (BotoCoreError, ClientError) as exc:
+            self._abort_upload(key, upload_id)
+            raise _failed(exc, self.bucket) from None
+        except OSError as exc:
+            self._abort_upload(key, upload_id)
+            raise StorageFailed(
+                f"cannot read the received file {path.name} ({exc.strerror}); the transfer "
+                "resumes from what was kept"
+            ) from None
+        except IntegrityError:
+            self._abort_upload(key, upload_id)
+            raise
+        path.unlink()
+
+    def _upload_parts(
+        self, source: BinaryIO, key: str, upload_id: str
+    ) -> tuple[list[dict[str, Any]], str]:
+        digest = hashlib.sha256()
+        parts: list[dict[str, Any]] = []
+        while part := source.read(PART_SIZE):
+            digest.update(part)
+            answer = self.client.upload_part(
+                Bucket=self.bucket,
+                Key=key,
+                UploadId=upload_id,
+                PartNumber=len(parts) + 1,
+                Body=part,
+            )
+            parts.append({"ETag": answer["ETag"], "PartNumber": len(parts) + 1})
+        return parts, digest.hexdigest()
+
+    def _abort_upload(self, key: str, upload_id: str | None) -> None:
+        if upload_id is None:
+            return
+        try:
+            self.client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
+        except (BotoCoreError, ClientError):
+            return  # never completed: nothing is visible; the server's expiry removes parts
+
     def iter_ids(self) -> Iterator[str]:
         paginator = self.client.get_paginator("list_objects_v2")
         try:
@@ -264,6 +334,11 @@ class S3EvidenceStore:
                     yield str(item["Key"]).removeprefix("blobs/")
         except (BotoCoreError, ClientError) as exc:
             raise _failed(exc, self.bucket) from None
+
+
+def _expect(digest: str, blob_id: str) -> None:
+    if digest != blob_id:
+        raise IntegrityError(f"the file adopted as blob {blob_id[:12]}… holds other bytes")
 
 
 def _missing(exc: ClientError) -> bool:

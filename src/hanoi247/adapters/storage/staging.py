@@ -29,6 +29,9 @@ class TransferStaging:
         self.root = root
         root.mkdir(mode=0o700, parents=True, exist_ok=True)
 
+    def path(self, item_id: str) -> Path:
+        return self._path(item_id)
+
     def _path(self, item_id: str) -> Path:
         if not _ITEM_ID.fullmatch(item_id):
             raise ValueError("an item id is a lowercase UUID")

@@ -27,7 +27,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import jinja2
-import weasyprint
 
 from hanoi247.domain.states import StateCatalogue, load_states
 from hanoi247.entrypoints import i18n
@@ -267,6 +266,8 @@ def render_request_pdf(
         node_name=node_name,
         at=at or datetime.now(UTC),
     )
+    import weasyprint  # lazy: ~30 MB resident that a node printing no PDF never needs
+
     stylesheets = [
         weasyprint.CSS(string=(TEMPLATES / "pdf.css").read_text(encoding="utf-8")),
         weasyprint.CSS(string=margins),

@@ -11,7 +11,6 @@ import functools
 from datetime import datetime
 
 import jinja2
-import weasyprint
 
 from hanoi247.domain.statistics import Statistics
 from hanoi247.entrypoints import i18n
@@ -70,6 +69,8 @@ def render_statistics_pdf(
         node_name=node_name,
         at=at,
     )
+    import weasyprint  # lazy: ~30 MB resident that a node printing no PDF never needs
+
     stylesheets = [
         weasyprint.CSS(string=(TEMPLATES / "pdf.css").read_text(encoding="utf-8")),
         weasyprint.CSS(string=(TEMPLATES / "statistics.css").read_text(encoding="utf-8")),

@@ -82,13 +82,13 @@ requests = Table(
         "sent_at",
     ),
     # The next deadline to fall due, found from ``now`` without reading the others
-    # (``open_summary``; migration 0020, as the next one).
+    # (``open_summary``; migration 0021, as the next one).
     Index("ix_requests_due", "direction", "next_due_at", "queue_rank"),
     # The requests a desk sent, newest first (``sent_rows``), without sorting them all.
     Index("ix_requests_sent", "direction", "created_at", "id"),
 )
 
-# What the inbox counts, kept by triggers on ``requests`` (migration 0020) in the writing
+# What the inbox counts, kept by triggers on ``requests`` (migration 0021) in the writing
 # transaction: one row per direction, so the inbox and its live fingerprint read a row, not
 # every open request. ``changes`` moves at every insert, update or delete of a request.
 request_tallies = Table(
@@ -123,6 +123,38 @@ request_events = Table(
     UniqueConstraint("request_id", "seq"),
     # The statistics' first preservation / execution and last outcome (migration 0012).
     Index("ix_request_events_action", "action", "request_id", "seq", "at"),
+)
+
+FIGURES_PERIOD_INDEX = ("counted_at", "direction", "kind", "counterpart", "urgency", "outcome",
+                        "acknowledgement_s", "preservation_s", "execution_s")  # fmt: skip
+
+# One narrow row per request, kept with it in the same transaction (``adapters/db/figures``):
+# what the statistics count, and nothing else — no sealed column, no reference, no text —
+# so a year of 100,000 requests is one scan of a small table (issue 11, migration 0019).
+request_figures = Table(
+    "request_figures",
+    metadata,
+    Column(
+        "request_id",
+        String(36),
+        ForeignKey("requests.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("direction", String(16), nullable=False),
+    Column("counted_at", UTCDateTime, nullable=True),  # received (incoming) / sent (outgoing)
+    Column("kind", String(64), nullable=False),
+    Column("urgency", String(16), nullable=False),
+    Column("counterpart", String(8), nullable=False),  # the other State
+    # Whole seconds from receipt to: acknowledged, first preservation confirmed, first
+    # executed (fully or partly); NULL if not (yet) reached or never received here.
+    Column("acknowledgement_s", Integer, nullable=True),
+    Column("preservation_s", Integer, nullable=True),
+    Column("execution_s", Integer, nullable=True),
+    Column("outcome", String(64), nullable=True),  # the last outcome action on the timeline
+    Column("refusal_grounds", JSON, nullable=False),  # its codes when that is a refusal
+    # Covering: a period's figures are read from the index alone (SQLite scans it in
+    # counted_at order without a lookup per row; PostgreSQL may use an index-only scan).
+    Index("ix_request_figures_period", *FIGURES_PERIOD_INDEX),
 )
 
 deadlines = Table(

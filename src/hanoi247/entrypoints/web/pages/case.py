@@ -28,6 +28,7 @@ from hanoi247.domain.deadlines import minimum_preservation_until
 from hanoi247.domain.errors import Problem, UnknownRequest
 from hanoi247.domain.grounds import delay_reasons, grounds_offered, refusal_article
 from hanoi247.domain.lifecycle import TERMINAL, Action
+from hanoi247.domain.providers import PreservationOrder, ServiceProvider, suggest
 from hanoi247.domain.requests import kinds_of
 from hanoi247.domain.schedule import DeadlineStatus
 from hanoi247.entrypoints import i18n
@@ -45,6 +46,7 @@ from hanoi247.entrypoints.web.pages.live import (
 from hanoi247.entrypoints.web.pages.notices import done_sentence
 from hanoi247.entrypoints.web.pages.people import state_of_node, who
 from hanoi247.entrypoints.web.pages.render import render
+from hanoi247.ports import UnitOfWork
 from hanoi247.services.desk import declarations_for
 from hanoi247.services.outgoing import silent_peer_of
 from hanoi247.services.queries import record_read, request_view
@@ -161,6 +163,26 @@ def _forms(
     }
 
 
+@dataclass(frozen=True, slots=True)
+class ProviderOrders:
+    """For the "Confirm preservation" step of a received request: the orders recorded,
+    the register, and the provider the custodian element names (the composer's rule)."""
+
+    orders: list[PreservationOrder]
+    providers: list[ServiceProvider]
+    suggested: str
+
+
+def _provider_orders(uow: UnitOfWork, view: dict[str, Any]) -> ProviderOrders | None:
+    if view["direction"] != "incoming":
+        return None  # only the requested desk orders a provider to preserve
+    providers = uow.providers.list()
+    named = suggest(providers, str(view["elements"].get("custodian_or_location", "")))
+    return ProviderOrders(
+        uow.providers.orders_for(view["id"]), providers, named.id if named else ""
+    )
+
+
 def case_page(
     request: Request,
     viewer: Viewer,
@@ -185,6 +207,7 @@ def case_page(
         dead_letters = uow.outbox.dead_for_case(request_id)  # they block the case: shown
         declared = declarations_for(uow, ctx, state=ctx.state, instrument=view["instrument"])
         silent = silent_peer_of(uow, request_id, now)
+        orders = _provider_orders(uow, view) if content else None
         own = (ctx.node.node_id, desk.runtime.local.identity.name)
         for event in view["timeline"]:
             event["who"] = who(
@@ -265,6 +288,11 @@ def case_page(
         dead_letters=dead_letters,
         element_article=lambda name: element_article(view["instrument"], view["kind"], name),
         labels=countdown_labels(viewer, now),
+        provider_orders=orders.orders if orders else None,
+        providers=orders.providers if orders else [],
+        provider_names={p.id: p.name for p in orders.providers} if orders else {},
+        suggested=orders.suggested if orders else "",
+        today=now.date().isoformat(),
         **labelling(viewer),
     )
 

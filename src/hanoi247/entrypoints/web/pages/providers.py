@@ -37,7 +37,11 @@ EDITORS = (Permission.ESCALATION_RECEIVE, Permission.PEER_MANAGE)
 NOTICES = ("saved", "ordered", "confirmed", "bad_input")
 
 
-def _back(notice: str) -> Response:
+def _back(notice: str, *, to_case: str = "") -> Response:
+    """To the register with its notice; back to the case page after a step taken there
+    (``back=case``: the "Confirm preservation" step of a received request)."""
+    if to_case and notice != "bad_input":
+        return RedirectResponse(f"/requests/{to_case}#box-confirm-preservation", status_code=303)
     return RedirectResponse(f"/providers?notice={notice}", status_code=303)
 
 
@@ -113,6 +117,7 @@ def record_order(
     viewer: Annotated[Viewer, Depends(posted)],
     request_id: Annotated[str, Form()] = "",
     provider_id: Annotated[str, Form()] = "",
+    back: Annotated[str, Form()] = "",
 ) -> Response:
     require(viewer, Permission.REQUEST_ANSWER)
     desk = desk_of(request)
@@ -125,7 +130,7 @@ def record_order(
         except DomainError:
             return _back("bad_input")
         uow.commit()
-    return _back("ordered")
+    return _back("ordered", to_case=request_id if back == "case" else "")
 
 
 @router.post("/providers/orders/{order_id}/confirmed")
@@ -135,6 +140,7 @@ def record_confirmed(
     viewer: Annotated[Viewer, Depends(posted)],
     request_id: Annotated[str, Form()] = "",
     confirmed_on: Annotated[str, Form()] = "",
+    back: Annotated[str, Form()] = "",
 ) -> Response:
     require(viewer, Permission.REQUEST_ANSWER)
     desk = desk_of(request)
@@ -146,4 +152,4 @@ def record_confirmed(
         desk.runtime.handle(cmd)
     except (ValueError, DomainError):
         return _back("bad_input")
-    return _back("confirmed")
+    return _back("confirmed", to_case=request_id if back == "case" else "")

@@ -188,7 +188,7 @@ def test_random_tampering_of_a_long_chain_is_found_at_the_same_entry() -> None:
 
 
 def canonical_row(entry: AuditEntry) -> StoredRow:
-    """As stored since migration 0020: ``details`` as the canonical text itself."""
+    """As stored since migration 0022: ``details`` as the canonical text itself."""
     details = json.dumps(
         dict(entry.details), sort_keys=True, separators=(",", ":"), ensure_ascii=False
     )
@@ -256,7 +256,7 @@ def test_the_fast_scan_names_the_entry_verify_chain_names_for_any_change_and_any
 def test_canonical_rows_are_checked_from_their_bodies_without_a_recheck() -> None:
     rows = [canonical_row(e) for e in chain(30)]
     assert fast_scanned(rows, [10, 20]) == (None, 0)
-    assert fast_scanned([row(e) for e in chain(30)], [10, 20]) == (None, 30)  # pre-0020 text
+    assert fast_scanned([row(e) for e in chain(30)], [10, 20]) == (None, 30)  # pre-0022 text
 
 
 def test_a_body_the_database_already_hashed_is_taken_as_intact_and_links_still_count() -> None:

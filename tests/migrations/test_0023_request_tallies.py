@@ -1,4 +1,4 @@
-"""Migration 0021 (the inbox's counts kept by triggers): up over real requests counts them,
+"""Migration 0023 (the inbox's counts kept by triggers): up over real requests counts them,
 the triggers then follow every write; down drops table, triggers and indexes; up again
 recounts what is there."""
 
@@ -45,13 +45,13 @@ def write(url: str, *, acknowledge: str | None = None, more: bool = True) -> Non
         engine.dispose()
 
 
-def test_0021_counts_existing_requests_then_keeps_the_counts_down_and_up_again(
+def test_0023_counts_existing_requests_then_keeps_the_counts_down_and_up_again(
     empty_db_url: str,
 ) -> None:
-    migrate.upgrade(empty_db_url, "0020", cipher=session_cipher())
+    migrate.upgrade(empty_db_url, "0022", cipher=session_cipher())
     write(empty_db_url)  # 30 incoming (16 unacknowledged), 4 sent (unacknowledged)
 
-    migrate.upgrade(empty_db_url, "0021", cipher=session_cipher())
+    migrate.upgrade(empty_db_url, "0023", cipher=session_cipher())
     assert tallies(empty_db_url) == {"incoming": (30, 16), "outgoing": (4, 4)}
 
     write(empty_db_url, acknowledge="019ad7a0-5c00-7abc-8def-000000000001", more=False)
@@ -65,7 +65,7 @@ def test_0021_counts_existing_requests_then_keeps_the_counts_down_and_up_again(
     finally:
         engine.dispose()
 
-    migrate.downgrade(empty_db_url, "0020", cipher=session_cipher())
+    migrate.downgrade(empty_db_url, "0022", cipher=session_cipher())
     engine = make_engine(empty_db_url)
     try:
         inspector = sa.inspect(engine)

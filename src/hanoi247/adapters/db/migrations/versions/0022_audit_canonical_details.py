@@ -1,7 +1,7 @@
 """Audit details stored as canonical JSON text (issue 14: ``audit verify`` at 500,000/s).
 
-Revision ID: 0020
-Revises: 0019
+Revision ID: 0022
+Revises: 0021
 Create Date: 2026-12-07
 
 ``audit_log.details`` now holds the exact text the entry's hash covers (sorted keys, no
@@ -22,8 +22,8 @@ import json
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0020"
-down_revision: str | None = "0019"
+revision: str = "0022"
+down_revision: str | None = "0021"
 branch_labels: str | None = None
 depends_on: str | None = None
 

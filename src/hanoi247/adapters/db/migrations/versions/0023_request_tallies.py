@@ -1,8 +1,8 @@
 """The inbox's counts kept on one row per direction, by triggers (issue 14: the inbox at
 100,000 requests).
 
-Revision ID: 0021
-Revises: 0020
+Revision ID: 0023
+Revises: 0022
 Create Date: 2026-12-07
 
 ``request_tallies`` holds, per direction, the open requests (a queue rank), the open ones
@@ -22,8 +22,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0021"
-down_revision: str | None = "0020"
+revision: str = "0023"
+down_revision: str | None = "0022"
 branch_labels: str | None = None
 depends_on: str | None = None
 

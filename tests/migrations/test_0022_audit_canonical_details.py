@@ -1,4 +1,4 @@
-"""Migration 0020 (audit details as canonical text): real entries written as SQLAlchemy
+"""Migration 0022 (audit details as canonical text): real entries written as SQLAlchemy
 stored them before (``json.dumps``: insertion order, spaces, ``\\uXXXX``) are rewritten to
 the canonical text of the same value, every hash unchanged and the chain still holding;
 a damaged entry is left for ``audit verify`` to name; the log stays append-only."""
@@ -52,10 +52,10 @@ def stored_details(url: str) -> dict[int, str]:
         engine.dispose()
 
 
-def test_0020_rewrites_old_details_canonically_keeps_every_hash_and_the_chain(
+def test_0022_rewrites_old_details_canonically_keeps_every_hash_and_the_chain(
     empty_db_url: str,
 ) -> None:
-    migrate.upgrade(empty_db_url, "0019", cipher=session_cipher())
+    migrate.upgrade(empty_db_url, "0021", cipher=session_cipher())
     chain = entries(12)
     engine = make_engine(empty_db_url)
     try:
@@ -74,7 +74,7 @@ def test_0020_rewrites_old_details_canonically_keeps_every_hash_and_the_chain(
     before = stored_details(empty_db_url)
     assert before[1] == json.dumps(dict(chain[0].details))  # the old, non-canonical text
 
-    migrate.upgrade(empty_db_url, "0020", cipher=session_cipher())
+    migrate.upgrade(empty_db_url, "0022", cipher=session_cipher())
 
     after = stored_details(empty_db_url)
     assert after == {
@@ -90,14 +90,14 @@ def test_0020_rewrites_old_details_canonically_keeps_every_hash_and_the_chain(
     finally:
         engine.dispose()
 
-    migrate.downgrade(empty_db_url, "0019", cipher=session_cipher())
+    migrate.downgrade(empty_db_url, "0021", cipher=session_cipher())
     assert stored_details(empty_db_url) == after  # JSON of the same value: kept
     migrate.upgrade(empty_db_url, "head", cipher=session_cipher())
     assert audit_scan.scan_database(empty_db_url).first_broken is None
 
 
-def test_0020_leaves_a_damaged_entry_for_audit_verify_to_name(empty_db_url: str) -> None:
-    migrate.upgrade(empty_db_url, "0019", cipher=session_cipher())
+def test_0022_leaves_a_damaged_entry_for_audit_verify_to_name(empty_db_url: str) -> None:
+    migrate.upgrade(empty_db_url, "0021", cipher=session_cipher())
     chain = entries(5)
     engine = make_engine(empty_db_url)
     try:
@@ -115,7 +115,7 @@ def test_0020_leaves_a_damaged_entry_for_audit_verify_to_name(empty_db_url: str)
     finally:
         engine.dispose()
 
-    migrate.upgrade(empty_db_url, "0020", cipher=session_cipher())
+    migrate.upgrade(empty_db_url, "0022", cipher=session_cipher())
 
     assert stored_details(empty_db_url)[4] == '{"days":91}'  # canonical, still not the hash's
     assert audit_scan.scan_database(empty_db_url).first_broken == 4

@@ -3,7 +3,8 @@
 A chain of 1,000,000 real entries (``domain.audit.chain_entry``: real tags, subjects and
 details of the kinds the node writes) is written straight into a migrated database of
 each kind, as ``SqlAuditLog.append`` stores them. Then the check ``hanoi247 audit verify``
-runs (``bootstrap.scan_audit_log`` → ``adapters/db/audit_scan.scan_database``) is timed:
+runs (``bootstrap.scan_audit_log`` → ``adapters/db/audit_scan.scan_database``: the hashed
+text built in SQL from the canonical details, see that module) is timed:
 
 * ``audit.verify_entries_per_s`` — SQLite, one process per CPU, the median of three
   runs; baseline: the target
@@ -80,9 +81,16 @@ def chain_chunks() -> Iterator[list[AuditEntry]]:
         yield chunk
 
 
+def stored_details(entry: AuditEntry) -> str:
+    """``details`` as ``schema.base.CanonicalJSON`` stores it: the canonical text."""
+    return json.dumps(
+        dict(entry.details), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
+
+
 def write(sqlite_path: Path, pg_url: str) -> None:
-    """The chain into both databases, as SQLAlchemy stores it (SQLite: ``at`` as text,
-    ``details`` as ``json.dumps`` text)."""
+    """The chain into both databases, as SQLAlchemy stores it (SQLite: ``at`` as text;
+    ``details`` as canonical JSON text, ``CanonicalJSON``)."""
     lite = sqlite3.connect(sqlite_path)
     pg = psycopg.connect(**libpq_parameters(pg_url))
     insert = "INSERT INTO audit_log (seq, at, actor, tag, subject, details, prev_hash, hash) "
@@ -98,7 +106,7 @@ def write(sqlite_path: Path, pg_url: str) -> None:
                         e.actor,
                         e.tag,
                         e.subject,
-                        json.dumps(dict(e.details)),
+                        stored_details(e),
                         e.prev_hash,
                         e.hash,
                     )
@@ -115,7 +123,7 @@ def write(sqlite_path: Path, pg_url: str) -> None:
             ):
                 for e in chunk:
                     copy.write_row(
-                        (e.seq, e.at, e.actor, e.tag, e.subject, json.dumps(dict(e.details)),
+                        (e.seq, e.at, e.actor, e.tag, e.subject, stored_details(e),
                          e.prev_hash, e.hash)
                     )  # fmt: skip
             pg.commit()

@@ -147,7 +147,9 @@ def _clone(fr: NodeRuntime, copies: int) -> None:
     keeps status, acknowledgement, deadlines and the kept queue columns of its original.
     The real inbound path stored the originals; copying them is what makes 100,000 cases
     take seconds instead of most of an hour on this machine. No audit entries are copied
-    (the inbox does not read them)."""
+    (the inbox does not read them). The inbox's counts follow by themselves (the triggers
+    of ``request_tallies``); the copies' sealed content is sealed again for them
+    (``_reseal``)."""
     from sqlalchemy import String, insert, select, text
 
     from hanoi247.adapters.db.schema.workflow import deadlines, request_events, requests
@@ -188,8 +190,60 @@ def _clone(fr: NodeRuntime, copies: int) -> None:
                 query = select(*picked).select_from(original).where(*originals)
                 session.execute(insert(child).from_select(names, query))
         uow.commit()
+    _reseal(fr)
     with fr.uow_factory() as uow:  # fresh planner statistics, as autovacuum would give them
         uow.session.execute(text("ANALYZE"))  # type: ignore[attr-defined]
+        uow.commit()
+
+
+def _reseal(fr: NodeRuntime) -> None:
+    """Seal the copies' content again for their own rows: a sealed value is bound to its
+    row (``adapters/db/sealed.py``), so a copied one fails its check where the inbox opens
+    it (the subjects of a page) until it is sealed for the copy's id."""
+    from sqlalchemy import select, update
+
+    from hanoi247.adapters.db.schema.workflow import request_events, requests
+    from hanoi247.adapters.db.sealed import REQUEST_JSON, cipher_of, row_key
+
+    with fr.uow_factory() as uow:
+        session = uow.session  # type: ignore[attr-defined]
+        cipher = cipher_of(session)
+        # a copy's id is its original's first 34 characters and a tag (``_clone``)
+        originals = {
+            ident[:34]: ident
+            for ident in session.execute(
+                select(requests.c.id).where(requests.c.id.not_like("%z_"))
+            ).scalars()
+        }
+        copies = select(requests.c.id, *(requests.c[c] for c in REQUEST_JSON)).where(
+            requests.c.id.like("%z_")
+        )
+        for row in session.execute(copies).all():
+            original = originals[row.id[:34]]
+            values = {
+                column: cipher.seal_text(
+                    cipher.open_text(
+                        getattr(row, column), table="requests", column=column, row=original
+                    ),
+                    table="requests",
+                    column=column,
+                    row=row.id,
+                )
+                for column in REQUEST_JSON
+                if getattr(row, column) is not None
+            }
+            session.execute(update(requests).where(requests.c.id == row.id).values(**values))
+        e = request_events.c
+        for row in session.execute(
+            select(e.id, e.request_id, e.seq, e.note).where(e.request_id.like("%z_"))
+        ).all():
+            original = originals[row.request_id[:34]]
+            note = cipher.seal_text(
+                cipher.open_text(row.note, table="request_events", column="note",
+                                 row=row_key(original, row.seq)),
+                table="request_events", column="note", row=row_key(row.request_id, row.seq),
+            )  # fmt: skip
+            session.execute(update(request_events).where(e.id == row.id).values(note=note))
         uow.commit()
 
 

@@ -164,18 +164,11 @@ class FakeRequestRepository:
         found = self._open(direction)
         earliest = self._earliest()
         due = [earliest[r.id] for r in found if r.id in earliest]
-        received = [r.received_at for r in found if r.received_at]
-        sent = [r.sent_at for r in found if r.sent_at]
         return OpenSummary(
             open=len(found),
             unacknowledged=sum(1 for r in found if r.acknowledged_at is None),
-            versions=sum(r.version for r in found),
-            last_received_at=max(received, default=None),
-            last_sent_at=max(sent, default=None),
-            with_deadline=len(due),
-            overdue=sum(1 for d in due if d <= now),
-            first_due_at=min(due, default=None),
-            last_due_at=max(due, default=None),
+            changes=sum(r.version for r in self.stored.values() if r.direction == direction),
+            next_falling_due=min((d for d in due if d > now), default=None),
         )
 
     def count_open_incoming(self) -> int:

@@ -67,3 +67,44 @@ def flood(uow: UnitOfWork, *, total: int = 1200, emergencies: int = 5) -> list[s
         if urgency is Urgency.EMERGENCY:
             emergency_ids.append(request.id)
     return emergency_ids
+
+
+def outgoing_flood(uow: UnitOfWork, *, total: int) -> list[str]:
+    """``total`` requests this desk sent, one a minute from ``T0``, each with an
+    acknowledgement deadline an hour after it was sent. Returns their ids, oldest first."""
+    ids = []
+    for n in range(1, total + 1):
+        at = T0 + timedelta(minutes=n)
+        request, _ = CooperationRequest.draft(
+            request_id=f"019ad7a0-5c00-7abc-8dee-{n:012d}",
+            reference=f"FR-2026-{n:06d}",
+            origin_node="fr-247",
+            requesting_state="FR",
+            instrument="uncc",
+            kind="preservation",
+            requested_state="VN",
+            urgency=Urgency.URGENT,
+            payload={"kind": "preservation", "to": "VN", "urgency": "urgent", "offence": 10},
+            links=Links(),
+            by="fr-1",
+            at=at,
+        )
+        request.send(
+            LegalBasis("uncc", date(2026, 4, 5)),
+            peer_node="vn-247",
+            origin="FR",
+            by="fr-1",
+            at=at,
+            message_id=f"o-{n}",
+        )
+        uow.requests.add(request)
+        uow.deadlines.open(
+            request_id=request.id,
+            reference=request.reference,
+            key="acknowledgement",
+            kind=DeadlineKind.ACKNOWLEDGEMENT,
+            due_at=at + timedelta(hours=1),
+            at=at,
+        )
+        ids.append(request.id)
+    return ids

@@ -5,7 +5,7 @@ edits, deletes or damages rows, and the stored hashes at checkpoint seqs."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -23,8 +23,7 @@ T0 = datetime(2026, 3, 2, 8, 30, 15, 123456, tzinfo=UTC)
 ENTRIES = 40
 
 
-@pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
+def filled(db_url: str) -> Engine:
     engine = make_engine(db_url)
     uow_factory = make_uow_factory(engine, cipher=session_cipher())
     with uow_factory() as uow:
@@ -37,6 +36,12 @@ def engine(db_url: str) -> Iterator[Engine]:
                 details={"n": n, "urgent": n % 3 == 0, "code": "é\n", "none": None},
             )
         uow.commit()
+    return engine
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    engine = filled(db_url)
     yield engine
     engine.dispose()
 
@@ -102,6 +107,52 @@ def test_the_scan_names_the_entry_the_orm_check_names(
 
     assert orm_verdict(engine) == first_bad
     assert scan(engine, processes).first_broken == first_bad
+
+
+def test_details_are_stored_as_the_canonical_text_their_hash_covers(engine: Engine) -> None:
+    cast = "details" if engine.dialect.name == "sqlite" else "details::text"
+    with engine.connect() as connection:
+        stored = connection.exec_driver_sql(f"SELECT {cast} FROM audit_log WHERE seq = 3").scalar()
+    assert stored == '{"code":"é\\n","n":2,"none":null,"urgent":false}'
+
+
+@pytest.mark.parametrize(
+    ("statement", "first_bad"),
+    [  # the same value in another text (as written before migration 0019): intact
+        ('UPDATE audit_log SET details = \'{"n": 5, "code": "\\u00e9\\n", "urgent": false, '
+         '"none": null}\' WHERE seq = 6', None),
+        # quotes in a quoted field, an escape where the character was
+        ("UPDATE audit_log SET subject = 'VN-2026-000011\",\"tag\":\"x' WHERE seq = 12", 12),
+        ("UPDATE audit_log SET actor = 'syst\\u00e8me' WHERE seq = 1", 1),
+    ],
+)  # fmt: skip
+def test_the_fast_scan_rechecks_what_its_bodies_cannot_prove(
+    engine: Engine, processes: int, statement: str, first_bad: int | None
+) -> None:
+    attack(engine, statement)
+
+    assert orm_verdict(engine) == first_bad
+    assert scan(engine, processes).first_broken == first_bad
+
+
+@pytest.mark.parametrize(
+    ("statement", "first_bad"),
+    [  # details text that would rebuild the body with the next fields inside it (no JSON)
+        ("UPDATE audit_log SET details = '{\"code\":\"é\\n\",\"n\":9,\"none\":null,"
+         "\"urgent\":true},\"prev_hash\":\"0\"' WHERE seq = 10", 10),
+        ("UPDATE audit_log SET actor = x'00ff' WHERE seq = 9", 9),  # a BLOB SQL cannot quote
+    ],
+)  # fmt: skip
+def test_what_only_sqlite_lets_into_a_column_breaks_the_entry_in_the_fast_scan(
+    database_factory: Callable[..., str], processes: int, statement: str, first_bad: int
+) -> None:
+    """PostgreSQL refuses both (``json`` checks its text, columns are typed)."""
+    engine = filled(database_factory("sqlite"))
+    try:
+        attack(engine, statement)
+        assert scan(engine, processes).first_broken == first_bad
+    finally:
+        engine.dispose()
 
 
 def test_an_edited_timestamp_breaks_the_entry(engine: Engine, processes: int) -> None:

@@ -9,11 +9,11 @@ import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from hanoi247.domain.audit import AuditEntry, chain_entry, verify_chain
-from hanoi247.domain.audit_scan import StoredRow, scan_span, stitch
+from hanoi247.domain.audit_scan import DigestRow, StoredRow, scan_digests, scan_span, stitch
 
 T0 = datetime(2026, 3, 2, 8, 30, 15, 123456, tzinfo=UTC)
 
@@ -185,3 +185,99 @@ def test_random_tampering_of_a_long_chain_is_found_at_the_same_entry() -> None:
         rows = tampered([row(e) for e in entries], rng.randrange(400), rng.choice(HOW))
         cuts = [rng.randrange(len(rows) + 1) for _ in range(rng.randrange(4))]
         assert scanned(rows, cuts) == expected(entries, rows)
+
+
+def canonical_row(entry: AuditEntry) -> StoredRow:
+    """As stored since migration 0022: ``details`` as the canonical text itself."""
+    details = json.dumps(
+        dict(entry.details), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
+    return (*row(entry)[:5], details, *row(entry)[6:])  # type: ignore[return-value]
+
+
+def built(stored: StoredRow) -> DigestRow:
+    """What ``_SQLITE_BODIES`` hands over for ``stored``: its columns concatenated, strings
+    quoted as JSON (``json_quote``), the details text as stored; None where SQL gives NULL
+    (``at`` not reformatted, details not JSON)."""
+    seq, at, actor, tag, subject, details, prev, digest, _ = stored
+
+    def quote(value: object) -> str:
+        return json.dumps(value, ensure_ascii=False)
+
+    try:
+        json.loads(details)
+        valid = isinstance(details, str)
+    except (TypeError, ValueError):
+        valid = False
+    body = None
+    if at is not None and valid:
+        body = (
+            f'{{"actor":{quote(actor)},"at":"{at}","details":{details},'
+            f'"prev_hash":{quote(prev)},"seq":{seq},"subject":{quote(subject)},"tag":{quote(tag)}}}'
+        )
+    return (seq, prev, digest, body)
+
+
+def fast_scanned(rows: list[StoredRow], cuts: list[int]) -> tuple[int | None, int]:
+    """The fast scan's verdict over ``rows`` cut at ``cuts``, and how many rows it had to
+    recheck the slow way."""
+    by_seq = {r[0]: r for r in rows}
+    rechecked: list[int] = []
+
+    def recheck(seq: int) -> bool:
+        rechecked.append(seq)
+        return scan_span([by_seq[seq]]).broken is None
+
+    edges = [0, *sorted(cuts), len(rows)]
+    spans = [
+        scan_digests([built(r) for r in rows[a:b]], recheck=recheck)
+        for a, b in itertools.pairwise(edges)
+    ]
+    return stitch(spans).first_broken, len(rechecked)
+
+
+@given(
+    length=st.integers(min_value=1, max_value=12),
+    data=st.data(),
+    how=st.sampled_from(HOW),
+    canonical=st.booleans(),
+)
+def test_the_fast_scan_names_the_entry_verify_chain_names_for_any_change_and_any_cut(
+    length: int, data: st.DataObject, how: str, canonical: bool
+) -> None:
+    entries = chain(length)
+    stored = [(canonical_row if canonical else row)(e) for e in entries]
+    rows = tampered(stored, data.draw(st.integers(0, length - 1)), how)
+    cuts = data.draw(st.lists(st.integers(0, len(rows)), max_size=3))
+
+    assert fast_scanned(rows, cuts)[0] == expected(entries, rows)
+
+
+def test_canonical_rows_are_checked_from_their_bodies_without_a_recheck() -> None:
+    rows = [canonical_row(e) for e in chain(30)]
+    assert fast_scanned(rows, [10, 20]) == (None, 0)
+    assert fast_scanned([row(e) for e in chain(30)], [10, 20]) == (None, 30)  # pre-0022 text
+
+
+def test_a_body_the_database_already_hashed_is_taken_as_intact_and_links_still_count() -> None:
+    entries = chain(4)
+    rows: list[DigestRow] = [(e.seq, e.prev_hash, e.hash, True) for e in entries]
+    assert scan_digests(rows, recheck=lambda seq: False).broken is None
+    relinked = [*rows[:2], (3, "e" * 64, entries[2].hash, True), rows[3]]
+    assert scan_digests(relinked, recheck=lambda seq: True).broken == 3
+
+
+@given(st.text(max_size=12), st.sampled_from(["actor", "subject", "tag"]))
+def test_any_text_moved_into_a_field_breaks_the_entry_in_the_fast_scan(
+    text: str, field: str
+) -> None:
+    """Quotes, backslashes, control characters, text that looks like the next field: a
+    changed field never rebuilds a body that still gives the stored hash."""
+    entries = chain(3)
+    rows = [canonical_row(e) for e in entries]
+    seq, at, actor, tag, subject, details, prev, digest, raw = rows[1]
+    changed = {"actor": actor, "tag": tag, "subject": subject} | {field: text}
+    assume(changed[field] != {"actor": actor, "tag": tag, "subject": subject}[field])
+    rows[1] = (seq, at, changed["actor"], changed["tag"], changed["subject"], details, prev,
+               digest, raw)  # fmt: skip
+    assert fast_scanned(rows, [])[0] == 2

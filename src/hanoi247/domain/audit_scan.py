@@ -9,6 +9,17 @@ sorted order: actor, at, details, prev_hash, seq, subject, tag; strings escaped 
 encoder ``json.dumps`` uses). When the database cannot give ``at`` in that form, ``at`` is
 None and ``canonical_at(raw_at)`` converts it (None: the row is broken).
 
+``scan_digests`` is the fast form of the same check, for a database that builds each
+row's canonical text itself (SQL concatenation over details stored canonically): rows
+``(seq, prev_hash, hash, body)`` where ``body`` is that text (hashed here), ``True`` when
+the database already found that its SHA-256 is ``hash``, or None when it could not build
+it. A row whose body does not give its hash is not judged on the body: ``recheck(seq)``
+decides it the slow way (``scan_span`` over the full row), so rows stored in another
+but equivalent form (details written before they were stored canonically) are intact
+exactly when ``verify_chain`` says so. A body that gives the stored hash is the canonical
+text the hash was made over, so the fields it was built from are the fields that were
+hashed (every string it quotes is a JSON string, the details a whole JSON value).
+
 A span is a run of consecutive stored rows checked on its own (a process each, say):
 every row against the row before it in the span and against its own hash. ``stitch``
 joins spans in order and checks each span's first row against the end of the span before
@@ -132,6 +143,46 @@ def scan_span(
                         broken = seq
                 except (TypeError, ValueError, RecursionError, StopIteration):
                     broken = seq  # not even canonical JSON: damaged
+        last_seq, last_hash = seq, stored_hash
+    return Span(count, first_seq, first_prev, last_seq, last_hash, broken, hashes)
+
+
+DigestRow = tuple[int, Any, Any, Any]
+
+
+def scan_digests(
+    rows: Iterable[DigestRow],
+    *,
+    recheck: Callable[[int], bool],
+    want: Container[int] = frozenset(),
+) -> Span:
+    """Check ``rows`` (in ``seq`` order) as ``scan_span`` does, from the bodies the
+    database built (see the module docstring); ``recheck(seq)`` is True when that row is
+    intact by its full stored fields."""
+    count = 0
+    first_seq: int | None = None
+    first_prev: Any = None
+    last_seq: int | None = None
+    last_hash: Any = None
+    broken: int | None = None
+    hashes: dict[int, str] = {}
+    sha256 = hashlib.sha256
+    for seq, prev_hash, stored_hash, body in rows:
+        count += 1
+        if seq in want:
+            hashes[seq] = stored_hash
+        if broken is None:
+            if last_seq is None:
+                first_seq, first_prev = seq, prev_hash
+            elif seq != last_seq + 1 or prev_hash != last_hash:
+                broken = seq
+            if (
+                broken is None
+                and body is not True
+                and (type(body) is not str or sha256(body.encode()).hexdigest() != stored_hash)
+                and not recheck(seq)
+            ):
+                broken = seq
         last_seq, last_hash = seq, stored_hash
     return Span(count, first_seq, first_prev, last_seq, last_hash, broken, hashes)
 

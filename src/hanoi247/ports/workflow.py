@@ -63,20 +63,15 @@ class SentRow:
 
 @dataclass(frozen=True, slots=True)
 class OpenSummary:
-    """Aggregates of one direction's open (not terminal) requests and their next
-    deadlines (kept on each request): the counts the inbox shows, and what changes when any
-    of its rows does (the live stream's fingerprint), read from one index, without loading
-    a single request."""
+    """One direction's open (not terminal) requests as the inbox counts them, and what
+    moves when any of its rows changes (the live stream's fingerprint) — read in constant
+    time, whatever the number of requests: kept counts, and the next deadline to fall due
+    from an index."""
 
     open: int
     unacknowledged: int
-    versions: int  # sum of the requests' versions: every save moves it
-    last_received_at: datetime | None
-    last_sent_at: datetime | None
-    with_deadline: int  # requests with an unresolved deadline
-    overdue: int  # requests whose next deadline is due at ``now``
-    first_due_at: datetime | None
-    last_due_at: datetime | None  # the latest of the next deadlines
+    changes: int  # moves at every request stored, changed or removed in this direction
+    next_falling_due: datetime | None  # the earliest next deadline after ``now``
 
 
 class RequestRepository(Protocol):

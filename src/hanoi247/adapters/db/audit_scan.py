@@ -1,12 +1,20 @@
-"""``hanoi247 audit verify`` at database speed: raw rows in batches, spans in parallel.
+"""``hanoi247 audit verify`` at database speed: the hashed text built in SQL, spans in parallel.
 
 The ORM path (``SqlAuditLog.entries``) builds an ``AuditEntry`` per row; at a million
-entries that, not hashing, is the cost. Here each span of ``seq`` values is read with the
+entries that, not hashing, is the cost — and so is re-encoding each entry's details in
+Python. ``details`` is stored as canonical JSON text (``schema.base.CanonicalJSON``), so
+the exact text an entry's hash covers is a concatenation of its columns: SQL builds it
+(``_SQLITE_BODIES``, ``_PG_BODIES``; strings quoted by the database's own JSON quoting,
+``at`` formatted in SQL). SQLite hands the text to Python, which hashes it; PostgreSQL
+hashes it itself (``sha256()``) and answers true per intact row. Rows are read with the
 driver itself — ``fetchmany`` on SQLite, a server-side (named) cursor on PostgreSQL, in
-one read-only transaction — with ``at`` already in the canonical text form (SQL does the
-formatting) and ``details`` as the stored JSON text, and checked by
-``domain.audit_scan.scan_span``. Long logs are cut into one span per process
-(``processes``, a ``fork`` pool: hashing and JSON are CPU work the GIL would serialise);
+one read-only transaction — and checked by ``domain.audit_scan.scan_digests``. A row
+whose built text does not give its hash (tampered, or details stored before they were
+canonical) is re-read whole and judged by ``scan_span`` (``_recheck``): the verdict is
+exactly ``verify_chain``'s. When the database cannot build the text at all (a stored
+value of a type SQL cannot quote), the span is checked the slow way, row by row in
+Python. Long logs are cut into one span per process (``processes``, a ``fork`` pool:
+hashing is CPU work the GIL would serialise);
 ``stitch`` joins them. The bounds (first and last seq) are read once at the start, so
 entries appended during the check are left for the next one.
 """
@@ -27,7 +35,7 @@ import psycopg
 from sqlalchemy.engine import make_url
 
 from hanoi247.adapters.db.engine import is_sqlite_url, libpq_parameters
-from hanoi247.domain.audit_scan import ChainScan, Span, scan_span, stitch
+from hanoi247.domain.audit_scan import ChainScan, Span, scan_digests, scan_span, stitch
 
 BATCH = 10_000  # rows per fetch
 MIN_ROWS_PER_PROCESS = 50_000  # below this, one process is faster than starting several
@@ -52,6 +60,33 @@ SELECT seq,
        CASE WHEN at < '1000-01-01T00:00:00Z' THEN at END
 FROM audit_log WHERE seq BETWEEN %s AND %s ORDER BY seq
 """
+# The text ``domain.audit.canonical_json`` makes, built by the database; NULL where ``at``
+# is not in the stored form SQL can reformat or ``details`` is no JSON (rechecked).
+_SQLITE_BODIES = """
+SELECT seq, prev_hash, hash,
+       CASE WHEN at GLOB '[1-9]???-??-?? ??:??:??.??????' AND json_valid(details)
+            THEN '{"actor":' || json_quote(actor) || ',"at":"' || substr(at, 1, 10) || 'T'
+                 || substr(at, 12) || 'Z","details":' || details
+                 || ',"prev_hash":' || json_quote(prev_hash) || ',"seq":' || seq
+                 || ',"subject":' || json_quote(subject) || ',"tag":' || json_quote(tag)
+                 || '}' END
+FROM audit_log WHERE seq BETWEEN ? AND ? ORDER BY seq
+"""
+# PostgreSQL's ``json`` type keeps the stored text verbatim (and valid); it hashes the
+# text itself: true for an intact row, NULL otherwise (rechecked).
+_PG_BODIES = """
+SELECT seq, prev_hash, hash,
+       CASE WHEN at >= '1000-01-01T00:00:00Z' AND encode(sha256(convert_to(concat(
+                '{"actor":', to_json(actor),
+                ',"at":"', to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US'),
+                'Z","details":', details, ',"prev_hash":', to_json(prev_hash), ',"seq":', seq,
+                ',"subject":', to_json(subject), ',"tag":', to_json(tag), '}'
+            ), 'UTF8')), 'hex') = hash
+            THEN true END
+FROM audit_log WHERE seq BETWEEN %s AND %s ORDER BY seq
+"""
+_SQLITE_ROW = _SQLITE_ROWS.replace("seq BETWEEN ? AND ?", "seq = ?")
+_PG_ROW = _PG_ROWS.replace("seq BETWEEN %s AND %s", "seq = %s")
 _BOUNDS = "SELECT min(seq), max(seq), count(*) FROM audit_log"
 
 
@@ -78,15 +113,53 @@ def scan_database(
 def scan_range(database_url: str, low: int, high: int, want: frozenset[int]) -> Span:
     """The rows with ``low <= seq <= high``, checked as one span."""
     with _connection(database_url) as connection:
-        if isinstance(connection, sqlite3.Connection):
-            cursor: Any = connection.cursor()
-            cursor.execute(_SQLITE_ROWS, (low, high))
-        else:
-            cursor = connection.cursor(name="hanoi247_audit_scan")  # server-side
-            cursor.itersize = BATCH
-            cursor.execute(_PG_ROWS, (low, high))
-        rows = itertools.chain.from_iterable(iter(lambda: cursor.fetchmany(BATCH), []))
-        return scan_span(rows, want=want, canonical_at=canonical_at)
+        try:
+            return _scan_bodies(connection, low, high, want)
+        except (sqlite3.Error, psycopg.Error) as error:
+            # A stored value SQL cannot quote (a BLOB where text belongs): Python decides.
+            _restart(connection, error)
+        return _scan_rows(connection, low, high, want)
+
+
+def _scan_bodies(connection: Any, low: int, high: int, want: frozenset[int]) -> Span:
+    if isinstance(connection, sqlite3.Connection):
+        cursor: Any = connection.cursor()
+        cursor.execute(_SQLITE_BODIES, (low, high))
+    else:
+        cursor = connection.cursor(name="hanoi247_audit_bodies")  # server-side
+        cursor.itersize = BATCH
+        cursor.execute(_PG_BODIES, (low, high))
+    rows = itertools.chain.from_iterable(iter(lambda: cursor.fetchmany(BATCH), []))
+    return scan_digests(rows, recheck=lambda seq: _recheck(connection, seq), want=want)
+
+
+def _recheck(connection: Any, seq: int) -> bool:
+    """Whether the row ``seq`` is intact by its full stored fields (``scan_span``)."""
+    if isinstance(connection, sqlite3.Connection):
+        rows = connection.execute(_SQLITE_ROW, (seq,)).fetchall()
+    else:
+        with connection.cursor() as cursor:
+            rows = cursor.execute(_PG_ROW, (seq,)).fetchall()
+    return scan_span(rows, canonical_at=canonical_at).broken is None
+
+
+def _restart(connection: Any, error: Exception) -> None:
+    """A fresh snapshot after a failed statement (PostgreSQL aborts the transaction)."""
+    if not isinstance(error, sqlite3.Error):
+        connection.rollback()
+
+
+def _scan_rows(connection: Any, low: int, high: int, want: frozenset[int]) -> Span:
+    """The slow way: every row's fields in Python (``scan_span``)."""
+    if isinstance(connection, sqlite3.Connection):
+        cursor: Any = connection.cursor()
+        cursor.execute(_SQLITE_ROWS, (low, high))
+    else:
+        cursor = connection.cursor(name="hanoi247_audit_scan")  # server-side
+        cursor.itersize = BATCH
+        cursor.execute(_PG_ROWS, (low, high))
+    rows = itertools.chain.from_iterable(iter(lambda: cursor.fetchmany(BATCH), []))
+    return scan_span(rows, want=want, canonical_at=canonical_at)
 
 
 def canonical_at(raw: Any) -> str | None:

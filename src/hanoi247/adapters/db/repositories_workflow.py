@@ -12,7 +12,7 @@ from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, case, delete, func, insert, select, update
+from sqlalchemy import Row, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -24,6 +24,7 @@ from hanoi247.adapters.db.schema.workflow import (
     national_provisions,
     reference_counters,
     request_events,
+    request_tallies,
     requests,
 )
 from hanoi247.adapters.db.sealed import cipher_of
@@ -32,7 +33,7 @@ from hanoi247.domain.cooperation import CooperationRequest
 from hanoi247.domain.errors import IntegrityError
 from hanoi247.domain.lifecycle import TERMINAL, RequestStatus
 from hanoi247.domain.offences import NationalProvision, OffenceMapping
-from hanoi247.domain.queue import RANKS, QueuePosition
+from hanoi247.domain.queue import QueuePosition
 from hanoi247.domain.references import Direction
 from hanoi247.domain.schedule import Deadline, DeadlineKind, DeadlineStatus
 from hanoi247.domain.subjects import Subject, subject_of
@@ -40,7 +41,6 @@ from hanoi247.ports.workflow import InboxRow, OpenSummary, SentRow
 
 OPEN = [s.value for s in RequestStatus if s not in TERMINAL]
 UNRESOLVED = [DeadlineStatus.OPEN.value, DeadlineStatus.MISSED.value]
-UNACKNOWLEDGED = [r for r in RANKS if r % 4 < 2]  # domain.queue: the acknowledged bit is 2
 
 
 class SqlRequestRepository:
@@ -168,7 +168,9 @@ class SqlRequestRepository:
             )
             .where(
                 r.direction == Direction.OUTGOING.value,
-                r.queue_rank >= 0,
+                # open; as an expression, so that no planner ranges over ix_requests_queue
+                # and sorts every open request: newest first off ix_requests_sent instead
+                func.coalesce(r.queue_rank, -1) >= 0,
                 r.status != RequestStatus.DRAFT.value,
             )
             .order_by(r.created_at.desc(), r.id.desc())
@@ -190,38 +192,33 @@ class SqlRequestRepository:
         ]
 
     def open_summary(self, direction: Direction, now: datetime) -> OpenSummary:
-        """One index-only scan of ``ix_requests_queue`` (open ones: a rank ≥ 0); the
-        deadlines come from the kept ``next_due_at``, never from a join."""
-        r = requests.c
-        due = r.next_due_at
-        row = self._session.execute(
-            select(
-                func.count(),
-                func.coalesce(func.sum(case((r.queue_rank.in_(UNACKNOWLEDGED), 1), else_=0)), 0),
-                func.coalesce(func.sum(r.version), 0),
-                func.max(r.received_at),
-                func.max(r.sent_at),
-                func.count(due),
-                func.coalesce(func.sum(case((due <= require_utc(now, "now"), 1), else_=0)), 0),
-                func.min(due),
-                func.max(due),
-            ).where(r.direction == direction.value, r.queue_rank >= 0)
+        """The kept counts (``request_tallies``, one row) and the next deadline after
+        ``now`` (``ix_requests_due``, one index probe): never a scan of the requests."""
+        t = request_tallies.c
+        tally = self._session.execute(
+            select(t.open, t.unacknowledged, t.changes).where(t.direction == direction.value)
         ).one()
+        r = requests.c
+        falling_due = self._session.execute(
+            select(r.next_due_at)
+            .where(
+                r.direction == direction.value,
+                r.next_due_at > require_utc(now, "now"),
+                r.queue_rank >= 0,
+            )
+            .order_by(r.next_due_at)
+            .limit(1)
+        ).scalar()
         return OpenSummary(
-            open=int(row[0]),
-            unacknowledged=int(row[1]),
-            versions=int(row[2]),
-            last_received_at=row[3],
-            last_sent_at=row[4],
-            with_deadline=int(row[5]),
-            overdue=int(row[6]),
-            first_due_at=row[7],
-            last_due_at=row[8],
+            open=int(tally.open),
+            unacknowledged=int(tally.unacknowledged),
+            changes=int(tally.changes),
+            next_falling_due=falling_due,
         )
 
     def count_open_incoming(self) -> int:
-        query = select(func.count()).where(
-            requests.c.direction == Direction.INCOMING.value, requests.c.queue_rank >= 0
+        query = select(request_tallies.c.open).where(
+            request_tallies.c.direction == Direction.INCOMING.value
         )
         return int(self._session.execute(query).scalar_one())
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from sqlalchemy import (
-    JSON,
     Column,
     Integer,
     String,
@@ -11,7 +10,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from hanoi247.adapters.db.schema.base import UTCDateTime, metadata
+from hanoi247.adapters.db.schema.base import CanonicalJSON, UTCDateTime, metadata
 
 audit_log = Table(
     "audit_log",
@@ -22,7 +21,7 @@ audit_log = Table(
     Column("actor", String(255), nullable=False),
     Column("tag", String(255), nullable=False),
     Column("subject", String(255), nullable=False),
-    Column("details", JSON, nullable=False),
+    Column("details", CanonicalJSON, nullable=False),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
     # Two entries can never claim the same predecessor: a fork fails on insert.

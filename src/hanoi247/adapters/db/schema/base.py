@@ -7,10 +7,13 @@ migrations: the triggers that make ``audit_log`` append-only.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     DateTime,
     Dialect,
     MetaData,
@@ -54,3 +57,23 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+class CanonicalJSON(TypeDecorator[Any]):
+    """``JSON`` stored as canonical text: sorted keys, no spaces, non-ASCII as is — the
+    exact bytes the audit hash covers (``domain.audit.canonical_json``). ``audit verify``
+    then builds each entry's hashed form in SQL by concatenation instead of re-encoding
+    the details in Python (``adapters/db/audit_scan.py``). Read back like any JSON."""
+
+    impl = JSON
+    cache_ok = True
+
+    def bind_processor(self, dialect: Dialect) -> Callable[[Any], str | None]:
+        def process(value: Any) -> str | None:
+            if value is None:
+                return None
+            return json.dumps(
+                value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+            )
+
+        return process

@@ -81,6 +81,23 @@ requests = Table(
         "version",
         "sent_at",
     ),
+    # The next deadline to fall due, found from ``now`` without reading the others
+    # (``open_summary``; migration 0023, as the next one).
+    Index("ix_requests_due", "direction", "next_due_at", "queue_rank"),
+    # The requests a desk sent, newest first (``sent_rows``), without sorting them all.
+    Index("ix_requests_sent", "direction", "created_at", "id"),
+)
+
+# What the inbox counts, kept by triggers on ``requests`` (migration 0023) in the writing
+# transaction: one row per direction, so the inbox and its live fingerprint read a row, not
+# every open request. ``changes`` moves at every insert, update or delete of a request.
+request_tallies = Table(
+    "request_tallies",
+    metadata,
+    Column("direction", String(16), primary_key=True),
+    Column("open", Integer, nullable=False),
+    Column("unacknowledged", Integer, nullable=False),
+    Column("changes", Integer, nullable=False),
 )
 
 request_events = Table(

@@ -17,7 +17,9 @@ that used the memory: ``os.wait4`` (the kernel's ``ru_maxrss``) for the CLI comm
   the children); the receiving node (``/proc/<pid>/stat`` of its process tree before and
   after) beside the plain upload's server, and the sending node plus its ``evidence send``
   beside the plain upload's client (its thread's CPU time). A ratio above 1 is CPU spent
-  beyond the baseline's.
+  beyond the baseline's. A node's pollers burn CPU while it idles: each node's idle rate
+  is sampled for 3 s just before the transfer, and the transfer figures are net of it
+  (the gross ones, and ``evidence.idle_node_cpu_s_per_s``, are recorded beside them).
 * ``evidence.flat_memory_4g_*`` — a 4 GiB file ingested, transferred and exported
   (``--format age``): the peak RSS of every process involved must stay below 200 MB, or
   the benchmark fails.
@@ -183,11 +185,27 @@ def _shared_request(pair: Pair) -> str:
     return drafted.request_id
 
 
-class Transfer:
-    """Seconds of one transfer and the CPU seconds each side used for it."""
+_IDLE_SECONDS = 3.0  # how long each node's idle CPU rate is sampled before a transfer
 
-    def __init__(self, seconds: float, sender_cpu: float, receiver_cpu: float) -> None:
+
+class Transfer:
+    """Seconds of one transfer and the CPU seconds each side used during it (gross), and
+    what each node burns idle in that time (its pollers: outbox, inbox, evidence puller),
+    measured just before: the net figure is what the transfer itself cost."""
+
+    def __init__(
+        self, seconds: float, sender_cpu: float, receiver_cpu: float, idle: tuple[float, float]
+    ) -> None:
         self.seconds, self.sender_cpu, self.receiver_cpu = seconds, sender_cpu, receiver_cpu
+        self.sender_idle, self.receiver_idle = (rate * seconds for rate in idle)
+
+    @property
+    def sender_net(self) -> float:
+        return max(0.0, self.sender_cpu - self.sender_idle)
+
+    @property
+    def receiver_net(self) -> float:
+        return max(0.0, self.receiver_cpu - self.receiver_idle)
 
 
 def _transfer(pair: Pair, request_id: str, item_id: str) -> Transfer:
@@ -195,6 +213,12 @@ def _transfer(pair: Pair, request_id: str, item_id: str) -> Transfer:
     FR's node and its ``evidence send`` command, the receiver's VN's node."""
     fr_dir = str(pair.fr.proc.node.data_dir)
     fr_pid, vn_pid = _pid(pair.fr), _pid(pair.vn)
+    fr_cpu, vn_cpu = _tree_cpu(fr_pid), _tree_cpu(vn_pid)
+    time.sleep(_IDLE_SECONDS)
+    idle = (
+        (_tree_cpu(fr_pid) - fr_cpu) / _IDLE_SECONDS,
+        (_tree_cpu(vn_pid) - vn_cpu) / _IDLE_SECONDS,
+    )
     fr_cpu, vn_cpu = _tree_cpu(fr_pid), _tree_cpu(vn_pid)
     started = time.perf_counter()
     _timed(_hanoi247("evidence", "send", request_id, "--data-dir", fr_dir), pair.fr.proc.node)
@@ -215,6 +239,7 @@ def _transfer(pair: Pair, request_id: str, item_id: str) -> Transfer:
         seconds,
         sender_cpu=_tree_cpu(fr_pid) - fr_cpu + send_cpu,
         receiver_cpu=_tree_cpu(vn_pid) - vn_cpu,
+        idle=idle,
     )
 
 
@@ -347,17 +372,24 @@ def measure(pair: Pair, request_id: str, work: Path, size: int, *, label: str) -
     plain = _plain_upload(cipher, work)
     say(
         f"transfer {label}: {mb / sent.seconds:.0f} MB/s (plain {mb / plain.seconds:.0f}); "
-        f"CPU-s/GiB receiver {sent.receiver_cpu / gib:.2f} (plain server "
-        f"{plain.server_cpu / gib:.2f}), sender {sent.sender_cpu / gib:.2f} (plain client "
-        f"{plain.client_cpu / gib:.2f})"
+        f"CPU-s/GiB receiver {sent.receiver_net / gib:.2f} net of idle, "
+        f"{sent.receiver_cpu / gib:.2f} gross (plain server {plain.server_cpu / gib:.2f}); "
+        f"sender {sent.sender_net / gib:.2f} net, {sent.sender_cpu / gib:.2f} gross "
+        f"(plain client {plain.client_cpu / gib:.2f}); idle per node "
+        f"{sent.receiver_idle / sent.seconds:.3f} CPU-s/s"
     )
     figures += [
         Figure(f"evidence.transfer_{label}_mb_per_s", mb / sent.seconds, "MB/s",
                "plain HTTP upload", mb / plain.seconds),
-        Figure(f"evidence.transfer_{label}_receiver_cpu_s_per_gib", sent.receiver_cpu / gib,
+        Figure(f"evidence.transfer_{label}_receiver_cpu_s_per_gib", sent.receiver_net / gib,
                "CPU-s/GiB", "plain HTTP upload server", plain.server_cpu / gib),
-        Figure(f"evidence.transfer_{label}_sender_cpu_s_per_gib", sent.sender_cpu / gib,
+        Figure(f"evidence.transfer_{label}_sender_cpu_s_per_gib", sent.sender_net / gib,
                "CPU-s/GiB", "plain HTTP upload client", plain.client_cpu / gib),
+        Figure(f"evidence.transfer_{label}_receiver_gross_cpu_s_per_gib",
+               sent.receiver_cpu / gib, "CPU-s/GiB"),
+        Figure(f"evidence.transfer_{label}_sender_gross_cpu_s_per_gib",
+               sent.sender_cpu / gib, "CPU-s/GiB"),
+        Figure("evidence.idle_node_cpu_s_per_s", sent.receiver_idle / sent.seconds, "CPU-s/s"),
     ]  # fmt: skip
     path.unlink()
     return figures

@@ -59,8 +59,10 @@ messages: $(STAMP)
 	$(BIN)/python scripts/extract_messages.py --update
 	$(BIN)/python scripts/compile_messages.py
 
+# Two workers (pytest-xdist), one per core; a test file stays on one worker so that its
+# module fixtures (provisioned nodes, a browser) are built once.
 test: sysdeps $(STAMP) axe lint typecheck
-	$(BIN)/pytest -q -p no:cacheprovider --durations=25
+	$(BIN)/pytest -q -p no:cacheprovider -n 2 --dist loadfile --durations=25
 
 # axe-core for the browser tests' accessibility scans (tests/browser), fetched once with npm
 # into an ignored cache and checked against the pinned SHA-256 of axe.min.js.

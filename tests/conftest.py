@@ -5,8 +5,11 @@
   start, every test that needs it fails with the server log: never skipped.
 * ``postgresql_url`` (session): a ``postgresql+psycopg://`` URL of a database in it.
 * ``database_factory`` (function): ``make("sqlite" | "postgresql", migrated=True) -> url``,
-  a new database each call (PostgreSQL: ``CREATE DATABASE ... TEMPLATE template0``),
-  dropped after the test.
+  a new database each call, dropped after the test. A migrated one is a copy of a template
+  migrated once per session (SQLite: the file copied; PostgreSQL: ``CREATE DATABASE ...
+  TEMPLATE``): the same schema as ``upgrade(url)`` gives, without running the 18
+  migrations again for each of several hundred tests. ``tests/migrations`` runs the
+  migrations themselves, on empty databases.
 * ``empty_db_url`` / ``db_url`` (function, parametrized ``sqlite``/``postgresql``): a
   fresh database, empty or migrated to head.
 """
@@ -27,7 +30,7 @@ import pytest
 from sqlalchemy.engine import URL
 
 from at_rest_support import remove_session_key_file, session_key_file
-from hanoi247.adapters.db.engine import database_url_for
+from hanoi247.adapters.db.engine import SQLITE_FILE_NAME, database_url_for
 from hanoi247.adapters.db.migrate import upgrade
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)]
@@ -62,9 +65,11 @@ class PostgresCluster:
             host=str(self.socket_dir), user=self.user, dbname="postgres", autocommit=True
         )
 
-    def create_database(self, name: str) -> str:
+    def create_database(self, name: str, template: str = "template0") -> str:
         with self.admin() as connection:
-            connection.execute(f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8'")
+            connection.execute(
+                f"CREATE DATABASE \"{name}\" TEMPLATE \"{template}\" ENCODING 'UTF8'"
+            )
         return self.url(name)
 
     def drop_database(self, name: str) -> None:
@@ -157,6 +162,27 @@ def postgresql_url(postgresql_cluster: PostgresCluster) -> Iterator[str]:
     postgresql_cluster.drop_database(name)
 
 
+MIGRATED_TEMPLATE = "h247_migrated_template"
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated to head once per session (copied by ``database_factory``)."""
+    directory = tmp_path_factory.mktemp("sqlite-template")
+    upgrade(database_url_for(directory))
+    path = directory / SQLITE_FILE_NAME
+    for journal in ("-wal", "-shm"):  # closed engine: everything is in the main file
+        assert not path.with_name(path.name + journal).exists(), journal
+    return path
+
+
+@pytest.fixture(scope="session")
+def migrated_postgresql_template(postgresql_cluster: PostgresCluster) -> str:
+    """A database migrated to head once per session, the template of migrated ones."""
+    upgrade(postgresql_cluster.create_database(MIGRATED_TEMPLATE))  # engine disposed after
+    return MIGRATED_TEMPLATE
+
+
 @pytest.fixture
 def database_factory(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
@@ -165,16 +191,23 @@ def database_factory(
 
     def make(kind: str, *, migrated: bool = True) -> str:
         if kind == "sqlite":
-            url = database_url_for(tmp_path_factory.mktemp("sqlite"))
+            directory = tmp_path_factory.mktemp("sqlite")
+            url = database_url_for(directory)
+            if migrated:
+                template: Path = request.getfixturevalue("migrated_sqlite_template")
+                shutil.copyfile(template, directory / SQLITE_FILE_NAME)
         elif kind == "postgresql":
             cluster: PostgresCluster = request.getfixturevalue("postgresql_cluster")
             name = f"t_{uuid.uuid4().hex[:16]}"
-            url = cluster.create_database(name)
+            if migrated:
+                url = cluster.create_database(
+                    name, template=request.getfixturevalue("migrated_postgresql_template")
+                )
+            else:
+                url = cluster.create_database(name)
             dropped.append(lambda: cluster.drop_database(name))
         else:
             raise ValueError(f"unknown database kind {kind!r}")
-        if migrated:
-            upgrade(url)
         return url
 
     yield make

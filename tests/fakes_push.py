@@ -5,6 +5,7 @@ Like the SQL foreign key, ``add`` checks that the user exists through the unit o
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Collection
 from datetime import datetime
 from typing import Protocol
@@ -51,3 +52,12 @@ class FakePushSubscriptionRepository:
 
     def remove_endpoint(self, endpoint: str) -> bool:
         return self.stored.pop(endpoint, None) is not None
+
+    def record_server_key(self, server_key: str) -> int:
+        unbound = [(k, v) for k, v in self.stored.items() if v[1].server_key is None]
+        for endpoint, (at, subscription) in unbound:
+            self.stored[endpoint] = (at, dataclasses.replace(subscription, server_key=server_key))
+        return len(unbound)
+
+    def count_not_under(self, server_key: str) -> int:
+        return sum(1 for _, s in self.stored.values() if s.server_key not in (None, server_key))

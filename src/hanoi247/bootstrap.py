@@ -29,19 +29,23 @@ from hanoi247.adapters.crypto.key_files import KeyFileSeal
 from hanoi247.adapters.crypto.secret_key import check_outside_data_dir as check_outside_data_dir
 from hanoi247.adapters.crypto.secret_key import create_key_file as create_key_file  # re-exported
 from hanoi247.adapters.crypto.secret_key import secret_keys
+from hanoi247.adapters.crypto.web_push import load_vapid_key
 from hanoi247.adapters.db.audit_scan import scan_database
 from hanoi247.adapters.db.database import Database as Database  # re-exported for callers
 from hanoi247.adapters.db.database import NewNodeDatabase
 from hanoi247.adapters.db.database import database as database  # re-exported for callers
 from hanoi247.adapters.db.database import open_database as open_database  # re-exported
+from hanoi247.adapters.db.rotation import NewKeyFile as NewKeyFile  # re-exported
+from hanoi247.adapters.db.rotation import NewPassphrase as NewPassphrase  # re-exported
 from hanoi247.adapters.db.rotation import SecretRotation as SecretRotation  # re-exported
 from hanoi247.adapters.db.rotation import rotate_secret_key as rotate_secret_key  # re-exported
 from hanoi247.adapters.federation.identity import CardKeyReader, FileKeyStore
-from hanoi247.adapters.federation.node import LocalNode, load_local_node
+from hanoi247.adapters.federation.node import KEYS_DIR, LocalNode, load_local_node
 from hanoi247.adapters.federation.receiver import InboxReceiver
 from hanoi247.adapters.federation.sender import OutboxSender
 from hanoi247.adapters.notify.factory import build_alerting
 from hanoi247.adapters.notify.inapp import InAppHub
+from hanoi247.adapters.notify.push_key import FilePushKeyStore
 from hanoi247.adapters.storage.staging import TransferStaging
 from hanoi247.domain.audit_scan import ChainScan
 from hanoi247.domain.commands import Command
@@ -57,6 +61,7 @@ from hanoi247.ports import (
     PeerKeyReader,
     UnitOfWork,
 )
+from hanoi247.ports.push import PushKeyStore
 from hanoi247.services import audit_witness
 from hanoi247.services.context import Context, Outcome
 from hanoi247.services.directory_card import handle_directory_card
@@ -76,6 +81,7 @@ from hanoi247.services.intake import MessageIntake
 from hanoi247.services.key_rotation import register_rotation_handler
 from hanoi247.services.messagebus import MessageBus
 from hanoi247.services.peer_alerts import PeerAlerts
+from hanoi247.services.push_key import ensure_push_key
 from hanoi247.services.treaty import TreatyCatalogue
 from hanoi247.settings import Settings
 
@@ -112,6 +118,23 @@ def key_store(settings: Settings) -> NodeKeyStore:
 def local_node(settings: Settings) -> LocalNode:
     """The node's identity and keys, its key files opened with its secret key."""
     return load_local_node(settings.data_dir, seal=key_file_seal(settings))
+
+
+def push_key_store(settings: Settings) -> PushKeyStore:
+    """The node's Web Push (VAPID) key file, ``keys/vapid.pem``, sealed."""
+    return FilePushKeyStore(settings.data_dir / KEYS_DIR, seal=key_file_seal(settings))
+
+
+def with_push_key(
+    settings: Settings, local: LocalNode, uow_factory: Callable[[], UnitOfWork], clock: Clock
+) -> LocalNode:
+    """``local`` with its VAPID key, made now (audited) if the node was created before Web
+    Push existed: such a node needs no manual step (services/push_key.py)."""
+    if local.vapid_key is not None:
+        return local
+    ensure_push_key(push_key_store(settings), uow_factory, clock=clock, by=local.node_id)
+    keys_dir = settings.data_dir / KEYS_DIR
+    return replace(local, vapid_key=load_vapid_key(keys_dir, seal=key_file_seal(settings)))
 
 
 def key_reader() -> PeerKeyReader:
@@ -244,6 +267,7 @@ def build_runtime(
     transport: httpx.AsyncBaseTransport | None = None,
     channels: Sequence[NotificationChannel] | None = None,
     pull_evidence: bool = True,
+    make_push_key: bool = False,
 ) -> NodeRuntime:
     """Wire a node from its data directory: identity, keys, database, dispatcher, workers.
 
@@ -252,6 +276,8 @@ def build_runtime(
     caller's); the network for the outbox sender's HTTP client; the e-mail and webhook
     channels the settings configure (in-app is always on). ``pull_evidence`` off: no
     evidence puller in this runtime (``serve --workers N`` runs it in one process only).
+    ``make_push_key`` (``serve`` sets it): a node created before Web Push makes its VAPID
+    key now, audited (``with_push_key``); other commands and tests leave the node as it is.
     """
     local = local_node(settings)
     closing: Callable[[], None] = _nothing
@@ -264,6 +290,8 @@ def build_runtime(
             )
         uow_factory, closing = db.uow_factory, db.close
     real_clock = clock or SystemClock()
+    if make_push_key:
+        local = with_push_key(settings, local, uow_factory, real_clock)
     catalogue = TreatyCatalogue.packaged()
     workflow = build_workflow(
         uow_factory=uow_factory,

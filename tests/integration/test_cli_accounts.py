@@ -16,6 +16,7 @@ from at_rest_support import session_key_file
 from hanoi247.adapters.auth import FAST, Authenticator
 from hanoi247.bootstrap import database
 from hanoi247.domain.accounts import Role
+from hanoi247.domain.errors import AuthenticationFailed
 from hanoi247.services import accounts
 from hanoi247.settings import Settings
 
@@ -90,6 +91,33 @@ def test_user_add_prints_an_enrolment_code_that_works_once(tmp_path: Path) -> No
     )  # fmt: skip
     assert "enrolment code cannot be used" in stderr
     assert "another" not in stderr
+
+
+def test_user_reset_issues_a_new_enrolment_code_and_no_operator_chosen_password(
+    tmp_path: Path,
+) -> None:
+    added = add_lan(tmp_path)
+    assert "No such command" in run(tmp_path, "user", "password", "lan", stdin="x" * 20).stderr
+
+    reset = ok(run(tmp_path, "user", "reset", "lan", "--by", "ops"))
+
+    assert isinstance(reset, dict)
+    code = reset["enrolment_code"]
+    assert isinstance(code, str)
+    assert code != added["enrolment_code"]
+    assert reset["enrol_path"] == "/enrol"
+    now = datetime.now(UTC) + timedelta(seconds=31)
+    settings = Settings(data_dir=tmp_path, environment="test", secret_key_file=session_key_file())
+    with database(settings, create=False) as db:
+        assert db is not None
+        with pytest.raises(AuthenticationFailed):  # the old password and factor are gone
+            accounts.verify_login(
+                db.uow_factory(), Authenticator(FAST), username="lan", password=PASSWORD,
+                totp_code=pyotp.TOTP(str(added["totp_secret"])).at(now), now=now,
+            )  # fmt: skip
+    started = ok(run(tmp_path, "user", "enrol", code, "--password-stdin", stdin="new pass 12345\n"))
+    assert started["totp_secret"] != added["totp_secret"]  # type: ignore[index]
+    assert "nobody" in one_line_error(run(tmp_path, "user", "reset", "nobody"))
 
 
 def test_user_add_then_token_and_the_token_authenticates(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ from hanoi247.adapters.db.engine import database_url_for, make_engine, read_only
 from hanoi247.adapters.db.schema import status_imports
 from hanoi247.bootstrap import open_database
 from hanoi247.domain.audit_tags import AuditTag
-from hanoi247.domain.errors import ConfigurationError
+from hanoi247.domain.errors import ConfigurationError, Overloaded
 from hanoi247.settings import Settings
 
 
@@ -169,3 +169,77 @@ def test_the_node_database_and_its_wal_files_are_0600_even_under_a_lax_umask(
         assert stat.S_IMODE((tmp_path / "node" / "hanoi247.sqlite3").stat().st_mode) == 0o600
     finally:
         os.umask(old)
+
+
+def _counting_pings(engine: sa.Engine, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    pings: list[int] = []
+    real = engine.dialect.do_ping
+
+    def counted(dbapi_connection: object) -> bool:
+        pings.append(1)
+        return real(dbapi_connection)
+
+    monkeypatch.setattr(engine.dialect, "do_ping", counted)
+    return pings
+
+
+def test_postgresql_connections_in_steady_use_are_not_pinged_at_every_checkout(
+    postgresql_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = make_engine(postgresql_url)
+    pings = _counting_pings(engine, monkeypatch)
+    try:
+        for _ in range(5):
+            with engine.connect() as connection:
+                assert connection.exec_driver_sql("SELECT 1").scalar() == 1
+    finally:
+        engine.dispose()
+    assert pings == []  # no extra round trip per unit of work
+
+
+def test_a_postgresql_connection_closed_while_idle_is_replaced_at_checkout(
+    postgresql_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hanoi247.adapters.db import engine as engine_module
+
+    monkeypatch.setattr(engine_module, "PING_AFTER_IDLE_SECONDS", 0.0)
+    engine = make_engine(postgresql_url)
+    pings = _counting_pings(engine, monkeypatch)
+    try:
+        with engine.connect() as connection:
+            first = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+        other = make_engine(postgresql_url)
+        try:
+            with other.connect() as killer:
+                killer.exec_driver_sql(f"SELECT pg_terminate_backend({int(first)})")
+                killer.commit()
+        finally:
+            other.dispose()
+        with engine.connect() as connection:
+            again = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+    finally:
+        engine.dispose()
+    assert pings  # the idle connection was checked
+    assert again != first  # the dead one was dropped, a fresh one answered
+
+
+def test_a_writer_that_cannot_get_the_lock_in_time_is_told_to_retry_not_given_a_driver_error(
+    tmp_path: Path,
+) -> None:
+    engine = make_engine(database_url_for(tmp_path))
+    try:
+        with engine.connect() as waiting:
+            waiting.exec_driver_sql("PRAGMA busy_timeout=50")  # this pooled connection only
+            waiting.commit()
+            holder = sqlite3.connect(tmp_path / "hanoi247.sqlite3", isolation_level=None)
+            try:
+                holder.execute("BEGIN IMMEDIATE")
+                with pytest.raises(Overloaded) as raised:
+                    waiting.exec_driver_sql("SELECT 1")
+                holder.execute("ROLLBACK")
+            finally:
+                holder.close()
+        assert raised.value.retry_after == 5
+        assert str(raised.value) == "too many writers to the database at once; retry in 5 s"
+    finally:
+        engine.dispose()

@@ -87,6 +87,7 @@ def test_an_urgent_request_arriving_is_pushed_to_the_subscribed_phone_and_mailed
         "kind": "request_received",
         "link": f"/requests/{request_id}#box-acknowledge",
         "reference": reference,
+        "urgency": "urgent",
     }
     token = push.headers["authorization"].split("t=", 1)[1].split(",", 1)[0]
     claims = verify_vapid_jwt(token, vapid.public_b64())

@@ -15,7 +15,7 @@ SRC = Path(hanoi247.__file__).parent
 NOUNS = {"account", "oncall", "request", "deadline", "node", "federation", "treaty"}
 NOUNS |= {"directory", "notification", "audit", "evidence", "drill", "peer", "provider"}
 SEGMENT = r"[a-z][a-z0-9_]*"
-IRREGULAR_PARTICIPLES = {"set", "sent", "withdrawn", "read"}
+IRREGULAR_PARTICIPLES = {"set", "sent", "withdrawn", "read", "reset"}
 
 
 def test_every_audit_tag_value_is_unique() -> None:

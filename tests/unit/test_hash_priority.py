@@ -43,3 +43,13 @@ def test_password_hashes_run_on_niced_hashing_threads_not_on_the_callers() -> No
         assert name != caller[0]
         assert nice == min(19, caller[1] + HASH_NICENESS)  # the caller keeps its priority
     assert _where() == caller
+
+
+def test_by_default_as_many_hashes_run_at_once_as_the_cpus_can_run_with_all_their_lanes() -> None:
+    from hanoi247.adapters.auth import PRODUCTION, default_hash_slots
+
+    assert PRODUCTION.parallelism == 4
+    assert [default_hash_slots(PRODUCTION, cpus) for cpus in (1, 2, 4, 7, 8, 16)] == [
+        1, 1, 1, 1, 2, 4,
+    ]  # fmt: skip
+    assert default_hash_slots(FAST, 2) == 2  # one lane each

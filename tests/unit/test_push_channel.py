@@ -87,6 +87,7 @@ def test_an_urgent_request_is_pushed_encrypted_to_the_device_and_signed_with_vap
         "kind": "request_received",
         "link": f"/requests/{REQUEST_ID}#box-acknowledge",
         "reference": "VN-2026-000123",
+        "urgency": "urgent",
     }
     scheme, params = request.headers["authorization"].split(" ", 1)
     assert scheme == "vapid"
@@ -257,3 +258,23 @@ def test_an_informative_alert_is_not_pushed_the_phone_rings_for_alarms_only() ->
         result = asyncio.run(channel.send(answered))
     assert result.status is DeliveryStatus.SKIPPED
     assert service.requests == []
+
+
+def test_a_device_subscribed_under_the_previous_vapid_key_is_not_pushed_to() -> None:
+    old, new = generate_vapid_key(), generate_vapid_key()
+    with push_service() as service:
+        stale, _, _ = device("officer-1", f"{service.base}/push/old-key")
+        current, _, _ = device("officer-1", f"{service.base}/push/new-key")
+        legacy, _, _ = device("officer-1", f"{service.base}/push/before-0020")
+        store = MemorySubscriptions(
+            [
+                replace(stale, server_key=old.public_b64()),
+                replace(current, server_key=new.public_b64()),
+                legacy,  # stored before keys were recorded: made under the node's only key
+            ]
+        )
+        channel = PushChannel(vapid_key=new, subject=None, subscriptions=lambda: store)
+        result = asyncio.run(channel.send(urgent_request_received()))
+    assert result.status is DeliveryStatus.DELIVERED
+    assert sorted(r.path for r in service.requests) == ["/push/before-0020", "/push/new-key"]
+    assert len(store.rows) == 3  # kept: its officer is told on /settings to subscribe again

@@ -3,6 +3,7 @@ server-side sessions that expire, rotate and end at sign-out."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from datetime import timedelta
 from pathlib import Path
@@ -188,6 +189,67 @@ def test_a_throttled_sign_in_waits_out_the_tarpit_before_its_429_and_others_neve
     assert refused.status_code == 429
     assert paused == [throttles.tarpit] == [1.0]  # one answer per second per connection
     assert refused.headers["retry-after"] == "6"
+
+
+def test_a_burst_of_concurrent_attempts_past_the_allowance_is_refused_in_the_tarpit(
+    desk: Desk,
+) -> None:
+    paused: list[float] = []
+
+    async def pause(seconds: float) -> None:
+        paused.append(seconds)
+
+    throttles = desk.node.app.state.throttles
+    throttles.pause = pause
+    throttles.signin_concurrency = 100  # only the allowance limits this burst
+    client = desk.client()
+    token = csrf_of(client.get("/login").text)
+
+    async def burst() -> list[int]:
+        transport = httpx.ASGITransport(app=desk.node.app)  # type: ignore[arg-type]
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://testserver", cookies=client.cookies
+        ) as flood:
+            form = {"password": "x" * 12, "totp": "1", "csrf_token": token}
+            answers = await asyncio.gather(
+                *(flood.post("/login", data={**form, "username": f"g{i}"}) for i in range(40))
+            )
+        return [answer.status_code for answer in answers]
+
+    codes = asyncio.run(burst())
+
+    assert sorted(codes) == [200] * 10 + [429] * 30
+    # Every refusal was answered by the middleware after the tarpit, none on a thread.
+    assert paused == [throttles.tarpit] * 30
+    assert throttles.signing_in == 0
+
+
+def test_sign_in_attempts_past_the_concurrency_cap_get_503_without_reaching_the_form(
+    desk: Desk,
+) -> None:
+    paused: list[float] = []
+
+    async def pause(seconds: float) -> None:
+        paused.append(seconds)
+
+    throttles = desk.node.app.state.throttles
+    throttles.pause = pause
+    client = desk.client()
+    with desk.node.runtime.uow_factory() as uow:
+        audited = len(uow.audit.entries())
+    throttles.signing_in = throttles.signin_concurrency  # that many are being checked
+
+    busy = _post_login(client, "guess")
+
+    assert busy.status_code == 503
+    assert busy.headers["retry-after"] == "5"
+    assert "The node is busy. Try again in a few seconds." in busy.text
+    assert paused == [throttles.tarpit]
+    with desk.node.runtime.uow_factory() as uow:
+        assert len(uow.audit.entries()) == audited  # nothing was checked
+    throttles.signing_in = 0
+    for i in range(10):  # the 503 did not use up the client's allowance
+        assert _post_login(client, f"guess{i}").status_code == 200
 
 
 def test_a_successful_sign_in_does_not_use_up_the_clients_allowance(desk: Desk) -> None:

@@ -12,12 +12,17 @@
   A code is accepted only for a step *later* than the last accepted one (RFC 6238 §5.2),
   so a code seen over a shoulder cannot be replayed within its window.
 * **A cap on concurrent hashes**: at most ``max_hashes`` Argon2 computations run at once
-  (default: the number of CPUs). One more waits up to ``hash_wait`` seconds for a turn,
-  then ``Overloaded`` (the web layer answers 503 with ``Retry-After``), so a flood of
-  sign-in attempts cannot take every worker thread and all the memory (64 MiB each).
-  The hashes run on the authenticator's own threads at a lower CPU priority (nice
-  ``HASH_NICENESS``; Argon2's lane threads inherit it), so sign-in work, a flood of it
-  included, takes only the CPU that officers' requests and the event loop leave idle.
+  (default ``default_hash_slots``: as many as the CPUs can run with all their lanes at
+  once, at least one; on a 2- or 4-CPU node, one at a time: each hash already keeps
+  ``parallelism`` CPUs and 64 MiB busy, and a second one would only take CPU time,
+  memory bandwidth and cache from the officers' requests and the database server, which
+  niceness does not protect: a database server runs in its own process group). One more
+  waits up to ``hash_wait`` seconds for a turn, then ``Overloaded`` (the web layer
+  answers 503 with ``Retry-After``), so a flood of sign-in attempts cannot take every
+  worker thread and all the memory (64 MiB each). The hashes run on the authenticator's
+  own threads at the lowest CPU priority (nice ``HASH_NICENESS``; Argon2's lane threads
+  inherit it), so sign-in work, a flood of it included, takes only the CPU that
+  officers' requests and the event loop leave idle.
 * **API tokens**: ``h247_`` + 32 random bytes, base64url (43 characters); shown once,
   stored as their SHA-256 (``domain.accounts.api_token_hash``).
 
@@ -51,7 +56,7 @@ TOTP_DRIFT_STEPS: Final = 1
 FAST_ENV: Final = "HANOI247_ARGON2_FAST"
 HASH_WAIT_SECONDS: Final = 2.0
 RETRY_AFTER_SECONDS: Final = 5
-HASH_NICENESS: Final = 10
+HASH_NICENESS: Final = 19  # the lowest normal priority
 _T = TypeVar("_T")
 
 __all__ = [
@@ -107,6 +112,12 @@ def totp_step(at: datetime) -> int:
     return int(at.astimezone(UTC).timestamp()) // TOTP_STEP_SECONDS
 
 
+def default_hash_slots(parameters: Argon2Parameters, cpus: int | None = None) -> int:
+    """How many hashes may run at once by default: ``cpus // parallelism``, at least 1."""
+    available = cpus if cpus is not None else os.cpu_count() or 1
+    return max(1, available // max(1, parameters.parallelism))
+
+
 def _lower_priority() -> None:
     """Initializer of the hashing threads: nice ``HASH_NICENESS`` for this thread (Linux
     keeps niceness per thread; threads it starts inherit it)."""
@@ -125,7 +136,7 @@ class Authenticator:
         max_hashes: int | None = None,
         hash_wait: float = HASH_WAIT_SECONDS,
     ) -> None:
-        slots = max_hashes if max_hashes is not None else max(1, os.cpu_count() or 1)
+        slots = max_hashes if max_hashes is not None else default_hash_slots(parameters)
         if slots < 1 or hash_wait < 0:
             raise ConfigurationError("max_hashes must be at least 1 and hash_wait >= 0")
         self._slots = threading.BoundedSemaphore(slots)

@@ -25,6 +25,7 @@ class AuditTag(enum.StrEnum):
     ACCOUNT_ENROLMENT_COMPLETED = "account:enrolment:completed"
     ACCOUNT_ENROLMENT_REFUSED = "account:enrolment:refused"
     ACCOUNT_PASSWORD_SET = "account:password:set"  # noqa: S105 - a tag, not a secret
+    ACCOUNT_CREDENTIALS_RESET = "account:credentials:reset"  # a new enrolment code
     ACCOUNT_TOKEN_ISSUED = "account:token:issued"  # noqa: S105 - a tag, not a secret
     ACCOUNT_TOKEN_REFUSED = "account:token:refused"  # noqa: S105 - a tag, not a secret
     ACCOUNT_LOGIN_SUCCEEDED = "account:login:succeeded"
@@ -79,6 +80,8 @@ class AuditTag(enum.StrEnum):
     NODE_INITIALISED = "node:initialised"
     NODE_KEYS_ROTATED = "node:keys:rotated"
     NODE_SECRET_KEY_ROTATED = "node:secret_key:rotated"  # noqa: S105 - a tag, not a secret
+    NODE_PUSH_KEY_CREATED = "node:push_key:created"  # the VAPID key of Web Push (services/push_key)
+    NODE_PUSH_KEY_ROTATED = "node:push_key:rotated"  # ... replaced: devices subscribe again
     FEDERATION_PEER_PINNED = "federation:peer:pinned"
     FEDERATION_PEER_SUSPENDED = "federation:peer:suspended"
     FEDERATION_PEER_RESUMED = "federation:peer:resumed"

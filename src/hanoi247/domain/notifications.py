@@ -56,6 +56,7 @@ class Topic(enum.StrEnum):
     DRILL_MISSED = "drill_missed"  # a peer left our drill unanswered: an escalation
     PEER_ACKNOWLEDGEMENT_OVERDUE = "peer_acknowledgement_overdue"  # one per peer episode
     CONTENT_ROLE_GRANTED = "content_role_granted"  # an account that can read case content
+    CREDENTIALS_RESET = "credentials_reset"  # such an account's sign-in was reset
 
 
 DRILL_TOPICS: Final = frozenset({Topic.DRILL, Topic.DRILL_ALERT, Topic.DRILL_MISSED})
@@ -88,6 +89,7 @@ DEFAULT_SEVERITY: Final[Mapping[Topic, NotificationSeverity]] = MappingProxyType
         Topic.DRILL_MISSED: NotificationSeverity.WARNING,
         Topic.PEER_ACKNOWLEDGEMENT_OVERDUE: NotificationSeverity.CRITICAL,
         Topic.CONTENT_ROLE_GRANTED: NotificationSeverity.WARNING,
+        Topic.CREDENTIALS_RESET: NotificationSeverity.WARNING,
     }
 )
 
@@ -370,6 +372,7 @@ _SUBJECTS: Final[Mapping[Topic, str]] = MappingProxyType(
             "Escalation, another State is not acknowledging our requests: {reference}"
         ),
         Topic.CONTENT_ROLE_GRANTED: N_("New account with access to case content"),
+        Topic.CREDENTIALS_RESET: N_("Sign-in reset for an account with access to case content"),
     }
 )
 
@@ -437,6 +440,11 @@ _LEADS: Final[Mapping[Topic, str]] = MappingProxyType(
         Topic.CONTENT_ROLE_GRANTED: N_(
             "An account that can read case content, or grant access to it, was created. "
             "If you did not expect it, have it disabled and report it."
+        ),
+        Topic.CREDENTIALS_RESET: N_(
+            "The password and second factor of an account that can read case content, or "
+            "grant access to it, were reset: whoever holds the new enrolment code can sign "
+            "in as it. If you did not expect it, have it disabled and report it."
         ),
     }
 )

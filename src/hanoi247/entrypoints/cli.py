@@ -82,10 +82,14 @@ def _global_options(
         ),
     ] = False,
 ) -> None:
-    if ask_passphrase:
-        from hanoi247.bootstrap import use_passphrase
+    from hanoi247.bootstrap import use_passphrase
 
-        use_passphrase(str(typer.prompt("Secret key passphrase", hide_input=True)))
+    # Set on every run, empty when not asked: a passphrase given to one in-process
+    # invocation (tests, an embedding program) must not key the next one.
+    asked = (
+        typer.prompt("Secret key passphrase", hide_input=True, err=True) if ask_passphrase else ""
+    )
+    use_passphrase(str(asked))
 
 
 app.add_typer(stats_app, name="stats")

@@ -23,7 +23,7 @@ from hanoi247.domain.accounts import OnCallShift, Position, Role, User
 from hanoi247.domain.errors import EnrolmentRefused, ValidationFailed
 from hanoi247.entrypoints.cli_common import DataDirOption, emit, fail
 from hanoi247.ports import Authenticator, UnitOfWork
-from hanoi247.services import accounts, enrolment
+from hanoi247.services import accounts, credential_reset, enrolment
 
 user_app = typer.Typer(
     help="People of this node: add, list, disable; API tokens.", no_args_is_help=True
@@ -202,26 +202,38 @@ def user_activate(
     emit(user_json(user))
 
 
-@user_app.command("password")
-def user_password(
+@user_app.command("reset")
+def user_reset(
     username: Annotated[str, typer.Argument()],
     data_dir: DataDirOption = None,
     by: ByOption = "operator",
 ) -> None:
-    """Set a user's password, read from standard input (one line); lifts a lockout."""
-    password = _password_from_stdin()
+    """Reset a user's sign-in: clears their password and second factor, ends their web
+    sessions, lifts a lockout and prints a new one-time enrolment code ONCE. Hand it over
+    out of band: the user enrols again at /enrol (new password, new authenticator).
+    Audited; a content role's reset is announced to the supervisors."""
     auth = _authenticator()
+    from hanoi247.bootstrap import settings_for
+
+    ttl = settings_for(data_dir).enrolment_ttl
     with _node(data_dir, create=True) as uow_factory:
-        assert uow_factory is not None
-        accounts.set_password(
+        assert uow_factory is not None  # create=True
+        issued = credential_reset.reset_credentials(
             uow_factory(),
             auth,
             username=username,
-            password=password,
             now=datetime.now(UTC),
             actor=by,
+            enrol_within=ttl,
         )
-    emit({"username": username, "password": "set"})
+    emit(
+        {
+            "username": username,
+            "enrolment_code": issued.code,
+            "enrolment_expires_at": issued.expires_at.isoformat(),
+            "enrol_path": "/enrol",
+        }
+    )
 
 
 @user_app.command("token")

@@ -163,6 +163,54 @@ def node_rotate_keys(
     )
 
 
+@node_app.command("push-key")
+def node_push_key(
+    rotate: Annotated[
+        bool,
+        typer.Option(
+            "--rotate",
+            help="Replace the key: every device subscribed so far must subscribe again.",
+        ),
+    ] = False,
+    data_dir: DataDirOption = None,
+    by: ByOption = "operator",
+) -> None:
+    """This node's Web Push (VAPID) public key; made if missing (a node created before Web
+    Push), replaced with --rotate."""
+    from hanoi247.bootstrap import push_key_store
+    from hanoi247.services.push_key import ensure_push_key, key_fingerprint, rotate_push_key
+
+    settings = _settings(data_dir)
+    store = push_key_store(settings)
+    with _uow_factory(settings) as uow_factory:
+        if rotate:
+            done = rotate_push_key(store, uow_factory, clock=_clock(), by=by)
+            public, made, stale = done.new_key, True, done.stale_devices
+        else:
+            public, made = ensure_push_key(store, uow_factory, clock=_clock(), by=by)
+            stale = 0
+    emit(
+        {
+            "public_key": public,
+            "fingerprint": key_fingerprint(public),
+            "created": made and not rotate,
+            "rotated": rotate,
+            "devices_to_subscribe_again": stale,
+        }
+    )
+    if made:
+        note(
+            "Restart `hanoi247 serve` so the running node signs with this key."
+            + (
+                f" {stale} device(s) subscribed under the old key receive no more alerts "
+                "until their officers turn notifications on again (the desk's Settings page "
+                "tells them); e-mail still reaches them."
+                if rotate
+                else ""
+            )
+        )
+
+
 @peer_app.command("add")
 def peer_add(
     card_file: Annotated[Path, typer.Argument(help="The peer's card (JSON), as it sent it.")],
@@ -399,7 +447,8 @@ def _serve_one(
     from hanoi247.entrypoints.web.server import server_config
 
     bound_malloc_retention()  # large transfer buffers go back to the kernel when freed
-    runtime = build_runtime(settings, pull_evidence=pull_evidence)
+    # a node created before Web Push makes its VAPID key as it starts (audited)
+    runtime = build_runtime(settings, pull_evidence=pull_evidence, make_push_key=True)
     try:
         app = create_app(runtime)
         server = uvicorn.Server(server_config(app, host=host, port=port))

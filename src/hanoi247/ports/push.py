@@ -34,3 +34,41 @@ class PushSubscriptionRepository(PushSubscriptions, Protocol):
     def remove(self, user_id: str, endpoint: str) -> bool:
         """Forget ``user_id``'s subscription of ``endpoint``; whether there was one."""
         ...
+
+    def record_server_key(self, server_key: str) -> int:
+        """Record ``server_key`` on the subscriptions stored without one (made under the
+        node's first VAPID key, before keys were recorded); how many."""
+        ...
+
+    def count_not_under(self, server_key: str) -> int:
+        """How many subscriptions were made under another VAPID key than ``server_key``."""
+        ...
+
+
+class PushKeyStore(Protocol):
+    """The node's VAPID key file (``keys/vapid.pem``, sealed): public parts only cross."""
+
+    def public_key(self) -> str | None:
+        """The current VAPID public key (base64url), or None when the node has none."""
+        ...
+
+    def create(self) -> tuple[str, bool]:
+        """Make the key if there is none: (its public key, whether this call made it; False
+        when another process made it first)."""
+        ...
+
+    def remove(self) -> None:
+        """Undo :meth:`create` (its audit entry could not be written)."""
+        ...
+
+    def stage_new(self) -> str:
+        """Write a new key beside the current one (not in use yet); its public key."""
+        ...
+
+    def promote_new(self) -> None:
+        """Put the staged key in place of the current one (atomic rename)."""
+        ...
+
+    def discard_new(self) -> None:
+        """Remove a staged key that will not be used."""
+        ...

@@ -71,9 +71,17 @@ class NewUser:
 CONTENT_ROLES = TOTP_REQUIRED
 
 
-def _tell_supervisors(uow: UnitOfWork, user: User, *, actor: str, at: datetime) -> None:
-    """Alert the active supervisors (none: the administrators) that ``user`` was created
-    with a content role, by in-app and e-mail, in the creating transaction; audited."""
+def tell_supervisors(
+    uow: UnitOfWork,
+    user: User,
+    *,
+    actor: str,
+    at: datetime,
+    topic: Topic = Topic.CONTENT_ROLE_GRANTED,
+) -> None:
+    """Alert the active supervisors (none: the administrators) that ``user``, who has a
+    content role, was created (or, ``topic``, had their sign-in reset), by in-app and
+    e-mail, in the caller's transaction; audited."""
     others = [u for u in uow.users.list() if u.active and u.id != user.id]
     people = [u for u in others if u.role is Role.SUPERVISOR] or [
         u for u in others if u.role is Role.ADMINISTRATOR
@@ -84,8 +92,8 @@ def _tell_supervisors(uow: UnitOfWork, user: User, *, actor: str, at: datetime) 
         facts[Fact.BY.value] = actor
     notification = Notification(
         id=uuid7(at),
-        topic=Topic.CONTENT_ROLE_GRANTED,
-        severity=DEFAULT_SEVERITY[Topic.CONTENT_ROLE_GRANTED],
+        topic=topic,
+        severity=DEFAULT_SEVERITY[topic],
         created_at=at,
         recipients=recipients,
         facts=facts,
@@ -99,6 +107,7 @@ def _tell_supervisors(uow: UnitOfWork, user: User, *, actor: str, at: datetime) 
         subject=user.id,
         details={
             "role": user.role.value,
+            "topic": topic.value,
             "notification": notification.id if recipients else None,
             "told": ",".join(u.id for u in people),
         },
@@ -203,28 +212,10 @@ def add_user(
         if enrol_within is not None:
             issued = issue_enrolment(uow, auth, user, now=now, actor=actor, ttl=enrol_within)
         if role in CONTENT_ROLES:
-            _tell_supervisors(uow, user, actor=actor, at=now)
+            tell_supervisors(uow, user, actor=actor, at=now)
         uow.commit()
     uri = None if secret is None else auth.totp_uri(secret, account=username)
     return NewUser(user=user, totp_secret=secret, totp_uri=uri, enrolment=issued)
-
-
-def set_password(
-    uow: UnitOfWork, auth: Authenticator, *, username: str, password: str, now: datetime, actor: str
-) -> None:
-    """Set (or reset) a user's password; also lifts a lockout."""
-    now = require_utc(now, "now")
-    problems = password_problems(password, username=username)
-    if problems:
-        raise ValidationFailed(problems)
-    with uow:
-        user = _existing(uow, username)
-        uow.users.set_password_hash(user.id, auth.hash_password(password))
-        uow.users.set_failed_logins(user.id, 0, locked_until=None)
-        uow.audit.append(
-            at=now, actor=actor, tag=AuditTag.ACCOUNT_PASSWORD_SET, subject=user.id, details={}
-        )
-        uow.commit()
 
 
 def list_users(uow: UnitOfWork) -> list[User]:

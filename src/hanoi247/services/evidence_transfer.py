@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -182,9 +183,20 @@ def handle_answer(uow: UnitOfWork, message: IncomingMessage, *, node_id: str) ->
         details={
             "request_id": item.request_id,
             "sha256": item.sha256,
-            "reason": None if verified else str(message.body.get("reason", ""))[:48],
+            "reason": None if verified else reason_code(message.body.get("reason")),
         },
     )
+
+
+_REASON_CODE = re.compile(r"[a-z][a-z0-9_]{0,47}")
+
+
+def reason_code(value: object) -> str:
+    """A peer's rejection reason as the audit trail keeps it: one of the codes nodes send
+    (``chunk_mismatch``, ``file_mismatch``...), or ``other``. Free text from a peer may
+    carry case content, and audit details are kept in clear (the chain must be checked
+    without the secret key); the whole message stays in the sealed inbox."""
+    return value if isinstance(value, str) and _REASON_CODE.fullmatch(value) else "other"
 
 
 def _copy_custody(uow: UnitOfWork, body: Any, item_id: str, origin: str) -> None:

@@ -40,6 +40,7 @@ from hanoi247.adapters.crypto.key_files import KeyFileSeal, open_bytes, seal_byt
 from hanoi247.domain.errors import ConfigurationError
 
 VAPID_KEY_FILE: Final = "vapid.pem"
+STAGED_VAPID_KEY_FILE: Final = ".vapid.pem.new"  # a replacement being put in place
 RECORD_SIZE: Final = 4096
 JWT_LIFETIME_SECONDS: Final = 12 * 3600
 MAX_PAYLOAD: Final = 3993  # 4096 - 16 (tag) - 1 (delimiter) - 86 (header): RFC 8291 §4
@@ -98,9 +99,12 @@ def generate_vapid_key() -> VapidKey:
     return VapidKey(ec.generate_private_key(_CURVE))
 
 
-def save_vapid_key(key: VapidKey, keys_dir: Path, *, seal: KeyFileSeal | None = None) -> Path:
+def save_vapid_key(
+    key: VapidKey, keys_dir: Path, *, seal: KeyFileSeal | None = None, staged: bool = False
+) -> Path:
     """Write ``keys_dir/vapid.pem`` (0600, sealed when the node has a secret key); refuses
-    to overwrite an existing one."""
+    to overwrite an existing one. ``staged``: write ``.vapid.pem.new`` instead (replacing a
+    leftover one), sealed for the name ``vapid.pem`` it is then renamed to."""
     keys_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     path = keys_dir / VAPID_KEY_FILE
     clear = key.private.private_bytes(
@@ -108,8 +112,11 @@ def save_vapid_key(key: VapidKey, keys_dir: Path, *, seal: KeyFileSeal | None = 
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
-    data = seal_bytes(path, clear, seal)
+    data = seal_bytes(path, clear, seal)  # bound to the name vapid.pem
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    if staged:
+        path = keys_dir / STAGED_VAPID_KEY_FILE
+        path.unlink(missing_ok=True)
     try:
         fd = os.open(path, flags, 0o600)
     except FileExistsError:

@@ -4,24 +4,36 @@ SQLite connections get WAL, foreign keys, ``busy_timeout=5000`` and
 ``synchronous=NORMAL``. SQLAlchemy, not the ``sqlite3`` driver, emits ``BEGIN``
 (the documented event-hook recipe), so every transaction is a real one and, by default,
 a ``BEGIN IMMEDIATE``: it takes the write lock up front and waits (up to the busy
-timeout) instead of failing half-way when two writers meet. A read-only connection can
+timeout) instead of failing half-way when two writers meet; a writer that still finds the
+lock taken after the busy timeout gets ``Overloaded`` (HTTP 503 with ``Retry-After``, one
+line at the command line), never a raw driver error. A read-only connection can
 ask for a deferred transaction with ``execution_options(hanoi247_sqlite_begin="DEFERRED")``.
+
+PostgreSQL connections are checked before use only when they sat idle in the pool for
+``PING_AFTER_IDLE_SECONDS`` (a server restart or an idle timeout is then noticed, and
+the pool opens a fresh connection): a ping on *every* checkout would add one round trip
+to each unit of work, which on a busy node is one more wait for the server process to
+be scheduled (benchmarks/bench_signin_flood.py).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import time
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, Connection, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DisconnectionError, OperationalError
+from sqlalchemy.pool import ConnectionPoolEntry
 
-from hanoi247.domain.errors import ConfigurationError
+from hanoi247.domain.errors import ConfigurationError, Overloaded
 
 SQLITE_FILE_NAME = "hanoi247.sqlite3"
+PING_AFTER_IDLE_SECONDS = 10.0
+_IDLE_SINCE = "hanoi247_idle_since"
 SQLITE_BEGIN_OPTION = "hanoi247_sqlite_begin"
 READ_ONLY_OPTION = "hanoi247_read_only"
 _BEGIN_MODES = frozenset({"DEFERRED", "IMMEDIATE", "EXCLUSIVE"})
@@ -109,16 +121,51 @@ def _sqlite_engine(url: URL) -> Engine:
         if info.get("hanoi247_query_only") != read_only:
             connection.exec_driver_sql(f"PRAGMA query_only={int(read_only)}")
             info["hanoi247_query_only"] = read_only
-        connection.exec_driver_sql(f"BEGIN {mode}")
+        try:
+            connection.exec_driver_sql(f"BEGIN {mode}")
+        except OperationalError as error:
+            if _is_lock_timeout(error):  # another writer held the lock past busy_timeout
+                raise Overloaded("writers to the database", retry_after=5) from error
+            raise
 
     return engine
+
+
+def _is_lock_timeout(error: OperationalError) -> bool:
+    message = str(error.orig).lower()
+    return "database is locked" in message or "database is busy" in message
 
 
 def _postgresql_engine(url: URL) -> Engine:
     # Sessions in UTC, so that values read back need no conversion (UTCDateTime converts
     # anyway). Operators who pass their own ``options`` in the URL keep them.
     connect_args = {} if "options" in url.query else {"options": "-c timezone=UTC"}
-    return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+    engine = create_engine(url, connect_args=connect_args)
+    ping_when_idle(engine, PING_AFTER_IDLE_SECONDS)
+    return engine
+
+
+def ping_when_idle(engine: Engine, idle_seconds: float) -> None:
+    """Ping a pooled connection at checkout when it was idle ``idle_seconds`` or more; a
+    dead one is discarded and the pool connects anew (SQLAlchemy retries the checkout)."""
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
+        idle_since = record.info.pop(_IDLE_SINCE, None)
+        if idle_since is None or time.monotonic() - idle_since < idle_seconds:
+            return  # just opened, or in use a moment ago
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            if engine.dialect.is_disconnect(error, dbapi_connection, None):
+                raise DisconnectionError("the pooled connection was closed") from error
+            raise
+        if not alive:
+            raise DisconnectionError("the pooled connection was closed")
 
 
 def libpq_parameters(database_url: str) -> dict[str, Any]:

@@ -1,14 +1,17 @@
-"""SQL repository of evidence items and custody events, over one ``Session`` (never commits)."""
+"""SQL repository of evidence items and custody events, over one ``Session`` (never commits).
+
+File names are sealed at rest (``adapters/db/sealed.py``)."""
 
 from __future__ import annotations
 
 import builtins
 from typing import Any
 
-from sqlalchemy import Row, delete, insert, select, update
+from sqlalchemy import Row, Table, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from hanoi247.adapters.db.schema.evidence import custody_events, evidence_items, evidence_uploads
+from hanoi247.adapters.db.sealed import open_text, seal_text
 from hanoi247.domain.evidence import CustodyAction, CustodyEvent, EvidenceItem, ItemStatus, Upload
 
 
@@ -17,12 +20,12 @@ class SqlEvidenceRepository:
         self._session = session
 
     def add(self, item: EvidenceItem) -> None:
-        self._session.execute(insert(evidence_items).values(**_values(item)))
+        self._session.execute(insert(evidence_items).values(**_values(self._session, item)))
 
     def get(self, item_id: str) -> EvidenceItem | None:
         query = select(evidence_items).where(evidence_items.c.item_id == item_id)
         row = self._session.execute(query).one_or_none()
-        return None if row is None else _item(row)
+        return None if row is None else _item(self._session, row)
 
     def for_request(self, request_id: str) -> builtins.list[EvidenceItem]:
         query = (
@@ -30,7 +33,7 @@ class SqlEvidenceRepository:
             .where(evidence_items.c.request_id == request_id)
             .order_by(evidence_items.c.added_at, evidence_items.c.item_id)
         )
-        return [_item(row) for row in self._session.execute(query).all()]
+        return [_item(self._session, row) for row in self._session.execute(query).all()]
 
     def set_status(self, item_id: str, status: ItemStatus) -> None:
         done = self._session.execute(
@@ -65,7 +68,7 @@ class SqlEvidenceRepository:
             .where(evidence_items.c.status == status.value)
             .order_by(evidence_items.c.added_at, evidence_items.c.item_id)
         )
-        return [_item(row) for row in self._session.execute(query).all()]
+        return [_item(self._session, row) for row in self._session.execute(query).all()]
 
     def blob_in_use(self, blob_id: str) -> bool:
         query = select(evidence_items.c.item_id).where(
@@ -114,7 +117,9 @@ class SqlUploadRepository:
             insert(evidence_uploads).values(
                 upload_id=upload.upload_id,
                 request_id=upload.request_id,
-                file_name=upload.file_name,
+                file_name=_sealed_name(
+                    self._session, evidence_uploads, upload.upload_id, upload.file_name
+                ),
                 size=upload.size,
                 received=upload.received,
                 segments=list(upload.segments),
@@ -131,7 +136,7 @@ class SqlUploadRepository:
         return Upload(
             upload_id=row.upload_id,
             request_id=row.request_id,
-            file_name=row.file_name,
+            file_name=_opened_name(self._session, evidence_uploads, row.upload_id, row.file_name),
             size=row.size,
             received=row.received,
             segments=tuple(row.segments),
@@ -160,11 +165,20 @@ class SqlUploadRepository:
         )
 
 
-def _values(item: EvidenceItem) -> dict[str, Any]:
+def _sealed_name(session: Session, table: Table, row: str, name: str) -> Any:
+    return seal_text(session, name, table=table, column="file_name", row=row)
+
+
+def _opened_name(session: Session, table: Table, row: str, stored: str) -> str:
+    opened = open_text(session, stored, table=table, column="file_name", row=row)
+    return str(opened)
+
+
+def _values(session: Session, item: EvidenceItem) -> dict[str, Any]:
     return {
         "item_id": item.item_id,
         "request_id": item.request_id,
-        "file_name": item.file_name,
+        "file_name": _sealed_name(session, evidence_items, item.item_id, item.file_name),
         "size": item.size,
         "sha256": item.sha256,
         "media_type": item.media_type,
@@ -179,11 +193,11 @@ def _values(item: EvidenceItem) -> dict[str, Any]:
     }
 
 
-def _item(row: Row[Any]) -> EvidenceItem:
+def _item(session: Session, row: Row[Any]) -> EvidenceItem:
     return EvidenceItem(
         item_id=row.item_id,
         request_id=row.request_id,
-        file_name=row.file_name,
+        file_name=_opened_name(session, evidence_items, row.item_id, row.file_name),
         size=row.size,
         sha256=row.sha256,
         media_type=row.media_type,

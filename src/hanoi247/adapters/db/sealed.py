@@ -22,7 +22,9 @@ from sqlalchemy.orm import Session
 
 from hanoi247.adapters.crypto.at_rest import FieldCipher, is_sealed
 from hanoi247.adapters.db.schema.accounts import users
+from hanoi247.adapters.db.schema.evidence import evidence_items, evidence_uploads
 from hanoi247.adapters.db.schema.federation import inbox, outbox
+from hanoi247.adapters.db.schema.push import push_subscriptions
 from hanoi247.adapters.db.schema.workflow import request_events, requests
 from hanoi247.domain.errors import ConfigurationError
 
@@ -53,6 +55,9 @@ SEALED: tuple[SealedTable, ...] = (
     SealedTable(request_events, ("request_id", "seq"), (), ("note",)),
     SealedTable(outbox, ("message_id",), ("body",), ()),
     SealedTable(inbox, ("origin_node", "message_id"), ("body",), ()),
+    SealedTable(push_subscriptions, ("id",), (), ("endpoint", "p256dh", "auth")),
+    SealedTable(evidence_items, ("item_id",), (), ("file_name",)),
+    SealedTable(evidence_uploads, ("upload_id",), (), ("file_name",)),
 )
 
 

@@ -7,6 +7,7 @@ Data directory layout (created by ``hanoi247 init``)::
     DIR/keys/encryption.jwk.json   X25519 private key (0600)
     DIR/keys/evidence.age          age X25519 identity for evidence files (0600)
     DIR/keys/webhook.jwk.json      Ed25519 private key that signs webhooks only (0600)
+    DIR/keys/vapid.pem             P-256 VAPID key of Web Push (0600; `serve` makes it if missing)
     DIR/keys/previous/<n>/…        keys rotated out, still accepted during the overlap
     DIR/hanoi247.sqlite3           the database (unless HANOI247_DATABASE_URL is set)
 

@@ -14,11 +14,15 @@ For each recipient user id of a notification, every device the officer subscribe
     <the payload encrypted to the subscription's keys, RFC 8291>
 
 The payload is minimal JSON, never case content: ``{"kind": <topic>, "reference": …,
-"link": <the page to open>, "drill": true|false}``. ``link`` opens the case page with its
+"urgency": "emergency"|"urgent"|"routine"|"", "link": <the page to open>, "drill":
+true|false}``. ``link`` opens the case page with its
 Acknowledge action open (``/requests/{id}#box-acknowledge``: the case page opens the next
 step's form, and the fragment scrolls to it; sign-in still required), or the drill page
 for a drill. The service worker (``static/push-sw.js``) shows it, marked ``[DRILL]``
-for a drill.
+for a drill, ``[URGENT]`` or ``[EMERGENCY]`` for such a request (in the officer's language).
+
+Devices subscribed under a previous VAPID key of the node (``server_key``) are left out:
+their push service would refuse the signature; /settings tells their officer.
 
 Only warnings and critical alerts go (a request received, a clock close or missed, an
 escalation, a drill alert): an informative one (a request answered) is
@@ -75,6 +79,7 @@ def push_payload(notification: Notification) -> bytes:
     document = {
         "kind": notification.topic.value,
         "reference": notification.facts.get(Fact.REFERENCE.value, ""),
+        "urgency": notification.facts.get(Fact.URGENCY.value, ""),
         "link": push_link(notification),
         "drill": notification.drill,
     }
@@ -130,7 +135,13 @@ class PushChannel:
         if notification.severity is NotificationSeverity.INFO:  # a phone rings for alarms only
             return DeliveryResult.skipped(self.name, notification, "informative")
         try:
-            targets = self._subscriptions().for_users(notification.user_ids)
+            current = self._key.public_b64()  # a subscription made under another key is stale:
+            # its push service would refuse our signature; its officer is told on /settings
+            targets = [
+                target
+                for target in self._subscriptions().for_users(notification.user_ids)
+                if target.made_under(current)
+            ]
             if not targets:
                 return DeliveryResult.skipped(self.name, notification, "no_subscription")
             if self._client is not None:

@@ -25,7 +25,7 @@ lookup does not block the event loop. The user is also left on ``request.state.u
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from fastapi import Depends, Request
@@ -96,12 +96,13 @@ def bearer_user(request: Request) -> User:
 
 def require(
     permission: Permission, *, who: Callable[..., User] = bearer_user
-) -> Callable[[User], User]:
+) -> Callable[[User], Awaitable[User]]:
     """A dependency that resolves the user with ``who`` and demands ``permission``."""
 
     # A default, not ``Annotated[User, Depends(who)]``: with postponed annotations FastAPI
     # would look ``who`` up in this module's globals, not in this closure.
-    def dependency(user: User = Depends(who)) -> User:  # noqa: B008
+    # async: a permission check needs no worker thread of its own.
+    async def dependency(user: User = Depends(who)) -> User:  # noqa: B008
         if not user.can(permission):
             raise PermissionDenied(permission.value)
         return user

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -92,6 +93,11 @@ def client_of(request: Request) -> str:
 
 
 TARPIT_SECONDS = 1.0
+BUSY_RETRY_AFTER_SECONDS = 5
+
+
+def _default_signin_concurrency() -> int:
+    return 2 * max(1, os.cpu_count() or 1)
 
 
 @dataclass
@@ -100,12 +106,19 @@ class Throttles:
     tokens. Apart, so a flood of one cannot lock a client out of the other.
 
     ``tarpit``: how long a refused sign-in waits before its 429 (at most its
-    ``Retry-After``), awaited with ``pause`` (``asyncio.sleep``; tests give their own)."""
+    ``Retry-After``), awaited with ``pause`` (``asyncio.sleep``; tests give their own).
+
+    ``signin_concurrency``: how many sign-in attempts may be in progress at once (each
+    holds a worker thread of the pool the officers' requests share while it waits for
+    a hashing slot); one more is answered 503 by the middleware, after the tarpit,
+    without a thread. ``signing_in`` counts them (touched only on the event loop)."""
 
     signin: ClientThrottle = field(default_factory=ClientThrottle)
     api_tokens: ClientThrottle = field(default_factory=ClientThrottle)
     tarpit: float = TARPIT_SECONDS
     pause: Callable[[float], Awaitable[None]] = field(default=asyncio.sleep, repr=False)
+    signin_concurrency: int = field(default_factory=_default_signin_concurrency)
+    signing_in: int = 0
 
 
 def throttles_of(request: Request) -> Throttles:

@@ -1,8 +1,11 @@
-"""Evidence items (the ciphertext lives in the evidence store) and their custody events."""
+"""Evidence items (the ciphertext lives in the evidence store) and their custody events.
+
+``file_name`` (items and uploads) is case content: sealed with the node's secret key
+(``adapters/db/sealed.py``, migration 0020)."""
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, Integer, String, Table
+from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, Integer, String, Table, Text
 
 from hanoi247.adapters.db.schema.base import UTCDateTime, metadata
 
@@ -11,7 +14,7 @@ evidence_items = Table(
     metadata,
     Column("item_id", String(36), primary_key=True),
     Column("request_id", String(36), nullable=False, index=True),
-    Column("file_name", String(1024), nullable=False),
+    Column("file_name", String(1024).with_variant(Text(), "postgresql"), nullable=False),
     Column("size", BigInteger, nullable=False),
     Column("sha256", String(64), nullable=False),
     Column("media_type", String(128), nullable=False),
@@ -49,7 +52,7 @@ evidence_uploads = Table(
     metadata,
     Column("upload_id", String(36), primary_key=True),
     Column("request_id", String(36), nullable=False),
-    Column("file_name", String(1024), nullable=False),
+    Column("file_name", String(1024).with_variant(Text(), "postgresql"), nullable=False),
     Column("size", BigInteger, nullable=False),  # declared by the client
     Column("received", BigInteger, nullable=False),  # bytes kept so far (the resume offset)
     Column("segments", JSON, nullable=False),  # blob ids, each an age-encrypted segment

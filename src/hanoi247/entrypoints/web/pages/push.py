@@ -3,9 +3,12 @@
 Off by default. The page carries the node's VAPID public key (``data-vapid-key``);
 ``static/push.js`` registers the service worker (``static/push-sw.js``, served by the
 node, no CDN), subscribes with that key and posts the subscription (``endpoint``,
-``p256dh``, ``auth``, CSRF token) to ``POST /settings/push``. Each device is listed and
-removable (``POST /settings/push/{device}/remove``). Both are audited
-(``services.push_devices``). E-mail remains the fallback: it is sent whatever the push.
+``p256dh``, ``auth``, the key it subscribed with, CSRF token) to ``POST /settings/push``.
+Each device is listed and removable (``POST /settings/push/{device}/remove``). Both are
+audited (``services.push_devices``). A device subscribed under a previous VAPID key of the
+node (``hanoi247 node push-key --rotate``) is listed as stale, with what to do: no alert
+reaches it until it is turned on again. E-mail remains the fallback: it is sent whatever
+the push.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from hanoi247.services.push_devices import devices_of, remove_device, subscribe_
 
 router = APIRouter(include_in_schema=False)
 Posted = Annotated[Viewer, Depends(posted)]
-NOTICES = frozenset({"subscribed", "removed", "refused"})
+NOTICES = frozenset({"subscribed", "removed", "refused", "key_changed"})
 
 
 @router.get("/settings")
@@ -39,7 +42,11 @@ def settings_page(request: Request, viewer: SignedIn) -> Response:
         viewer=viewer,
         title=viewer.tr.gettext("Settings"),
         vapid_key=vapid.public_b64() if vapid is not None else "",
-        devices=devices_of(desk.uow_factory, viewer.user.id),
+        devices=devices_of(
+            desk.uow_factory,
+            viewer.user.id,
+            server_key=vapid.public_b64() if vapid is not None else None,
+        ),
         notice=notice if notice in NOTICES else "",
     )
 
@@ -47,14 +54,24 @@ def settings_page(request: Request, viewer: SignedIn) -> Response:
 @router.post("/settings/push")
 def subscribe(request: Request, form: Form, viewer: Posted) -> Response:
     desk = desk_of(request)
+    vapid = desk.runtime.local.vapid_key
+    if vapid is None or one(form, "server_key") != vapid.public_b64():
+        # the page was loaded before the node's key was replaced: subscribe again
+        return RedirectResponse("/settings?notice=key_changed", status_code=303)
     try:
         subscription = PushSubscription(
             user_id=viewer.user.id,
             endpoint=one(form, "endpoint"),
             p256dh=one(form, "p256dh"),
             auth=one(form, "auth"),
+            server_key=vapid.public_b64(),
         )
-        subscribe_device(desk.uow_factory, subscription, clock=desk.clock)
+        subscribe_device(
+            desk.uow_factory,
+            subscription,
+            clock=desk.clock,
+            replaces=one(form, "replaces") or None,
+        )
     except (ValueError, IntegrityError):
         return RedirectResponse("/settings?notice=refused", status_code=303)
     return RedirectResponse("/settings?notice=subscribed", status_code=303)

@@ -54,7 +54,12 @@ from hanoi247.entrypoints.web.sessions import (
     set_lang_cookie,
     set_session_cookie,
 )
-from hanoi247.entrypoints.web.throttle import client_of, throttles_of
+from hanoi247.entrypoints.web.throttle import (
+    BUSY_RETRY_AFTER_SECONDS,
+    Throttles,
+    client_of,
+    throttles_of,
+)
 from hanoi247.services.accounts import verify_login
 
 router = APIRouter(include_in_schema=False)
@@ -106,42 +111,70 @@ def _throttled(lang: str, wait: int) -> str:
     return i18n.fill(text, THROTTLED, seconds=wait)
 
 
-class RefuseThrottled:
-    """ASGI middleware: a ``POST /login`` from a client whose allowance is used up is
-    answered 429 here, before the form is read, a thread taken or a template rendered.
+SIGNIN_TAKEN = "hanoi247.signin_token_taken"
 
-    The answer is held back ``Throttles.tarpit`` seconds first (an idle coroutine, no
-    thread): a client that floods ``/login`` then gets at most one answer per
-    connection per tarpit, so 40 flooding connections cost the node 40 cheap answers a
-    second instead of as many as one event loop can write, and the officers' requests,
-    which share that loop, are not queued behind them (benchmarks/bench_signin_flood.py).
-    A plain ASGI class rather than ``@app.middleware("http")``: no extra task and stream
-    per request for everybody else."""
+
+class RefuseThrottled:
+    """ASGI middleware: ``POST /login`` takes the client's throttle token here, before the
+    form is read, a thread taken or a template rendered (one atomic step: a burst of
+    concurrent attempts cannot all slip past a check made before the token is taken).
+
+    A client whose allowance is used up is answered 429; when
+    ``Throttles.signin_concurrency`` attempts are already in progress, 503 (each waits
+    on a worker thread shared with the officers' requests). Both answers are held back
+    ``Throttles.tarpit`` seconds first (an idle coroutine, no thread): a client that
+    floods ``/login`` then gets at most one answer per connection per tarpit, so 40
+    flooding connections cost the node 40 cheap answers a second and at most
+    ``signin_concurrency`` threads, and the officers' requests, which share the event
+    loop and the thread pool, are not queued behind them
+    (benchmarks/bench_signin_flood.py). A plain ASGI class rather than
+    ``@app.middleware("http")``: no extra task and stream per request for everybody
+    else."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] == "POST" and scope["path"] == "/login":
-            refused = await self._refusal(Request(scope))
-            if refused is not None:
-                await refused(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
-
-    @staticmethod
-    async def _refusal(request: Request) -> Response | None:
-        throttles = getattr(request.app.state, "throttles", None)
+        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != "/login":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        throttles: Throttles | None = getattr(request.app.state, "throttles", None)
         if throttles is None:
-            return None
-        wait = throttles.signin.retry_after(client_of(request), request.app.state.clock.now())
-        if wait is None:
-            return None
-        await throttles.pause(min(float(wait), throttles.tarpit))
-        lang = choose_language(request, session_lang=None, user=None)
-        text = escape(_throttled(lang, wait))
-        body = f'<!doctype html><html lang="{lang}"><title>429</title><p>{text}</p>'
-        return HTMLResponse(body, status_code=429, headers={"Retry-After": str(wait), **NO_STORE})
+            await self.app(scope, receive, send)
+            return
+        now, client = request.app.state.clock.now(), client_of(request)
+        wait = throttles.signin.take(client, now)
+        if wait is None and throttles.signing_in >= throttles.signin_concurrency:
+            throttles.signin.give_back(client, now)  # not an attempt: nothing was checked
+            await throttles.pause(throttles.tarpit)
+            await _busy(request)(scope, receive, send)
+            return
+        if wait is not None:
+            await throttles.pause(min(float(wait), throttles.tarpit))
+            await _refused(request, wait)(scope, receive, send)
+            return
+        scope[SIGNIN_TAKEN] = True
+        throttles.signing_in += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            throttles.signing_in -= 1
+
+
+def _refused(request: Request, wait: int) -> Response:
+    lang = choose_language(request, session_lang=None, user=None)
+    text = escape(_throttled(lang, wait))
+    body = f'<!doctype html><html lang="{lang}"><title>429</title><p>{text}</p>'
+    return HTMLResponse(body, status_code=429, headers={"Retry-After": str(wait), **NO_STORE})
+
+
+def _busy(request: Request) -> Response:
+    lang = choose_language(request, session_lang=None, user=None)
+    text = escape(i18n.translator(lang).gettext("The node is busy. Try again in a few seconds."))
+    body = f'<!doctype html><html lang="{lang}"><title>503</title><p>{text}</p>'
+    headers = {"Retry-After": str(BUSY_RETRY_AFTER_SECONDS), **NO_STORE}
+    return HTMLResponse(body, status_code=503, headers=headers)
 
 
 @router.post("/login")
@@ -162,7 +195,8 @@ def login(
     again = safe_next(next_path, "")
     shown = username[:MAX_USERNAME]
     throttle, client = throttles_of(request).signin, client_of(request)
-    wait = throttle.take(client, now)
+    # The middleware took the token already; an app assembled without it takes it here.
+    wait = None if request.scope.get(SIGNIN_TAKEN) else throttle.take(client, now)
     if wait is not None:
         failure = _throttled(choose_language(request, session_lang=None, user=None), wait)
         return _login_page(

@@ -13,17 +13,16 @@ with a pong. Figures:
 * ``federation.open_loop_p99_ms_100_per_s`` (and p50) — steady rate: one ping enqueued
   every 10 ms for ``STEADY_SECONDS`` whatever the node does (open loop), each in its own
   case; enqueue → delivered from the outbox rows (target p99 < 50 ms, issue 14);
-* ``federation.crash_run_*`` — 5,000 pings in 50 cases while VN and FR are SIGKILLed and
-  restarted at random moments; raises ``BenchmarkFailed`` on any loss, duplicate or
-  reordering within a case.
+
+The crash run (5,000 pings while VN and FR are SIGKILLed) is ``bench_federation_crash``:
+its own module, so that these figures are written even when a loaded machine makes it
+run out of time.
 """
 
 from __future__ import annotations
 
 import asyncio
-import random
 import time
-from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -48,7 +47,7 @@ from hanoi247.adapters.db.schema.federation import inbox, outbox
 from hanoi247.adapters.federation import wire
 from hanoi247.adapters.federation.sender import JOSE
 from hanoi247.bootstrap import local_node
-from hanoi247.domain.federation import MessageType, OutboxStatus
+from hanoi247.domain.federation import MessageType
 from hanoi247.domain.ids import uuid7
 
 THROUGHPUT_MESSAGES, THROUGHPUT_CASES = 2000, 100
@@ -56,9 +55,6 @@ LATENCY_MESSAGES = 200
 NOOP_REQUESTS = 2000
 SENDER_IN_FLIGHT, SENDER_PER_PEER = 16, 4  # OutboxSender's max_in_flight, max_per_peer
 STEADY_RATE, STEADY_SECONDS = 100, 10.0
-CRASH_MESSAGES, CRASH_CASES = 5000, 50
-CRASH_CHAOS_SECONDS = 300.0  # kill and restart at most this long, then let it settle
-CRASH_SETTLE_SECONDS = 180.0
 PING, PONG = MessageType.DRILL_PING, MessageType.DRILL_PONG
 
 
@@ -88,8 +84,6 @@ def run() -> list[Figure]:
         Figure("federation.open_loop_p50_ms_100_per_s", steady_p50, "ms"),
         Figure("federation.open_loop_p99_ms_100_per_s", steady_p99, "ms"),
     ]
-    with two_nodes("crash") as pair:
-        figures += crash_run(pair)
     return figures
 
 
@@ -129,9 +123,17 @@ def noop_posts_per_s(pair: Pair, *, concurrency: int) -> float:
             if first.status_code != 405:
                 raise BenchmarkFailed(f"no-op POST answered {first.status_code}, expected 405")
 
+            async def post() -> httpx.Response:
+                # A kept-alive connection the server closed as idle (uvicorn: after 5 s, which
+                # a loaded machine reaches) fails on reuse: sent again once on a new one.
+                try:
+                    return await client.post(url, content=body, headers={"Content-Type": JOSE})
+                except (httpx.ReadError, httpx.RemoteProtocolError):
+                    return await client.post(url, content=body, headers={"Content-Type": JOSE})
+
             async def worker(n: int) -> None:
                 for _ in range(n):
-                    r = await client.post(url, content=body, headers={"Content-Type": JOSE})
+                    r = await post()
                     if r.status_code != 405:
                         raise BenchmarkFailed(f"no-op POST answered {r.status_code}")
 
@@ -244,7 +246,7 @@ def open_loop(pair: Pair, *, rate: int, seconds: float) -> tuple[float, float]:
             where=outbox.c.message_id.in_(wanted) & outbox.c.delivered_at.is_not(None),
         )
 
-    wait_for(lambda: len(delivered()) == n, 120, "steady-rate pings delivered", step=0.1)
+    wait_for(lambda: len(delivered()) == n, 300, "steady-rate pings delivered", step=0.1)
     times = [ms(utc(r.delivered_at) - utc(r.created_at)) for r in delivered()]
     p50, p99 = pct(times, 50), pct(times, 99)
     say(f"open loop {rate}/s for {seconds:.0f} s (enqueue lag {lag * 1000:.0f} ms): "
@@ -269,86 +271,3 @@ def pct(values: Sequence[float], p: int) -> float:
     ordered = sorted(values)
     rank = max(1, -(-p * len(ordered) // 100))
     return ordered[rank - 1]
-
-
-# --- crash run ----------------------------------------------------------------------------
-
-
-def crash_run(pair: Pair) -> list[Figure]:
-    n, cases = CRASH_MESSAGES, [f"crash-{c}" for c in range(CRASH_CASES)]
-    per_case = n // len(cases)
-    rng = random.Random(20261129)
-    sent = pair.vn.enqueue_pings(FR_ID, cases, per_case)
-    started = time.monotonic()
-    say(f"crash run: {n} pings in {len(cases)} cases enqueued; killing VN and FR at random")
-
-    def counts() -> tuple[int, int]:
-        return pair.fr.inbox_count(PING), pair.vn.inbox_count(PONG)
-
-    kills = 0
-    while counts() != (n, n) and time.monotonic() - started < CRASH_CHAOS_SECONDS:
-        time.sleep(rng.uniform(0.5, 2.0))
-        victim = rng.choice([pair.vn, pair.fr])
-        victim.proc.kill()
-        kills += 1
-        time.sleep(rng.uniform(0.0, 0.3))
-        victim.proc.start()
-        victim.proc.wait_ready()
-        if kills % 10 == 0:
-            pings, pongs = counts()
-            elapsed = time.monotonic() - started
-            say(f"  {kills} kills, {pings}/{n} pings, {pongs}/{n} pongs after {elapsed:.0f} s")
-    say(f"crash run: chaos over after {kills} kills; settling")
-    try:
-        wait_for(lambda: counts() == (n, n), CRASH_SETTLE_SECONDS, "settling", step=0.2)
-    except BenchmarkFailed:
-        pings, pongs = counts()
-        raise BenchmarkFailed(
-            f"crash run did not settle within {CRASH_SETTLE_SECONDS:.0f} s of the chaos: "
-            f"{pings}/{n} pings at FR, {pongs}/{n} pongs at VN (lost, stuck or too slow)"
-        ) from None
-    seconds = time.monotonic() - started
-    check_crash_run(pair, sent, cases, per_case, kills)
-    say(f"crash run: {n} pings and pongs, {kills} kills, {seconds:.0f} s, nothing lost")
-    return [
-        Figure("federation.crash_run_messages", n, "messages"),
-        Figure("federation.crash_run_kills", kills, "kills"),
-        Figure("federation.crash_run_seconds", seconds, "s"),
-    ]
-
-
-def check_crash_run(
-    pair: Pair, sent: list[str], cases: list[str], per_case: int, kills: int
-) -> None:
-    problems = []
-    if kills < 3:
-        problems.append(f"only {kills} kills: the chaos loop did not mean anything")
-    with pair.fr.db.uow_factory().read_only() as uow:  # bodies are sealed at rest: opened here
-        received = [m for m in uow.inbox.list(limit=10 * len(sent)) if m.type == PING.value]
-    got = [r.message_id for r in received]
-    lost = set(sent) - set(got)
-    duplicated = len(got) - len(set(got))
-    if lost:
-        problems.append(f"{len(lost)} ping(s) lost, e.g. {sorted(lost)[:3]}")
-    if duplicated:
-        problems.append(f"{duplicated} ping(s) stored more than once at FR")
-    if set(got) - set(sent):
-        problems.append("FR holds pings that were never sent")
-    by_case: dict[str, list[int]] = defaultdict(list)
-    for r in received:
-        by_case[str(r.case_id)].append(int(str(r.body["note"]).rsplit(":", 1)[1]))
-    disordered = [c for c in cases if by_case.get(c) != list(range(per_case))]
-    if disordered:
-        problems.append(f"{len(disordered)} case(s) out of order or incomplete: {disordered[:3]}")
-    pongs = [r.in_reply_to for r in pair.vn.inbox_rows(inbox.c.in_reply_to)]
-    if sorted(p for p in pongs if p) != sorted(sent):
-        problems.append("VN's pongs do not answer exactly the pings sent, once each")
-    for node, expected in ((pair.vn, len(sent)), (pair.fr, len(sent))):
-        statuses = [r.status for r in node.outbox_rows(outbox.c.status)]
-        delivered = statuses.count(OutboxStatus.DELIVERED.value)
-        dead = statuses.count(OutboxStatus.DEAD.value)
-        if delivered != expected or dead:
-            name = node.proc.node.spec.node_id
-            problems.append(f"{name} outbox: {delivered} delivered (want {expected}), {dead} dead")
-    if problems:
-        raise BenchmarkFailed("crash run failed: " + "; ".join(problems))

@@ -67,9 +67,7 @@ class PostgresCluster:
 
     def create_database(self, name: str, template: str = "template0") -> str:
         with self.admin() as connection:
-            connection.execute(
-                f"CREATE DATABASE \"{name}\" TEMPLATE \"{template}\" ENCODING 'UTF8'"
-            )
+            connection.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}" ENCODING \'UTF8\'')
         return self.url(name)
 
     def drop_database(self, name: str) -> None:

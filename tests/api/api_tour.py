@@ -12,11 +12,11 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from api_support import Exchange, api_node, api_nodes, deliver
+from api_support import Exchange, add_users, api_node, api_nodes, deliver
 
 from evidence_transfer_support import with_evidence_key
 from federation_helpers import pin_each_other
-from hanoi247.domain.accounts import Position
+from hanoi247.domain.accounts import Position, Role
 from hanoi247.domain.directory import ContactKind, ContactPoint
 from hanoi247.services import accounts
 from workflow_harness import MLA, PRESERVATION
@@ -45,6 +45,16 @@ BASIS = {
 BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/v1/drills"): {"peers": ["fr-oclctic"], "window_minutes": 30},
     ("POST", "/api/v1/drills/{drill_id}/acknowledge"): {},
+    ("POST", "/api/v1/providers"): {
+        "name": "Example Hosting SAS",
+        "legal_process": ["preservation order", "production order"],
+        "preservation_days": 90,
+        "emergency_contact": "+00 1 5550 0199 (abuse desk, 24/7)",
+        "last_verified": "2026-11-02",
+        "notes": "Answers preservation orders within 24 hours.",
+    },
+    ("POST", f"{ID}/provider-orders"): {"provider": "Example Hosting SAS"},
+    ("POST", f"{ID}/provider-orders/{{order_id}}/confirmed"): {"confirmed_on": "2026-12-19"},
     ("POST", R): PRESERVATION,
     ("PATCH", ID): {"necessity": "Rented servers are deleted within days of an attack."},
     ("POST", f"{ID}/send"): {},
@@ -261,6 +271,29 @@ def tour(root: Path) -> list[Exchange]:
             vn.patch(upath, "an", content=note[24:], headers={"Upload-Offset": "24"},
                      label="evidence-upload-last")  # fmt: skip
             vn.get(f"{R}/{pid}/evidence", "an", label="evidence-list")
+
+            # Service providers: FR's supervisor registers one; FR's officer orders it to
+            # preserve a received request's data and records the day it confirmed.
+            sid = vn.post(R, "an", json=PRESERVATION).json()["id"]
+            vn.post(f"{R}/{sid}/send", "an")
+            deliver(vn, fr)
+            fr.post(f"{R}/{sid}/acknowledge", "claire")
+            fr.tokens.update(add_users(fr.node, {"paul": Role.SUPERVISOR}, clock.now()))
+            fr.post("/api/v1/providers", "paul", json=body("POST", "/api/v1/providers"),
+                    label="provider-save")  # fmt: skip
+            fr.get("/api/v1/providers", "claire", label="providers")
+            order = fr.post(
+                f"{R}/{sid}/provider-orders", "claire",
+                json=body("POST", f"{ID}/provider-orders"), label="provider-order",
+            ).json()  # fmt: skip
+            clock.advance(timedelta(days=1))
+            fr.post(
+                f"{R}/{sid}/provider-orders/{order['id']}/confirmed", "claire",
+                json=body("POST", f"{ID}/provider-orders/{{order_id}}/confirmed"),
+                label="provider-confirmed",
+            )  # fmt: skip
+            fr.get(f"{R}/{sid}/provider-orders", "claire", label="provider-orders")
+            deliver(vn, fr)
 
             # Errors every client meets.
             vn.get("/api/v1/inbox", None, label="unauthorized")

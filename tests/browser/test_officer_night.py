@@ -2,7 +2,9 @@
 Arabic: an escalation follows the supervisor to every page (banner, tab title "(1) …"); the
 requesting desk is told to telephone a State that has not acknowledged, with the number
 from the directory; after acknowledgement a clock runs until the preservation is
-confirmed. Screenshots: docs/screenshots/escalation-banner-*.png, case-acknowledged-*.png."""
+confirmed; an alert raised while a page is open shows without a reload, counts in the tab
+title, and (switched on) plays the tone and shows a desktop notification. Screenshots:
+docs/screenshots/escalation-banner-*.png, case-acknowledged-*.png."""
 
 from __future__ import annotations
 
@@ -30,7 +32,7 @@ from hanoi247.domain.ids import uuid7
 from hanoi247.domain.notifications import Notification, NotificationSeverity, Topic
 from hanoi247.domain.schedule import DeadlineKind
 from hanoi247.entrypoints import i18n
-from hanoi247.entrypoints.demo_scenario import preservation_payload
+from hanoi247.entrypoints.demo_scenario import emergency_payload, preservation_payload
 from hanoi247.entrypoints.pdf.labels import deadline_kind_label
 from hanoi247.ports import UnitOfWork
 
@@ -301,3 +303,78 @@ def test_a_draft_survives_navigating_away(net: Network, new_page: PageFactory, l
     page.goto(draft_url)
 
     expect(page.locator("#field-summary_of_facts")).to_have_value(typed)
+
+
+# Test instrumentation (an init script, before the page's own): count the desktop
+# notifications the page creates and the tones or sounds it starts.
+WATCH_ALERTS = """
+(() => {
+  window.__shown = [];
+  window.__sounds = 0;
+  const Real = window.Notification;
+  if (Real) {
+    const Watched = function (title, options) {
+      window.__shown.push({ title: title, body: (options && options.body) || "" });
+      return new Real(title, options);
+    };
+    Object.defineProperty(Watched, "permission", { get: () => Real.permission });
+    Watched.requestPermission = (...args) => Real.requestPermission(...args);
+    Watched.prototype = Real.prototype;
+    window.Notification = Watched;
+  }
+  const play = HTMLMediaElement.prototype.play;
+  HTMLMediaElement.prototype.play = function () {
+    window.__sounds += 1;
+    return play.apply(this, arguments);
+  };
+  if (window.OscillatorNode) {
+    const start = OscillatorNode.prototype.start;
+    OscillatorNode.prototype.start = function () {
+      window.__sounds += 1;
+      return start.apply(this, arguments);
+    };
+  }
+})();
+"""
+
+
+def test_an_alert_raised_while_the_page_is_open_shows_counts_sounds_and_notifies(
+    net: Network, new_page: PageFactory
+) -> None:
+    """An emergency request from VN reaches FR's officer on duty while their inbox is open
+    (a critical alert): the banner
+    appears and the tab title counts it without a reload, and with sound and desktop
+    alerts switched on the page plays its tone and shows a desktop notification."""
+    officer = net.user("FR", Role.OFFICER, on_duty=True)
+    page = new_page(lang="en")
+    target = page.context.new_cdp_session(page).send("Target.getTargetInfo")["targetInfo"]
+    browser = page.context.browser
+    assert browser is not None
+    browser.new_browser_cdp_session().send(
+        "Browser.grantPermissions",
+        {
+            "origin": net["FR"].url,
+            "permissions": ["notifications"],
+            "browserContextId": target["browserContextId"],
+        },
+    )
+    page.add_init_script(WATCH_ALERTS)
+    sign_in(page, net["FR"].url, officer, "en")
+    page.goto(f"{net['FR'].url}/inbox")
+    assert page.evaluate("Notification.permission") == "granted"
+    expect(page.get_by_test_id("alarm")).to_have_count(0)
+    switch = page.locator("#alarm-sound")
+    switch.click()  # on: the click itself plays the tone once (a user gesture)
+    expect(switch).to_have_attribute("aria-pressed", "true")
+    before = page.evaluate("window.__sounds")
+    page.evaluate("window.__loaded = true")  # gone if the page reloads
+
+    net.send_request(net.user("VN", Role.OFFICER), emergency_payload(datetime.now(UTC)))
+
+    expect(page.get_by_test_id("alarm")).to_have_count(1, timeout=45_000)
+    expect(page).to_have_title(re.compile(rf"^\({re.escape(i18n.format_number(1, 'en'))}\) "))
+    assert page.evaluate("window.__loaded") is True  # no reload
+    page.wait_for_function("window.__shown.length >= 1")
+    page.wait_for_function(f"window.__sounds > {before}")
+    shown = page.evaluate("window.__shown")
+    assert shown[0]["body"], shown  # the banner's heading, e.g. "1 alert needs you"

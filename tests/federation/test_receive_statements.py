@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, event
+from test_inbox_batch import post_batch
 from test_inbox_endpoint import Scene, post
 from test_inbox_endpoint import scene as scene  # the fixture
 
@@ -61,4 +62,24 @@ def test_a_duplicate_ping_is_answered_in_one_transaction_of_three_statements(
     assert status == 200, body
     assert body["duplicate"] is True
     assert len(statements) <= DUPLICATE_CEILING, "\n".join(statements)
+    assert sum(s.startswith("BEGIN") for s in statements) == 1
+
+
+# A batch of new pings (docs/protocol.md §5.5): BEGIN IMMEDIATE and the audit head once;
+# per envelope the inbox INSERT, the pong's INSERT and the two audit INSERTs.
+BATCH_FIXED_CEILING = 2
+BATCH_PER_ENVELOPE_CEILING = 4
+
+
+def test_a_batch_of_new_pings_is_received_in_one_transaction_of_four_statements_each(
+    scene: Scene,
+) -> None:
+    post(scene, scene.envelope())  # warm: the peer's keys are read once, then cached
+    envelopes = [scene.envelope(body={"note": f"n{i}"}) for i in range(10)]
+    with counted() as statements:
+        status, answer = post_batch(scene, envelopes)
+    assert status == 200, answer
+    assert [i["duplicate"] for i in answer["results"]] == [False] * 10
+    ceiling = BATCH_FIXED_CEILING + BATCH_PER_ENVELOPE_CEILING * len(envelopes)
+    assert len(statements) <= ceiling, "\n".join(statements)
     assert sum(s.startswith("BEGIN") for s in statements) == 1

@@ -12,6 +12,7 @@ import json
 from collections.abc import Callable, Coroutine, Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -268,12 +269,10 @@ def test_a_receipt_that_does_not_prove_this_delivery_is_not_accepted(
     other = enqueue(a, b.node_id)  # its id makes a receipt for "another message"
     router = NodeRouter(b)
 
-    async def forge(request: httpx.Request) -> httpx.Response:
-        answer = await router.handle_async_request(request)
-        document = json.loads(await answer.aread())
-        if document["message_id"] != entry.message_id:
-            return httpx.Response(answer.status_code, json=document)
-        digest = hashlib.sha256(request.content).hexdigest()
+    def forged(item: dict[str, Any], envelope: bytes) -> dict[str, Any]:
+        if item.get("message_id") != entry.message_id:
+            return item
+        digest = hashlib.sha256(envelope).hexdigest()
         key = b.runtime.local.keys.signing
         message_id = entry.message_id
         if forgery == "another_key":
@@ -282,15 +281,25 @@ def test_a_receipt_that_does_not_prove_this_delivery_is_not_accepted(
             digest = "0" * 64
         else:
             message_id = other.message_id
-        document["receipt"] = receipts.sign_receipt(
+        receipt = receipts.sign_receipt(
             message_id=message_id,
             envelope_sha256=digest,
             received_at=clock.now(),
             receiver_node=b.node_id,
             signing_key=key,
         )
-        document["duplicate"] = False
-        return httpx.Response(200, json=document)
+        return item | {"receipt": receipt, "duplicate": False}
+
+    async def forge(request: httpx.Request) -> httpx.Response:
+        """The receiver's answer with a forged receipt for ``entry``: alone in its POST, or
+        as one item of a batch (docs/protocol.md §5.5) — judged the same either way."""
+        answer = await router.handle_async_request(request)
+        document = json.loads(await answer.aread())
+        if request.url.path.endswith("/batch"):
+            envelopes = [e.encode() for e in json.loads(request.content)["envelopes"]]
+            items = [forged(i, e) for i, e in zip(document["results"], envelopes, strict=True)]
+            return httpx.Response(answer.status_code, json={"results": items})
+        return httpx.Response(answer.status_code, json=forged(document, request.content))
 
     async def scenario() -> None:
         async with mock(forge) as http:

@@ -17,7 +17,7 @@ import pytest
 from hanoi247.domain import commands as c
 from hanoi247.entrypoints import i18n
 from hanoi247.entrypoints.pdf import choose_second_language, render_request_pdf
-from hanoi247.entrypoints.pdf.document import Language, direction_of, element_article
+from hanoi247.entrypoints.pdf.document import Language, build, direction_of, element_article
 from hanoi247.entrypoints.pdf.render import css_string, page_css, render_request_html
 from hanoi247.services.queries import request_view
 from workflow_harness import PRESERVATION, advance, deliver, sent, three_nodes, with_basis
@@ -317,3 +317,20 @@ def test_identifier_types_print_by_label_never_by_code(view: dict[str, Any], lan
     assert label != "ip"
     assert f">{label}<" in printed
     assert ">ip<" not in printed
+
+
+@pytest.mark.parametrize("lang", ["ar", "en"])
+def test_names_inside_arabic_timeline_lines_are_isolated(view: dict[str, Any], lang: str) -> None:
+    """An officer's Latin name with a number ("Nguyễn Claire (3)") inside an Arabic line
+    keeps its order: it is a first-strong isolate (FSI … PDI) there, untouched in English."""
+    named = {
+        **view,
+        "timeline": [{**e, "who_in": {lang: "Nguyễn Claire (3)"}} for e in view["timeline"]],
+    }
+    timeline = next(
+        p for p in build(named, Language(lang, TZ), node_name=NODE).parts if p.key == "timeline"
+    )
+    values = [line.value for line in timeline.lines]
+    wrapped = "\u2068Nguyễn Claire (3)\u2069"
+    assert values
+    assert all((wrapped in v) is (lang == "ar") for v in values), values

@@ -8,13 +8,14 @@ from datetime import UTC, date, datetime
 import pytest
 
 from fakes import FakeClock, FakeUnitOfWork
+from hanoi247.domain.audit_tags import AuditTag
 from hanoi247.domain.depositary import StatusFile
 from hanoi247.domain.directory import ContactKind, ContactPoint
 from hanoi247.domain.errors import IntegrityError
 from hanoi247.domain.federation import IncomingMessage, MessageType
 from hanoi247.domain.notifications import Notification, NotificationSeverity, Topic
 from hanoi247.domain.treaty import ActionKind, TreatyAction
-from hanoi247.ports import NotificationStatus, UnitOfWork
+from hanoi247.ports import Arrival, IntakeResult, NotificationStatus, UnitOfWork
 from hanoi247.services.directory import NoContactPoint, set_contact_point, verify_contact_point
 from hanoi247.services.federation import IncomingDispatcher, UnprocessableMessage
 from hanoi247.services.intake import MessageIntake
@@ -191,3 +192,54 @@ def test_a_concurrent_duplicate_gets_the_original_receipt_back() -> None:
     again = intake.accept(ping(), envelope_sha256="ab" * 32, receipt="second")
     assert again == "first"
     assert [e.tag for e in uow.audit.entries()] == ["federation:message:received"]
+
+
+def test_a_batch_leaves_out_only_the_message_its_handler_refuses_and_stores_the_others() -> None:
+    """The refused message's own writes are rolled back with it; the others commit together."""
+    ids = [f"0190d5c6-0000-7000-8000-00000000000{n}" for n in (1, 2, 3)]
+
+    def handler(uow: UnitOfWork, message: IncomingMessage) -> None:
+        uow.audit.append(at=T0, actor="fr-oclctic", tag=AuditTag.FEDERATION_DRILL_ANSWERED,
+                         subject=message.message_id, details={})  # fmt: skip
+        if message.message_id == ids[1]:
+            raise UnprocessableMessage("unknown_case")
+
+    uow, intake = intake_with(handler)
+    arrivals = [Arrival(ping(i), "ab" * 32, f"receipt-{i}") for i in ids]
+    results = intake.accept_batch(arrivals)
+    assert results == [IntakeResult(), IntakeResult(unprocessable="unknown_case"), IntakeResult()]
+    assert uow.committed == 2  # the one before it again, then the one after it
+    assert intake.stored_receipt("fr-oclctic", ids[0]) == f"receipt-{ids[0]}"
+    assert intake.stored_receipt("fr-oclctic", ids[1]) is None
+    assert intake.stored_receipt("fr-oclctic", ids[2]) == f"receipt-{ids[2]}"
+    subjects = [e.subject for e in uow.audit.entries()]
+    assert subjects == [ids[0], ids[0], ids[2], ids[2]]  # nothing of the refused one
+
+
+def test_a_batch_of_refused_messages_costs_at_most_twice_the_work_of_the_batch() -> None:
+    ids = [f"0190d5c6-0000-7000-8000-0000000000{n:02d}" for n in range(20)]
+    handled: list[str] = []
+
+    def handler(_: UnitOfWork, message: IncomingMessage) -> None:
+        handled.append(message.message_id)
+        if int(message.message_id[-2:]) % 2:  # every other one refused
+            raise UnprocessableMessage("unknown_case")
+
+    uow, intake = intake_with(handler)
+    results = intake.accept_batch([Arrival(ping(i), "ab" * 32, f"r-{i}") for i in ids])
+    assert [r.unprocessable is None for r in results] == [n % 2 == 0 for n in range(20)]
+    assert len(handled) <= 2 * len(ids)
+    assert uow.committed == 10  # the ten accepted ones, each after a refused one
+    stored = [i for i in ids if intake.stored_receipt("fr-oclctic", i) is not None]
+    assert stored == ids[::2]
+
+
+def test_a_batch_answers_a_message_stored_before_with_its_original_receipt() -> None:
+    _uow, intake = intake_with(lambda _uow, _message: None)
+    intake.accept(ping(), envelope_sha256="ab" * 32, receipt="first")
+    other = ping("0190d5c6-0000-7000-8000-000000000009")
+    results = intake.accept_batch(
+        [Arrival(ping(), "cd" * 32, "second"), Arrival(other, "ef" * 32, "third")]
+    )
+    assert results == [IntakeResult(original_receipt="first"), IntakeResult()]
+    assert intake.stored_receipt("fr-oclctic", other.message_id) == "third"

@@ -170,10 +170,11 @@ def test_preservation_lasts_at_least_60_days_and_extensions_go_later() -> None:
     request.confirm_preservation(
         date(2027, 1, 28), origin="FR", by="fr-7", at=T0, message_id=None, instrument=UNCC
     )
-    with pytest.raises(ActionNotAllowed):
+    with pytest.raises(ValidationFailed) as refused:
         request.extend_preservation(
             date(2027, 1, 28), origin="FR", by="fr-7", at=T0, message_id=None
         )
+    assert refused.value.problems[0].earliest == date(2027, 1, 29)  # the first accepted day
     request.extend_preservation(date(2027, 3, 1), origin="FR", by="fr-7", at=T0, message_id=None)
     assert request.preservation_until == date(2027, 3, 1)
 

@@ -1,7 +1,8 @@
 """Officers never read research notes nor raw ids: walk every page of two seeded desks
-(a preservation request sent by VN, acknowledged and confirmed by FR), and the request's
-PDFs (English, and bilingual with Arabic), in English and Arabic; no "to confirm" and no
-UUID anywhere a person reads (text nodes and the attributes read aloud)."""
+(a preservation request sent by VN, acknowledged and confirmed by FR), and every kind of
+PDF the node prints (the request in English, in Arabic and bilingual both ways; the
+statistics report in English and Arabic); no "to confirm" and no UUID anywhere a person
+reads (text nodes and the attributes read aloud)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from pathlib import Path
 import pytest
 from case_desk import Pair, make_pair
 from web_desk import visible_text
+
+from hanoi247.domain.accounts import Role
 
 UUID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.I)
 NOTE = re.compile(r"to confirm", re.I)
@@ -53,19 +56,52 @@ def test_no_page_shows_a_research_note_or_a_uuid(seeded: tuple[Pair, str], lang:
     assert not found, found
 
 
-def test_no_pdf_shows_a_research_note_or_a_uuid(seeded: tuple[Pair, str], tmp_path: Path) -> None:
-    pair, request_id = seeded
+def pdf_paths(request_id: str) -> list[str]:
+    """Every kind of PDF the node prints, in English and Arabic (alone and bilingual)."""
+    requests = (f"/requests/{request_id}.pdf?{q}" for q in ("lang=en", "lang=ar"))
+    bilingual = (
+        f"/requests/{request_id}.pdf?{q}" for q in ("lang=en&second=ar", "lang=ar&second=en")
+    )
+    return [*requests, *bilingual, "/statistics.pdf?lang=en", "/statistics.pdf?lang=ar"]
+
+
+def pdf_text(pdf: bytes, tmp_path: Path, *options: str) -> str:
     tool = shutil.which("pdftotext")
     assert tool is not None, "pdftotext is missing: `make sysdeps` installs poppler-utils"
+    path = tmp_path / "printed.pdf"
+    path.write_bytes(pdf)
+    return subprocess.run(
+        [tool, *options, "-enc", "UTF-8", str(path), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+
+
+def test_no_pdf_of_any_kind_shows_a_research_note_or_a_uuid(
+    seeded: tuple[Pair, str], tmp_path: Path
+) -> None:
+    pair, request_id = seeded
+    chief = pair.fr.add_user("chief", Role.SUPERVISOR)  # reads requests and statistics
+    client = pair.fr.client()
+    assert pair.fr.sign_in(client, chief).status_code == 303
     found: dict[str, list[str]] = {}
-    for query in ("lang=en", "lang=en&second=ar", "lang=ar&second=en"):
-        answer = pair.fr_client.get(f"/requests/{request_id}.pdf?{query}")
-        assert answer.status_code == 200, query
-        path = tmp_path / "request.pdf"
-        path.write_bytes(answer.content)
-        text = subprocess.run(
-            [tool, "-enc", "UTF-8", str(path), "-"], capture_output=True, text=True, check=True
-        ).stdout
-        if bad := unfit(text):
-            found[query] = bad
+    for path in pdf_paths(request_id):
+        answer = client.get(path)
+        assert answer.status_code == 200, path
+        assert answer.headers["content-type"] == "application/pdf", path
+        if bad := unfit(pdf_text(answer.content, tmp_path, "-layout")):
+            found[path] = bad
     assert not found, found
+
+
+def test_a_request_pdf_names_the_peer_node_by_its_name_never_its_id(
+    seeded: tuple[Pair, str], tmp_path: Path
+) -> None:
+    pair, request_id = seeded
+    vn = pair.vn.node.runtime.local.identity
+    answer = pair.fr_client.get(f"/requests/{request_id}.pdf?lang=en")
+    assert answer.status_code == 200
+    text = pdf_text(answer.content, tmp_path)
+    assert vn.name in text
+    assert vn.node_id not in text

@@ -16,13 +16,16 @@ from hanoi247.domain import commands as c
 from hanoi247.domain.accounts import Role
 from hanoi247.domain.lifecycle import RequestStatus
 from hanoi247.domain.providers import ServiceProvider
+from hanoi247.entrypoints import i18n
 from hanoi247.entrypoints.cli import app
 from hanoi247.services.incoming import apply_incoming
 from hanoi247.services.providers import register_provider
 from workflow_harness import PRESERVATION, START, uncc_in_force
 
 
-def test_register_order_and_confirmation_day_on_the_page(tmp_path: Path) -> None:
+def test_register_order_and_confirmation_day_a_day_after_today_names_the_last_accepted(
+    tmp_path: Path,
+) -> None:
     desk = make_desk(tmp_path, state="FR", node_id="fr-oclctic")
     vn = make_node(tmp_path / "vn", node_id="vn-a05", state="VN", clock=desk.clock)
     try:
@@ -62,6 +65,27 @@ def test_register_order_and_confirmation_day_on_the_page(tmp_path: Path) -> None
         desk.clock.advance(timedelta(days=1))
         assert desk.sign_in(client, boss).status_code == 303
         page = client.get("/providers")
+        today = desk.clock.now().date()
+        refused = client.post(  # a day after today: refused, naming the last accepted day
+            f"/providers/orders/{order.id}/confirmed",
+            data={
+                "csrf_token": csrf_of(page.text),
+                "request_id": request_id,
+                "confirmed_on": (today + timedelta(days=1)).isoformat(),
+            },
+        )
+        assert refused.headers["location"] == "/providers?notice=confirmed_future"
+        for lang in ("en", "ar"):
+            told = client.get(refused.headers["location"], headers={"accept-language": lang})
+            msgid = (
+                "Nothing was recorded: the provider cannot have confirmed after today. "
+                "Accepted until {date}."
+            )
+            sentence = i18n.fill(
+                i18n.translator(lang).gettext(msgid), msgid, date=i18n.format_date(today, lang)
+            )
+            assert lang == "en" or sentence != msgid.format(date=i18n.format_date(today, lang))
+            assert sentence in told.text.replace("&#39;", "'")
         confirmed_on = desk.clock.now().date() - timedelta(days=1)
         done = client.post(
             f"/providers/orders/{order.id}/confirmed",

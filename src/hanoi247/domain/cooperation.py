@@ -24,7 +24,7 @@ from typing import Any
 
 from hanoi247.domain import events as ev
 from hanoi247.domain.basis import OtherBasis, RequestBasis
-from hanoi247.domain.deadlines import check_preservation_until
+from hanoi247.domain.deadlines import check_extension_until, check_preservation_until
 from hanoi247.domain.errors import ActionNotAllowed, ErrorCode
 from hanoi247.domain.grounds import check_delay_reasons, check_refusal
 from hanoi247.domain.handling import HandlingRestrictions, aware_utc
@@ -322,15 +322,21 @@ class CooperationRequest(OnwardTransfer):
         return ev.PreservationAtRisk(**self._meta(by, at, origin, message_id))
 
     def extend_preservation(
-        self, until: date, *, origin: str, by: str, at: datetime, message_id: str | None
+        self,
+        until: date,
+        *,
+        origin: str,
+        by: str,
+        at: datetime,
+        message_id: str | None,
+        instrument: Instrument | None = None,
     ) -> ev.PreservationExtended:
+        """Preserved until ``until``, after the current end (the refusal names the first
+        accepted day)."""
         self._preservation_only(Action.EXTEND_PRESERVATION)
-        if self.preservation_until is not None and until <= self.preservation_until:
-            raise ActionNotAllowed(
-                Action.EXTEND_PRESERVATION,
-                ErrorCode.INVALID_VALUE,
-                f"an extension ends after the current date ({self.preservation_until})",
-            )
+        if self.preservation_until is not None:
+            problem = check_extension_until(until, self.preservation_until, instrument)
+            raise_if([problem] if problem else [])
         self._act(Action.EXTEND_PRESERVATION, origin, by, at, message_id)
         self.preservation_until = until
         return ev.PreservationExtended(**self._meta(by, at, origin, message_id), until=until)

@@ -174,6 +174,24 @@ def check_preservation_until(
     )
 
 
+def check_extension_until(
+    until: date, current: date, instrument: Instrument | None = None
+) -> Problem | None:
+    """``INVALID_VALUE`` if an extension does not end after the current end ``current``;
+    the problem names the first accepted day."""
+    if until > current:
+        return None
+    earliest = current + timedelta(days=1)
+    return Problem(
+        element="preservation_until",
+        article=_preservation_minimum(instrument).article if instrument is not None else "",
+        code=ErrorCode.INVALID_VALUE,
+        earliest=earliest,
+        detail=f"An extension ends after the current end of preservation ({current.isoformat()}): "
+        f"give {earliest.isoformat()} or later.",
+    )
+
+
 def preservation_ends_at(until: date, zone: tzinfo) -> datetime:
     """The instant preservation ``until`` a day ends: the next midnight in ``zone`` (UTC)."""
     return datetime.combine(until + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)

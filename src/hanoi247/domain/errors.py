@@ -44,7 +44,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 
 class ErrorCode(enum.StrEnum):
@@ -108,6 +108,8 @@ class Problem:
     severity: Severity = Severity.ERROR
     detail: str = ""  # a plain-English hint for logs and the CLI; edges may translate by code
     earliest: date | None = None  # a refusal about time: the first day that is accepted
+    # ... or the last day (a date) or moment (an aware datetime) that is accepted
+    latest: date | datetime | None = None
 
 
 class Hanoi247Error(Exception):

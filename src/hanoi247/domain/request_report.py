@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
+from datetime import date, datetime
 
 from hanoi247.domain.errors import ErrorCode, Problem, Severity
 
@@ -47,13 +48,14 @@ HINTS: dict[str, str] = {
     "timestamp": "Write the time as ISO 8601 with its UTC offset, e.g. 2026-11-28T21:14:03+07:00.",
     "zone": "Add the UTC offset to the time (e.g. +07:00 or Z): without it the time is "
     "ambiguous by up to a day.",
-    "future": "This time is later than now: check the date and the UTC offset.",
+    "future": "This time is later than now ({latest}): check the date and the UTC offset.",
     "range": 'Give date_range as {{"from": ..., "to": ...}}, each a day (2026-11-28) or a time '
     "with its UTC offset (2026-11-28T21:14:03+07:00).",
     "range_order": "Put the start of the range before its end.",
     "range_broad": "Narrow the range to what the investigation needs: more than {days} days "
-    "is often refused as disproportionate.",
-    "range_future": "The range starts in the future, when no stored data exists; check the year.",
+    "is often refused as disproportionate (start on {earliest} or later).",
+    "range_future": "The range starts in the future, when no stored data exists; check the "
+    "year (start on {latest} or earlier).",
     "range_missing": "Add the date range of the data you need: providers search and keep data "
     "by time, and a bounded request is answered faster.",
     "language": "Give the language as an ISO 639 code, e.g. en, fr or vi.",
@@ -86,11 +88,18 @@ class Report:
         *,
         article: str | None = None,
         severity: Severity = Severity.ERROR,
+        earliest: date | None = None,
+        latest: date | datetime | None = None,
         **values: object,
     ) -> None:
-        detail = HINTS[hint].format(name=element, **values)
+        limits = {  # the accepted limits, ISO 8601 in the English hint
+            name: value.isoformat()
+            for name, value in (("earliest", earliest), ("latest", latest))
+            if value is not None
+        }
+        detail = HINTS[hint].format(name=element, **limits, **values)
         cited = self.article if article is None else article
-        self.problems.append(Problem(element, cited, code, severity, detail))
+        self.problems.append(Problem(element, cited, code, severity, detail, earliest, latest))
 
 
 def present(value: object) -> bool:

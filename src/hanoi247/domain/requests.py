@@ -255,7 +255,7 @@ def _check_identifiers(value: object, now: datetime, report: _Report) -> None:
             elif moment.tzinfo is None:
                 report.add(f"{where}.timestamp", ErrorCode.TIMESTAMP_WITHOUT_ZONE, "zone")
             elif moment > now:
-                report.add(f"{where}.timestamp", bad, "future")
+                report.add(f"{where}.timestamp", bad, "future", latest=now)
         service = ident.get("service")
         if kind == "account" and (not isinstance(service, str) or not service.strip()):
             report.add(f"{where}.service", ErrorCode.ACCOUNT_WITHOUT_SERVICE, "account_service")
@@ -289,12 +289,18 @@ def _check_date_range(value: object, now: datetime, max_days: int, report: _Repo
     if start >= end:
         report.add("date_range", ErrorCode.INVALID_VALUE, "range_order")
     elif end - start > timedelta(days=max_days):
-        warning = Severity.WARNING
+        first = (end - timedelta(days=max_days)).date()  # the range ends at ``end``
         report.add(
-            "date_range", ErrorCode.SCOPE_TOO_BROAD, "range_broad", severity=warning, days=max_days
+            "date_range",
+            ErrorCode.SCOPE_TOO_BROAD,
+            "range_broad",
+            severity=Severity.WARNING,
+            earliest=first,
+            days=max_days,
         )
     if start > now + timedelta(hours=14):  # the latest local time anywhere is UTC+14
-        report.add("date_range.from", ErrorCode.INVALID_VALUE, "range_future")
+        last = (now + timedelta(hours=14)).date()
+        report.add("date_range.from", ErrorCode.INVALID_VALUE, "range_future", latest=last)
 
 
 def _check_common(payload: Mapping[str, object], skip: Collection[str], report: _Report) -> None:

@@ -144,6 +144,15 @@ def language_name(lang: str) -> str:
     return Locale.parse(lang).get_display_name(lang) or lang
 
 
+def language_label(tag: str, lang: str) -> str:
+    """A language tag ("fr", "pt-BR") by its name in the reader's language ``lang``
+    ("French", "الفرنسية"); the tag itself when Babel does not know it."""
+    try:
+        return Locale.parse(tag.replace("-", "_")).get_display_name(lang) or tag
+    except (ValueError, TypeError, UnknownLocaleError):
+        return tag
+
+
 # --- Catalogues -------------------------------------------------------------------------
 
 
@@ -496,8 +505,9 @@ def state_name(iso2: str, lang: str) -> str:
     return Locale.parse(lang).territories.get(code) or name or code
 
 
-def problem_message(problem: Problem, tr: Translator) -> str:
-    """What to do about ``problem``, in ``tr``'s language (never from ``Problem.detail``)."""
+def problem_message(problem: Problem, tr: Translator, tz: str | tzinfo = "UTC") -> str:
+    """What to do about ``problem``, in ``tr``'s language (never from ``Problem.detail``);
+    a refusal about time names the first or last accepted day, a moment in the zone ``tz``."""
     element = label_field_path(problem.element, tr)
     article = format_article(problem.article, tr)
     source = english("problem", str(problem.code))
@@ -512,6 +522,16 @@ def problem_message(problem: Problem, tr: Translator) -> str:
         day = format_date(problem.earliest, tr.lang)
         accepted = tr.gettext("Accepted from {date}.")
         message += " " + fill(accepted, "Accepted from {date}.", date=day)
+    if isinstance(problem.latest, datetime):  # the last accepted moment
+        moment = format_datetime(problem.latest, tr.lang, tz)
+        message += " " + fill(
+            tr.gettext("Accepted until {date}."), "Accepted until {date}.", date=moment
+        )
+    elif problem.latest is not None:  # the last accepted day
+        day = format_date(problem.latest, tr.lang)
+        message += " " + fill(
+            tr.gettext("Accepted until {date}."), "Accepted until {date}.", date=day
+        )
     return message
 
 

@@ -33,8 +33,10 @@ from hanoi247.ports.evidence import (
     Sealed,
 )
 from hanoi247.ports.federation import (
+    Arrival,
     DeliveryAlerts,
     Inbox,
+    IntakeResult,
     MessageIntake,
     Outbox,
     PeerDeliveryStates,
@@ -67,6 +69,7 @@ from hanoi247.ports.workflow import (
 
 __all__ = [
     "ApiTokenRepository",
+    "Arrival",
     "AuditLog",
     "Authenticator",
     "BlobWriter",
@@ -83,6 +86,7 @@ __all__ = [
     "EvidenceStore",
     "Inbox",
     "InboxRow",
+    "IntakeResult",
     "KeyRotation",
     "MessageIntake",
     "NationalProvisionRepository",

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
@@ -182,6 +183,24 @@ class Inbox(Protocol):
     def count(self) -> int: ...
 
 
+@dataclass(frozen=True, slots=True)
+class Arrival:
+    """One authenticated message of a batch, with the receipt signed for it."""
+
+    message: IncomingMessage
+    envelope_sha256: str
+    receipt: str
+
+
+@dataclass(frozen=True, slots=True)
+class IntakeResult:
+    """What became of one message of a batch: stored now (both None), stored before
+    (``original_receipt``), or refused and not stored (``unprocessable``: a reason code)."""
+
+    original_receipt: str | None = None
+    unprocessable: str | None = None
+
+
 class MessageIntake(Protocol):
     """What the inbox endpoint hands an authenticated envelope's content to.
 
@@ -203,4 +222,10 @@ class MessageIntake(Protocol):
     def accept(self, message: IncomingMessage, *, envelope_sha256: str, receipt: str) -> str | None:
         """Store and act on a new message; None when it committed now, or the original
         receipt when a concurrent delivery of the same message committed first."""
+        ...
+
+    def accept_batch(self, arrivals: Sequence[Arrival]) -> builtins.list[IntakeResult]:
+        """Store and act on several messages in ONE unit of work, in order; one result per
+        arrival. A message the node cannot act on is left out (``unprocessable``) and the
+        others still commit together."""
         ...

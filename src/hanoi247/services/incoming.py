@@ -31,6 +31,7 @@ from hanoi247.domain.errors import (
     RuleDataError,
     StatusDataError,
     UnknownRequest,
+    ValidationFailed,
 )
 from hanoi247.domain.events import Event
 from hanoi247.domain.federation import MessageType
@@ -340,6 +341,8 @@ def _update(
         tag = AuditTag.REQUEST_PEER_ACTION_NOT_APPLIED
     except ActionNotAllowed as error:
         raise MessageRejected(f"not_allowed:{error.code}") from None
+    except ValidationFailed as error:  # e.g. an extension that does not end later
+        raise MessageRejected(f"not_allowed:{error.problems[0].code}") from None
     uow.requests.save(request)
     sync_deadlines(uow, ctx, request, now)
     details: dict[str, DetailValue] = {"message_id": message_id, "origin": peer_state}

@@ -67,7 +67,7 @@ def order_preservation(
     if request.direction is not Direction.INCOMING:
         raise ActionNotAllowed(
             Action.CONFIRM_PRESERVATION,
-            ErrorCode.INVALID_VALUE,
+            ErrorCode.WRONG_DESK,
             "only the requested desk orders a provider to preserve",
         )
     chosen = find_provider(uow, provider)

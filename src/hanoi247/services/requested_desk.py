@@ -122,7 +122,12 @@ def extend_preservation(cmd: ExtendPreservation, ctx: Context) -> Outcome:
         cmd.request_id,
         by=cmd.by,
         act=lambda r, a: r.extend_preservation(
-            cmd.until, origin=a.origin, by=a.by, at=a.at, message_id=a.message_id
+            cmd.until,
+            origin=a.origin,
+            by=a.by,
+            at=a.at,
+            message_id=a.message_id,
+            instrument=a.instrument,
         ),
     )
 

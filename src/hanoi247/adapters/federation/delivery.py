@@ -46,6 +46,26 @@ class Outcome:
     received_at: datetime | None = None  # when the peer received it, from its signed receipt
 
 
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A peer's answer about one envelope (alone in its POST, or one item of a batch's
+    answer), to be judged: ``status`` and the JSON ``data`` of the answer or item."""
+
+    envelope: bytes
+    status: int
+    data: Any
+
+
+def judge_answer(answer: Answer, *, message_id: str, peer: Peer, now: datetime) -> Outcome:
+    """A 200 with a receipt for this envelope is a delivery; anything else is judged by
+    ``judge_rejection``."""
+    if answer.status == 200:
+        return judge_receipt(
+            answer.data, message_id=message_id, envelope=answer.envelope, peer=peer, now=now
+        )
+    return judge_rejection(answer.status, answer.data)
+
+
 def judge_receipt(
     data: Any, *, message_id: str, envelope: bytes, peer: Peer, now: datetime
 ) -> Outcome:

@@ -20,7 +20,7 @@ from typing import Any, Final
 
 from hanoi247.adapters.crypto import jose_raw
 from hanoi247.adapters.crypto.keys import NodeKeys, fingerprint, public_jwks
-from hanoi247.adapters.federation import canonical, receipts, wire
+from hanoi247.adapters.federation import canonical, receipts, schemas, wire
 
 SENDER: Final = "FR"
 RECEIVER: Final = "MU"
@@ -134,8 +134,24 @@ def build_vectors() -> dict[str, Any]:
             for text in CANONICAL_CASES
         ],
         "receiver_clock_for_opening": wire.format_time(SENT_AT + timedelta(seconds=2)),
-        "rejections": _rejections(header.to_dict(), body, keys),
+        "rejections": (rejections := _rejections(header.to_dict(), body, keys)),
+        "batch": _batch(jwe, receipt, rejections),
         "messages": [_message(keys, *m) for m in MESSAGES],
+    }
+
+
+def _batch(jwe: str, receipt: str, rejections: list[dict[str, Any]]) -> dict[str, Any]:
+    """A batch (§5.5) of the vector envelope and a refused one, and the answer a receiver
+    gives when it receives it at ``receiver_clock_for_opening`` (the receipt as above)."""
+    [refused] = [r for r in rejections if r["name"] == "jws_kid_not_pinned"]
+    return {
+        "request": {"envelopes": [jwe, refused["jwe"]]},
+        "results": {
+            "results": [
+                {"status": 200, "message_id": MESSAGE_ID, "receipt": receipt, "duplicate": False},
+                {"status": 401, "code": refused["code"]},
+            ]
+        },
     }
 
 
@@ -328,3 +344,9 @@ def check_with_node_code(vectors: dict[str, Any]) -> None:
                 raise ValueError(f"{case['name']}: refused as {rejected.code.value}") from None
         else:
             raise ValueError(f"{case['name']}: the node accepted an envelope it must refuse")
+    for name, document in (
+        ("inbox-batch.json", vectors["batch"]["request"]),
+        ("inbox-batch-results.json", vectors["batch"]["results"]),
+    ):
+        if (reason := schemas.problem(name, document)) is not None:
+            raise ValueError(f"the batch vector does not match {name}: {reason}")

@@ -9,6 +9,11 @@ Order of work for ``POST /federation/v1/inbox``:
    handler and audits it in ONE unit of work — or, when (origin node, message id) is
    already stored, answers the original receipt and changes nothing (same transaction).
 
+``POST /federation/v1/inbox/batch`` (docs/protocol.md §5.5) runs step 1 and the body
+check for each envelope on its own, then hands every authentic new message to
+``MessageIntake.accept_batch``: ONE unit of work for the batch, one receipt per envelope,
+and an envelope refused for any reason refused alone.
+
 The sender's public keys are cached for ``key_cache_seconds`` (2 s by default): a peer
 suspended or re-pinned by another process is refused within that time; a peer this
 node has never accepted from, or a suspended one, is looked up on every envelope, and a
@@ -23,7 +28,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import structlog
 
@@ -37,7 +42,7 @@ from hanoi247.domain.federation import (
     MessageType,
     PeerKey,
 )
-from hanoi247.ports import Clock, MessageIntake
+from hanoi247.ports import Arrival, Clock, MessageIntake
 
 log = structlog.get_logger("hanoi247.federation.inbox")
 
@@ -59,6 +64,10 @@ class Received:
     message_id: str
     receipt: str
     duplicate: bool
+
+
+# Why one envelope of a batch was refused (the entrypoint turns it into its answer item).
+Refusal = wire.EnvelopeRejected | UnprocessableBody
 
 
 class InboxReceiver:
@@ -86,6 +95,52 @@ class InboxReceiver:
 
     def receive(self, envelope: bytes) -> Received:
         now = self.clock.now()
+        pending = self._prepare(envelope, now)
+        if isinstance(pending, Received):
+            return pending
+        arrival = pending
+        original = self.intake.accept(
+            arrival.message, envelope_sha256=arrival.envelope_sha256, receipt=arrival.receipt
+        )
+        received = self._settled(arrival, original)
+        if self._wakes(arrival, received):
+            self._after_commit()
+        return received
+
+    def receive_batch(self, envelopes: Sequence[bytes]) -> list[Received | Refusal]:
+        """Each envelope opened and checked on its own, then every authentic new message
+        stored in ONE unit of work (``MessageIntake.accept_batch``); one result per
+        envelope, in order: its receipt, or why it was refused (docs/protocol.md §5.5)."""
+        now = self.clock.now()
+        results: list[Received | Refusal | None] = []
+        pending: list[tuple[int, Arrival]] = []
+        for index, envelope in enumerate(envelopes):
+            try:
+                prepared = self._prepare(envelope, now)
+            except (wire.EnvelopeRejected, UnprocessableBody) as refused:
+                results.append(refused)
+                continue
+            if isinstance(prepared, Received):
+                results.append(prepared)
+            else:
+                results.append(None)
+                pending.append((index, prepared))
+        outcomes = self.intake.accept_batch([a for _, a in pending]) if pending else []
+        wake = False
+        for (index, arrival), outcome in zip(pending, outcomes, strict=True):
+            if outcome.unprocessable is not None:
+                results[index] = UnprocessableBody(outcome.unprocessable)
+                continue
+            received = self._settled(arrival, outcome.original_receipt)
+            results[index] = received
+            wake = wake or self._wakes(arrival, received)
+        if wake:
+            self._after_commit()
+        return [r for r in results if r is not None]
+
+    def _prepare(self, envelope: bytes, now: datetime) -> Arrival | Received:
+        """Open and check one envelope and sign its receipt; a ``Received`` already when
+        the message is a stored one that no longer passes the body check."""
         try:
             opened = wire.open_envelope(
                 envelope,
@@ -123,22 +178,31 @@ class InboxReceiver:
             received_at=now,
             body=opened.body,
         )
-        original = self.intake.accept(
-            message, envelope_sha256=opened.envelope_sha256, receipt=receipt
-        )
+        return Arrival(message, opened.envelope_sha256, receipt)
+
+    def _settled(self, arrival: Arrival, original: str | None) -> Received:
+        """The answer for a message the intake stored now (``original`` None) or before."""
+        message = arrival.message
         if original is not None:
-            return Received(header.message_id, original, duplicate=True)
+            return Received(message.message_id, original, duplicate=True)
         log.info(
             "message_received",
-            message_id=header.message_id,
-            type=header.type,
-            origin=header.from_node,
+            message_id=message.message_id,
+            type=message.type,
+            origin=message.origin_node,
         )
-        if header.type == MessageType.KEYS_ROTATED.value:
-            self.forget_keys(header.from_node)
-        if self.after_commit is not None and header.type not in LEAVES_DEADLINES_ALONE:
+        if message.type == MessageType.KEYS_ROTATED.value:
+            self.forget_keys(message.origin_node)
+        return Received(message.message_id, arrival.receipt, duplicate=False)
+
+    @staticmethod
+    def _wakes(arrival: Arrival, received: Received) -> bool:
+        """A new message that may have changed a deadline or queued an alert."""
+        return not received.duplicate and arrival.message.type not in LEAVES_DEADLINES_ALONE
+
+    def _after_commit(self) -> None:
+        if self.after_commit is not None:
             self.after_commit()
-        return Received(header.message_id, receipt, duplicate=False)
 
     def forget_keys(self, node_id: str | None = None) -> None:
         """Drop the cached keys of ``node_id`` (of every peer when None)."""

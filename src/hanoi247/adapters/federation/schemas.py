@@ -56,8 +56,9 @@ def _validator(name: str) -> Any:
     return Draft202012Validator(contents, registry=_registry())
 
 
+@cache
 def body_types() -> frozenset[str]:
-    """The message types that have a body schema."""
+    """The message types that have a body schema (read once: asked for every message)."""
     return frozenset(
         name.removeprefix("bodies/").removesuffix(".json")
         for name in schema_files()

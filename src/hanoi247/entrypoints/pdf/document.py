@@ -97,6 +97,13 @@ def direction_of(text: str) -> Direction:
     return "ltr"
 
 
+def isolated(text: str, lang: Language) -> str:
+    """``text`` (a name, a node, a number) inside right-to-left text, as a unit of its own
+    direction (FSI … PDI), so "Nguyễn Claire (3)" or "FR 24/7" keep their order; as is
+    in left-to-right text."""
+    return f"\u2068{text}\u2069" if lang.dir == "rtl" and text else text
+
+
 def _script_language(text: str) -> str:
     for char in text:
         name = unicodedata.name(char, "")
@@ -173,7 +180,8 @@ def offence_text(instrument_id: str, number: int, tr: i18n.Translator) -> str:
 def _header(view: Mapping[str, Any], lang: Language, node_name: str) -> Part:
     tr = lang.tr
     outgoing = view.get("direction") == "outgoing"
-    peer = str(view.get("peer_node") or "")
+    # The peer's 24/7 point by its name (the page looks it up); its id only if unpinned since.
+    peer = str(view.get("peer_node_name") or view.get("peer_node") or "")
     requesting, requested = (node_name, peer) if outgoing else (peer, node_name)
     lines = [
         Line(
@@ -362,7 +370,7 @@ def _timeline(view: Mapping[str, Any], lang: Language) -> Part:
         actor = names.get(lang.code, "") if isinstance(names, Mapping) else ""
         if not actor:
             actor = tr.pgettext("pdf", "an officer")
-        value = f"{origin} · {actor} · {status}"
+        value = f"{origin} · {isolated(actor, lang)} · {status}"
         codes = _codes(view["instrument"], event["action"], event.get("codes") or [], tr)
         value = f"{value}\n{codes}" if codes else value
         note = event.get("note") or ""

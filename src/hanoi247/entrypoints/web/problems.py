@@ -67,16 +67,22 @@ def problem(status: int, code: str, title: str, detail: str = "", **extra: Any) 
 
 
 def problems_json(problems: Sequence[Problem]) -> list[dict[str, str]]:
-    return [
-        {
+    """Each problem; a refusal about time also gives the first (``earliest``) or last
+    (``latest``) accepted day or moment, ISO 8601, which ``message`` names too."""
+    listed = []
+    for p in problems:
+        item = {
             "element": p.element,
             "article": p.article,
             "code": p.code.value,
             "severity": p.severity.value,
             "message": p.detail,
         }
-        for p in problems
-    ]
+        for name, limit in (("earliest", p.earliest), ("latest", p.latest)):
+            if limit is not None:
+                item[name] = limit.isoformat()
+        listed.append(item)
+    return listed
 
 
 @dataclass(frozen=True, slots=True)

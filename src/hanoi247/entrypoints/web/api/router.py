@@ -21,6 +21,7 @@ from hanoi247.entrypoints.web.api import (
     drills,
     evidence,
     inbox,
+    providers,
     requests,
     treaty,
 )
@@ -40,7 +41,7 @@ BEARER = HTTPBearer(
 
 def api_router() -> APIRouter:
     router = APIRouter(prefix=PREFIX, route_class=ApiRoute, dependencies=[Depends(BEARER)])
-    for module in (requests, answers, evidence, inbox, directory, drills, treaty):
+    for module in (requests, answers, evidence, inbox, directory, drills, providers, treaty):
         router.include_router(module.router)
     router.include_router(evidence.json_router)
     return router

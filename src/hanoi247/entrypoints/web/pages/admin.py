@@ -85,7 +85,7 @@ def _admin_page(
         notice=notice if notice in NOTICES else "",
         outbox_statuses=list(OutboxStatus),
         now=desk.clock.now(),
-        problem_text=lambda problem: i18n.problem_message(problem, viewer.tr),
+        problem_text=lambda problem: i18n.problem_message(problem, viewer.tr, viewer.timezone),
         **context,
     )
 

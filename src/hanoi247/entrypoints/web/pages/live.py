@@ -121,7 +121,7 @@ def labelling(viewer: Viewer) -> dict[str, Any]:
         "element_help": lambda kind, name, instrument="uncc": i18n.element_help(
             kind, name, tr, instrument=instrument
         ),
-        "problem": lambda problem: i18n.problem_message(problem, tr),
+        "problem": lambda problem: i18n.problem_message(problem, tr, viewer.timezone),
         "offence": offence,
         "ground": lambda code, instrument="uncc": i18n.label_refusal_ground(instrument, code, tr),
         "delay_reason": lambda code, instrument="uncc": i18n.label_delay_reason(
@@ -129,6 +129,7 @@ def labelling(viewer: Viewer) -> dict[str, Any]:
         ),
         "instrument": lambda instrument_id: i18n.label_instrument(instrument_id, tr),
         "identifier_type": lambda code: identifier_type_label(code, tr),
+        "language": lambda tag: i18n.language_label(str(tag), viewer.lang),
     }
 
 

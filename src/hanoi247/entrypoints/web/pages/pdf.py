@@ -49,6 +49,8 @@ async def request_pdf(request: Request, request_id: str, viewer: SignedIn) -> Re
                 raise NotFound(request_id) from None
             ctx = context_of(desk)
             own = (ctx.node.node_id, desk.runtime.local.identity.name)
+            peer = uow.peers.get(str(view.get("peer_node") or ""))
+            view["peer_node_name"] = peer.name if peer is not None else ""
             for event in view["timeline"]:  # people and nodes by name, never by id
                 event["who_in"] = {
                     code: who(

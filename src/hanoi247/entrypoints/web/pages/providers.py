@@ -34,7 +34,7 @@ from hanoi247.services.providers import (
 
 router = APIRouter(include_in_schema=False)
 EDITORS = (Permission.ESCALATION_RECEIVE, Permission.PEER_MANAGE)
-NOTICES = ("saved", "ordered", "confirmed", "bad_input")
+NOTICES = ("saved", "ordered", "confirmed", "bad_input", "confirmed_future")
 
 
 def _back(notice: str, *, to_case: str = "") -> Response:
@@ -72,6 +72,7 @@ def providers_page(request: Request, viewer: Annotated[Viewer, Depends(signed_in
         can_answer=viewer.can(Permission.REQUEST_ANSWER),
         notice=notice if notice in NOTICES else "",
         today=desk.clock.now().date().isoformat(),
+        last_day=desk.clock.now().date(),
     )
 
 
@@ -146,6 +147,8 @@ def record_confirmed(
     desk = desk_of(request)
     try:
         day = date.fromisoformat(confirmed_on)
+        if day > desk.clock.now().date():  # names the last accepted day (the page: today)
+            return _back("confirmed_future")
         cmd: c.ConfirmPreservation = confirmation_command(
             desk.runtime.context, request_id, order_id, confirmed_on=day, by=viewer.user.id
         )

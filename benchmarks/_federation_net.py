@@ -131,8 +131,9 @@ def wait_for(condition: Callable[[], bool], timeout: float, what: str, step: flo
 
 
 @contextmanager
-def two_nodes(label: str) -> Iterator[Pair]:
-    """Provision VN and FR in a temporary directory, run both, always stop both.
+def two_nodes(label: str, environ: dict[str, str] | None = None) -> Iterator[Pair]:
+    """Provision VN and FR in a temporary directory, run both (with ``environ``, ``ENV``
+    by default), always stop both.
 
     The directory (with each node's log) is removed on success and kept on failure."""
     root = Path(tempfile.mkdtemp(prefix=f"hanoi247-bench-{label}-"))
@@ -142,7 +143,12 @@ def two_nodes(label: str) -> Iterator[Pair]:
     try:
         nodes = provision(root / "nodes", SPECS)
         procs = [
-            NodeProcess(n, environ=ENV, log_path=root / f"{n.spec.node_id}.log") for n in nodes
+            NodeProcess(
+                n,
+                environ=ENV if environ is None else environ,
+                log_path=root / f"{n.spec.node_id}.log",
+            )
+            for n in nodes
         ]
         for p in procs:
             p.start()

@@ -11,6 +11,15 @@ that used the memory: ``os.wait4`` (the kernel's ``ru_maxrss``) for the CLI comm
 * ``evidence.transfer_1g_mb_per_s`` — from ``evidence send`` on FR until VN holds the item
   VERIFIED (manifest via the outbox, chunks pulled, every check done), beside a plain HTTP
   upload of the same bytes to a bare uvicorn app on the same loopback (target ≥ 0.5×).
+* ``evidence.*_cpu_s_per_gib`` — the same runs in CPU seconds (user + sys, all threads)
+  per GiB, which a loaded machine does not distort: ``evidence add`` (from ``wait4``)
+  beside ``sha256sum`` + ``age -r`` and beside ``sha256sum`` + ``gpg`` (``getrusage`` of
+  the children); the receiving node (``/proc/<pid>/stat`` of its process tree before and
+  after) beside the plain upload's server, and the sending node plus its ``evidence send``
+  beside the plain upload's client (its thread's CPU time). A ratio above 1 is CPU spent
+  beyond the baseline's. A node's pollers burn CPU while it idles: each node's idle rate
+  is sampled for 3 s just before the transfer, and the transfer figures are net of it
+  (the gross ones, and ``evidence.idle_node_cpu_s_per_s``, are recorded beside them).
 * ``evidence.flat_memory_4g_*`` — a 4 GiB file ingested, transferred and exported
   (``--format age``): the peak RSS of every process involved must stay below 200 MB, or
   the benchmark fails.
@@ -20,6 +29,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import shutil
 import signal
 import socket
@@ -45,7 +55,15 @@ from hanoi247.domain.treaty import ActionKind, TreatyAction
 
 MIB = 1024 * 1024
 LIMIT_MB = 200.0
-ENV["HANOI247_EVIDENCE_POLL_SECONDS"] = "0.2"
+# The federation bench polls the outbox every 20 ms to time small messages; a node doing
+# that burns ~0.1 CPU-s/s idle, which would be charged to the transfer. Evidence runs with
+# the production outbox poll (0.5 s: one manifest waits at most that long) and pulls offered
+# evidence every 0.2 s. Without touching ENV, which bench_federation uses after this module.
+EVIDENCE_ENV = {
+    **ENV,
+    "HANOI247_OUTBOX_POLL_SECONDS": "0.5",
+    "HANOI247_EVIDENCE_POLL_SECONDS": "0.2",
+}
 
 
 def _random_file(path: Path, size: int) -> Path:
@@ -60,14 +78,55 @@ def _random_file(path: Path, size: int) -> Path:
     return path
 
 
+GIB = 1024 * MIB
+_TICK = os.sysconf("SC_CLK_TCK")
+_LAST_CPU: list[float] = [0.0]  # CPU seconds of the last process run by ``_timed``
+
+
+def _tree_cpu(pid: int) -> float:
+    """CPU seconds (user + sys, every thread) used so far by ``pid``, its live descendants
+    and the children they have reaped, read from ``/proc/<pid>/stat``: a measure that a
+    loaded machine does not distort the way it distorts wall-clock time."""
+    stats: dict[int, tuple[int, float]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            raw = (entry / "stat").read_text()
+        except OSError:
+            continue  # gone meanwhile
+        fields = raw[raw.rindex(")") + 2 :].split()
+        ticks = sum(int(f) for f in fields[11:15])  # utime stime cutime cstime
+        stats[int(entry.name)] = (int(fields[1]), ticks / _TICK)
+    tree, total = {pid}, 0.0
+    grew = True
+    while grew:
+        grew = False
+        for child, (parent, _) in stats.items():
+            if parent in tree and child not in tree:
+                tree.add(child)
+                grew = True
+    for member in tree:
+        total += stats.get(member, (0, 0.0))[1]
+    return total
+
+
+def _children_cpu() -> float:
+    """CPU seconds of every child this process has waited for (user + sys)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _timed(command: list[str], node: Any = None) -> tuple[float, float, str]:
     """Seconds, peak RSS (MB, from the kernel via wait4) and stdout of one process (run
-    with ``node``'s environment, its secret key file among it, when given)."""
+    with ``node``'s environment, its secret key file among it, when given); its CPU
+    seconds (user + sys, from the same wait4) are left in ``_LAST_CPU``."""
     env = {**os.environ, **node.environment()} if node is not None else None
     started = time.perf_counter()
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - started
+    _LAST_CPU[0] = usage.ru_utime + usage.ru_stime
     out = proc.stdout.read().decode() if proc.stdout else ""
     err = proc.stderr.read().decode() if proc.stderr else ""
     if os.waitstatus_to_exitcode(status) != 0:
@@ -75,10 +134,11 @@ def _timed(command: list[str], node: Any = None) -> tuple[float, float, str]:
     return elapsed, usage.ru_maxrss / 1024, out
 
 
-def _shell(script: str) -> float:
-    started = time.perf_counter()
+def _shell(script: str) -> tuple[float, float]:
+    """Seconds and CPU seconds (user + sys of bash and every command it ran) of ``script``."""
+    cpu, started = _children_cpu(), time.perf_counter()
     subprocess.run(["bash", "-c", script], check=True, capture_output=True)
-    return time.perf_counter() - started
+    return time.perf_counter() - started, _children_cpu() - cpu
 
 
 def _hanoi247(*args: str) -> list[str]:
@@ -133,10 +193,44 @@ def _shared_request(pair: Pair) -> str:
     return drafted.request_id
 
 
-def _transfer(pair: Pair, request_id: str, item_id: str) -> float:
+_IDLE_SECONDS = 3.0  # how long each node's idle CPU rate is sampled before a transfer
+
+
+class Transfer:
+    """Seconds of one transfer and the CPU seconds each side used during it (gross), and
+    what each node burns idle in that time (its pollers: outbox, inbox, evidence puller),
+    measured just before: the net figure is what the transfer itself cost."""
+
+    def __init__(
+        self, seconds: float, sender_cpu: float, receiver_cpu: float, idle: tuple[float, float]
+    ) -> None:
+        self.seconds, self.sender_cpu, self.receiver_cpu = seconds, sender_cpu, receiver_cpu
+        self.sender_idle, self.receiver_idle = (rate * seconds for rate in idle)
+
+    @property
+    def sender_net(self) -> float:
+        return max(0.0, self.sender_cpu - self.sender_idle)
+
+    @property
+    def receiver_net(self) -> float:
+        return max(0.0, self.receiver_cpu - self.receiver_idle)
+
+
+def _transfer(pair: Pair, request_id: str, item_id: str) -> Transfer:
+    """From ``evidence send`` on FR until VN holds the item VERIFIED; the sender's CPU is
+    FR's node and its ``evidence send`` command, the receiver's VN's node."""
     fr_dir = str(pair.fr.proc.node.data_dir)
+    fr_pid, vn_pid = _pid(pair.fr), _pid(pair.vn)
+    fr_cpu, vn_cpu = _tree_cpu(fr_pid), _tree_cpu(vn_pid)
+    time.sleep(_IDLE_SECONDS)
+    idle = (
+        (_tree_cpu(fr_pid) - fr_cpu) / _IDLE_SECONDS,
+        (_tree_cpu(vn_pid) - vn_cpu) / _IDLE_SECONDS,
+    )
+    fr_cpu, vn_cpu = _tree_cpu(fr_pid), _tree_cpu(vn_pid)
     started = time.perf_counter()
     _timed(_hanoi247("evidence", "send", request_id, "--data-dir", fr_dir), pair.fr.proc.node)
+    send_cpu = _LAST_CPU[0]
 
     def verified() -> bool:
         with pair.vn.read() as conn:
@@ -148,10 +242,30 @@ def _transfer(pair: Pair, request_id: str, item_id: str) -> float:
         return status == "verified"
 
     wait_for(verified, 900, "VN to verify the evidence", step=0.05)
-    return time.perf_counter() - started
+    seconds = time.perf_counter() - started
+    return Transfer(
+        seconds,
+        sender_cpu=_tree_cpu(fr_pid) - fr_cpu + send_cpu,
+        receiver_cpu=_tree_cpu(vn_pid) - vn_cpu,
+        idle=idle,
+    )
 
 
-def _plain_upload(path: Path, workdir: Path) -> float:
+def _pid(node: Any) -> int:
+    process = node.proc.process
+    if process is None:
+        raise BenchmarkFailed(f"{node.proc.node.spec.node_id} is not running")
+    return int(process.pid)
+
+
+class Upload:
+    """Seconds of the plain upload, the CPU seconds of its server and of its client."""
+
+    def __init__(self, seconds: float, server_cpu: float, client_cpu: float) -> None:
+        self.seconds, self.server_cpu, self.client_cpu = seconds, server_cpu, client_cpu
+
+
+def _plain_upload(path: Path, workdir: Path) -> Upload:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -168,12 +282,15 @@ def _plain_upload(path: Path, workdir: Path) -> float:
                 while block := handle.read(4 * MIB):
                     yield block
 
+        server_cpu, client_cpu = _tree_cpu(server.pid), time.thread_time()
         started = time.perf_counter()
         answer = httpx.post(f"http://127.0.0.1:{port}/", content=body(), timeout=600)
         elapsed = time.perf_counter() - started
+        client_cpu = time.thread_time() - client_cpu
+        server_cpu = _tree_cpu(server.pid) - server_cpu
         if int(answer.text) != path.stat().st_size:
             raise BenchmarkFailed("the plain upload lost bytes")
-        return elapsed
+        return Upload(elapsed, server_cpu, client_cpu)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
@@ -202,51 +319,87 @@ def run() -> list[Figure]:
     work = Path(tempfile.mkdtemp(prefix="hanoi247-bench-evidence-"))
     figures: list[Figure] = []
     try:
-        one_gib = _random_file(work / "evidence-1g.bin", 1024 * MIB)
-        mb = one_gib.stat().st_size / 1e6
-        court = pyrage.x25519.Identity.generate()
-        recipient = court.to_public()
-        age_secs = _shell(
-            f"sha256sum {one_gib} >/dev/null && age -r {recipient} -o {work}/a.age {one_gib}"
-        )
-        gnupg = work / "gnupg"
-        gnupg.mkdir(mode=0o700)
-        env = f"GNUPGHOME={gnupg}"
-        _shell(f"{env} gpg --batch --passphrase '' --quick-gen-key bench@example.org")
-        gpg_secs = _shell(
-            f"sha256sum {one_gib} >/dev/null && {env} gpg --batch --yes --trust-model always "
-            f"--encrypt --recipient bench@example.org -o {work}/a.gpg {one_gib}"
-        )
-        for leftover in ("a.age", "a.gpg"):
-            (work / leftover).unlink()
-        _shell(f"{env} gpgconf --kill gpg-agent")  # the agent gpg started for this home
-        with two_nodes("evidence") as pair:
+        with two_nodes("evidence", EVIDENCE_ENV) as pair:
             request_id = _shared_request(pair)
-            secs, rss, item_id = _add(pair, request_id, one_gib)
-            say(
-                f"ingest 1 GiB: {mb / secs:.0f} MB/s, peak RSS {rss:.0f} MB; sha256sum+age "
-                f"{mb / age_secs:.0f} MB/s, sha256sum+gpg {mb / gpg_secs:.0f} MB/s"
-            )
-            figures += [
-                Figure("evidence.ingest_1g_mb_per_s", mb / secs, "MB/s",
-                       "sha256sum+age -r", mb / age_secs),
-                Figure("evidence.ingest_1g_vs_gpg_mb_per_s", mb / secs, "MB/s",
-                       "sha256sum+gpg --encrypt", mb / gpg_secs),
-                Figure("evidence.ingest_1g_peak_rss_mb", rss, "MB"),
-            ]  # fmt: skip
-            stored = pair.fr.proc.node.data_dir / "evidence" / "blobs"
-            cipher = next(p for p in stored.rglob("*") if p.is_file())
-            transfer_secs = _transfer(pair, request_id, item_id)
-            upload_secs = _plain_upload(cipher, work)
-            figures.append(
-                Figure("evidence.transfer_1g_mb_per_s", mb / transfer_secs, "MB/s",
-                       "plain HTTP upload", mb / upload_secs)
-            )  # fmt: skip
-            say(f"transfer 1 GiB: {mb / transfer_secs:.0f} MB/s (plain {mb / upload_secs:.0f})")
-            one_gib.unlink()
+            figures += measure(pair, request_id, work, 1024 * MIB, label="1g")
             figures += _four_gib(pair, request_id, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    return figures
+
+
+def measure(pair: Pair, request_id: str, work: Path, size: int, *, label: str) -> list[Figure]:
+    """Ingest and transfer of one random file of ``size`` bytes, each beside its baselines
+    on the same file in the same run: MB/s (wall clock) and CPU-s/GiB (user + sys of
+    every process involved, which a loaded machine does not distort)."""
+    path = _random_file(work / f"evidence-{label}.bin", size)
+    mb, gib = size / 1e6, size / GIB
+    court = pyrage.x25519.Identity.generate()
+    recipient = court.to_public()
+    age_secs, age_cpu = _shell(
+        f"sha256sum {path} >/dev/null && age -r {recipient} -o {work}/a.age {path}"
+    )
+    gnupg = work / f"gnupg-{label}"
+    gnupg.mkdir(mode=0o700)
+    env = f"GNUPGHOME={gnupg}"
+    _shell(f"{env} gpg --batch --passphrase '' --quick-gen-key bench@example.org")
+    gpg_secs, gpg_cpu = _shell(
+        f"sha256sum {path} >/dev/null && {env} gpg --batch --yes --trust-model always "
+        f"--encrypt --recipient bench@example.org -o {work}/a.gpg {path}"
+    )
+    for leftover in ("a.age", "a.gpg"):
+        (work / leftover).unlink()
+    _shell(f"{env} gpgconf --kill gpg-agent")  # the agent gpg started for this home
+    secs, rss, item_id = _add(pair, request_id, path)
+    ingest_cpu = _LAST_CPU[0]
+    say(
+        f"ingest {label}: {mb / secs:.0f} MB/s, peak RSS {rss:.0f} MB; sha256sum+age "
+        f"{mb / age_secs:.0f} MB/s, sha256sum+gpg {mb / gpg_secs:.0f} MB/s"
+    )
+    say(
+        f"ingest {label} CPU-s/GiB: hanoi247 {ingest_cpu / gib:.2f}, sha256sum+age "
+        f"{age_cpu / gib:.2f}, sha256sum+gpg {gpg_cpu / gib:.2f}"
+    )
+    figures = [
+        Figure(f"evidence.ingest_{label}_mb_per_s", mb / secs, "MB/s",
+               "sha256sum+age -r", mb / age_secs),
+        Figure(f"evidence.ingest_{label}_vs_gpg_mb_per_s", mb / secs, "MB/s",
+               "sha256sum+gpg --encrypt", mb / gpg_secs),
+        Figure(f"evidence.ingest_{label}_peak_rss_mb", rss, "MB"),
+        Figure(f"evidence.ingest_{label}_cpu_s_per_gib", ingest_cpu / gib, "CPU-s/GiB",
+               "sha256sum+age -r", age_cpu / gib),
+        Figure(f"evidence.ingest_{label}_vs_gpg_cpu_s_per_gib", ingest_cpu / gib, "CPU-s/GiB",
+               "sha256sum+gpg --encrypt", gpg_cpu / gib),
+    ]  # fmt: skip
+    stored = pair.fr.proc.node.data_dir / "evidence" / "blobs"
+    cipher = min(  # this file's ciphertext: the smallest blob larger than its plaintext
+        (p for p in stored.rglob("*") if p.is_file() and p.stat().st_size > size),
+        key=lambda p: p.stat().st_size,
+    )
+    sent = _transfer(pair, request_id, item_id)
+    plain = _plain_upload(cipher, work)
+    say(
+        f"transfer {label}: {mb / sent.seconds:.0f} MB/s (plain {mb / plain.seconds:.0f}); "
+        f"CPU-s/GiB receiver {sent.receiver_net / gib:.2f} net of idle, "
+        f"{sent.receiver_cpu / gib:.2f} gross (plain server {plain.server_cpu / gib:.2f}); "
+        f"sender {sent.sender_net / gib:.2f} net, {sent.sender_cpu / gib:.2f} gross "
+        f"(plain client {plain.client_cpu / gib:.2f}); idle per node "
+        f"{sent.receiver_idle / sent.seconds:.3f} CPU-s/s"
+    )
+    figures += [
+        Figure(f"evidence.transfer_{label}_mb_per_s", mb / sent.seconds, "MB/s",
+               "plain HTTP upload", mb / plain.seconds),
+        Figure(f"evidence.transfer_{label}_receiver_cpu_s_per_gib", sent.receiver_net / gib,
+               "CPU-s/GiB", "plain HTTP upload server", plain.server_cpu / gib),
+        Figure(f"evidence.transfer_{label}_sender_cpu_s_per_gib", sent.sender_net / gib,
+               "CPU-s/GiB", "plain HTTP upload client", plain.client_cpu / gib),
+        Figure(f"evidence.transfer_{label}_receiver_gross_cpu_s_per_gib",
+               sent.receiver_cpu / gib, "CPU-s/GiB"),
+        Figure(f"evidence.transfer_{label}_sender_gross_cpu_s_per_gib",
+               sent.sender_cpu / gib, "CPU-s/GiB"),
+        Figure("evidence.idle_node_cpu_s_per_s", sent.receiver_idle / sent.seconds, "CPU-s/s"),
+    ]  # fmt: skip
+    path.unlink()
     return figures
 
 
@@ -254,7 +407,12 @@ def _four_gib(pair: Pair, request_id: str, work: Path) -> list[Figure]:
     big = _random_file(work / "evidence-4g.bin", 4096 * MIB)
     _, ingest_rss, item_id = _add(pair, request_id, big)
     big.unlink()
-    _transfer(pair, request_id, item_id)
+    sent = _transfer(pair, request_id, item_id)
+    gib = 4.0
+    say(
+        f"transfer 4 GiB CPU-s/GiB net of idle: receiver {sent.receiver_net / gib:.2f}, "
+        f"sender {sent.sender_net / gib:.2f}"
+    )
     court = pyrage.x25519.Identity.generate()
     vn_dir = str(pair.vn.proc.node.data_dir)
     _, export_rss, _ = _timed(
@@ -274,4 +432,9 @@ def _four_gib(pair: Pair, request_id: str, work: Path) -> list[Figure]:
     over = {k: v for k, v in peaks.items() if v >= LIMIT_MB}
     if over:
         raise BenchmarkFailed(f"peak RSS over {LIMIT_MB:.0f} MB with a 4 GiB file: {over}")
-    return [Figure(f"evidence.flat_memory_4g_{k}_peak_rss_mb", v, "MB") for k, v in peaks.items()]
+    return [
+        Figure(f"evidence.flat_memory_4g_{k}_peak_rss_mb", v, "MB") for k, v in peaks.items()
+    ] + [
+        Figure("evidence.transfer_4g_receiver_cpu_s_per_gib", sent.receiver_net / gib, "CPU-s/GiB"),
+        Figure("evidence.transfer_4g_sender_cpu_s_per_gib", sent.sender_net / gib, "CPU-s/GiB"),
+    ]

@@ -46,6 +46,18 @@ def test_a_pyrage_file_to_two_recipients_decrypts_for_each_to_the_same_sha256(
         assert decryptor.size == size
 
 
+@pytest.mark.parametrize("piece", [SEGMENT + 16, 2 * (SEGMENT + 16), 4 * 1024 * 1024])
+def test_segments_spanning_pieces_of_transfer_chunk_and_segment_sizes_decrypt(piece: int) -> None:
+    """Segments opened in place in each piece, the rest of one carried to the next: pieces
+    that end exactly on a segment boundary, and 4 MiB transfer chunks of a 9 MiB file."""
+    identity = _identity()
+    plaintext = os.urandom(9 * 1024 * 1024 + 3)
+    ciphertext = pyrage.encrypt(plaintext, [identity.to_public()])
+    decryptor = _decrypt(ciphertext, identity, piece)
+    assert decryptor.sha256.hexdigest() == hashlib.sha256(plaintext).hexdigest()
+    assert decryptor.size == len(plaintext)
+
+
 @pytest.mark.parametrize("where", [30, 100, -1, -20, -(SEGMENT + 40)])
 def test_a_flipped_byte_anywhere_is_refused(where: int) -> None:
     identity = _identity()

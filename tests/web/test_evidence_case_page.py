@@ -8,6 +8,7 @@ import os
 import re
 from pathlib import Path
 
+import pytest
 from starlette.testclient import TestClient
 from web_desk import Desk
 
@@ -111,3 +112,43 @@ def test_the_case_page_uploads_a_file_streamed_and_lists_it_with_its_custody(
         assert '<tr data-action="added">' in page.text
     finally:
         desk.node.close()
+
+
+def test_a_full_store_tells_the_uploader_what_to_do_and_never_shows_the_server_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from urllib.parse import quote
+
+    from web_desk import csrf_of, make_desk
+
+    from evidence_transfer_support import with_evidence_key
+    from hanoi247.domain import commands as c
+    from hanoi247.domain.errors import StorageFailed
+    from workflow_harness import MLA
+
+    place = "/srv/hanoi247/evidence/blobs/9f/86d0: [Errno 28] No space left on device"
+
+    def full(*_args: object, **_kwargs: object) -> object:
+        raise StorageFailed(f"the evidence store cannot be written: {place}")
+
+    desk = make_desk(tmp_path)
+    try:
+        with_evidence_key(desk.node)
+        request_id = desk.node.runtime.handle(c.DraftRequest(payload=MLA, by="x")).request_id
+        lan = desk.add_user("lan", Role.SUPERVISOR)
+        client = desk.client()
+        desk.sign_in(client, lan)
+        token = csrf_of(client.get(f"/requests/{request_id}").text)
+        monkeypatch.setattr(ev, "add_evidence", full)
+        answer = client.post(
+            f"/requests/{request_id}/evidence", content=b"bytes",
+            headers={"X-File-Name": quote("note.txt"), "X-CSRF-Token": token,
+                     "Content-Type": "application/octet-stream"},
+        )  # fmt: skip
+    finally:
+        desk.node.close()
+    assert answer.status_code == 507
+    assert answer.json()["code"] == "storage_failed"
+    assert "free space" in answer.json()["detail"]  # what to do
+    assert "/srv/" not in answer.text
+    assert "Errno" not in answer.text

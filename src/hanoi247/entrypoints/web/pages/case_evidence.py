@@ -8,6 +8,7 @@ file in memory or writes it in plaintext. Answers JSON: the item, or a problem.
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 from urllib.parse import unquote
 
@@ -20,9 +21,10 @@ from hanoi247.domain.accounts import Permission
 from hanoi247.domain.errors import EvidenceRejected, StorageFailed, UnknownRequest
 from hanoi247.entrypoints.web.body_reader import BodyReader
 from hanoi247.entrypoints.web.pages.desk import Forbidden, NotFound, Viewer, desk_of, posted
-from hanoi247.entrypoints.web.problems import problem
+from hanoi247.entrypoints.web.problems import STORAGE_FAILED_DETAIL, problem
 from hanoi247.services import evidence as ev
 
+LOG = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
 
 
@@ -51,8 +53,9 @@ async def upload(
         raise NotFound(request_id) from None
     except EvidenceRejected as exc:
         return problem(422, exc.reason, "File refused", exc.hint)
-    except StorageFailed as exc:
-        return problem(507, "storage_failed", "Storage failed", str(exc))
+    except StorageFailed as exc:  # the store's own message names paths: for the log only
+        LOG.warning("evidence upload to %s not stored: %s", request_id, exc)
+        return problem(507, "storage_failed", "Storage failed", STORAGE_FAILED_DETAIL)
     except ClientDisconnect:
         return problem(400, "client_disconnected", "The upload broke off", "Send it again.")
     return JSONResponse(

@@ -123,6 +123,9 @@ class FakeAuditLog:
     def entries(self, since_seq: int = 0) -> list[AuditEntry]:
         return [e for e in self.stored if e.seq > since_seq]
 
+    def hold(self) -> None:
+        """One thread, one unit of work at a time: nothing to wait for."""
+
     def last(self, tag: str | None = None) -> AuditEntry | None:
         return next((e for e in reversed(self.stored) if tag is None or e.tag == tag), None)
 

@@ -43,3 +43,9 @@ class AuditLog(Protocol):
     def verify(self) -> int | None:
         """The seq of the first broken entry, or None when the whole chain holds."""
         ...
+
+    def hold(self) -> None:
+        """Take the chain now, as ``append`` would, until this unit of work ends: other
+        units of work that append wait. A decision read from the log ("is a checkpoint
+        due?") then stays true until it is written, in every serve process."""
+        ...

@@ -106,7 +106,11 @@ def checkpoint_if_due(
     every_entries: int = EVERY_ENTRIES,
     every: timedelta = EVERY,
 ) -> int | None:
-    """``send_checkpoint`` when one is due; None when not. Does not commit."""
+    """``send_checkpoint`` when one is due; None when not. Does not commit.
+
+    The chain is held first: with several serve processes, the others wait here and then
+    see this checkpoint, so each one is sent once."""
+    uow.audit.hold()
     due = checkpoint_due(
         uow.audit.last(),
         last_sent(uow, node_id),

@@ -215,6 +215,9 @@ class SqlAuditLog:
             except (TypeError, ValueError) as error:
                 raise IntegrityError(f"audit entry {row.seq} cannot be read") from error
 
+    def hold(self) -> None:
+        self._lock_chain()
+
     def _lock_chain(self) -> None:
         """Serialise appends for the rest of the transaction.
 

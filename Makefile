@@ -49,6 +49,7 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict src/hanoi247
+	$(BIN)/mypy benchmarks  # not strict: scripts that print figures, but no wrong types
 
 format: $(STAMP)
 	$(BIN)/ruff format src tests benchmarks scripts

@@ -37,6 +37,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -277,7 +278,7 @@ def _plain_upload(path: Path, workdir: Path) -> Upload:
     try:
         wait_for(lambda: _answers(port), 30, "the plain upload sink")
 
-        def body() -> object:
+        def body() -> Iterator[bytes]:
             with path.open("rb") as handle:
                 while block := handle.read(4 * MIB):
                     yield block

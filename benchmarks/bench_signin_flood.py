@@ -161,6 +161,7 @@ async def _measure(url: str, token: str) -> tuple[list[float], list[float], int,
     until = time.monotonic() + ATTACK_SECONDS
     flood = [_attacker(url, n, until, seen) for n in range(ATTACKERS)]
     errors, *_ = await asyncio.gather(_officer(url, token, until, attacked), *flood)
+    assert errors is not None  # the officer's count (the attackers return nothing)
     return quiet, attacked, errors, seen
 
 

@@ -385,3 +385,22 @@ def test_a_store_that_fails_to_adopt_keeps_the_item_receiving_and_the_next_pass_
     assert source.fetched == []  # every staged chunk still matched: nothing sent again
     assert [i.status for i in done] == [ItemStatus.VERIFIED]
     assert staging.length(item_id) == 0
+
+
+def test_an_item_another_process_is_pulling_is_left_to_it_and_nothing_is_fetched_twice(
+    pair: Pair,
+) -> None:
+    """``serve`` and ``hanoi247 evidence pull`` on one node: the second finds the item held
+    (an flock on its own descriptor, as another process has) and leaves it alone."""
+    item_id = _offer(pair, os.urandom(2 * CHUNK_SIZE + 5))
+    staging = pair.vn.runtime.staging
+    assert staging is not None
+    with staging.hold(item_id) as first:
+        assert first
+        source, done = _pull(pair)
+        assert source.fetched == []
+        assert [i.status for i in done] == [ItemStatus.RECEIVING]
+        assert staging.length(item_id) == 0
+    source, done = _pull(pair)  # released: the next pass pulls it
+    assert sorted(source.fetched) == [0, 1, 2]
+    assert [i.status for i in done] == [ItemStatus.VERIFIED]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
@@ -180,6 +181,12 @@ class StagingArea(Protocol):
         ...
 
     def discard(self, item_id: str) -> None: ...
+
+    def hold(self, item_id: str) -> AbstractContextManager[bool]:
+        """Hold the item's staged file while this process pulls it: True when held, False
+        when another process of the node (``serve``, or ``hanoi247 evidence pull``) holds
+        it now. Released when the block ends, or when the holding process dies."""
+        ...
 
 
 class ByteSource(Protocol):

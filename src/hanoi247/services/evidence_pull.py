@@ -78,12 +78,33 @@ def pull_item(
     """Fetch the missing chunks of a RECEIVING item, check them, then the whole file.
 
     ``PeerUnreachable`` (or ``StorageFailed``) propagates: nothing is lost, the next pass
-    resumes. Returns the item as it ends: VERIFIED, REJECTED, or still RECEIVING.
+    resumes. Returns the item as it ends: VERIFIED, REJECTED, or still RECEIVING (also
+    when another process of this node is pulling it: it is left to that one).
     """
+    with staging.hold(item_id) as held:
+        if held:
+            return _pull_held(desk, staging, source, item_id, parallel=parallel)
     with desk.uow() as uow:
         item = uow.evidence.get(item_id)
-    if item is None or item.status is not ItemStatus.RECEIVING:
+    if item is None:
         raise EvidenceRejected("not_receiving", f"item {item_id} is not being received")
+    return item
+
+
+def _pull_held(
+    desk: EvidenceDesk,
+    staging: StagingArea,
+    source: ChunkSource,
+    item_id: str,
+    *,
+    parallel: int,
+) -> EvidenceItem:
+    with desk.uow() as uow:
+        item = uow.evidence.get(item_id)
+    if item is None:
+        raise EvidenceRejected("not_receiving", f"item {item_id} is not being received")
+    if item.status is not ItemStatus.RECEIVING:  # another process finished it meanwhile
+        return item
     check = desk.cipher.plaintext_check(expected_sha256=item.sha256)
     sinks = _Sinks(check)
     try:

@@ -9,13 +9,21 @@ cut is caught by that check); ``sync`` makes the whole file durable before it is
 ``write_at`` lets two chunks checked in parallel be written at once, each at its place: a
 chunk missing before another (a fetch that failed) leaves a hole, which that check cuts.
 
+``hold`` takes an exclusive ``flock`` on ``ROOT/<item id>.lock`` (without waiting): one
+puller per item, whichever process it runs in; the kernel releases it if that process dies.
+The lock file goes when the item's staged file has gone (accepted or rejected, after the
+status was committed: a puller that took the lock meanwhile reads that status and stops).
+
 ``ROOT/<item id>.part`` (0600, in a 0700 directory). Only ciphertext is ever here.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
@@ -89,3 +97,18 @@ class TransferStaging:
 
     def discard(self, item_id: str) -> None:
         self._path(item_id).unlink(missing_ok=True)
+
+    @contextmanager
+    def hold(self, item_id: str) -> Iterator[bool]:
+        fd = os.open(self._path(item_id).with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+                return
+            yield True
+            if not self._path(item_id).exists():  # accepted or rejected: nothing to resume
+                self._path(item_id).with_suffix(".lock").unlink(missing_ok=True)
+        finally:
+            os.close(fd)  # closing the descriptor releases the lock

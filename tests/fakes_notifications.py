@@ -57,8 +57,19 @@ class FakeNotificationOutbox:
         next_attempt_at: datetime,
         last_error: str,
         channels: Mapping[str, str],
-    ) -> None:
+        held_until: datetime | None = None,
+    ) -> bool:
         at = require_utc(at, "at")
+        current = self.stored.get(notification_id)
+        if (
+            held_until is not None
+            and current is not None
+            and (
+                current.status is not NotificationStatus.PENDING
+                or current.next_attempt_at != held_until
+            )
+        ):
+            return False
         self._set(
             notification_id,
             status=status,
@@ -69,6 +80,7 @@ class FakeNotificationOutbox:
             last_error=last_error,
             channels=dict(channels),
         )
+        return True
 
     def retry(self, notification_id: str, *, at: datetime) -> None:
         self._set(

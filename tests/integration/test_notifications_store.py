@@ -217,3 +217,40 @@ def test_two_workers_claiming_at_once_never_share_an_alert(
         assert {s.id for s in mine}.isdisjoint(s.id for s in theirs)
     finally:
         engine.dispose()
+
+
+def test_a_worker_whose_lease_expired_cannot_overwrite_the_outcome_of_the_one_that_claimed_again(
+    uow: Callable[[], UnitOfWork],
+) -> None:
+    add(uow, alert(1, "u-1"))
+    with uow() as u:
+        [first] = u.notifications.claim_due(now=T0, lease=LEASE)
+        u.commit()
+    later = T0 + LEASE + timedelta(seconds=1)  # worker A stalled past its lease
+    with uow() as u:
+        [second] = u.notifications.claim_due(now=later, lease=LEASE)
+        u.commit()
+    outcome = {
+        "at": later, "attempts": 0, "next_attempt_at": later, "last_error": "",
+        "channels": {"email": "delivered"},
+    }  # fmt: skip
+    with uow() as u:  # worker A, late: its lease is gone
+        stale = u.notifications.record(
+            first.id, status=NotificationStatus.FAILED, held_until=T0 + LEASE, **outcome
+        )
+        u.commit()
+    with uow() as u:
+        still = u.notifications.get(first.id)
+    with uow() as u:  # worker B, under its own lease
+        fresh = u.notifications.record(
+            second.id, status=NotificationStatus.SENT, held_until=later + LEASE, **outcome
+        )
+        u.commit()
+    with uow() as u:
+        done = u.notifications.get(first.id)
+    assert stale is False
+    assert still is not None
+    assert still.status is NotificationStatus.PENDING  # B's claim is untouched
+    assert fresh is True
+    assert done is not None
+    assert done.status is NotificationStatus.SENT

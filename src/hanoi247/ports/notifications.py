@@ -75,8 +75,15 @@ class NotificationOutbox(Protocol):
         next_attempt_at: datetime,
         last_error: str,
         channels: Mapping[str, str],
-    ) -> None:
-        """The outcome of one delivery round (``sent_at`` is set when ``status`` is sent)."""
+        held_until: datetime | None = None,
+    ) -> bool:
+        """The outcome of one delivery round (``sent_at`` is set when ``status`` is sent).
+
+        ``held_until`` is the lease ``claim_due`` gave (``now + lease``): the outcome is
+        written only while that lease still holds (the row is still pending and leased
+        until then), so a worker whose lease expired and was claimed again by another
+        cannot overwrite that one's outcome; False when it was not written. Without it
+        (an operator's action) the outcome is written whatever the lease."""
         ...
 
     def retry(self, notification_id: str, *, at: datetime) -> None:

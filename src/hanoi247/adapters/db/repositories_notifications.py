@@ -97,10 +97,20 @@ class SqlNotificationOutbox:
         next_attempt_at: datetime,
         last_error: str,
         channels: Mapping[str, str],
-    ) -> None:
+        held_until: datetime | None = None,
+    ) -> bool:
         at = require_utc(at, "at")
-        self._update(
+        fence = (
+            ()
+            if held_until is None
+            else (
+                notifications.c.status == NotificationStatus.PENDING.value,
+                notifications.c.next_attempt_at == require_utc(held_until, "held_until"),
+            )
+        )
+        return self._update(
             notification_id,
+            *fence,
             status=NotificationStatus(status).value,
             attempts=attempts,
             last_attempt_at=at,
@@ -194,12 +204,17 @@ class SqlNotificationOutbox:
             found[NotificationStatus(status)] = int(count)
         return found
 
-    def _update(self, notification_id: str, **values: Any) -> None:
+    def _update(self, notification_id: str, *fence: Any, **values: Any) -> bool:
         done = self._session.execute(
-            update(notifications).where(notifications.c.id == notification_id).values(**values)
+            update(notifications)
+            .where(notifications.c.id == notification_id, *fence)
+            .values(**values)
         )
-        if done.rowcount != 1:  # type: ignore[attr-defined]
-            raise IntegrityError(f"no notification {notification_id}")
+        if done.rowcount == 1:  # type: ignore[attr-defined]
+            return True
+        if fence and self.get(notification_id) is not None:
+            return False  # the lease was lost: another worker holds the row now
+        raise IntegrityError(f"no notification {notification_id}")
 
     def _read(self, rows: Sequence[Row[Any]]) -> builtins.list[StoredNotification]:
         ids = [row.id for row in rows]

@@ -102,9 +102,12 @@ class NotificationDelivery:
             results = await NotificationDispatcher(todo).send(stored.notification)
         verdict = self._judge(stored, results, now)
         try:
-            await asyncio.to_thread(self._record, stored.id, now, verdict)
+            recorded = await asyncio.to_thread(self._record, stored.id, now, verdict)
         except Exception as exc:  # noqa: BLE001 - the lease expires and it is delivered again
             log.error("notification_record_failed", id=stored.id, error=type(exc).__name__)
+            return NotificationStatus.PENDING
+        if not recorded:  # our lease ran out and another worker claimed it: its outcome stands
+            log.warning("notification_lease_lost", id=stored.id, status=verdict.status.value)
             return NotificationStatus.PENDING
         emit = log.warning if verdict.status is NotificationStatus.FAILED else log.info
         emit(
@@ -138,9 +141,10 @@ class NotificationDelivery:
         retry_at = self.backoff.next_attempt(attempts=attempts, now=now, rng=self.rng)
         return _Verdict(NotificationStatus.PENDING, attempts, retry_at, error, channels)
 
-    def _record(self, notification_id: str, now: datetime, verdict: _Verdict) -> None:
+    def _record(self, notification_id: str, now: datetime, verdict: _Verdict) -> bool:
+        """Written only under the lease ``_claim`` took at ``now`` (False when it was lost)."""
         with self.uow_factory() as uow:
-            uow.notifications.record(
+            recorded = uow.notifications.record(
                 notification_id,
                 status=verdict.status,
                 at=now,
@@ -148,8 +152,10 @@ class NotificationDelivery:
                 next_attempt_at=verdict.next_attempt_at,
                 last_error=verdict.last_error,
                 channels=verdict.channels,
+                held_until=now + self.lease,
             )
             uow.commit()
+        return recorded
 
 
 @dataclass(frozen=True, slots=True)

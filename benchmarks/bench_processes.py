@@ -26,7 +26,6 @@ import shutil
 import signal
 import tempfile
 import time
-from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -44,10 +43,11 @@ from benchmarks._federation_net import (
     wait_for,
 )
 from benchmarks._pg_cluster import postgresql_cluster
+from benchmarks.bench_federation_crash import check_crash_run
 from benchmarks.figures import Figure
-from hanoi247.adapters.db.schema.federation import inbox, outbox
+from hanoi247.adapters.db.schema.federation import inbox
 from hanoi247.bootstrap import Database, open_database
-from hanoi247.domain.federation import MessageType, OutboxStatus, OutgoingMessage
+from hanoi247.domain.federation import MessageType, OutgoingMessage
 from hanoi247.domain.ids import uuid7
 from hanoi247.entrypoints.localnet import NodeProcess, provision
 
@@ -172,40 +172,6 @@ def watch(node: Node, type_: MessageType, n: int, what: str, *, timeout: float) 
         time.sleep(0.05)
 
 
-def check_crash_run(pair: Pair, sent: list[str], cases: list[str], per_case: int) -> None:
-    problems = []
-    received = pair.fr.inbox_rows(
-        inbox.c.message_id, inbox.c.case_id, inbox.c.body, where=inbox.c.type == PING.value
-    )
-    got = [r.message_id for r in received]
-    if lost := set(sent) - set(got):
-        problems.append(f"{len(lost)} ping(s) lost, e.g. {sorted(lost)[:3]}")
-    if duplicated := len(got) - len(set(got)):
-        problems.append(f"{duplicated} ping(s) stored more than once at FR")
-    if set(got) - set(sent):
-        problems.append("FR holds pings that were never sent")
-    by_case: dict[str, list[int]] = defaultdict(list)
-    for r in received:
-        by_case[str(r.case_id)].append(int(str(r.body["note"]).rsplit(":", 1)[1]))
-    if disordered := [c for c in cases if by_case.get(c) != list(range(per_case))]:
-        problems.append(f"{len(disordered)} case(s) out of order or incomplete: {disordered[:3]}")
-    pongs = [r.in_reply_to for r in pair.vn.inbox_rows(inbox.c.in_reply_to)]
-    if sorted(p for p in pongs if p) != sorted(sent):
-        problems.append("VN's pongs do not answer exactly the pings sent, once each")
-    for node in (pair.vn, pair.fr):
-        rows = node.outbox_rows(outbox.c.status, outbox.c.type)
-        delivered = sum(
-            r.status == OutboxStatus.DELIVERED.value and r.type in (PING.value, PONG.value)
-            for r in rows
-        )
-        dead = sum(r.status == OutboxStatus.DEAD.value for r in rows)
-        if delivered != len(sent) or dead:
-            name = node.proc.node.spec.node_id
-            problems.append(f"{name} outbox: {delivered} delivered (want {len(sent)}), {dead} dead")
-    if problems:
-        raise BenchmarkFailed("crash run failed: " + "; ".join(problems))
-
-
 def gone(pid: int) -> bool:
     """``pid`` has exited (a zombie not yet reaped counts as exited)."""
     try:
@@ -280,7 +246,7 @@ def crash_run(pair: Pair) -> list[Figure]:
     seconds = time.monotonic() - started
     if worker_kills + node_kills < 3:
         raise BenchmarkFailed("fewer than 3 kills: the chaos loop did not mean anything")
-    check_crash_run(pair, sent, cases, per_case)
+    check_crash_run(pair, sent, cases, per_case, kills=worker_kills + node_kills)
     say(
         f"crash run: {n} pings and pongs, {worker_kills} process and {node_kills} node kills,"
         f" {seconds:.0f} s, nothing lost, nothing duplicated, order kept"

@@ -43,10 +43,12 @@ from hanoi247.adapters.federation.identity import CardKeyReader, FileKeyStore
 from hanoi247.adapters.federation.node import KEYS_DIR, LocalNode, load_local_node
 from hanoi247.adapters.federation.receiver import InboxReceiver
 from hanoi247.adapters.federation.sender import OutboxSender
-from hanoi247.adapters.notify.factory import build_alerting
+from hanoi247.adapters.notify.factory import build_alerting, is_postgresql
 from hanoi247.adapters.notify.inapp import InAppHub
 from hanoi247.adapters.notify.push_key import FilePushKeyStore
 from hanoi247.adapters.storage.staging import TransferStaging
+from hanoi247.adapters.wakeup import SocketWakeListener, SocketWakeup
+from hanoi247.adapters.wakeup_pg import PgOutboxListener
 from hanoi247.domain.audit_scan import ChainScan
 from hanoi247.domain.commands import Command
 from hanoi247.domain.deadlines import Clocks, load_clocks
@@ -281,6 +283,8 @@ def build_runtime(
     """
     local = local_node(settings)
     closing: Callable[[], None] = _nothing
+    wakeup: SocketWakeup | None = None
+    opened = uow_factory is None
     if uow_factory is None:
         db = open_database(settings, create=False)
         if db is None:
@@ -289,6 +293,7 @@ def build_runtime(
                 "again in an empty directory or restore the database from backup"
             )
         uow_factory, closing = db.uow_factory, db.close
+        wakeup = db.wakeup
     real_clock = clock or SystemClock()
     if make_push_key:
         local = with_push_key(settings, local, uow_factory, real_clock)
@@ -370,6 +375,12 @@ def build_runtime(
     alerting.worker.periodic.append(drill_round)
     register_evidence_handlers(workflow.dispatcher, node_id=local.node_id)  # evidence.*
     workers: list[Worker] = [sender, alerting.worker]
+    # Enqueues committed by other processes (CLI, scripts, other server processes) wake
+    # the sender at once; the poll stays the safety net (adapters/wakeup.py).
+    if wakeup is not None:
+        workers.insert(0, SocketWakeListener(wakeup, sender.notify))
+    elif opened and is_postgresql(settings):
+        workers.insert(0, PgOutboxListener.for_url(sender.notify, settings.database_url))
     if alerting.relay is not None:  # listening before the workers deliver anything
         workers.insert(0, alerting.relay)
     desk, staging = None, TransferStaging(settings.data_dir / "evidence" / "transfers")

@@ -47,7 +47,7 @@ from hanoi247.adapters.notify.factory import build_alerting, is_postgresql
 from hanoi247.adapters.notify.inapp import InAppHub
 from hanoi247.adapters.notify.push_key import FilePushKeyStore
 from hanoi247.adapters.storage.staging import TransferStaging
-from hanoi247.adapters.wakeup import SocketWakeListener, SocketWakeup
+from hanoi247.adapters.wakeup import LocalWakeup, SocketWakeListener, SocketWakeup
 from hanoi247.adapters.wakeup_pg import PgOutboxListener
 from hanoi247.domain.audit_scan import ChainScan
 from hanoi247.domain.commands import Command
@@ -224,6 +224,7 @@ class NodeRuntime:
     workers: list[Worker]
     closing: Callable[[], None]  # releases what build_runtime opened (the database)
     evidence: EvidenceDesk | None = None  # None for a node without keys/evidence.age
+    wakeup: LocalWakeup | None = None  # commits wake the sender while a listener runs
     staging: TransferStaging | None = None  # chunks of evidence being received
 
     @property
@@ -246,8 +247,11 @@ class NodeRuntime:
         return outcome
 
     def notify_outbox(self) -> None:
-        """Wake the sender now: something was just queued (safe from any thread)."""
-        self.sender.notify()
+        """Wake the sender now: something was just queued (safe from any thread). Nothing
+        to do when the commit woke it already (``adapters/wakeup.py``): a second wake-up
+        arriving after its round began would cost an empty round."""
+        if self.wakeup is None or not self.wakeup.wakes_here:
+            self.sender.notify()
 
     async def start_workers(self) -> None:
         for worker in self.workers:
@@ -283,8 +287,7 @@ def build_runtime(
     """
     local = local_node(settings)
     closing: Callable[[], None] = _nothing
-    wakeup: SocketWakeup | None = None
-    opened = uow_factory is None
+    wakeup: LocalWakeup | None = None
     if uow_factory is None:
         db = open_database(settings, create=False)
         if db is None:
@@ -377,10 +380,11 @@ def build_runtime(
     workers: list[Worker] = [sender, alerting.worker]
     # Enqueues committed by other processes (CLI, scripts, other server processes) wake
     # the sender at once; the poll stays the safety net (adapters/wakeup.py).
-    if wakeup is not None:
+    if isinstance(wakeup, SocketWakeup):
         workers.insert(0, SocketWakeListener(wakeup, sender.notify))
-    elif opened and is_postgresql(settings):
-        workers.insert(0, PgOutboxListener.for_url(sender.notify, settings.database_url))
+    elif wakeup is not None and is_postgresql(settings):
+        listener = PgOutboxListener.for_url(sender.notify, settings.database_url, wakeup=wakeup)
+        workers.insert(0, listener)
     if alerting.relay is not None:  # listening before the workers deliver anything
         workers.insert(0, alerting.relay)
     desk, staging = None, TransferStaging(settings.data_dir / "evidence" / "transfers")
@@ -408,6 +412,7 @@ def build_runtime(
         closing=closing,
         evidence=desk,
         staging=staging,
+        wakeup=wakeup,
     )
 
 

@@ -12,17 +12,26 @@ import stat
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import psycopg
 import pytest
 from sqlalchemy import Engine
 
 from at_rest_support import session_cipher
-from hanoi247.adapters.db.engine import make_engine
+from hanoi247.adapters.db.engine import libpq_parameters, make_engine
+from hanoi247.adapters.db.outbox_notify import OUTBOX_CHANNEL, process_token
 from hanoi247.adapters.db.uow import make_uow_factory
-from hanoi247.adapters.wakeup import SocketWakeListener, SocketWakeup, poke, socket_path
+from hanoi247.adapters.wakeup import (
+    LocalWakeup,
+    SocketWakeListener,
+    SocketWakeup,
+    poke,
+    socket_path,
+)
 from hanoi247.adapters.wakeup_pg import PgOutboxListener
 from hanoi247.domain.federation import MessageType, OutboxStatus, OutgoingMessage
 from hanoi247.ports import UnitOfWork
@@ -122,27 +131,66 @@ def test_dead_letter_put_back_by_an_operator_wakes_the_senders(
 
 
 @pytest.mark.postgresql
-def test_postgresql_enqueue_notifies_the_listening_processes_at_commit(
+def test_postgresql_enqueue_notifies_at_commit_in_its_transaction_named_after_its_process(
     database_factory: Callable[..., str],
 ) -> None:
     url = database_factory("postgresql")
     engine = make_engine(url)
+    try:
+        with psycopg.connect(**libpq_parameters(url), autocommit=True) as other:
+            other.execute(f"LISTEN {OUTBOX_CHANNEL}")  # another process of the node
+            uow_factory = make_uow_factory(engine, cipher=session_cipher())
+            with uow_factory() as uow:
+                enqueue(uow, 1)  # rolled back: never notified
+            with uow_factory() as uow:
+                enqueue(uow, 2)
+                enqueue(uow, 3)
+                uow.commit()
+            notes = list(other.notifies(timeout=10.0, stop_after=1))
+            notes += list(other.notifies(timeout=0.5))  # anything else already sent
+    finally:
+        engine.dispose()
+    assert [n.payload for n in notes] == [process_token()]  # one per transaction
+
+
+@pytest.mark.postgresql
+def test_postgresql_listener_wakes_on_other_processes_and_its_own_commits_call_it_directly(
+    database_factory: Callable[..., str],
+) -> None:
+    url = database_factory("postgresql")
+    engine = make_engine(url)
+    calls: list[str] = []
     woken = threading.Event()
-    listener = PgOutboxListener.for_url(woken.set, url)
+
+    def on_wake() -> None:
+        calls.append(threading.current_thread().name)
+        woken.set()
+
+    wakeup = LocalWakeup()
+    listener = PgOutboxListener.for_url(on_wake, url, wakeup=wakeup)
 
     async def go() -> None:
         await listener.start()
         try:
             assert listener.listening
-            woken.clear()  # the listener wakes the sender once when it starts listening
-            uow_factory = make_uow_factory(engine, cipher=session_cipher())  # no wakeup given
+            await asyncio.to_thread(woken.wait, 10.0)  # once at start: what came meanwhile
+            woken.clear()
+            uow_factory = make_uow_factory(engine, cipher=session_cipher(), wakeup=wakeup)
             with uow_factory() as uow:
                 enqueue(uow, 1)
                 uow.commit()
-            assert await asyncio.to_thread(woken.wait, 10.0)
-            assert listener.woken >= 1
+            assert calls[-1] == threading.current_thread().name  # called directly, here
+            with psycopg.connect(**libpq_parameters(url), autocommit=True) as other:
+                for n in (1, 2):  # two commits of another process, after ours
+                    other.execute("SELECT pg_notify(%s, %s)", (OUTBOX_CHANNEL, f"other-{n}"))
+            deadline = time.monotonic() + 10.0
+            while listener.woken < 2 and time.monotonic() < deadline:
+                await asyncio.sleep(0.01)
+            # in order: ours came first and was skipped, then the two from outside
+            assert listener.woken == 2
         finally:
             await listener.stop()
+        assert wakeup.local is None
 
     try:
         asyncio.run(go())

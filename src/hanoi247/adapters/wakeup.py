@@ -47,15 +47,32 @@ def socket_path(data_dir: Path) -> Path:
     return data_dir / SOCKET_DIR / SOCKET_NAME
 
 
-class SocketWakeup:
-    """``ports.OutboxWakeup`` for a node on SQLite: wakes the sender of ``serve``.
+class LocalWakeup:
+    """``ports.OutboxWakeup`` inside one process: ``local`` is set by the listener of this
+    process while it listens (the sender's ``notify``); other processes learn of the commit
+    otherwise (PostgreSQL: the NOTIFY of the transaction itself)."""
 
-    ``local`` is set by :class:`SocketWakeListener` while it listens in this process: the
-    wake-up is then a direct call instead of a datagram to its own socket."""
+    def __init__(self) -> None:
+        self.local: Callable[[], None] | None = None
+
+    @property
+    def wakes_here(self) -> bool:
+        """This process's own commits wake its sender (a listener is in place)."""
+        return self.local is not None
+
+    def outbox_changed(self) -> None:
+        local = self.local
+        if local is not None:
+            local()
+
+
+class SocketWakeup(LocalWakeup):
+    """``ports.OutboxWakeup`` for a node on SQLite: wakes the sender of ``serve``: directly
+    in the process whose :class:`SocketWakeListener` listens, by a datagram from others."""
 
     def __init__(self, path: Path) -> None:
+        super().__init__()
         self.path = path
-        self.local: Callable[[], None] | None = None
 
     def outbox_changed(self) -> None:
         local = self.local

@@ -1,10 +1,12 @@
 """Outbox wake-ups across the processes of a node on PostgreSQL: ``LISTEN hanoi247_outbox``.
 
-The unit of work that queues a message sends ``NOTIFY hanoi247_outbox`` in the same
+The unit of work that queues a message notifies ``hanoi247_outbox`` in the same
 transaction (``adapters/db/uow.py``), so every process that listens — each ``serve``
 process, with ``--workers N`` too — learns of it at the commit and wakes its sender. The
-notification carries no payload (PostgreSQL folds identical ones of one transaction into
-one). Module doc of ``adapters/wakeup.py``: best effort, the poll stays the safety net.
+payload is the sending process's random token (``adapters/db/outbox_notify.py``): a
+process skips its own, having woken its sender directly (``LocalWakeup``), and PostgreSQL
+folds the identical notifications of one transaction into one. Best effort, as the
+module doc of ``adapters/wakeup.py`` says: the poll stays the safety net.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ import psycopg
 import structlog
 
 from hanoi247.adapters.db.engine import libpq_parameters
-from hanoi247.adapters.db.uow import OUTBOX_CHANNEL
+from hanoi247.adapters.db.outbox_notify import OUTBOX_CHANNEL, process_token
+from hanoi247.adapters.wakeup import LocalWakeup
 
 log = structlog.get_logger("hanoi247.wakeup")
 
@@ -27,8 +30,10 @@ _MAX_BACKOFF_SECONDS: Final = 30.0
 
 
 class PgOutboxListener:
-    """A ``bootstrap.Worker``: one connection, one thread; a notification calls ``on_wake``
-    (which must be safe from any thread: ``PollingWorker.notify`` is)."""
+    """A ``bootstrap.Worker``: one connection, one thread; another process's notification
+    calls ``on_wake`` (which must be safe from any thread: ``PollingWorker.notify`` is).
+    While it listens, ``wakeup.local`` is ``on_wake``: this process's own commits call it
+    directly."""
 
     name = "hanoi247-outbox-listener"
 
@@ -37,9 +42,11 @@ class PgOutboxListener:
         on_wake: Callable[[], None],
         *,
         connect: Callable[[], psycopg.Connection[Any]],
+        wakeup: LocalWakeup | None = None,
         ready_timeout: float = 10.0,
     ) -> None:
         self.on_wake = on_wake
+        self.wakeup = wakeup
         self.woken = 0  # notifications received (for tests and health checks)
         self._connect = connect
         self._ready_timeout = ready_timeout
@@ -48,13 +55,15 @@ class PgOutboxListener:
         self._thread: threading.Thread | None = None
 
     @classmethod
-    def for_url(cls, on_wake: Callable[[], None], database_url: str) -> PgOutboxListener:
+    def for_url(
+        cls, on_wake: Callable[[], None], database_url: str, *, wakeup: LocalWakeup | None = None
+    ) -> PgOutboxListener:
         params = libpq_parameters(database_url)
 
         def connect() -> psycopg.Connection[Any]:
             return psycopg.connect(**params, autocommit=True, connect_timeout=10)
 
-        return cls(on_wake, connect=connect)
+        return cls(on_wake, connect=connect, wakeup=wakeup)
 
     @property
     def listening(self) -> bool:
@@ -73,6 +82,8 @@ class PgOutboxListener:
             log.warning("outbox_listener_not_listening_yet", timeout=self._ready_timeout)
 
     async def stop(self) -> None:
+        if self.wakeup is not None:
+            self.wakeup.local = None
         thread, self._thread = self._thread, None
         self._stop.set()
         if thread is not None:
@@ -85,14 +96,20 @@ class PgOutboxListener:
                 with self._connect() as connection:
                     connection.execute(f"LISTEN {OUTBOX_CHANNEL}")
                     self._ready.set()
+                    if self.wakeup is not None:
+                        self.wakeup.local = self.on_wake
                     self.on_wake()  # what was queued while we were not listening
                     backoff = 0.5
+                    own = process_token()
                     while not self._stop.is_set():
-                        for _ in connection.notifies(timeout=_STOP_CHECK_SECONDS):
-                            self.woken += 1
-                            self.on_wake()  # sets an event: many in a row cost nothing
+                        for note in connection.notifies(timeout=_STOP_CHECK_SECONDS):
+                            if note.payload != own:  # our own commits woke us directly
+                                self.woken += 1
+                                self.on_wake()  # sets an event: many cost nothing
             except psycopg.Error as error:
                 self._ready.clear()
+                if self.wakeup is not None:
+                    self.wakeup.local = None
                 log.warning("outbox_listener_disconnected", error=type(error).__name__)
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, _MAX_BACKOFF_SECONDS)

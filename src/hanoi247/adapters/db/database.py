@@ -14,7 +14,7 @@ from hanoi247.adapters.crypto.secret_key import secret_keys
 from hanoi247.adapters.db.engine import is_sqlite_url, make_engine, secure_sqlite_files
 from hanoi247.adapters.db.migrate import upgrade
 from hanoi247.adapters.db.uow import SqlUnitOfWork, make_uow_factory
-from hanoi247.adapters.wakeup import SocketWakeup, socket_path
+from hanoi247.adapters.wakeup import LocalWakeup, SocketWakeup, socket_path
 from hanoi247.domain.errors import ConfigurationError
 from hanoi247.ports import UnitOfWork
 from hanoi247.settings import Settings
@@ -27,9 +27,9 @@ class Database:
     engine: Engine
     uow_factory: Callable[[], SqlUnitOfWork]
     cipher: FieldCipher
-    # SQLite: wakes the sender of ``serve`` after each committed enqueue (adapters/wakeup.py);
-    # PostgreSQL: None, the unit of work's NOTIFY does it.
-    wakeup: SocketWakeup | None = None
+    # Told after each committed enqueue (adapters/wakeup.py): on SQLite it pokes the socket
+    # of ``serve``; on PostgreSQL the unit of work's NOTIFY reaches the other processes.
+    wakeup: LocalWakeup | None = None
 
     def close(self) -> None:
         self.engine.dispose()
@@ -48,7 +48,7 @@ def open_database(settings: Settings, *, create: bool) -> Database | None:
     secure_sqlite_files(url)  # 0600 before the migrations create it
     upgrade(url, cipher=cipher)
     engine = make_engine(url)
-    wakeup = SocketWakeup(socket_path(settings.data_dir)) if is_sqlite_url(url) else None
+    wakeup = SocketWakeup(socket_path(settings.data_dir)) if is_sqlite_url(url) else LocalWakeup()
     return Database(
         engine=engine,
         uow_factory=make_uow_factory(engine, cipher=cipher, wakeup=wakeup),

@@ -14,7 +14,7 @@ Composition root::
 After the commit of a unit of work that queued or re-queued a message (``SqlOutbox``
 sets ``OUTBOX_CHANGED`` in the session's ``info``), the factory's ``wakeup``
 (``ports.OutboxWakeup``, ``adapters/wakeup.py``) is told; on PostgreSQL the unit of work
-also sends ``NOTIFY hanoi247_outbox`` inside the transaction, so the node's listening
+also sends a notification on ``hanoi247_outbox`` inside the transaction, so the node's listening
 processes learn of it exactly at the commit.
 
 Adding a repository is one line in ``SqlUnitOfWork``: ``peers = repository(SqlPeerRepository)``
@@ -27,13 +27,14 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from types import TracebackType
-from typing import Any, Final, Generic, Self, TypeVar, cast, overload
+from typing import Any, Generic, Self, TypeVar, cast, overload
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from hanoi247.adapters.crypto.at_rest import FieldCipher
 from hanoi247.adapters.db.engine import read_only_engine
+from hanoi247.adapters.db.outbox_notify import NOTIFY_OUTBOX, OUTBOX_CHANNEL, process_token
 from hanoi247.adapters.db.repositories import SqlAuditLog, SqlTreatyActionRepository
 from hanoi247.adapters.db.repositories_accounts import (
     SqlApiTokenRepository,
@@ -70,9 +71,6 @@ from hanoi247.adapters.db.sealed import CIPHER_KEY
 from hanoi247.ports.wakeups import OutboxWakeup
 
 R = TypeVar("R")
-
-OUTBOX_CHANNEL: Final = "hanoi247_outbox"  # PostgreSQL NOTIFY channel of the outbox
-_NOTIFY_OUTBOX: Final = text(f"NOTIFY {OUTBOX_CHANNEL}")
 
 
 class repository(Generic[R]):  # lower case: it is used like ``property``
@@ -193,7 +191,8 @@ class SqlUnitOfWork:
         session = self.session
         changed = bool(session.info.pop(OUTBOX_CHANGED, False))
         if changed and session.get_bind().dialect.name == "postgresql":
-            session.execute(_NOTIFY_OUTBOX)  # delivered at the commit, never for a rollback
+            # Delivered at the commit, never for a rollback; named after this process.
+            session.execute(NOTIFY_OUTBOX, {"channel": OUTBOX_CHANNEL, "token": process_token()})
         session.commit()
         if changed and self._wakeup is not None:
             self._wakeup.outbox_changed()

@@ -1,18 +1,24 @@
 """Federation between two real node processes on 127.0.0.1: throughput, latency, crashes.
 
-VN and FR each run ``hanoi247 serve`` (SQLite, outbox sender, inbox receiver). Drill
-pings are written straight into VN's outbox (as tests/federation do); FR answers each
-with a pong. Figures:
+VN and FR each run ``hanoi247 serve`` (SQLite, outbox sender, inbox receiver, the
+production outbox poll of 0.5 s). Drill pings are written straight into VN's outbox by
+THIS process (as tests/federation do): the commit wakes VN's sender across processes
+(``adapters/wakeup.py``, the datagram socket ``serve`` binds), as a CLI command's enqueue
+does in service, so every latency below includes that wake-up and no poll wait. FR
+answers each ping with a pong (its intake's commit wakes FR's sender in-process). Figures:
 
 * ``http.noop_post_per_s`` — baseline: bare POSTs (an envelope-sized body) to FR's server,
   answered without any handler work, 16 in flight as the sender's ``max_in_flight``;
 * ``federation.delivered_messages_per_s`` — 2,000 pings in 100 cases, from the commit of
   the enqueue to the last ping stored in FR's inbox; ratio to the baseline;
 * ``federation.latency_p50_ms`` / ``_p99_ms`` — one ping at a time, enqueue → delivered
-  (receipt verified and recorded at VN), from the outbox row's own timestamps;
+  (receipt verified and recorded at VN), from the outbox row's own timestamps; split into
+  ``latency_to_claim`` (the wake-up), ``latency_claim_to_stored`` (seal, POST, to FR's
+  inbox) and ``latency_stored_to_delivered`` (FR's commit and receipt, VN's record);
 * ``federation.open_loop_p99_ms_100_per_s`` (and p50) — steady rate: one ping enqueued
   every 10 ms for ``STEADY_SECONDS`` whatever the node does (open loop), each in its own
   case; enqueue → delivered from the outbox rows (target p99 < 50 ms, issue 14);
+* ``federation.idle_node_cpu_s_per_s`` — an idle node's CPU (no busy polling).
 
 The crash run (5,000 pings while VN and FR are SIGKILLed) is ``bench_federation_crash``:
 its own module, so that these figures are written even when a loaded machine makes it

@@ -292,3 +292,20 @@ def test_socket_left_by_a_killed_server_is_replaced_but_a_live_one_is_not_taken(
 def test_poke_without_a_server_is_dropped_silently(tmp_path: Path) -> None:
     assert not poke(socket_path(tmp_path))
     assert not poke(tmp_path / ("x" * 200))  # longer than a socket path may be
+
+
+def test_wakeup_directory_that_is_a_symlink_is_refused_and_the_poll_stays(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir(mode=0o777)
+    node = tmp_path / "node"
+    node.mkdir()
+    (node / "run").symlink_to(elsewhere)  # planted by someone who could write the data dir
+
+    async def go() -> None:
+        listener = SocketWakeListener(SocketWakeup(socket_path(node)), lambda: None)
+        await listener.start()
+        assert not listener.listening
+        await listener.stop()
+
+    asyncio.run(go())
+    assert list(elsewhere.iterdir()) == []

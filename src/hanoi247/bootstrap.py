@@ -224,7 +224,7 @@ class NodeRuntime:
     workers: list[Worker]
     closing: Callable[[], None]  # releases what build_runtime opened (the database)
     evidence: EvidenceDesk | None = None  # None for a node without keys/evidence.age
-    wakeup: LocalWakeup | None = None  # commits wake the sender while a listener runs
+    wakeup: LocalWakeup | None = None  # other processes' commits wake the sender
     staging: TransferStaging | None = None  # chunks of evidence being received
 
     @property
@@ -247,11 +247,10 @@ class NodeRuntime:
         return outcome
 
     def notify_outbox(self) -> None:
-        """Wake the sender now: something was just queued (safe from any thread). Nothing
-        to do when the commit woke it already (``adapters/wakeup.py``): a second wake-up
-        arriving after its round began would cost an empty round."""
-        if self.wakeup is None or not self.wakeup.wakes_here:
-            self.sender.notify()
+        """Wake the sender now: something was just queued (safe from any thread). Other
+        processes' enqueues wake it through ``adapters/wakeup.py``; this process's own are
+        woken here, by the entrypoint that queued them."""
+        self.sender.notify()
 
     async def start_workers(self) -> None:
         for worker in self.workers:

@@ -154,7 +154,7 @@ def test_postgresql_enqueue_notifies_at_commit_in_its_transaction_named_after_it
 
 
 @pytest.mark.postgresql
-def test_postgresql_listener_wakes_on_other_processes_and_its_own_commits_call_it_directly(
+def test_postgresql_listener_wakes_on_other_processes_commits_and_skips_its_own(
     database_factory: Callable[..., str],
 ) -> None:
     url = database_factory("postgresql")
@@ -175,11 +175,12 @@ def test_postgresql_listener_wakes_on_other_processes_and_its_own_commits_call_i
             assert listener.listening
             await asyncio.to_thread(woken.wait, 10.0)  # once at start: what came meanwhile
             woken.clear()
+            calls.clear()
             uow_factory = make_uow_factory(engine, cipher=session_cipher(), wakeup=wakeup)
             with uow_factory() as uow:
                 enqueue(uow, 1)
                 uow.commit()
-            assert calls[-1] == threading.current_thread().name  # called directly, here
+            assert calls == []  # not from inside the commit: the entrypoint wakes it
             with psycopg.connect(**libpq_parameters(url), autocommit=True) as other:
                 for n in (1, 2):  # two commits of another process, after ours
                     other.execute("SELECT pg_notify(%s, %s)", (OUTBOX_CHANNEL, f"other-{n}"))
@@ -249,22 +250,29 @@ def test_wakeup_socket_is_owner_only_and_its_data_is_never_read(tmp_path: Path) 
     run_listener(path, body)
 
 
-def test_in_the_serving_process_the_wakeup_is_a_direct_call(tmp_path: Path) -> None:
+def test_in_the_serving_process_a_commit_leaves_the_wake_up_to_its_entrypoints(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``serve``'s own commits (in worker threads) neither call the sender nor poke its
+    own socket: its entrypoints call ``notify_outbox`` once their work is done."""
     path = socket_path(tmp_path)
     wakeup = SocketWakeup(path)
+    pokes: list[Path] = []
+    monkeypatch.setattr("hanoi247.adapters.wakeup.poke", pokes.append)
     calls: list[str] = []
 
     async def go() -> None:
         listener = SocketWakeListener(wakeup, lambda: calls.append("woken"))
         await listener.start()
+        assert wakeup.serving_here
         wakeup.outbox_changed()
-        assert calls == ["woken"]  # at once, no datagram
+        assert (calls, pokes) == ([], [])
         await listener.stop()
-        assert wakeup.local is None
+        assert not wakeup.serving_here
 
     asyncio.run(go())
-    wakeup.outbox_changed()  # nobody listens any more: dropped, no error
-    assert calls == ["woken"]
+    wakeup.outbox_changed()  # a process that does not serve: it pokes
+    assert pokes == [path]
 
 
 def test_socket_left_by_a_killed_server_is_replaced_but_a_live_one_is_not_taken(

@@ -13,8 +13,8 @@ CLI command (``evidence send``, ``outbox retry``, …), a script, a second serve
   process sends one empty datagram to it (:class:`SocketWakeup`). The datagram carries
   nothing and is never read as data: a local user who could reach the socket could only
   make the sender look at its queue sooner.
-* In the process whose listener is bound, the wake-up is a direct call
-  (``SocketWakeup.local``, set by the listener while it listens).
+* In the process that serves, its own entrypoints wake its sender
+  (``NodeRuntime.notify_outbox``), as before: the listener only takes other processes'.
 
 Best effort by design: a poke to a node that is not running, or whose socket buffer is
 full, is dropped silently; the sender's poll (``HANOI247_OUTBOX_POLL_SECONDS``) stays the
@@ -48,38 +48,36 @@ def socket_path(data_dir: Path) -> Path:
 
 
 class LocalWakeup:
-    """``ports.OutboxWakeup`` inside one process: ``local`` is set by the listener of this
-    process while it listens (the sender's ``notify``); other processes learn of the commit
-    otherwise (PostgreSQL: the NOTIFY of the transaction itself)."""
+    """``ports.OutboxWakeup`` for the processes of a node on PostgreSQL: other processes
+    learn of a commit through the NOTIFY of the transaction itself; in the process that
+    serves (``local`` set by its listener while it listens) the entrypoints wake the sender
+    themselves (``NodeRuntime.notify_outbox``, on the event loop once the handler's work is
+    done): a wake-up from inside the commit, in a worker thread, would start the sender's
+    round while that thread still works, and the two would fight for the GIL."""
 
     def __init__(self) -> None:
         self.local: Callable[[], None] | None = None
 
     @property
-    def wakes_here(self) -> bool:
-        """This process's own commits wake its sender (a listener is in place)."""
+    def serving_here(self) -> bool:
+        """A listener of this process is in place (this process runs the sender)."""
         return self.local is not None
 
     def outbox_changed(self) -> None:
-        local = self.local
-        if local is not None:
-            local()
+        return None  # NOTIFY, sent in the transaction, reaches the other processes
 
 
 class SocketWakeup(LocalWakeup):
-    """``ports.OutboxWakeup`` for a node on SQLite: wakes the sender of ``serve``: directly
-    in the process whose :class:`SocketWakeListener` listens, by a datagram from others."""
+    """``ports.OutboxWakeup`` for a node on SQLite: a datagram to the socket of ``serve``
+    from any other process; nothing in ``serve`` itself (see :class:`LocalWakeup`)."""
 
     def __init__(self, path: Path) -> None:
         super().__init__()
         self.path = path
 
     def outbox_changed(self) -> None:
-        local = self.local
-        if local is not None:
-            local()
-            return
-        poke(self.path)
+        if self.local is None:
+            poke(self.path)
 
 
 def poke(path: Path) -> bool:
@@ -95,7 +93,8 @@ def poke(path: Path) -> bool:
 
 class SocketWakeListener:
     """A ``bootstrap.Worker``: while started, a datagram on ``wakeup.path`` calls ``on_wake``
-    (and so does ``wakeup.outbox_changed()`` in this process, directly).
+    (in the event loop); ``wakeup.local`` is set meanwhile, so this process does not poke
+    its own socket.
 
     Binds in the event loop of ``start()`` (``add_reader``: no thread, no polling). A socket
     file left by a server that was killed is replaced; one that another live server still

@@ -4,7 +4,7 @@ The unit of work that queues a message notifies ``hanoi247_outbox`` in the same
 transaction (``adapters/db/uow.py``), so every process that listens — each ``serve``
 process, with ``--workers N`` too — learns of it at the commit and wakes its sender. The
 payload is the sending process's random token (``adapters/db/outbox_notify.py``): a
-process skips its own, having woken its sender directly (``LocalWakeup``), and PostgreSQL
+process skips its own (its entrypoints wake its sender, ``LocalWakeup``), and PostgreSQL
 folds the identical notifications of one transaction into one. Best effort, as the
 module doc of ``adapters/wakeup.py`` says: the poll stays the safety net.
 """
@@ -32,8 +32,7 @@ _MAX_BACKOFF_SECONDS: Final = 30.0
 class PgOutboxListener:
     """A ``bootstrap.Worker``: one connection, one thread; another process's notification
     calls ``on_wake`` (which must be safe from any thread: ``PollingWorker.notify`` is).
-    While it listens, ``wakeup.local`` is ``on_wake``: this process's own commits call it
-    directly."""
+    While it listens, ``wakeup.local`` is ``on_wake`` (this process serves)."""
 
     name = "hanoi247-outbox-listener"
 
@@ -103,7 +102,7 @@ class PgOutboxListener:
                     own = process_token()
                     while not self._stop.is_set():
                         for note in connection.notifies(timeout=_STOP_CHECK_SECONDS):
-                            if note.payload != own:  # our own commits woke us directly
+                            if note.payload != own:  # ours: our entrypoints woke us
                                 self.woken += 1
                                 self.on_wake()  # sets an event: many cost nothing
             except psycopg.Error as error:

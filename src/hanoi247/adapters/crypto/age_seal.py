@@ -27,6 +27,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import io
 import os
 import queue
 import threading
@@ -204,11 +205,16 @@ class StreamSealed:
     chunk_hashes: tuple[str, ...]
 
 
+_DIRECT_READERS: Final = (io.BufferedReader, io.FileIO, io.BytesIO)
+
+
 def _fill(source: _Source, buffer: bytearray) -> int:
     """Read until ``buffer`` is full or the source ends; the number of bytes read."""
     view = memoryview(buffer)
     got = 0
-    readinto = getattr(source, "readinto", None)
+    # ``readinto`` only where it is the file's own: a subclass that overrides ``read`` (a
+    # counting or throttling wrapper, an HTTP body) is read through its ``read``.
+    readinto = source.readinto if type(source) in _DIRECT_READERS else None  # type: ignore[attr-defined]
     while got < len(buffer):
         if readinto is not None:
             n = readinto(view[got:])

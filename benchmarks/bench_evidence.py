@@ -120,21 +120,49 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+# A fork of this (large) benchmark process starts with its resident pages, and Linux keeps
+# a process's ru_maxrss across exec: a command spawned from here reports at least this
+# process's own peak (~157 MB), whatever it used itself. So the command is forked from a
+# fresh, small Python instead, which reports the wait4 figures of its child on a pipe.
+_LAUNCHER = """
+import os, sys
+report = int(sys.argv[1])
+pid = os.fork()
+if pid == 0:
+    os.close(report)
+    os.execv(sys.argv[2], sys.argv[2:])
+_, status, usage = os.wait4(pid, 0)
+os.write(report, f"{usage.ru_maxrss} {usage.ru_utime + usage.ru_stime}".encode())
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
 def _timed(command: list[str], node: Any = None) -> tuple[float, float, str]:
-    """Seconds, peak RSS (MB, from the kernel via wait4) and stdout of one process (run
-    with ``node``'s environment, its secret key file among it, when given); its CPU
-    seconds (user + sys, from the same wait4) are left in ``_LAST_CPU``."""
+    """Seconds, peak RSS (MB, from the kernel via wait4 in ``_LAUNCHER``) and stdout of one
+    process (run with ``node``'s environment, its secret key file among it, when given);
+    its CPU seconds (user + sys, from the same wait4) are left in ``_LAST_CPU``."""
     env = {**os.environ, **node.environment()} if node is not None else None
+    report_in, report_out = os.pipe()
     started = time.perf_counter()
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-    _, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - started
-    _LAST_CPU[0] = usage.ru_utime + usage.ru_stime
-    out = proc.stdout.read().decode() if proc.stdout else ""
-    err = proc.stderr.read().decode() if proc.stderr else ""
-    if os.waitstatus_to_exitcode(status) != 0:
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", _LAUNCHER, str(report_out), *command],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            pass_fds=(report_out,),
+        )
+    finally:
+        os.close(report_out)
+    with os.fdopen(report_in, "rb") as report:
+        out_bytes, err_bytes = proc.communicate()
+        elapsed = time.perf_counter() - started
+        figures = report.read().split()
+    err = err_bytes.decode()
+    if proc.returncode != 0 or len(figures) != 2:
         raise BenchmarkFailed(f"{' '.join(command[:4])} failed: {err[-500:]}")
-    return elapsed, usage.ru_maxrss / 1024, out
+    _LAST_CPU[0] = float(figures[1])
+    return elapsed, int(figures[0]) / 1024, out_bytes.decode()
 
 
 def _shell(script: str) -> tuple[float, float]:

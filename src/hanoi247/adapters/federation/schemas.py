@@ -14,7 +14,7 @@ import json
 from functools import cache
 from importlib import resources
 from importlib.abc import Traversable
-from typing import Any
+from typing import Any, Final
 
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
@@ -52,8 +52,57 @@ def _registry() -> Registry[Any]:
 
 @cache
 def _validator(name: str) -> Any:
+    """A validator of schema ``name`` with every ``$ref`` replaced by what it points to,
+    resolved once here instead of on every message (the schemas hold no cycles; a schema
+    that did would keep its references). The errors are the same: jsonschema reports a
+    ``$ref``'s and an ``allOf``'s errors as those of the schema they lead to."""
     contents = _registry().contents(BASE + name)
-    return Draft202012Validator(contents, registry=_registry())
+    try:
+        inlined = _inline(contents, _registry().resolver(BASE + name), ())
+    except _Cycle:
+        return Draft202012Validator(contents, registry=_registry())
+    return Draft202012Validator(inlined, registry=_registry())
+
+
+class _Cycle(Exception):
+    """A reference that leads back to itself: that schema is validated with its $refs."""
+
+
+_SCHEMA_MAPS: Final = frozenset({"properties", "patternProperties", "$defs", "dependentSchemas"})
+_SCHEMA_LISTS: Final = frozenset({"allOf", "anyOf", "oneOf", "prefixItems"})
+_SCHEMA_ONE: Final = frozenset(
+    {"items", "additionalProperties", "not", "if", "then", "else", "contains", "propertyNames"}
+)
+
+
+def _inline(schema: Any, resolver: Any, seen: tuple[int, ...]) -> Any:
+    if not isinstance(schema, dict):
+        return schema  # true / false
+    out: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key == "$ref":
+            continue
+        if key in _SCHEMA_MAPS and isinstance(value, dict):
+            out[key] = {name: _inline(sub, resolver, seen) for name, sub in value.items()}
+        elif key in _SCHEMA_LISTS and isinstance(value, list):
+            out[key] = [_inline(sub, resolver, seen) for sub in value]
+        elif key in _SCHEMA_ONE:
+            out[key] = _inline(value, resolver, seen)
+        else:
+            out[key] = value
+    ref = schema.get("$ref")
+    if not isinstance(ref, str):
+        return out
+    resolved = resolver.lookup(ref)
+    if id(resolved.contents) in seen or len(seen) > 32:
+        raise _Cycle(ref)
+    inner = _inline(resolved.contents, resolved.resolver, (*seen, id(resolved.contents)))
+    if isinstance(inner, dict):
+        inner = {k: v for k, v in inner.items() if k not in ("$id", "$schema")}
+    if not out.keys() - {"$id", "$schema", "title", "description"} and isinstance(inner, dict):
+        return {**out, **inner}
+    out["allOf"] = [*out.get("allOf", []), inner]
+    return out
 
 
 @cache

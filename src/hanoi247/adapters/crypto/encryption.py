@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final
 
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from joserfc.jwk import OKPKey
 
 from hanoi247.adapters.crypto import jose_raw
@@ -39,8 +40,11 @@ def encrypt_compact(plaintext: str, *, protected: Mapping[str, str], recipient: 
         raise ValueError(f"the envelope uses {ALG} with {ENC}")
     if "epk" in protected or not all(isinstance(v, str) for v in protected.values()):
         raise ValueError("protected header members must be strings (epk is added here)")
+    public = recipient.public_key  # never the private part
+    if not isinstance(public, X25519PublicKey):
+        raise ValueError("the recipient key must be an X25519 key")
     data = plaintext.encode("utf-8")
-    return jose_raw.encrypt_to(protected, data, recipient.public_key).encode("ascii")
+    return jose_raw.encrypt_to(protected, data, public).encode("ascii")
 
 
 def decrypt_compact(
@@ -65,10 +69,11 @@ def decrypt_compact(
     except Exception:  # noqa: BLE001 - a forged envelope and a wrong key look alike
         return None
     for key in sorted(keys, key=lambda k: key_id(k) != kid):
-        if not is_encryption_key(key) or not key.is_private:
+        private = key.private_key if is_encryption_key(key) else None
+        if not isinstance(private, X25519PrivateKey):
             continue
         try:
-            plaintext = jose_raw.decrypt_parts(parts, epk_x, key.private_key)
+            plaintext = jose_raw.decrypt_parts(parts, epk_x, private)
         except Exception:  # noqa: BLE001, S112 - a wrong key and a forged envelope look alike
             continue
         if plaintext is not None:

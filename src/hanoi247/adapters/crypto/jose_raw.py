@@ -179,9 +179,7 @@ def encrypt_compact(
     return encrypt_to(protected, plaintext, public, ephemeral=eph, cek=cek, iv=iv)
 
 
-def decrypt_parts(
-    parts: list[bytes], epk_x: bytes, recipient: X25519PrivateKey
-) -> bytes | None:
+def decrypt_parts(parts: list[bytes], epk_x: bytes, recipient: X25519PrivateKey) -> bytes | None:
     """The plaintext of a compact JWE split into its five segments (the protected header,
     already checked by the caller, is the AES-GCM additional data), or ``None`` when
     ``recipient`` does not open it. ``binascii.Error``/``ValueError`` for a malformed part."""

@@ -98,9 +98,11 @@ def key_id(key: PrivateKey | PublicKey) -> str:
 def _okp_thumbprint(crv: str, public: bytes) -> str:
     x = base64.urlsafe_b64encode(public).rstrip(b"=").decode("ascii")
     text = json.dumps({"crv": crv, "kty": "OKP", "x": x}, separators=(",", ":"))
-    return base64.urlsafe_b64encode(hashlib.sha256(text.encode("ascii")).digest()).rstrip(
-        b"="
-    ).decode("ascii")
+    return (
+        base64.urlsafe_b64encode(hashlib.sha256(text.encode("ascii")).digest())
+        .rstrip(b"=")
+        .decode("ascii")
+    )
 
 
 def public_signing_jwk(key: PrivateKey) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from joserfc.jwk import OKPKey
 
 from hanoi247.adapters.crypto import jose_raw
@@ -54,7 +55,10 @@ def sign_compact(
     header = {"alg": ALG, "kid": key_id(key) if kid is None else kid, "typ": typ, **members}
     if max_bytes is not None and len(payload) > max_bytes:
         raise ValueError("the payload exceeds max_bytes")
-    return jose_raw.sign_segments(jose_raw.json_segment(header), payload, key.private_key)
+    signer = key.private_key
+    if not isinstance(signer, Ed25519PrivateKey):
+        raise ValueError("signing needs a private Ed25519 key")
+    return jose_raw.sign_segments(jose_raw.json_segment(header), payload, signer)
 
 
 def sign_detached(
@@ -93,7 +97,9 @@ class ParsedSignature:
             if not is_signing_key(key, private=False):
                 continue  # an unusable pinned key does not verify
             public = key.public_key
-            if jose_raw.ed25519_verifies(public, self._signing_input, self._signature):
+            if isinstance(public, Ed25519PublicKey) and jose_raw.ed25519_verifies(
+                public, self._signing_input, self._signature
+            ):
                 return self.payload
         return None
 

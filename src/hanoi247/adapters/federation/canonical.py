@@ -47,9 +47,7 @@ def _plain(obj: Any, depth: int) -> bool:
     if depth > 64:
         return False
     if type(obj) is dict:
-        return all(
-            type(k) is str and k.isascii() and _plain(v, depth + 1) for k, v in obj.items()
-        )
+        return all(type(k) is str and k.isascii() and _plain(v, depth + 1) for k, v in obj.items())
     if type(obj) is list:
         return all(_plain(v, depth + 1) for v in obj)
     return False

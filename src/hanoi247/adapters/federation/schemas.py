@@ -157,9 +157,9 @@ def _message_header_rules() -> dict[str, tuple[str, Any]]:
 
 
 def _short_text(rule: dict[str, Any]) -> int | None:
-    if rule.get("type") == "string" and rule.get("minLength") == 1 and "maxLength" in rule:
-        if set(rule) <= {"type", "minLength", "maxLength", "description"}:
-            return int(rule["maxLength"])
+    shape = set(rule) <= {"type", "minLength", "maxLength", "description"}
+    if shape and rule.get("type") == "string" and rule.get("minLength") == 1:
+        return int(rule["maxLength"]) if "maxLength" in rule else None
     return None
 
 

@@ -190,7 +190,7 @@ def test_a_jws_signed_by_another_key_or_changed_does_not_verify() -> None:
     assert parsed.verified_by(VN.public_signing_key()) == b"{}"
     assert parsed.verified_by(FR.public_signing_key()) is None
     assert parsed.verified_by(FR.public_encryption_key()) is None  # unusable: not Ed25519
-    head, payload, sig = token.split(b".")
+    head, _payload, sig = token.split(b".")
     changed = signing.parse_compact(b".".join([head, b"e30x", sig]), typ="x+jws", max_bytes=100)
     assert changed.verified_by(VN.public_signing_key()) is None
 

@@ -3,12 +3,12 @@ which cipher, the desk, the chunk endpoint's wiring and the background puller.""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import httpx
 import structlog
 
 from hanoi247.adapters.clock import SystemClock
@@ -113,12 +113,19 @@ def serve_signed_chunk(
     return data
 
 
-def chunk_source(runtime: NodeRuntime, http: httpx.Client) -> ChunkSource:
-    from hanoi247.adapters.federation.evidence_client import HttpChunkSource
+@contextmanager
+def chunk_source(runtime: NodeRuntime) -> Iterator[ChunkSource]:
+    """The node's chunk source (``http.client``, one keep-alive connection per peer and
+    fetching thread), its connections closed when the block ends."""
+    from hanoi247.adapters.federation.evidence_http import StdlibChunkSource
 
-    return HttpChunkSource(
-        local=runtime.local, uow_factory=runtime.uow_factory, clock=runtime.clock, http=http
+    source = StdlibChunkSource(
+        local=runtime.local, uow_factory=runtime.uow_factory, clock=runtime.clock
     )
+    try:
+        yield source
+    finally:
+        source.close()
 
 
 def _evidence_puller(
@@ -129,23 +136,15 @@ def _evidence_puller(
     staging: TransferStaging,
     poll_seconds: float,
 ) -> Worker:
-    from hanoi247.adapters.federation.evidence_client import HttpChunkSource
+    from hanoi247.adapters.federation.evidence_http import StdlibChunkSource
     from hanoi247.adapters.federation.evidence_puller import EvidencePuller
     from hanoi247.services.evidence_pull import PARALLEL_FETCHES, pull_pending
 
-    # One client while the worker runs: its connections to a peer are reused from chunk to
-    # chunk and round to round (a new client per round costs a TLS context each time).
-    clients: list[httpx.Client] = []
+    # One source while the worker runs: its connections to a peer are reused from chunk to
+    # chunk and round to round (one per fetching thread); closed when the worker stops.
+    source = StdlibChunkSource(local=local, uow_factory=uow_factory, clock=clock)
 
     def pull_once() -> int:
-        if not clients:
-            limits = httpx.Limits(max_connections=2 * PARALLEL_FETCHES)
-            clients.append(httpx.Client(timeout=60, limits=limits))
-        source = HttpChunkSource(local=local, uow_factory=uow_factory, clock=clock, http=clients[0])
         return len(pull_pending(desk, staging, source, parallel=PARALLEL_FETCHES))
 
-    def close() -> None:
-        while clients:
-            clients.pop().close()
-
-    return EvidencePuller(pull_once, poll_seconds=poll_seconds, close=close)
+    return EvidencePuller(pull_once, poll_seconds=poll_seconds, close=source.close)

@@ -107,7 +107,9 @@ def serve_signed_chunk(
             now=runtime.clock.now(),
             window=timedelta(seconds=runtime.settings.replay_window_seconds),
         )
-    data = serve_chunk(runtime.evidence, requester=requester, item_id=item_id, index=index)
+        data = serve_chunk(
+            runtime.evidence, requester=requester, item_id=item_id, index=index, uow=uow
+        )
     # what left the node, for the operator (and the crash tests: nothing stored is refetched)
     log.info("evidence_chunk_served", item_id=item_id, index=index, to=requester)
     return data

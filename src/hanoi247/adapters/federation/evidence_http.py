@@ -151,7 +151,7 @@ def _body(
         if size == 0:
             answer.read()
             return b"", not answer.will_close
-        buffer = mmap.mmap(-1, size)
+        buffer = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
         got = 0
         with memoryview(buffer) as view:
             while got < size:

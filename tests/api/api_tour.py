@@ -59,6 +59,7 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("PATCH", ID): {"necessity": "Rented servers are deleted within days of an attack."},
     ("POST", f"{ID}/send"): {},
     ("POST", f"{ID}/evidence/uploads"): {"file_name": "ransom-note.txt", "size": 56},
+    ("POST", f"{ID}/evidence/send"): {},
     ("POST", f"{ID}/other-basis"): BASIS,
     ("POST", f"{ID}/withdraw"): {"note": "Drafted twice; VN-2026-000003 goes instead."},
     ("POST", f"{ID}/close"): {"note": "The data came under the follow-up MLA request."},

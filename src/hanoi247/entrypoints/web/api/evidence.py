@@ -28,6 +28,7 @@ from hanoi247.entrypoints.web.problems import problem
 from hanoi247.services import evidence as ev
 from hanoi247.services import evidence_uploads as up
 from hanoi247.services.evidence import EvidenceDesk
+from hanoi247.services.evidence_transfer import offer_evidence
 
 router = APIRouter(tags=["evidence"])  # the streamed PATCH only
 json_router = APIRouter(route_class=ApiRoute, tags=["evidence"])
@@ -124,6 +125,28 @@ def list_evidence(request_id: str, runtime: Runtime, user: Caller) -> EvidenceLi
     authorize_on(runtime, user, P.REQUEST_READ, request_id)
     request, items = ev.list_evidence(_desk(runtime), request_id)
     return EvidenceList(request_id=request.id, items=[_item(i) for i in items])
+
+
+class EvidenceSent(BaseModel):
+    request_id: str
+    sent: list[EvidenceItemOut] = Field(
+        description="The items offered to the counterpart node now (each item is sent once)."
+    )
+
+
+@json_router.post(
+    "/requests/{request_id}/evidence/send",
+    response_model=EvidenceSent,
+    summary="Send the request's evidence to the counterpart node",
+    responses=problem_responses(403, 404, 422),
+)
+def send_evidence(request_id: str, runtime: Runtime, user: Caller) -> EvidenceSent:
+    """The signed manifest goes through the outbox (woken at once); the counterpart node
+    pulls the chunks and answers whether they verified (docs/protocol.md §13)."""
+    authorize_on(runtime, user, P.REQUEST_ANSWER, request_id)
+    items = offer_evidence(_desk(runtime), request_id, actor=user.id)
+    runtime.notify_outbox()
+    return EvidenceSent(request_id=request_id, sent=[_item(i) for i in items])
 
 
 @json_router.post(

@@ -24,7 +24,8 @@ from hanoi247.settings import Settings
 log = structlog.get_logger("hanoi247.evidence")
 
 if TYPE_CHECKING:
-    from hanoi247.bootstrap import NodeRuntime, Worker
+    from hanoi247.adapters.federation.evidence_puller import EvidencePuller
+    from hanoi247.bootstrap import NodeRuntime
 
 
 def evidence_store(settings: Settings) -> EvidenceStore:
@@ -137,13 +138,13 @@ def _evidence_puller(
     desk: EvidenceDesk,
     staging: TransferStaging,
     poll_seconds: float,
-) -> Worker:
+) -> EvidencePuller:
     from hanoi247.adapters.federation.evidence_http import StdlibChunkSource
     from hanoi247.adapters.federation.evidence_puller import EvidencePuller
     from hanoi247.services.evidence_pull import PARALLEL_FETCHES, pull_pending
 
-    # One source while the worker runs: its connections to a peer are reused from chunk to
-    # chunk and round to round (one per fetching thread); closed when the worker stops.
+    # One source while the worker runs: its idle connections to a peer are reused from
+    # chunk to chunk and round to round by any fetching thread; closed when it stops.
     source = StdlibChunkSource(local=local, uow_factory=uow_factory, clock=clock)
 
     def pull_once() -> int:

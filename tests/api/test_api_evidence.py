@@ -84,8 +84,11 @@ def test_send_through_the_api_offers_the_manifest_at_once_and_only_once(tmp_path
     with api_nodes(tmp_path) as (vn, fr, _clock):
         _with_evidence_key(vn)
         _with_evidence_key(fr)
+        pulls: list[bool] = []  # FR's evidence puller is woken when the offer lands
+        fr.node.runtime.receiver.after_offer = lambda: pulls.append(True)
         request_id = vn.post("/api/v1/requests", "an", json=PRESERVATION).json()["id"]
         assert vn.post(f"/api/v1/requests/{request_id}/send", "an").status_code == 200
+        deliver(vn, fr)
         data = b"%PDF-1.7\n" + os.urandom(100_000)
         upload = vn.post(
             f"/api/v1/requests/{request_id}/evidence/uploads", "an",
@@ -99,7 +102,9 @@ def test_send_through_the_api_offers_the_manifest_at_once_and_only_once(tmp_path
         sent = vn.post(f"/api/v1/requests/{request_id}/evidence/send", "an")
         assert sent.status_code == 200, sent.text
         assert [i["item_id"] for i in sent.json()["sent"]] == [item_id]
+        assert pulls == []  # the request itself, delivered before, woke no puller
         deliver(vn, fr)  # the manifest went through the outbox: FR now receives the item
+        assert pulls == [True]
         with fr.node.runtime.uow_factory() as uow:
             received = uow.evidence.get(item_id)
         assert received is not None

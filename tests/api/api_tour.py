@@ -272,6 +272,7 @@ def tour(root: Path) -> list[Exchange]:
             vn.patch(upath, "an", content=note[24:], headers={"Upload-Offset": "24"},
                      label="evidence-upload-last")  # fmt: skip
             vn.get(f"{R}/{pid}/evidence", "an", label="evidence-list")
+            vn.post(f"{R}/{pid}/evidence/send", "an", json={}, label="evidence-send")
 
             # Service providers: FR's supervisor registers one; FR's officer orders it to
             # preserve a received request's data and records the day it confirmed.

@@ -32,6 +32,7 @@ import http.client
 import mmap
 import ssl
 import threading
+import time
 from collections.abc import Callable
 from typing import Final
 from urllib.parse import urlsplit
@@ -45,6 +46,7 @@ from hanoi247.domain.evidence import CHUNK_SIZE
 from hanoi247.ports import Clock, UnitOfWork
 
 TIMEOUT_SECONDS: Final = 60.0  # as the httpx.Client(timeout=60) the puller used before
+URL_CACHE_SECONDS: Final = 5.0  # how long a peer's pinned URL is used without reading it
 _GONE: Final = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError)
 _Key = tuple[str, str, int | None]  # scheme, host, port
 
@@ -65,16 +67,14 @@ class StdlibChunkSource:
         self._ssl = ssl_context
         self._idle: dict[_Key, list[http.client.HTTPConnection]] = {}
         self._lock = threading.Lock()
+        self._urls: dict[str, tuple[float, str]] = {}  # peer -> (monotonic expiry, its URL)
 
     def fetch(self, peer_node: str, item_id: str, index: int) -> bytes | mmap.mmap:
-        with self._uow() as uow:
-            peer = uow.peers.get(peer_node)
-        if peer is None:
-            raise EvidenceRejected("unknown_peer", f"{peer_node} is not pinned")
         token = sign_chunk_request(
             self._local, to_node=peer_node, item_id=item_id, index=index, at=self._clock.now()
         )
-        url = urlsplit(f"{peer.url}/federation/v1/evidence/{item_id}/chunks/{index}")
+        base = self._peer_url(peer_node)
+        url = urlsplit(f"{base}/federation/v1/evidence/{item_id}/chunks/{index}")
         headers = {"Authorization": f"{SCHEME} {token}"}
         key: _Key = (url.scheme, url.hostname or "", url.port)
         for attempt in (1, 2):
@@ -101,6 +101,21 @@ class StdlibChunkSource:
                 conn.close()
             return data
         raise PeerUnreachable(peer_node, "peer_unreachable")  # pragma: no cover - loop returns
+
+    def _peer_url(self, peer_node: str) -> str:
+        """The pinned URL of ``peer_node``, read again every ``URL_CACHE_SECONDS`` (not a
+        unit of work per chunk); a peer unpinned meanwhile is ``EvidenceRejected``."""
+        now = time.monotonic()
+        cached = self._urls.get(peer_node)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        with self._uow() as uow:
+            peer = uow.peers.get(peer_node)
+        if peer is None:
+            self._urls.pop(peer_node, None)
+            raise EvidenceRejected("unknown_peer", f"{peer_node} is not pinned")
+        self._urls[peer_node] = (now + URL_CACHE_SECONDS, peer.url)
+        return peer.url
 
     def close(self) -> None:
         with self._lock:

@@ -108,7 +108,8 @@ class StdlibChunkSource:
 
     def _peer_url(self, peer_node: str) -> str:
         """The pinned URL of ``peer_node``, read again every ``URL_CACHE_SECONDS`` (not a
-        unit of work per chunk); a peer unpinned meanwhile is ``EvidenceRejected``."""
+        unit of work per chunk): a peer unpinned is ``EvidenceRejected`` at the next
+        reading, within those seconds (the sender checks every request on its side)."""
         now = time.monotonic()
         cached = self._urls.get(peer_node)
         if cached is not None and cached[0] > now:

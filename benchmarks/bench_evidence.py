@@ -410,7 +410,8 @@ def _fixed_cost(pair: Pair, request_id: str, work: Path) -> list[Figure]:
         _add(pair, request_id, small)
         runs.append(_LAST_CPU[0])
     small.unlink()
-    say(f"evidence add fixed cost: {min(runs):.2f} CPU-s per process (runs: {runs})")
+    each = ", ".join(f"{r:.2f}" for r in runs)
+    say(f"evidence add fixed cost: {min(runs):.2f} CPU-s per process (runs: {each})")
     return [Figure("evidence.ingest_fixed_cpu_s", min(runs), "CPU-s")]
 
 

@@ -16,6 +16,7 @@ raises ``IntegrityError`` if the header, a segment or the plaintext hash does no
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import hmac
 import queue
@@ -30,6 +31,7 @@ from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from hanoi247.domain.errors import IntegrityError
+from hanoi247.ports.evidence import ChunkData
 
 _INTRO: Final = b"age-encryption.org/v1\n"
 _SEGMENT: Final = 64 * 1024 + 16  # one STREAM segment: 64 KiB of plaintext and its tag
@@ -65,7 +67,10 @@ def _hkdf(ikm: bytes, salt: bytes, info: bytes) -> bytes:
 def _b64(text: bytes) -> bytes:
     if text.endswith(b"=") or b"\r" in text:
         raise AgeFormatError("non-canonical base64 in the age header")
-    return base64.b64decode(text + b"=" * (-len(text) % 4), validate=True)
+    try:
+        return base64.b64decode(text + b"=" * (-len(text) % 4), validate=True)
+    except binascii.Error:  # a flipped byte in a stanza: not base64 any more
+        raise AgeFormatError("malformed base64 in the age header") from None
 
 
 class AgeStreamDecryptor:
@@ -79,7 +84,7 @@ class AgeStreamDecryptor:
         self.sha256 = hashlib.sha256()
         self.size = 0
 
-    def feed(self, data: bytes) -> None:
+    def feed(self, data: ChunkData) -> None:
         """Segments are opened in place in ``data``; only what is left of a segment at the
         end (the last one may be the final one) is kept for the next piece. Growing one
         buffer with every 4 MiB piece cost ~0.6 CPU-s per GiB in fresh pages alone."""
@@ -191,12 +196,12 @@ class PlaintextCheck:
     def __init__(self, secrets: Sequence[bytes], *, expected_sha256: str) -> None:
         self._decryptor = AgeStreamDecryptor(secrets)
         self._expected = expected_sha256
-        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=_QUEUE)
+        self._queue: queue.Queue[ChunkData | None] = queue.Queue(maxsize=_QUEUE)
         self._error: AgeFormatError | None = None
         self._worker = threading.Thread(target=self._run, name="hanoi247-age-check", daemon=True)
         self._worker.start()
 
-    def feed(self, data: bytes) -> None:
+    def feed(self, data: ChunkData) -> None:
         self._queue.put(data)
 
     def finish(self) -> int:

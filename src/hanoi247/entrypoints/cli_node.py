@@ -443,11 +443,13 @@ def _serve_one(
     import uvicorn
 
     from hanoi247.bootstrap import build_runtime
+    from hanoi247.entrypoints.logging_setup import configure_logging
     from hanoi247.entrypoints.malloc_tuning import bound_malloc_retention
     from hanoi247.entrypoints.web.app import create_app
     from hanoi247.entrypoints.web.server import server_config
 
     bound_malloc_retention()  # large transfer buffers go back to the kernel when freed
+    configure_logging(settings)
     # a node created before Web Push makes its VAPID key as it starts (audited)
     runtime = build_runtime(settings, pull_evidence=pull_evidence, make_push_key=True)
     try:

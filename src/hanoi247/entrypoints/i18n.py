@@ -20,7 +20,7 @@ import re
 import tempfile
 import tomllib
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
 from pathlib import Path
 from typing import Literal
@@ -222,7 +222,7 @@ def _load(lang: str) -> NullTranslations:
 
 def translator(lang: str) -> Translator:
     """The translator for ``lang`` (any tag or header; negotiated to a supported language)."""
-    return _translator(negotiate(lang))  # cached per supported language, not per header
+    return _translator(_negotiated(lang))  # cached per supported language, not per header
 
 
 @functools.cache
@@ -256,16 +256,41 @@ def _aware(value: datetime) -> datetime:
     return value
 
 
+@functools.lru_cache(maxsize=256)
+def _negotiated(lang: str) -> str:
+    """``negotiate(lang)`` for the formatters, which a page calls per row."""
+    return negotiate(lang)
+
+
+@functools.cache
+def _locale(code: str) -> Locale:
+    """Babel's ``Locale`` of a supported language: parsed once, not per value formatted."""
+    return Locale.parse(code)
+
+
+def locale_of(lang: str) -> Locale:
+    """Babel's ``Locale`` for ``lang`` (any tag; negotiated), for formatting per row."""
+    return _locale(_negotiated(lang))
+
+
+@functools.lru_cache(maxsize=1024)
+def _gmt(offset: timedelta, code: str) -> str:
+    """The long UTC offset ("GMT+01:00") in ``code``: Babel's long form depends only on
+    the offset and the language."""
+    moment = datetime(2000, 1, 1, tzinfo=timezone(offset))
+    return babel.dates.get_timezone_gmt(moment, width="long", locale=_locale(code))
+
+
 def format_datetime(
     dt: datetime, lang: str, tz: str | tzinfo, *, width: Width = "medium", offset: bool = True
 ) -> str:
     """``dt`` (aware) in the viewer's zone ``tz``, with its UTC offset unless ``offset=False``."""
     local = _aware(dt).astimezone(_zone(tz))
-    code = negotiate(lang)
-    text = babel.dates.format_datetime(local, width, tzinfo=local.tzinfo, locale=code)
+    code = _negotiated(lang)
+    text = babel.dates.format_datetime(local, width, tzinfo=local.tzinfo, locale=_locale(code))
     if not offset:
         return text
-    return f"{text} ({babel.dates.get_timezone_gmt(local, width='long', locale=code)})"
+    return f"{text} ({_gmt(local.utcoffset() or timedelta(0), code)})"
 
 
 def format_date(
@@ -280,7 +305,7 @@ def format_date(
 
 
 def format_number(value: int | float | Decimal, lang: str) -> str:
-    return babel.numbers.format_decimal(value, locale=negotiate(lang))
+    return babel.numbers.format_decimal(value, locale=locale_of(lang))
 
 
 def format_timedelta(delta: timedelta, lang: str, *, threshold: float = 0.85) -> str:

@@ -341,7 +341,7 @@ def test_only_i18n_fills_a_translation_with_an_english_fallback() -> None:
 
 @pytest.mark.parametrize("lang", i18n.LANGUAGES)
 @pytest.mark.parametrize("zone", ["UTC", "Europe/Paris", "Asia/Kolkata", "America/St_Johns"])
-@pytest.mark.parametrize("width", ["short", "medium", "long"])
+@pytest.mark.parametrize("width", ["short", "medium", "long", "full"])
 def test_datetimes_read_as_babel_writes_them_with_the_offset_of_their_own_moment(
     lang: str, zone: str, width: i18n.Width
 ) -> None:

@@ -273,6 +273,16 @@ def locale_of(lang: str) -> Locale:
     return _locale(_negotiated(lang))
 
 
+@functools.cache
+def _datetime_pattern(width: Width, code: str) -> str:
+    return babel.dates.get_datetime_format(width, locale=_locale(code)).replace("'", "")
+
+
+@functools.lru_cache(maxsize=4096)
+def _day_text(day: date, width: Width, code: str) -> str:
+    return babel.dates.format_date(day, width, locale=_locale(code))
+
+
 @functools.lru_cache(maxsize=1024)
 def _gmt(offset: timedelta, code: str) -> str:
     """The long UTC offset ("GMT+01:00") in ``code``: Babel's long form depends only on
@@ -287,7 +297,14 @@ def format_datetime(
     """``dt`` (aware) in the viewer's zone ``tz``, with its UTC offset unless ``offset=False``."""
     local = _aware(dt).astimezone(_zone(tz))
     code = _negotiated(lang)
-    text = babel.dates.format_datetime(local, width, tzinfo=local.tzinfo, locale=_locale(code))
+    # What ``babel.dates.format_datetime`` does, with the locale's pattern and the day's
+    # text kept: a page formats a hundred moments of a few days.
+    time_text = babel.dates.format_time(local, width, tzinfo=None, locale=_locale(code))
+    text = (
+        _datetime_pattern(width, code)
+        .replace("{0}", time_text)
+        .replace("{1}", _day_text(local.date(), width, code))
+    )
     if not offset:
         return text
     return f"{text} ({_gmt(local.utcoffset() or timedelta(0), code)})"

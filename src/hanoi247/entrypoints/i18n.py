@@ -275,7 +275,7 @@ def locale_of(lang: str) -> Locale:
 
 @functools.cache
 def _datetime_pattern(width: Width, code: str) -> str:
-    return babel.dates.get_datetime_format(width, locale=_locale(code)).replace("'", "")
+    return str(babel.dates.get_datetime_format(width, locale=_locale(code))).replace("'", "")
 
 
 @functools.lru_cache(maxsize=4096)

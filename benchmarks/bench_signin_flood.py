@@ -17,7 +17,6 @@ import os
 import re
 import shutil
 import statistics
-import subprocess
 import tempfile
 import time
 from collections import Counter
@@ -27,8 +26,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-from sqlalchemy.engine import URL
 
+from benchmarks._pg_cluster import postgresql_cluster
 from benchmarks.figures import Figure
 from hanoi247.adapters.auth import Authenticator
 from hanoi247.bootstrap import open_database
@@ -55,38 +54,9 @@ def _p95(samples: list[float]) -> float:
 
 @contextmanager
 def _postgresql() -> Iterator[str]:
-    """A throwaway PostgreSQL cluster (as tests/conftest.py); yields a database URL."""
-    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
-    if not found:
-        raise RuntimeError("PostgreSQL binaries not found under /usr/lib/postgresql")
-    bindir = found[-1].parent
-    as_root = os.geteuid() == 0
-    run_as = ["runuser", "-u", "postgres", "--"] if as_root else []
-    base = Path(tempfile.mkdtemp(prefix="h247bench-"))
-    if as_root:
-        shutil.chown(base, "postgres", "postgres")
-    data = base / "data"
-
-    def run(*args: str) -> None:
-        subprocess.run([*run_as, *args], capture_output=True, text=True, timeout=120, check=True)
-
-    started = False
-    try:
-        run(str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust",
-            "-E", "UTF8", "--locale=C", "--no-sync")  # fmt: skip
-        options = f"-k {base} -c listen_addresses='' -c max_connections=200"
-        run(str(bindir / "pg_ctl"), "-D", str(data), "-l", str(base / "log"), "-o", options,
-            "-w", "-t", "60", "start")  # fmt: skip
-        started = True
-        run(str(bindir / "psql"), "-h", str(base), "-U", "postgres", "-c",
-            "CREATE DATABASE bench TEMPLATE template0 ENCODING 'UTF8'")  # fmt: skip
-        yield URL.create(
-            "postgresql+psycopg", username="postgres", database="bench", query={"host": str(base)}
-        ).render_as_string(hide_password=False)
-    finally:
-        if started:
-            run(str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop")
-        shutil.rmtree(base, ignore_errors=True)
+    """A throwaway PostgreSQL cluster (benchmarks/_pg_cluster.py); yields a database URL."""
+    with postgresql_cluster(max_connections=200) as create:
+        yield create("bench")
 
 
 def _officer_token(environ: dict[str, str], data_dir: Path) -> str:

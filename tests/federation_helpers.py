@@ -123,6 +123,31 @@ def connect(*nodes: InProcessNode) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=NodeRouter(*nodes), timeout=10)
 
 
+def deliver_all(*nodes: InProcessNode, rounds: int = 10) -> int:
+    """Run each node's own outbox sender over in-process HTTP, round after round, until a
+    round delivers nothing (at most ``rounds``); how many messages were delivered."""
+
+    async def go() -> int:
+        total = 0
+        async with connect(*nodes) as http:
+            for _ in range(rounds):
+                delivered = 0
+                for node in nodes:
+                    sender = node.runtime.sender
+                    assert sender is not None
+                    sender.http = http
+                    try:
+                        delivered += await sender.run_once()
+                    finally:
+                        sender.http = None
+                total += delivered
+                if not delivered:
+                    break
+        return total
+
+    return run(go())
+
+
 def make_sender(
     node: InProcessNode,
     http: httpx.AsyncClient,

@@ -25,9 +25,11 @@ from hanoi247.bootstrap import (
     open_database,
 )
 from hanoi247.domain.federation import MessageType, Peer
+from hanoi247.domain.requests import Urgency
 from hanoi247.services.node_identity import init_node, pin_peer
 from hanoi247.services.treaty import TreatyCatalogue
 from hanoi247.settings import Settings
+from inbox_builder import T0, incoming
 
 CATALOGUE = TreatyCatalogue.packaged()
 
@@ -50,6 +52,25 @@ def make_node(
         clock=clock,
     )
     return data_dir
+
+
+def node_with_urgent_request(settings: Settings, facts: str) -> None:
+    """A node initialised at ``settings`` (VN, A05) holding one urgent received request whose
+    facts are ``facts``: sealed content for the secret-rotation tests to find again."""
+    init_node(
+        store=key_store(settings), database=new_database(settings), state="VN", name="A05",
+        url="http://127.0.0.1:9001", catalogue=CATALOGUE, clock=FakeClock(T0),
+    )  # fmt: skip
+    db = open_database(settings, create=False)
+    assert db is not None
+    try:
+        with db.uow_factory() as uow:
+            request = incoming(1, Urgency.URGENT, T0)
+            request.elements["facts"] = facts
+            uow.requests.add(request)
+            uow.commit()
+    finally:
+        db.close()
 
 
 def mode(path: Path) -> int:

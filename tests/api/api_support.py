@@ -24,7 +24,7 @@ import httpx
 from fastapi.testclient import TestClient
 
 from fakes import FakeClock
-from federation_helpers import InProcessNode, connect, make_node, pin_each_other, run
+from federation_helpers import InProcessNode, deliver_all, make_node, pin_each_other
 from hanoi247.adapters.auth import FAST, Authenticator
 from hanoi247.domain.accounts import Role
 from hanoi247.services import accounts
@@ -177,27 +177,7 @@ def api_nodes(
 
 def deliver(*nodes: ApiNode) -> int:
     """Run every node's outbox sender over in-process HTTP until nothing is left to send."""
-    plain = [n.node for n in nodes]
-
-    async def rounds() -> int:
-        total = 0
-        async with connect(*plain) as http:
-            for _ in range(10):
-                delivered = 0
-                for node in plain:
-                    sender = node.runtime.sender
-                    assert sender is not None
-                    sender.http = http
-                    try:
-                        delivered += await sender.run_once()
-                    finally:
-                        sender.http = None
-                total += delivered
-                if not delivered:
-                    break
-        return total
-
-    return run(rounds())
+    return deliver_all(*(n.node for n in nodes))
 
 
 def shared_timeline(view: dict[str, Any]) -> list[tuple[str, str, str]]:

@@ -76,8 +76,11 @@ def test_the_conformance_kit_passes_against_a_real_hanoi247_node(
     assert len(results) >= 20
     assert all(line.startswith("PASS §") for line in results), done.stdout
     sections = {line.split()[1] for line in results}
-    assert {"§1.4", "§2.2", "§4", "§5.1", "§5.2", "§5.3", "§5.4", "§6", "§9.2", "§9.3"} <= sections
+    assert {
+        "§1.4", "§2.2", "§4", "§5.1", "§5.2", "§5.3", "§5.4", "§5.5", "§6", "§9.2", "§9.3"
+    } <= sections  # fmt: skip
     assert any("drill.pong" in line for line in results)
+    assert any("forged envelope of the batch is refused alone" in line for line in results)
     assert lines[-1].endswith("0 failed")
 
 
@@ -135,4 +138,5 @@ def test_the_conformance_kit_fails_against_a_broken_peer_naming_the_section(
     ), done.stdout
     assert any(line.startswith("FAIL §6") for line in failed), done.stdout
     assert any(line.startswith("FAIL §9.3") and "drill.pong" in line for line in failed)
+    assert any(line.startswith("FAIL §5.5") and "one item each" in line for line in failed)
     assert any(line.startswith("PASS §1.4") for line in done.stdout.splitlines())

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 
 import pyotp
 import pytest
 
-from at_rest_support import session_cipher
-from fakes import FakeUnitOfWork
 from hanoi247.adapters.auth import FAST, Authenticator
-from hanoi247.adapters.db.engine import make_engine
-from hanoi247.adapters.db.uow import make_uow_factory
 from hanoi247.domain.accounts import (
     Credentials,
     OnCallShift,
@@ -32,19 +28,10 @@ HANOI = timezone(timedelta(hours=7))
 UowFactory = Callable[[], UnitOfWork]
 
 
-@pytest.fixture(params=["fake", "sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
-def new_uow(
-    request: pytest.FixtureRequest, database_factory: Callable[..., str]
-) -> Iterator[UowFactory]:
-    if request.param == "fake":
-        fake = FakeUnitOfWork()
-        yield lambda: fake
-        return
-    engine = make_engine(database_factory(request.param))
-    try:
-        yield make_uow_factory(engine, cipher=session_cipher())
-    finally:
-        engine.dispose()
+@pytest.fixture
+def new_uow(uow: UowFactory) -> UowFactory:
+    """The shared fake/SQLite/PostgreSQL store (tests/integration/conftest.py)."""
+    return uow
 
 
 def user(username: str = "lan", **changes: object) -> User:

@@ -7,16 +7,13 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 
-from at_rest_support import session_cipher, session_key_file
-from fakes import FakeUnitOfWork
-from hanoi247.adapters.db.engine import make_engine
-from hanoi247.adapters.db.uow import make_uow_factory
+from at_rest_support import session_key_file
 from hanoi247.bootstrap import database
 from hanoi247.domain.directory import ContactKind, ContactPoint
 from hanoi247.domain.errors import IntegrityError
@@ -45,19 +42,6 @@ CA = ContactPoint(
     last_verified=date(2026, 6, 1),
     verified_by="admin",
 )
-
-
-@pytest.fixture(params=["fake", "sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
-def uow(
-    request: pytest.FixtureRequest, database_factory: Callable[..., str]
-) -> Iterator[Callable[[], UnitOfWork]]:
-    if request.param == "fake":
-        fake = FakeUnitOfWork()
-        yield lambda: fake
-        return
-    engine = make_engine(database_factory(request.param))
-    yield make_uow_factory(engine, cipher=session_cipher())
-    engine.dispose()
 
 
 def test_upsert_list_for_state_and_mark_verified(uow: Callable[[], UnitOfWork]) -> None:

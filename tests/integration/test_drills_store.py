@@ -4,15 +4,9 @@ PostgreSQL behave alike (claims are compare-and-set, so one process wins)."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
-import pytest
-
-from at_rest_support import session_cipher
-from fakes import FakeUnitOfWork
-from hanoi247.adapters.db.engine import make_engine
-from hanoi247.adapters.db.uow import make_uow_factory
 from hanoi247.domain.drills import Drill, DrillDirection, DrillSchedule, DrillStatus, Recurrence
 from hanoi247.ports import PeerCheck, UnitOfWork
 
@@ -30,19 +24,6 @@ def drill(n: int, direction: DrillDirection = DrillDirection.OUTGOING, **kw: obj
         "sent_by": "Nguyen Van An",
     }
     return Drill(**(values | kw))  # type: ignore[arg-type]
-
-
-@pytest.fixture(params=["fake", "sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
-def uow(
-    request: pytest.FixtureRequest, database_factory: Callable[..., str]
-) -> Iterator[Callable[[], UnitOfWork]]:
-    if request.param == "fake":
-        fake = FakeUnitOfWork()
-        yield lambda: fake
-        return
-    engine = make_engine(database_factory(request.param))
-    yield make_uow_factory(engine, cipher=session_cipher())
-    engine.dispose()
 
 
 def test_drills_are_stored_per_side_listed_newest_first_and_saved(

@@ -4,17 +4,13 @@ refused until the user has confirmed their own second factor."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pyotp
 import pytest
 
-from at_rest_support import session_cipher
-from fakes import FakeUnitOfWork
 from hanoi247.adapters.auth import FAST, Authenticator
-from hanoi247.adapters.db.engine import make_engine
-from hanoi247.adapters.db.uow import make_uow_factory
 from hanoi247.domain.accounts import Role, enrolment_code_hash
 from hanoi247.domain.errors import AuthenticationFailed, EnrolmentRefused
 from hanoi247.ports import UnitOfWork
@@ -26,19 +22,10 @@ UowFactory = Callable[[], UnitOfWork]
 AUTH = Authenticator(FAST)
 
 
-@pytest.fixture(params=["fake", "sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
-def new_uow(
-    request: pytest.FixtureRequest, database_factory: Callable[..., str]
-) -> Iterator[UowFactory]:
-    if request.param == "fake":
-        fake = FakeUnitOfWork()
-        yield lambda: fake
-        return
-    engine = make_engine(database_factory(request.param))
-    try:
-        yield make_uow_factory(engine, cipher=session_cipher())
-    finally:
-        engine.dispose()
+@pytest.fixture
+def new_uow(uow: UowFactory) -> UowFactory:
+    """The shared fake/SQLite/PostgreSQL store (tests/integration/conftest.py)."""
+    return uow
 
 
 def add_officer(new_uow: UowFactory, *, ttl: timedelta = timedelta(hours=72)) -> str:

@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
-from at_rest_support import session_cipher
-from fakes import FakeUnitOfWork
-from hanoi247.adapters.db.engine import make_engine
-from hanoi247.adapters.db.uow import make_uow_factory
 from hanoi247.domain.evidence import CustodyAction, CustodyEvent, EvidenceItem, ItemStatus
 from hanoi247.ports import UnitOfWork
 
@@ -42,19 +36,6 @@ def event(action: CustodyAction, minutes: int, item_id: str = ITEM.item_id) -> C
         sha256="a" * 64,
         detail="",
     )
-
-
-@pytest.fixture(params=["fake", "sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
-def uow(
-    request: pytest.FixtureRequest, database_factory: Callable[..., str]
-) -> Iterator[Callable[[], UnitOfWork]]:
-    if request.param == "fake":
-        fake = FakeUnitOfWork()
-        yield lambda: fake
-        return
-    engine = make_engine(database_factory(request.param))
-    yield make_uow_factory(engine, cipher=session_cipher())
-    engine.dispose()
 
 
 def test_item_round_trips_with_its_chunk_hashes_and_status(uow: Callable[[], UnitOfWork]) -> None:

@@ -3,13 +3,12 @@ on PostgreSQL two workers claiming at once never get the same alert (SKIP LOCKED
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from at_rest_support import session_cipher
-from fakes import FakeUnitOfWork
 from hanoi247.adapters.db.engine import make_engine
 from hanoi247.adapters.db.uow import make_uow_factory
 from hanoi247.domain.errors import IntegrityError
@@ -19,19 +18,6 @@ from hanoi247.ports.notifications import NotificationStatus
 
 T0 = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
 LEASE = timedelta(minutes=2)
-
-
-@pytest.fixture(params=["fake", "sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
-def uow(
-    request: pytest.FixtureRequest, database_factory: Callable[..., str]
-) -> Iterator[Callable[[], UnitOfWork]]:
-    if request.param == "fake":
-        fake = FakeUnitOfWork()
-        yield lambda: fake
-        return
-    engine = make_engine(database_factory(request.param))
-    yield make_uow_factory(engine, cipher=session_cipher())
-    engine.dispose()
 
 
 def alert(n: int, *recipients: str, at: datetime = T0) -> Notification:

@@ -10,22 +10,18 @@ import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
-from fakes import FakeClock
 from hanoi247.adapters.crypto.at_rest import FieldCipher
 from hanoi247.adapters.crypto.key_files import KeyFileSeal
 from hanoi247.adapters.crypto.secret_key import read_key_file
 from hanoi247.adapters.db.engine import make_engine
 from hanoi247.adapters.db.uow import make_uow_factory
 from hanoi247.adapters.federation.node import load_local_node
-from hanoi247.bootstrap import key_store, new_database, open_database
+from hanoi247.bootstrap import open_database
 from hanoi247.domain.audit_tags import AuditTag
 from hanoi247.domain.errors import ConfigurationError
-from hanoi247.domain.requests import Urgency
 from hanoi247.entrypoints.cli import app
-from hanoi247.services.node_identity import init_node
-from hanoi247.services.treaty import TreatyCatalogue
 from hanoi247.settings import Settings
-from inbox_builder import T0, incoming
+from node_support import node_with_urgent_request
 
 FACTS = "MARKER-rotation-facts"
 
@@ -45,20 +41,7 @@ def node_with_content(tmp_path: Path) -> tuple[Path, Path, Settings]:
     assert json.loads(out)["kid"] == read_key_file(key_file)[0].kid
     data_dir = tmp_path / "node"
     settings = Settings(data_dir=data_dir, environment="test", secret_key_file=key_file)
-    init_node(
-        store=key_store(settings), database=new_database(settings), state="VN", name="A05",
-        url="http://127.0.0.1:9001", catalogue=TreatyCatalogue.packaged(), clock=FakeClock(T0),
-    )  # fmt: skip
-    db = open_database(settings, create=False)
-    assert db is not None
-    try:
-        with db.uow_factory() as uow:
-            request = incoming(1, Urgency.URGENT, T0)
-            request.elements["facts"] = FACTS
-            uow.requests.add(request)
-            uow.commit()
-    finally:
-        db.close()
+    node_with_urgent_request(settings, FACTS)
     return data_dir, key_file, settings
 
 

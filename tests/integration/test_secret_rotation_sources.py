@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from fakes import FakeClock
 from hanoi247.adapters.crypto.key_files import KeyFileSeal
 from hanoi247.adapters.crypto.secret_key import (
     CREDENTIAL_NAME,
@@ -22,36 +21,16 @@ from hanoi247.adapters.crypto.secret_key import (
     read_key_file,
 )
 from hanoi247.adapters.federation.node import load_local_node
-from hanoi247.bootstrap import key_store, new_database, open_database
+from hanoi247.bootstrap import open_database
 from hanoi247.domain.audit_tags import AuditTag
 from hanoi247.domain.errors import ConfigurationError
-from hanoi247.domain.requests import Urgency
 from hanoi247.entrypoints.cli import app
-from hanoi247.services.node_identity import init_node
-from hanoi247.services.treaty import TreatyCatalogue
 from hanoi247.settings import Settings
-from inbox_builder import T0, incoming
+from node_support import node_with_urgent_request
 
 FACTS = "MARKER-rotation-sources"
 OLD_PASSPHRASE = "the old passphrase of the node"
 NEW_PASSPHRASE = "a new passphrase for the node"
-
-
-def with_content(settings: Settings) -> None:
-    init_node(
-        store=key_store(settings), database=new_database(settings), state="VN", name="A05",
-        url="http://127.0.0.1:9001", catalogue=TreatyCatalogue.packaged(), clock=FakeClock(T0),
-    )  # fmt: skip
-    db = open_database(settings, create=False)
-    assert db is not None
-    try:
-        with db.uow_factory() as uow:
-            request = incoming(1, Urgency.URGENT, T0)
-            request.elements["facts"] = FACTS
-            uow.requests.add(request)
-            uow.commit()
-    finally:
-        db.close()
 
 
 def rotate(env: dict[str, str | None], *args: str, stdin: str = "") -> tuple[int, str, str]:
@@ -96,7 +75,7 @@ def opens(settings: Settings) -> bool:
 def test_a_passphrase_node_rotates_to_a_new_passphrase(tmp_path: Path) -> None:
     data_dir = tmp_path / "node"
     old = Settings(data_dir=data_dir, environment="test", secret_passphrase=OLD_PASSPHRASE)
-    with_content(old)
+    node_with_urgent_request(old, FACTS)
     old_kid = key_from_passphrase(OLD_PASSPHRASE, data_dir).kid
 
     code, out, err = rotate(
@@ -126,7 +105,7 @@ def test_a_node_keyed_by_a_systemd_credential_rotates_to_a_new_key_file(tmp_path
     (old_key,) = read_key_file(credentials / CREDENTIAL_NAME)
     data_dir = tmp_path / "node"
     old = Settings(data_dir=data_dir, environment="test", credentials_directory=credentials)
-    with_content(old)
+    node_with_urgent_request(old, FACTS)
     new_file = tmp_path / "keys" / "next.key"
     new_file.parent.mkdir()
 
@@ -150,7 +129,7 @@ def test_a_node_keyed_by_a_systemd_credential_rotates_to_a_new_key_file(tmp_path
 def test_a_passphrase_node_can_move_to_a_key_file(tmp_path: Path) -> None:
     data_dir = tmp_path / "node"
     old = Settings(data_dir=data_dir, environment="test", secret_passphrase=OLD_PASSPHRASE)
-    with_content(old)
+    node_with_urgent_request(old, FACTS)
     new_file = tmp_path / "keys" / "node.key"
     new_file.parent.mkdir()
 
@@ -188,7 +167,7 @@ def test_a_rotation_that_cannot_be_done_says_why_in_one_line_and_changes_nothing
 ) -> None:
     data_dir = tmp_path / "node"
     old = Settings(data_dir=data_dir, environment="test", secret_passphrase=OLD_PASSPHRASE)
-    with_content(old)
+    node_with_urgent_request(old, FACTS)
     args = [str(data_dir / "new.key") if a == "INSIDE" else a for a in args]
 
     code, out, err = rotate(

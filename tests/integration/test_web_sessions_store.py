@@ -2,33 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from at_rest_support import session_cipher
-from fakes import FakeUnitOfWork
-from hanoi247.adapters.db.engine import make_engine
-from hanoi247.adapters.db.uow import make_uow_factory
 from hanoi247.domain.accounts import Credentials, Role, User, new_user_id
 from hanoi247.domain.errors import IntegrityError
 from hanoi247.ports import UnitOfWork, WebSession
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
-
-
-@pytest.fixture(params=["fake", "sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
-def uow(
-    request: pytest.FixtureRequest, database_factory: Callable[..., str]
-) -> Iterator[Callable[[], UnitOfWork]]:
-    if request.param == "fake":
-        fake = FakeUnitOfWork()
-        yield lambda: fake
-        return
-    engine = make_engine(database_factory(request.param))
-    yield make_uow_factory(engine, cipher=session_cipher())
-    engine.dispose()
 
 
 def a_user(uow: Callable[[], UnitOfWork], username: str = "lan") -> str:

@@ -4,14 +4,14 @@ then the request handlers over two real databases."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from at_rest_support import session_cipher
-from fakes import FakeClock, FakeUnitOfWork
+from fakes import FakeClock
 from hanoi247.adapters.db.engine import make_engine
 from hanoi247.adapters.db.uow import make_uow_factory
 from hanoi247.bootstrap import build_workflow
@@ -43,19 +43,6 @@ from workflow_harness import (
 
 T0 = datetime(2026, 11, 29, 9, 0, 0, 123456, tzinfo=UTC)
 RID = "019ad7a0-5c00-7abc-8def-0123456789ab"
-
-
-@pytest.fixture(params=["fake", "sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
-def uow(
-    request: pytest.FixtureRequest, database_factory: Callable[..., str]
-) -> Iterator[Callable[[], UnitOfWork]]:
-    if request.param == "fake":
-        fake = FakeUnitOfWork()
-        yield lambda: fake
-        return
-    engine = make_engine(database_factory(request.param))
-    yield make_uow_factory(engine, cipher=session_cipher())
-    engine.dispose()
 
 
 def full_request() -> CooperationRequest:

@@ -16,16 +16,9 @@ from hanoi247.adapters.db.schema import metadata
 from hanoi247.adapters.db.uow import make_uow_factory
 from hanoi247.domain.audit_tags import AuditTag
 from hanoi247.domain.treaty import ActionKind, TreatyAction
+from migration_support import table_names
 
 TABLES = {"treaty_actions", "status_imports", "audit_log"}
-
-
-def table_names(url: str) -> set[str]:
-    engine = make_engine(url)
-    try:
-        return set(sa.inspect(engine).get_table_names()) - {"alembic_version"}
-    finally:
-        engine.dispose()
 
 
 def schema_diffs(url: str) -> list[object]:

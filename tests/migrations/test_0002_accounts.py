@@ -13,19 +13,12 @@ from hanoi247.adapters.db.engine import make_engine
 from hanoi247.adapters.db.uow import make_uow_factory
 from hanoi247.domain.accounts import Credentials, OnCallShift, Position, Role, User, new_user_id
 from hanoi247.domain.audit_tags import AuditTag
+from migration_support import table_names
 from status_rows import insert_signature, participants
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 FOUNDATION = {"treaty_actions", "status_imports", "audit_log"}
 ACCOUNTS = {"users", "api_tokens", "on_call_shifts"}
-
-
-def table_names(url: str) -> set[str]:
-    engine = make_engine(url)
-    try:
-        return set(sa.inspect(engine).get_table_names()) - {"alembic_version"}
-    finally:
-        engine.dispose()
 
 
 def store_foundation_rows(url: str) -> None:

@@ -12,18 +12,11 @@ from hanoi247.adapters.db import migrate
 from hanoi247.adapters.db.engine import make_engine
 from hanoi247.adapters.db.uow import make_uow_factory
 from hanoi247.domain.federation import MessageType, OutboxStatus, OutgoingMessage, Peer, PeerKey
+from migration_support import table_names
 from status_rows import insert_signature, participants
 
 T0 = datetime(2026, 11, 29, 3, 0, tzinfo=UTC)
 FEDERATION = {"peers", "peer_keys", "outbox", "inbox"}
-
-
-def table_names(url: str) -> set[str]:
-    engine = make_engine(url)
-    try:
-        return set(sa.inspect(engine).get_table_names()) - {"alembic_version"}
-    finally:
-        engine.dispose()
 
 
 def store_foundation_row(url: str) -> None:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-import sqlalchemy as sa
-
 from at_rest_support import session_cipher
 from hanoi247.adapters.db import migrate
 from hanoi247.adapters.db.engine import make_engine
@@ -17,17 +15,10 @@ from hanoi247.domain.references import Links
 from hanoi247.domain.requests import Urgency
 from hanoi247.domain.schedule import DeadlineKind
 from hanoi247.domain.treaty import LegalBasis
+from migration_support import table_names
 
 WORKFLOW = {"requests", "request_events", "deadlines", "national_provisions", "reference_counters"}
 AT = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
-
-
-def table_names(url: str) -> set[str]:
-    engine = make_engine(url)
-    try:
-        return set(sa.inspect(engine).get_table_names())
-    finally:
-        engine.dispose()
 
 
 def store_and_read_real_rows(url: str) -> None:

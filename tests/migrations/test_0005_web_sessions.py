@@ -4,24 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import sqlalchemy as sa
-
 from at_rest_support import session_cipher
 from hanoi247.adapters.db import migrate
 from hanoi247.adapters.db.engine import make_engine
 from hanoi247.adapters.db.uow import make_uow_factory
 from hanoi247.domain.accounts import Credentials, Role, User, new_user_id
 from hanoi247.ports import WebSession
+from migration_support import table_names
 
 AT = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
-
-
-def table_names(url: str) -> set[str]:
-    engine = make_engine(url)
-    try:
-        return set(sa.inspect(engine).get_table_names())
-    finally:
-        engine.dispose()
 
 
 def store_user(url: str) -> str:

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import sqlalchemy as sa
-
 from at_rest_support import session_cipher
 from hanoi247.adapters.db import migrate
 from hanoi247.adapters.db.engine import make_engine
 from hanoi247.adapters.db.uow import make_uow_factory
 from hanoi247.domain.notifications import Notification, NotificationSeverity, Topic
 from hanoi247.ports.notifications import NotificationStatus
+from migration_support import table_names
 
 TABLES = {"notifications", "notification_recipients"}
 AT = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
@@ -25,14 +24,6 @@ ALERT = Notification(
     request_id="019ad7a0-5c00-7abc-8def-0123456789ab",
     reference="VN-2026-000001",
 )
-
-
-def table_names(url: str) -> set[str]:
-    engine = make_engine(url)
-    try:
-        return set(sa.inspect(engine).get_table_names())
-    finally:
-        engine.dispose()
 
 
 def store_claim_and_read(url: str) -> None:

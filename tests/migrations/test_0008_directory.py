@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import sqlalchemy as sa
 
 from hanoi247.adapters.db import migrate
 from hanoi247.adapters.db.engine import make_engine
 from hanoi247.domain.directory import ContactKind, ContactPoint
+from migration_support import down_revision_of, table_names
 
 AT = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 POINT = ContactPoint(
@@ -26,27 +25,6 @@ POINT = ContactPoint(
     last_verified=date(2026, 5, 1),
     verified_by="admin",
 )
-
-
-def previous_revision() -> str:
-    """0007 if another migration came in before this one, else 0006: read from the file."""
-    versions = Path(migrate.__file__).parent / "migrations" / "versions"
-    spec = importlib.util.spec_from_file_location("m0008", versions / "0008_directory.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    down = module.down_revision
-    assert isinstance(down, str)
-    return down
-
-
-def table_names(url: str) -> set[str]:
-    engine = make_engine(url)
-    try:
-        return set(sa.inspect(engine).get_table_names())
-    finally:
-        engine.dispose()
 
 
 def store_and_read(url: str) -> None:
@@ -87,7 +65,7 @@ def test_0008_up_with_rows_down_and_up_again(empty_db_url: str) -> None:
     assert "contact_points" in table_names(empty_db_url)
     store_and_read(empty_db_url)
 
-    down = previous_revision()
+    down = down_revision_of("0008_directory.py")
     migrate.downgrade(empty_db_url, down)
     assert migrate.current(empty_db_url) == down
     assert "contact_points" not in table_names(empty_db_url)

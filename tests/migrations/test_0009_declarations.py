@@ -12,19 +12,12 @@ from hanoi247.adapters.db import migrate
 from hanoi247.adapters.db.engine import make_engine
 from hanoi247.adapters.db.uow import make_uow_factory
 from hanoi247.domain.treaty import ActionKind, TreatyAction
+from migration_support import columns
 
 AT = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
 LANGUAGES = TreatyAction(
     "FR", "uncc", ActionKind.DECLARATION, date(2026, 4, 1), "demo", "", "languages: fr, en"
 )
-
-
-def columns(url: str) -> set[str]:
-    engine = make_engine(url)
-    try:
-        return {c["name"] for c in sa.inspect(engine).get_columns("treaty_actions")}
-    finally:
-        engine.dispose()
 
 
 def store_before(url: str) -> None:
@@ -84,7 +77,7 @@ def test_0009_keeps_old_rows_stores_declaration_values_down_and_up(empty_db_url:
     assert read_actions(empty_db_url) == [LANGUAGES]
 
     migrate.downgrade(empty_db_url, "0008")
-    assert "value" not in columns(empty_db_url)
+    assert "value" not in columns(empty_db_url, "treaty_actions")
     migrate.upgrade(empty_db_url, "0009")
-    assert "value" in columns(empty_db_url)
+    assert "value" in columns(empty_db_url, "treaty_actions")
     assert read_actions(empty_db_url)[0].value == ""

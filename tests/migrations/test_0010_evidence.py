@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
 from datetime import UTC, datetime
-from pathlib import Path
-
-import sqlalchemy as sa
 
 from at_rest_support import session_cipher
 from hanoi247.adapters.db import migrate
 from hanoi247.adapters.db.engine import make_engine
 from hanoi247.adapters.db.uow import make_uow_factory
 from hanoi247.domain.evidence import CustodyAction, CustodyEvent, EvidenceItem
+from migration_support import down_revision_of, table_names
 
 AT = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
 ITEM = EvidenceItem(
@@ -39,26 +36,6 @@ EVENT = CustodyEvent(
 )
 
 
-def previous_revision() -> str:
-    versions = Path(migrate.__file__).parent / "migrations" / "versions"
-    spec = importlib.util.spec_from_file_location("m0010", versions / "0010_evidence.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    down = module.down_revision
-    assert isinstance(down, str)
-    return down
-
-
-def table_names(url: str) -> set[str]:
-    engine = make_engine(url)
-    try:
-        return set(sa.inspect(engine).get_table_names())
-    finally:
-        engine.dispose()
-
-
 def store_and_read(url: str) -> None:
     engine = make_engine(url)
     try:
@@ -79,7 +56,7 @@ def test_0010_up_with_4gib_item_and_custody_down_and_up_again(empty_db_url: str)
     assert {"evidence_items", "custody_events"} <= table_names(empty_db_url)
     store_and_read(empty_db_url)
 
-    down = previous_revision()
+    down = down_revision_of("0010_evidence.py")
     migrate.downgrade(empty_db_url, down)
     assert migrate.current(empty_db_url) == down
     assert not {"evidence_items", "custody_events"} & table_names(empty_db_url)

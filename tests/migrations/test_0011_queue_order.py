@@ -15,16 +15,9 @@ from hanoi247.adapters.db.engine import make_engine
 from hanoi247.adapters.db.uow import make_uow_factory
 from hanoi247.domain.schedule import DeadlineStatus
 from inbox_builder import T0, flood
+from migration_support import columns
 
 QUEUE = ("requests", "ix_requests_queue")
-
-
-def columns(url: str) -> set[str]:
-    engine = make_engine(url)
-    try:
-        return {c["name"] for c in sa.inspect(engine).get_columns("requests")}
-    finally:
-        engine.dispose()
 
 
 def kept(url: str) -> dict[str, tuple[Any, Any]]:
@@ -62,7 +55,7 @@ def test_0011_backfills_the_queue_of_existing_rows_down_and_up_again(empty_db_ur
     assert len({rank for _, rank in expected.values()}) >= 4
 
     migrate.downgrade(empty_db_url, "0010", cipher=session_cipher())
-    assert not {"next_due_at", "queue_rank"} & columns(empty_db_url)
+    assert not {"next_due_at", "queue_rank"} & columns(empty_db_url, "requests")
     engine = make_engine(empty_db_url)
     try:
         with engine.begin() as connection:  # the rows are still there, deadlines too

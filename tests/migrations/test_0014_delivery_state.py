@@ -13,20 +13,10 @@ from hanoi247.adapters.db import migrate
 from hanoi247.adapters.db.engine import make_engine
 from hanoi247.adapters.db.uow import make_uow_factory
 from hanoi247.domain.federation import MessageType, OutboxStatus, OutgoingMessage
+from migration_support import columns
 
 T0 = datetime(2026, 12, 6, 22, 0, tzinfo=UTC)
 OUTBOX = sa.table("outbox", sa.column("message_id"), sa.column("status"))
-
-
-def columns(url: str, table: str) -> set[str]:
-    engine = make_engine(url)
-    try:
-        inspector = sa.inspect(engine)
-        if table not in inspector.get_table_names():
-            return set()
-        return {str(c["name"]) for c in inspector.get_columns(table)}
-    finally:
-        engine.dispose()
 
 
 def test_0014_up_with_rows_down_and_up_again(empty_db_url: str) -> None:

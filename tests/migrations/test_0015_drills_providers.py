@@ -14,18 +14,11 @@ from hanoi247.adapters.db.engine import make_engine
 from hanoi247.adapters.db.uow import make_uow_factory
 from hanoi247.domain.directory import ContactKind
 from hanoi247.domain.drills import Drill, DrillDirection
+from migration_support import table_names
 
 AT = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
 NEW_TABLES = {"drills", "drill_schedules", "peer_checks", "peer_alerts"}
 NEW_TABLES |= {"service_providers", "provider_orders"}
-
-
-def tables(url: str) -> set[str]:
-    engine = make_engine(url)
-    try:
-        return set(sa.inspect(engine).get_table_names())
-    finally:
-        engine.dispose()
 
 
 def old_contact_point(url: str) -> None:
@@ -83,11 +76,11 @@ def test_0015_keeps_contact_points_adds_drills_and_providers_down_and_up(
     migrate.upgrade(empty_db_url, "0014")
     old_contact_point(empty_db_url)
     migrate.upgrade(empty_db_url, "0015")
-    assert tables(empty_db_url) >= NEW_TABLES
+    assert table_names(empty_db_url) >= NEW_TABLES
     use_new_tables(empty_db_url)
 
     migrate.downgrade(empty_db_url, "0014")
-    assert not NEW_TABLES & tables(empty_db_url)
+    assert not NEW_TABLES & table_names(empty_db_url)
     engine = make_engine(empty_db_url)
     try:
         with engine.connect() as connection:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import sqlalchemy as sa
-
 from at_rest_support import session_cipher
 from hanoi247.adapters.db import migrate
 from hanoi247.adapters.db.engine import make_engine
 from hanoi247.adapters.db.uow import make_uow_factory
 from hanoi247.domain.notifications import Notification, NotificationSeverity, Topic
+from migration_support import table_names
 
 AT = datetime(2026, 12, 6, 23, 0, tzinfo=UTC)
 SUPERVISOR = "019ad7a0-5c00-7abc-8def-000000000001"
@@ -25,14 +24,6 @@ ESCALATION = Notification(
     reference="VN-2026-000001",
 )
 ALARMS = {"severities": {NotificationSeverity.CRITICAL}}
-
-
-def table_names(url: str) -> set[str]:
-    engine = make_engine(url)
-    try:
-        return set(sa.inspect(engine).get_table_names())
-    finally:
-        engine.dispose()
 
 
 def store_dismiss_and_read(url: str, *, stored: bool) -> None:

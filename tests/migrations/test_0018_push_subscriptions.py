@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import sqlalchemy as sa
-
 from at_rest_support import session_cipher
 from hanoi247.adapters.crypto.web_push import subscriber_keys
 from hanoi247.adapters.db import migrate
@@ -13,6 +11,7 @@ from hanoi247.adapters.db.engine import make_engine
 from hanoi247.adapters.db.uow import make_uow_factory
 from hanoi247.domain.accounts import Credentials, Role, User
 from hanoi247.domain.push import PushSubscription
+from migration_support import table_names
 
 AT = datetime(2026, 12, 7, 3, 0, tzinfo=UTC)
 OFFICER = User(
@@ -25,14 +24,6 @@ OFFICER = User(
     timezone="Asia/Ho_Chi_Minh",
     created_at=AT,
 )
-
-
-def table_names(url: str) -> set[str]:
-    engine = make_engine(url)
-    try:
-        return set(sa.inspect(engine).get_table_names())
-    finally:
-        engine.dispose()
 
 
 def subscribe_and_read(url: str) -> None:

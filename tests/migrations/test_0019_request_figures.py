@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import sqlalchemy as sa
-
 from at_rest_support import session_cipher
 from hanoi247.adapters.db import migrate
 from hanoi247.adapters.db.engine import make_engine
@@ -15,6 +13,7 @@ from hanoi247.adapters.db.uow import make_uow_factory
 from hanoi247.domain.statistics import Period, Statistics
 from hanoi247.entrypoints.demo_history import Peer, seed_history
 from hanoi247.services.statistics import compute_statistics
+from migration_support import table_names
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 YEAR = Period(NOW - timedelta(days=400), NOW)
@@ -25,14 +24,6 @@ def statistics(url: str) -> Statistics:
     try:
         with make_uow_factory(engine, cipher=session_cipher())().read_only() as uow:
             return compute_statistics(uow, YEAR)
-    finally:
-        engine.dispose()
-
-
-def tables(url: str) -> set[str]:
-    engine = make_engine(url)
-    try:
-        return set(sa.inspect(engine).get_table_names())
     finally:
         engine.dispose()
 
@@ -54,7 +45,7 @@ def test_0019_fills_the_figures_of_stored_requests_so_the_statistics_are_unchang
     assert sum(kept.outcomes["received"].values()) > 0
 
     migrate.downgrade(empty_db_url, "0018", cipher=session_cipher())
-    assert "request_figures" not in tables(empty_db_url)
+    assert "request_figures" not in table_names(empty_db_url)
 
     migrate.upgrade(empty_db_url, "0019", cipher=session_cipher())
     assert statistics(empty_db_url) == kept  # rebuilt from the requests and timelines

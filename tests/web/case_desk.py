@@ -21,7 +21,7 @@ from fastapi.testclient import TestClient
 from web_desk import T0, Desk, csrf_of
 
 from fakes import FakeClock
-from federation_helpers import connect, make_node, pin_each_other, run
+from federation_helpers import deliver_all, make_node, pin_each_other
 from hanoi247.domain.accounts import Role
 from workflow_harness import uncc_in_force
 
@@ -55,27 +55,7 @@ class Pair:
     fr_client: TestClient
 
     def deliver(self) -> int:
-        nodes = [self.vn.node, self.fr.node]
-
-        async def rounds() -> int:
-            total = 0
-            async with connect(*nodes) as http:
-                for _ in range(10):
-                    delivered = 0
-                    for node in nodes:
-                        sender = node.runtime.sender
-                        assert sender is not None
-                        sender.http = http
-                        try:
-                            delivered += await sender.run_once()
-                        finally:
-                            sender.http = None
-                    total += delivered
-                    if not delivered:
-                        break
-            return total
-
-        return run(rounds())
+        return deliver_all(self.vn.node, self.fr.node)
 
     def token(self, client: TestClient, path: str = "/inbox") -> str:
         return csrf_of(client.get(path).text)

@@ -62,8 +62,9 @@ def run_command(
     """Run every check; one line per requirement; exit 1 if any fails."""
     import httpx
 
-    from hanoi247.adapters.federation.conformance import Run, run_all
+    from hanoi247.adapters.federation.conformance import Run
     from hanoi247.adapters.federation.conformance_kit import KitInbox, load_kit
+    from hanoi247.adapters.federation.conformance_traffic import run_all
     from hanoi247.adapters.federation.node import parse_card
     from hanoi247.domain.node_card import check_url
 

@@ -10,7 +10,6 @@ defensively and a wrong answer is a failed requirement, never an exception.
 from __future__ import annotations
 
 import hashlib
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -109,10 +108,12 @@ class Run:
             jwe_header, token.encode("ascii"), self.peer_encryption_key()
         ).encode("ascii")
 
-    def post(self, envelope: bytes, content_type: str = JOSE) -> tuple[int, dict[str, Any]]:
+    def post(
+        self, envelope: bytes, content_type: str = JOSE, path: str = INBOX_PATH
+    ) -> tuple[int, dict[str, Any]]:
         try:
             response = self.http.post(
-                self.url + INBOX_PATH, content=envelope, headers={"Content-Type": content_type}
+                self.url + path, content=envelope, headers={"Content-Type": content_type}
             )
         except httpx.HTTPError as exc:
             return 0, {"error": type(exc).__name__}
@@ -262,7 +263,7 @@ def check_rejections(run: Run) -> Iterator[Result]:
     )
 
 
-def _receipt_ok(run: Run, answer: dict[str, Any], envelope: bytes, message_id: str) -> str:
+def receipt_problem(run: Run, answer: dict[str, Any], envelope: bytes, message_id: str) -> str:
     """Empty when ``answer`` carries a receipt for ``envelope``; else what is wrong."""
     try:
         receipt = receipts.verify_receipt(
@@ -283,7 +284,7 @@ def check_ping_pong(run: Run, inbox: KitInbox) -> Iterator[Result]:
     envelope = run.envelope(header, {"note": "conformance drill"})
     status, answer = run.post(envelope)
     yield Result("§9.3", "a drill.ping is accepted: 200", status == 200, f"got {status}")
-    problem = _receipt_ok(run, answer, envelope, header["message_id"])
+    problem = receipt_problem(run, answer, envelope, header["message_id"])
     yield Result(
         "§6",
         "its receipt verifies with the card's key and names the envelope",
@@ -316,78 +317,3 @@ def check_ping_pong(run: Run, inbox: KitInbox) -> Iterator[Result]:
             reason is None and pong.header.in_reply_to == header["message_id"],
             reason or "in_reply_to is not the ping",
         )
-
-
-def check_request(run: Run) -> Iterator[Result]:
-    now = datetime.now(UTC)
-    request_id = wire.new_message_id(now)
-    body = submitted_body(run, request_id, now)
-    header = run.header("request.submitted", case_id=request_id)
-    envelope = run.envelope(header, body)
-    status, answer = run.post(envelope)
-    problem = _receipt_ok(run, answer, envelope, header["message_id"]) if status == 200 else ""
-    yield Result(
-        "§9.2",
-        "a request.submitted (preservation) is accepted with a receipt",
-        status == 200 and not problem,
-        problem or f"got {status} {answer.get('code')!r} {answer.get('reason')!r}",
-    )
-    retry_header = header | {"sent_at": wire.format_time(datetime.now(UTC))}
-    status2, again = run.post(run.envelope(retry_header, body))
-    yield Result(
-        "§5.4",
-        "the request re-sealed (a retry): duplicate with the original receipt",
-        status2 == 200
-        and again.get("duplicate") is True
-        and again.get("receipt") == answer.get("receipt"),
-        f"got {status2} duplicate={again.get('duplicate')}",
-    )
-    broken = {k: v for k, v in body.items() if k != "links"}
-    other_id = wire.new_message_id(datetime.now(UTC))
-    broken["request_id"] = other_id
-    status3, refused = run.post(
-        run.envelope(run.header("request.submitted", case_id=other_id), broken)
-    )
-    yield Result(
-        "§5.3",
-        "a request body without a required member: 422 with its reason",
-        (status3, refused.get("reason")) == (422, "message_rejected:missing_field:links"),
-        f"got {status3} reason {refused.get('reason')!r}",
-    )
-
-
-def submitted_body(run: Run, request_id: str, now: datetime) -> dict[str, Any]:
-    """A complete preservation request from the kit's State to the tested node's State."""
-    return {
-        "v": 1,
-        "request_id": request_id,
-        "reference": f"{run.kit.identity.state}-CONFORMANCE-{uuid.UUID(request_id).hex[-6:]}",
-        "at": wire.format_time(now),
-        "actor": "conformance-kit",
-        "kind": "preservation",
-        "instrument": "uncc",
-        "urgency": "routine",
-        "requesting_state": run.kit.identity.state,
-        "requested_state": run.card.identity.state,
-        "legal_basis": {"instrument": "uncc", "in_force_since": "2026-04-05"},
-        "handling": {"confidential": True, "use_limited_to": None, "no_onward_transfer": True},
-        "elements": {
-            "requesting_authority": "Conformance kit (test traffic, no real case).",
-            "offence": 7,
-            "summary_of_facts": "Test traffic of the hanoi247 conformance kit.",
-            "data_to_preserve": "None: this is a conformance test.",
-            "relationship_to_offence": "None: this is a conformance test.",
-            "custodian_or_location": "None: this is a conformance test.",
-            "necessity": "None: this is a conformance test.",
-            "mla_follow_up_intended": True,
-        },
-        "links": {"related": None, "follow_up_of": None, "extends": None, "forwarded_from": None},
-        "phone_contacts": [],
-    }
-
-
-def run_all(run: Run, inbox: KitInbox) -> list[Result]:
-    """Every check, in order; the kit's inbox must be listening."""
-    results = [*check_card(run), *check_rejections(run)]
-    results += [*check_ping_pong(run, inbox), *check_request(run)]
-    return results

@@ -200,7 +200,7 @@ def _reseal(fr: NodeRuntime) -> None:
     """Seal the copies' content again for their own rows: a sealed value is bound to its
     row (``adapters/db/sealed.py``), so a copied one fails its check where the inbox opens
     it (the subjects of a page) until it is sealed for the copy's id."""
-    from sqlalchemy import select, update
+    from sqlalchemy import bindparam, select, update
 
     from hanoi247.adapters.db.schema.workflow import request_events, requests
     from hanoi247.adapters.db.sealed import REQUEST_JSON, cipher_of, row_key
@@ -218,22 +218,25 @@ def _reseal(fr: NodeRuntime) -> None:
         copies = select(requests.c.id, *(requests.c[c] for c in REQUEST_JSON)).where(
             requests.c.id.like("%z_")
         )
+        sealed: dict[str, list[dict[str, Any]]] = {column: [] for column in REQUEST_JSON}
         for row in session.execute(copies).all():
             original = originals[row.id[:34]]
-            values = {
-                column: cipher.seal_text(
-                    cipher.open_text(
-                        getattr(row, column), table="requests", column=column, row=original
-                    ),
-                    table="requests",
-                    column=column,
-                    row=row.id,
+            for column in REQUEST_JSON:
+                if getattr(row, column) is None:
+                    continue
+                plain = cipher.open_text(
+                    getattr(row, column), table="requests", column=column, row=original
                 )
-                for column in REQUEST_JSON
-                if getattr(row, column) is not None
-            }
-            session.execute(update(requests).where(requests.c.id == row.id).values(**values))
+                value = cipher.seal_text(plain, table="requests", column=column, row=row.id)
+                sealed[column].append({"row_id": row.id, "value": value})
+        for column, values in sealed.items():  # one executemany per column, not a statement per row
+            if values:
+                where = requests.c.id == bindparam("row_id")
+                session.execute(
+                    update(requests).where(where).values({column: bindparam("value")}), values
+                )
         e = request_events.c
+        notes = []
         for row in session.execute(
             select(e.id, e.request_id, e.seq, e.note).where(e.request_id.like("%z_"))
         ).all():
@@ -243,7 +246,12 @@ def _reseal(fr: NodeRuntime) -> None:
                                  row=row_key(original, row.seq)),
                 table="request_events", column="note", row=row_key(row.request_id, row.seq),
             )  # fmt: skip
-            session.execute(update(request_events).where(e.id == row.id).values(note=note))
+            notes.append({"event_id": row.id, "value": note})
+        if notes:
+            where = e.id == bindparam("event_id")
+            session.execute(
+                update(request_events).where(where).values(note=bindparam("value")), notes
+            )
         uow.commit()
 
 

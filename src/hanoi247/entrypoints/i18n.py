@@ -537,14 +537,14 @@ def state_name(iso2: str, lang: str) -> str:
     """A participant's name: its UN English name; in other languages Babel's (CLDR)
     territory name, or the catalogue's for those whose CLDR name is not the UN's
     (``CATALOGUE_STATES``: the European Union, the State of Palestine, the Holy See, …)."""
-    code, lang = iso2.strip().upper(), negotiate(lang)
+    code, lang = iso2.strip().upper(), _negotiated(lang)
     name = _english_state_names().get(code)
     if name and lang == "en":
         return name
     tr = translator(lang)
     if name and code in CATALOGUE_STATES and tr.has(name, "state"):
         return tr.pgettext("state", name)
-    return Locale.parse(lang).territories.get(code) or name or code
+    return _locale(lang).territories.get(code) or name or code
 
 
 def problem_message(problem: Problem, tr: Translator, tz: str | tzinfo = "UTC") -> str:

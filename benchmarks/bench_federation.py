@@ -8,6 +8,9 @@ with a pong. Figures:
   answered without any handler work, 16 in flight as the sender's ``max_in_flight``;
 * ``federation.delivered_messages_per_s`` — 2,000 pings in 100 cases, from the commit of
   the enqueue to the last ping stored in FR's inbox; ratio to the baseline;
+* ``federation.vn_cpu_ms_per_ping`` / ``fr_cpu_ms_per_ping`` — CPU time (user + system,
+  from ``/proc/<pid>/stat``) each node process spent during that run, per ping+pong: unlike
+  the rates, it hardly moves when other work loads the machine;
 * ``federation.latency_p50_ms`` / ``_p99_ms`` — one ping at a time, enqueue → delivered
   (receipt verified and recorded at VN), from the outbox row's own timestamps;
 * ``federation.open_loop_p99_ms_100_per_s`` (and p50) — steady rate: one ping enqueued
@@ -22,10 +25,12 @@ run out of time.
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -63,7 +68,7 @@ def run() -> list[Figure]:
     with two_nodes("speed") as pair:
         noop16 = noop_posts_per_s(pair, concurrency=SENDER_IN_FLIGHT)
         noop4 = noop_posts_per_s(pair, concurrency=SENDER_PER_PEER)
-        delivered, round_trip = throughput(pair)
+        delivered, round_trip, cpu_ms = throughput(pair)
         lat = latency(pair)
         steady_p50, steady_p99 = open_loop(pair, rate=STEADY_RATE, seconds=STEADY_SECONDS)
     figures += [
@@ -77,6 +82,8 @@ def run() -> list[Figure]:
             baseline_value=noop16,
         ),
         Figure("federation.round_trip_messages_per_s", round_trip, "1/s"),
+        Figure("federation.vn_cpu_ms_per_ping", cpu_ms["vn"], "ms"),
+        Figure("federation.fr_cpu_ms_per_ping", cpu_ms["fr"], "ms"),
         Figure("federation.latency_p50_ms", lat["delivered"][0], "ms"),
         Figure("federation.latency_p99_ms", lat["delivered"][1], "ms"),
         Figure("federation.latency_send_p50_ms", lat["send"][0], "ms"),
@@ -151,9 +158,13 @@ def noop_posts_per_s(pair: Pair, *, concurrency: int) -> float:
 # --- throughput ---------------------------------------------------------------------------
 
 
-def throughput(pair: Pair) -> tuple[float, float]:
+def throughput(pair: Pair) -> tuple[float, float, dict[str, float]]:
+    """Pings delivered per second, ping+pong round trips per second, and each node's CPU
+    milliseconds per ping+pong over the run (from the enqueue to the last pong)."""
     cases = [f"tp-{c}" for c in range(THROUGHPUT_CASES)]
     n = THROUGHPUT_MESSAGES
+    nodes = {"vn": pair.vn, "fr": pair.fr}
+    cpu_before = {name: cpu_seconds(node) for name, node in nodes.items()}
     pair.vn.enqueue_pings(FR_ID, cases, n // len(cases))
     t0 = datetime.now(UTC)
     say(f"throughput: {n} pings in {len(cases)} cases enqueued at VN")
@@ -161,10 +172,26 @@ def throughput(pair: Pair) -> tuple[float, float]:
     last_ping = max(utc(r.received_at) for r in pair.fr.inbox_rows(inbox.c.received_at))
     watch(pair.vn, PONG, n, "pongs at VN", timeout=300)
     last_pong = max(utc(r.received_at) for r in pair.vn.inbox_rows(inbox.c.received_at))
+    cpu_ms = {
+        name: (cpu_seconds(node) - cpu_before[name]) * 1000 / n for name, node in nodes.items()
+    }
     delivered = n / (last_ping - t0).total_seconds()
     round_trip = n / (last_pong - t0).total_seconds()
-    say(f"throughput: {delivered:.1f} pings/s delivered; {round_trip:.1f}/s ping+pong")
-    return delivered, round_trip
+    say(f"throughput: {delivered:.1f} pings/s delivered; {round_trip:.1f}/s ping+pong; "
+        f"CPU per ping+pong: VN {cpu_ms['vn']:.2f} ms, FR {cpu_ms['fr']:.2f} ms")  # fmt: skip
+    return delivered, round_trip, cpu_ms
+
+
+def cpu_seconds(node: Node) -> float:
+    """User + system CPU seconds of the node's server process (and of the workers it
+    forked and waited for) so far, from ``/proc/<pid>/stat``."""
+    process = node.proc.process
+    if process is None:
+        raise BenchmarkFailed(f"{node.proc.node.spec.node_id} is not running")
+    stat = Path(f"/proc/{process.pid}/stat").read_text(encoding="ascii")
+    fields = stat.rsplit(")", 1)[1].split()  # after the command name, which may hold spaces
+    utime, stime, cutime, cstime = (int(f) for f in fields[11:15])
+    return (utime + stime + cutime + cstime) / os.sysconf("SC_CLK_TCK")
 
 
 def watch(node: Node, type_: MessageType, n: int, what: str, *, timeout: float) -> None:

@@ -376,11 +376,11 @@ def build_runtime(
     if local.age_recipient is not None:  # evidence offered by peers is pulled in the background
         desk = evidence_desk(settings, uow_factory, node_id=local.node_id, clock=real_clock)
     if desk is not None and pull_evidence:
-        workers.append(
-            _evidence_puller(
-                local, uow_factory, real_clock, desk, staging, settings.evidence_poll_seconds
-            )
+        puller = _evidence_puller(
+            local, uow_factory, real_clock, desk, staging, settings.evidence_poll_seconds
         )
+        receiver.after_offer = puller.notify  # an offer's chunks are pulled at once
+        workers.append(puller)
     return NodeRuntime(
         settings=settings,
         local=local,

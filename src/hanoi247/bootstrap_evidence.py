@@ -3,12 +3,12 @@ which cipher, the desk, the chunk endpoint's wiring and the background puller.""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import httpx
 import structlog
 
 from hanoi247.adapters.clock import SystemClock
@@ -24,7 +24,8 @@ from hanoi247.settings import Settings
 log = structlog.get_logger("hanoi247.evidence")
 
 if TYPE_CHECKING:
-    from hanoi247.bootstrap import NodeRuntime, Worker
+    from hanoi247.adapters.federation.evidence_puller import EvidencePuller
+    from hanoi247.bootstrap import NodeRuntime
 
 
 def evidence_store(settings: Settings) -> EvidenceStore:
@@ -107,18 +108,27 @@ def serve_signed_chunk(
             now=runtime.clock.now(),
             window=timedelta(seconds=runtime.settings.replay_window_seconds),
         )
-    data = serve_chunk(runtime.evidence, requester=requester, item_id=item_id, index=index)
+        data = serve_chunk(
+            runtime.evidence, requester=requester, item_id=item_id, index=index, uow=uow
+        )
     # what left the node, for the operator (and the crash tests: nothing stored is refetched)
     log.info("evidence_chunk_served", item_id=item_id, index=index, to=requester)
     return data
 
 
-def chunk_source(runtime: NodeRuntime, http: httpx.Client) -> ChunkSource:
-    from hanoi247.adapters.federation.evidence_client import HttpChunkSource
+@contextmanager
+def chunk_source(runtime: NodeRuntime) -> Iterator[ChunkSource]:
+    """The node's chunk source (``http.client``, one keep-alive connection per peer and
+    fetching thread), its connections closed when the block ends."""
+    from hanoi247.adapters.federation.evidence_http import StdlibChunkSource
 
-    return HttpChunkSource(
-        local=runtime.local, uow_factory=runtime.uow_factory, clock=runtime.clock, http=http
+    source = StdlibChunkSource(
+        local=runtime.local, uow_factory=runtime.uow_factory, clock=runtime.clock
     )
+    try:
+        yield source
+    finally:
+        source.close()
 
 
 def _evidence_puller(
@@ -128,24 +138,16 @@ def _evidence_puller(
     desk: EvidenceDesk,
     staging: TransferStaging,
     poll_seconds: float,
-) -> Worker:
-    from hanoi247.adapters.federation.evidence_client import HttpChunkSource
+) -> EvidencePuller:
+    from hanoi247.adapters.federation.evidence_http import StdlibChunkSource
     from hanoi247.adapters.federation.evidence_puller import EvidencePuller
     from hanoi247.services.evidence_pull import PARALLEL_FETCHES, pull_pending
 
-    # One client while the worker runs: its connections to a peer are reused from chunk to
-    # chunk and round to round (a new client per round costs a TLS context each time).
-    clients: list[httpx.Client] = []
+    # One source while the worker runs: its idle connections to a peer are reused from
+    # chunk to chunk and round to round by any fetching thread; closed when it stops.
+    source = StdlibChunkSource(local=local, uow_factory=uow_factory, clock=clock)
 
     def pull_once() -> int:
-        if not clients:
-            limits = httpx.Limits(max_connections=2 * PARALLEL_FETCHES)
-            clients.append(httpx.Client(timeout=60, limits=limits))
-        source = HttpChunkSource(local=local, uow_factory=uow_factory, clock=clock, http=clients[0])
         return len(pull_pending(desk, staging, source, parallel=PARALLEL_FETCHES))
 
-    def close() -> None:
-        while clients:
-            clients.pop().close()
-
-    return EvidencePuller(pull_once, poll_seconds=poll_seconds, close=close)
+    return EvidencePuller(pull_once, poll_seconds=poll_seconds, close=source.close)

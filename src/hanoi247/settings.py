@@ -15,6 +15,8 @@ from hanoi247.domain.errors import ConfigurationError
 
 PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "secret", "demo", "hanoi247"})
 ENVIRONMENTS = ("production", "demo", "test")
+LOG_FORMATS = ("json", "console")
+LOG_LEVELS = ("debug", "info", "warning", "error")
 
 
 def default_data_dir() -> Path:
@@ -79,6 +81,10 @@ class Settings:
     secret_key_inside_data_dir: bool = False  # explicit override of the refusal
     credentials_directory: Path | None = None  # systemd's $CREDENTIALS_DIRECTORY
     secret_passphrase: str = field(default="", repr=False)
+    # What `serve` logs (entrypoints/logging_setup.py): one JSON object per line by default
+    # in production (journald, a log shipper), readable lines elsewhere; and from which level.
+    log_format: str = ""  # empty: json in production, console in demo and test
+    log_level: str = "info"
 
     @property
     def enrolment_ttl(self) -> timedelta:
@@ -137,6 +143,8 @@ class Settings:
             secret_key_file=_path(env, "HANOI247_SECRET_KEY_FILE"),
             secret_key_inside_data_dir=_bool(env, "HANOI247_SECRET_KEY_INSIDE_DATA_DIR", False),
             credentials_directory=_path(env, "CREDENTIALS_DIRECTORY"),
+            log_format=_choice(env, "HANOI247_LOG_FORMAT", LOG_FORMATS, ""),
+            log_level=_choice(env, "HANOI247_LOG_LEVEL", LOG_LEVELS, "info"),
         )
         return settings
 
@@ -204,6 +212,15 @@ CLOCK_VARIABLES = {
     "HANOI247_CONFIRM_PRESERVATION_URGENT_MINUTES": "confirm_preservation_urgent_minutes",
     "HANOI247_CONFIRM_PRESERVATION_ROUTINE_MINUTES": "confirm_preservation_routine_minutes",
 }
+
+
+def _choice(env: Mapping[str, str], key: str, choices: tuple[str, ...], default: str) -> str:
+    raw = (env.get(key) or "").strip().lower()
+    if not raw:
+        return default
+    if raw not in choices:
+        raise ConfigurationError(f"{key}={env.get(key)!r} is not one of {', '.join(choices)}")
+    return raw
 
 
 def _bool(env: Mapping[str, str], key: str, default: bool) -> bool:

@@ -59,6 +59,7 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("PATCH", ID): {"necessity": "Rented servers are deleted within days of an attack."},
     ("POST", f"{ID}/send"): {},
     ("POST", f"{ID}/evidence/uploads"): {"file_name": "ransom-note.txt", "size": 56},
+    ("POST", f"{ID}/evidence/send"): {},
     ("POST", f"{ID}/other-basis"): BASIS,
     ("POST", f"{ID}/withdraw"): {"note": "Drafted twice; VN-2026-000003 goes instead."},
     ("POST", f"{ID}/close"): {"note": "The data came under the follow-up MLA request."},
@@ -271,6 +272,7 @@ def tour(root: Path) -> list[Exchange]:
             vn.patch(upath, "an", content=note[24:], headers={"Upload-Offset": "24"},
                      label="evidence-upload-last")  # fmt: skip
             vn.get(f"{R}/{pid}/evidence", "an", label="evidence-list")
+            vn.post(f"{R}/{pid}/evidence/send", "an", json={}, label="evidence-send")
 
             # Service providers: FR's supervisor registers one; FR's officer orders it to
             # preserve a received request's data and records the day it confirmed.

@@ -7,7 +7,7 @@ import io
 import os
 from pathlib import Path
 
-from api_support import ApiNode, api_nodes
+from api_support import ApiNode, api_nodes, deliver
 
 from evidence_transfer_support import with_evidence_key
 from hanoi247.services import evidence as ev
@@ -78,3 +78,38 @@ def test_upload_with_a_hostile_name_is_refused_before_any_byte(tmp_path: Path) -
             )  # fmt: skip
             assert refused.status_code == 422, refused.text
             assert refused.json()["code"] == code
+
+
+def test_send_through_the_api_offers_the_manifest_at_once_and_only_once(tmp_path: Path) -> None:
+    with api_nodes(tmp_path) as (vn, fr, _clock):
+        _with_evidence_key(vn)
+        _with_evidence_key(fr)
+        pulls: list[bool] = []  # FR's evidence puller is woken when the offer lands
+        fr.node.runtime.receiver.after_offer = lambda: pulls.append(True)
+        request_id = vn.post("/api/v1/requests", "an", json=PRESERVATION).json()["id"]
+        assert vn.post(f"/api/v1/requests/{request_id}/send", "an").status_code == 200
+        deliver(vn, fr)
+        data = b"%PDF-1.7\n" + os.urandom(100_000)
+        upload = vn.post(
+            f"/api/v1/requests/{request_id}/evidence/uploads", "an",
+            json={"file_name": "logs.pdf", "size": len(data)},
+        ).json()["upload_id"]  # fmt: skip
+        done = vn.patch(
+            f"/api/v1/evidence/uploads/{upload}", "an", content=data,
+            headers={"Upload-Offset": "0"},
+        )  # fmt: skip
+        item_id = done.json()["item"]["item_id"]
+        sent = vn.post(f"/api/v1/requests/{request_id}/evidence/send", "an")
+        assert sent.status_code == 200, sent.text
+        assert [i["item_id"] for i in sent.json()["sent"]] == [item_id]
+        assert pulls == []  # the request itself, delivered before, woke no puller
+        deliver(vn, fr)  # the manifest went through the outbox: FR now receives the item
+        assert pulls == [True]
+        with fr.node.runtime.uow_factory() as uow:
+            received = uow.evidence.get(item_id)
+        assert received is not None
+        assert received.status.value == "receiving"
+        assert received.sha256 == hashlib.sha256(data).hexdigest()
+        again = vn.post(f"/api/v1/requests/{request_id}/evidence/send", "an")
+        assert again.status_code == 422
+        assert "already sent" in again.json()["detail"]

@@ -107,13 +107,17 @@ def test_only_the_runtime_of_slot_0_pulls_evidence_offered_by_peers(tmp_path: Pa
     from hanoi247.entrypoints.localnet import NodeSpec, provision
 
     [node] = provision(tmp_path / "nodes", [NodeSpec("FR", "OCLCTIC", "fr-oclctic")])
-    kinds = {}
+    kinds, woken = {}, {}
     for pull in (True, False):
         runtime = build_runtime(node.settings(), pull_evidence=pull)
         try:
             assert runtime.evidence is not None  # the node can receive evidence either way
             kinds[pull] = [type(worker).__name__ for worker in runtime.workers]
+            # an offer that lands wakes the puller at once (not at its next poll)
+            woken[pull] = getattr(runtime.receiver.after_offer, "__self__", None)
         finally:
             runtime.close()
 
     assert kinds[True] == [*kinds[False], "EvidencePuller"]
+    assert type(woken[True]).__name__ == "EvidencePuller"
+    assert woken[False] is None

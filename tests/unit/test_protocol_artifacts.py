@@ -48,8 +48,8 @@ def test_the_vector_pieces_fit_together_byte_for_byte() -> None:
 
 
 def test_the_node_signs_the_vector_payload_to_the_vector_jws() -> None:
-    # Ed25519 is deterministic: joserfc (the node) and jose_raw must produce the same bytes
-    # when the protected header bytes are the same.
+    # Ed25519 is deterministic: the same protected header and payload give the same bytes
+    # (the node signs through jose_raw too; test_jose_on_cryptography.py holds it to joserfc).
     v = json.loads(VECTORS.read_text(encoding="utf-8"))["message"]
     fr = fixed_vectors.vector_keys()["FR"]
     again = jose_raw.sign_compact(

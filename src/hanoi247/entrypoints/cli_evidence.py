@@ -240,8 +240,6 @@ def send_command(
 def pull_command(data_dir: DataDirOption = None) -> None:
     """Fetch now the chunks of evidence that peers offered (`serve` does it every few
     seconds); resumes where an earlier pull stopped."""
-    import httpx
-
     from hanoi247.bootstrap import build_runtime, chunk_source, settings_for
     from hanoi247.services.evidence_pull import PARALLEL_FETCHES, pull_pending
 
@@ -251,12 +249,9 @@ def pull_command(data_dir: DataDirOption = None) -> None:
             fail(
                 "this node has no evidence key (keys/evidence.age); run `hanoi247 node rotate-keys`"
             )
-        with httpx.Client(timeout=60) as http:
+        with chunk_source(runtime) as source:
             items = pull_pending(
-                runtime.evidence,
-                runtime.staging,
-                chunk_source(runtime, http),
-                parallel=PARALLEL_FETCHES,
+                runtime.evidence, runtime.staging, source, parallel=PARALLEL_FETCHES
             )
     finally:
         runtime.close()

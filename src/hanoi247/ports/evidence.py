@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import builtins
+import mmap
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import BinaryIO, Protocol, TypeAlias
 
 from hanoi247.domain.evidence import CustodyEvent, EvidenceItem, ItemStatus, Upload
+
+# A received chunk: bytes, or the page-aligned buffer the node's HTTP source read the body
+# into (adapters/federation/evidence_http.py), which the staging area can write unbuffered.
+ChunkData: TypeAlias = bytes | mmap.mmap
 
 
 class BlobWriter(Protocol):
@@ -137,7 +142,7 @@ class EvidenceCipher(Protocol):
 class PlaintextCheck(Protocol):
     """See ``EvidenceCipher.plaintext_check``; the plaintext is hashed, never kept."""
 
-    def feed(self, data: bytes, /) -> None: ...
+    def feed(self, data: ChunkData, /) -> None: ...
 
     def finish(self) -> int:
         """The plaintext size, or ``IntegrityError`` (altered, not for this node, or
@@ -154,7 +159,7 @@ class ChunkSource(Protocol):
     request, ``adapters/federation/evidence_client.py``). ``PeerUnreachable`` when the
     peer cannot be reached; the bytes are NOT trusted: the caller checks their hash."""
 
-    def fetch(self, peer_node: str, item_id: str, index: int) -> bytes: ...
+    def fetch(self, peer_node: str, item_id: str, index: int) -> ChunkData: ...
 
 
 class StagingArea(Protocol):
@@ -166,7 +171,7 @@ class StagingArea(Protocol):
 
     def append(self, item_id: str, data: bytes) -> None: ...
 
-    def write_at(self, item_id: str, offset: int, data: bytes) -> None:
+    def write_at(self, item_id: str, offset: int, data: ChunkData) -> None:
         """Write ``data`` at ``offset`` (a chunk checked out of order with others)."""
         ...
 

@@ -50,7 +50,7 @@ from hanoi247.domain.evidence import (
 from hanoi247.domain.federation import MessageType, OutgoingMessage
 from hanoi247.domain.ids import uuid7
 from hanoi247.ports import UnitOfWork
-from hanoi247.ports.evidence import ChunkSource, PlaintextCheck, StagingArea
+from hanoi247.ports.evidence import ChunkData, ChunkSource, PlaintextCheck, StagingArea
 from hanoi247.services.evidence import EvidenceDesk, custody_event
 
 PARALLEL_FETCHES = 2  # range requests in flight per item in the node's puller
@@ -146,7 +146,7 @@ class _Sinks:
         self.check = check
         self.sha256 = hashlib.sha256()
 
-    def feed(self, data: bytes) -> None:
+    def feed(self, data: ChunkData) -> None:
         self.check.feed(data)  # returns at once: the check decrypts in its own thread
         self.sha256.update(data)
 
@@ -158,12 +158,12 @@ class _Follower:
 
     def __init__(self, sinks: _Sinks) -> None:
         self._sinks = sinks
-        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=_FOLLOW_QUEUE)
+        self._queue: queue.Queue[ChunkData | None] = queue.Queue(maxsize=_FOLLOW_QUEUE)
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="hanoi247-follow", daemon=True)
         self._thread.start()
 
-    def put(self, data: bytes) -> None:
+    def put(self, data: ChunkData) -> None:
         self.raise_error()
         self._queue.put(data)
 
@@ -203,7 +203,7 @@ def _kept_prefix(staging: StagingArea, item: EvidenceItem, sinks: _Sinks) -> int
 
 def _fetch(
     source: ChunkSource, staging: StagingArea, item: EvidenceItem, index: int
-) -> bytes | None:
+) -> ChunkData | None:
     """Fetch one chunk, check it against the manifest and stage it at its place, all in
     the fetching thread (hashing and writing let go of the GIL: two chunks in flight are
     checked and written at once). ``None`` for a chunk that does not match (not staged)."""
@@ -221,7 +221,7 @@ def _in_order(
     item: EvidenceItem,
     indices: Iterable[int],
     parallel: int,
-) -> Generator[tuple[int, bytes | None], None, None]:
+) -> Generator[tuple[int, ChunkData | None], None, None]:
     """``(index, bytes or None)`` (see ``_fetch``) in index order, with up to ``parallel``
     requests in flight; when it is closed, no fetch is still running."""
     if parallel <= 1:
@@ -229,7 +229,7 @@ def _in_order(
             yield index, _fetch(source, staging, item, index)
         return
     pool = ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="hanoi247-chunk")
-    pending: deque[tuple[int, Future[bytes | None]]] = deque()
+    pending: deque[tuple[int, Future[ChunkData | None]]] = deque()
     todo = iter(indices)
     try:
         for index in todo:

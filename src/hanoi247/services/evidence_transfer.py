@@ -212,12 +212,30 @@ def _copy_custody(uow: UnitOfWork, body: Any, item_id: str, origin: str) -> None
         uow.evidence.record(event)
 
 
-def serve_chunk(desk: EvidenceDesk, *, requester: str, item_id: str, index: int) -> bytes:
+def serve_chunk(
+    desk: EvidenceDesk,
+    *,
+    requester: str,
+    item_id: str,
+    index: int,
+    uow: UnitOfWork | None = None,
+) -> bytes:
     """Chunk ``index`` of an item this node offered to ``requester`` (already authenticated
-    by its signature). ``EvidenceRejected`` for anyone else, an unknown item or index."""
-    with desk.uow() as uow:
-        item = uow.evidence.get(item_id)
-        request = uow.requests.get(item.request_id) if item is not None else None
+    by its signature). ``EvidenceRejected`` for anyone else, an unknown item or index.
+    ``uow``: the unit of work the signature was checked in (one per request), else a new one."""
+    if uow is None:
+        with desk.uow() as own:
+            blob_id = _offered_chunk(own, desk, requester=requester, item_id=item_id, index=index)
+    else:
+        blob_id = _offered_chunk(uow, desk, requester=requester, item_id=item_id, index=index)
+    return desk.store.read_range(blob_id, index * CHUNK_SIZE, CHUNK_SIZE)
+
+
+def _offered_chunk(
+    uow: UnitOfWork, desk: EvidenceDesk, *, requester: str, item_id: str, index: int
+) -> str:
+    item = uow.evidence.get(item_id)
+    request = uow.requests.get(item.request_id) if item is not None else None
     if (
         item is None
         or request is None
@@ -228,4 +246,4 @@ def serve_chunk(desk: EvidenceDesk, *, requester: str, item_id: str, index: int)
         raise EvidenceRejected("not_offered", "this node offered no such item to you")
     if not 0 <= index < len(item.chunk_hashes):
         raise EvidenceRejected("bad_chunk", "no such chunk")
-    return desk.store.read_range(item.blob_id, index * CHUNK_SIZE, CHUNK_SIZE)
+    return item.blob_id

@@ -30,6 +30,7 @@ from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from hanoi247.domain.errors import IntegrityError
+from hanoi247.ports.evidence import ChunkData
 
 _INTRO: Final = b"age-encryption.org/v1\n"
 _SEGMENT: Final = 64 * 1024 + 16  # one STREAM segment: 64 KiB of plaintext and its tag
@@ -79,7 +80,7 @@ class AgeStreamDecryptor:
         self.sha256 = hashlib.sha256()
         self.size = 0
 
-    def feed(self, data: bytes) -> None:
+    def feed(self, data: ChunkData) -> None:
         """Segments are opened in place in ``data``; only what is left of a segment at the
         end (the last one may be the final one) is kept for the next piece. Growing one
         buffer with every 4 MiB piece cost ~0.6 CPU-s per GiB in fresh pages alone."""
@@ -191,12 +192,12 @@ class PlaintextCheck:
     def __init__(self, secrets: Sequence[bytes], *, expected_sha256: str) -> None:
         self._decryptor = AgeStreamDecryptor(secrets)
         self._expected = expected_sha256
-        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=_QUEUE)
+        self._queue: queue.Queue[ChunkData | None] = queue.Queue(maxsize=_QUEUE)
         self._error: AgeFormatError | None = None
         self._worker = threading.Thread(target=self._run, name="hanoi247-age-check", daemon=True)
         self._worker.start()
 
-    def feed(self, data: bytes) -> None:
+    def feed(self, data: ChunkData) -> None:
         self._queue.put(data)
 
     def finish(self) -> int:

@@ -20,6 +20,8 @@ before pinning a peer's keys; see :func:`fingerprint`.
 
 from __future__ import annotations
 
+import base64
+import functools
 import hashlib
 import json
 import os
@@ -80,8 +82,27 @@ class NodeKeys:
 
 
 def key_id(key: PrivateKey | PublicKey) -> str:
-    """The RFC 7638 thumbprint of ``key`` (base64url SHA-256): the ``kid`` hanoi247 uses."""
-    return str(key.thumbprint())
+    """The RFC 7638 thumbprint of ``key`` (base64url SHA-256): the ``kid`` hanoi247 uses.
+
+    Computed from the key's curve and public bytes (kept for the process's most recent
+    keys: the same few are asked for on every envelope); a key object whose public part
+    cannot be read falls back to the library's own computation."""
+    try:
+        public = key.public_key.public_bytes_raw()
+    except Exception:  # noqa: BLE001 - not an OKP key object: let the library decide
+        return str(key.thumbprint())
+    return _okp_thumbprint(str(key.curve_name), public)
+
+
+@functools.lru_cache(maxsize=1024)
+def _okp_thumbprint(crv: str, public: bytes) -> str:
+    x = base64.urlsafe_b64encode(public).rstrip(b"=").decode("ascii")
+    text = json.dumps({"crv": crv, "kty": "OKP", "x": x}, separators=(",", ":"))
+    return (
+        base64.urlsafe_b64encode(hashlib.sha256(text.encode("ascii")).digest())
+        .rstrip(b"=")
+        .decode("ascii")
+    )
 
 
 def public_signing_jwk(key: PrivateKey) -> dict[str, Any]:

@@ -13,25 +13,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from joserfc import jws
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from joserfc.jwk import OKPKey
-from joserfc.registry import HeaderParameter
 
-from hanoi247.adapters.crypto.compact import MalformedToken
+from hanoi247.adapters.crypto import jose_raw
+from hanoi247.adapters.crypto.compact import MalformedToken, protected_header
 from hanoi247.adapters.crypto.keys import PrivateKey, key_id
 from hanoi247.adapters.crypto.public_keys import PublicKey
 
 ALG: Final = "Ed25519"
 _BASE_MEMBERS: Final = frozenset({"alg", "typ"})
-
-
-def _registry(max_bytes: int, extra: Iterable[str] = ()) -> jws.JWSRegistry:
-    header_registry = {
-        name: HeaderParameter(f"hanoi247 header member {name}", "str", True) for name in extra
-    }
-    registry = jws.JWSRegistry(header_registry=header_registry or None, algorithms=[ALG])
-    registry.max_payload_length = max_bytes
-    return registry
 
 
 def is_signing_key(key: object, *, private: bool) -> bool:
@@ -59,9 +50,15 @@ def sign_compact(
     if not is_signing_key(key, private=True):
         raise ValueError("signing needs a private Ed25519 key")
     members = dict(extra or {})
+    if not all(isinstance(v, str) for v in members.values()):
+        raise ValueError("extra header members must be strings")
     header = {"alg": ALG, "kid": key_id(key) if kid is None else kid, "typ": typ, **members}
-    limit = len(payload) if max_bytes is None else max_bytes
-    return jws.serialize_compact(header, payload, key, registry=_registry(limit, members))
+    if max_bytes is not None and len(payload) > max_bytes:
+        raise ValueError("the payload exceeds max_bytes")
+    signer = key.private_key
+    if not isinstance(signer, Ed25519PrivateKey):
+        raise ValueError("signing needs a private Ed25519 key")
+    return jose_raw.sign_segments(jose_raw.json_segment(header), payload, signer)
 
 
 def sign_detached(
@@ -75,7 +72,8 @@ def sign_detached(
 ) -> str:
     """:func:`sign_compact` with detached content (RFC 7515, Appendix F): ``header..sig``."""
     token = sign_compact(payload, key=key, typ=typ, kid=kid, extra=extra, max_bytes=max_bytes)
-    return jws.detach_content(token)
+    header, _, signature = token.split(".")
+    return f"{header}..{signature}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,8 +81,9 @@ class ParsedSignature:
     """A well-formed JWS whose protected header passed the checks; not yet verified."""
 
     header: dict[str, Any]
-    _obj: jws.CompactSignature
-    _registry: jws.JWSRegistry
+    payload: bytes
+    _signing_input: bytes
+    _signature: bytes
 
     def verified_by(self, keys: PublicKey | Sequence[PublicKey]) -> bytes | None:
         """The payload if ``keys`` (one key or several) verifies the signature, else ``None``.
@@ -95,11 +94,13 @@ class ParsedSignature:
         named = self.header.get("kid")
         candidates = list(keys) if isinstance(keys, Sequence) else [keys]
         for key in sorted(candidates, key=lambda k: key_id(k) != named):
-            try:
-                if jws.validate_compact(self._obj, key, registry=self._registry):
-                    return bytes(self._obj.payload)
-            except Exception:  # noqa: BLE001, S112 - an unusable pinned key does not verify
-                continue
+            if not is_signing_key(key, private=False):
+                continue  # an unusable pinned key does not verify
+            public = key.public_key
+            if isinstance(public, Ed25519PublicKey) and jose_raw.ed25519_verifies(
+                public, self._signing_input, self._signature
+            ):
+                return self.payload
         return None
 
 
@@ -113,18 +114,34 @@ def parse_compact(
     (naming the library's error class as ``cause``) otherwise.
     """
     extra = frozenset(extra_members)
-    registry = _registry(max_bytes, extra)
     try:
-        obj = jws.extract_compact(token, registry=registry)
-        headers = obj.headers()
+        segments = token.split(b".")
+        if len(segments) != 3:
+            raise ValueError("a compact JWS has three parts")
+        headers = protected_header(segments[0])
+        payload = jose_raw.b64url_strict(segments[1])
+        signature = jose_raw.b64url_strict(segments[2])
+    except MalformedToken:
+        raise
     except Exception as exc:  # noqa: BLE001 - every parse failure means the same thing
         raise MalformedToken("not a compact JWS", cause=type(exc).__name__) from None
+    if not isinstance(headers, dict):
+        raise MalformedToken("not a compact JWS", cause="DecodeError")
+    if len(payload) > max_bytes:
+        raise MalformedToken("not a compact JWS", cause="ExceededSizeError")
     if headers.get("alg") != ALG or headers.get("typ") != typ:
         raise MalformedToken("unexpected JWS algorithm or type", cause="ValueError")
     required = _BASE_MEMBERS | extra
     if not required <= set(headers) <= required | {"kid"}:
         raise MalformedToken("unexpected JWS header members", cause="ValueError")
-    return ParsedSignature(header=dict(headers), _obj=obj, _registry=registry)
+    if not all(isinstance(v, str) for v in headers.values()):
+        raise MalformedToken("not a compact JWS", cause="InvalidHeaderValueError")
+    return ParsedSignature(
+        header=headers,
+        payload=payload,
+        _signing_input=segments[0] + b"." + segments[1],
+        _signature=signature,
+    )
 
 
 def verify_compact(

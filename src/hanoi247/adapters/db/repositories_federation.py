@@ -10,13 +10,13 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, and_, func, insert, select, update
+from sqlalchemy import Row, func, insert, select, update
 from sqlalchemy.exc import IntegrityError as SqlIntegrityError
 from sqlalchemy.orm import Session
 
+from hanoi247.adapters.db import outbox_statements as statements
 from hanoi247.adapters.db.schema.federation import (
     outbox,
-    peer_delivery,
     peer_keys,
     peers,
 )
@@ -186,50 +186,26 @@ class SqlOutbox:
     def claim_due(
         self, *, now: datetime, lease: timedelta, limit: int = 100
     ) -> builtins.list[OutboxEntry]:
-        earlier = outbox.alias("earlier")
-        blocked = (
-            select(earlier.c.id)
-            .where(
-                earlier.c.to_node == outbox.c.to_node,
-                earlier.c.case_id == outbox.c.case_id,
-                earlier.c.id < outbox.c.id,
-                earlier.c.status.in_([OutboxStatus.PENDING.value, OutboxStatus.DEAD.value]),
-            )
-            .exists()
-        )
-        held = (
-            select(peer_delivery.c.node_id)
-            .where(peer_delivery.c.node_id == outbox.c.to_node, peer_delivery.c.retry_at > now)
-            .exists()
-        )
-        query = (
-            select(outbox)
-            .where(
-                outbox.c.status == OutboxStatus.PENDING.value,
-                outbox.c.next_attempt_at <= now,
-                ~and_(outbox.c.case_id.is_not(None), blocked),
-                ~held,
-            )
-            .order_by(outbox.c.id)
-            .limit(limit)
-        )
-        if self.session.get_bind().dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True, of=outbox)
-        rows = self.session.execute(query).all()
+        postgresql = self.session.get_bind().dialect.name == "postgresql"
+        query = statements.DUE_LOCKED if postgresql else statements.DUE
+        rows = self.session.execute(query, {"p_now": now, "p_limit": limit}).all()
         if not rows:
             return []
         ids = [row.id for row in rows]
         claim = uuid.uuid4().hex  # one token for the round: each entry is fenced by it
-        self.session.execute(
-            update(outbox)
-            .where(outbox.c.id.in_(ids))
-            .values(next_attempt_at=now + lease, claim=claim)
-        )
+        params = {"p_ids": ids, "p_until": now + lease, "p_claim": claim}
+        self.session.execute(statements.CLAIM, params)
         return [replace(_outbox_entry(row, self.session), claim=claim) for row in rows]
 
     def mark_delivered(
         self, entry_id: int, *, at: datetime, receipt: str, claim: str | None = None
     ) -> bool:
+        if claim is not None:  # the sender's hot path: one statement built once
+            params = {"p_id": entry_id, "p_claim": claim, "p_at": at, "p_at2": at}
+            result = self.session.execute(
+                statements.MARK_DELIVERED, {**params, "p_receipt": receipt}
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]
         return self._settle(
             entry_id,
             claim,

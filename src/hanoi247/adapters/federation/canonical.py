@@ -19,12 +19,38 @@ def canonical_json(obj: Any) -> bytes:
     Raises ``ValueError`` for NaN/Infinity, integers beyond ±(2**53-1), lone surrogates,
     and ``TypeError`` for non-JSON types or non-string keys.
     """
-    parts: list[str] = []
-    _encode(obj, parts)
     try:
+        if _plain(obj, 0):  # the common case: json's own C encoder writes the same bytes
+            return _PLAIN.encode(obj).encode("utf-8")
+        parts: list[str] = []
+        _encode(obj, parts)
         return "".join(parts).encode("utf-8")
     except UnicodeEncodeError:
         raise ValueError("strings must not contain lone surrogates") from None
+
+
+# With sorted keys, no floats and ASCII member names, json's encoder writes JCS exactly:
+# strings escape the same way, integers print the same, and code-point order of ASCII names
+# is their UTF-16 order.
+_PLAIN: Final = json.JSONEncoder(
+    ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
+)
+
+
+def _plain(obj: Any, depth: int) -> bool:
+    """True when ``obj`` holds only dicts with ASCII string keys, lists, strings, integers
+    within ±(2**53-1), booleans and None (nested at most 64 deep)."""
+    if obj is None or obj is True or obj is False or type(obj) is str:
+        return True
+    if type(obj) is int:
+        return -_SAFE_INT <= obj <= _SAFE_INT
+    if depth > 64:
+        return False
+    if type(obj) is dict:
+        return all(type(k) is str and k.isascii() and _plain(v, depth + 1) for k, v in obj.items())
+    if type(obj) is list:
+        return all(_plain(v, depth + 1) for v in obj)
+    return False
 
 
 def _encode(obj: Any, out: list[str]) -> None:

@@ -96,7 +96,10 @@ def _payload(token: str) -> bytes:
 
 
 class HttpChunkSource:
-    """``ChunkSource`` over HTTP: one signed GET per chunk to the peer's pinned URL."""
+    """``ChunkSource`` over any ``httpx.Client``: one signed GET per chunk to the peer's
+    pinned URL. The node itself pulls with ``evidence_http.StdlibChunkSource`` (one
+    ``readinto`` per body, not h11's 64 KiB pieces: benchmarks/README.md); this one serves
+    a client that is not a socket, such as the tests' in-process ASGI client."""
 
     def __init__(
         self,

@@ -6,7 +6,7 @@ second implementation feeds the same inputs to its own code and compares its can
 bytes, JWS, JWE, envelope SHA-256 and receipt with these; ``messages`` holds whole
 envelopes of more types (``drill.alert``, ``drill.acknowledged``, ``directory.card``).
 ``scripts/export_protocol.py`` writes them; ``tests/unit/test_protocol_artifacts.py``
-regenerates them and compares the files, and opens them with the node's own (joserfc) code.
+regenerates them and compares the files, and opens them with the node's own code.
 
 THE PRIVATE KEYS HERE ARE PUBLIC TEST KEYS. A node must never use them.
 """

@@ -89,6 +89,9 @@ class InboxReceiver:
         # Called after a new message that may have changed a deadline or queued an alert
         # committed (the deadline worker's ``notify``: those alerts leave at once).
         self.after_commit: Callable[[], None] | None = None
+        # Called after a new ``evidence.offered`` committed (the evidence puller's
+        # ``notify``: its chunks are pulled at once, not at the puller's next poll).
+        self.after_offer: Callable[[], None] | None = None
         self.key_cache_seconds = key_cache_seconds
         # node id -> (monotonic expiry, [(imported key, the pinned key and its validity)])
         self._keys: dict[str, tuple[float, list[tuple[PublicKey, PeerKey]]]] = {}
@@ -105,6 +108,8 @@ class InboxReceiver:
         received = self._settled(arrival, original)
         if self._wakes(arrival, received):
             self._after_commit()
+        if self._offers(arrival, received):
+            self._after_offer()
         return received
 
     def receive_batch(self, envelopes: Sequence[bytes]) -> list[Received | Refusal]:
@@ -126,7 +131,7 @@ class InboxReceiver:
                 results.append(None)
                 pending.append((index, prepared))
         outcomes = self.intake.accept_batch([a for _, a in pending]) if pending else []
-        wake = False
+        wake = offered = False
         for (index, arrival), outcome in zip(pending, outcomes, strict=True):
             if outcome.unprocessable is not None:
                 results[index] = UnprocessableBody(outcome.unprocessable)
@@ -134,8 +139,11 @@ class InboxReceiver:
             received = self._settled(arrival, outcome.original_receipt)
             results[index] = received
             wake = wake or self._wakes(arrival, received)
+            offered = offered or self._offers(arrival, received)
         if wake:
             self._after_commit()
+        if offered:
+            self._after_offer()
         return [r for r in results if r is not None]
 
     def _prepare(self, envelope: bytes, now: datetime) -> Arrival | Received:
@@ -200,9 +208,18 @@ class InboxReceiver:
         """A new message that may have changed a deadline or queued an alert."""
         return not received.duplicate and arrival.message.type not in LEAVES_DEADLINES_ALONE
 
+    @staticmethod
+    def _offers(arrival: Arrival, received: Received) -> bool:
+        """A new evidence offer: chunks to pull."""
+        return not received.duplicate and arrival.message.type == MessageType.EVIDENCE_OFFERED.value
+
     def _after_commit(self) -> None:
         if self.after_commit is not None:
             self.after_commit()
+
+    def _after_offer(self) -> None:
+        if self.after_offer is not None:
+            self.after_offer()
 
     def forget_keys(self, node_id: str | None = None) -> None:
         """Drop the cached keys of ``node_id`` (of every peer when None)."""

@@ -11,8 +11,10 @@ answers ``201`` with the evidence item.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import anyio
-from fastapi import APIRouter, Header, Request, Response
+from fastapi import APIRouter, Body, Header, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import ClientDisconnect
 
@@ -22,16 +24,18 @@ from hanoi247.domain.errors import ConfigurationError, EvidenceRejected
 from hanoi247.domain.evidence import MAX_FILE_NAME_LENGTH, EvidenceItem, Upload
 from hanoi247.entrypoints.web.api.common import Caller, Runtime, authorize_on
 from hanoi247.entrypoints.web.api.routing import ApiRoute, problem_responses
-from hanoi247.entrypoints.web.api.schemas import Count
+from hanoi247.entrypoints.web.api.schemas import Count, EmptyBody
 from hanoi247.entrypoints.web.body_reader import BodyReader
 from hanoi247.entrypoints.web.problems import problem
 from hanoi247.services import evidence as ev
 from hanoi247.services import evidence_uploads as up
 from hanoi247.services.evidence import EvidenceDesk
+from hanoi247.services.evidence_transfer import offer_evidence
 
 router = APIRouter(tags=["evidence"])  # the streamed PATCH only
 json_router = APIRouter(route_class=ApiRoute, tags=["evidence"])
 P = Permission
+NoBody = Annotated[EmptyBody | None, Body()]
 
 
 # What ``domain.evidence.check_file_name`` takes, for the schema: no control or format
@@ -124,6 +128,30 @@ def list_evidence(request_id: str, runtime: Runtime, user: Caller) -> EvidenceLi
     authorize_on(runtime, user, P.REQUEST_READ, request_id)
     request, items = ev.list_evidence(_desk(runtime), request_id)
     return EvidenceList(request_id=request.id, items=[_item(i) for i in items])
+
+
+class EvidenceSent(BaseModel):
+    request_id: str
+    sent: list[EvidenceItemOut] = Field(
+        description="The items offered to the counterpart node now (each item is sent once)."
+    )
+
+
+@json_router.post(
+    "/requests/{request_id}/evidence/send",
+    response_model=EvidenceSent,
+    summary="Send the request's evidence to the counterpart node",
+    responses=problem_responses(403, 404, 422),
+)
+def send_evidence(
+    request_id: str, runtime: Runtime, user: Caller, body: NoBody = None
+) -> EvidenceSent:
+    """The signed manifest goes through the outbox (woken at once); the counterpart node
+    pulls the chunks and answers whether they verified (docs/protocol.md §13)."""
+    authorize_on(runtime, user, P.REQUEST_ANSWER, request_id)
+    items = offer_evidence(_desk(runtime), request_id, actor=user.id)
+    runtime.notify_outbox()
+    return EvidenceSent(request_id=request_id, sent=[_item(i) for i in items])
 
 
 @json_router.post(

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -62,6 +61,8 @@ from hanoi247.ports import (
     UnitOfWork,
 )
 from hanoi247.ports.push import PushKeyStore
+from hanoi247.process_settings import settings_for as settings_for  # re-exported
+from hanoi247.process_settings import use_passphrase as use_passphrase  # re-exported
 from hanoi247.services import audit_witness
 from hanoi247.services.context import Context, Outcome
 from hanoi247.services.directory_card import handle_directory_card
@@ -84,21 +85,6 @@ from hanoi247.services.peer_alerts import PeerAlerts
 from hanoi247.services.push_key import ensure_push_key
 from hanoi247.services.treaty import TreatyCatalogue
 from hanoi247.settings import Settings
-
-# The passphrase typed at start (``--ask-passphrase``): held for this process only, never
-# in the environment (child processes would inherit it) nor in a file.
-_PASSPHRASE: ContextVar[str] = ContextVar("hanoi247_secret_passphrase", default="")
-
-
-def use_passphrase(passphrase: str) -> None:
-    """Derive the secret key from ``passphrase`` (``adapters/crypto/secret_key.py``)."""
-    _PASSPHRASE.set(passphrase)
-
-
-def settings_for(data_dir: Path | None) -> Settings:
-    settings = Settings.from_env(os.environ, data_dir=data_dir)
-    passphrase = _PASSPHRASE.get()
-    return replace(settings, secret_passphrase=passphrase) if passphrase else settings
 
 
 def system_clock() -> Clock:

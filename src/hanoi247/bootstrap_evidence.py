@@ -6,88 +6,26 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import structlog
 
-from hanoi247.adapters.clock import SystemClock
-from hanoi247.adapters.federation.node import KEYS_DIR, PREVIOUS_KEYS_DIR, LocalNode
+from hanoi247.adapters.federation.node import LocalNode
 from hanoi247.adapters.storage.staging import TransferStaging
+from hanoi247.bootstrap_desk import evidence_desk as evidence_desk  # re-exported
+from hanoi247.bootstrap_desk import evidence_key_dirs as evidence_key_dirs  # re-exported
+from hanoi247.bootstrap_desk import evidence_store as evidence_store  # re-exported
 from hanoi247.domain.errors import ConfigurationError
-from hanoi247.ports import Clock, EvidenceStore, UnitOfWork
+from hanoi247.ports import Clock, UnitOfWork
 from hanoi247.ports.evidence import ChunkSource
 from hanoi247.services.evidence import EvidenceDesk
 from hanoi247.services.evidence_transfer import serve_chunk
-from hanoi247.settings import Settings
 
 log = structlog.get_logger("hanoi247.evidence")
 
 if TYPE_CHECKING:
     from hanoi247.adapters.federation.evidence_puller import EvidencePuller
     from hanoi247.bootstrap import NodeRuntime
-
-
-def evidence_store(settings: Settings) -> EvidenceStore:
-    """S3 when ``HANOI247_EVIDENCE_S3_ENDPOINT`` is set, else ``DATA_DIR/evidence``."""
-    if settings.evidence_s3_endpoint:
-        from hanoi247.adapters.storage.s3 import S3EvidenceStore, S3Location
-
-        if not settings.evidence_s3_access_key or not settings.evidence_s3_secret_key:
-            raise ConfigurationError(
-                "HANOI247_EVIDENCE_S3_ENDPOINT is set but its ACCESS_KEY or SECRET_KEY is not; "
-                "set HANOI247_EVIDENCE_S3_ACCESS_KEY and HANOI247_EVIDENCE_S3_SECRET_KEY"
-            )
-        return S3EvidenceStore(
-            S3Location(
-                endpoint_url=settings.evidence_s3_endpoint,
-                bucket=settings.evidence_s3_bucket,
-                access_key=settings.evidence_s3_access_key,
-                secret_key=settings.evidence_s3_secret_key,
-                region=settings.evidence_s3_region,
-            )
-        )
-    from hanoi247.adapters.storage.filesystem import FilesystemEvidenceStore
-
-    store = FilesystemEvidenceStore(settings.data_dir / "evidence")
-    store.sweep_incoming()  # .part files a crash left behind: ciphertext, never complete
-    return store
-
-
-def evidence_key_dirs(data_dir: Path) -> list[Path]:
-    """Where the node's age identities are: keys/, then keys/previous/<n>/ newest first."""
-    keys = data_dir / KEYS_DIR
-    previous = keys / PREVIOUS_KEYS_DIR
-    older = (
-        sorted((p for p in previous.iterdir() if p.is_dir()), reverse=True)
-        if previous.is_dir()
-        else []
-    )
-    return [keys, *older]
-
-
-def evidence_desk(
-    settings: Settings,
-    uow_factory: Callable[[], UnitOfWork],
-    *,
-    node_id: str,
-    clock: Clock | None = None,
-    store: EvidenceStore | None = None,
-) -> EvidenceDesk:
-    from hanoi247.adapters.crypto.age_files import AgeEvidenceCipher
-    from hanoi247.adapters.crypto.key_files import KeyFileSeal
-    from hanoi247.adapters.crypto.secret_key import secret_keys
-
-    return EvidenceDesk(
-        uow=uow_factory,
-        store=store or evidence_store(settings),
-        cipher=AgeEvidenceCipher(
-            evidence_key_dirs(settings.data_dir),
-            seal=KeyFileSeal.of(secret_keys(settings)),  # the identity files are sealed
-        ),
-        clock=clock or SystemClock(),
-        node_id=node_id,
-    )
 
 
 def serve_signed_chunk(

@@ -67,6 +67,17 @@ def test_a_flipped_byte_anywhere_is_refused(where: int) -> None:
         _decrypt(bytes(ciphertext), identity, 7_777)
 
 
+def test_a_header_byte_that_is_no_longer_base64_is_a_format_error() -> None:
+    """A flipped bit can turn a stanza's base64 into a character outside the alphabet:
+    that is the refusal above too, not a stray ``binascii.Error`` (was 1 run in 8)."""
+    identity = _identity()
+    ciphertext = bytearray(pyrage.encrypt(b"evidence", [identity.to_public()]))
+    share = ciphertext.index(b"-> X25519 ") + len(b"-> X25519 ")
+    ciphertext[share] = ord("!")
+    with pytest.raises(AgeFormatError, match="base64"):
+        _decrypt(bytes(ciphertext), identity, 7_777)
+
+
 @pytest.mark.parametrize("cut", [SEGMENT + 16, 2 * (SEGMENT + 16), 10])
 def test_a_file_cut_at_a_segment_boundary_or_in_its_header_is_refused(cut: int) -> None:
     identity = _identity()

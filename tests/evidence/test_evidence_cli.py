@@ -4,6 +4,7 @@ the CASE/UCO export."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -13,7 +14,8 @@ from pathlib import Path
 import pyrage
 import pytest
 
-from evidence_support import EvidenceNode, cli_ok, cli_refused, node_with_request
+from at_rest_support import session_key_file
+from evidence_support import SRC, EvidenceNode, cli_ok, cli_refused, node_with_request
 from fakes import FakeClock
 
 
@@ -169,3 +171,60 @@ def test_case_export_passes_case_validate(tmp_path: Path, node: EvidenceNode) ->
     text = out.read_text()
     assert added[0]["sha256"] in text
     assert "case-investigation:ProvenanceRecord" in text
+
+
+# What `evidence add` must not load: the web app, the HTTP client, the PDF and template
+# engines, the migration tool, the whole composition root (each a fixed cost per file added).
+_HEAVY = (
+    "fastapi",
+    "starlette",
+    "uvicorn",
+    "jinja2",
+    "weasyprint",
+    "httpx",
+    "alembic",
+    "prometheus_client",
+    "argon2",
+    "joserfc",
+    "hanoi247.bootstrap",
+    "hanoi247.entrypoints.web",
+    "hanoi247.adapters.federation.node",
+)
+_RUN_AND_LIST_MODULES = """
+import json, sys
+from hanoi247.entrypoints.cli import main
+try:
+    main(sys.argv[1:])
+except SystemExit as exit:
+    status = exit.code
+else:
+    status = 0
+heavy = json.loads(sys.stdin.read())
+print(json.dumps(sorted(m for m in sys.modules if m in heavy or m.split(".")[0] in heavy)),
+      file=sys.stderr)
+sys.exit(status)
+"""
+
+
+def test_evidence_add_does_not_import_the_web_stack_or_the_composition_root(
+    tmp_path: Path, node: EvidenceNode
+) -> None:
+    files = _files(tmp_path)
+    args = ["evidence", "add", node.reference, str(files[0]), "--data-dir", str(node.data_dir)]
+    done = subprocess.run(
+        [sys.executable, "-c", _RUN_AND_LIST_MODULES, *args],
+        input=json.dumps(_HEAVY),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(tmp_path),
+            "HANOI247_ENV": "test",
+            "PYTHONPATH": SRC,
+            "HANOI247_SECRET_KEY_FILE": str(session_key_file()),
+        },
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)[0]["file_name"] == files[0].name  # it did add the file
+    assert json.loads(done.stderr.strip().splitlines()[-1]) == []

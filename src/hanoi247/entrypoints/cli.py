@@ -82,7 +82,7 @@ def _global_options(
         ),
     ] = False,
 ) -> None:
-    from hanoi247.bootstrap import use_passphrase
+    from hanoi247.process_settings import use_passphrase
 
     # Set on every run, empty when not asked: a passphrase given to one in-process
     # invocation (tests, an embedding program) must not key the next one.

@@ -43,15 +43,14 @@ class ExportFormat(StrEnum):
 
 @contextmanager
 def _desk(data_dir: Path | None) -> Iterator[EvidenceDesk]:
-    from hanoi247.adapters.federation.node import read_identity
-    from hanoi247.bootstrap import database, evidence_desk, settings_for
+    from hanoi247.bootstrap_desk import node_desk
+    from hanoi247.process_settings import settings_for
 
     settings = settings_for(data_dir)
-    identity = read_identity(settings.data_dir)
-    with database(settings, create=False) as db:
-        if db is None:
+    with node_desk(settings) as desk:
+        if desk is None:
             fail(f"no node database in {settings.data_dir}; run `hanoi247 init` first")
-        yield evidence_desk(settings, db.uow_factory, node_id=identity.node_id)
+        yield desk
 
 
 def item_json(item: EvidenceItem) -> dict[str, Any]:
@@ -103,20 +102,20 @@ def add_command(
     added = []
     with _desk(data_dir) as desk:
         list_evidence(desk, ref)  # an unknown request fails before any progress is drawn
-    with _desk(data_dir) as desk, _progress() as progress:
-        for file in files:
-            task = progress.add_task(file.name[:40], total=file.stat().st_size)
-            with file.open("rb") as source:
-                item = add_evidence(
-                    desk,
-                    ref=ref,
-                    file_name=file.name,
-                    source=source,
-                    actor=by,
-                    collected_at=collected,
-                    progress=lambda done, task=task: progress.update(task, completed=done),
-                )
-            added.append(item_json(item))
+        with _progress() as progress:
+            for file in files:
+                task = progress.add_task(file.name[:40], total=file.stat().st_size)
+                with file.open("rb") as source:
+                    item = add_evidence(
+                        desk,
+                        ref=ref,
+                        file_name=file.name,
+                        source=source,
+                        actor=by,
+                        collected_at=collected,
+                        progress=lambda done, task=task: progress.update(task, completed=done),
+                    )
+                added.append(item_json(item))
     emit(added)
 
 

@@ -1,10 +1,10 @@
-"""Evidence files in the age format (pyrage): one streaming pass, flat memory.
+"""Evidence files in the age format: one streaming pass, flat memory.
 
-``seal`` reads the plaintext once. Each block pyrage pulls goes through SHA-256 and a
-byte count, the first bytes are kept for the media-type sniffer, and the ciphertext pyrage
-pushes out goes straight into the store's writer (which hashes it and cuts it into the
-transfer chunks' hashes). Plaintext is never written anywhere: not to the store, not to a
-temporary file.
+``seal`` reads the plaintext once (``age_seal.py``: hashed, its first bytes kept for the
+media-type sniffer, encrypted on both cores) and the ciphertext goes straight into the
+store's writer (which hashes it) and through the transfer chunks' hashes. Opening,
+re-encrypting and the identities use pyrage. Plaintext is never written anywhere: not to
+the store, not to a temporary file.
 
 The node's age identity (X25519) is ``keys/evidence.age`` (mode 0600), in the file format
 the ``age`` CLI reads (``# public key: age1…`` then ``AGE-SECRET-KEY-1…``). Rotated-out
@@ -23,13 +23,12 @@ from typing import BinaryIO, Final
 
 import pyrage
 
+from hanoi247.adapters.crypto.age_seal import recipient_public_key, seal_stream
 from hanoi247.adapters.crypto.age_stream import PlaintextCheck, identity_secret
 from hanoi247.adapters.crypto.key_files import KeyFileSeal, open_bytes, seal_bytes
 from hanoi247.domain.errors import ConfigurationError, EvidenceRejected, IntegrityError
-from hanoi247.domain.evidence import CHUNK_SIZE
 from hanoi247.domain.media_types import SNIFF_BYTES, sniff_media_type
 from hanoi247.ports.evidence import (
-    BlobWriter,
     ByteSink,
     ByteSource,
     EvidenceStore,
@@ -144,24 +143,22 @@ class AgeEvidenceCipher:
         *,
         progress: ProgressCallback | None = None,
     ) -> Sealed:
-        parsed = _parse_recipients(recipients)
-        reader = _MeasuringReader(source, progress)
-        with _ChunkHashingSink(store.writer()) as sink:
-            try:
-                pyrage.encrypt_io(reader, sink, parsed)
-            except pyrage.EncryptError:
-                sink.raise_cause()
-                if reader.error is not None:
-                    raise reader.error from None
-                raise
-            blob_id = sink.commit()
+        _parse_recipients(recipients)  # pyrage checks each recipient's checksum
+        keys = [recipient_public_key(r) for r in recipients]
+        writer = store.writer()
+        try:
+            sealed = seal_stream(source, writer, keys, head_bytes=SNIFF_BYTES, progress=progress)
+            blob_id = writer.commit()
+        except BaseException:
+            writer.abort()
+            raise
         return Sealed(
-            size=reader.size,
-            sha256=reader.sha256.hexdigest(),
-            media_type=sniff_media_type(bytes(reader.head)),
+            size=sealed.size,
+            sha256=sealed.sha256,
+            media_type=sniff_media_type(sealed.head),
             blob_id=blob_id,
-            stored_size=sink.written,
-            chunk_hashes=tuple(sink.chunk_hashes),
+            stored_size=sealed.stored_size,
+            chunk_hashes=sealed.chunk_hashes,
         )
 
     def seal_segments(
@@ -281,73 +278,6 @@ class _MeasuringReader:
 
     def readable(self) -> bool:
         return True
-
-
-class _ChunkHashingSink:
-    """What pyrage writes to: the store's writer, plus SHA-256 per transfer chunk."""
-
-    def __init__(self, writer: BlobWriter) -> None:
-        self._writer = writer
-        self._chunk = hashlib.sha256()
-        self._in_chunk = 0
-        self.chunk_hashes: list[str] = []
-        self.written = 0
-        self._cause: BaseException | None = None
-        self._pending = bytearray()
-
-    def __enter__(self) -> _ChunkHashingSink:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if exc[0] is not None:
-            self._writer.abort()
-
-    def write(self, data: bytes) -> int:
-        """pyrage writes 8 KiB at a time: gathered here, the store gets (and hashes) blocks
-        of ``_IO_BLOCK``."""
-        self._pending += data
-        if len(self._pending) >= _IO_BLOCK:
-            self._drain()
-        return len(data)
-
-    def _drain(self) -> None:
-        block, self._pending = bytes(self._pending), bytearray()
-        try:
-            self._writer.write(block)
-        except BaseException as exc:
-            self._cause = exc
-            raise
-        view = memoryview(block)
-        while view:
-            take = min(len(view), CHUNK_SIZE - self._in_chunk)
-            self._chunk.update(view[:take])
-            self._in_chunk += take
-            view = view[take:]
-            if self._in_chunk == CHUNK_SIZE:
-                self.chunk_hashes.append(self._chunk.hexdigest())
-                self._chunk, self._in_chunk = hashlib.sha256(), 0
-        self.written += len(block)
-
-    def flush(self) -> None:
-        return None
-
-    def writable(self) -> bool:
-        return True
-
-    def raise_cause(self) -> None:
-        if self._cause is not None:
-            raise self._cause
-
-    def commit(self) -> str:
-        if self._pending:
-            self._drain()
-        if self._in_chunk or not self.chunk_hashes:
-            self.chunk_hashes.append(self._chunk.hexdigest())
-        try:
-            return self._writer.commit()
-        except BaseException:
-            self._writer.abort()
-            raise
 
 
 class _HashingWriter:

@@ -16,6 +16,7 @@ raises ``IntegrityError`` if the header, a segment or the plaintext hash does no
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import hmac
 import queue
@@ -66,7 +67,10 @@ def _hkdf(ikm: bytes, salt: bytes, info: bytes) -> bytes:
 def _b64(text: bytes) -> bytes:
     if text.endswith(b"=") or b"\r" in text:
         raise AgeFormatError("non-canonical base64 in the age header")
-    return base64.b64decode(text + b"=" * (-len(text) % 4), validate=True)
+    try:
+        return base64.b64decode(text + b"=" * (-len(text) % 4), validate=True)
+    except binascii.Error:  # a flipped byte in a stanza: not base64 any more
+        raise AgeFormatError("malformed base64 in the age header") from None
 
 
 class AgeStreamDecryptor:

@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from hanoi247.adapters.crypto.at_rest import FieldCipher
 from hanoi247.adapters.crypto.secret_key import secret_keys
 from hanoi247.adapters.db.engine import make_engine, secure_sqlite_files
-from hanoi247.adapters.db.migrate import upgrade
+from hanoi247.adapters.db.migrate import is_at_head, upgrade
 from hanoi247.adapters.db.uow import SqlUnitOfWork, make_uow_factory
 from hanoi247.domain.errors import ConfigurationError
 from hanoi247.ports import UnitOfWork
@@ -42,8 +42,10 @@ def open_database(settings: Settings, *, create: bool) -> Database | None:
             settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     cipher = FieldCipher(secret_keys(settings))  # before anything is created: no key, no node
     secure_sqlite_files(url)  # 0600 before the migrations create it
-    upgrade(url, cipher=cipher)
     engine = make_engine(url)
+    if not is_at_head(engine):  # a command on a current node skips Alembic altogether
+        upgrade(url, cipher=cipher)
+        engine.dispose()  # no pooled connection from before the schema changed
     return Database(
         engine=engine, uow_factory=make_uow_factory(engine, cipher=cipher), cipher=cipher
     )

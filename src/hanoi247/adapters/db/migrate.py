@@ -12,23 +12,28 @@ For the ``alembic`` command line (writing a new revision, ``alembic check``)::
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import DBAPIError
 
 from hanoi247.adapters.crypto.at_rest import FieldCipher
 from hanoi247.adapters.db.engine import make_engine
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 CIPHER_ATTRIBUTE = "field_cipher"  # read by migration 0012
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
 def alembic_config() -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     return config
@@ -36,6 +41,8 @@ def alembic_config() -> Config:
 
 def head() -> str:
     """The newest revision shipped with this version of hanoi247."""
+    from alembic.script import ScriptDirectory
+
     revision = ScriptDirectory.from_config(alembic_config()).get_current_head()
     if revision is None:
         raise RuntimeError(f"no migrations found in {MIGRATIONS_DIR}")
@@ -47,11 +54,15 @@ def upgrade(url: str, revision: str = "heads", *, cipher: FieldCipher | None = N
 
     ``cipher`` is the node's at-rest cipher: migration 0012 seals the content rows that
     an older version stored in clear, and refuses to run over such rows without it."""
+    from alembic import command
+
     _run(url, lambda config: command.upgrade(config, revision), cipher)
 
 
 def downgrade(url: str, revision: str, *, cipher: FieldCipher | None = None) -> None:
     """Migrate down to ``revision`` (``"base"`` empties the schema). Tests and repairs only."""
+    from alembic import command
+
     _run(url, lambda config: command.downgrade(config, revision), cipher)
 
 
@@ -65,6 +76,8 @@ def current(url: str) -> str | None:
 
 
 def current_for(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
 
@@ -79,3 +92,41 @@ def _run(url: str, action: Callable[[Config], None], cipher: FieldCipher | None 
             action(config)
     finally:
         engine.dispose()
+
+
+_REVISION = re.compile(r"^revision(?:: *str)? *= *[\"']([^\"']+)[\"'] *$", re.M)
+_DOWN = re.compile(r"^down_revision(?:: *[^=]+)? *= *(?:None|[\"']([^\"']+)[\"']) *$", re.M)
+
+
+@functools.cache
+def shipped_head() -> str | None:
+    """``head()`` read from the scripts' ``revision``/``down_revision`` lines, without
+    importing Alembic (a tenth of a CPU-second per command); None when a script does not
+    read as one plain line each, or the scripts do not end in exactly one head."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for script in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        source = script.read_text(encoding="utf-8")
+        revision, down = _REVISION.findall(source), _DOWN.findall(source)
+        if len(revision) != 1 or len(down) != 1:
+            return None
+        revisions.add(revision[0])
+        if down[0]:
+            parents.add(down[0])
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 and parents <= revisions else None
+
+
+def is_at_head(engine: Engine) -> bool:
+    """Whether the database already stands at the shipped head, so that ``upgrade`` would
+    do nothing: one ``SELECT``, no Alembic. False whenever that cannot be told for sure
+    (no version table yet, several rows, scripts not readable as one chain)."""
+    wanted = shipped_head()
+    if wanted is None:
+        return False
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(text("SELECT version_num FROM alembic_version")).all()
+    except DBAPIError:
+        return False
+    return [row[0] for row in rows] == [wanted]

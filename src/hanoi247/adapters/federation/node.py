@@ -18,7 +18,6 @@ of band before pinning (``hanoi247 peer add CARD --fingerprint FP``).
 from __future__ import annotations
 
 import json
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,14 +38,15 @@ from hanoi247.adapters.crypto.public_keys import import_public_key
 from hanoi247.adapters.crypto.web_push import VapidKey, load_vapid_key
 from hanoi247.adapters.crypto.webhook_key import WebhookKey, load_webhook_key
 from hanoi247.adapters.federation import schemas
+from hanoi247.adapters.federation.node_file import KEYS_DIR as KEYS_DIR  # re-exported
+from hanoi247.adapters.federation.node_file import NODE_FILE as NODE_FILE  # re-exported
+from hanoi247.adapters.federation.node_file import PREVIOUS_KEYS_DIR as PREVIOUS_KEYS_DIR
+from hanoi247.adapters.federation.node_file import read_identity as read_identity
 from hanoi247.domain.errors import ConfigurationError, InvalidInput
 from hanoi247.domain.federation import MessageType, NodeIdentity, is_node_id
 from hanoi247.domain.node_card import check_node_id, check_url
 
 PROTOCOL = "hanoi247/1"
-NODE_FILE = "node.toml"
-KEYS_DIR = "keys"
-PREVIOUS_KEYS_DIR = "previous"
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,30 +198,6 @@ def write_identity(data_dir: Path, identity: NodeIdentity) -> None:
         f"url = {json.dumps(identity.url)}",
     ]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-
-def read_identity(data_dir: Path) -> NodeIdentity:
-    path = data_dir / NODE_FILE
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigurationError(
-            f"no node in {data_dir}: run `hanoi247 init --state XX --name NAME --url URL "
-            f"--data-dir {data_dir}` first"
-        ) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigurationError(f"{path}: not valid TOML ({exc})") from None
-    try:
-        return NodeIdentity(
-            node_id=check_node_id(str(data["node_id"])),
-            state=str(data["state"]).upper(),
-            name=str(data["name"]),
-            url=check_url(str(data["url"])),
-        )
-    except KeyError as exc:
-        raise ConfigurationError(f"{path}: missing {exc.args[0]!r}") from None
-    except InvalidInput as exc:  # the node's own file: the node is misconfigured
-        raise ConfigurationError(f"{path}: {exc}") from None
 
 
 def load_local_node(data_dir: Path, *, seal: KeyFileSeal | None = None) -> LocalNode:

@@ -184,7 +184,7 @@ class FakeUnitOfWork:
         self.web_sessions = FakeWebSessionRepository(self)
         self.notifications = FakeNotificationOutbox()
         self.contact_points = FakeContactPointRepository()
-        self.evidence = FakeEvidenceRepository()
+        self.evidence = FakeEvidenceRepository(self)
         self.uploads = FakeUploadRepository()
         self.drills = FakeDrillRepository()
         self.drill_schedules = FakeDrillScheduleRepository()

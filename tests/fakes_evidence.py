@@ -9,11 +9,11 @@ import secrets
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from hanoi247.adapters.storage.blob_ids import check_blob_id
 from hanoi247.domain.errors import IntegrityError, StorageFailed
-from hanoi247.domain.evidence import CustodyEvent, EvidenceItem, ItemStatus, Upload
+from hanoi247.domain.evidence import ChunkOffer, CustodyEvent, EvidenceItem, ItemStatus, Upload
 
 
 class FakeBlobWriter:
@@ -94,7 +94,8 @@ class FakeEvidenceStore:
 
 
 class FakeEvidenceRepository:
-    def __init__(self) -> None:
+    def __init__(self, owner: Any = None) -> None:
+        self._owner = owner  # the fake unit of work: its requests, for ``chunk_offer``
         self.items: dict[str, EvidenceItem] = {}
         self.events: list[CustodyEvent] = []
 
@@ -105,6 +106,20 @@ class FakeEvidenceRepository:
 
     def get(self, item_id: str) -> EvidenceItem | None:
         return self.items.get(item_id)
+
+    def chunk_offer(self, item_id: str) -> ChunkOffer | None:
+        item = self.items.get(item_id)
+        if item is None:
+            return None
+        requests = self._owner.requests.stored if self._owner is not None else {}
+        request = requests.get(item.request_id)
+        return ChunkOffer(
+            origin_node=item.origin_node,
+            status=item.status,
+            chunks=len(item.chunk_hashes),
+            blob_id=item.blob_id,
+            peer_node=None if request is None else request.peer_node,
+        )
 
     def for_request(self, request_id: str) -> builtins.list[EvidenceItem]:
         found = [i for i in self.items.values() if i.request_id == request_id]

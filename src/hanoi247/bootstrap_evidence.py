@@ -36,19 +36,16 @@ def serve_signed_chunk(
 
     if runtime.evidence is None:
         raise ConfigurationError("this node has no evidence key (keys/evidence.age)")
-    with runtime.uow_factory() as uow:
-        requester = verify_chunk_request(
-            authorization,
-            uow=uow,
-            local_node_id=runtime.local.node_id,
-            item_id=item_id,
-            index=index,
-            now=runtime.clock.now(),
-            window=timedelta(seconds=runtime.settings.replay_window_seconds),
-        )
-        data = serve_chunk(
-            runtime.evidence, requester=requester, item_id=item_id, index=index, uow=uow
-        )
+    requester = verify_chunk_request(
+        authorization,
+        keys_of=runtime.receiver.signing_keys,  # imported once, dropped on key rotation
+        local_node_id=runtime.local.node_id,
+        item_id=item_id,
+        index=index,
+        now=runtime.clock.now(),
+        window=timedelta(seconds=runtime.settings.replay_window_seconds),
+    )
+    data = serve_chunk(runtime.evidence, requester=requester, item_id=item_id, index=index)
     # what left the node, for the operator (and the crash tests: nothing stored is refetched)
     log.info("evidence_chunk_served", item_id=item_id, index=index, to=requester)
     return data

@@ -98,6 +98,8 @@ def test_an_untouched_log_holds_and_gives_the_hashes_asked_for(
         ("DELETE FROM audit_log WHERE seq = 14", 15),  # exactly where a span may start
         ("DELETE FROM audit_log WHERE seq = 1", 2),
         (f"UPDATE audit_log SET prev_hash = '{'e' * 64}' WHERE seq = 30", 30),
+        # a prev_hash that would need JSON quoting (PostgreSQL builds the body without it)
+        ('UPDATE audit_log SET prev_hash = \'x","seq":30\' WHERE seq = 30', 30),
     ],
 )
 def test_the_scan_names_the_entry_the_orm_check_names(

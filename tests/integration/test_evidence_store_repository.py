@@ -6,8 +6,16 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from hanoi247.domain.evidence import CustodyAction, CustodyEvent, EvidenceItem, ItemStatus
+from hanoi247.domain.evidence import (
+    ChunkOffer,
+    CustodyAction,
+    CustodyEvent,
+    EvidenceItem,
+    ItemStatus,
+)
+from hanoi247.domain.requests import Urgency
 from hanoi247.ports import UnitOfWork
+from inbox_builder import incoming
 
 AT = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
 ITEM = EvidenceItem(
@@ -79,3 +87,36 @@ def test_uncommitted_item_and_events_are_rolled_back(uow: Callable[[], UnitOfWor
     with uow() as u:
         assert u.evidence.get(ITEM.item_id) is None
         assert u.evidence.custody(ITEM.item_id) == []
+
+
+def test_chunk_offer_reads_origin_status_chunk_count_blob_and_the_requests_peer(
+    uow: Callable[[], UnitOfWork],
+) -> None:
+    request = incoming(7, Urgency.ROUTINE, AT)  # FR's copy of VN's request: peer vn-247
+    offered = replace(
+        ITEM, item_id="0193a000-0000-7000-8000-000000000003", request_id=request.id,
+        chunk_hashes=("c" * 64, "d" * 64, "e" * 64),
+    )  # fmt: skip
+    orphan = replace(ITEM, item_id="0193a000-0000-7000-8000-000000000004", request_id="y" * 36)
+    with uow() as u:
+        u.requests.add(request)
+        u.evidence.add(offered)
+        u.evidence.add(orphan)
+        u.commit()
+    with uow() as u:
+        assert request.peer_node == "vn-247"
+        assert u.evidence.chunk_offer(offered.item_id) == ChunkOffer(
+            origin_node="fr-oclctic", status=ItemStatus.STORED, chunks=3,
+            blob_id="b" * 64, peer_node="vn-247",
+        )  # fmt: skip
+        assert u.evidence.chunk_offer(orphan.item_id) == ChunkOffer(
+            origin_node="fr-oclctic", status=ItemStatus.STORED, chunks=1,
+            blob_id="b" * 64, peer_node=None,
+        )  # fmt: skip
+        assert u.evidence.chunk_offer("nope") is None
+        u.evidence.set_status(offered.item_id, ItemStatus.DELETED)
+        u.commit()
+    with uow() as u:
+        deleted = u.evidence.chunk_offer(offered.item_id)
+        assert deleted is not None
+        assert (deleted.status, deleted.accepted) == (ItemStatus.DELETED, False)

@@ -337,3 +337,23 @@ def test_only_i18n_fills_a_translation_with_an_english_fallback() -> None:
         if "english.format(" in path.read_text(encoding="utf-8")
     ]
     assert copies == ["i18n.py"]
+
+
+@pytest.mark.parametrize("lang", i18n.LANGUAGES)
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Paris", "Asia/Kolkata", "America/St_Johns"])
+@pytest.mark.parametrize("width", ["short", "medium", "long", "full"])
+def test_datetimes_read_as_babel_writes_them_with_the_offset_of_their_own_moment(
+    lang: str, zone: str, width: i18n.Width
+) -> None:
+    """``format_datetime`` keeps Babel's locale and long UTC offset per language and
+    offset instead of looking them up per value: the text is Babel's, in summer and in
+    winter (the offset is the moment's, not the zone's first)."""
+    from zoneinfo import ZoneInfo
+
+    import babel.dates
+
+    for moment in (MOMENT, MOMENT - timedelta(days=150), MOMENT.replace(microsecond=7)):
+        local = moment.astimezone(ZoneInfo(zone))
+        expected = babel.dates.format_datetime(local, width, tzinfo=local.tzinfo, locale=lang)
+        gmt = babel.dates.get_timezone_gmt(local, width="long", locale=lang)
+        assert i18n.format_datetime(moment, lang, zone, width=width) == f"{expected} ({gmt})"

@@ -60,3 +60,13 @@ def test_visible_shows_each_refused_character_as_a_mark() -> None:
 def test_identifiers_and_documents_are_nfc_normalised() -> None:
     assert identifier("Cafe\u0301") == "Caf\u00e9"
     assert normalised({"Cafe\u0301": ["e\u0301", 1, None]}) == {"Caf\u00e9": ["\u00e9", 1, None]}
+
+
+def test_visible_marks_exactly_the_characters_text_fault_refuses_over_all_of_unicode() -> None:
+    """``visible`` passes clean text with one regex scan: the regex must refuse exactly
+    what the per-character rule refuses, for every code point."""
+    for code in range(0x110000):
+        char = chr(code)
+        refused = text_fault(char, allow_bidi=False) is not None
+        assert (visible(char) != char) is refused, f"U+{code:04X}"
+        assert (visible(f"a{char}b") != f"a{char}b") is refused, f"U+{code:04X} inside text"

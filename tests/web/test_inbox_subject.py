@@ -146,7 +146,13 @@ def test_subjects_add_no_query_per_row(pair: Pair) -> None:
         arrive(pair, number, {"offence": 7, "identifiers": [ip(f"192.0.2.{number}")]})
     with counted() as many:
         assert "192.0.2.8" in pair.fr_client.get("/inbox/fragment").text
-    assert len(many) == len(few)
+    # PRAGMA query_only follows what the pooled connection did last (a write in between
+    # leaves it writable): a pool state, not a query per row
+    assert len(queries(many)) == len(queries(few))
+
+
+def queries(statements: list[str]) -> list[str]:
+    return [s for s in statements if not s.startswith("PRAGMA query_only")]
 
 
 def test_the_subject_is_the_first_identifier_with_a_value() -> None:

@@ -97,6 +97,22 @@ class EvidenceItem:
 
 
 @dataclass(frozen=True, slots=True)
+class ChunkOffer:
+    """What a chunk request needs of an item, and nothing more (no file name, no hashes,
+    no sealed request content): read once per chunk served."""
+
+    origin_node: str
+    status: ItemStatus
+    chunks: int  # how many chunk hashes the item's manifest holds
+    blob_id: str
+    peer_node: str | None  # the other node of the item's request, if it has one
+
+    @property
+    def accepted(self) -> bool:
+        return self.status in ACCEPTED
+
+
+@dataclass(frozen=True, slots=True)
 class CustodyEvent:
     item_id: str
     action: CustodyAction

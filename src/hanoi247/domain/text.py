@@ -118,10 +118,17 @@ def normalised(document: object) -> object:
 _PLAIN_LTR_ISOLATE = re.compile("\u2066[0-9A-Za-z().\\- ]{1,64}\u2069")
 
 
+# Every character ``_fault_of`` refuses, as one class: ``visible`` passes clean text (nearly
+# every value a page prints) with one scan in C instead of a call per character.
+_REFUSED = re.compile(
+    "[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f\\ud800-\\udfff\\u202a-\\u202e\\u2066-\\u2069]"
+)
+
+
 def visible(value: str) -> str:
     """``value`` with every refused character shown as ``<U+XXXX>`` (for display only);
     a left-to-right isolate around plain ASCII (an article number) is kept as it is."""
-    if all(_fault_of(char) is None for char in value):
+    if _REFUSED.search(value) is None:
         return value
     shown, start = [], 0
     for kept in _PLAIN_LTR_ISOLATE.finditer(value):

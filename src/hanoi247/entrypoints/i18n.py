@@ -20,7 +20,7 @@ import re
 import tempfile
 import tomllib
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
 from pathlib import Path
 from typing import Literal
@@ -222,7 +222,7 @@ def _load(lang: str) -> NullTranslations:
 
 def translator(lang: str) -> Translator:
     """The translator for ``lang`` (any tag or header; negotiated to a supported language)."""
-    return _translator(negotiate(lang))  # cached per supported language, not per header
+    return _translator(_negotiated(lang))  # cached per supported language, not per header
 
 
 @functools.cache
@@ -256,16 +256,58 @@ def _aware(value: datetime) -> datetime:
     return value
 
 
+@functools.lru_cache(maxsize=256)
+def _negotiated(lang: str) -> str:
+    """``negotiate(lang)`` for the formatters, which a page calls per row."""
+    return negotiate(lang)
+
+
+@functools.cache
+def _locale(code: str) -> Locale:
+    """Babel's ``Locale`` of a supported language: parsed once, not per value formatted."""
+    return Locale.parse(code)
+
+
+def locale_of(lang: str) -> Locale:
+    """Babel's ``Locale`` for ``lang`` (any tag; negotiated), for formatting per row."""
+    return _locale(_negotiated(lang))
+
+
+@functools.cache
+def _datetime_pattern(width: Width, code: str) -> str:
+    return str(babel.dates.get_datetime_format(width, locale=_locale(code))).replace("'", "")
+
+
+@functools.lru_cache(maxsize=4096)
+def _day_text(day: date, width: Width, code: str) -> str:
+    return babel.dates.format_date(day, width, locale=_locale(code))
+
+
+@functools.lru_cache(maxsize=1024)
+def _gmt(offset: timedelta, code: str) -> str:
+    """The long UTC offset ("GMT+01:00") in ``code``: Babel's long form depends only on
+    the offset and the language."""
+    moment = datetime(2000, 1, 1, tzinfo=timezone(offset))
+    return babel.dates.get_timezone_gmt(moment, width="long", locale=_locale(code))
+
+
 def format_datetime(
     dt: datetime, lang: str, tz: str | tzinfo, *, width: Width = "medium", offset: bool = True
 ) -> str:
     """``dt`` (aware) in the viewer's zone ``tz``, with its UTC offset unless ``offset=False``."""
     local = _aware(dt).astimezone(_zone(tz))
-    code = negotiate(lang)
-    text = babel.dates.format_datetime(local, width, tzinfo=local.tzinfo, locale=code)
+    code = _negotiated(lang)
+    # What ``babel.dates.format_datetime`` does, with the locale's pattern and the day's
+    # text kept: a page formats a hundred moments of a few days.
+    time_text = babel.dates.format_time(local, width, tzinfo=None, locale=_locale(code))
+    text = (
+        _datetime_pattern(width, code)
+        .replace("{0}", time_text)
+        .replace("{1}", _day_text(local.date(), width, code))
+    )
     if not offset:
         return text
-    return f"{text} ({babel.dates.get_timezone_gmt(local, width='long', locale=code)})"
+    return f"{text} ({_gmt(local.utcoffset() or timedelta(0), code)})"
 
 
 def format_date(
@@ -280,7 +322,7 @@ def format_date(
 
 
 def format_number(value: int | float | Decimal, lang: str) -> str:
-    return babel.numbers.format_decimal(value, locale=negotiate(lang))
+    return babel.numbers.format_decimal(value, locale=locale_of(lang))
 
 
 def format_timedelta(delta: timedelta, lang: str, *, threshold: float = 0.85) -> str:
@@ -495,14 +537,14 @@ def state_name(iso2: str, lang: str) -> str:
     """A participant's name: its UN English name; in other languages Babel's (CLDR)
     territory name, or the catalogue's for those whose CLDR name is not the UN's
     (``CATALOGUE_STATES``: the European Union, the State of Palestine, the Holy See, …)."""
-    code, lang = iso2.strip().upper(), negotiate(lang)
+    code, lang = iso2.strip().upper(), _negotiated(lang)
     name = _english_state_names().get(code)
     if name and lang == "en":
         return name
     tr = translator(lang)
     if name and code in CATALOGUE_STATES and tr.has(name, "state"):
         return tr.pgettext("state", name)
-    return Locale.parse(lang).territories.get(code) or name or code
+    return _locale(lang).territories.get(code) or name or code
 
 
 def problem_message(problem: Problem, tr: Translator, tz: str | tzinfo = "UTC") -> str:

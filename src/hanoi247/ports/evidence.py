@@ -10,7 +10,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol, TypeAlias
 
-from hanoi247.domain.evidence import CustodyEvent, EvidenceItem, ItemStatus, Upload
+from hanoi247.domain.evidence import (
+    ChunkOffer,
+    CustodyEvent,
+    EvidenceItem,
+    ItemStatus,
+    Upload,
+)
 
 # A received chunk: bytes, or the page-aligned buffer the node's HTTP source read the body
 # into (adapters/federation/evidence_http.py), which the staging area can write unbuffered.
@@ -218,6 +224,11 @@ class EvidenceRepository(Protocol):
     def add(self, item: EvidenceItem) -> None: ...
 
     def get(self, item_id: str) -> EvidenceItem | None: ...
+
+    def chunk_offer(self, item_id: str) -> ChunkOffer | None:
+        """The item's origin, status, chunk count and blob with its request's peer node, in
+        one narrow read (for every chunk served); None for an unknown item."""
+        ...
 
     def for_request(self, request_id: str) -> builtins.list[EvidenceItem]: ...
 

@@ -234,16 +234,15 @@ def serve_chunk(
 def _offered_chunk(
     uow: UnitOfWork, desk: EvidenceDesk, *, requester: str, item_id: str, index: int
 ) -> str:
-    item = uow.evidence.get(item_id)
-    request = uow.requests.get(item.request_id) if item is not None else None
+    offer = uow.evidence.chunk_offer(item_id)  # one narrow read: this runs for every chunk
     if (
-        item is None
-        or request is None
-        or item.origin_node != desk.node_id
-        or request.peer_node != requester
-        or not item.accepted
+        offer is None
+        or offer.peer_node is None
+        or offer.origin_node != desk.node_id
+        or offer.peer_node != requester
+        or not offer.accepted
     ):
         raise EvidenceRejected("not_offered", "this node offered no such item to you")
-    if not 0 <= index < len(item.chunk_hashes):
+    if not 0 <= index < offer.chunks:
         raise EvidenceRejected("bad_chunk", "no such chunk")
-    return item.blob_id
+    return offer.blob_id

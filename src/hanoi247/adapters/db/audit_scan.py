@@ -73,13 +73,17 @@ SELECT seq, prev_hash, hash,
 FROM audit_log WHERE seq BETWEEN ? AND ? ORDER BY seq
 """
 # PostgreSQL's ``json`` type keeps the stored text verbatim (and valid); it hashes the
-# text itself: true for an intact row, NULL otherwise (rechecked).
+# text itself: true for an intact row, NULL otherwise (rechecked). The session is in UTC
+# (``_connection``), so ``at`` is formatted as it is. ``prev_hash`` goes in unquoted:
+# ``scan_digests`` compares it with the hash of the row before, which holds only when that
+# row's hash is the hex digest this query compares it with (or GENESIS, for the first), so
+# a prev_hash that would need quoting breaks the chain there whatever its body gives.
 _PG_BODIES = """
 SELECT seq, prev_hash, hash,
        CASE WHEN at >= '1000-01-01T00:00:00Z' AND encode(sha256(convert_to(concat(
                 '{"actor":', to_json(actor),
-                ',"at":"', to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US'),
-                'Z","details":', details, ',"prev_hash":', to_json(prev_hash), ',"seq":', seq,
+                ',"at":"', to_char(at, 'YYYY-MM-DD"T"HH24:MI:SS.US'),
+                'Z","details":', details, ',"prev_hash":"', prev_hash, '","seq":', seq,
                 ',"subject":', to_json(subject), ',"tag":', to_json(tag), '}'
             ), 'UTF8')), 'hex') = hash
             THEN true END
@@ -189,6 +193,8 @@ def _connection(database_url: str) -> Iterator[Any]:
         return
     pg = psycopg.connect(**libpq_parameters(database_url))
     try:
+        pg.execute("SET TIME ZONE 'UTC'")  # whatever the URL's options say: ``_PG_BODIES``
+        pg.commit()
         pg.read_only = True
         yield pg
     finally:

@@ -7,12 +7,20 @@ from __future__ import annotations
 import builtins
 from typing import Any
 
-from sqlalchemy import Row, Table, delete, insert, select, update
+from sqlalchemy import Row, Table, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from hanoi247.adapters.db.schema.evidence import custody_events, evidence_items, evidence_uploads
+from hanoi247.adapters.db.schema.workflow import requests
 from hanoi247.adapters.db.sealed import open_text, seal_text
-from hanoi247.domain.evidence import CustodyAction, CustodyEvent, EvidenceItem, ItemStatus, Upload
+from hanoi247.domain.evidence import (
+    ChunkOffer,
+    CustodyAction,
+    CustodyEvent,
+    EvidenceItem,
+    ItemStatus,
+    Upload,
+)
 
 
 class SqlEvidenceRepository:
@@ -26,6 +34,30 @@ class SqlEvidenceRepository:
         query = select(evidence_items).where(evidence_items.c.item_id == item_id)
         row = self._session.execute(query).one_or_none()
         return None if row is None else _item(self._session, row)
+
+    def chunk_offer(self, item_id: str) -> ChunkOffer | None:
+        items = evidence_items.c
+        query = (
+            select(
+                items.origin_node,
+                items.status,
+                func.json_array_length(items.chunk_hashes).label("chunks"),
+                items.blob_id,
+                requests.c.peer_node,
+            )
+            .select_from(evidence_items.outerjoin(requests, requests.c.id == items.request_id))
+            .where(items.item_id == item_id)
+        )
+        row = self._session.execute(query).one_or_none()
+        if row is None:
+            return None
+        return ChunkOffer(
+            origin_node=row.origin_node,
+            status=ItemStatus(row.status),
+            chunks=int(row.chunks),
+            blob_id=row.blob_id,
+            peer_node=row.peer_node,
+        )
 
     def for_request(self, request_id: str) -> builtins.list[EvidenceItem]:
         query = (

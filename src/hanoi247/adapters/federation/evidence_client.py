@@ -16,13 +16,13 @@ against the signed manifest's hash for that index.
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Final
 
 import httpx
 
-from hanoi247.adapters.crypto.public_keys import import_public_key
+from hanoi247.adapters.crypto.public_keys import PublicKey
 from hanoi247.adapters.federation.canonical import canonical_json, loads_strict
 from hanoi247.adapters.federation.node import LocalNode
 from hanoi247.adapters.federation.receipts import _verify_token
@@ -52,15 +52,17 @@ def sign_chunk_request(
 def verify_chunk_request(
     authorization: str | None,
     *,
-    uow: UnitOfWork,
+    keys_of: Callable[[str], Sequence[PublicKey] | None],
     local_node_id: str,
     item_id: str,
     index: int,
     now: datetime,
     window: timedelta,
 ) -> str:
-    """The requesting node's id, or ``SignatureInvalid`` (unsigned, unknown peer, bad
-    signature, another item, index or recipient, outside the replay window)."""
+    """The requesting node's id, or ``SignatureInvalid`` (unsigned, unknown or suspended
+    peer, bad signature, another item, index or recipient, outside the replay window).
+    ``keys_of``: a peer's signing keys valid now, None if it is not an active pinned peer
+    (the node passes its receiver's cache, so the keys are not imported per chunk)."""
     scheme, _, token = (authorization or "").partition(" ")
     if scheme != SCHEME or not token:
         raise SignatureInvalid("the chunk request is not signed")
@@ -69,10 +71,11 @@ def verify_chunk_request(
         requester = str(unverified["from"])
     except Exception:  # noqa: BLE001 - any unreadable token is an unsigned one
         raise SignatureInvalid("the chunk request is not readable") from None
-    peer = uow.peers.get(requester)
-    if peer is None:
-        raise SignatureInvalid("the chunk request comes from a node that is not pinned")
-    keys = [import_public_key(k.jwk) for k in peer.keys_for("sig", now)]
+    keys = keys_of(requester)
+    if not keys:
+        raise SignatureInvalid(
+            "the chunk request comes from a node that is not pinned or is suspended"
+        )
     claims = loads_strict(_verify_token(token, keys, typ=CHUNK_TYP, what="chunk request"))
     try:
         fresh = abs(now - parse_time(str(claims["iat"]))) <= window

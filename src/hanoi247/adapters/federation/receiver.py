@@ -154,7 +154,7 @@ class InboxReceiver:
                 envelope,
                 my_node_id=self.local.node_id,
                 my_encryption_keys=self.local.encryption_keys,
-                resolve_sender=self._sender_keys,
+                resolve_sender=self.signing_keys,
                 now=now,
                 replay_window=self.replay_window,
                 max_bytes=self.max_bytes,
@@ -228,7 +228,9 @@ class InboxReceiver:
         else:
             self._keys.pop(node_id, None)
 
-    def _sender_keys(self, node_id: str) -> Sequence[PublicKey] | None:
+    def signing_keys(self, node_id: str) -> Sequence[PublicKey] | None:
+        """The imported signing keys of an active pinned peer valid now (cached as the
+        module says; also what a chunk request is checked with), None if it has none."""
         cached = self._keys.get(node_id)
         if cached is None or cached[0] <= time.monotonic():
             keys = self.intake.signing_keys_of(node_id)

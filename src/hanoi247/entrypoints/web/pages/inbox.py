@@ -45,6 +45,7 @@ from hanoi247.entrypoints.web.pages.live import (
 )
 from hanoi247.entrypoints.web.pages.render import render
 from hanoi247.entrypoints.web.pages.shell import INBOX_READERS
+from hanoi247.ports import UnitOfWork
 from hanoi247.services.inbox_pages import inbox_page
 from hanoi247.services.outgoing import outgoing_view
 from hanoi247.services.queries import inbox_fingerprint
@@ -58,11 +59,10 @@ OUTGOING_SHOWN = 200
 PAGE_SIZE = 100
 
 
-def _outgoing(desk: WebDesk, viewer: Viewer, now: datetime) -> list[dict[str, Any]]:
+def _outgoing(uow: UnitOfWork, viewer: Viewer, now: datetime) -> list[dict[str, Any]]:
     """Open requests this desk sent (drafts are on the composer's page), each with its
     next deadline and, when the peer is late to acknowledge, the number to call."""
-    with desk.uow_factory() as uow:
-        items = outgoing_view(uow, now, limit=OUTGOING_SHOWN)
+    items = outgoing_view(uow, now, limit=OUTGOING_SHOWN)
     for item in items:
         due = item["next_deadline"]
         item["countdown"] = countdown(due["due_at"], now, viewer.lang) if due else None
@@ -72,7 +72,7 @@ def _outgoing(desk: WebDesk, viewer: Viewer, now: datetime) -> list[dict[str, An
 def fingerprint_of(desk: WebDesk) -> str:
     """A hash that changes whenever the list does (a new request, a status, a deadline
     becoming overdue...), from two aggregate queries: what the event stream polls."""
-    with desk.uow_factory() as uow:
+    with desk.uow_factory().read_only() as uow:
         return inbox_fingerprint(uow, desk.clock.now())
 
 
@@ -80,7 +80,7 @@ def list_context(desk: WebDesk, viewer: Viewer, cursor: str | None = None) -> di
     """A page of the inbox (``PAGE_SIZE`` rows; the first holds the most urgent), by
     cursor (``services.inbox_pages``); a cursor this node did not write shows page 1."""
     now = desk.clock.now()
-    with desk.uow_factory() as uow:
+    with desk.uow_factory().read_only() as uow:  # one snapshot, no write lock
         summary = uow.requests.open_summary(Direction.INCOMING, now)
         subjects = viewer.can(Permission.REQUEST_READ)  # content: not for an auditor
         try:
@@ -89,12 +89,13 @@ def list_context(desk: WebDesk, viewer: Viewer, cursor: str | None = None) -> di
             cursor = None
             page = inbox_page(uow, now, limit=PAGE_SIZE, cursor=None, subjects=subjects)
         fingerprint = inbox_fingerprint(uow, now, summary)
+        outgoing = _outgoing(uow, viewer, now)
     for item in page.items:
         due = item["next_deadline"]
         item["countdown"] = countdown(due["due_at"], now, viewer.lang) if due else None
     return {
         "items": page.items,
-        "outgoing": _outgoing(desk, viewer, now),
+        "outgoing": outgoing,
         "fingerprint": fingerprint,
         "unacknowledged": summary.unacknowledged,
         "cursor": cursor,

@@ -66,7 +66,7 @@ def span(seconds: float, lang: str) -> str:
         whole = int(seconds)
         return f"{whole // 3600}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
     return babel.dates.format_timedelta(
-        timedelta(seconds=seconds), threshold=0.85, locale=i18n.negotiate(lang)
+        timedelta(seconds=seconds), threshold=0.85, locale=i18n.locale_of(lang)
     )
 
 
@@ -97,13 +97,17 @@ def countdown_labels(viewer: Viewer, now: datetime) -> dict[str, str]:
 def labelling(viewer: Viewer) -> dict[str, Any]:
     """Labels of the case-work pages, in the viewer's language (template functions)."""
     tr = viewer.tr
+    known: dict[tuple[int, str], str] = {}  # a page names the same few offences many times
 
     def offence(number: object, instrument: str = "uncc") -> str:
         if isinstance(number, Mapping):
             return i18n.national_offence_text(number, instrument, tr)
         if isinstance(number, bool) or not isinstance(number, int):
             return str(number)
-        return offence_text(instrument, number, tr)
+        text = known.get((number, instrument))
+        if text is None:
+            text = known[number, instrument] = offence_text(instrument, number, tr)
+        return text
 
     return {
         "deadline_kind": lambda kind: deadline_kind_label(kind, tr),

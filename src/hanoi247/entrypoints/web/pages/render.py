@@ -189,12 +189,24 @@ def serves(request: Request, path: str) -> bool:
     return False
 
 
+def _served(request: Request) -> frozenset[str]:
+    """The ``NAVIGATION`` paths the app serves: its routes are fixed once it serves pages,
+    so they are looked up on its first page, not on every one."""
+    state = request.app.state
+    served: frozenset[str] | None = getattr(state, "navigation_served", None)
+    if served is None:
+        served = frozenset(path for _, path, _ in NAVIGATION if serves(request, path))
+        state.navigation_served = served
+    return served
+
+
 def _navigation(request: Request, viewer: Viewer) -> tuple[NavItem, ...]:
     current = request.url.path
+    served = _served(request)
     return tuple(
         NavItem(key, path, current == path or current.startswith(path + "/"))
         for key, path, permissions in NAVIGATION
-        if (not permissions or viewer.can(*permissions)) and serves(request, path)
+        if (not permissions or viewer.can(*permissions)) and path in served
     )
 
 

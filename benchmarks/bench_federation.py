@@ -1,8 +1,11 @@
 """Federation between two real node processes on 127.0.0.1: throughput, latency, crashes.
 
-VN and FR each run ``hanoi247 serve`` (SQLite, outbox sender, inbox receiver). Drill
-pings are written straight into VN's outbox (as tests/federation do); FR answers each
-with a pong. Figures:
+VN and FR each run ``hanoi247 serve`` (SQLite, outbox sender, inbox receiver, the
+production outbox poll of 0.5 s). Drill pings are written straight into VN's outbox by
+THIS process (as tests/federation do): the commit wakes VN's sender across processes
+(``adapters/wakeup.py``, the datagram socket ``serve`` binds), as a CLI command's enqueue
+does in service, so every latency below includes that wake-up and no poll wait. FR
+answers each ping with a pong (its intake's commit wakes FR's sender in-process). Figures:
 
 * ``http.noop_post_per_s`` — baseline: bare POSTs (an envelope-sized body) to FR's server,
   answered without any handler work, 16 in flight as the sender's ``max_in_flight``;
@@ -12,10 +15,13 @@ with a pong. Figures:
   from ``/proc/<pid>/stat``) each node process spent during that run, per ping+pong: unlike
   the rates, it hardly moves when other work loads the machine;
 * ``federation.latency_p50_ms`` / ``_p99_ms`` — one ping at a time, enqueue → delivered
-  (receipt verified and recorded at VN), from the outbox row's own timestamps;
+  (receipt verified and recorded at VN), from the outbox row's own timestamps; split into
+  ``latency_to_claim`` (the wake-up), ``latency_claim_to_stored`` (seal, POST, to FR's
+  inbox) and ``latency_stored_to_delivered`` (FR's commit and receipt, VN's record);
 * ``federation.open_loop_p99_ms_100_per_s`` (and p50) — steady rate: one ping enqueued
   every 10 ms for ``STEADY_SECONDS`` whatever the node does (open loop), each in its own
   case; enqueue → delivered from the outbox rows (target p99 < 50 ms, issue 14);
+* ``federation.idle_node_cpu_s_per_s`` — an idle node's CPU (no busy polling).
 
 The crash run (5,000 pings while VN and FR are SIGKILLed) is ``bench_federation_crash``:
 its own module, so that these figures are written even when a loaded machine makes it
@@ -36,6 +42,7 @@ from typing import Any
 import httpx
 
 from benchmarks._federation_net import (
+    ENV,
     FR_ID,
     LEASE_SECONDS,
     VN_ID,
@@ -60,17 +67,22 @@ LATENCY_MESSAGES = 200
 NOOP_REQUESTS = 2000
 SENDER_IN_FLIGHT, SENDER_PER_PEER = 16, 4  # OutboxSender's max_in_flight, max_per_peer
 STEADY_RATE, STEADY_SECONDS = 100, 10.0
+IDLE_SECONDS = 5.0
+# The production poll (settings.py): an idle sender sleeps; what this process enqueues
+# reaches VN's sender by the cross-process wake-up (adapters/wakeup.py), not by its poll.
+SPEED_ENV = {**ENV, "HANOI247_OUTBOX_POLL_SECONDS": "0.5"}
 PING, PONG = MessageType.DRILL_PING, MessageType.DRILL_PONG
 
 
 def run() -> list[Figure]:
     figures: list[Figure] = []
-    with two_nodes("speed") as pair:
+    with two_nodes("speed", SPEED_ENV) as pair:
         noop16 = noop_posts_per_s(pair, concurrency=SENDER_IN_FLIGHT)
         noop4 = noop_posts_per_s(pair, concurrency=SENDER_PER_PEER)
         delivered, round_trip, cpu_ms = throughput(pair)
         lat = latency(pair)
         steady_p50, steady_p99 = open_loop(pair, rate=STEADY_RATE, seconds=STEADY_SECONDS)
+        idle = idle_cpu(pair)
     figures += [
         Figure("http.noop_post_per_s", noop16, "1/s"),
         Figure("http.noop_post_per_s_4_in_flight", noop4, "1/s"),
@@ -88,8 +100,12 @@ def run() -> list[Figure]:
         Figure("federation.latency_p99_ms", lat["delivered"][1], "ms"),
         Figure("federation.latency_send_p50_ms", lat["send"][0], "ms"),
         Figure("federation.round_trip_p50_ms", lat["round_trip"][0], "ms"),
+        Figure("federation.latency_to_claim_p50_ms", lat["to_claim"][0], "ms"),
+        Figure("federation.latency_claim_to_stored_p50_ms", lat["to_stored"][0], "ms"),
+        Figure("federation.latency_stored_to_delivered_p50_ms", lat["to_delivered"][0], "ms"),
         Figure("federation.open_loop_p50_ms_100_per_s", steady_p50, "ms"),
         Figure("federation.open_loop_p99_ms_100_per_s", steady_p99, "ms"),
+        Figure("federation.idle_node_cpu_s_per_s", idle, "CPU-s/s"),
     ]
     return figures
 
@@ -234,19 +250,27 @@ def latency(pair: Pair) -> dict[str, tuple[float, float]]:
             inbox.c.in_reply_to, inbox.c.received_at, where=inbox.c.in_reply_to.in_(wanted)
         )
     }
+    stored = {
+        r.message_id: utc(r.received_at)
+        for r in pair.fr.inbox_rows(
+            inbox.c.message_id, inbox.c.received_at, where=inbox.c.message_id.in_(wanted)
+        )
+    }
     lease = timedelta(seconds=LEASE_SECONDS)
-    delivered, send, round_trip = [], [], []
+    steps: dict[str, list[float]] = {
+        k: [] for k in ("delivered", "send", "round_trip", "to_claim", "to_stored", "to_delivered")
+    }
     for mid in ids:
         row = sent[mid]
         created, done = utc(row.created_at), utc(row.delivered_at)
-        delivered.append(ms(done - created))
-        send.append(ms(done - (utc(row.next_attempt_at) - lease)))  # claimed → delivered
-        round_trip.append(ms(pongs[mid] - created))
-    out = {
-        "delivered": (pct(delivered, 50), pct(delivered, 99)),
-        "send": (pct(send, 50), pct(send, 99)),
-        "round_trip": (pct(round_trip, 50), pct(round_trip, 99)),
-    }
+        claimed = utc(row.next_attempt_at) - lease  # the claim leased it until then
+        steps["delivered"].append(ms(done - created))
+        steps["send"].append(ms(done - claimed))  # claimed → delivered
+        steps["round_trip"].append(ms(pongs[mid] - created))
+        steps["to_claim"].append(ms(claimed - created))  # the sender's wake-up
+        steps["to_stored"].append(ms(stored[mid] - claimed))  # seal, POST, FR opens (its clock)
+        steps["to_delivered"].append(ms(done - stored[mid]))  # FR commits, receipt, VN records
+    out = {name: (pct(values, 50), pct(values, 99)) for name, values in steps.items()}
     for name, (p50, p99) in out.items():
         say(f"latency {name}: p50 {p50:.1f} ms, p99 {p99:.1f} ms")
     return out
@@ -279,6 +303,19 @@ def open_loop(pair: Pair, *, rate: int, seconds: float) -> tuple[float, float]:
     say(f"open loop {rate}/s for {seconds:.0f} s (enqueue lag {lag * 1000:.0f} ms): "
         f"p50 {p50:.1f} ms, p99 {p99:.1f} ms")  # fmt: skip
     return p50, p99
+
+
+def idle_cpu(pair: Pair, seconds: float = IDLE_SECONDS) -> float:
+    """CPU seconds per second of an idle node (``cpu_seconds`` of its server process over
+    ``seconds`` once everything was settled), the mean of VN and FR."""
+    time.sleep(1.0)
+    nodes = (pair.vn, pair.fr)
+    before = [cpu_seconds(node) for node in nodes]
+    time.sleep(seconds)
+    used = [cpu_seconds(node) - b for node, b in zip(nodes, before, strict=True)]
+    rate = sum(used) / len(used) / seconds
+    say(f"idle node: {rate:.4f} CPU-s/s (mean of VN and FR over {seconds:.0f} s)")
+    return rate
 
 
 def settled(pair: Pair, mid: str) -> bool:

@@ -42,10 +42,12 @@ from hanoi247.adapters.federation.identity import CardKeyReader, FileKeyStore
 from hanoi247.adapters.federation.node import KEYS_DIR, LocalNode, load_local_node
 from hanoi247.adapters.federation.receiver import InboxReceiver
 from hanoi247.adapters.federation.sender import OutboxSender
-from hanoi247.adapters.notify.factory import build_alerting
+from hanoi247.adapters.notify.factory import build_alerting, is_postgresql
 from hanoi247.adapters.notify.inapp import InAppHub
 from hanoi247.adapters.notify.push_key import FilePushKeyStore
 from hanoi247.adapters.storage.staging import TransferStaging
+from hanoi247.adapters.wakeup import LocalWakeup, SocketWakeListener, SocketWakeup
+from hanoi247.adapters.wakeup_pg import PgOutboxListener
 from hanoi247.domain.audit_scan import ChainScan
 from hanoi247.domain.commands import Command
 from hanoi247.domain.deadlines import Clocks, load_clocks
@@ -208,6 +210,7 @@ class NodeRuntime:
     workers: list[Worker]
     closing: Callable[[], None]  # releases what build_runtime opened (the database)
     evidence: EvidenceDesk | None = None  # None for a node without keys/evidence.age
+    wakeup: LocalWakeup | None = None  # other processes' commits wake the sender
     staging: TransferStaging | None = None  # chunks of evidence being received
 
     @property
@@ -230,7 +233,9 @@ class NodeRuntime:
         return outcome
 
     def notify_outbox(self) -> None:
-        """Wake the sender now: something was just queued (safe from any thread)."""
+        """Wake the sender now: something was just queued (safe from any thread). Other
+        processes' enqueues wake it through ``adapters/wakeup.py``; this process's own are
+        woken here, by the entrypoint that queued them."""
         self.sender.notify()
 
     async def start_workers(self) -> None:
@@ -267,6 +272,7 @@ def build_runtime(
     """
     local = local_node(settings)
     closing: Callable[[], None] = _nothing
+    wakeup: LocalWakeup | None = None
     if uow_factory is None:
         db = open_database(settings, create=False)
         if db is None:
@@ -275,6 +281,7 @@ def build_runtime(
                 "again in an empty directory or restore the database from backup"
             )
         uow_factory, closing = db.uow_factory, db.close
+        wakeup = db.wakeup
     real_clock = clock or SystemClock()
     if make_push_key:
         local = with_push_key(settings, local, uow_factory, real_clock)
@@ -356,6 +363,13 @@ def build_runtime(
     alerting.worker.periodic.append(drill_round)
     register_evidence_handlers(workflow.dispatcher, node_id=local.node_id)  # evidence.*
     workers: list[Worker] = [sender, alerting.worker]
+    # Enqueues committed by other processes (CLI, scripts, other server processes) wake
+    # the sender at once; the poll stays the safety net (adapters/wakeup.py).
+    if isinstance(wakeup, SocketWakeup):
+        workers.insert(0, SocketWakeListener(wakeup, sender.notify))
+    elif wakeup is not None and is_postgresql(settings):
+        listener = PgOutboxListener.for_url(sender.notify, settings.database_url, wakeup=wakeup)
+        workers.insert(0, listener)
     if alerting.relay is not None:  # listening before the workers deliver anything
         workers.insert(0, alerting.relay)
     desk, staging = None, TransferStaging(settings.data_dir / "evidence" / "transfers")
@@ -383,6 +397,7 @@ def build_runtime(
         closing=closing,
         evidence=desk,
         staging=staging,
+        wakeup=wakeup,
     )
 
 

@@ -56,6 +56,7 @@ from hanoi247.ports.notifications import NotificationOutbox, NotificationStatus,
 from hanoi247.ports.providers import ProviderRepository
 from hanoi247.ports.treaty import StatusImport, TreatyActionRepository
 from hanoi247.ports.unit_of_work import UnitOfWork
+from hanoi247.ports.wakeups import OutboxWakeup
 from hanoi247.ports.web import WebSession, WebSessionRepository
 from hanoi247.ports.workflow import (
     DeadlineRepository,
@@ -99,6 +100,7 @@ __all__ = [
     "OnCallRepository",
     "OpenSummary",
     "Outbox",
+    "OutboxWakeup",
     "PeerCheck",
     "PeerCheckRepository",
     "PeerDeliveryStates",

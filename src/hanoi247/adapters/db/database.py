@@ -11,9 +11,10 @@ from sqlalchemy import Engine
 
 from hanoi247.adapters.crypto.at_rest import FieldCipher
 from hanoi247.adapters.crypto.secret_key import secret_keys
-from hanoi247.adapters.db.engine import make_engine, secure_sqlite_files
+from hanoi247.adapters.db.engine import is_sqlite_url, make_engine, secure_sqlite_files
 from hanoi247.adapters.db.migrate import is_at_head, upgrade
 from hanoi247.adapters.db.uow import SqlUnitOfWork, make_uow_factory
+from hanoi247.adapters.wakeup import LocalWakeup, SocketWakeup, socket_path
 from hanoi247.domain.errors import ConfigurationError
 from hanoi247.ports import UnitOfWork
 from hanoi247.settings import Settings
@@ -26,6 +27,9 @@ class Database:
     engine: Engine
     uow_factory: Callable[[], SqlUnitOfWork]
     cipher: FieldCipher
+    # Told after each committed enqueue (adapters/wakeup.py): on SQLite it pokes the socket
+    # of ``serve``; on PostgreSQL the unit of work's NOTIFY reaches the other processes.
+    wakeup: LocalWakeup | None = None
 
     def close(self) -> None:
         self.engine.dispose()
@@ -46,8 +50,12 @@ def open_database(settings: Settings, *, create: bool) -> Database | None:
     if not is_at_head(engine):  # a command on a current node skips Alembic altogether
         upgrade(url, cipher=cipher)
         engine.dispose()  # no pooled connection from before the schema changed
+    wakeup = SocketWakeup(socket_path(settings.data_dir)) if is_sqlite_url(url) else LocalWakeup()
     return Database(
-        engine=engine, uow_factory=make_uow_factory(engine, cipher=cipher), cipher=cipher
+        engine=engine,
+        uow_factory=make_uow_factory(engine, cipher=cipher, wakeup=wakeup),
+        cipher=cipher,
+        wakeup=wakeup,
     )
 
 

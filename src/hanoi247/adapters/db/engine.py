@@ -9,6 +9,15 @@ lock taken after the busy timeout gets ``Overloaded`` (HTTP 503 with ``Retry-Aft
 line at the command line), never a raw driver error. A read-only connection can
 ask for a deferred transaction with ``execution_options(hanoi247_sqlite_begin="DEFERRED")``.
 
+Writers of ONE process (the server's threads: the outbox sender's claim and outcomes, the
+inbox receiver, the deadline worker) queue on a lock of the engine before ``BEGIN
+IMMEDIATE``: the next one starts the moment the previous commits. Without it they would
+meet in SQLite's busy handler, which sleeps 1, 2, 5, 10, 15, 20… ms between tries — on a
+busy node several milliseconds of waiting per message, for nothing (issue 14). The lock is
+held from ``BEGIN`` to ``COMMIT``/``ROLLBACK``; a thread that cannot have it within the busy
+timeout goes on to ``BEGIN IMMEDIATE`` and SQLite's own wait (then ``Overloaded``).
+Writers in other processes (a CLI command) still meet in the busy handler.
+
 PostgreSQL connections are checked before use only when they sat idle in the pool for
 ``PING_AFTER_IDLE_SECONDS`` (a server restart or an idle timeout is then noticed, and
 the pool opens a fresh connection): a ping on *every* checkout would add one round trip
@@ -20,6 +29,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sqlite3
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -39,6 +50,7 @@ READ_ONLY_OPTION = "hanoi247_read_only"
 _BEGIN_MODES = frozenset({"DEFERRED", "IMMEDIATE", "EXCLUSIVE"})
 _SQLITE_DRIVERS = frozenset({"sqlite", "sqlite+pysqlite"})
 _POSTGRESQL_DRIVERS = frozenset({"postgresql", "postgresql+psycopg"})
+_BUSY_TIMEOUT_SECONDS = 5.0  # PRAGMA busy_timeout=5000, below
 
 
 def database_url_for(data_dir: Path) -> str:
@@ -93,7 +105,10 @@ def secure_sqlite_files(url: str) -> None:
 
 def _sqlite_engine(url: URL) -> Engine:
     secure_sqlite_files(url.render_as_string(hide_password=False))
-    engine = create_engine(url)
+    # This engine's writers queue on one lock (module doc), a class attribute of its own
+    # connection class.
+    factory = type("WriterConnection", (WriterConnection,), {"writers": threading.Lock()})
+    engine = create_engine(url, connect_args={"factory": factory})
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -121,14 +136,60 @@ def _sqlite_engine(url: URL) -> Engine:
         if info.get("hanoi247_query_only") != read_only:
             connection.exec_driver_sql(f"PRAGMA query_only={int(read_only)}")
             info["hanoi247_query_only"] = read_only
+        dbapi_connection = connection.connection.dbapi_connection
+        if mode != "DEFERRED" and isinstance(dbapi_connection, WriterConnection):
+            dbapi_connection.hold()
         try:
             connection.exec_driver_sql(f"BEGIN {mode}")
         except OperationalError as error:
+            if isinstance(dbapi_connection, WriterConnection):
+                dbapi_connection.let_go()
             if _is_lock_timeout(error):  # another writer held the lock past busy_timeout
                 raise Overloaded("writers to the database", retry_after=5) from error
             raise
 
+    @event.listens_for(engine.pool, "checkin")
+    def _on_checkin(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+        # Never back in the pool with the lock (a transaction SQLAlchemy gave up on).
+        if isinstance(dbapi_connection, WriterConnection):
+            dbapi_connection.let_go()
+
     return engine
+
+
+class WriterConnection(sqlite3.Connection):
+    """A ``sqlite3`` connection that holds its engine's ``writers`` lock from ``BEGIN
+    IMMEDIATE`` until its ``COMMIT`` or ``ROLLBACK`` has run (module doc)."""
+
+    writers: threading.Lock  # one per engine (a subclass per engine sets it)
+    _holding = False
+
+    def hold(self) -> None:
+        if not self._holding and self.writers.acquire(timeout=_BUSY_TIMEOUT_SECONDS):
+            self._holding = True  # else: SQLite's own busy wait decides, as without the lock
+
+    def let_go(self) -> None:
+        if self._holding:
+            self._holding = False
+            self.writers.release()
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            self.let_go()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self.let_go()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self.let_go()
 
 
 def _is_lock_timeout(error: OperationalError) -> bool:

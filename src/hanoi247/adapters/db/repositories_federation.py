@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import Row, func, insert, select, update
 from sqlalchemy.exc import IntegrityError as SqlIntegrityError
@@ -34,6 +34,10 @@ from hanoi247.domain.federation import (
 )
 
 _OUTBOX_INSERT = insert(outbox).returning(outbox.c.id)
+
+# Session.info key: this transaction queued or re-queued a message; the unit of work wakes
+# the senders once it has committed (adapters/db/uow.py, adapters/wakeup.py).
+OUTBOX_CHANGED: Final = "hanoi247_outbox_changed"
 
 
 class SqlPeerRepository:
@@ -169,6 +173,7 @@ class SqlOutbox:
         entry_id = self.session.scalar(_OUTBOX_INSERT, values)
         if entry_id is None:
             raise IntegrityError("the outbox did not store the message")
+        self.session.info[OUTBOX_CHANGED] = True  # the unit of work wakes the senders
         return OutboxEntry(
             id=int(entry_id),
             message_id=message_id,
@@ -289,6 +294,7 @@ class SqlOutbox:
             created_at=at,
             claim=None,
         )
+        self.session.info[OUTBOX_CHANGED] = True
 
     def get(self, entry_id: int) -> OutboxEntry | None:
         row = self.session.execute(select(outbox).where(outbox.c.id == entry_id)).first()

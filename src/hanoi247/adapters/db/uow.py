@@ -11,6 +11,12 @@ Composition root::
         uow.commit()
     engine.dispose()                     # at shutdown
 
+After the commit of a unit of work that queued or re-queued a message (``SqlOutbox``
+sets ``OUTBOX_CHANGED`` in the session's ``info``), the factory's ``wakeup``
+(``ports.OutboxWakeup``, ``adapters/wakeup.py``) is told; on PostgreSQL the unit of work
+also sends a notification on ``hanoi247_outbox`` inside the transaction, so the node's listening
+processes learn of it exactly at the commit.
+
 Adding a repository is one line in ``SqlUnitOfWork``: ``peers = repository(SqlPeerRepository)``
 (any callable taking the ``Session``). It is built on first use inside the ``with`` block
 and shares the transaction.
@@ -28,6 +34,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from hanoi247.adapters.crypto.at_rest import FieldCipher
 from hanoi247.adapters.db.engine import read_only_engine
+from hanoi247.adapters.db.outbox_notify import NOTIFY_OUTBOX, OUTBOX_CHANNEL, process_token
 from hanoi247.adapters.db.repositories import SqlAuditLog, SqlTreatyActionRepository
 from hanoi247.adapters.db.repositories_accounts import (
     SqlApiTokenRepository,
@@ -42,7 +49,11 @@ from hanoi247.adapters.db.repositories_drills import (
     SqlPeerCheckRepository,
 )
 from hanoi247.adapters.db.repositories_evidence import SqlEvidenceRepository, SqlUploadRepository
-from hanoi247.adapters.db.repositories_federation import SqlOutbox, SqlPeerRepository
+from hanoi247.adapters.db.repositories_federation import (
+    OUTBOX_CHANGED,
+    SqlOutbox,
+    SqlPeerRepository,
+)
 from hanoi247.adapters.db.repositories_inbox import SqlInbox
 from hanoi247.adapters.db.repositories_notifications import SqlNotificationOutbox
 from hanoi247.adapters.db.repositories_peer_delivery import SqlPeerDeliveryStates
@@ -57,6 +68,7 @@ from hanoi247.adapters.db.repositories_workflow import (
     SqlRequestRepository,
 )
 from hanoi247.adapters.db.sealed import CIPHER_KEY
+from hanoi247.ports.wakeups import OutboxWakeup
 
 R = TypeVar("R")
 
@@ -126,8 +138,10 @@ class SqlUnitOfWork:
         self,
         session_factory: Callable[[], Session],
         read_session_factory: Callable[[], Session] | None = None,
+        wakeup: OutboxWakeup | None = None,
     ) -> None:
         self._session_factory = session_factory
+        self._wakeup = wakeup
         self._read_session_factory = read_session_factory or session_factory
         self._session: Session | None = None
         self._repositories: dict[str, object] = {}
@@ -174,9 +188,17 @@ class SqlUnitOfWork:
     def commit(self) -> None:
         if self._read_only:
             raise RuntimeError("a read-only unit of work cannot commit")
-        self.session.commit()
+        session = self.session
+        changed = bool(session.info.pop(OUTBOX_CHANGED, False))
+        if changed and session.get_bind().dialect.name == "postgresql":
+            # Delivered at the commit, never for a rollback; named after this process.
+            session.execute(NOTIFY_OUTBOX, {"channel": OUTBOX_CHANNEL, "token": process_token()})
+        session.commit()
+        if changed and self._wakeup is not None:
+            self._wakeup.outbox_changed()
 
     def rollback(self) -> None:
+        self.session.info.pop(OUTBOX_CHANGED, None)
         self.session.rollback()
 
 
@@ -187,12 +209,16 @@ def make_session_factory(engine: Engine, cipher: FieldCipher) -> sessionmaker[Se
     )
 
 
-def make_uow_factory(engine: Engine, *, cipher: FieldCipher) -> Callable[[], SqlUnitOfWork]:
+def make_uow_factory(
+    engine: Engine, *, cipher: FieldCipher, wakeup: OutboxWakeup | None = None
+) -> Callable[[], SqlUnitOfWork]:
     """What the composition root hands to the services: a new unit of work per call.
 
-    ``cipher`` seals and opens the content columns with the node's secret key."""
+    ``cipher`` seals and opens the content columns with the node's secret key; ``wakeup``
+    is told after each commit that queued a message (see the module doc)."""
     return functools.partial(
         SqlUnitOfWork,
         make_session_factory(engine, cipher),
         make_session_factory(read_only_engine(engine), cipher),
+        wakeup,
     )

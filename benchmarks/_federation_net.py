@@ -37,6 +37,7 @@ ENV = {
     "HANOI247_OUTBOX_BACKOFF_BASE_SECONDS": "0.1",
     "HANOI247_OUTBOX_MAX_BACKOFF_SECONDS": "0.5",
     "HANOI247_OUTBOX_POLL_SECONDS": "0.02",
+    "HANOI247_LOG_FORMAT": "json",  # what a production node writes (the nodes run as "test")
 }
 LEASE_SECONDS = float(ENV["HANOI247_OUTBOX_LEASE_SECONDS"])
 

@@ -4,9 +4,9 @@ A chain of 1,000,000 real entries (``domain.audit.chain_entry``: real tags, subj
 details of the kinds the node writes) is written straight into a migrated database of
 each kind, as ``SqlAuditLog.append`` stores them; the PostgreSQL table is then vacuumed
 and analysed, as autovacuum keeps a running node's (unvacuumed, the autovacuum that a
-million fresh rows start would run during the timed checks). Then the check ``hanoi247 audit verify``
-runs (``bootstrap.scan_audit_log`` → ``adapters/db/audit_scan.scan_database``: the hashed
-text built in SQL from the canonical details, see that module) is timed:
+million fresh rows start would run during the timed checks). Then the check ``hanoi247
+audit verify`` runs (``bootstrap.scan_audit_log`` → ``adapters/db/audit_scan.scan_database``:
+the hashed text built in SQL from the canonical details, see that module) and is timed:
 
 * ``audit.verify_entries_per_s`` — SQLite, one process per CPU, the median of three
   runs; baseline: the target

@@ -77,7 +77,13 @@ def test_a_message_travels_vn_to_fr_and_the_reply_comes_back(
                     for e in uow.inbox.list()
                 )
 
+        def ping_delivered() -> bool:  # its receipt recorded (may come just after the pong)
+            with vn_db.uow_factory() as uow:
+                entry = uow.outbox.by_message_id(ping_id)
+            return entry is not None and entry.status is OutboxStatus.DELIVERED
+
         wait_for(pong_arrived, 30, "FR's pong at VN")
+        wait_for(ping_delivered, 30, "the ping recorded as delivered at VN")
         with vn_db.uow_factory() as uow:
             sent = uow.outbox.by_message_id(ping_id)
         assert sent is not None
@@ -115,6 +121,11 @@ def test_sigkill_on_both_sides_loses_nothing_duplicates_nothing_keeps_order(
             sum(e.type == MessageType.DRILL_PONG for e in pongs),
         )
 
+    def delivered_pings() -> int:
+        with vn_db.uow_factory() as uow:
+            delivered = uow.outbox.list(status=OutboxStatus.DELIVERED, limit=10_000)
+        return sum(e.type is MessageType.DRILL_PING for e in delivered)
+
     def restart(victim: NodeProcess) -> None:
         victim.start()
         victim.wait_ready()
@@ -139,6 +150,9 @@ def test_sigkill_on_both_sides_loses_nothing_duplicates_nothing_keeps_order(
             restart(other)
             kills += 2
         wait_for(lambda: counts() == (len(sent), len(sent)), 120, "every ping and pong")
+        # A pong can reach VN before VN's sender has recorded its ping's receipt (the round
+        # that delivered the ping commits its outcomes after the POST returns): wait for that.
+        wait_for(lambda: delivered_pings() == len(sent), 60, "every ping recorded as delivered")
 
         with fr_db.uow_factory() as uow:
             received = [e for e in uow.inbox.list(limit=10_000) if e.type == MessageType.DRILL_PING]

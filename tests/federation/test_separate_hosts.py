@@ -174,6 +174,14 @@ def test_a_link_cut_mid_exchange_loses_nothing_duplicates_nothing_and_keeps_case
     wait_for(lambda: fr.count(MessageType.DRILL_PING) == total, 180, f"{total} pings at FR")
     wait_for(lambda: vn.count(MessageType.DRILL_PONG) == total, 180, f"{total} pongs at VN")
     wait_for(lambda: not fr_down_at_vn(), 60, "VN records FR as reachable again")
+
+    def pings_delivered() -> int:  # receipts recorded (a pong may come just before its own)
+        with vn.db.uow_factory().read_only() as uow:
+            out = uow.outbox.list(limit=100_000)
+        done = OutboxStatus.DELIVERED
+        return sum(e.type is MessageType.DRILL_PING and e.status is done for e in out)
+
+    wait_for(lambda: pings_delivered() == total, 60, f"{total} pings recorded as delivered")
     assert down_since_shown(vn) is None
 
     with fr.db.uow_factory().read_only() as uow:

@@ -37,11 +37,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Final, Protocol
 
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from hanoi247.adapters.crypto.age_format import bech32_key, hkdf
 from hanoi247.domain.evidence import CHUNK_SIZE
 from hanoi247.ports.evidence import BlobWriter, ByteSource, ProgressCallback
 
@@ -51,7 +50,6 @@ _TAG: Final = 16
 _BLOCK: Final = 16 * _SEGMENT  # 1 MiB read, encrypted and handed on at a time
 _CIPHER_BLOCK: Final = _BLOCK + 16 * _TAG
 _BUFFERS: Final = 4  # of each kind: the bound on what one pass holds in memory
-_BECH32: Final = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
 
 
 class _Source(Protocol):
@@ -61,21 +59,7 @@ class _Source(Protocol):
 def recipient_public_key(recipient: str) -> bytes:
     """The 32 bytes of an ``age1…`` X25519 recipient (its checksum already checked by
     ``age_files.check_recipient``)."""
-    data = recipient.strip().lower().rpartition("1")[2][:-6]
-    bits, acc, out = 0, 0, bytearray()
-    for char in data:
-        acc = (acc << 5) | _BECH32.index(char)
-        bits += 5
-        if bits >= 8:
-            bits -= 8
-            out.append((acc >> bits) & 0xFF)
-    if len(out) != 32:
-        raise ValueError("not an age X25519 recipient")
-    return bytes(out)
-
-
-def _hkdf(ikm: bytes, salt: bytes, info: bytes) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=salt, info=info).derive(ikm)
+    return bech32_key(recipient, what="recipient")
 
 
 def _b64(data: bytes) -> bytes:
@@ -94,11 +78,11 @@ def age_header(file_key: bytes, recipients: Sequence[bytes]) -> bytes:
         ephemeral = X25519PrivateKey.generate()
         share = ephemeral.public_key().public_bytes_raw()
         shared = ephemeral.exchange(X25519PublicKey.from_public_bytes(public))
-        wrap = _hkdf(shared, share + public, b"age-encryption.org/v1/X25519")
+        wrap = hkdf(shared, share + public, b"age-encryption.org/v1/X25519")
         body = ChaCha20Poly1305(wrap).encrypt(bytes(12), file_key, None)
         header += b"-> X25519 " + _b64(share) + b"\n" + _stanza_body(_b64(body))
     header += b"---"
-    mac = hmac.new(_hkdf(file_key, b"", b"header"), bytes(header), "sha256").digest()
+    mac = hmac.new(hkdf(file_key, b"", b"header"), bytes(header), "sha256").digest()
     return bytes(header + b" " + _b64(mac) + b"\n")
 
 
@@ -244,7 +228,7 @@ def seal_stream(
     once every lane has stopped."""
     file_key = os.urandom(16)
     nonce = os.urandom(16)
-    aead = ChaCha20Poly1305(_hkdf(file_key, nonce, b"payload"))
+    aead = ChaCha20Poly1305(hkdf(file_key, nonce, b"payload"))
     measures = _Measures(head_bytes=head_bytes)
     plain_pool, cipher_pool = _Pool(_BLOCK, 1), _Pool(_CIPHER_BLOCK, 2)
     plain_lane = _Lane("plaintext", measures.plaintext)

@@ -25,11 +25,10 @@ from collections.abc import Sequence
 from typing import Final
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from hanoi247.adapters.crypto.age_format import bech32_key, hkdf
 from hanoi247.domain.errors import IntegrityError
 from hanoi247.ports.evidence import ChunkData
 
@@ -37,7 +36,6 @@ _INTRO: Final = b"age-encryption.org/v1\n"
 _SEGMENT: Final = 64 * 1024 + 16  # one STREAM segment: 64 KiB of plaintext and its tag
 _MAX_HEADER: Final = 64 * 1024  # more than any header this node writes or accepts
 _QUEUE: Final = 2
-_BECH32: Final = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
 
 
 class AgeFormatError(Exception):
@@ -47,21 +45,7 @@ class AgeFormatError(Exception):
 def identity_secret(identity: str) -> bytes:
     """The 32 secret bytes of an ``AGE-SECRET-KEY-1…`` identity (already parsed by pyrage,
     so its checksum is known good)."""
-    data = identity.strip().lower().rpartition("1")[2][:-6]
-    bits, acc, out = 0, 0, bytearray()
-    for char in data:
-        acc = (acc << 5) | _BECH32.index(char)
-        bits += 5
-        if bits >= 8:
-            bits -= 8
-            out.append((acc >> bits) & 0xFF)
-    if len(out) != 32:
-        raise ValueError("not an age X25519 identity")
-    return bytes(out)
-
-
-def _hkdf(ikm: bytes, salt: bytes, info: bytes) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=salt, info=info).derive(ikm)
+    return bech32_key(identity, what="identity")
 
 
 def _b64(text: bytes) -> bytes:
@@ -140,11 +124,11 @@ class AgeStreamDecryptor:
             raise AgeFormatError("not an age file (age-encryption.org/v1)")
         stanzas = _stanzas(buf[len(_INTRO) : end + 1])
         file_key = self._unwrap(stanzas)
-        mac = hmac.new(_hkdf(file_key, b"", b"header"), buf[: end + 4], "sha256").digest()
+        mac = hmac.new(hkdf(file_key, b"", b"header"), buf[: end + 4], "sha256").digest()
         if not hmac.compare_digest(mac, _b64(buf[end + 5 : line_end])):
             raise AgeFormatError("the age header was altered")
         nonce = buf[line_end + 1 : line_end + 17]
-        self._aead = ChaCha20Poly1305(_hkdf(file_key, nonce, b"payload"))
+        self._aead = ChaCha20Poly1305(hkdf(file_key, nonce, b"payload"))
         del self._buffer[: line_end + 17]
         return True
 
@@ -158,7 +142,7 @@ class AgeStreamDecryptor:
             for key in self._keys:
                 shared = key.exchange(X25519PublicKey.from_public_bytes(share))
                 own = key.public_key().public_bytes_raw()
-                wrap = _hkdf(shared, share + own, b"age-encryption.org/v1/X25519")
+                wrap = hkdf(shared, share + own, b"age-encryption.org/v1/X25519")
                 try:
                     return ChaCha20Poly1305(wrap).decrypt(bytes(12), body, None)
                 except InvalidTag:

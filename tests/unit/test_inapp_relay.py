@@ -85,10 +85,10 @@ def test_a_process_publishes_what_another_sent_and_ignores_its_own() -> None:
     sub_a, sub_b = hub_a.subscribe("officer-1"), hub_b.subscribe("officer-1")
     payload = relay_a.payload(note("officer-1"))
 
-    relay_a._receive(payload)
-    relay_b._receive(payload)
-    relay_b._receive("not json")
-    relay_b._receive(json.dumps({"origin": "x", "notification": {"id": "n-1"}}))
+    relay_a._notified(payload)
+    relay_b._notified(payload)
+    relay_b._notified("not json")
+    relay_b._notified(json.dumps({"origin": "x", "notification": {"id": "n-1"}}))
 
     assert (sub_a.pending(), sub_b.pending()) == (0, 1)
     assert (relay_a.received, relay_b.received) == (0, 1)

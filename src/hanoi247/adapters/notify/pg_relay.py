@@ -21,7 +21,6 @@ server: the node's database carries it.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import secrets
 import threading
@@ -33,14 +32,13 @@ import structlog
 
 from hanoi247.adapters.db.engine import libpq_parameters
 from hanoi247.adapters.notify.inapp import InAppHub
+from hanoi247.adapters.pg_listen import PgListener, connector
 from hanoi247.domain.notifications import Notification
 
 log = structlog.get_logger("hanoi247.notify")
 
 CHANNEL: Final = "hanoi247_inapp"
 MAX_PAYLOAD_BYTES: Final = 7900  # PostgreSQL's limit is 8000 bytes
-_POLL_SECONDS: Final = 0.5  # how often the listener looks at its stop flag
-_MAX_BACKOFF_SECONDS: Final = 30.0
 
 
 def connection_parameters(database_url: str) -> dict[str, Any]:
@@ -48,10 +46,14 @@ def connection_parameters(database_url: str) -> dict[str, Any]:
     return libpq_parameters(database_url)
 
 
-class PgInAppRelay:
-    """A ``bootstrap.Worker``: listens while started; :meth:`broadcast` sends."""
+class PgInAppRelay(PgListener):
+    """A ``bootstrap.Worker``: listens while started (``adapters/pg_listen.py``);
+    :meth:`broadcast` sends."""
 
     name = "hanoi247-inapp-relay"
+    channel = CHANNEL
+    log_prefix = "inapp_relay"
+    log = log
 
     def __init__(
         self,
@@ -60,53 +62,25 @@ class PgInAppRelay:
         connect: Callable[[], psycopg.Connection[Any]],
         ready_timeout: float = 10.0,
     ) -> None:
+        super().__init__(connect=connect, ready_timeout=ready_timeout)
         self.hub = hub
         self.origin = secrets.token_hex(8)
         self.received = 0  # notifications from other processes published to the hub
-        self._connect = connect
-        self._ready_timeout = ready_timeout
-        self._stop = threading.Event()
-        self._ready = threading.Event()
-        self._thread: threading.Thread | None = None
         self._send_lock = threading.Lock()
         self._sender: psycopg.Connection[Any] | None = None
 
     @classmethod
     def for_url(cls, hub: InAppHub, database_url: str) -> PgInAppRelay:
-        params = connection_parameters(database_url)
-
-        def connect() -> psycopg.Connection[Any]:
-            return psycopg.connect(**params, autocommit=True, connect_timeout=10)
-
-        return cls(hub, connect=connect)
+        return cls(hub, connect=connector(database_url))
 
     # --- Worker -----------------------------------------------------------------------------
 
-    async def start(self) -> None:
-        """Start listening; returns once ``LISTEN`` is in place (or after ``ready_timeout``
-        seconds, logged: the listener keeps trying in the background)."""
-        if self._thread is not None:
-            return
-        self._stop.clear()
-        self._ready.clear()
-        self._thread = threading.Thread(target=self._listen, name=self.name, daemon=True)
-        self._thread.start()
-        if not await asyncio.to_thread(self._ready.wait, self._ready_timeout):
-            log.warning("inapp_relay_not_listening_yet", timeout=self._ready_timeout)
-
     async def stop(self) -> None:
-        thread, self._thread = self._thread, None
-        self._stop.set()
-        if thread is not None:
-            await asyncio.to_thread(thread.join, 5.0)
+        await super().stop()
         with self._send_lock:
             sender, self._sender = self._sender, None
         if sender is not None:
             sender.close()
-
-    @property
-    def listening(self) -> bool:
-        return self._ready.is_set()
 
     # --- sending ----------------------------------------------------------------------------
 
@@ -143,25 +117,7 @@ class PgInAppRelay:
 
     # --- listening --------------------------------------------------------------------------
 
-    def _listen(self) -> None:
-        backoff = 0.5
-        while not self._stop.is_set():
-            try:
-                with self._connect() as connection:
-                    connection.execute(f"LISTEN {CHANNEL}")
-                    self._ready.set()
-                    backoff = 0.5
-                    while not self._stop.is_set():
-                        for note in connection.notifies(timeout=_POLL_SECONDS):
-                            self._receive(note.payload)
-            except psycopg.Error as error:
-                self._ready.clear()
-                log.warning("inapp_relay_disconnected", error=type(error).__name__)
-                self._stop.wait(backoff)
-                backoff = min(backoff * 2, _MAX_BACKOFF_SECONDS)
-        self._ready.clear()
-
-    def _receive(self, payload: str) -> None:
+    def _notified(self, payload: str) -> None:
         try:
             document = json.loads(payload)
             if document.get("origin") == self.origin:

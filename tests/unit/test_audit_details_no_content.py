@@ -26,7 +26,7 @@ def rejected_with(reason: object) -> dict[str, object]:
         item_id="0193a000-0000-7000-8000-000000000001", request_id=request.id,
         file_name="log.txt", size=1, sha256="a" * 64, media_type="text/plain",
         blob_id="b" * 64, stored_size=2, origin_node="fr-oclctic", added_at=AT,
-        added_by="officer-1", chunk_hashes=("c" * 64,),
+        added_by="officer-1", prefix_hashes=("b" * 64,),
     )  # fmt: skip
     with uow:
         uow.requests.add(request)

@@ -203,7 +203,7 @@ def _kept_prefix(staging: StagingArea, item: EvidenceItem, check: PlaintextCheck
     with staging.open(item.item_id) as part:
         while not chain.complete:
             data = part.read(CHUNK_SIZE)
-            if not chain.accept(data):
+            if not data or not chain.accept(data):  # the end of what was staged, or a hole
                 break
             check.feed(data)
     return chain

@@ -59,6 +59,8 @@ def test_a_peers_free_text_rejection_reason_is_recorded_as_other(reason: object)
     assert rejected_with(reason)["reason"] == "other"
 
 
-@pytest.mark.parametrize("code", ["chunk_mismatch", "plaintext_mismatch", "file_mismatch"])
+@pytest.mark.parametrize(
+    "code", ["chunk_mismatch", "plaintext_mismatch", "file_mismatch", "manifest_outdated"]
+)
 def test_the_rejection_codes_nodes_send_are_kept(code: str) -> None:
     assert rejected_with(code)["reason"] == code

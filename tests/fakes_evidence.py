@@ -21,6 +21,7 @@ from hanoi247.domain.evidence import (
     Upload,
     chunk_count,
 )
+from hanoi247.ports.evidence import BlobRange
 
 
 class FakeBlobWriter:
@@ -77,6 +78,10 @@ class FakeEvidenceStore:
         if offset < 0 or length < 0:
             raise ValueError("negative")
         return self.blobs[check_blob_id(blob_id)][offset : offset + length]
+
+    def open_range(self, blob_id: str, offset: int, length: int) -> BlobRange:
+        data = self.read_range(blob_id, offset, length)
+        return BlobRange(offset=0, length=len(data), data=data)
 
     def size(self, blob_id: str) -> int:
         return len(self.blobs[check_blob_id(blob_id)])

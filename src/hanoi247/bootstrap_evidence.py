@@ -17,7 +17,7 @@ from hanoi247.bootstrap_desk import evidence_key_dirs as evidence_key_dirs  # re
 from hanoi247.bootstrap_desk import evidence_store as evidence_store  # re-exported
 from hanoi247.domain.errors import ConfigurationError
 from hanoi247.ports import Clock, UnitOfWork
-from hanoi247.ports.evidence import ChunkSource
+from hanoi247.ports.evidence import BlobRange, ChunkSource
 from hanoi247.services.evidence import EvidenceDesk
 from hanoi247.services.evidence_transfer import serve_chunk
 
@@ -30,8 +30,9 @@ if TYPE_CHECKING:
 
 def serve_signed_chunk(
     runtime: NodeRuntime, authorization: str | None, *, item_id: str, index: int
-) -> bytes:
-    """One evidence chunk for a peer whose signed range request verifies (federation API)."""
+) -> BlobRange:
+    """One evidence chunk, open for sending, for a peer whose signed range request
+    verifies (federation API; the caller closes it)."""
     from hanoi247.adapters.federation.evidence_client import verify_chunk_request
 
     if runtime.evidence is None:
@@ -45,10 +46,10 @@ def serve_signed_chunk(
         now=runtime.clock.now(),
         window=timedelta(seconds=runtime.settings.replay_window_seconds),
     )
-    data = serve_chunk(runtime.evidence, requester=requester, item_id=item_id, index=index)
+    chunk = serve_chunk(runtime.evidence, requester=requester, item_id=item_id, index=index)
     # what left the node, for the operator (and the crash tests: nothing stored is refetched)
     log.info("evidence_chunk_served", item_id=item_id, index=index, to=requester)
-    return data
+    return chunk
 
 
 @contextmanager

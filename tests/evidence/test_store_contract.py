@@ -52,6 +52,42 @@ def test_committed_blob_is_named_by_the_sha256_of_its_bytes_and_reads_back(store
     assert list(store.iter_ids()) == [blob_id]
 
 
+def _range_bytes(blob: Any) -> bytes:
+    try:
+        if blob.file is None:
+            assert blob.offset == 0
+            return bytes(blob.data)
+        return os.pread(blob.file.fileno(), blob.length, blob.offset)
+    finally:
+        blob.close()
+
+
+def test_a_range_opened_for_sending_holds_exactly_its_bytes_cut_at_the_end(store: Any) -> None:
+    data = os.urandom(300_000)
+    blob_id = _put(store, data)
+    for offset, length in [(1000, 5000), (len(data) - 10, 100), (len(data), 10), (0, 0)]:
+        blob = store.open_range(blob_id, offset, length)
+        assert blob.length == len(data[offset : offset + length])
+        assert _range_bytes(blob) == data[offset : offset + length]
+    with pytest.raises(KeyError):
+        store.open_range("0" * 64, 0, 10)
+    with pytest.raises(ValueError):
+        store.open_range("../" + blob_id, 0, 10)
+
+
+def test_the_filesystem_store_hands_out_its_own_file_for_sendfile(tmp_path: Path) -> None:
+    store = FilesystemEvidenceStore(tmp_path / "store")
+    blob_id = _put(store, b"x" * 10_000)
+    blob = store.open_range(blob_id, 4096, 4096)
+    try:
+        assert blob.file is not None
+        assert os.path.samefile(f"/proc/self/fd/{blob.file.fileno()}", store.path_for(blob_id))
+        assert (blob.offset, blob.length) == (4096, 4096)
+    finally:
+        blob.close()
+    assert blob.file.closed
+
+
 def test_blob_larger_than_one_s3_part_streams_in_and_out_intact(store: Any) -> None:
     data = os.urandom(PART_SIZE * 2 + 12345)
     blob_id = _put(store, data, block=1024 * 1024)

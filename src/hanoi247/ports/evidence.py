@@ -42,6 +42,22 @@ class BlobWriter(Protocol):
     def written(self) -> int: ...
 
 
+@dataclass(frozen=True, slots=True)
+class BlobRange:
+    """A slice of a blob on its way out (``EvidenceStore.open_range``): ``length`` bytes
+    from ``offset`` of ``file`` (a regular file, closed by whoever sends it), or, where the
+    store has no local file, the bytes themselves in ``data`` (``offset`` 0)."""
+
+    offset: int
+    length: int
+    file: BinaryIO | None = None
+    data: bytes = b""
+
+    def close(self) -> None:
+        if self.file is not None:
+            self.file.close()
+
+
 class EvidenceStore(Protocol):
     """Content-addressed storage for ciphertext (never plaintext).
 
@@ -56,6 +72,13 @@ class EvidenceStore(Protocol):
         ...
 
     def read_range(self, blob_id: str, offset: int, length: int) -> bytes: ...
+
+    def open_range(self, blob_id: str, offset: int, length: int) -> BlobRange:
+        """Bytes ``[offset, offset + length)`` of the blob (cut at its end), to be sent as
+        they are: an open regular file where the store keeps one on this machine (a web
+        server hands it to the kernel, ``sendfile``, without reading it), else the bytes.
+        ``KeyError`` if there is no such blob."""
+        ...
 
     def size(self, blob_id: str) -> int:
         """Bytes stored; ``KeyError`` if there is none."""

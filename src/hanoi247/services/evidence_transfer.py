@@ -38,6 +38,7 @@ from hanoi247.domain.evidence_prefix import PrefixDigests
 from hanoi247.domain.federation import MessageType, OutgoingMessage
 from hanoi247.domain.ids import uuid7
 from hanoi247.ports import UnitOfWork
+from hanoi247.ports.evidence import BlobRange
 from hanoi247.services.evidence import EvidenceDesk, custody_event, find_request
 from hanoi247.services.federation import IncomingDispatcher, IncomingMessage, UnprocessableMessage
 
@@ -261,16 +262,17 @@ def serve_chunk(
     item_id: str,
     index: int,
     uow: UnitOfWork | None = None,
-) -> bytes:
+) -> BlobRange:
     """Chunk ``index`` of an item this node offered to ``requester`` (already authenticated
-    by its signature). ``EvidenceRejected`` for anyone else, an unknown item or index.
+    by its signature), open for sending (the caller closes it). ``EvidenceRejected`` for
+    anyone else, an unknown item or index.
     ``uow``: the unit of work the signature was checked in (one per request), else a new one."""
     if uow is None:
         with desk.uow() as own:
             blob_id = _offered_chunk(own, desk, requester=requester, item_id=item_id, index=index)
     else:
         blob_id = _offered_chunk(uow, desk, requester=requester, item_id=item_id, index=index)
-    return desk.store.read_range(blob_id, index * CHUNK_SIZE, CHUNK_SIZE)
+    return desk.store.open_range(blob_id, index * CHUNK_SIZE, CHUNK_SIZE)
 
 
 def _offered_chunk(

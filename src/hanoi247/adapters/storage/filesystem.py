@@ -26,6 +26,7 @@ from typing import BinaryIO
 
 from hanoi247.adapters.storage.blob_ids import check_blob_id
 from hanoi247.domain.errors import IntegrityError, StorageFailed
+from hanoi247.ports.evidence import BlobRange
 
 _COPY_BLOCK = 4 * 1024 * 1024
 _FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
@@ -153,6 +154,23 @@ class FilesystemEvidenceStore:
             return data
         finally:
             os.close(fd)
+
+    def open_range(self, blob_id: str, offset: int, length: int) -> BlobRange:
+        """The blob's own file, open, with the range cut to what the file holds now (a
+        truncated blob is sent short and the receiver's check refuses it)."""
+        if offset < 0 or length < 0:
+            raise ValueError("offset and length cannot be negative")
+        try:
+            fd = os.open(self.path_for(blob_id), os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        except FileNotFoundError:
+            raise KeyError(blob_id) from None
+        try:
+            available = max(0, min(length, os.fstat(fd).st_size - offset))
+            file = os.fdopen(fd, "rb", buffering=0)
+        except BaseException:
+            os.close(fd)
+            raise
+        return BlobRange(offset=offset, length=available, file=file)
 
     def size(self, blob_id: str) -> int:
         try:

@@ -22,6 +22,7 @@ from hanoi247.adapters.federation import wire
 from hanoi247.adapters.federation.receiver import InboxReceiver, Received, UnprocessableBody
 from hanoi247.domain.errors import EvidenceRejected, SignatureInvalid
 from hanoi247.entrypoints.web.problems import problem
+from hanoi247.entrypoints.web.zero_copy import BlobRangeResponse
 from hanoi247.services.federation import UnprocessableMessage
 
 STATUS_BY_CODE = {
@@ -128,7 +129,7 @@ def federation_router() -> APIRouter:
         from hanoi247.bootstrap import serve_signed_chunk  # the composition root wires it
 
         try:
-            data = await run_in_threadpool(
+            blob = await run_in_threadpool(
                 serve_signed_chunk,
                 runtime,
                 request.headers.get("authorization"),
@@ -139,7 +140,7 @@ def federation_router() -> APIRouter:
             return problem(401, "bad_signature", "Chunk request refused", str(exc))
         except EvidenceRejected as exc:
             return problem(403, exc.reason, "Chunk request refused", exc.hint)
-        return Response(content=data, media_type="application/octet-stream")
+        return BlobRangeResponse(blob)  # sendfile where the store has the file (zero_copy.py)
 
     @router.get("/card")
     async def card(request: Request) -> dict[str, Any]:

@@ -26,13 +26,16 @@ import h11
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from hanoi247.entrypoints.web.zero_copy import enable_zero_copy
+
 HEADER_TIMEOUT = 10.0
 REQUEST_TIMEOUT = 60.0
 KEEP_ALIVE_TIMEOUT = 5
 
 
 class DeadlineH11Protocol(H11Protocol):
-    """uvicorn's h11 protocol with a header deadline and a whole-request deadline."""
+    """uvicorn's h11 protocol with a header deadline and a whole-request deadline, and
+    ``sendfile`` for evidence chunks (``zero_copy.py``)."""
 
     header_timeout = HEADER_TIMEOUT
     request_timeout = REQUEST_TIMEOUT
@@ -51,6 +54,12 @@ class DeadlineH11Protocol(H11Protocol):
             self._disarm()  # the request is in (or the connection is done with)
         elif self.conn.their_state is h11.SEND_BODY and len(self._deadlines) == 2:
             self._deadlines.pop(0).cancel()  # headers are in: only the request deadline
+
+    def handle_events(self) -> None:
+        before = self.cycle
+        super().handle_events()
+        if self.cycle is not None and self.cycle is not before:  # its task has not run yet
+            enable_zero_copy(self.cycle)
 
     def on_response_complete(self) -> None:
         super().on_response_complete()

@@ -1,0 +1,181 @@
+"""Evidence chunks leave the node without passing through Python: ``sendfile``.
+
+A peer pulling a 4 GiB file asks for 1,024 chunks of 4 MiB. Read into Python and written to
+the socket, each chunk costs a copy from the page cache into a fresh buffer (1,024 page
+faults to map it), a copy into the kernel and, when the socket is full, one more into the
+transport's buffer. With ``sendfile`` the kernel sends the blob's pages itself.
+
+* ``BlobRangeResponse`` answers with a ``BlobRange`` (``EvidenceStore.open_range``). Where
+  the server offers the ASGI extension ``http.response.zerocopysend`` and the store has a
+  local file, it sends that message (https://asgi.readthedocs.io/en/latest/extensions.html);
+  otherwise it reads the range in 1 MiB pieces in a worker thread (or sends the bytes an
+  S3 store read), so any ASGI server, and the in-process test client, still work.
+* ``enable_zero_copy`` gives uvicorn's h11 request cycle that extension (uvicorn has none):
+  h11 is told the bytes went (it keeps counting ``Content-Length``, so a short or long
+  answer is still refused), the transport's buffer is let drain, then a worker thread
+  calls ``os.sendfile`` on the connection's socket until the range is sent, waiting with
+  ``poll`` while the socket is full. The event loop never blocks and never writes to that
+  socket meanwhile (the cycle is waiting for this send to return). A peer that reads
+  nothing for ``STALL_SECONDS`` has its connection closed, as has one that goes away.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import mmap
+import os
+import select
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any, Final
+
+import anyio.to_thread
+import h11
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+
+from hanoi247.ports.evidence import BlobRange
+
+ZERO_COPY_SEND: Final = "http.response.zerocopysend"
+STALL_SECONDS: Final = 30.0
+_PIECE: Final = 1024 * 1024  # bytes read at a time where sendfile is not offered
+# h11 is told how many bytes went by handing it a slice of this mapping: its pages are
+# never touched (h11 only takes the length), so it costs no memory.
+_PLACEHOLDER_SIZE: Final = 16 * 1024 * 1024
+_placeholder: memoryview | None = None
+
+Message = MutableMapping[str, Any]
+
+
+class BlobRangeResponse(Response):
+    """``200`` with the bytes of ``blob`` (``application/octet-stream``); the file is
+    closed when the answer is sent or abandoned."""
+
+    def __init__(self, blob: BlobRange, media_type: str = "application/octet-stream") -> None:
+        self.blob = blob
+        self.status_code = 200
+        self.media_type = media_type
+        self.background = None
+        self.body = b""
+        self.raw_headers = [
+            (b"content-length", str(blob.length).encode("ascii")),
+            (b"content-type", media_type.encode("ascii")),
+        ]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        blob = self.blob
+        try:
+            await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
+            if blob.file is None or blob.length == 0 or scope.get("method") == "HEAD":
+                await send({"type": "http.response.body", "body": blob.data})
+            elif ZERO_COPY_SEND in scope.get("extensions", {}):
+                await send(
+                    {
+                        "type": ZERO_COPY_SEND,
+                        "file": blob.file,
+                        "offset": blob.offset,
+                        "count": blob.length,
+                        "more_body": False,
+                    }
+                )
+            else:
+                await _send_read(blob, send)
+        finally:
+            blob.close()
+
+
+async def _send_read(blob: BlobRange, send: Send) -> None:
+    """The range read in pieces by a worker thread, for servers without the extension."""
+    assert blob.file is not None
+    fd, sent = blob.file.fileno(), 0
+    while sent < blob.length:
+        take = min(_PIECE, blob.length - sent)
+        piece = await run_in_threadpool(os.pread, fd, take, blob.offset + sent)
+        if not piece:  # the file shrank under us: the answer cannot be completed
+            raise OSError(f"the blob ended {blob.length - sent} bytes early")
+        sent += len(piece)
+        await send({"type": "http.response.body", "body": piece, "more_body": sent < blob.length})
+
+
+def enable_zero_copy(cycle: Any) -> None:
+    """Offer ``http.response.zerocopysend`` on one uvicorn h11 request cycle (before its
+    application task first runs: ``DeadlineH11Protocol.handle_events``)."""
+    plain_send: Callable[[Message], Awaitable[None]] = cycle.send
+    cycle.scope.setdefault("extensions", {})[ZERO_COPY_SEND] = {}
+
+    async def send(message: Message) -> None:
+        if message["type"] != ZERO_COPY_SEND:
+            await plain_send(message)
+            return
+        if not cycle.response_started or cycle.response_complete:
+            raise RuntimeError(f"'{ZERO_COPY_SEND}' is only allowed inside a response body")
+        if cycle.disconnected:
+            return
+        count = int(message.get("count") or 0)
+        if count and cycle.scope["method"] != "HEAD":
+            for part in _placeholders(count):  # h11 checks it against Content-Length
+                # h11 types ``data`` as bytes; passed through, only its length is read
+                cycle.conn.send_with_data_passthrough(h11.Data(data=part))  # type: ignore[arg-type]
+            try:
+                await _drained(cycle.transport)
+                socket = cycle.transport.get_extra_info("socket")
+                await anyio.to_thread.run_sync(
+                    _sendfile_all,
+                    socket.fileno(),
+                    message["file"].fileno(),
+                    int(message.get("offset") or 0),
+                    count,
+                )
+            except OSError:  # gone, stalled, or the file shrank: this answer cannot finish
+                cycle.disconnected = True
+                cycle.transport.close()
+                return
+        await plain_send(
+            {
+                "type": "http.response.body",
+                "body": b"",
+                "more_body": bool(message.get("more_body", False)),
+            }
+        )
+
+    cycle.send = send
+
+
+def _placeholders(count: int) -> list[memoryview]:
+    global _placeholder
+    if _placeholder is None:
+        _placeholder = memoryview(mmap.mmap(-1, _PLACEHOLDER_SIZE))
+    parts = []
+    while count > 0:
+        parts.append(_placeholder[: min(count, _PLACEHOLDER_SIZE)])
+        count -= len(parts[-1])
+    return parts
+
+
+async def _drained(transport: asyncio.Transport) -> None:
+    """Wait until what the transport still buffers (the headers, usually none) is sent."""
+    waited = 0.0
+    while transport.get_write_buffer_size():
+        if transport.is_closing() or waited > STALL_SECONDS:
+            raise ConnectionResetError("the connection closed before the body could be sent")
+        await asyncio.sleep(0.001)
+        waited += 0.001
+
+
+def _sendfile_all(socket_fd: int, file_fd: int, offset: int, count: int) -> None:
+    """``count`` bytes of ``file_fd`` from ``offset`` to the non-blocking socket, in a
+    worker thread: ``poll`` while the socket is full, ``TimeoutError`` after
+    ``STALL_SECONDS`` without progress, ``OSError`` if the file ends early."""
+    poller = select.poll()
+    poller.register(socket_fd, select.POLLOUT)
+    sent = 0
+    while sent < count:
+        try:
+            n = os.sendfile(socket_fd, file_fd, offset + sent, count - sent)
+        except BlockingIOError:
+            if not poller.poll(STALL_SECONDS * 1000):
+                raise TimeoutError(f"the peer read nothing for {STALL_SECONDS:.0f} s") from None
+            continue
+        if n == 0:
+            raise OSError(f"the blob ended {count - sent} bytes early")
+        sent += n

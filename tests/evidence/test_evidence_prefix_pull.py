@@ -219,7 +219,7 @@ def test_an_item_stored_before_the_upgrade_gets_its_prefix_hashes_in_one_read_wh
     assert [(i.item_id, i.status) for i in done] == [(item.item_id, ItemStatus.VERIFIED)]
 
 
-def test_an_old_item_whose_stored_blob_was_altered_is_not_offered(pair: Pair) -> None:
+def test_an_old_item_whose_stored_blob_was_altered_or_lost_is_not_offered(pair: Pair) -> None:
     item = _add(pair, CHUNK_SIZE + 7)
     desk = pair.fr.runtime.evidence
     assert desk is not None
@@ -237,7 +237,9 @@ def test_an_old_item_whose_stored_blob_was_altered_is_not_offered(pair: Pair) ->
     with pytest.raises(ev.EvidenceRejected, match="restore the evidence store"):
         offer_evidence(desk, pair.request_id, actor="fr-officer-1")
     with pair.fr.runtime.uow_factory() as uow:
-        assert uow.outbox.list() == [] or all(
-            e.type is not MessageType.EVIDENCE_OFFERED for e in uow.outbox.list()
-        )
+        assert [e for e in uow.outbox.list() if e.type is MessageType.EVIDENCE_OFFERED] == []
         assert [e.action.value for e in uow.evidence.custody(item.item_id)] == ["added"]
+        assert uow.evidence.get(item.item_id).prefix_hashes == ()  # type: ignore[union-attr]
+    path.unlink()  # and a blob that is gone altogether: the same clear refusal
+    with pytest.raises(ev.EvidenceRejected, match="restore the evidence store"):
+        offer_evidence(desk, pair.request_id, actor="fr-officer-1")

@@ -112,13 +112,15 @@ def _complete_prefix_hashes(desk: EvidenceDesk, ref: str) -> None:
     records the offer, each saved on its own (a later send finds them)."""
     with desk.uow() as uow:
         request = find_request(uow, ref, node_id=desk.node_id)
+        if request.peer_node is None:
+            return  # nothing can be sent (the offer says so)
         missing = [
             i
             for i in uow.evidence.for_request(request.id)
             if i.accepted
             and i.origin_node == desk.node_id
             and not i.prefix_hashes
-            and not (request.peer_node and _sent_to(uow, i, request.peer_node))
+            and not _sent_to(uow, i, request.peer_node)
         ]
     for item in missing:
         hashes = _prefix_hashes_from_store(desk, item)
@@ -129,16 +131,20 @@ def _complete_prefix_hashes(desk: EvidenceDesk, ref: str) -> None:
 
 def _prefix_hashes_from_store(desk: EvidenceDesk, item: EvidenceItem) -> tuple[str, ...]:
     prefixes, size = PrefixDigests(), 0
-    with desk.store.open(item.blob_id) as blob:
-        while block := blob.read(_BLOCK):
-            prefixes.update(block)
-            size += len(block)
+    try:
+        with desk.store.open(item.blob_id) as blob:
+            while block := blob.read(_BLOCK):
+                prefixes.update(block)
+                size += len(block)
+    except KeyError:
+        size = -1  # the blob is gone
     hashes = prefixes.finish()
     if size != item.stored_size or hashes[-1] != item.blob_id:
         raise EvidenceRejected(
             "blob_altered",
-            f"the stored ciphertext of evidence item {item.item_id} no longer matches its "
-            "SHA-256, so it cannot be sent; restore the evidence store from a backup",
+            f"the stored ciphertext of evidence item {item.item_id} is missing or no longer "
+            "matches its SHA-256, so it cannot be sent; restore the evidence store from a "
+            "backup",
         )
     return hashes
 

@@ -10,8 +10,8 @@
    ciphertext chunk by chunk with signed range requests (``ChunkSource``), checks each
    chunk against the manifest's prefix hash for *that index* (the last one proves the
    whole file) and its plaintext; only then is it evidence (VERIFIED), and
-   ``evidence.verified`` (or
-   ``evidence.rejected`` with the reason and chunk) goes back through the outbox.
+   ``evidence.verified`` (or ``evidence.rejected`` with the reason and chunk) goes back
+   through the outbox.
 3. This module serves the chunks (``serve_chunk``) and records the sender's side of the
    answer (``handle_answer``) in the item's chain of custody.
 """

@@ -31,12 +31,14 @@ from workflow_harness import MLA, uncc_in_force
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
 
-def evidence_node(data_dir: Path, *, node_id: str, state: str, clock: FakeClock) -> InProcessNode:
+def evidence_node(
+    data_dir: Path, *, node_id: str, state: str, clock: FakeClock, url: str | None = None
+) -> InProcessNode:
     data_dir.mkdir(parents=True, exist_ok=True)
     save_node_keys(generate_node_keys(), data_dir / "keys")
     generate_age_identity(data_dir / "keys")
     identity = NodeIdentity(
-        node_id=node_id, state=state, name=f"Test {state}", url=f"https://{node_id}.test"
+        node_id=node_id, state=state, name=f"Test {state}", url=url or f"https://{node_id}.test"
     )
     write_identity(data_dir, identity)
     settings = Settings(data_dir=data_dir, environment="test", secret_key_file=session_key_file())
@@ -90,10 +92,14 @@ class Pair:
 
 
 @contextmanager
-def vn_fr_pair(tmp_path: Path) -> Iterator[Pair]:
-    clock = FakeClock(T0)
+def vn_fr_pair(
+    tmp_path: Path, *, start: datetime = T0, fr_url: str | None = None
+) -> Iterator[Pair]:
+    """``fr_url``: where VN finds FR (its card's URL), for a test that serves FR for real;
+    ``start``: the nodes' clock (now, when a real process of VN signs with the real one)."""
+    clock = FakeClock(start)
     vn = evidence_node(tmp_path / "vn", node_id="vn-a05", state="VN", clock=clock)
-    fr = evidence_node(tmp_path / "fr", node_id="fr-oclctic", state="FR", clock=clock)
+    fr = evidence_node(tmp_path / "fr", node_id="fr-oclctic", state="FR", clock=clock, url=fr_url)
     try:
         pin_card(vn, fr)
         pin_card(fr, vn)

@@ -49,7 +49,7 @@ def main(argv: list[str]) -> int:
         )  # fmt: skip
         offer_evidence(desk, pair.request_id, actor="fr-officer-1")
         deliver(pair.fr, pair.vn)
-        chunks = len(item.chunk_hashes)
+        chunks = len(item.prefix_hashes)
 
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         listener.bind(("127.0.0.1", 0))

@@ -13,7 +13,14 @@ from typing import Any, BinaryIO
 
 from hanoi247.adapters.storage.blob_ids import check_blob_id
 from hanoi247.domain.errors import IntegrityError, StorageFailed
-from hanoi247.domain.evidence import ChunkOffer, CustodyEvent, EvidenceItem, ItemStatus, Upload
+from hanoi247.domain.evidence import (
+    ChunkOffer,
+    CustodyEvent,
+    EvidenceItem,
+    ItemStatus,
+    Upload,
+    chunk_count,
+)
 from hanoi247.ports.evidence import BlobRange
 
 
@@ -121,7 +128,7 @@ class FakeEvidenceRepository:
         return ChunkOffer(
             origin_node=item.origin_node,
             status=item.status,
-            chunks=len(item.chunk_hashes),
+            chunks=chunk_count(item.stored_size),
             blob_id=item.blob_id,
             peer_node=None if request is None else request.peer_node,
         )
@@ -135,6 +142,9 @@ class FakeEvidenceRepository:
 
     def set_received_chunks(self, item_id: str, count: int) -> None:
         self.items[item_id] = replace(self.items[item_id], received_chunks=count)
+
+    def set_prefix_hashes(self, item_id: str, hashes: tuple[str, ...]) -> None:
+        self.items[item_id] = replace(self.items[item_id], prefix_hashes=tuple(hashes))
 
     def set_blob(self, item_id: str, blob_id: str) -> None:
         self.items[item_id] = replace(self.items[item_id], blob_id=blob_id)

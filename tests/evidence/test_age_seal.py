@@ -93,8 +93,9 @@ def test_every_recipient_opens_the_file_and_the_hashes_are_those_of_the_bytes(si
     assert (sealed.size, sealed.sha256) == (size, hashlib.sha256(plain).hexdigest())
     assert sealed.head == plain[:512]
     assert sealed.stored_size == len(cipher)
-    chunks = [cipher[at : at + CHUNK_SIZE] for at in range(0, len(cipher), CHUNK_SIZE)]
-    assert list(sealed.chunk_hashes) == [hashlib.sha256(c).hexdigest() for c in chunks]
+    ends = [min(at + CHUNK_SIZE, len(cipher)) for at in range(0, len(cipher), CHUNK_SIZE)]
+    assert list(sealed.prefix_hashes) == [hashlib.sha256(cipher[:end]).hexdigest() for end in ends]
+    assert sealed.prefix_hashes[-1] == hashlib.sha256(cipher).hexdigest()  # the blob id
 
 
 def test_the_age_cli_decrypts_what_the_sealer_writes(tmp_path: Path) -> None:

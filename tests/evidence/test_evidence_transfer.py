@@ -36,7 +36,7 @@ def _offer(pair: Pair, data: bytes) -> str:
         desk, ref=pair.request_id, file_name="hosting logs.csv", source=io.BytesIO(data),
         actor="fr-officer-1",
     )  # fmt: skip
-    assert len(item.chunk_hashes) == -(-item.stored_size // CHUNK_SIZE)
+    assert len(item.prefix_hashes) == -(-item.stored_size // CHUNK_SIZE)
     offer_evidence(desk, pair.request_id, actor="fr-officer-1")
     deliver(pair.fr, pair.vn)
     return item.item_id
@@ -63,7 +63,7 @@ def test_multi_chunk_file_resumes_after_interruption_without_refetching_and_veri
     item_id = _offer(pair, data)
     desk = pair.fr.runtime.evidence
     assert desk is not None
-    assert len(ev.get_item(desk, item_id).chunk_hashes) == 3
+    assert len(ev.get_item(desk, item_id).prefix_hashes) == 3
 
     def drop_after_first(index: int, chunk: bytes) -> bytes:
         if index >= 1:

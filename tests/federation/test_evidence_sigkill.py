@@ -117,7 +117,7 @@ def _offer(fr: NodeProcess, request_id: str, data: bytes) -> str:
             desk, ref=request_id, file_name="disk image.bin", source=io.BytesIO(data),
             actor="fr-officer-1",
         )  # fmt: skip
-        assert len(item.chunk_hashes) >= CHUNKS
+        assert len(item.prefix_hashes) >= CHUNKS
         offer_evidence(desk, request_id, actor="fr-officer-1")
     finally:
         runtime.close()

@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from hanoi247.domain.evidence import (
+    CHUNK_SIZE,
     ChunkOffer,
     CustodyAction,
     CustodyEvent,
@@ -30,7 +31,7 @@ ITEM = EvidenceItem(
     origin_node="fr-oclctic",
     added_at=AT,
     added_by="officer-1",
-    chunk_hashes=("c" * 64,),
+    prefix_hashes=("b" * 64,),  # one chunk: its prefix is the whole file
 )
 
 
@@ -46,7 +47,7 @@ def event(action: CustodyAction, minutes: int, item_id: str = ITEM.item_id) -> C
     )
 
 
-def test_item_round_trips_with_its_chunk_hashes_and_status(uow: Callable[[], UnitOfWork]) -> None:
+def test_item_round_trips_with_its_prefix_hashes_and_status(uow: Callable[[], UnitOfWork]) -> None:
     other = replace(ITEM, item_id="0193a000-0000-7000-8000-000000000002", request_id="x" * 36)
     with uow() as u:
         u.evidence.add(ITEM)
@@ -65,6 +66,23 @@ def test_item_round_trips_with_its_chunk_hashes_and_status(uow: Callable[[], Uni
         assert u.evidence.blob_in_use(ITEM.blob_id) is True  # ``other`` still points at it
         u.evidence.set_status(other.item_id, ItemStatus.DELETED)
         assert u.evidence.blob_in_use(ITEM.blob_id) is False
+
+
+def test_an_item_stored_before_prefix_hashes_gets_them_recorded_later(
+    uow: Callable[[], UnitOfWork],
+) -> None:
+    old = replace(ITEM, prefix_hashes=())  # as migration 0024 leaves an earlier row
+    with uow() as u:
+        u.evidence.add(old)
+        u.commit()
+    with uow() as u:
+        stored = u.evidence.get(ITEM.item_id)
+        assert stored is not None
+        assert stored.prefix_hashes == ()
+        u.evidence.set_prefix_hashes(ITEM.item_id, ("b" * 64,))
+        u.commit()
+    with uow() as u:
+        assert u.evidence.get(ITEM.item_id) == ITEM
 
 
 def test_custody_events_come_back_in_recording_order(uow: Callable[[], UnitOfWork]) -> None:
@@ -95,7 +113,7 @@ def test_chunk_offer_reads_origin_status_chunk_count_blob_and_the_requests_peer(
     request = incoming(7, Urgency.ROUTINE, AT)  # FR's copy of VN's request: peer vn-247
     offered = replace(
         ITEM, item_id="0193a000-0000-7000-8000-000000000003", request_id=request.id,
-        chunk_hashes=("c" * 64, "d" * 64, "e" * 64),
+        stored_size=2 * CHUNK_SIZE + 5, prefix_hashes=("c" * 64, "d" * 64, "b" * 64),
     )  # fmt: skip
     orphan = replace(ITEM, item_id="0193a000-0000-7000-8000-000000000004", request_id="y" * 36)
     with uow() as u:

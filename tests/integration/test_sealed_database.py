@@ -113,7 +113,7 @@ def seed(db: Database) -> str:
 ITEM = EvidenceItem(
     item_id="0193a000-0000-7000-8000-000000000001", request_id="", file_name=FILE_NAME,
     size=1, sha256="a" * 64, media_type="text/plain", blob_id="b" * 64, stored_size=2,
-    origin_node="fr-oclctic", added_at=AT, added_by="officer-1", chunk_hashes=("c" * 64,),
+    origin_node="fr-oclctic", added_at=AT, added_by="officer-1", prefix_hashes=("b" * 64,),
 )  # fmt: skip
 UPLOAD = Upload(
     upload_id="0193a000-0000-7000-8000-000000000002", request_id="", file_name=UPLOAD_NAME,

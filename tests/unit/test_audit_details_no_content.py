@@ -26,7 +26,7 @@ def rejected_with(reason: object) -> dict[str, object]:
         item_id="0193a000-0000-7000-8000-000000000001", request_id=request.id,
         file_name="log.txt", size=1, sha256="a" * 64, media_type="text/plain",
         blob_id="b" * 64, stored_size=2, origin_node="fr-oclctic", added_at=AT,
-        added_by="officer-1", chunk_hashes=("c" * 64,),
+        added_by="officer-1", prefix_hashes=("b" * 64,),
     )  # fmt: skip
     with uow:
         uow.requests.add(request)
@@ -59,6 +59,8 @@ def test_a_peers_free_text_rejection_reason_is_recorded_as_other(reason: object)
     assert rejected_with(reason)["reason"] == "other"
 
 
-@pytest.mark.parametrize("code", ["chunk_mismatch", "plaintext_mismatch", "file_mismatch"])
+@pytest.mark.parametrize(
+    "code", ["chunk_mismatch", "plaintext_mismatch", "file_mismatch", "manifest_outdated"]
+)
 def test_the_rejection_codes_nodes_send_are_kept(code: str) -> None:
     assert rejected_with(code)["reason"] == code

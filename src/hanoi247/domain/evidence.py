@@ -12,8 +12,9 @@ Every action on an item is a **custody event** (who, when, which node, which has
 timeline shown on the case page and exported as CASE/UCO.
 
 The **manifest** lists the items of a request as they leave a node: file names, sizes,
-SHA-256 of the plaintext and of the ciphertext, and the SHA-256 of each ciphertext chunk, so
-the receiver can check every chunk and the whole file before accepting it.
+SHA-256 of the plaintext and of the ciphertext, and the SHA-256 of every prefix of the
+ciphertext that ends at a chunk boundary (``domain/evidence_prefix.py``), so the receiver
+checks every chunk and the whole file, in one pass, before accepting it.
 """
 
 from __future__ import annotations
@@ -82,7 +83,9 @@ class EvidenceItem:
     added_at: datetime
     added_by: str
     status: ItemStatus = ItemStatus.STORED
-    chunk_hashes: tuple[str, ...] = ()  # SHA-256 of each CHUNK_SIZE slice of ciphertext
+    # SHA-256 of the ciphertext up to the end of each chunk (the last: the whole file);
+    # empty for an item stored before migration 0024 (computed when it is first offered)
+    prefix_hashes: tuple[str, ...] = ()
     received_chunks: int = 0  # RECEIVING: chunks checked and kept so far (resume point)
 
     def __post_init__(self) -> None:
@@ -103,7 +106,7 @@ class ChunkOffer:
 
     origin_node: str
     status: ItemStatus
-    chunks: int  # how many chunk hashes the item's manifest holds
+    chunks: int  # how many chunks its ciphertext has (``chunk_count(stored_size)``)
     blob_id: str
     peer_node: str | None  # the other node of the item's request, if it has one
 
@@ -202,7 +205,7 @@ def manifest_entry(item: EvidenceItem) -> dict[str, Any]:
         "stored_size": item.stored_size,
         "stored_sha256": item.blob_id,
         "chunk_size": CHUNK_SIZE,
-        "chunk_sha256": list(item.chunk_hashes),
+        "prefix_sha256": list(item.prefix_hashes),
     }
 
 
@@ -216,7 +219,7 @@ class ManifestEntry:
     stored_size: int
     stored_sha256: str
     chunk_size: int
-    chunk_sha256: tuple[str, ...]
+    prefix_sha256: tuple[str, ...]
 
 
 def parse_manifest_entry(data: Mapping[str, Any]) -> ManifestEntry:
@@ -231,16 +234,20 @@ def parse_manifest_entry(data: Mapping[str, Any]) -> ManifestEntry:
             stored_size=_count(data, "stored_size"),
             stored_sha256=check_hex(data["stored_sha256"], "stored_sha256"),
             chunk_size=_count(data, "chunk_size"),
-            chunk_sha256=tuple(check_hex(h, "chunk_sha256") for h in data["chunk_sha256"]),
+            prefix_sha256=tuple(check_hex(h, "prefix_sha256") for h in data["prefix_sha256"]),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise EvidenceRejected(
             "manifest_entry", f"the manifest entry is malformed ({exc})"
         ) from None
-    if entry.chunk_size <= 0 or len(entry.chunk_sha256) != chunk_count(
+    if entry.chunk_size <= 0 or len(entry.prefix_sha256) != chunk_count(
         entry.stored_size, entry.chunk_size
     ):
         raise EvidenceRejected("manifest_chunks", "the manifest's chunk list does not fit the size")
+    if entry.prefix_sha256[-1] != entry.stored_sha256:  # the last prefix is the whole file
+        raise EvidenceRejected(
+            "manifest_prefix", "the manifest's last prefix hash is not the file's stored_sha256"
+        )
     return entry
 
 

@@ -116,7 +116,7 @@ class Sealed:
     media_type: str
     blob_id: str
     stored_size: int
-    chunk_hashes: tuple[str, ...]
+    prefix_hashes: tuple[str, ...]  # of the ciphertext at each chunk boundary
 
 
 class EvidenceCipher(Protocol):
@@ -258,6 +258,11 @@ class EvidenceRepository(Protocol):
     def set_status(self, item_id: str, status: ItemStatus) -> None: ...
 
     def set_received_chunks(self, item_id: str, count: int) -> None: ...
+
+    def set_prefix_hashes(self, item_id: str, hashes: tuple[str, ...]) -> None:
+        """Record the prefix hashes of an item stored before they were kept (migration
+        0024), computed from its blob when it is first offered."""
+        ...
 
     def set_blob(self, item_id: str, blob_id: str) -> None: ...
 

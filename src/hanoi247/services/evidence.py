@@ -103,7 +103,7 @@ def add_evidence(
         origin_node=desk.node_id,
         added_at=at,
         added_by=actor,
-        chunk_hashes=sealed.chunk_hashes,
+        prefix_hashes=sealed.prefix_hashes,
     )
     try:
         with desk.uow() as uow:

@@ -1,35 +1,38 @@
 """The receiving side of an evidence transfer: pull the offered chunks, check each one and
-then the whole file, and only then hold the item as evidence (docs/protocol.md §13).
+the whole file in one SHA-256 pass, and only then hold the item as evidence
+(docs/protocol.md §13).
 
 Speed without giving up a guarantee (§13.5):
 
 * Up to ``parallel`` signed range requests are in flight at once (``PARALLEL_FETCHES`` in
-  the node's puller). The thread that fetched a chunk hashes it, compares it with the
-  manifest and writes it at its offset in the staging file (hashing and writing let go of
-  the GIL, so two chunks are checked at once); chunks are then taken strictly in index
-  order, so when chunk ``i`` is taken, chunks ``0..i`` are staged. A fetch that failed
-  leaves a hole, which the resume check below cuts.
+  the node's puller). The thread that fetched a chunk checks only its length and writes
+  it at its offset in the staging file; chunks are then taken strictly in index order, so
+  when chunk ``i`` is taken, chunks ``0..i`` are staged. A fetch that failed leaves a
+  hole, which the resume check below cuts.
+* In index order, a follower thread extends ONE running SHA-256 of the ciphertext with
+  each chunk and compares it with the manifest's prefix hash for that index
+  (``domain/evidence_prefix.py``): a chunk replayed, reordered, truncated or altered
+  fails at its own index (``chunk_mismatch``), the follower stops, no further chunk is
+  requested, and the item is rejected. A chunk that matches goes on to the cipher's
+  ``plaintext_check`` (age decrypted in its own worker thread, the plaintext hashed and
+  dropped). After the last chunk the running hash IS the whole file's, so the blob's
+  address is proven without a second pass. The download does not wait for either.
 * The resume point is the staged file itself, not a counter written per chunk: on resume
-  every staged chunk is hashed again and compared with the signed manifest's hash for its
-  index; the longest prefix that matches is kept, the rest is cut off. So a chunk stored is
-  never fetched again, a chunk half-written (SIGKILL, power cut) is fetched again, and
-  nothing is counted twice, without a database commit and an fsync per chunk.
-  ``received_chunks`` is progress for people, committed every ``_PROGRESS_EVERY`` chunks
-  and when a pass stops.
-* In index order, a follower thread feeds each chunk (after the chunks kept on resume)
-  to a SHA-256 of the whole ciphertext (which must be the manifest's ``stored_sha256``)
-  and to the cipher's ``plaintext_check`` (age decrypted in its own worker thread, the
-  plaintext hashed and dropped). The download does not wait for either. At the end the
-  check's verdict is awaited, the staged file is synced, and the store ADOPTS it
-  (``EvidenceStore.adopt``: a hard link on the filesystem, one upload read from the file
-  on S3): the ciphertext is written once and never read a second time.
+  the staged chunks are hashed again with one running hash, the longest prefix whose
+  prefix hashes match is kept and the rest cut off, and the follower goes on from that
+  hash. So a chunk stored is never fetched again, a chunk half-written (SIGKILL, power
+  cut) is fetched again, and nothing is counted twice, without a database commit and an
+  fsync per chunk. ``received_chunks`` is progress for people (chunks checked), committed
+  every ``_PROGRESS_EVERY`` chunks and when a pass stops.
+* At the end the check's verdict is awaited, the staged file is synced, and the store
+  ADOPTS it (``EvidenceStore.adopt``: a hard link on the filesystem, one upload read from
+  the file on S3): the ciphertext is written once and never read a second time.
 * Memory: at most ``parallel`` chunks in flight, ``_FOLLOW_QUEUE`` waiting for the
   follower and two waiting for the age check (4 MiB each).
 """
 
 from __future__ import annotations
 
-import hashlib
 import queue
 import threading
 from collections import deque
@@ -47,6 +50,7 @@ from hanoi247.domain.evidence import (
     ItemStatus,
     custody_to_wire,
 )
+from hanoi247.domain.evidence_prefix import PrefixChain, chunk_length
 from hanoi247.domain.federation import MessageType, OutgoingMessage
 from hanoi247.domain.ids import uuid7
 from hanoi247.ports import UnitOfWork
@@ -55,7 +59,7 @@ from hanoi247.services.evidence import EvidenceDesk, custody_event
 
 PARALLEL_FETCHES = 2  # range requests in flight per item in the node's puller
 _PROGRESS_EVERY = 16  # chunks (64 MiB) between two progress commits
-_FOLLOW_QUEUE = 2  # checked chunks waiting to be staged (each up to CHUNK_SIZE)
+_FOLLOW_QUEUE = 2  # staged chunks waiting to be checked (each up to CHUNK_SIZE)
 
 
 def pull_pending(
@@ -75,7 +79,7 @@ def pull_item(
     *,
     parallel: int = 1,
 ) -> EvidenceItem:
-    """Fetch the missing chunks of a RECEIVING item, check them, then the whole file.
+    """Fetch the missing chunks of a RECEIVING item and check each, and so the whole file.
 
     ``PeerUnreachable`` (or ``StorageFailed``) propagates: nothing is lost, the next pass
     resumes. Returns the item as it ends: VERIFIED, REJECTED, or still RECEIVING (also
@@ -105,67 +109,67 @@ def _pull_held(
         raise EvidenceRejected("not_receiving", f"item {item_id} is not being received")
     if item.status is not ItemStatus.RECEIVING:  # another process finished it meanwhile
         return item
+    if not item.prefix_hashes:  # offered before migration 0024: per-chunk hashes only
+        return _reject(desk, staging, item, reason="manifest_outdated", chunk=None)
     check = desk.cipher.plaintext_check(expected_sha256=item.sha256)
-    sinks = _Sinks(check)
     try:
-        kept = _kept_prefix(staging, item, sinks)
-        staging.truncate(item_id, kept * CHUNK_SIZE)  # drop what does not match the manifest
-        follower = _Follower(sinks)
-        done, recorded = kept, item.received_chunks
-        mismatch = None
+        chain = _kept_prefix(staging, item, check)
+        staging.truncate(item_id, chain.checked * CHUNK_SIZE)  # drop what does not match
+        follower = _Follower(chain, check)
+        recorded, mismatch = item.received_chunks, None
         try:
-            wanted = range(kept, len(item.chunk_hashes))
-            with closing(_in_order(source, staging, item, wanted, parallel)) as chunks:
+            wanted = range(chain.checked, len(item.prefix_hashes))
+            with closing(
+                _in_order(source, staging, item, wanted, parallel, follower.stopped)
+            ) as chunks:
                 for index, data in chunks:
-                    if data is None:  # not staged: it does not match the manifest
+                    if data is None or not follower.put(data):  # a chunk that cannot fit
                         mismatch = index
                         break
-                    done = index + 1  # this chunk and all before it are staged
-                    follower.put(data)  # stored and decrypted beside the next downloads
-                    if done - recorded >= _PROGRESS_EVERY:
-                        _record_progress(desk, item_id, done)
-                        recorded = done
+                    if chain.checked - recorded >= _PROGRESS_EVERY:
+                        recorded = chain.checked
+                        _record_progress(desk, item_id, recorded)
+        except Exception:
+            follower.close()
+            if follower.mismatch is None:  # else: a chunk before the failure did not match
+                raise
         finally:
             follower.close()
-            if mismatch is None and done != recorded:
-                _record_progress(desk, item_id, done)
-        if mismatch is not None:
-            return _reject(desk, staging, item, reason="chunk_mismatch", chunk=mismatch)
+            if follower.mismatch is None and mismatch is None and chain.checked != recorded:
+                _record_progress(desk, item_id, chain.checked)
+        if follower.mismatch is not None or mismatch is not None:
+            at = follower.mismatch if follower.mismatch is not None else mismatch
+            return _reject(desk, staging, item, reason="chunk_mismatch", chunk=at)
         follower.raise_error()
         staging.sync(item_id)
-        return _accept(desk, staging, replace(item, received_chunks=done), check, sinks)
+        return _accept(desk, staging, replace(item, received_chunks=chain.checked), check, chain)
     finally:
         check.close()
 
 
-class _Sinks:
-    """Where each checked chunk goes, in index order: the whole ciphertext's SHA-256 and
-    the decryption check."""
-
-    def __init__(self, check: PlaintextCheck) -> None:
-        self.check = check
-        self.sha256 = hashlib.sha256()
-
-    def feed(self, data: ChunkData) -> None:
-        self.check.feed(data)  # returns at once: the check decrypts in its own thread
-        self.sha256.update(data)
-
-
 class _Follower:
-    """Feeds the staged chunks to ``_Sinks`` in index order, in one thread beside the
-    downloads (at most ``_FOLLOW_QUEUE`` waiting). The first failure stops it and is
-    raised by the next ``put`` or by ``raise_error``."""
+    """In one thread beside the downloads, takes the staged chunks in index order (at most
+    ``_FOLLOW_QUEUE`` waiting): each extends the running hash, which must then be the
+    manifest's prefix hash for its index, and goes on to the decryption check. The first
+    chunk that does not match stops it (``mismatch``: its index) and sets ``stopped``, so
+    no further chunk is requested; another failure is raised by ``raise_error``."""
 
-    def __init__(self, sinks: _Sinks) -> None:
-        self._sinks = sinks
+    def __init__(self, chain: PrefixChain, check: PlaintextCheck) -> None:
+        self._chain, self._check = chain, check
         self._queue: queue.Queue[ChunkData | None] = queue.Queue(maxsize=_FOLLOW_QUEUE)
         self._error: BaseException | None = None
+        self.mismatch: int | None = None
+        self.stopped = threading.Event()
         self._thread = threading.Thread(target=self._run, name="hanoi247-follow", daemon=True)
         self._thread.start()
 
-    def put(self, data: ChunkData) -> None:
+    def put(self, data: ChunkData) -> bool:
+        """Hand on the next chunk; False once a chunk did not match (nothing is taken)."""
         self.raise_error()
+        if self.mismatch is not None:
+            return False
         self._queue.put(data)
+        return True
 
     def close(self) -> None:
         if self._thread.is_alive():
@@ -178,38 +182,41 @@ class _Follower:
 
     def _run(self) -> None:
         while (data := self._queue.get()) is not None:
-            if self._error is not None:
-                continue
+            if self.stopped.is_set():
+                continue  # drained, so that ``put`` never waits for a stopped follower
             try:
-                self._sinks.feed(data)
+                if self._chain.accept(data):
+                    self._check.feed(data)  # returns at once: it decrypts in its own thread
+                else:
+                    self.mismatch = self._chain.checked  # the index of this chunk
+                    self.stopped.set()
             except BaseException as exc:  # noqa: BLE001 - raised in the pulling thread
                 self._error = exc
+                self.stopped.set()
 
 
-def _kept_prefix(staging: StagingArea, item: EvidenceItem, sinks: _Sinks) -> int:
-    """How many staged chunks match the manifest, counted from the first (each fed to
-    ``sinks``, as if it had just arrived)."""
-    kept = 0
+def _kept_prefix(staging: StagingArea, item: EvidenceItem, check: PlaintextCheck) -> PrefixChain:
+    """The running hash over the staged chunks that match the manifest, counted from the
+    first (each fed to ``check`` as if it had just arrived): the follower goes on from it,
+    so a kept chunk is hashed once."""
+    chain = PrefixChain(item.prefix_hashes, item.stored_size)
     with staging.open(item.item_id) as part:
-        for index, digest in enumerate(item.chunk_hashes):
+        while not chain.complete:
             data = part.read(CHUNK_SIZE)
-            expected = min(CHUNK_SIZE, item.stored_size - index * CHUNK_SIZE)
-            if len(data) != expected or hashlib.sha256(data).hexdigest() != digest:
+            if not data or not chain.accept(data):  # the end of what was staged, or a hole
                 break
-            sinks.feed(data)
-            kept += 1
-    return kept
+            check.feed(data)
+    return chain
 
 
 def _fetch(
     source: ChunkSource, staging: StagingArea, item: EvidenceItem, index: int
 ) -> ChunkData | None:
-    """Fetch one chunk, check it against the manifest and stage it at its place, all in
-    the fetching thread (hashing and writing let go of the GIL: two chunks in flight are
-    checked and written at once). ``None`` for a chunk that does not match (not staged)."""
+    """Fetch one chunk and stage it at its place, in the fetching thread (the follower
+    hashes it). ``None`` for a chunk of the wrong length (not staged: it would spill into
+    the next one)."""
     data = source.fetch(item.origin_node, item.item_id, index)
-    expected = min(CHUNK_SIZE, item.stored_size - index * CHUNK_SIZE)
-    if len(data) != expected or hashlib.sha256(data).hexdigest() != item.chunk_hashes[index]:
+    if len(data) != chunk_length(item.stored_size, index):
         return None
     staging.write_at(item.item_id, index * CHUNK_SIZE, data)
     return data
@@ -221,11 +228,15 @@ def _in_order(
     item: EvidenceItem,
     indices: Iterable[int],
     parallel: int,
+    stop: threading.Event,
 ) -> Generator[tuple[int, ChunkData | None], None, None]:
     """``(index, bytes or None)`` (see ``_fetch``) in index order, with up to ``parallel``
-    requests in flight; when it is closed, no fetch is still running."""
+    requests in flight and none started once ``stop`` is set; when it is closed, no fetch
+    is still running."""
     if parallel <= 1:
         for index in indices:
+            if stop.is_set():
+                return
             yield index, _fetch(source, staging, item, index)
         return
     pool = ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="hanoi247-chunk")
@@ -236,10 +247,10 @@ def _in_order(
             pending.append((index, pool.submit(_fetch, source, staging, item, index)))
             if len(pending) >= parallel:
                 break
-        while pending:
+        while pending and not stop.is_set():
             index, future = pending.popleft()
             data = future.result()
-            following = next(todo, None)
+            following = None if stop.is_set() else next(todo, None)
             if following is not None:
                 pending.append(
                     (
@@ -265,15 +276,18 @@ def _accept(
     staging: StagingArea,
     item: EvidenceItem,
     check: PlaintextCheck,
-    sinks: _Sinks,
+    chain: PrefixChain,
 ) -> EvidenceItem:
-    """The decryption check's verdict and the whole file's hash, then the store adopts
+    """The decryption check's verdict and the whole file's address, then the store adopts
     the staged file (synced) as the blob."""
     try:
         check.finish()
     except IntegrityError:
         return _reject(desk, staging, item, reason="plaintext_mismatch", chunk=None)
-    if sinks.sha256.hexdigest() != item.blob_id:  # chunks match, the whole-file hash not
+    # Every chunk matched its prefix hash, so this is the manifest's last prefix, which
+    # the offer's check made its stored_sha256: it differs only if the address the item
+    # holds is not the one the manifest gave (never the bytes; §13.5).
+    if chain.sha256() != item.blob_id:
         return _reject(desk, staging, item, reason="file_mismatch", chunk=None)
     # A crash after this and before the commit below leaves the item RECEIVING with its
     # blob stored: the next pass fetches it again and adopts the same bytes (kept as is).
@@ -281,7 +295,7 @@ def _accept(
     at = desk.clock.now()
     with desk.uow() as uow:
         uow.evidence.set_status(item.item_id, ItemStatus.VERIFIED)
-        uow.evidence.set_received_chunks(item.item_id, len(item.chunk_hashes))
+        uow.evidence.set_received_chunks(item.item_id, len(item.prefix_hashes))
         custody_event(uow, desk.node_id, item, CustodyAction.RECEIVED, actor=desk.node_id, at=at)
         custody_event(uow, desk.node_id, item, CustodyAction.VERIFIED, actor=desk.node_id, at=at)
         _answer(uow, desk, item, MessageType.EVIDENCE_VERIFIED, {"sha256": item.sha256}, at)

@@ -2,14 +2,16 @@
 
 1. The sender queues ``evidence.offered`` in the outbox: a small message, signed and
    encrypted like every other, holding the manifest (file names, sizes, SHA-256 of the
-   plaintext and of the ciphertext, SHA-256 of every chunk). It obeys the outbox's
+   plaintext and of the ciphertext, SHA-256 of the ciphertext up to every chunk boundary:
+   its prefix hashes, ``domain/evidence_prefix.py``). It obeys the outbox's
    guarantees (a SIGKILL loses nothing; the receiver de-duplicates on the message id) and
    never holds the queue: the bytes do not travel in it.
 2. The receiver records each file as RECEIVING; ``services/evidence_pull.py`` pulls its
    ciphertext chunk by chunk with signed range requests (``ChunkSource``), checks each
-   chunk against the manifest's hash for *that index* and, when all are in, the whole file
-   and its plaintext; only then is it evidence (VERIFIED), and ``evidence.verified`` (or
-   ``evidence.rejected`` with the reason and chunk) goes back through the outbox.
+   chunk against the manifest's prefix hash for *that index* (the last one proves the
+   whole file) and its plaintext; only then is it evidence (VERIFIED), and
+   ``evidence.verified`` (or ``evidence.rejected`` with the reason and chunk) goes back
+   through the outbox.
 3. This module serves the chunks (``serve_chunk``) and records the sender's side of the
    answer (``handle_answer``) in the item's chain of custody.
 """
@@ -32,6 +34,7 @@ from hanoi247.domain.evidence import (
     manifest_entry,
     parse_manifest_entry,
 )
+from hanoi247.domain.evidence_prefix import PrefixDigests
 from hanoi247.domain.federation import MessageType, OutgoingMessage
 from hanoi247.domain.ids import uuid7
 from hanoi247.ports import UnitOfWork
@@ -44,6 +47,7 @@ _BLOCK = 1024 * 1024
 
 def offer_evidence(desk: EvidenceDesk, ref: str, *, actor: str) -> list[EvidenceItem]:
     """Queue the manifest of the request's evidence added here for the counterpart node."""
+    _complete_prefix_hashes(desk, ref)
     at = desk.clock.now()
     with desk.uow() as uow:
         request = find_request(uow, ref, node_id=desk.node_id)
@@ -102,6 +106,49 @@ def offer_evidence(desk: EvidenceDesk, ref: str, *, actor: str) -> list[Evidence
     return items
 
 
+def _complete_prefix_hashes(desk: EvidenceDesk, ref: str) -> None:
+    """Give the items about to be offered that were stored before migration 0024 their
+    prefix hashes: one read of each blob, before (and outside) the unit of work that
+    records the offer, each saved on its own (a later send finds them)."""
+    with desk.uow() as uow:
+        request = find_request(uow, ref, node_id=desk.node_id)
+        if request.peer_node is None:
+            return  # nothing can be sent (the offer says so)
+        missing = [
+            i
+            for i in uow.evidence.for_request(request.id)
+            if i.accepted
+            and i.origin_node == desk.node_id
+            and not i.prefix_hashes
+            and not _sent_to(uow, i, request.peer_node)
+        ]
+    for item in missing:
+        hashes = _prefix_hashes_from_store(desk, item)
+        with desk.uow() as uow:
+            uow.evidence.set_prefix_hashes(item.item_id, hashes)
+            uow.commit()
+
+
+def _prefix_hashes_from_store(desk: EvidenceDesk, item: EvidenceItem) -> tuple[str, ...]:
+    prefixes, size = PrefixDigests(), 0
+    try:
+        with desk.store.open(item.blob_id) as blob:
+            while block := blob.read(_BLOCK):
+                prefixes.update(block)
+                size += len(block)
+    except KeyError:
+        size = -1  # the blob is gone
+    hashes = prefixes.finish()
+    if size != item.stored_size or hashes[-1] != item.blob_id:
+        raise EvidenceRejected(
+            "blob_altered",
+            f"the stored ciphertext of evidence item {item.item_id} is missing or no longer "
+            "matches its SHA-256, so it cannot be sent; restore the evidence store from a "
+            "backup",
+        )
+    return hashes
+
+
 def _sent_to(uow: UnitOfWork, item: EvidenceItem, peer_node: str) -> bool:
     return any(
         e.action is CustodyAction.SENT and e.detail == peer_node
@@ -132,7 +179,7 @@ def handle_offered(uow: UnitOfWork, message: IncomingMessage, *, node_id: str) -
         raise UnprocessableMessage("evidence_manifest")
     try:
         entries = [parse_manifest_entry(f) for f in files if isinstance(f, Mapping)]
-    except EvidenceRejected as exc:
+    except EvidenceRejected as exc:  # e.g. evidence_manifest_prefix: last prefix != address
         raise UnprocessableMessage(f"evidence_{exc.reason}") from None
     if len(entries) != len(files) or any(e.chunk_size != CHUNK_SIZE for e in entries):
         raise UnprocessableMessage("evidence_manifest")
@@ -152,7 +199,7 @@ def handle_offered(uow: UnitOfWork, message: IncomingMessage, *, node_id: str) -
             added_at=message.received_at,
             added_by=message.origin_node,
             status=ItemStatus.RECEIVING,
-            chunk_hashes=entry.chunk_sha256,
+            prefix_hashes=entry.prefix_sha256,
         )
         uow.evidence.add(item)
         _copy_custody(uow, files[entries.index(entry)], item.item_id, message.origin_node)
@@ -194,9 +241,10 @@ _REASON_CODE = re.compile(r"[a-z][a-z0-9_]{0,47}")
 
 def reason_code(value: object) -> str:
     """A peer's rejection reason as the audit trail keeps it: one of the codes nodes send
-    (``chunk_mismatch``, ``file_mismatch``...), or ``other``. Free text from a peer may
-    carry case content, and audit details are kept in clear (the chain must be checked
-    without the secret key); the whole message stays in the sealed inbox."""
+    (``chunk_mismatch``, ``file_mismatch``, ``manifest_outdated``...), or ``other``. Free
+    text from a peer may carry case content, and audit details are kept in clear (the
+    chain must be checked without the secret key); the whole message stays in the sealed
+    inbox."""
     return value if isinstance(value, str) and _REASON_CODE.fullmatch(value) else "other"
 
 

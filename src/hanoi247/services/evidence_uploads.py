@@ -114,7 +114,7 @@ def _complete(desk: EvidenceDesk, upload: Upload) -> EvidenceItem:
         origin_node=desk.node_id,
         added_at=at,
         added_by=upload.created_by,
-        chunk_hashes=sealed.chunk_hashes,
+        prefix_hashes=sealed.prefix_hashes,
     )
     with desk.uow() as uow:
         uow.evidence.add(item)

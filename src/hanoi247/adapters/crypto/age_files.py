@@ -158,7 +158,7 @@ class AgeEvidenceCipher:
             media_type=sniff_media_type(sealed.head),
             blob_id=blob_id,
             stored_size=sealed.stored_size,
-            chunk_hashes=sealed.chunk_hashes,
+            prefix_hashes=sealed.prefix_hashes,
         )
 
     def seal_segments(

@@ -11,7 +11,8 @@ buffer, so the work of one pass is split over threads ("lanes"):
   (``encrypt_into``, no copy);
 * one lane hashes the plaintext (SHA-256, size, the first bytes for the sniffer);
 * one lane writes the ciphertext into the store's writer (which hashes it: the blob id);
-* one lane hashes the ciphertext per transfer chunk (``CHUNK_SIZE``).
+* one lane keeps a running SHA-256 of the ciphertext and reads it at every transfer chunk
+  boundary (``CHUNK_SIZE``): the manifest's prefix hashes (``domain/evidence_prefix.py``).
 
 Each lane has a bounded queue, and a buffer goes back to its pool only when every lane
 that reads it is done with it: at most ``_BUFFERS`` blocks of each kind exist, whatever the
@@ -20,8 +21,8 @@ file's size. Plaintext never leaves memory: only ciphertext reaches the store.
 ``pyrage.encrypt_io``, used before, pulled and pushed 8 KiB at a time through Python
 calls and held the GIL while it encrypted, so the whole pass ran on one core.
 
-The three SHA-256 passes (plaintext; whole ciphertext, the blob id; each 4 MiB
-ciphertext chunk, the transfer manifest) are each needed; they run side by side.
+The three SHA-256 passes (plaintext; whole ciphertext, the blob id, in the store's writer;
+the ciphertext's prefix hashes, the transfer manifest) run side by side.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
 from hanoi247.adapters.crypto.age_format import bech32_key, hkdf
-from hanoi247.domain.evidence import CHUNK_SIZE
+from hanoi247.domain.evidence_prefix import PrefixDigests
 from hanoi247.ports.evidence import BlobWriter, ByteSource, ProgressCallback
 
 _INTRO: Final = b"age-encryption.org/v1\n"
@@ -155,9 +156,7 @@ class _Measures:
     size: int = 0
     head: bytearray = field(default_factory=bytearray)
     head_bytes: int = 0
-    chunk: hashlib._Hash = field(default_factory=hashlib.sha256)
-    in_chunk: int = 0
-    chunk_hashes: list[str] = field(default_factory=list)
+    prefixes: PrefixDigests = field(default_factory=PrefixDigests)
     stored: int = 0
 
     def plaintext(self, view: memoryview) -> None:
@@ -168,18 +167,7 @@ class _Measures:
 
     def ciphertext(self, view: memoryview) -> None:
         self.stored += len(view)
-        while view:
-            take = min(len(view), CHUNK_SIZE - self.in_chunk)
-            self.chunk.update(view[:take])
-            self.in_chunk += take
-            view = view[take:]
-            if self.in_chunk == CHUNK_SIZE:
-                self.chunk_hashes.append(self.chunk.hexdigest())
-                self.chunk, self.in_chunk = hashlib.sha256(), 0
-
-    def last_chunk(self) -> None:
-        if self.in_chunk or not self.chunk_hashes:
-            self.chunk_hashes.append(self.chunk.hexdigest())
+        self.prefixes.update(view)
 
 
 @dataclass(frozen=True)
@@ -188,7 +176,7 @@ class StreamSealed:
     sha256: str
     head: bytes
     stored_size: int
-    chunk_hashes: tuple[str, ...]
+    prefix_hashes: tuple[str, ...]
 
 
 _DIRECT_READERS: Final = (io.BufferedReader, io.FileIO, io.BytesIO)
@@ -224,8 +212,8 @@ def seal_stream(
 ) -> StreamSealed:
     """Encrypt ``source`` to ``recipients`` (X25519 public keys) into ``writer`` (not
     committed here); hash the plaintext, keep its first ``head_bytes``, hash the
-    ciphertext per transfer chunk. The first error (the source's, the store's) is raised
-    once every lane has stopped."""
+    ciphertext up to each transfer chunk boundary. The first error (the source's, the
+    store's) is raised once every lane has stopped."""
     file_key = os.urandom(16)
     nonce = os.urandom(16)
     aead = ChaCha20Poly1305(hkdf(file_key, nonce, b"payload"))
@@ -283,13 +271,12 @@ def seal_stream(
     failed = next((lane.error for lane in lanes if lane.error is not None), None)
     if failed is not None:
         raise failed
-    measures.last_chunk()
     return StreamSealed(
         size=measures.size,
         sha256=measures.sha256.hexdigest(),
         head=bytes(measures.head),
         stored_size=measures.stored,
-        chunk_hashes=tuple(measures.chunk_hashes),
+        prefix_hashes=measures.prefixes.finish(),
     )
 
 

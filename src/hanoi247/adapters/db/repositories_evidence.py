@@ -7,7 +7,7 @@ from __future__ import annotations
 import builtins
 from typing import Any
 
-from sqlalchemy import Row, Table, delete, func, insert, select, update
+from sqlalchemy import Row, Table, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from hanoi247.adapters.db.schema.evidence import custody_events, evidence_items, evidence_uploads
@@ -20,6 +20,7 @@ from hanoi247.domain.evidence import (
     EvidenceItem,
     ItemStatus,
     Upload,
+    chunk_count,
 )
 
 
@@ -41,7 +42,7 @@ class SqlEvidenceRepository:
             select(
                 items.origin_node,
                 items.status,
-                func.json_array_length(items.chunk_hashes).label("chunks"),
+                items.stored_size,
                 items.blob_id,
                 requests.c.peer_node,
             )
@@ -54,7 +55,7 @@ class SqlEvidenceRepository:
         return ChunkOffer(
             origin_node=row.origin_node,
             status=ItemStatus(row.status),
-            chunks=int(row.chunks),
+            chunks=chunk_count(int(row.stored_size)),
             blob_id=row.blob_id,
             peer_node=row.peer_node,
         )
@@ -81,6 +82,15 @@ class SqlEvidenceRepository:
             update(evidence_items)
             .where(evidence_items.c.item_id == item_id)
             .values(received_chunks=count)
+        )
+        if done.rowcount != 1:  # type: ignore[attr-defined]
+            raise KeyError(item_id)
+
+    def set_prefix_hashes(self, item_id: str, hashes: tuple[str, ...]) -> None:
+        done = self._session.execute(
+            update(evidence_items)
+            .where(evidence_items.c.item_id == item_id)
+            .values(prefix_hashes=list(hashes))
         )
         if done.rowcount != 1:  # type: ignore[attr-defined]
             raise KeyError(item_id)
@@ -216,7 +226,8 @@ def _values(session: Session, item: EvidenceItem) -> dict[str, Any]:
         "media_type": item.media_type,
         "blob_id": item.blob_id,
         "stored_size": item.stored_size,
-        "chunk_hashes": list(item.chunk_hashes),
+        "chunk_hashes": [],  # items stored before migration 0024 only
+        "prefix_hashes": list(item.prefix_hashes) or None,
         "origin_node": item.origin_node,
         "added_at": item.added_at,
         "added_by": item.added_by,
@@ -239,7 +250,7 @@ def _item(session: Session, row: Row[Any]) -> EvidenceItem:
         added_at=row.added_at,
         added_by=row.added_by,
         status=ItemStatus(row.status),
-        chunk_hashes=tuple(row.chunk_hashes),
+        prefix_hashes=tuple(row.prefix_hashes or ()),
         received_chunks=row.received_chunks,
     )
 

@@ -20,12 +20,16 @@ evidence_items = Table(
     Column("media_type", String(128), nullable=False),
     Column("blob_id", String(64), nullable=False, index=True),
     Column("stored_size", BigInteger, nullable=False),
+    # Per-chunk SHA-256 of items stored before migration 0024; ``[]`` for later ones.
     Column("chunk_hashes", JSON, nullable=False),
     Column("origin_node", String(128), nullable=False),
     Column("added_at", UTCDateTime, nullable=False),
     Column("added_by", String(255), nullable=False),
     Column("status", String(16), nullable=False),
     Column("received_chunks", Integer, nullable=False, server_default="0"),
+    # SHA-256 of the ciphertext up to each chunk boundary (``domain/evidence_prefix.py``);
+    # NULL for an item stored before migration 0024 until it is first offered.
+    Column("prefix_hashes", JSON, nullable=True),
 )
 
 custody_events = Table(

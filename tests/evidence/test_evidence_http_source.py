@@ -3,10 +3,12 @@ against a real HTTP/1.1 server on loopback that answers as a peer, well or badly
 
 from __future__ import annotations
 
+import ctypes
 import mmap
 import os
 import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -18,6 +20,7 @@ import pytest
 from evidence_transfer_support import T0
 from fakes import FakeClock
 from hanoi247.adapters.crypto.keys import generate_node_keys
+from hanoi247.adapters.federation import evidence_http
 from hanoi247.adapters.federation.evidence_http import StdlibChunkSource
 from hanoi247.adapters.federation.node import LocalNode
 from hanoi247.adapters.storage.staging import TransferStaging
@@ -143,6 +146,26 @@ def test_a_keep_alive_connection_the_peer_closed_is_opened_again_once() -> None:
     assert peer.connections == 2
 
 
+def test_when_every_idle_connection_was_closed_by_the_peer_the_retry_opens_a_new_one() -> None:
+    """Two fetches in flight leave two idle connections; the peer's keep-alive timeout
+    closes both. The next fetch fails on one and must not retry on the other (it did,
+    and the pull pass failed after every pause longer than the peer's timeout)."""
+    both_in = threading.Barrier(2, timeout=10)
+
+    def two_at_once_then_close(handler: BaseHTTPRequestHandler) -> None:
+        if handler.path.endswith(("/chunks/0", "/chunks/1")):
+            both_in.wait()  # both requests on their own connection at once
+        _body(b"z" * 100)(handler)
+        handler.close_connection = True  # as a keep-alive timeout would
+
+    with _source(two_at_once_then_close) as (source, peer):
+        with ThreadPoolExecutor(2) as pool:
+            first = list(pool.map(lambda i: source.fetch("fr-oclctic", ITEM, i), [0, 1]))
+        assert [bytes(b) for b in first] == [b"z" * 100] * 2
+        assert bytes(source.fetch("fr-oclctic", ITEM, 2)) == b"z" * 100
+    assert peer.connections == 3
+
+
 def test_an_unpinned_peer_is_refused_without_a_request() -> None:
     with _source(_body(b"")) as (source, peer), pytest.raises(EvidenceRejected):
         source.fetch("xx-unknown", ITEM, 0)
@@ -159,3 +182,43 @@ def test_an_aligned_chunk_is_staged_unbuffered_and_the_tail_buffered(tmp_path: P
     staging.write_at(ITEM, 16384, whole[16384:])  # the shorter last chunk: buffered
     with staging.open(ITEM) as part:
         assert part.read() == whole
+
+
+def _mapping_rss_kb(buffer: mmap.mmap) -> int:
+    address = ctypes.addressof(ctypes.c_char.from_buffer(buffer))
+    lines = Path("/proc/self/smaps").read_text().splitlines()
+    for n, line in enumerate(lines):
+        start, _, rest = line.partition("-")
+        if " " in rest and all(c in "0123456789abcdef" for c in start):
+            end = rest.split(" ", 1)[0]
+            if int(start, 16) <= address < int(end, 16):
+                rss = next(x for x in lines[n + 1 :] if x.startswith("Rss:"))
+                return int(rss.split()[1])
+    raise AssertionError("the buffer's mapping is not in /proc/self/smaps")
+
+
+def test_a_chunk_buffer_is_zeroed_page_aligned_and_already_in_memory() -> None:
+    buffer = evidence_http.chunk_buffer(CHUNK_SIZE)
+    assert len(buffer) == CHUNK_SIZE
+    assert ctypes.addressof(ctypes.c_char.from_buffer(buffer)) % 4096 == 0  # O_DIRECT
+    assert _mapping_rss_kb(buffer) >= CHUNK_SIZE // 1024  # populated: no fault to come
+    assert buffer[:] == bytes(CHUNK_SIZE)
+
+
+def test_where_the_kernel_refuses_huge_pages_buffers_come_populated_in_small_pages(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    refused: list[int] = []
+
+    class NoHugePages(mmap.mmap):
+        def madvise(self, option: int, *args: int) -> None:
+            refused.append(option)
+            raise OSError(22, "Invalid argument")
+
+    monkeypatch.setattr(evidence_http.mmap, "mmap", NoHugePages)
+    monkeypatch.setattr(evidence_http, "_huge_pages", True)
+    first = evidence_http.chunk_buffer(CHUNK_SIZE)
+    second = evidence_http.chunk_buffer(CHUNK_SIZE)
+    assert len(first) == len(second) == CHUNK_SIZE
+    assert refused == [mmap.MADV_HUGEPAGE]  # asked once, then never again
+    assert evidence_http._huge_pages is False

@@ -4,7 +4,8 @@ Why not httpx here (it stays for every other peer call, and for the in-process t
 ASGI client, ``evidence_client.HttpChunkSource``): httpx/h11 hand a 4 MiB body over in
 64 KiB pieces, each parsed and allocated in pure Python, then joined in one more copy.
 Here the body of a ``200`` with a ``Content-Length`` is read by ONE ``readinto`` into a
-fresh page-aligned anonymous ``mmap`` of exactly that size: the kernel copies the bytes
+fresh page-aligned anonymous ``mmap`` of exactly that size (in transparent huge pages
+where the kernel allows: ``chunk_buffer``): the kernel copies the bytes
 from the socket straight into it (``recv_into``), nothing else touches them in Python, and
 the staging area can write that buffer with ``O_DIRECT`` (``adapters/storage/staging.py``)
 instead of copying it into the page cache. Measured in benchmarks/README.md.
@@ -17,7 +18,9 @@ The same guarantees as the httpx source:
 * Keep-alive connections per peer, kept idle between requests and taken by whichever
   fetching thread needs one (so ``parallel`` fetches hold at most ``parallel`` of them, and
   a thread that ends leaves none behind); a connection the peer closed while idle is
-  opened again once (a GET of a chunk is idempotent). A connection that failed is closed.
+  replaced once by a NEW one (a GET of a chunk is idempotent; the other idle connections
+  are as old, the peer's keep-alive timeout closed them too). A connection that failed is
+  closed.
 * A body that ends before its ``Content-Length`` (the peer or the network dropped) is
   ``PeerUnreachable``: the chunk is fetched again on resume, never counted as a mismatch.
 * A body longer than a chunk (declared, or without a length) is never read beyond one chunk
@@ -31,6 +34,7 @@ from __future__ import annotations
 import http.client
 import mmap
 import ssl
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -53,6 +57,30 @@ _Key = tuple[str, str, int | None]  # scheme, host, port
 # (MAP_POPULATE) instead of 1,024 page faults as the body arrives: 0.48 instead of 0.77
 # CPU-s per GiB of chunks in a micro-benchmark here (benchmarks/README.md).
 _FLAGS: Final = mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | getattr(mmap, "MAP_POPULATE", 0)
+# Better still, a whole chunk (a multiple of 2 MiB) in transparent huge pages: two pages
+# to map, zero and unmap instead of 1,024 (and as few TLB entries while the chunk is
+# hashed and decrypted), asked with MADV_HUGEPAGE then filled with MADV_POPULATE_WRITE
+# (Linux 5.14). Where the kernel refuses either (THP "never", an older kernel), the
+# mapping above is used.
+_HUGE_PAGE: Final = 2 * 1024 * 1024
+_MADV_POPULATE_WRITE: Final = getattr(mmap, "MADV_POPULATE_WRITE", 23)
+_huge_pages = sys.platform.startswith("linux") and hasattr(mmap, "MADV_HUGEPAGE")
+
+
+def chunk_buffer(size: int) -> mmap.mmap:
+    """A zeroed, page-aligned, writable anonymous mapping of ``size`` bytes, its pages
+    already present."""
+    global _huge_pages
+    if _huge_pages and size % _HUGE_PAGE == 0:
+        buffer = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+        try:
+            buffer.madvise(mmap.MADV_HUGEPAGE)
+            buffer.madvise(_MADV_POPULATE_WRITE)
+            return buffer
+        except OSError:  # refused here: never ask again
+            _huge_pages = False
+            buffer.close()
+    return mmap.mmap(-1, size, flags=_FLAGS)
 
 
 class StdlibChunkSource:
@@ -81,8 +109,8 @@ class StdlibChunkSource:
         url = urlsplit(f"{base}/federation/v1/evidence/{item_id}/chunks/{index}")
         headers = {"Authorization": f"{SCHEME} {token}"}
         key: _Key = (url.scheme, url.hostname or "", url.port)
-        for attempt in (1, 2):
-            conn, reused = self._take(key)
+        for attempt in (1, 2):  # the second on a new connection: the other idle ones are
+            conn, reused = self._take(key, idle_ok=attempt == 1)  # as old as the one that failed
             try:
                 conn.request("GET", url.path, headers=headers)
                 answer = conn.getresponse()
@@ -129,11 +157,12 @@ class StdlibChunkSource:
             for conn in conns:
                 conn.close()
 
-    def _take(self, key: _Key) -> tuple[http.client.HTTPConnection, bool]:
-        """An idle connection to ``key`` (True: reused), or a new one (False)."""
+    def _take(self, key: _Key, *, idle_ok: bool = True) -> tuple[http.client.HTTPConnection, bool]:
+        """An idle connection to ``key`` (True: reused), or a new one (False; always when
+        not ``idle_ok``)."""
         with self._lock:
             idle = self._idle.get(key)
-            if idle:
+            if idle and idle_ok:
                 return idle.pop(), True
         scheme, host, port = key
         if scheme == "https":
@@ -171,7 +200,7 @@ def _body(
         if size == 0:
             answer.read()
             return b"", not answer.will_close
-        buffer = mmap.mmap(-1, size, flags=_FLAGS)
+        buffer = chunk_buffer(size)
         got = 0
         with memoryview(buffer) as view:
             while got < size:

@@ -119,6 +119,11 @@ class Flaky:
 
     def __init__(self, inner: HttpChunkSource, mangle: Callable[[int, bytes], bytes]) -> None:
         self.inner, self.mangle, self.fetched = inner, mangle, []  # type: list[int]
+        self.recycled: list[bytes] = []  # what the pull said it no longer reads, in order
+
+    def recycle(self, data: bytes) -> None:
+        self.recycled.append(data)
+        self.inner.recycle(data)
 
     def fetch(self, peer_node: str, item_id: str, index: int) -> bytes:
         data = self.inner.fetch(peer_node, item_id, index)

@@ -84,6 +84,9 @@ def _evidence_puller(
     source = StdlibChunkSource(local=local, uow_factory=uow_factory, clock=clock)
 
     def pull_once() -> int:
-        return len(pull_pending(desk, staging, source, parallel=PARALLEL_FETCHES))
+        try:
+            return len(pull_pending(desk, staging, source, parallel=PARALLEL_FETCHES))
+        finally:
+            source.drop_spares()  # an idle node keeps no chunk buffers
 
     return EvidencePuller(pull_once, poll_seconds=poll_seconds, close=source.close)

@@ -115,3 +115,46 @@ def test_an_abandoned_check_stops_its_worker_thread() -> None:
     check.feed(pyrage.encrypt(b"x" * 100, [identity.to_public()])[:50])
     check.close()
     assert not check._worker.is_alive()
+
+
+def test_a_piece_the_check_says_it_is_done_with_may_be_overwritten_at_once() -> None:
+    """The node's HTTP source reads later chunks into buffers the check gave back: each
+    piece is zeroed the moment ``done`` is called, and the plaintext still verifies (the
+    decryptor kept no reference into it, even for segments that span two pieces)."""
+    identity = _identity()
+    plaintext = os.urandom(7 * SEGMENT + 11)
+    ciphertext = pyrage.encrypt(plaintext, [identity.to_public()])
+    pieces = [bytearray(ciphertext[at : at + 100_000]) for at in range(0, len(ciphertext), 100_000)]
+    returned: list[int] = []
+
+    def done(piece: object) -> None:
+        assert isinstance(piece, bytearray)
+        returned.append(next(n for n, p in enumerate(pieces) if p is piece))
+        piece[:] = bytes(len(piece))
+
+    check = PlaintextCheck(
+        [identity_secret(str(identity))],
+        expected_sha256=hashlib.sha256(plaintext).hexdigest(),
+        done=done,  # type: ignore[arg-type]
+    )
+    for piece in pieces:
+        check.feed(piece)  # type: ignore[arg-type]
+    assert check.finish() == len(plaintext)
+    assert returned == list(range(len(pieces)))  # each once, in order
+
+
+def test_pieces_after_a_failure_are_not_given_back_as_checked() -> None:
+    identity = _identity()
+    ciphertext = bytearray(pyrage.encrypt(os.urandom(3 * SEGMENT), [identity.to_public()]))
+    ciphertext[SEGMENT + 500] ^= 1  # the second segment is altered
+    pieces = [bytes(ciphertext[at : at + 50_000]) for at in range(0, len(ciphertext), 50_000)]
+    returned: list[bytes] = []
+    check = PlaintextCheck(
+        [identity_secret(str(identity))], expected_sha256="0" * 64, done=returned.append
+    )
+    for piece in pieces:
+        check.feed(piece)
+    with pytest.raises(IntegrityError, match="does not decrypt"):
+        check.finish()
+    assert 0 < len(returned) < len(pieces)
+    assert returned == pieces[: len(returned)]

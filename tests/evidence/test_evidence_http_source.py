@@ -166,6 +166,28 @@ def test_when_every_idle_connection_was_closed_by_the_peer_the_retry_opens_a_new
     assert peer.connections == 3
 
 
+def test_a_chunk_buffer_given_back_takes_the_next_chunk_and_nothing_else_is_kept() -> None:
+    chunks = [os.urandom(CHUNK_SIZE), os.urandom(CHUNK_SIZE), os.urandom(CHUNK_SIZE)]
+
+    def by_index(handler: BaseHTTPRequestHandler) -> None:
+        _body(chunks[int(handler.path.rsplit("/", 1)[1]) % 3])(handler)
+
+    with _source(by_index) as (source, _):
+        first = source.fetch("fr-oclctic", ITEM, 0)
+        source.recycle(first)
+        second = source.fetch("fr-oclctic", ITEM, 1)
+        assert second is first  # read into again, not mapped and zeroed again
+        assert bytes(second) == chunks[1]
+        source.recycle(b"bytes are not a buffer of this source")
+        source.recycle(mmap.mmap(-1, 4096))  # not a whole chunk's
+        assert source._spares == []
+        source.recycle(second)
+        source.drop_spares()
+        third = source.fetch("fr-oclctic", ITEM, 2)
+        assert third is not second
+        assert bytes(third) == chunks[2]
+
+
 def test_an_unpinned_peer_is_refused_without_a_request() -> None:
     with _source(_body(b"")) as (source, peer), pytest.raises(EvidenceRejected):
         source.fetch("xx-unknown", ITEM, 0)

@@ -56,6 +56,34 @@ def _custody(node, item_id: str) -> list[tuple[str, str, str]]:  # type: ignore[
         return [(e.action.value, e.node_id, e.detail) for e in uow.evidence.custody(item_id)]
 
 
+@pytest.mark.parametrize("parallel", [1, 2])
+def test_every_chunk_is_given_back_for_reuse_once_checked_and_only_then(
+    pair: Pair, parallel: int
+) -> None:
+    """The node's HTTP source reuses a chunk's buffer once the pull says nobody reads it:
+    that must come after the prefix hash and the decryption check (the item still
+    verifies although each buffer is zeroed the moment it is given back)."""
+    _offer(pair, os.urandom(3 * CHUNK_SIZE + 77))
+    fetched: list[bytearray] = []
+
+    def keep(index: int, data: bytes) -> bytes:
+        fetched.append(bytearray(data))
+        return fetched[-1]  # type: ignore[return-value]
+
+    original = Flaky.recycle
+
+    def zeroing(self: Flaky, data: bytes) -> None:
+        original(self, data)
+        data[:] = bytes(len(data))  # type: ignore[index]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Flaky, "recycle", zeroing)
+        source, done = _pull(pair, keep, parallel=parallel)
+    assert [i.status for i in done] == [ItemStatus.VERIFIED]
+    assert len(source.recycled) == 4
+    assert all(any(r is f for f in fetched) for r in source.recycled)
+
+
 def test_multi_chunk_file_resumes_after_interruption_without_refetching_and_verifies(
     pair: Pair,
 ) -> None:

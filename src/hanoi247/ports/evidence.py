@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import builtins
 import mmap
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
@@ -161,10 +161,13 @@ class EvidenceCipher(Protocol):
         """This node's current age recipient (``age1…``)."""
         ...
 
-    def plaintext_check(self, *, expected_sha256: str) -> PlaintextCheck:
+    def plaintext_check(
+        self, *, expected_sha256: str, done: Callable[[ChunkData], None] | None = None
+    ) -> PlaintextCheck:
         """A check fed the ciphertext in order while it arrives (decrypting off the
         caller's thread), whose ``finish`` says whether it decrypts, with this node's
-        identities, to a plaintext of SHA-256 ``expected_sha256``."""
+        identities, to a plaintext of SHA-256 ``expected_sha256``. ``done`` is called with
+        each piece fed once the check no longer reads it."""
         ...
 
 
@@ -189,6 +192,11 @@ class ChunkSource(Protocol):
     peer cannot be reached; the bytes are NOT trusted: the caller checks their hash."""
 
     def fetch(self, peer_node: str, item_id: str, index: int) -> ChunkData: ...
+
+    def recycle(self, data: ChunkData) -> None:
+        """Nobody reads ``data`` (returned by ``fetch``) any more: its memory may take a
+        later chunk (the node's HTTP source reuses its buffers; others ignore this)."""
+        ...
 
 
 class StagingArea(Protocol):

@@ -111,7 +111,8 @@ def _pull_held(
         return item
     if not item.prefix_hashes:  # offered before migration 0024: per-chunk hashes only
         return _reject(desk, staging, item, reason="manifest_outdated", chunk=None)
-    check = desk.cipher.plaintext_check(expected_sha256=item.sha256)
+    # the check reads each chunk last: then its buffer can take a later chunk
+    check = desk.cipher.plaintext_check(expected_sha256=item.sha256, done=source.recycle)
     try:
         chain = _kept_prefix(staging, item, check)
         staging.truncate(item_id, chain.checked * CHUNK_SIZE)  # drop what does not match

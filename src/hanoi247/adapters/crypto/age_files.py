@@ -17,7 +17,7 @@ import hashlib
 import os
 import stat
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import BinaryIO, Final
 
@@ -31,6 +31,7 @@ from hanoi247.domain.media_types import SNIFF_BYTES, sniff_media_type
 from hanoi247.ports.evidence import (
     ByteSink,
     ByteSource,
+    ChunkData,
     EvidenceStore,
     ProgressCallback,
     Sealed,
@@ -132,8 +133,10 @@ class AgeEvidenceCipher:
     def own_recipient(self) -> str:
         return self._recipient
 
-    def plaintext_check(self, *, expected_sha256: str) -> PlaintextCheck:
-        return PlaintextCheck(self._secrets, expected_sha256=expected_sha256)
+    def plaintext_check(
+        self, *, expected_sha256: str, done: Callable[[ChunkData], None] | None = None
+    ) -> PlaintextCheck:
+        return PlaintextCheck(self._secrets, expected_sha256=expected_sha256, done=done)
 
     def seal(
         self,

@@ -21,7 +21,7 @@ import hashlib
 import hmac
 import queue
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Final
 
 from cryptography.exceptions import InvalidTag
@@ -177,9 +177,16 @@ class PlaintextCheck:
     """``AgeStreamDecryptor`` in a worker thread; the plaintext's SHA-256 is compared with
     ``expected_sha256`` at ``finish``."""
 
-    def __init__(self, secrets: Sequence[bytes], *, expected_sha256: str) -> None:
+    def __init__(
+        self,
+        secrets: Sequence[bytes],
+        *,
+        expected_sha256: str,
+        done: Callable[[ChunkData], None] | None = None,
+    ) -> None:
         self._decryptor = AgeStreamDecryptor(secrets)
         self._expected = expected_sha256
+        self._done = done  # told of each piece the decryptor no longer reads
         self._queue: queue.Queue[ChunkData | None] = queue.Queue(maxsize=_QUEUE)
         self._error: AgeFormatError | None = None
         self._worker = threading.Thread(target=self._run, name="hanoi247-age-check", daemon=True)
@@ -214,6 +221,9 @@ class PlaintextCheck:
         while (data := self._queue.get()) is not None:
             if self._error is None:
                 try:
-                    self._decryptor.feed(data)
+                    self._decryptor.feed(data)  # keeps no reference to ``data``
                 except AgeFormatError as exc:
                     self._error = exc
+                    continue
+                if self._done is not None:
+                    self._done(data)

@@ -16,6 +16,7 @@ against the signed manifest's hash for that index.
 from __future__ import annotations
 
 import base64
+import mmap
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Final
@@ -113,6 +114,9 @@ class HttpChunkSource:
         http: httpx.Client,
     ) -> None:
         self._local, self._uow, self._clock, self._http = local, uow_factory, clock, http
+
+    def recycle(self, data: bytes | mmap.mmap) -> None:
+        """Bytes from httpx: nothing to reuse."""
 
     def fetch(self, peer_node: str, item_id: str, index: int) -> bytes:
         with self._uow() as uow:

@@ -5,7 +5,9 @@ ASGI client, ``evidence_client.HttpChunkSource``): httpx/h11 hand a 4 MiB body o
 64 KiB pieces, each parsed and allocated in pure Python, then joined in one more copy.
 Here the body of a ``200`` with a ``Content-Length`` is read by ONE ``readinto`` into a
 fresh page-aligned anonymous ``mmap`` of exactly that size (in transparent huge pages
-where the kernel allows: ``chunk_buffer``): the kernel copies the bytes
+where the kernel allows: ``chunk_buffer``; once the pull's decryption check has read a
+chunk, its buffer is given back, ``recycle``, and takes a later chunk without being mapped
+and zeroed again): the kernel copies the bytes
 from the socket straight into it (``recv_into``), nothing else touches them in Python, and
 the staging area can write that buffer with ``O_DIRECT`` (``adapters/storage/staging.py``)
 instead of copying it into the page cache. Measured in benchmarks/README.md.
@@ -49,6 +51,7 @@ from hanoi247.domain.errors import EvidenceRejected, PeerUnreachable
 from hanoi247.domain.evidence import CHUNK_SIZE
 from hanoi247.ports import Clock, UnitOfWork
 
+SPARE_BUFFERS: Final = 8  # chunk buffers kept for reuse: about as many as one pull holds
 TIMEOUT_SECONDS: Final = 60.0  # as the httpx.Client(timeout=60) the puller used before
 URL_CACHE_SECONDS: Final = 5.0  # how long a peer's pinned URL is used without reading it
 _GONE: Final = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError)
@@ -100,6 +103,7 @@ class StdlibChunkSource:
         self._idle: dict[_Key, list[http.client.HTTPConnection]] = {}
         self._lock = threading.Lock()
         self._urls: dict[str, tuple[float, str]] = {}  # peer -> (monotonic expiry, its URL)
+        self._spares: list[mmap.mmap] = []  # chunk buffers nobody reads any more
 
     def fetch(self, peer_node: str, item_id: str, index: int) -> bytes | mmap.mmap:
         token = sign_chunk_request(
@@ -123,7 +127,7 @@ class StdlibChunkSource:
                 conn.close()
                 raise PeerUnreachable(peer_node, "peer_unreachable") from exc
             try:
-                data, keep = _body(answer, peer_node, index)
+                data, keep = _body(answer, peer_node, index, self._buffer)
             except BaseException:
                 conn.close()
                 raise
@@ -150,7 +154,28 @@ class StdlibChunkSource:
         self._urls[peer_node] = (now + URL_CACHE_SECONDS, peer.url)
         return peer.url
 
+    def recycle(self, data: bytes | mmap.mmap) -> None:
+        """Keep a whole chunk's buffer (at most ``SPARE_BUFFERS``) for a later chunk: it
+        is read into again without being mapped and zeroed again."""
+        if isinstance(data, mmap.mmap) and len(data) == CHUNK_SIZE and not data.closed:
+            with self._lock:
+                if len(self._spares) < SPARE_BUFFERS:
+                    self._spares.append(data)
+
+    def drop_spares(self) -> None:
+        """Give the kept buffers back to the kernel (a pull pass has ended)."""
+        with self._lock:
+            self._spares = []
+
+    def _buffer(self, size: int) -> mmap.mmap:
+        if size == CHUNK_SIZE:
+            with self._lock:
+                if self._spares:
+                    return self._spares.pop()
+        return chunk_buffer(size)
+
     def close(self) -> None:
+        self.drop_spares()
         with self._lock:
             idle, self._idle = self._idle, {}
         for conns in idle.values():
@@ -182,7 +207,10 @@ class StdlibChunkSource:
 
 
 def _body(
-    answer: http.client.HTTPResponse, peer_node: str, index: int
+    answer: http.client.HTTPResponse,
+    peer_node: str,
+    index: int,
+    buffer_for: Callable[[int], mmap.mmap] = chunk_buffer,
 ) -> tuple[bytes | mmap.mmap, bool]:
     """The chunk, and whether the connection can serve the next request.
 
@@ -200,7 +228,7 @@ def _body(
         if size == 0:
             answer.read()
             return b"", not answer.will_close
-        buffer = chunk_buffer(size)
+        buffer = buffer_for(size)  # every byte of it is read into below
         got = 0
         with memoryview(buffer) as view:
             while got < size:

@@ -13,7 +13,11 @@ that used the memory: ``os.wait4`` (the kernel's ``ru_maxrss``) for the CLI comm
 * ``evidence.transfer_1g_mb_per_s`` — from FR's officer sending the evidence until VN holds
   the item VERIFIED (manifest via the outbox, chunks pulled, every check done), beside a
   plain HTTP upload of the same bytes to a bare uvicorn app on the same loopback (target
-  ≥ 0.5×). The officer sends as officers do, from the web desk or the API, in FR's serve
+  ≥ 0.5×). Three rounds, each a plain upload then a transfer (of the same file added
+  again: an item is sent once), after ``sync`` so that no writeback of an earlier step
+  lands in a timed run; the median of the transfers and the median of the uploads are
+  recorded, every round is printed (one upload alone varied 830–1,110 MB/s from run to
+  run). The officer sends as officers do, from the web desk or the API, in FR's serve
   process (``POST /api/v1/requests/{id}/evidence/send`` with an API token), which wakes
   FR's outbox sender at once; VN's puller is woken when the offer lands. (Until 7 Dec the
   bench ran ``hanoi247 evidence send`` in its own process: ~1 CPU-s of imports, database
@@ -233,6 +237,7 @@ def _shared_request(pair: Pair) -> str:
     return drafted.request_id
 
 
+_ROUNDS = 3  # transfers and plain uploads, interleaved; the median of each is recorded
 _IDLE_SECONDS = 3.0  # how long each node's idle CPU rate is sampled before a transfer
 
 
@@ -472,8 +477,20 @@ def measure(
         (p for p in stored.rglob("*") if p.is_file() and p.stat().st_size > size),
         key=lambda p: p.stat().st_size,
     )
-    sent = _transfer(pair, request_id, item_id, token)
-    plain = _plain_upload(cipher, work)
+    transfers: list[Transfer] = []
+    uploads: list[Upload] = []
+    for round_ in range(_ROUNDS):  # interleaved: both feel whatever the machine does
+        if round_:  # an item is sent once: the next round sends the same file added again
+            _, _, item_id = _add(pair, request_id, path)
+        os.sync()  # what earlier steps wrote is on disk: no writeback inside a timed run
+        uploads.append(_plain_upload(cipher, work))
+        os.sync()
+        transfers.append(_transfer(pair, request_id, item_id, token))
+    rounds = zip(transfers, uploads, strict=True)
+    each = ", ".join(f"{mb / t.seconds:.0f}/{mb / u.seconds:.0f}" for t, u in rounds)
+    say(f"transfer {label} rounds (MB/s, transfer/plain): {each}")
+    sent = sorted(transfers, key=lambda t: t.seconds)[_ROUNDS // 2]  # the median of each
+    plain = sorted(uploads, key=lambda u: u.seconds)[_ROUNDS // 2]
     say(
         f"transfer {label}: {mb / sent.seconds:.0f} MB/s (plain {mb / plain.seconds:.0f}); "
         f"CPU-s/GiB receiver {sent.receiver_net / gib:.2f} net of idle, "

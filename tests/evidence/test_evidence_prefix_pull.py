@@ -154,7 +154,11 @@ def test_a_manifest_whose_last_prefix_is_not_its_stored_sha256_is_refused_at_off
     deliver(pair.fr, pair.vn)
     with pair.fr.runtime.uow_factory() as uow:
         [offer] = [e for e in uow.outbox.list() if e.type is MessageType.EVIDENCE_OFFERED]
-    assert (offer.status, offer.last_error) == (OutboxStatus.PENDING, "unprocessable")  # 422
+    # refused (422) with its reason, which FR's operator sees on the stuck message
+    assert (offer.status, offer.last_error) == (
+        OutboxStatus.PENDING,
+        "unprocessable: evidence_manifest_prefix",
+    )
     message = IncomingMessage(
         origin_node="fr-oclctic", message_id=offer.message_id, type=offer.type.value,
         case_id=offer.case_id, in_reply_to=None, sent_at=pair.clock.now(),

@@ -132,7 +132,7 @@ def test_a_refusal_inside_a_batch_concerns_only_its_message(
     got = [(stored(a, e.id).status, stored(a, e.id).last_error) for e in entries]
     assert got == [
         (OutboxStatus.DELIVERED, ""),
-        (OutboxStatus.PENDING, "unprocessable"),
+        (OutboxStatus.PENDING, "unprocessable: x"),  # with the peer's reason
         (OutboxStatus.DELIVERED, ""),
     ]
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
@@ -35,6 +36,10 @@ PINNING: Final = frozenset({"bad_signature", "unknown_sender", "wrong_recipient"
 LATENCY_BUCKETS: Final = (0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 6 * 3600, 86400)
 
 
+# A reason the outbox may record and show: a short code, never text from a peer.
+_REASON = re.compile(r"[a-z][a-z0-9_.:-]{0,79}")
+
+
 @dataclass(frozen=True, slots=True)
 class Outcome:
     """What one attempt came to: delivered (receipt), retry (code) or dead (code)."""
@@ -44,6 +49,12 @@ class Outcome:
     receipt: str = ""
     soon: bool = False  # retry after the first backoff step, whatever the attempt count
     received_at: datetime | None = None  # when the peer received it, from its signed receipt
+    reason: str = ""  # the peer's short reason for an ``unprocessable`` (a checked token)
+
+    @property
+    def error(self) -> str:
+        """What the outbox records: the code, and the peer's reason when it gave one."""
+        return f"{self.code}: {self.reason}" if self.reason else self.code
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +110,11 @@ def judge_rejection(status: int, data: Any) -> Outcome:
         return Outcome("dead", str(code))
     if code == "stale":  # clocks disagree: sealed again with a new sent_at, soon
         return Outcome("retry", "stale", soon=True)
-    if code in PINNING or code == "unprocessable":
+    if code == "unprocessable":  # the peer's reason, where it is a plain token
+        reason = data.get("reason") if isinstance(data, dict) else None
+        token = reason if isinstance(reason, str) and _REASON.fullmatch(reason) else ""
+        return Outcome("retry", "unprocessable", reason=token)
+    if code in PINNING:
         return Outcome("retry", str(code))
     return Outcome("retry", f"http_{status}")
 

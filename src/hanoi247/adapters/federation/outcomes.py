@@ -129,7 +129,7 @@ class OutcomeRecording:
             return self._unreachable(uow, entry, outcome.code, now)
         if self.backoff.is_dead(created_at=entry.created_at, now=now):
             # The peer answers but refuses this message for a day: an operator must look.
-            return self._dead(uow, entry, f"dead_letter: {outcome.code}", outcome.code, now)
+            return self._dead(uow, entry, f"dead_letter: {outcome.error}", outcome.code, now)
         return self._refused_for_now(uow, entry, outcome, now, answered)
 
     def _delivered(
@@ -233,7 +233,7 @@ class OutcomeRecording:
         steps = 1 if outcome.soon else attempts
         retry_at = self.backoff.next_attempt(attempts=steps, now=now, rng=self.rng)
         if not uow.outbox.mark_failed(
-            entry.id, at=now, error=outcome.code, retry_at=retry_at, claim=entry.claim
+            entry.id, at=now, error=outcome.error, retry_at=retry_at, claim=entry.claim
         ):
             self._lease_lost(entry, "failed")
             return None
@@ -247,6 +247,7 @@ class OutcomeRecording:
                 message_id=entry.message_id,
                 to=entry.to_node,
                 code=outcome.code,
+                reason=outcome.reason,
                 attempts=attempts,
             )
 

@@ -9,8 +9,9 @@ request row written. Under MVCC each of those updates leaves a new version of th
 row, and in one transaction every later update walks the versions before it: a statement
 that touches N requests (a bulk fix by an operator, a data migration) cost O(N²): one
 UPDATE of 4,000 / 8,000 / 16,000 requests took 0.55 / 1.85 / 6.7 s with the row trigger,
-and 0.23 s for 8,000 and 0.45 s for 16,000 with these (PostgreSQL 15 here, 7 December). Statement-level triggers with transition tables add up the
-deltas of all the rows a statement wrote and update each direction's row once. The counts
+and 0.23 s for 8,000 and 0.45 s for 16,000 with these (PostgreSQL 15 here, 7 December).
+Statement-level triggers with transition tables add up the deltas of all the rows a
+statement wrote and update each direction's row once. The counts
 are the same (``changes`` still moves by one per row before and per row after, so the
 live fingerprint moves exactly as before). SQLite has only row triggers, and updates a row
 in place, so its triggers stay as 0023 made them.

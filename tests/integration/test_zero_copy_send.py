@@ -171,3 +171,20 @@ def test_sendfile_all_refuses_a_file_shorter_than_announced(tmp_path: Path) -> N
         with pytest.raises(OSError, match="ended 5 bytes early"):
             zero_copy._sendfile_all(left.fileno(), file.fileno(), 0, 10)
         assert right.recv(100) == b"12345"
+
+
+def test_a_request_cycle_of_another_shape_is_left_alone_and_offers_no_extension() -> None:
+    """Should uvicorn's cycle change, the node still answers (by reading the range)."""
+
+    class OtherCycle:
+        def __init__(self) -> None:
+            self.scope: dict[str, Any] = {"type": "http", "method": "GET"}
+            self.send = self.original
+
+        async def original(self, message: Any) -> None:
+            return None
+
+    cycle = OtherCycle()
+    zero_copy.enable_zero_copy(cycle)
+    assert "extensions" not in cycle.scope
+    assert cycle.send == cycle.original

@@ -45,6 +45,16 @@ _PLACEHOLDER_SIZE: Final = 16 * 1024 * 1024
 _placeholder: memoryview | None = None
 
 Message = MutableMapping[str, Any]
+# What ``enable_zero_copy`` uses of uvicorn's ``RequestResponseCycle`` (uvicorn 0.30+).
+_CYCLE_ATTRIBUTES: Final = (
+    "send",
+    "scope",
+    "conn",
+    "transport",
+    "response_started",
+    "response_complete",
+    "disconnected",
+)
 
 
 class BlobRangeResponse(Response):
@@ -99,7 +109,11 @@ async def _send_read(blob: BlobRange, send: Send) -> None:
 
 def enable_zero_copy(cycle: Any) -> None:
     """Offer ``http.response.zerocopysend`` on one uvicorn h11 request cycle (before its
-    application task first runs: ``DeadlineH11Protocol.handle_events``)."""
+    application task first runs: ``DeadlineH11Protocol.handle_events``). A cycle without
+    the attributes this relies on (another uvicorn) is left as it is: the extension is
+    not offered and ``BlobRangeResponse`` reads and sends the range itself."""
+    if not all(hasattr(cycle, name) for name in _CYCLE_ATTRIBUTES):
+        return
     plain_send: Callable[[Message], Awaitable[None]] = cycle.send
     cycle.scope.setdefault("extensions", {})[ZERO_COPY_SEND] = {}
 

@@ -209,7 +209,6 @@ def _reseal(fr: NodeRuntime) -> None:
         Text,
         insert,
         select,
-        text,
         update,
     )
 
@@ -268,19 +267,13 @@ def _reseal(fr: NodeRuntime) -> None:
             )
         if values:
             session.execute(insert(sealed), values)
-            # PostgreSQL's tally trigger fires on every updated row and rewrites one tally row
-            # each time (tens of thousands of versions of it: minutes); sealing again changes
-            # no counted column, so it is off for this statement (in the transaction only)
-            postgresql = session.get_bind().dialect.name == "postgresql"
-            if postgresql:
-                session.execute(text("ALTER TABLE requests DISABLE TRIGGER requests_tally"))
+            # one statement over every copied row: PostgreSQL's tally triggers fire once for
+            # it (migration 0025; the row trigger before it rewrote one tally row per request)
             session.execute(
                 update(requests)
                 .where(requests.c.id == sealed.c.row_id)
                 .values({c: sealed.c[c] for c in REQUEST_JSON})
             )
-            if postgresql:
-                session.execute(text("ALTER TABLE requests ENABLE TRIGGER requests_tally"))
         e = request_events.c
         events = []
         for row in session.execute(

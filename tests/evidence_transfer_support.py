@@ -22,8 +22,10 @@ from hanoi247.adapters.federation.evidence_client import HttpChunkSource
 from hanoi247.adapters.federation.node import write_identity
 from hanoi247.bootstrap import build_runtime, evidence_desk, key_reader, open_database
 from hanoi247.domain import commands as c
+from hanoi247.domain.evidence import EvidenceItem
 from hanoi247.domain.federation import NodeIdentity
 from hanoi247.entrypoints.web.app import create_app
+from hanoi247.services.evidence_pull import pull_pending
 from hanoi247.services.node_identity import pin_peer
 from hanoi247.settings import Settings
 from workflow_harness import MLA, uncc_in_force
@@ -129,6 +131,21 @@ class Flaky:
         data = self.inner.fetch(peer_node, item_id, index)
         self.fetched.append(index)
         return self.mangle(index, data)
+
+
+def pull_from_fr(
+    pair: Pair,
+    mangle: Callable[[int, bytes], bytes] = lambda index, data: data,
+    parallel: int = 1,
+) -> tuple[Flaky, list[EvidenceItem]]:
+    """One pull pass on VN of what FR offered, FR's app answering in process, each chunk
+    through ``mangle``; the source (what it fetched and was given back) and the items."""
+    desk, staging = pair.vn.runtime.evidence, pair.vn.runtime.staging
+    assert desk is not None
+    assert staging is not None
+    with TestClient(pair.fr.app, base_url=pair.fr.url) as client:
+        source = Flaky(pair.source(pair.vn, client), mangle)
+        return source, pull_pending(desk, staging, source, parallel=parallel)
 
 
 def with_evidence_key(node: InProcessNode) -> None:

@@ -12,9 +12,8 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import update
-from starlette.testclient import TestClient
 
-from evidence_transfer_support import Flaky, Pair, deliver, vn_fr_pair
+from evidence_transfer_support import Pair, deliver, pull_from_fr, vn_fr_pair
 from hanoi247.adapters.db.schema.evidence import evidence_items
 from hanoi247.domain.errors import PeerUnreachable
 from hanoi247.domain.evidence import CHUNK_SIZE, ItemStatus
@@ -22,7 +21,6 @@ from hanoi247.domain.evidence_prefix import PrefixChain
 from hanoi247.domain.federation import IncomingMessage, MessageType, OutboxStatus
 from hanoi247.services import evidence as ev
 from hanoi247.services import evidence_pull
-from hanoi247.services.evidence_pull import pull_pending
 from hanoi247.services.evidence_transfer import handle_offered, offer_evidence
 from hanoi247.services.federation import UnprocessableMessage
 
@@ -49,15 +47,6 @@ def _offer(pair: Pair, size: int) -> ev.EvidenceItem:
     offer_evidence(desk, pair.request_id, actor="fr-officer-1")
     deliver(pair.fr, pair.vn)
     return item
-
-
-def _pull(pair: Pair, mangle=lambda i, d: d, parallel: int = 1) -> tuple[Flaky, list]:  # type: ignore[no-untyped-def]
-    desk, staging = pair.vn.runtime.evidence, pair.vn.runtime.staging
-    assert desk is not None
-    assert staging is not None
-    with TestClient(pair.fr.app, base_url=pair.fr.url) as client:
-        source = Flaky(pair.source(pair.vn, client), mangle)
-        return source, pull_pending(desk, staging, source, parallel=parallel)
 
 
 def _custody(node, item_id: str) -> list[tuple[str, str, str]]:  # type: ignore[no-untyped-def]
@@ -92,7 +81,7 @@ def test_the_follower_finds_an_altered_chunk_at_its_index_and_fetches_none_past_
     hashed = _HashedBy(monkeypatch)
     bad = 1
     flip = lambda i, d: d[:9] + bytes([d[9] ^ 1]) + d[10:] if i == bad else d  # noqa: E731
-    source, done = _pull(pair, flip, parallel=parallel)
+    source, done = pull_from_fr(pair, flip, parallel=parallel)
 
     assert [i.status for i in done] == [ItemStatus.REJECTED]
     assert _custody(pair.vn, item.item_id)[-1] == ("rejected", "vn-a05", "chunk_mismatch")
@@ -119,13 +108,13 @@ def test_resume_keeps_the_matching_prefix_and_hands_its_hash_on_each_chunk_hashe
         return chunk
 
     with pytest.raises(PeerUnreachable):
-        _pull(pair, cut_after_two)
+        pull_from_fr(pair, cut_after_two)
     staged = pair.vn.runtime.settings.data_dir / "evidence" / "transfers" / f"{item.item_id}.part"
     with staged.open("ab") as part:
         part.write(os.urandom(1000))  # the third chunk half-written (a SIGKILL)
 
     hashed = _HashedBy(monkeypatch)
-    source, done = _pull(pair, parallel=2)
+    source, done = pull_from_fr(pair, parallel=2)
     assert sorted(source.fetched) == [2, 3]  # chunks 0 and 1 were not fetched again
     assert [i.status for i in done] == [ItemStatus.VERIFIED]
     # Chunks 0 and 1 hashed once, on resume; the half-written one refused there (the
@@ -183,7 +172,7 @@ def test_an_item_received_with_an_old_manifest_is_rejected_as_outdated_and_both_
             .values(prefix_hashes=None, chunk_hashes=["c" * 64, "d" * 64])
         )
         uow.commit()
-    source, done = _pull(pair)
+    source, done = pull_from_fr(pair)
     assert source.fetched == []
     assert [i.status for i in done] == [ItemStatus.REJECTED]
     assert _custody(pair.vn, item.item_id)[-1] == ("rejected", "vn-a05", "manifest_outdated")
@@ -219,7 +208,7 @@ def test_an_item_stored_before_the_upgrade_gets_its_prefix_hashes_in_one_read_wh
     assert opened == [item.blob_id]  # one read of the blob
     assert ev.get_item(desk, item.item_id).prefix_hashes == item.prefix_hashes
     deliver(pair.fr, pair.vn)
-    _, done = _pull(pair, parallel=2)
+    _, done = pull_from_fr(pair, parallel=2)
     assert [(i.item_id, i.status) for i in done] == [(item.item_id, ItemStatus.VERIFIED)]
 
 

@@ -7,28 +7,24 @@ from __future__ import annotations
 
 import io
 import os
-import threading
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-
-import uvicorn
 
 from evidence_support import cli_ok, cli_refused
 from evidence_transfer_support import Pair, deliver, vn_fr_pair
 from hanoi247.domain.evidence import CHUNK_SIZE, ItemStatus
 from hanoi247.domain.federation import MessageType
 from hanoi247.entrypoints.cli_node import _listen
-from hanoi247.entrypoints.web.server import server_config
 from hanoi247.services import evidence as ev
 from hanoi247.services.evidence_transfer import offer_evidence
-
-WAIT = 20.0
+from uvicorn_support import serving
 
 
 @contextmanager
-def offered(tmp_path: Path, data: bytes) -> Iterator[tuple[Pair, str, object]]:
+def offered(tmp_path: Path, data: bytes) -> Iterator[tuple[Pair, str, socket.socket]]:
     """VN and FR; FR has added ``data`` and offered it; VN holds the offer. Yields the
     pair, the item id and the listening socket FR's URL points at (not yet served)."""
     listener = _listen("127.0.0.1", 0)
@@ -48,28 +44,9 @@ def offered(tmp_path: Path, data: bytes) -> Iterator[tuple[Pair, str, object]]:
         listener.close()
 
 
-@contextmanager
-def serving(pair: Pair, listener: object) -> Iterator[None]:
-    config = server_config(pair.fr.app, host="127.0.0.1", port=0)
-    config.lifespan = "off"
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
-    thread.start()
-    try:
-        for _ in range(2000):
-            if server.started:
-                break
-            threading.Event().wait(0.01)
-        assert server.started
-        yield
-    finally:
-        server.should_exit = True
-        thread.join(WAIT)
-
-
 def test_evidence_pull_fetches_checks_and_verifies_what_the_peer_offered(tmp_path: Path) -> None:
     data = os.urandom(2 * CHUNK_SIZE + 5)
-    with offered(tmp_path, data) as (pair, item_id, listener), serving(pair, listener):
+    with offered(tmp_path, data) as (pair, item_id, listener), serving(pair.fr.app, listener):
         vn_dir = str(pair.vn.runtime.settings.data_dir)
         pulled = cli_ok(tmp_path, "evidence", "pull", "--data-dir", vn_dir)
         assert [(i["item_id"], i["status"]) for i in pulled["pulled"]] == [(item_id, "verified")]

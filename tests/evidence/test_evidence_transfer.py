@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from evidence_transfer_support import Flaky, Pair, deliver, vn_fr_pair
+from evidence_transfer_support import Flaky, Pair, deliver, pull_from_fr, vn_fr_pair
 from hanoi247.adapters.crypto.keys import generate_node_keys
 from hanoi247.adapters.federation.evidence_client import sign_chunk_request
 from hanoi247.adapters.federation.node import LocalNode
@@ -42,15 +42,6 @@ def _offer(pair: Pair, data: bytes) -> str:
     return item.item_id
 
 
-def _pull(pair: Pair, mangle=lambda i, d: d, parallel: int = 1) -> tuple[Flaky, list]:  # type: ignore[no-untyped-def]
-    desk, staging = pair.vn.runtime.evidence, pair.vn.runtime.staging
-    assert desk is not None
-    assert staging is not None
-    with TestClient(pair.fr.app, base_url=pair.fr.url) as client:
-        source = Flaky(pair.source(pair.vn, client), mangle)
-        return source, pull_pending(desk, staging, source, parallel=parallel)
-
-
 def _custody(node, item_id: str) -> list[tuple[str, str, str]]:  # type: ignore[no-untyped-def]
     with node.runtime.uow_factory() as uow:
         return [(e.action.value, e.node_id, e.detail) for e in uow.evidence.custody(item_id)]
@@ -78,7 +69,7 @@ def test_every_chunk_is_given_back_for_reuse_once_checked_and_only_then(
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(Flaky, "recycle", zeroing)
-        source, done = _pull(pair, keep, parallel=parallel)
+        source, done = pull_from_fr(pair, keep, parallel=parallel)
     assert [i.status for i in done] == [ItemStatus.VERIFIED]
     assert len(source.recycled) == 4
     assert all(any(r is f for f in fetched) for r in source.recycled)
@@ -99,13 +90,13 @@ def test_multi_chunk_file_resumes_after_interruption_without_refetching_and_veri
         return chunk
 
     with pytest.raises(PeerUnreachable):
-        _pull(pair, drop_after_first)
+        pull_from_fr(pair, drop_after_first)
     with pair.vn.runtime.uow_factory() as uow:
         partial = uow.evidence.get(item_id)
     assert partial is not None
     assert (partial.status, partial.received_chunks) == (ItemStatus.RECEIVING, 1)
 
-    source, done = _pull(pair)
+    source, done = pull_from_fr(pair)
     assert source.fetched == [1, 2]  # chunk 0 was not sent again
     assert [i.status for i in done] == [ItemStatus.VERIFIED]
     desk = pair.vn.runtime.evidence
@@ -143,7 +134,7 @@ def test_altered_chunk_in_transit_is_rejected_and_reported_to_both_sides(
 ) -> None:
     _FIRST.clear()
     item_id = _offer(pair, os.urandom(SIZE))
-    _, done = _pull(pair, mangle)
+    _, done = pull_from_fr(pair, mangle)
     assert [i.status for i in done] == [ItemStatus.REJECTED], what
     assert _custody(pair.vn, item_id)[-1] == ("rejected", "vn-a05", "chunk_mismatch")
     assert list((pair.vn.runtime.settings.data_dir / "evidence" / "transfers").iterdir()) == []
@@ -168,7 +159,7 @@ def test_flipped_byte_in_the_senders_storage_is_rejected_by_the_receiver(pair: P
     raw = bytearray(path.read_bytes())
     raw[CHUNK_SIZE + 5] ^= 0x80
     path.write_bytes(bytes(raw))
-    _, done = _pull(pair)
+    _, done = pull_from_fr(pair)
     assert [i.status for i in done] == [ItemStatus.REJECTED]
     deliver(pair.vn, pair.fr)
     assert _custody(pair.fr, item_id)[-1][0] == "rejected"
@@ -188,7 +179,7 @@ def test_chunk_request_from_a_node_that_is_not_the_recipient_is_refused(pair: Pa
         unsigned = client.get(f"/federation/v1/evidence/{item_id}/chunks/0")
     assert answer.status_code == 401
     assert unsigned.status_code == 401
-    _, done = _pull(pair)  # the real recipient still gets it
+    _, done = pull_from_fr(pair)  # the real recipient still gets it
     assert [i.status for i in done] == [ItemStatus.VERIFIED]
 
 
@@ -216,7 +207,7 @@ def test_chunk_request_tokens_of_every_length_are_read(pair: Pair) -> None:
 def test_parallel_pull_checks_every_chunk_in_order_and_verifies(pair: Pair) -> None:
     data = os.urandom(3 * CHUNK_SIZE + 17)  # four chunks of ciphertext, four in flight
     item_id = _offer(pair, data)
-    source, done = _pull(pair, parallel=4)
+    source, done = pull_from_fr(pair, parallel=4)
     assert sorted(source.fetched) == [0, 1, 2, 3]
     assert [i.status for i in done] == [ItemStatus.VERIFIED]
     desk = pair.vn.runtime.evidence
@@ -231,7 +222,7 @@ def test_parallel_pull_rejects_an_altered_chunk_whatever_order_the_answers_come_
 ) -> None:
     item_id = _offer(pair, os.urandom(3 * CHUNK_SIZE + 17))
     flip = lambda i, d: d[:-1] + bytes([d[-1] ^ 1]) if i == 2 else d  # noqa: E731
-    _, done = _pull(pair, flip, parallel=4)
+    _, done = pull_from_fr(pair, flip, parallel=4)
     assert [i.status for i in done] == [ItemStatus.REJECTED]
     assert _custody(pair.vn, item_id)[-1] == ("rejected", "vn-a05", "chunk_mismatch")
 
@@ -250,7 +241,7 @@ def test_resume_keeps_the_staged_chunks_that_match_the_manifest_and_cuts_the_res
         return chunk
 
     with pytest.raises(PeerUnreachable):
-        _pull(pair, cut_after_two)
+        pull_from_fr(pair, cut_after_two)
     staged = pair.vn.runtime.settings.data_dir / "evidence" / "transfers" / f"{item_id}.part"
     assert staged.stat().st_size == 2 * CHUNK_SIZE
     with pair.vn.runtime.uow_factory() as uow:
@@ -258,7 +249,7 @@ def test_resume_keeps_the_staged_chunks_that_match_the_manifest_and_cuts_the_res
         uow.commit()
     with staged.open("ab") as part:
         part.write(os.urandom(1000))  # and the third chunk was half-written
-    source, done = _pull(pair)
+    source, done = pull_from_fr(pair)
     assert source.fetched == [2]  # chunks 0 and 1 were not fetched again
     assert [i.status for i in done] == [ItemStatus.VERIFIED]
     desk = pair.vn.runtime.evidence
@@ -270,14 +261,14 @@ def test_resume_keeps_the_staged_chunks_that_match_the_manifest_and_cuts_the_res
 
 def test_a_second_send_offers_only_the_items_added_since_and_both_arrive(pair: Pair) -> None:
     first = _offer(pair, os.urandom(1000))
-    _, done = _pull(pair)
+    _, done = pull_from_fr(pair)
     assert [i.item_id for i in done] == [first]
     desk = pair.fr.runtime.evidence
     assert desk is not None
     with pytest.raises(ev.EvidenceRejected, match="already sent"):
         offer_evidence(desk, pair.request_id, actor="fr-officer-1")
     second = _offer(pair, os.urandom(2000))  # the offer names the new item only
-    _, done = _pull(pair)
+    _, done = pull_from_fr(pair)
     assert [(i.item_id, i.status) for i in done] == [(second, ItemStatus.VERIFIED)]
     with pair.vn.runtime.uow_factory() as uow:
         held = {i.item_id: i.status for i in uow.evidence.for_request(pair.request_id)}
@@ -328,7 +319,7 @@ def test_chunks_that_match_but_decrypt_to_another_sha256_are_rejected_as_plainte
             .values(sha256="ab" * 32)
         )
         uow.commit()
-    _, done = _pull(pair, parallel=parallel)
+    _, done = pull_from_fr(pair, parallel=parallel)
     assert [i.status for i in done] == [ItemStatus.REJECTED]
     assert _custody(pair.vn, item_id)[-1] == ("rejected", "vn-a05", "plaintext_mismatch")
     desk = pair.vn.runtime.evidence
@@ -357,12 +348,12 @@ def test_a_chunk_staged_after_a_failed_one_leaves_a_hole_that_resume_cuts_and_fe
         return chunk
 
     with pytest.raises(PeerUnreachable):
-        _pull(pair, first_fails_after_second, parallel=2)
+        pull_from_fr(pair, first_fails_after_second, parallel=2)
     staging = pair.vn.runtime.staging
     assert staging is not None
     assert staging.length(item_id) >= 2 * CHUNK_SIZE  # chunk 1 staged behind a hole
 
-    source, done = _pull(pair, parallel=2)
+    source, done = pull_from_fr(pair, parallel=2)
     assert sorted(source.fetched) == [0, 1, 2]  # the hole cut everything after it
     assert [i.status for i in done] == [ItemStatus.VERIFIED]
     desk = pair.vn.runtime.evidence
@@ -384,7 +375,7 @@ def test_received_ciphertext_is_written_once_the_store_adopts_the_staged_file(
         raise AssertionError("the receiver wrote the ciphertext through a blob writer")
 
     monkeypatch.setattr(desk.store, "writer", no_second_write)
-    _, done = _pull(pair, parallel=2)
+    _, done = pull_from_fr(pair, parallel=2)
     assert [i.status for i in done] == [ItemStatus.VERIFIED]
     out = io.BytesIO()
     ev.open_evidence(desk, item_id, out, actor="vn-officer-1")
@@ -406,10 +397,10 @@ def test_a_store_that_fails_to_adopt_keeps_the_item_receiving_and_the_next_pass_
     with monkeypatch.context() as patched:
         patched.setattr(desk.store, "adopt", full)
         with pytest.raises(StorageFailed):
-            _pull(pair)
+            pull_from_fr(pair)
     assert ev.get_item(desk, item_id).status is ItemStatus.RECEIVING
     assert staging.length(item_id) > 0  # what arrived is kept
-    source, done = _pull(pair)
+    source, done = pull_from_fr(pair)
     assert source.fetched == []  # every staged chunk still matched: nothing sent again
     assert [i.status for i in done] == [ItemStatus.VERIFIED]
     assert staging.length(item_id) == 0
@@ -425,10 +416,10 @@ def test_an_item_another_process_is_pulling_is_left_to_it_and_nothing_is_fetched
     assert staging is not None
     with staging.hold(item_id) as first:
         assert first
-        source, done = _pull(pair)
+        source, done = pull_from_fr(pair)
         assert source.fetched == []
         assert [i.status for i in done] == [ItemStatus.RECEIVING]
         assert staging.length(item_id) == 0
-    source, done = _pull(pair)  # released: the next pass pulls it
+    source, done = pull_from_fr(pair)  # released: the next pass pulls it
     assert sorted(source.fetched) == [0, 1, 2]
     assert [i.status for i in done] == [ItemStatus.VERIFIED]

@@ -14,10 +14,9 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-import uvicorn
 
-from hanoi247.entrypoints.cli_node import _listen
 from hanoi247.entrypoints.web.server import DeadlineH11Protocol, server_config
+from uvicorn_support import serving
 
 WAIT = 20.0  # how long a test waits for the server to act (far above the deadlines)
 
@@ -37,24 +36,8 @@ async def hello(scope: dict[str, Any], receive: Any, send: Any) -> None:
 def running_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[int]:
     monkeypatch.setattr(DeadlineH11Protocol, "header_timeout", 0.3)
     monkeypatch.setattr(DeadlineH11Protocol, "request_timeout", 0.8)
-    listener = _listen("127.0.0.1", 0)
-    port = listener.getsockname()[1]
-    config = server_config(hello, host="127.0.0.1", port=port)
-    config.lifespan = "off"
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
-    thread.start()
-    try:
-        for _ in range(2000):
-            if server.started:
-                break
-            threading.Event().wait(0.01)
-        assert server.started
+    with serving(hello) as port:
         yield port
-    finally:
-        server.should_exit = True
-        thread.join(WAIT)
-        listener.close()
 
 
 def closed_by_server(sock: socket.socket) -> bool:

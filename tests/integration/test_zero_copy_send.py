@@ -11,20 +11,16 @@ import http.client
 import os
 import socket
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 
-from hanoi247.entrypoints.cli_node import _listen
 from hanoi247.entrypoints.web import zero_copy
-from hanoi247.entrypoints.web.server import server_config
 from hanoi247.entrypoints.web.zero_copy import ZERO_COPY_SEND, BlobRangeResponse
 from hanoi247.ports.evidence import BlobRange
+from uvicorn_support import serving
 
 WAIT = 20.0
 SIZE = 24 * 1024 * 1024 + 123  # more than both socket buffers hold: sendfile must wait
@@ -59,28 +55,6 @@ def blob_file(tmp_path: Path) -> tuple[Path, bytes]:
     path = tmp_path / "blob"
     path.write_bytes(data)
     return path, data
-
-
-@contextmanager
-def serving(app: RangeApp) -> Iterator[int]:
-    listener = _listen("127.0.0.1", 0)
-    port = listener.getsockname()[1]
-    config = server_config(app, host="127.0.0.1", port=port)
-    config.lifespan = "off"
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
-    thread.start()
-    try:
-        for _ in range(2000):
-            if server.started:
-                break
-            threading.Event().wait(0.01)
-        assert server.started
-        yield port
-    finally:
-        server.should_exit = True
-        thread.join(WAIT)
-        listener.close()
 
 
 def get(conn: http.client.HTTPConnection, path: str, method: str = "GET") -> tuple[int, bytes]:

@@ -135,12 +135,7 @@ class FilesystemEvidenceStore:
             raise KeyError(blob_id) from None
 
     def read_range(self, blob_id: str, offset: int, length: int) -> bytes:
-        if offset < 0 or length < 0:
-            raise ValueError("offset and length cannot be negative")
-        try:
-            fd = os.open(self.path_for(blob_id), os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
-        except FileNotFoundError:
-            raise KeyError(blob_id) from None
+        fd = self._open_for_range(blob_id, offset, length)
         try:  # one pread into one new buffer: no buffered reader, no seek (every chunk served)
             data = os.pread(fd, length, offset)
             if 0 < len(data) < length:  # a short read before the end: rare, so join then
@@ -158,12 +153,7 @@ class FilesystemEvidenceStore:
     def open_range(self, blob_id: str, offset: int, length: int) -> BlobRange:
         """The blob's own file, open, with the range cut to what the file holds now (a
         truncated blob is sent short and the receiver's check refuses it)."""
-        if offset < 0 or length < 0:
-            raise ValueError("offset and length cannot be negative")
-        try:
-            fd = os.open(self.path_for(blob_id), os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
-        except FileNotFoundError:
-            raise KeyError(blob_id) from None
+        fd = self._open_for_range(blob_id, offset, length)
         try:
             available = max(0, min(length, os.fstat(fd).st_size - offset))
             file = os.fdopen(fd, "rb", buffering=0)
@@ -171,6 +161,16 @@ class FilesystemEvidenceStore:
             os.close(fd)
             raise
         return BlobRange(offset=offset, length=available, file=file)
+
+    def _open_for_range(self, blob_id: str, offset: int, length: int) -> int:
+        """A read-only descriptor of the blob; ``ValueError`` for a negative range,
+        ``KeyError`` if there is no such blob."""
+        if offset < 0 or length < 0:
+            raise ValueError("offset and length cannot be negative")
+        try:
+            return os.open(self.path_for(blob_id), os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        except FileNotFoundError:
+            raise KeyError(blob_id) from None
 
     def size(self, blob_id: str) -> int:
         try:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import io
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -95,6 +95,68 @@ def test_the_follower_finds_an_altered_chunk_at_its_index_and_fetches_none_past_
     assert list((pair.vn.runtime.settings.data_dir / "evidence" / "transfers").iterdir()) == []
     deliver(pair.vn, pair.fr)
     assert _custody(pair.fr, item.item_id)[-1] == ("rejected", "vn-a05", "chunk_mismatch")
+
+
+class _CheckWaitsForChunk3:
+    """The follower checks chunk 1 only once chunk 3's fetch is failing: with one fetch at a
+    time (in the pulling thread), the failure reaches the pulling loop while the mismatch
+    is still to be found. (With fetches in flight, the mismatch usually stops the pull
+    before a later failure is even taken.)"""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.failed = threading.Event()
+        accept = PrefixChain.accept
+
+        def gated(chain: PrefixChain, data) -> bool:  # type: ignore[no-untyped-def]
+            if chain.checked == 1:
+                assert self.failed.wait(10), "chunk 3 was never fetched"
+            return accept(chain, data)
+
+        monkeypatch.setattr(PrefixChain, "accept", gated)
+
+    def mangle(self, error: Exception) -> Callable[[int, bytes], bytes]:
+        def altered_then_failing(index: int, data: bytes) -> bytes:
+            if index == 3:
+                self.failed.set()
+                raise error
+            return data[:9] + bytes([data[9] ^ 1]) + data[10:] if index == 1 else data
+
+        return altered_then_failing
+
+
+def test_a_peer_lost_after_an_altered_chunk_still_ends_in_that_chunks_rejection(
+    pair: Pair, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chunk 1 is altered and the peer drops at chunk 3: the mismatch, first in index
+    order, is what both sides are told, not the lost connection."""
+    item = _offer(pair, 5 * CHUNK_SIZE)
+    gate = _CheckWaitsForChunk3(monkeypatch)
+    lost = PeerUnreachable("fr-oclctic", "network_cut")
+    _, done = pull_from_fr(pair, gate.mangle(lost))  # one fetch at a time: no race
+    assert [i.status for i in done] == [ItemStatus.REJECTED]
+    [rejected] = _rejections(pair)
+    assert (rejected["item_id"], rejected["reason"], rejected["chunk"]) == (
+        item.item_id,
+        "chunk_mismatch",
+        1,
+    )
+
+
+def test_a_fault_of_another_kind_after_an_altered_chunk_is_not_hidden(
+    pair: Pair, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only a lost peer, a refusal or a storage failure gives way to the mismatch; another
+    fault is seen (the pass fails; the next one finds the mismatch again)."""
+    _offer(pair, 5 * CHUNK_SIZE)
+    gate = _CheckWaitsForChunk3(monkeypatch)
+    with pytest.raises(RuntimeError, match="a fault in the node itself"):
+        pull_from_fr(pair, gate.mangle(RuntimeError("a fault in the node itself")))
+    monkeypatch.undo()
+    flip = lambda i, d: d[:9] + bytes([d[9] ^ 1]) + d[10:] if i == 1 else d  # noqa: E731
+    _, done = pull_from_fr(pair, flip, parallel=2)
+    assert [i.status for i in done] == [ItemStatus.REJECTED]
+    [rejected] = _rejections(pair)
+    assert (rejected["reason"], rejected["chunk"]) == ("chunk_mismatch", 1)
 
 
 def test_resume_keeps_the_matching_prefix_and_hands_its_hash_on_each_chunk_hashed_once(

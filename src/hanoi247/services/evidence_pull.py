@@ -42,7 +42,13 @@ from contextlib import closing
 from dataclasses import replace
 from typing import Any
 
-from hanoi247.domain.errors import EvidenceRejected, IntegrityError, UnknownRequest
+from hanoi247.domain.errors import (
+    EvidenceRejected,
+    IntegrityError,
+    PeerUnreachable,
+    StorageFailed,
+    UnknownRequest,
+)
 from hanoi247.domain.evidence import (
     CHUNK_SIZE,
     CustodyAction,
@@ -130,7 +136,7 @@ def _pull_held(
                     if chain.checked - recorded >= _PROGRESS_EVERY:
                         recorded = chain.checked
                         _record_progress(desk, item_id, recorded)
-        except Exception:
+        except (PeerUnreachable, EvidenceRejected, StorageFailed, OSError):
             follower.close()
             if follower.mismatch is None:  # else: a chunk before the failure did not match
                 raise

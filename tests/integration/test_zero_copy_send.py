@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from starlette.concurrency import run_in_threadpool
 
 from hanoi247.entrypoints.web import zero_copy
 from hanoi247.entrypoints.web.zero_copy import ZERO_COPY_SEND, BlobRangeResponse
@@ -38,6 +39,11 @@ class RangeApp:
         if scope["type"] != "http":
             return
         self.offered.append(ZERO_COPY_SEND in scope.get("extensions", {}))
+        if scope["path"] == "/pool":  # an answer that needs a worker thread of the default pool
+            body = await run_in_threadpool(lambda: b"pool")
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            await send({"type": "http.response.body", "body": body})
+            return
         first, second = scope["path"].strip("/").split("/")
         if first == "bytes":
             blob = BlobRange(offset=0, length=int(second), data=b"m" * int(second))
@@ -134,6 +140,40 @@ def test_a_peer_that_stops_reading_is_cut_off_after_the_stall_limit(
             assert get(conn, "/1/2") == (200, data[1:3])
         finally:
             conn.close()
+
+
+def test_slow_peers_wait_for_each_others_sending_threads_never_for_the_worker_pool(
+    blob_file: tuple[Path, bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One sending thread: a peer that stops reading holds it (until the stall limit);
+    a second chunk's body waits for it, while an answer from the default worker pool
+    (the inbox, the API, the desk) is served at once."""
+    monkeypatch.setattr(zero_copy, "SENDING_THREADS", 1)
+    monkeypatch.setattr(zero_copy, "STALL_SECONDS", 4.0)
+    path, data = blob_file
+    with (
+        serving(RangeApp(path)) as port,
+        socket.create_connection(("127.0.0.1", port)) as stalled,
+        socket.create_connection(("127.0.0.1", port)) as waiting,
+    ):
+        stalled.sendall(f"GET /0/{SIZE} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        assert stalled.recv(1024)  # its sending thread is at work (then stuck)
+        waiting.sendall(b"GET /0/100000 HTTP/1.1\r\nHost: x\r\n\r\n")
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=WAIT)
+        try:
+            assert get(conn, "/pool") == (200, b"pool")  # not behind the stalled send
+        finally:
+            conn.close()
+        waiting.settimeout(1.0)
+        head = waiting.recv(65536)  # the headers go out before a sending thread is free
+        assert head.startswith(b"HTTP/1.1 200")
+        body = head.partition(b"\r\n\r\n")[2]
+        with pytest.raises(TimeoutError):
+            body += waiting.recv(65536)  # no body while the only sending thread is held
+        waiting.settimeout(WAIT)
+        while len(body) < 100000 and (more := waiting.recv(65536)):
+            body += more  # once the stalled peer is cut off
+        assert body == data[:100000]
 
 
 def test_sendfile_all_refuses_a_file_shorter_than_announced(tmp_path: Path) -> None:

@@ -17,6 +17,9 @@ transport's buffer. With ``sendfile`` the kernel sends the blob's pages itself.
   ``poll`` while the socket is full. The event loop never blocks and never writes to that
   socket meanwhile (the cycle is waiting for this send to return). A peer that reads
   nothing for ``STALL_SECONDS`` has its connection closed, as has one that goes away.
+  These threads come from a pool of their own (``SENDING_THREADS``): peers that read
+  slowly, on many connections at once, make each other's chunks wait, never the worker
+  threads that serve the inbox, the API and the desk.
 """
 
 from __future__ import annotations
@@ -25,9 +28,11 @@ import asyncio
 import mmap
 import os
 import select
+import weakref
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any, Final
 
+import anyio
 import anyio.to_thread
 import h11
 from starlette.concurrency import run_in_threadpool
@@ -38,6 +43,10 @@ from hanoi247.ports.evidence import BlobRange
 
 ZERO_COPY_SEND: Final = "http.response.zerocopysend"
 STALL_SECONDS: Final = 30.0
+SENDING_THREADS: Final = 8  # chunks being sent at once; more wait for one of them
+_limiters: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.CapacityLimiter] = (
+    weakref.WeakKeyDictionary()
+)
 _PIECE: Final = 1024 * 1024  # bytes read at a time where sendfile is not offered
 # h11 is told how many bytes went by handing it a slice of this mapping: its pages are
 # never touched (h11 only takes the length), so it costs no memory.
@@ -139,6 +148,7 @@ def enable_zero_copy(cycle: Any) -> None:
                     message["file"].fileno(),
                     int(message.get("offset") or 0),
                     count,
+                    limiter=_sending_limiter(),
                 )
             except OSError:  # gone, stalled, or the file shrank: this answer cannot finish
                 cycle.disconnected = True
@@ -153,6 +163,15 @@ def enable_zero_copy(cycle: Any) -> None:
         )
 
     cycle.send = send
+
+
+def _sending_limiter() -> anyio.CapacityLimiter:
+    """The threads that may send chunks at once, per event loop (one in ``serve``)."""
+    loop = asyncio.get_running_loop()
+    limiter = _limiters.get(loop)
+    if limiter is None:
+        limiter = _limiters[loop] = anyio.CapacityLimiter(SENDING_THREADS)
+    return limiter
 
 
 def _placeholders(count: int) -> list[memoryview]:

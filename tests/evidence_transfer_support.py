@@ -22,6 +22,7 @@ from hanoi247.adapters.federation.evidence_client import HttpChunkSource
 from hanoi247.adapters.federation.node import write_identity
 from hanoi247.bootstrap import build_runtime, evidence_desk, key_reader, open_database
 from hanoi247.domain import commands as c
+from hanoi247.domain.errors import PeerUnreachable
 from hanoi247.domain.evidence import EvidenceItem
 from hanoi247.domain.federation import NodeIdentity
 from hanoi247.entrypoints.web.app import create_app
@@ -131,6 +132,23 @@ class Flaky:
         data = self.inner.fetch(peer_node, item_id, index)
         self.fetched.append(index)
         return self.mangle(index, data)
+
+
+def cut_after(count: int) -> Callable[[int, bytes], bytes]:
+    """A ``mangle`` for ``pull_from_fr``: the first ``count`` chunks arrive, then the link
+    to FR is cut (``PeerUnreachable``)."""
+
+    def cut(index: int, chunk: bytes) -> bytes:
+        if index >= count:
+            raise PeerUnreachable("fr-oclctic", "network_cut")
+        return chunk
+
+    return cut
+
+
+def staged_file(node: InProcessNode, item_id: str) -> Path:
+    """Where ``node`` stages the ciphertext of an item it is receiving."""
+    return node.runtime.settings.data_dir / "evidence" / "transfers" / f"{item_id}.part"
 
 
 def pull_from_fr(

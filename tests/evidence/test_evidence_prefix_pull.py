@@ -13,7 +13,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import update
 
-from evidence_transfer_support import Pair, deliver, pull_from_fr, vn_fr_pair
+from evidence_transfer_support import (
+    Pair,
+    cut_after,
+    deliver,
+    pull_from_fr,
+    staged_file,
+    vn_fr_pair,
+)
 from hanoi247.adapters.db.schema.evidence import evidence_items
 from hanoi247.domain.errors import PeerUnreachable
 from hanoi247.domain.evidence import CHUNK_SIZE, ItemStatus
@@ -164,14 +171,9 @@ def test_resume_keeps_the_matching_prefix_and_hands_its_hash_on_each_chunk_hashe
 ) -> None:
     item = _offer(pair, 3 * CHUNK_SIZE + 17)  # four chunks
 
-    def cut_after_two(index: int, chunk: bytes) -> bytes:
-        if index >= 2:
-            raise PeerUnreachable("fr-oclctic", "network_cut")
-        return chunk
-
     with pytest.raises(PeerUnreachable):
-        pull_from_fr(pair, cut_after_two)
-    staged = pair.vn.runtime.settings.data_dir / "evidence" / "transfers" / f"{item.item_id}.part"
+        pull_from_fr(pair, cut_after(2))
+    staged = staged_file(pair.vn, item.item_id)
     with staged.open("ab") as part:
         part.write(os.urandom(1000))  # the third chunk half-written (a SIGKILL)
 

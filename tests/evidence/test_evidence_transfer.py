@@ -10,7 +10,15 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from evidence_transfer_support import Flaky, Pair, deliver, pull_from_fr, vn_fr_pair
+from evidence_transfer_support import (
+    Flaky,
+    Pair,
+    cut_after,
+    deliver,
+    pull_from_fr,
+    staged_file,
+    vn_fr_pair,
+)
 from hanoi247.adapters.crypto.keys import generate_node_keys
 from hanoi247.adapters.federation.evidence_client import sign_chunk_request
 from hanoi247.adapters.federation.node import LocalNode
@@ -84,13 +92,8 @@ def test_multi_chunk_file_resumes_after_interruption_without_refetching_and_veri
     assert desk is not None
     assert len(ev.get_item(desk, item_id).prefix_hashes) == 3
 
-    def drop_after_first(index: int, chunk: bytes) -> bytes:
-        if index >= 1:
-            raise PeerUnreachable("fr-oclctic", "network_cut")
-        return chunk
-
     with pytest.raises(PeerUnreachable):
-        pull_from_fr(pair, drop_after_first)
+        pull_from_fr(pair, cut_after(1))
     with pair.vn.runtime.uow_factory() as uow:
         partial = uow.evidence.get(item_id)
     assert partial is not None
@@ -235,14 +238,9 @@ def test_resume_keeps_the_staged_chunks_that_match_the_manifest_and_cuts_the_res
     data = os.urandom(SIZE)
     item_id = _offer(pair, data)
 
-    def cut_after_two(index: int, chunk: bytes) -> bytes:
-        if index >= 2:
-            raise PeerUnreachable("fr-oclctic", "network_cut")
-        return chunk
-
     with pytest.raises(PeerUnreachable):
-        pull_from_fr(pair, cut_after_two)
-    staged = pair.vn.runtime.settings.data_dir / "evidence" / "transfers" / f"{item_id}.part"
+        pull_from_fr(pair, cut_after(2))
+    staged = staged_file(pair.vn, item_id)
     assert staged.stat().st_size == 2 * CHUNK_SIZE
     with pair.vn.runtime.uow_factory() as uow:
         uow.evidence.set_received_chunks(item_id, 0)  # the progress count was not committed

@@ -141,10 +141,15 @@ def enable_zero_copy(cycle: Any) -> None:
                 cycle.conn.send_with_data_passthrough(h11.Data(data=part))  # type: ignore[arg-type]
             try:
                 await _drained(cycle.transport)
-                socket = cycle.transport.get_extra_info("socket")
+                own = _own_descriptor(cycle.transport)
+            except OSError:  # gone before its body
+                cycle.disconnected = True
+                cycle.transport.close()
+                return
+            try:
                 await anyio.to_thread.run_sync(
                     _sendfile_all,
-                    socket.fileno(),
+                    own,
                     message["file"].fileno(),
                     int(message.get("offset") or 0),
                     count,
@@ -154,6 +159,8 @@ def enable_zero_copy(cycle: Any) -> None:
                 cycle.disconnected = True
                 cycle.transport.close()
                 return
+            finally:
+                os.close(own)
         await plain_send(
             {
                 "type": "http.response.body",
@@ -163,6 +170,20 @@ def enable_zero_copy(cycle: Any) -> None:
         )
 
     cycle.send = send
+
+
+def _own_descriptor(transport: asyncio.Transport) -> int:
+    """A descriptor of the connection's socket for the sending thread alone (``os.dup``):
+    should the loop close the connection meanwhile (the peer went away), its number could
+    be handed to the next connection accepted, and the thread would write this chunk into
+    someone else's answer; a descriptor of its own keeps the socket it was meant for.
+    Taken in the loop's thread, where connections are closed, so nothing closes it between
+    the check and the copy. ``ConnectionResetError`` if the connection is already gone."""
+    sock = transport.get_extra_info("socket")
+    fd = sock.fileno() if sock is not None else -1
+    if fd < 0 or transport.is_closing():
+        raise ConnectionResetError("the connection closed before the body could be sent")
+    return os.dup(fd)
 
 
 def _sending_limiter() -> anyio.CapacityLimiter:

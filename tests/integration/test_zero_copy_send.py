@@ -18,7 +18,7 @@ import pytest
 from fastapi.testclient import TestClient
 from starlette.concurrency import run_in_threadpool
 
-from hanoi247.entrypoints.web import zero_copy
+from hanoi247.entrypoints.web import server, zero_copy
 from hanoi247.entrypoints.web.zero_copy import ZERO_COPY_SEND, BlobRangeResponse
 from hanoi247.ports.evidence import BlobRange
 from uvicorn_support import serving
@@ -174,6 +174,37 @@ def test_slow_peers_wait_for_each_others_sending_threads_never_for_the_worker_po
         while len(body) < 100000 and (more := waiting.recv(65536)):
             body += more  # once the stalled peer is cut off
         assert body == data[:100000]
+
+
+def test_a_chunk_whose_peer_left_while_it_waited_never_reaches_the_next_connection(
+    blob_file: tuple[Path, bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A peer resets its connection while its chunk waits for a sending thread; the next
+    connection accepted may get the same descriptor number. The waiting chunk must not be
+    written into that connection (it was, once: CI saw a status line of random bytes)."""
+    monkeypatch.setattr(zero_copy, "SENDING_THREADS", 1)
+    monkeypatch.setattr(zero_copy, "STALL_SECONDS", 1.0)
+    monkeypatch.setattr(server, "KEEP_ALIVE_TIMEOUT", 60)  # the waits below, and more
+    path, _ = blob_file
+    reset = (1).to_bytes(4, "little") + (0).to_bytes(4, "little")  # linger 0: RST
+    with serving(RangeApp(path)) as port, socket.create_connection(("127.0.0.1", port)) as held:
+        held.sendall(f"GET /0/{SIZE} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        assert held.recv(1024)  # the only sending thread is taken, and stalls: not read
+        with socket.create_connection(("127.0.0.1", port)) as gone:
+            gone.sendall(b"GET /0/100000 HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert gone.recv(65536).startswith(b"HTTP/1.1 200")  # its body waits
+            gone.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, reset)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=WAIT)
+        try:
+            assert get(conn, "/pool") == (200, b"pool")
+            threading.Event().wait(3.0)  # the stalled send is cut off, the waiting one runs
+            conn.sock.settimeout(1.0)  # type: ignore[union-attr]
+            with pytest.raises(TimeoutError):
+                conn.sock.recv(1)  # type: ignore[union-attr]  # nothing came on it meanwhile
+            conn.sock.settimeout(WAIT)  # type: ignore[union-attr]
+            assert get(conn, "/pool") == (200, b"pool")
+        finally:
+            conn.close()
 
 
 def test_sendfile_all_refuses_a_file_shorter_than_announced(tmp_path: Path) -> None:
